@@ -1,0 +1,93 @@
+"""What every connector provides, and the helpers they share.
+
+A connector is small and dumb: it talks to one API through the official
+client (with :mod:`connectors.policy` underneath), maps vendor JSON to
+:class:`~sync.models.WorkItem` in one function, and maps owned-field changes
+back to the vendor's write shape in one function.
+
+Pull contract: :meth:`Connector.iter_pages` yields :class:`Page` s of items
+changed since ``cursor`` (minus the source's overlap window); once the
+iterator is exhausted, :attr:`Connector.pending_cursor` holds the cursor to
+save — and the engine saves it only after the cycle's writes succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from sync.models import FieldChange, Quarantined, WorkItem
+
+#: Hard ceiling on pages one pull may read, whatever the server says; a
+#: paginator that never ends is a bug somewhere, and must not hang the daemon.
+MAX_PAGES = 100_000
+
+
+@dataclass
+class Page:
+    items: list[WorkItem] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)  # item id -> vendor payload
+    quarantined: list[Quarantined] = field(default_factory=list)
+
+
+class Connector(Protocol):
+    vendor: str
+    pending_cursor: dict[str, Any] | None
+
+    def connect(self) -> str:
+        """Check credentials and resolve names to ids; returns who we are connected as."""
+
+    def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]: ...
+
+    def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
+        """Write the owned-field changes of one item, and only those fields."""
+
+    def close(self) -> None: ...
+
+
+class RepeatedTokenError(RuntimeError):
+    """A server sent the same page token twice: stop instead of looping forever."""
+
+
+class PageGuard:
+    """Stops a pagination loop on a repeated token or past :data:`MAX_PAGES`."""
+
+    def __init__(self, what: str, max_pages: int = MAX_PAGES) -> None:
+        self.what = what
+        self.max_pages = max_pages
+        self.pages = 0
+        self._seen: set[str] = set()
+
+    def next(self, token: str | None) -> None:
+        self.pages += 1
+        if self.pages > self.max_pages:
+            raise RepeatedTokenError(f"{self.what}: more than {self.max_pages} pages; stopping")
+        if token is not None:
+            if token in self._seen:
+                raise RepeatedTokenError(f"{self.what}: the server repeated page token {token[:16]}…")
+            self._seen.add(token)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Parse the vendors' ISO-8601 variants into an aware UTC datetime.
+
+    Jira: ``2026-11-20T10:15:30.123+0000``; Notion pages ``…:00.000Z``,
+    Notion databases ``…:45.607+00:00``; PagerDuty ``2026-11-20T10:15:30Z``.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if len(text) >= 5 and text[-5] in "+-" and text[-3] != ":":  # +0000 -> +00:00
+        text = text[:-2] + ":" + text[-2:]
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,227 @@
+"""Jira Cloud connector (``jira`` 3.10, REST API v3).
+
+Endpoints used:
+  GET  /rest/api/3/serverInfo       must say ``deploymentType: Cloud`` — the
+                                    library only takes its Cloud code paths
+                                    (enhanced search) when it does
+  GET  /rest/api/3/myself           the API user's time zone: JQL date
+                                    literals are read in it
+  GET  /rest/api/3/field            owned field names → ids, once per process
+  GET  /rest/api/3/search/jql       enhanced search, ``nextPageToken`` paging
+                                    (``/rest/api/3/search`` answers 410 Gone)
+  PUT  /rest/api/3/issue/{id}       owned fields only
+
+Cursor: ``{"watermark": <max fields.updated seen, UTC ISO>}``. The next pull
+asks ``updated >= "<watermark − overlap>"`` in the user's zone, rounded down
+to the minute (JQL has no seconds). Search is eventually consistent and
+minute-precise, so the overlap re-reads a few minutes; the store drops
+re-reads whose content did not change.
+
+Known limits: deletions are invisible to search (a later sweep reconciles
+them); ``notifyUsers=false`` is not sent (it needs admin rights, and is
+ignored without them).
+
+Writes: the work class, either into a single-select custom field (by name,
+``{"value": "RUN"}``) or as labels with a managed prefix, added and removed
+through the ``update`` verb so that a human's own labels are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jira import JIRA
+
+from connectors.base import Page, PageGuard, iso, parse_time
+from connectors.errors import ConfigMismatchError
+from connectors.policy import VendorPolicy
+from connectors.transport import PolicyAdapter
+from sync.models import FieldChange, Quarantined, WorkItem
+
+SAFE_POSTS = (r"/search/jql$", r"/search/approximate-count$", r"/issue/bulkfetch$")
+BASE_FIELDS = ["summary", "status", "issuetype", "project", "labels", "components", "priority",
+               "created", "updated", "resolutiondate", "description"]
+
+
+def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[str, str | None]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return (body[:200].decode("utf-8", "replace").strip() or "no body"), None
+    msgs = list(data.get("errorMessages") or []) if isinstance(data, dict) else []
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if isinstance(errors, dict):
+        msgs += [f"{k}: {v}" for k, v in errors.items()]
+    request_id = next((v for k, v in headers.items() if k.lower() == "x-arequestid"), None)
+    if status == 401:
+        msgs.insert(0, "authentication failed: check JIRA_EMAIL and JIRA_API_TOKEN "
+                       "(an API token from id.atlassian.com, for that email)")
+    return ("; ".join(str(m) for m in msgs) or f"HTTP {status}"), request_id
+
+
+def adf_text(node: Any) -> str:
+    """Flatten Atlassian Document Format (v3 rich text) to plain text."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict):
+        if node.get("type") == "text":
+            return str(node.get("text", ""))
+        inner = " ".join(adf_text(c) for c in node.get("content") or [])
+        return inner
+    if isinstance(node, list):
+        return " ".join(adf_text(c) for c in node)
+    return ""
+
+
+class JiraConnector:
+    vendor = "jira"
+
+    def __init__(self, source: Any, email: str, token: str, writeback: Any | None = None,
+                 *, policy: VendorPolicy | None = None) -> None:
+        self.source = source
+        self.writeback = writeback  # settings.writeback.jira.work_type or None
+        self.policy = policy or VendorPolicy(
+            "jira", requests_per_second=source.requests_per_second,
+            describe=describe_error, safe_post=SAFE_POSTS)
+        ca = str(source.ca_bundle) if source.ca_bundle else None
+        self.client = JIRA(
+            server=source.url, basic_auth=(email, token),
+            options={"rest_api_version": "3", "check_update": False, "verify": ca or True},
+            get_server_info=False,  # done in connect(), once the policy adapter is mounted
+            max_retries=0,  # the policy retries, honouring Retry-After
+            timeout=source.timeout_seconds,
+        )
+        adapter = PolicyAdapter(self.policy, ca)
+        self.client._session.mount("https://", adapter)
+        self.client._session.mount("http://", adapter)
+        self.tz: ZoneInfo | None = None
+        self.work_type_field: str | None = None
+        self.pending_cursor: dict[str, Any] | None = None
+        self._base_url = source.url.rstrip("/")
+
+    # -- setup ---------------------------------------------------------------
+    def connect(self) -> str:
+        info = self.client.server_info()
+        self.client.deploymentType = info.get("deploymentType")
+        self.client._version = tuple(info.get("versionNumbers") or (0, 0, 0))
+        if self.client.deploymentType != "Cloud":
+            raise ConfigMismatchError("jira", f"{self.source.url} is not Jira Cloud (deploymentType="
+                                      f"{self.client.deploymentType!r}); relais reads Jira Cloud's REST API v3")
+        me = self.client.myself()
+        self.tz = ZoneInfo(me.get("timeZone") or "UTC")
+        fields = self.client.fields()
+        # Seed the library's clause-name cache from the same answer, so the first
+        # search does not fetch /field a second time.
+        self.client._fields_cache_value = {n: f["id"] for f in fields for n in f.get("clauseNames", [])}
+        if self.writeback is not None and self.writeback.field:
+            self.work_type_field = self._resolve_field(fields, self.writeback.field)
+        return f"{me.get('emailAddress') or me.get('displayName')} on {self.source.url} (time zone {self.tz.key})"
+
+    def _resolve_field(self, fields: list[dict[str, Any]], name: str) -> str:
+        matches = [f for f in fields if f.get("name") == name and f.get("custom")]
+        selects = [f for f in matches if (f.get("schema") or {}).get("type") == "option"]
+        if len(selects) == 1:
+            return selects[0]["id"]
+        if not matches:
+            import difflib
+            names = sorted({f.get("name", "") for f in fields if f.get("custom")})
+            near = difflib.get_close_matches(name, names, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ConfigMismatchError("jira", f"writeback.jira.work_type.field: no custom field named {name!r}{hint}")
+        if not selects:
+            raise ConfigMismatchError("jira", f"writeback.jira.work_type.field: {name!r} is not a single-select field")
+        ids = ", ".join(f["id"] for f in selects)
+        raise ConfigMismatchError("jira", f"writeback.jira.work_type.field: several single-select fields are named "
+                                  f"{name!r} ({ids}); rename one in Jira")
+
+    # -- pull ------------------------------------------------------------------
+    def jql_for(self, cursor: dict[str, Any] | None) -> str:
+        jql = f"({self.source.jql})"
+        watermark = parse_time((cursor or {}).get("watermark"))
+        if watermark is not None:
+            since = (watermark - timedelta(minutes=self.source.overlap_minutes)).astimezone(self.tz)
+            jql += f' AND updated >= "{since:%Y-%m-%d %H:%M}"'
+        return jql + " ORDER BY updated ASC, id ASC"
+
+    def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
+        jql = self.jql_for(cursor)
+        fields = BASE_FIELDS + ([self.work_type_field] if self.work_type_field else [])
+        watermark = parse_time((cursor or {}).get("watermark"))
+        guard = PageGuard("jira search")
+        token: str | None = None
+        while True:
+            guard.next(token)
+            data = self.client.enhanced_search_issues(
+                jql, nextPageToken=token, maxResults=self.source.page_size,
+                fields=list(fields), json_result=True)
+            page = Page()
+            for raw in data.get("issues") or []:
+                try:
+                    item = self.to_item(raw)
+                except (KeyError, TypeError, ValueError, AttributeError) as e:
+                    page.quarantined.append(Quarantined("jira", str(raw.get("id", "?")) if isinstance(raw, dict) else "?",
+                                                        f"unreadable issue payload ({type(e).__name__}: {e})"))
+                    continue
+                page.items.append(item)
+                page.raw[item.id] = raw
+                if watermark is None or item.updated > watermark:
+                    watermark = min(item.updated, now)  # never past the sync start
+            yield page
+            token = data.get("nextPageToken")
+            if not token or data.get("isLast"):
+                break
+        self.pending_cursor = {"watermark": iso(watermark)} if watermark else dict(cursor or {})
+
+    # -- mapping -------------------------------------------------------------
+    def to_item(self, raw: dict[str, Any]) -> WorkItem:
+        f = raw["fields"]
+        labels = tuple(f.get("labels") or ())
+        prefix = self.writeback.labels_prefix if self.writeback is not None else None
+        owned: dict[str, Any] = {}
+        if self.writeback is not None:
+            if self.work_type_field:
+                value = f.get(self.work_type_field)
+                owned["work_type"] = value.get("value") if isinstance(value, dict) else None
+            elif prefix:
+                managed = sorted(lb[len(prefix):] for lb in labels if lb.startswith(prefix))
+                owned["work_type"] = ",".join(managed) or None
+        if prefix:  # our own labels never feed classification (that would be an echo loop)
+            labels = tuple(lb for lb in labels if not lb.startswith(prefix))
+        status = f.get("status") or {}
+        return WorkItem(
+            source="jira", id=str(raw["id"]), key=raw["key"], kind="issue",
+            title=f.get("summary") or "", text=adf_text(f.get("description")).strip(),
+            url=f"{self._base_url}/browse/{raw['key']}",
+            updated=parse_time(f["updated"]), created=parse_time(f.get("created")) or parse_time(f["updated"]),
+            status=status.get("name"), status_category=(status.get("statusCategory") or {}).get("key"),
+            project=(f.get("project") or {}).get("key"), issuetype=(f.get("issuetype") or {}).get("name"),
+            labels=labels, components=tuple(c.get("name", "") for c in f.get("components") or ()),
+            priority=(f.get("priority") or {}).get("name"), resolved=parse_time(f.get("resolutiondate")),
+            owned=owned,
+        )
+
+    def write_body(self, item: WorkItem, changes: list[FieldChange]) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for ch in changes:
+            if ch.field != "work_type":
+                raise ValueError(f"jira: no write mapping for owned field {ch.field!r}")
+            if self.work_type_field:
+                body.setdefault("fields", {})[self.work_type_field] = {"value": ch.new} if ch.new else None
+            else:
+                prefix = self.writeback.labels_prefix
+                ops = [{"remove": prefix + old} for old in (ch.old or "").split(",") if old]
+                if ch.new:
+                    ops.append({"add": prefix + ch.new})
+                body.setdefault("update", {})["labels"] = ops
+        return body
+
+    def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
+        body = self.write_body(item, changes)
+        self.client._session.put(self.client._get_url(f"issue/{item.id}"), data=json.dumps(body))
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,231 @@
+"""Notion connector (``notion-client`` 3.x, Notion-Version 2025-09-03).
+
+Endpoints used:
+  GET   /v1/users/me                      credentials check
+  GET   /v1/databases/{id}                database → its data source id
+  GET   /v1/data_sources/{id}             property names, ids and types
+  POST  /v1/data_sources/{id}/query       rows edited on/after a time
+  PATCH /v1/pages/{id}                    owned properties only
+
+Since 2025-09-03 a database holds data sources and queries go to the data
+source (``notion-client`` 3 has no ``databases.query``). relais needs each
+configured database to have exactly one data source.
+
+Cursor: ``{<database key>: <max last_edited_time seen>}``. Notion rounds
+``last_edited_time`` down to the minute, so the next query asks
+``on_or_after`` the watermark minus the overlap, and the store compares a
+hash of the properties: two edits in one minute carry the same timestamp
+but not the same content.
+
+Known limits: one query stops at 10,000 rows with ``request_status:
+incomplete``; relais then continues with a new query starting at the last
+``last_edited_time`` it saw (rows come sorted by it). Relation and people
+values on a page show at most 25 entries; relais does not read those yet.
+Trashed pages are not returned by queries (deletions need a sweep).
+
+Writes: select properties (the work class), by option name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from notion_client import Client
+
+from connectors.base import Page, PageGuard, iso, parse_time
+from connectors.errors import ConfigMismatchError
+from connectors.policy import VendorPolicy
+from connectors.transport import httpx_client
+from sync.models import FieldChange, Quarantined, WorkItem
+
+NOTION_VERSION = "2025-09-03"
+SAFE_POSTS = (r"/data_sources/[^/]+/query$", r"/v1/search$")
+KINDS = {"briefings": "briefing", "feedback": "feedback"}
+#: Restarted queries after the 10,000-row cap, per database and pull.
+MAX_RESTARTS = 1_000
+
+
+def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[str, str | None]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return (body[:200].decode("utf-8", "replace").strip() or "no body"), None
+    if not isinstance(data, dict):
+        return f"HTTP {status}", None
+    message = f"{data.get('code', 'error')}: {data.get('message', '')}".strip()
+    if status == 401:
+        message += " — check NOTION_TOKEN (an internal integration secret)"
+    if status == 404:
+        message += " — is the database shared with the integration?"
+    return message, data.get("request_id")
+
+
+def plain_text(rich: list[dict[str, Any]] | None) -> str:
+    return "".join(part.get("plain_text", "") for part in rich or [])
+
+
+def prop_value(prop: dict[str, Any] | None) -> Any:
+    """The human value of one property, for the types relais reads."""
+    if not prop:
+        return None
+    kind = prop.get("type")
+    value = prop.get(kind)
+    if kind in ("title", "rich_text"):
+        return plain_text(value)
+    if kind in ("select", "status"):
+        return value.get("name") if value else None
+    if kind == "multi_select":
+        return tuple(v.get("name", "") for v in value or [])
+    return value
+
+
+class NotionConnector:
+    vendor = "notion"
+
+    def __init__(self, source: Any, token: str, writeback: Any | None = None,
+                 *, policy: VendorPolicy | None = None) -> None:
+        self.source = source
+        self.writeback = writeback  # settings.writeback.notion.work_type or None
+        self.policy = policy or VendorPolicy(
+            "notion", requests_per_second=source.requests_per_second,
+            describe=describe_error, safe_post=SAFE_POSTS)
+        ca = str(source.ca_bundle) if source.ca_bundle else None
+        self.http = httpx_client(httpx, self.policy, ca, source.timeout_seconds)
+        self.client = Client(client=self.http, auth=token, base_url=source.url.rstrip("/"),
+                             notion_version=NOTION_VERSION, retry=False,
+                             timeout_ms=int(source.timeout_seconds * 1000))
+        self.data_sources: dict[str, str] = {}  # database key -> data source id
+        self.schemas: dict[str, dict[str, Any]] = {}  # database key -> properties
+        self.pending_cursor: dict[str, Any] | None = None
+
+    def _databases(self) -> dict[str, str]:
+        dbs = self.source.databases
+        return {k: v for k, v in (("briefings", dbs.briefings), ("feedback", dbs.feedback)) if v}
+
+    def connect(self) -> str:
+        me = self.client.users.me()
+        for key, database_id in self._databases().items():
+            db = self.client.databases.retrieve(database_id=database_id)
+            sources = db.get("data_sources") or []
+            if len(sources) != 1:
+                names = ", ".join(s.get("name", s.get("id", "?")) for s in sources) or "none"
+                raise ConfigMismatchError("notion", f"sources.notion.databases.{key}: database {database_id} has "
+                                          f"{len(sources)} data sources ({names}); relais needs exactly one")
+            ds_id = sources[0]["id"]
+            schema = self.client.data_sources.retrieve(data_source_id=ds_id)
+            self.data_sources[key] = ds_id
+            self.schemas[key] = schema.get("properties") or {}
+            self._check_owned_property(key)
+        return f"{me.get('name') or me.get('id')} (bot) on {self.source.url}"
+
+    def _check_owned_property(self, key: str) -> None:
+        wb = self.writeback
+        if wb is None or key not in wb.databases:
+            return
+        props = self.schemas[key]
+        prop = props.get(wb.property)
+        if prop is None:
+            near = difflib.get_close_matches(wb.property, list(props), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ConfigMismatchError("notion", f"writeback.notion.work_type.property: the {key} database has no "
+                                      f"property {wb.property!r}{hint}")
+        if prop.get("type") != "select":
+            raise ConfigMismatchError("notion", f"writeback.notion.work_type.property: {wb.property!r} in {key} is "
+                                      f"a {prop.get('type')} property; relais writes a select")
+
+    # -- pull ------------------------------------------------------------------
+    def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
+        cursor = dict(cursor or {})
+        new_cursor = dict(cursor)
+        for key, ds_id in self.data_sources.items():
+            watermark = parse_time(cursor.get(key))
+            since = watermark - timedelta(minutes=self.source.overlap_minutes) if watermark else None
+            for page, last_seen in self._iter_query(key, ds_id, since):
+                if last_seen is not None and (watermark is None or last_seen > watermark):
+                    watermark = min(last_seen, now)
+                yield page
+            if watermark is not None:
+                new_cursor[key] = iso(watermark)
+        self.pending_cursor = new_cursor
+
+    def _iter_query(self, key: str, ds_id: str, since: datetime | None) -> Iterator[tuple[Page, datetime | None]]:
+        guard = PageGuard(f"notion query {key}")
+        restarts = 0
+        start_cursor: str | None = None
+        last_seen: datetime | None = None
+        while True:
+            guard.next(start_cursor)
+            kwargs: dict[str, Any] = {
+                "data_source_id": ds_id, "page_size": 100,
+                "sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}],
+            }
+            if since is not None:
+                kwargs["filter"] = {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": iso(since)}}
+            if start_cursor:
+                kwargs["start_cursor"] = start_cursor
+            data = self.client.data_sources.query(**kwargs)
+            page = Page()
+            for raw in data.get("results") or []:
+                try:
+                    item = self.to_item(key, raw)
+                except (KeyError, TypeError, ValueError, AttributeError) as e:
+                    rid = str(raw.get("id", "?")) if isinstance(raw, dict) else "?"
+                    page.quarantined.append(Quarantined("notion", rid, f"unreadable page payload ({type(e).__name__}: {e})"))
+                    continue
+                page.items.append(item)
+                page.raw[item.id] = raw
+                last_seen = item.updated if last_seen is None else max(last_seen, item.updated)
+            yield page, last_seen
+            if data.get("has_more") and data.get("next_cursor"):
+                start_cursor = data["next_cursor"]
+                continue
+            status = (data.get("request_status") or {}).get("type")
+            if status == "incomplete" and last_seen is not None and restarts < MAX_RESTARTS:
+                # The 10,000-row cap: start a new query at the last timestamp seen.
+                # Rows of that same minute come again; the store de-duplicates them.
+                restarts += 1
+                if since is not None and last_seen <= since:
+                    raise ConfigMismatchError("notion", f"{key}: more than 10,000 rows share one minute "
+                                              f"({iso(last_seen)}); cannot page past the query cap")
+                since, start_cursor = last_seen, None
+                continue
+            break
+
+    # -- mapping -------------------------------------------------------------
+    def to_item(self, key: str, raw: dict[str, Any]) -> WorkItem:
+        props: dict[str, Any] = raw["properties"]
+        names = self.source.properties
+        owned: dict[str, Any] = {}
+        wb = self.writeback
+        if wb is not None and key in wb.databases:
+            owned["work_type"] = prop_value(props.get(wb.property))
+        title_prop = props.get(names.title) or next((p for p in props.values() if p.get("type") == "title"), None)
+        text = " ".join(plain_text(p.get("rich_text")) for p in props.values() if p.get("type") == "rich_text")
+        tags = prop_value(props.get(names.tags)) or ()
+        title = prop_value(title_prop) or ""
+        return WorkItem(
+            source="notion", id=raw["id"], key=title or raw["id"], kind=KINDS.get(key, key),
+            title=title, text=text.strip(), url=raw.get("url"),
+            updated=parse_time(raw["last_edited_time"]), created=parse_time(raw.get("created_time")) or parse_time(raw["last_edited_time"]),
+            status=prop_value(props.get(names.status)), labels=tuple(tags) if isinstance(tags, tuple) else (),
+            team=prop_value(props.get(names.team)), database=key, owned=owned,
+        )
+
+    def write_body(self, item: WorkItem, changes: list[FieldChange]) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        for ch in changes:
+            if ch.field != "work_type":
+                raise ValueError(f"notion: no write mapping for owned field {ch.field!r}")
+            properties[self.writeback.property] = {"select": {"name": ch.new} if ch.new else None}
+        return properties
+
+    def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
+        self.client.pages.update(page_id=item.id, properties=self.write_body(item, changes))
+
+    def close(self) -> None:
+        self.http.close()

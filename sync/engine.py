@@ -1,0 +1,190 @@
+"""One cycle: pull → store → derive → plan → apply → checkpoint.
+
+* Every source is connected (credentials checked, names resolved) before the
+  state store is touched, so a wrong token changes nothing locally.
+* Pulled pages are stored one transaction each; the overlap window's
+  re-reads are recognised there by their content hash.
+* derive and plan run over every stored item, streamed from the store: a
+  rule change is replayed over all history without re-reading the tools.
+* A source's cursor is saved only after the cycle's writes succeeded. A crash
+  anywhere means the next cycle re-reads and re-plans — and since plan
+  compares with what the tools hold, a write that landed before the crash is
+  not repeated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from connectors.errors import AuthError, ConnectorError, FatalError
+from sync.apply import apply_changes
+from sync.models import FieldChange, WorkItem
+from sync.plan import Derived, plan, writeback_fingerprint
+from sync.state import StateStore
+
+SECRET_VARS = {
+    "jira": ("JIRA_EMAIL", "JIRA_API_TOKEN"),
+    "notion": ("NOTION_TOKEN",),
+    "pagerduty": ("PAGERDUTY_TOKEN",),
+}
+
+
+class SourceAuthError(FatalError):
+    """A 401 at connect time, told in terms of the environment variable to fix."""
+
+
+@dataclass
+class CycleReport:
+    cycle: int
+    mode: str
+    started: str
+    pulled: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    planned: list[FieldChange] = field(default_factory=list)
+    writes: int = 0
+    failed_writes: int = 0
+    created: int = 0
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    classified: Counter = field(default_factory=Counter)
+    by_team: dict[str, Counter] = field(default_factory=dict)
+    api_calls: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cycle": self.cycle, "mode": self.mode, "started": self.started,
+            "pulled": self.pulled, "changed": self.changed,
+            "planned": len(self.planned), "writes": self.writes, "failed_writes": self.failed_writes,
+            "created": self.created, "quarantined": len(self.quarantined),
+            "errors": self.errors, "classified": dict(self.classified),
+            "by_team": {t: dict(c) for t, c in self.by_team.items()},
+            "api_calls": self.api_calls, "seconds": round(self.seconds, 3),
+        }
+
+
+def build_connectors(settings, secrets) -> dict[str, Any]:
+    from connectors.jira import JiraConnector
+    from connectors.notion import NotionConnector
+    from connectors.pagerduty import PagerDutyConnector
+
+    wb = settings.writeback
+    out: dict[str, Any] = {}
+    src = settings.sources
+    if src.jira is not None:
+        out["jira"] = JiraConnector(src.jira, secrets.jira_email, secrets.jira_api_token,
+                                    wb.jira.work_type if wb and wb.jira else None)
+    if src.notion is not None:
+        out["notion"] = NotionConnector(src.notion, secrets.notion_token,
+                                        wb.notion.work_type if wb and wb.notion else None)
+    if src.pagerduty is not None:
+        out["pagerduty"] = PagerDutyConnector(src.pagerduty, secrets.pagerduty_token)
+    return out
+
+
+def _last4(value: str | None) -> str:
+    return f"…{value[-4:]}" if value and len(value) > 8 else "(too short to show)"
+
+
+class Engine:
+    def __init__(self, settings, secrets, *, progress: Callable[[str, int], None] | None = None) -> None:
+        self.settings = settings
+        self.secrets = secrets
+        self.progress = progress
+        self.connectors = build_connectors(settings, secrets)
+        self.identities: dict[str, str] = {}
+        self.store: StateStore | None = None
+
+    def connect(self) -> dict[str, str]:
+        for name, connector in self.connectors.items():
+            try:
+                self.identities[name] = connector.connect()
+            except AuthError as e:
+                var = SECRET_VARS[name][-1]
+                token = getattr(self.secrets, var.lower(), None)
+                raise SourceAuthError(name, f"the API refused the credentials (401) — {var} ends with {_last4(token)}; "
+                                      f"set a valid token in {var} (or {var}_FILE)", status=401) from None
+        self.store = StateStore(self.settings.state.path)
+        return self.identities
+
+    def close(self) -> None:
+        for c in self.connectors.values():
+            c.close()
+        if self.store is not None:
+            self.store.close()
+
+    # -- the cycle ---------------------------------------------------------------
+    def run_cycle(self, *, apply: bool) -> CycleReport:
+        if self.store is None:
+            self.connect()
+        store = self.store
+        assert store is not None
+        t0 = time.monotonic()
+        now = datetime.now(timezone.utc)
+        mode = "sync" if apply else "plan"
+        cycle = store.start_cycle(mode)
+        report = CycleReport(cycle=cycle, mode=mode, started=now.isoformat())
+        calls_before = {n: c.policy.stats.total for n, c in self.connectors.items()}
+
+        fingerprint = writeback_fingerprint(self.settings)
+        full_reread = (store.cursor("_writeback") or {}).get("fingerprint") != fingerprint
+        pending: dict[str, dict[str, Any]] = {}
+        for name, connector in self.connectors.items():
+            cursor = None if full_reread else store.cursor(name)
+            try:
+                pulled = changed = 0
+                for page in connector.iter_pages(cursor, now):
+                    counts = store.store_page(page.items, page.raw, page.quarantined, cycle)
+                    pulled += len(page.items)
+                    changed += counts["new"] + counts["changed"]
+                    if self.progress:
+                        self.progress(name, pulled)
+                report.pulled[name] = pulled
+                report.changed[name] = changed
+                if connector.pending_cursor is not None:
+                    pending[name] = connector.pending_cursor
+            except FatalError:
+                raise
+            except ConnectorError as e:
+                # This source waits for the next cycle; the others go on.
+                report.errors[name] = str(e)
+                report.pulled.setdefault(name, 0)
+
+        quarantined = store.quarantined_ids()
+        work: list[tuple[WorkItem, list[FieldChange]]] = []
+        for derived, changes in plan(store.iter_items(), self.settings):
+            self._count(report, derived)
+            if changes and (derived.item.source, derived.item.id) not in quarantined:
+                report.planned.extend(changes)
+                if derived.item.source in self.connectors and derived.item.source not in report.errors:
+                    work.append((derived.item, changes))
+
+        if apply:
+            result = apply_changes(work, self.connectors, store, cycle)
+            report.writes = result.applied
+            report.failed_writes = result.failed
+            for name, message in result.failed_sources.items():
+                report.errors.setdefault(name, message)
+            # Checkpoint: only sources whose pull and writes all went through.
+            for name, cursor in pending.items():
+                if name not in report.errors:
+                    store.save_cursor(name, cursor)
+            if not report.errors:
+                store.save_cursor("_writeback", {"fingerprint": fingerprint})
+
+        report.quarantined = store.quarantined()
+        report.api_calls = {n: c.policy.stats.total - calls_before[n] for n, c in self.connectors.items()}
+        report.seconds = time.monotonic() - t0
+        store.finish_cycle(cycle, report.as_dict())
+        return report
+
+    @staticmethod
+    def _count(report: CycleReport, d: Derived) -> None:
+        value = d.decision.value.value
+        report.classified[value] += 1
+        report.by_team.setdefault(d.team or "(unowned)", Counter())[value] += 1

@@ -1,0 +1,93 @@
+"""Terminal rendering (rich) of cycle reports, plans and explanations.
+
+JSON output never goes through here: ``--json`` prints plain JSON on stdout,
+and progress is shown only on an interactive terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from sync.engine import CycleReport
+from sync.models import FieldChange
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def progress(enabled: bool) -> Iterator[Any]:
+    """A per-source 'items pulled' spinner on a terminal; a no-op callback otherwise."""
+    if not enabled or not err_console.is_terminal:
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(source: str, n: int) -> None:
+            if source not in tasks:
+                tasks[source] = bar.add_task(source)
+            bar.update(tasks[source], description=f"pulling {source}: {n} items")
+
+        yield update
+
+
+def render_changes(changes: list[FieldChange], limit: int = 50) -> None:
+    if not changes:
+        console.print("[green]Nothing to write:[/] every owned field already holds its computed value.")
+        return
+    table = Table(title=f"{len(changes)} planned write(s)", show_lines=False)
+    for col in ("target", "field", "old", "new", "rule"):
+        table.add_column(col)
+    for ch in changes[:limit]:
+        table.add_row(f"{ch.source}:{ch.target}", ch.field, str(ch.old), str(ch.new), ch.rule)
+    console.print(table)
+    if len(changes) > limit:
+        console.print(f"… and {len(changes) - limit} more (use --json for all)")
+
+
+def render_cycle(report: CycleReport, title: str | None = None) -> None:
+    table = Table(title=title or f"Cycle {report.cycle} ({report.mode})")
+    table.add_column("source")
+    table.add_column("pulled", justify="right")
+    table.add_column("changed", justify="right")
+    table.add_column("API calls", justify="right")
+    table.add_column("status")
+    for src in sorted(set(report.pulled) | set(report.errors)):
+        status = f"[red]{report.errors[src]}[/]" if src in report.errors else "[green]ok[/]"
+        table.add_row(src, str(report.pulled.get(src, 0)), str(report.changed.get(src, 0)),
+                      str(report.api_calls.get(src, 0)), status)
+    console.print(table)
+    verb = "applied" if report.mode == "sync" else "planned (not written)"
+    count = report.writes if report.mode == "sync" else len(report.planned)
+    console.print(f"writes {verb}: [bold]{count}[/]"
+                  + (f", failed: [red]{report.failed_writes}[/]" if report.failed_writes else "")
+                  + f", created: {report.created}, quarantined: {len(report.quarantined)}"
+                  + f"  ({report.seconds:.1f}s)")
+    for q in report.quarantined[:10]:
+        console.print(f"  [yellow]quarantined[/] {q['source']}:{q['id']}: {q['reason']}")
+
+
+def render_classification(report: CycleReport) -> None:
+    classes = ("RUN", "BUILD", "IMPROVE")
+    table = Table(title="Classification per team")
+    table.add_column("team")
+    for c in classes:
+        table.add_column(c, justify="right")
+    for team in sorted(report.by_team):
+        counts = report.by_team[team]
+        table.add_row(team, *(str(counts.get(c, 0)) for c in classes))
+    table.add_row("[bold]all[/]", *(f"[bold]{report.classified.get(c, 0)}[/]" for c in classes))
+    console.print(table)

@@ -1,0 +1,250 @@
+"""The state store: one SQLite file (WAL), schema versioned from day one.
+
+Tables:
+  items       (source, id) → the normalised item, its raw payload, a hash of
+              its content (not of its timestamp), first/last seen
+  cursors     per source, saved only at the end of a cycle whose writes succeeded
+  audit       every write attempted: when, cycle, target, field, old, new,
+              rule, outcome
+  keys        natural keys of anything relais creates (used by later issues:
+              recorded before the create, checked after an ambiguous failure)
+  quarantine  payloads that could not be read, with the reason
+  cycles      one row per cycle, with its summary
+
+Secrets are never stored: items hold vendor payloads, which carry none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sync.models import FieldChange, Quarantined, WorkItem
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE items (
+        source TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,
+        updated TEXT NOT NULL, hash TEXT NOT NULL, item TEXT NOT NULL, raw TEXT NOT NULL,
+        first_seen TEXT NOT NULL, last_changed TEXT NOT NULL,
+        PRIMARY KEY (source, id));
+    CREATE INDEX items_key ON items (source, key);
+    CREATE TABLE cursors (source TEXT PRIMARY KEY, value TEXT NOT NULL, saved_at TEXT NOT NULL);
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, cycle INTEGER,
+        source TEXT NOT NULL, item_id TEXT NOT NULL, target TEXT NOT NULL, field TEXT NOT NULL,
+        old TEXT, new TEXT, rule TEXT, outcome TEXT NOT NULL, detail TEXT);
+    CREATE INDEX audit_item ON audit (source, item_id);
+    CREATE TABLE keys (
+        natural_key TEXT PRIMARY KEY, source TEXT NOT NULL, target_id TEXT,
+        state TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE quarantine (
+        source TEXT NOT NULL, id TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, cycle INTEGER,
+        PRIMARY KEY (source, id));
+    CREATE TABLE cycles (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,
+        mode TEXT NOT NULL, summary TEXT);
+    """,
+]
+
+_ITEM_FIELDS = {f.name for f in fields(WorkItem)}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def item_to_dict(item: WorkItem) -> dict[str, Any]:
+    d = asdict(item)
+    for k, v in d.items():
+        if isinstance(v, datetime):
+            d[k] = v.isoformat()
+        elif isinstance(v, tuple):
+            d[k] = list(v)
+    return d
+
+
+def item_from_dict(d: dict[str, Any]) -> WorkItem:
+    kw = {k: v for k, v in d.items() if k in _ITEM_FIELDS}
+    for k in ("updated", "created", "resolved"):
+        if kw.get(k):
+            kw[k] = datetime.fromisoformat(kw[k])
+    for k in ("labels", "components"):
+        kw[k] = tuple(kw.get(k) or ())
+    return WorkItem(**kw)
+
+
+def content_hash(d: dict[str, Any]) -> str:
+    """Hash of what an item says, not when: a re-read of an unchanged item hashes the same,
+    and two edits inside one (rounded) minute hash differently."""
+    body = {k: v for k, v in d.items() if k != "updated"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+class StateStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        self.migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema ------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise RuntimeError(f"{self.path}: state schema version {version} is newer than this relais "
+                               f"understands ({len(MIGRATIONS)}); upgrade relais")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    # -- items -------------------------------------------------------------------
+    def store_page(self, items: Iterable[WorkItem], raw: dict[str, Any],
+                   quarantined: Iterable[Quarantined] = (), cycle: int | None = None) -> dict[str, int]:
+        """Upsert one page in one transaction; returns counts of new / changed / unchanged."""
+        counts = {"new": 0, "changed": 0, "unchanged": 0}
+        now = _now()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                d = item_to_dict(item)
+                h = content_hash(d)
+                row = self.db.execute("SELECT hash FROM items WHERE source=? AND id=?", (item.source, item.id)).fetchone()
+                if row is None:
+                    counts["new"] += 1
+                    self.db.execute(
+                        "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (item.source, item.id, item.key, item.kind, item.updated.isoformat(), h,
+                         json.dumps(d), json.dumps(raw.get(item.id, {})), now, now))
+                elif row[0] != h:
+                    counts["changed"] += 1
+                    self.db.execute(
+                        "UPDATE items SET key=?, kind=?, updated=?, hash=?, item=?, raw=?, last_changed=? "
+                        "WHERE source=? AND id=?",
+                        (item.key, item.kind, item.updated.isoformat(), h, json.dumps(d),
+                         json.dumps(raw.get(item.id, {})), now, item.source, item.id))
+                else:
+                    counts["unchanged"] += 1
+                    continue
+                # A quarantined item that changed gets another chance.
+                self.db.execute("DELETE FROM quarantine WHERE source=? AND id=?", (item.source, item.id))
+            for q in quarantined:
+                self.db.execute("INSERT OR REPLACE INTO quarantine VALUES (?,?,?,?,?)",
+                                (q.source, q.id, q.reason, now, cycle))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return counts
+
+    def iter_items(self, source: str | None = None, batch: int = 1000) -> Iterator[WorkItem]:
+        """Stream stored items in batches, never the whole table at once."""
+        last = ("", "")
+        while True:
+            q = "SELECT source, id, item FROM items WHERE (source, id) > (?, ?)"
+            args: list[Any] = [*last]
+            if source:
+                q += " AND source = ?"
+                args.append(source)
+            rows = self.db.execute(q + " ORDER BY source, id LIMIT ?", (*args, batch)).fetchall()
+            if not rows:
+                return
+            for s, i, blob in rows:
+                yield item_from_dict(json.loads(blob))
+            last = (rows[-1][0], rows[-1][1])
+
+    def get_item(self, source: str, ident: str) -> tuple[WorkItem, dict[str, Any]] | None:
+        row = self.db.execute("SELECT item, raw FROM items WHERE source=? AND (id=? OR key=?) "
+                              "ORDER BY id=? DESC LIMIT 1", (source, ident, ident, ident)).fetchone()
+        if row is None:
+            return None
+        return item_from_dict(json.loads(row[0])), json.loads(row[1])
+
+    def count_items(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT source, COUNT(*) FROM items GROUP BY source").fetchall())
+
+    # -- writes ------------------------------------------------------------------
+    def record_write(self, item: WorkItem, changes: list[FieldChange], cycle: int | None,
+                     outcome: str, detail: str | None = None) -> None:
+        """Audit one write; on success also record the new owned values on the stored item,
+        so the next plan sees them before the tool echoes them back."""
+        now = _now()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for ch in changes:
+                self.db.execute(
+                    "INSERT INTO audit (at, cycle, source, item_id, target, field, old, new, rule, outcome, detail) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (now, cycle, ch.source, ch.item_id, ch.target, ch.field, json.dumps(ch.old),
+                     json.dumps(ch.new), ch.rule, outcome, detail))
+            if outcome == "applied":
+                row = self.db.execute("SELECT item FROM items WHERE source=? AND id=?", (item.source, item.id)).fetchone()
+                if row is not None:
+                    d = json.loads(row[0])
+                    d.setdefault("owned", {}).update({ch.field: ch.new for ch in changes})
+                    self.db.execute("UPDATE items SET item=?, hash=? WHERE source=? AND id=?",
+                                    (json.dumps(d), content_hash(d), item.source, item.id))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def audit(self, source: str | None = None, item_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        q = "SELECT at, cycle, source, item_id, target, field, old, new, rule, outcome, detail FROM audit"
+        args: list[Any] = []
+        if source and item_id:
+            q += " WHERE source=? AND item_id=?"
+            args = [source, item_id]
+        rows = self.db.execute(q + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
+        cols = ("at", "cycle", "source", "item_id", "target", "field", "old", "new", "rule", "outcome", "detail")
+        return [dict(zip(cols, r)) for r in rows]
+
+    def count_writes(self, outcome: str = "applied") -> int:
+        return self.db.execute("SELECT COUNT(*) FROM audit WHERE outcome=?", (outcome,)).fetchone()[0]
+
+    # -- cursors and cycles -----------------------------------------------------
+    def cursor(self, source: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT value FROM cursors WHERE source=?", (source,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_cursor(self, source: str, value: dict[str, Any]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO cursors VALUES (?,?,?)", (source, json.dumps(value), _now()))
+
+    def quarantined_ids(self) -> set[tuple[str, str]]:
+        return set(self.db.execute("SELECT source, id FROM quarantine").fetchall())
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT source, id, reason, at FROM quarantine ORDER BY at").fetchall()
+        return [dict(zip(("source", "id", "reason", "at"), r)) for r in rows]
+
+    def start_cycle(self, mode: str) -> int:
+        cur = self.db.execute("INSERT INTO cycles (started, mode) VALUES (?, ?)", (_now(), mode))
+        return int(cur.lastrowid)
+
+    def finish_cycle(self, cycle: int, summary: dict[str, Any]) -> None:
+        self.db.execute("UPDATE cycles SET finished=?, summary=? WHERE id=?", (_now(), json.dumps(summary), cycle))
