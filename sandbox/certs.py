@@ -1,0 +1,131 @@
+"""A throw-away certificate authority and a leaf certificate for 127.0.0.1.
+
+The ``pagerduty`` client refuses plain ``http://`` base URLs, so every fake
+speaks TLS. Clients trust the sandbox by passing ``ca.pem`` as ``verify=``;
+nothing is installed system-wide. The CA carries the extensions strict
+verifiers (Python 3.13 ``VERIFY_X509_STRICT``) insist on: key usage, subject
+and authority key identifiers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+
+@dataclass(frozen=True)
+class CertPaths:
+    ca: str
+    cert: str
+    key: str
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "relais sandbox"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def generate(directory: str) -> CertPaths:
+    """Write ``ca.pem``, ``server.pem`` and ``server.key`` into ``directory``."""
+    now = datetime.now(timezone.utc)
+    not_before = now - timedelta(hours=1)
+    not_after = now + timedelta(days=7)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name("relais sandbox CA")
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("127.0.0.1"))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    paths = CertPaths(
+        ca=os.path.join(directory, "ca.pem"),
+        cert=os.path.join(directory, "server.pem"),
+        key=os.path.join(directory, "server.key"),
+    )
+    with open(paths.ca, "wb") as fh:
+        fh.write(ca_cert.public_bytes(serialization.Encoding.PEM))
+    with open(paths.cert, "wb") as fh:
+        fh.write(leaf_cert.public_bytes(serialization.Encoding.PEM))
+    with open(paths.key, "wb") as fh:
+        fh.write(
+            leaf_key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    os.chmod(paths.key, 0o600)
+    return paths

@@ -1,0 +1,196 @@
+"""The :class:`Sandbox`: three loopback HTTPS fakes over one seeded org.
+
+Every request goes through the same pipeline: fault rules, then the vendor's
+token bucket (429 the vendor's way), then the vendor app; what was served is
+appended to ``sb.log``. Start/stop are explicit or via ``with``.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Mapping
+
+from . import certs
+from .config import build_config, render_yaml
+from .faults import VENDORS, FaultRule, Faults, TokenBucket
+from .jira_api import JiraApp
+from .jira_state import JiraState
+from .org import BOT_EMAIL, build_org
+from .server import Request, Response, VendorServer
+from .timeutil import ceil_seconds, http_date, utc_now
+from .vendor import VendorApp
+
+DEFAULT_RATE = 200.0  # requests per second per vendor: generous, tests should never hit it by accident
+
+TOKENS = {
+    "JIRA_API_TOKEN": "sandbox-jira-token",
+    "NOTION_TOKEN": "sandbox-notion-token",
+    "PAGERDUTY_TOKEN": "sandbox-pagerduty-token",
+}
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    vendor: str
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    status: int  # 0 when the connection was reset without an answer
+    at: datetime
+
+
+class Sandbox:
+    """Fake Jira, Notion and PagerDuty for one seeded organisation.
+
+    ``clock`` (a callable returning an aware UTC datetime) drives every
+    timestamp the fakes write, so a test can pin time; rate limiting and
+    fault delays use real time.
+    """
+
+    def __init__(
+        self,
+        seed: int = 7,
+        size: str | Mapping[str, int] = "demo",
+        clock: Callable[[], datetime] | None = None,
+        *,
+        port_base: int | None = None,
+        rate_limits: Mapping[str, float] | None = None,
+    ):
+        self.seed = seed
+        self.clock: Callable[[], datetime] = clock or utc_now
+        self.org = build_org(seed, size, self.clock())
+        self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS}
+        self.jira = JiraState(self.org, self.clock)
+        self.faults = Faults(seed)
+        self.buckets = {v: TokenBucket(DEFAULT_RATE, DEFAULT_RATE) for v in VENDORS}
+        for vendor, rate in (rate_limits or {}).items():
+            self.set_rate_limit(vendor, rate)
+        self.log: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+        self._port_base = port_base
+        self._apps: dict[str, VendorApp] = {"jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], TOKENS["JIRA_API_TOKEN"])}
+        self._add_vendor_apps()
+        self._servers: dict[str, VendorServer] = {}
+        self._tmpdir: str | None = None
+        self._ca_path: str | None = None
+        self._stopping = threading.Event()
+
+    def _add_vendor_apps(self) -> None:
+        """Notion and PagerDuty register themselves here (kept apart for import cost and size)."""
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> "Sandbox":
+        if self._servers:
+            return self
+        self._stopping.clear()
+        self._tmpdir = tempfile.mkdtemp(prefix="relais-sandbox-")
+        paths = certs.generate(self._tmpdir)
+        self._ca_path = paths.ca
+        try:
+            for index, (vendor, app) in enumerate(self._apps.items()):
+                port = self._port_base + index if self._port_base else 0
+                server = VendorServer(vendor, self._dispatcher(vendor, app), paths.cert, paths.key, port)
+                self._servers[vendor] = server
+                server.start()
+                getattr(self, vendor).base_url = server.url
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes requests held back by "timeout" faults
+        servers, self._servers = self._servers, {}
+        for server in servers.values():
+            server.stop()
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {vendor: server.url for vendor, server in self._servers.items()}
+
+    @property
+    def ca_path(self) -> str:
+        if self._ca_path is None or not self._servers:
+            raise RuntimeError("the sandbox is not started")
+        return self._ca_path
+
+    def config(self, state_path: str) -> dict[str, Any]:
+        return build_config(self.org, self.urls, self.ca_path, state_path)
+
+    def config_yaml(self, state_path: str) -> str:
+        return render_yaml(self.config(state_path), self.seed, self.org.size_name)
+
+    def set_rate_limit(self, vendor: str, requests_per_second: float, burst: float | None = None) -> None:
+        self.buckets[vendor].configure(requests_per_second, burst)
+
+    # ---------------------------------------------------------------- requests
+    def count(self, vendor: str | None = None, method: str | None = None, path_prefix: str | None = None,
+              status: int | None = None) -> int:
+        with self._log_lock:
+            records = list(self.log)
+        return sum(
+            1 for r in records
+            if (vendor is None or r.vendor == vendor)
+            and (method is None or r.method == method.upper())
+            and (path_prefix is None or r.path.startswith(path_prefix))
+            and (status is None or r.status == status)
+        )
+
+    def _dispatcher(self, vendor: str, app: VendorApp) -> Callable[[Request], Response]:
+        def dispatch(request: Request) -> Response:
+            response = self._serve(vendor, app, request)
+            record = RequestRecord(vendor, request.method, request.path,
+                                   {k: list(v) for k, v in request.query.items()},
+                                   0 if response.reset else response.status, self.clock())
+            with self._log_lock:
+                self.log.append(record)
+            return response
+        return dispatch
+
+    def _serve(self, vendor: str, app: VendorApp, request: Request) -> Response:
+        rule = self.faults.pick(vendor, request.method, request.path)
+        if rule is not None:
+            if rule.kind == "reset":
+                return Response(0, reset=True)
+            if rule.kind == "timeout":
+                self._stopping.wait(rule.delay)
+            elif isinstance(rule.kind, int):
+                return self._fault_status(app, rule)
+        bucket = self.buckets[vendor]
+        wait = bucket.take()
+        if wait > 0:
+            seconds = ceil_seconds(wait)
+            return app.rate_limited(seconds, bucket.rate, str(seconds))
+        response = app.handle(request)
+        if rule is not None and response.status == 200:
+            if rule.kind == "malformed":
+                response = Response(200, response.body[: max(1, len(response.body) // 2)], dict(response.headers))
+            elif rule.kind == "bad_item" and response.data is not None:
+                response = response.rebuild(app.break_one(copy.deepcopy(response.data), self.faults.choose_index))
+        return response
+
+    def _fault_status(self, app: VendorApp, rule: FaultRule) -> Response:
+        seconds = rule.retry_after_seconds()
+        header = None
+        if seconds is not None:
+            if isinstance(rule.retry_after, str):
+                header = http_date(utc_now() + timedelta(seconds=seconds))
+            else:
+                header = str(seconds)
+        if rule.kind == 429:
+            return app.rate_limited(seconds or 1, self.buckets[rule.vendor].rate, header)
+        return app.error(int(rule.kind), retry_after=header)

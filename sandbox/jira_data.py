@@ -1,0 +1,344 @@
+"""Jira data: the field catalogue, seeded issues, and issue JSON as Jira writes it.
+
+Issues are stored as compact records (plain values, datetimes, account ids)
+and rendered to the Cloud v3 ``IssueBean`` shape on every read, so a
+50,000-issue tenant stays small in memory and every read sees current state.
+Shapes follow ``jira-cloud-platform-openapi.json`` (IssueBean, FieldDetails,
+StatusDetails, Priority, IssueTypeDetails, UserDetails, PageOfChangelogs).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Iterator
+
+from .org import Org
+from .timeutil import floor_ms, jira_format
+
+WORK_TYPE = "customfield_10050"
+STORY_POINTS = "customfield_10016"
+WORK_TYPE_OPTIONS = {"10100": "RUN", "10101": "BUILD", "10102": "IMPROVE"}
+WORK_TYPE_IDS = {v: k for k, v in WORK_TYPE_OPTIONS.items()}
+
+# name -> (id, statusCategory id, key, colorName, category name)
+STATUSES = {
+    "To Do": ("10000", 2, "new", "blue-gray", "To Do"),
+    "In Progress": ("3", 4, "indeterminate", "yellow", "In Progress"),
+    "In Review": ("10001", 4, "indeterminate", "yellow", "In Progress"),
+    "Done": ("10002", 3, "done", "green", "Done"),
+}
+ISSUE_TYPES = {  # name -> (id, description, avatarId)
+    "Story": ("10001", "Functionality or a feature expressed as a user goal.", 10315),
+    "Task": ("10002", "A small, distinct piece of work.", 10318),
+    "Bug": ("10004", "A problem or error.", 10303),
+    "Support": ("10005", "A request from a customer or a colleague.", 10320),
+}
+PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
+PRIORITY_RANK = {name: int(pid) for name, pid in PRIORITIES.items()}
+
+
+def _system(fid: str, name: str, schema: dict[str, Any] | None, clauses: list[str], orderable: bool = True,
+            searchable: bool = True) -> dict[str, Any]:
+    field: dict[str, Any] = {
+        "id": fid, "key": fid, "name": name, "custom": False, "orderable": orderable,
+        "navigable": True, "searchable": searchable, "clauseNames": clauses,
+    }
+    if schema is not None:
+        field["schema"] = schema
+    return field
+
+
+FIELDS: list[dict[str, Any]] = [
+    _system("issuekey", "Key", None, ["id", "issue", "issuekey", "key"], orderable=False, searchable=False),
+    _system("summary", "Summary", {"type": "string", "system": "summary"}, ["summary"]),
+    _system("description", "Description", {"type": "string", "system": "description"}, ["description"]),
+    _system("issuetype", "Issue Type", {"type": "issuetype", "system": "issuetype"}, ["issuetype", "type"]),
+    _system("project", "Project", {"type": "project", "system": "project"}, ["project"], orderable=False),
+    _system("status", "Status", {"type": "status", "system": "status"}, ["status"], orderable=False),
+    _system("priority", "Priority", {"type": "priority", "system": "priority"}, ["priority"]),
+    _system("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}, ["labels"]),
+    _system("components", "Components", {"type": "array", "items": "component", "system": "components"},
+            ["component"]),
+    _system("assignee", "Assignee", {"type": "user", "system": "assignee"}, ["assignee"]),
+    _system("reporter", "Reporter", {"type": "user", "system": "reporter"}, ["reporter"]),
+    _system("created", "Created", {"type": "datetime", "system": "created"}, ["created", "createdDate"],
+            orderable=False),
+    _system("updated", "Updated", {"type": "datetime", "system": "updated"}, ["updated", "updatedDate"],
+            orderable=False),
+    _system("resolution", "Resolution", {"type": "resolution", "system": "resolution"}, ["resolution"]),
+    _system("resolutiondate", "Resolved", {"type": "datetime", "system": "resolutiondate"},
+            ["resolutiondate", "resolved"], orderable=False),
+    {
+        "id": STORY_POINTS, "key": STORY_POINTS, "name": "Story Points", "custom": True, "orderable": True,
+        "navigable": True, "searchable": True, "clauseNames": ["cf[10016]", "Story Points", "Story Points[Number]"],
+        "schema": {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float",
+                   "customId": 10016},
+    },
+    {
+        "id": WORK_TYPE, "key": WORK_TYPE, "name": "Work type", "custom": True, "orderable": True,
+        "navigable": True, "searchable": True, "clauseNames": ["cf[10050]", "Work type", "Work type[Dropdown]"],
+        "schema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select",
+                   "customId": 10050},
+    },
+]
+FIELD_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey"]
+FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
+EDITABLE = {"summary", "description", "issuetype", "priority", "labels", "components", "assignee", "reporter",
+            STORY_POINTS, WORK_TYPE}
+
+_THINGS = ["refund", "invoice export", "login", "webhook retry", "search filter", "password reset",
+           "card payment", "ticket assignment", "CSV import", "API pagination"]
+_CONDITIONS = ["the amount has three decimals", "the session expires", "two tabs are open",
+               "the locale is fr-FR", "the payload exceeds 1 MB", "the customer has no email"]
+_CUSTOMERS = ["Globex", "Initech", "Umbrella", "Hooli", "Stark Retail", "Wayne Logistics", "Soylent", "Acme Travel"]
+_ACTIONS = ["download invoices", "reset 2FA", "export their data", "add a second admin", "change billing currency"]
+_FEATURES = ["instant refunds", "multi-currency invoices", "SSO for enterprise", "audit log export",
+             "self-serve plan upgrades", "saved searches", "usage-based billing", "status page widget"]
+_TASKS = {
+    "tech-debt": ["Remove legacy {x} client", "Split the {x} god module", "Delete dead {x} feature flags"],
+    "tooling": ["Automate {x} release notes", "Add a CLI to replay {x} events", "Lint {x} migrations in CI"],
+    "maintenance": ["Upgrade {x} to Python 3.12", "Rotate {x} certificates", "Patch {x} base image CVEs"],
+}
+
+
+def expected_work_type(issuetype: str, labels: Iterable[str]) -> str:
+    """What the example config's classify rules decide (used to seed right/wrong values)."""
+    labels = set(labels)
+    if issuetype in ("Bug", "Support") or labels & {"maintenance", "ops"}:
+        return "RUN"
+    if labels & {"tech-debt", "tooling", "training"}:
+        return "IMPROVE"
+    return "BUILD"
+
+
+def iter_issues(org: Org) -> Iterator[dict[str, Any]]:
+    """Seeded issues, oldest first, as compact records."""
+    rng = org.rng("jira")
+    n = org.counts["issues"]
+    span = (org.anchor - org.start).total_seconds() - 3600
+    counters: dict[str, int] = {}
+    created_offsets = sorted(rng.random() * span for _ in range(n))
+    for i in range(n):
+        team = org.teams[rng.randrange(len(org.teams))]
+        members = org.members(team.slug) or org.people
+        counters[team.project_key] = counters.get(team.project_key, 0) + 1
+        issuetype = rng.choices(["Bug", "Support", "Story", "Task"], [25, 15, 35, 25])[0]
+        component = rng.choice(team.components)
+        labels: list[str] = []
+        if issuetype == "Bug":
+            summary = f"{component}: {rng.choice(_THINGS)} fails when {rng.choice(_CONDITIONS)}"
+            if rng.random() < 0.3:
+                labels.append("customer")
+        elif issuetype == "Support":
+            summary = f"{rng.choice(_CUSTOMERS)} cannot {rng.choice(_ACTIONS)}"
+        elif issuetype == "Story":
+            summary = f"{rng.choice(['Ship', 'Add', 'Launch', 'Build'])} {rng.choice(_FEATURES)}"
+            labels.append("roadmap")
+        else:
+            label = rng.choice(["tech-debt", "tooling", "maintenance", "tech-debt"])
+            labels.append(label)
+            summary = rng.choice(_TASKS[label]).format(x=component)
+        created = floor_ms(org.start + timedelta(seconds=created_offsets[i]))
+        life = (org.anchor - created).total_seconds()
+        updated = floor_ms(created + timedelta(seconds=rng.random() * life * 0.9))
+        status = rng.choices(list(STATUSES), [20, 25, 10, 45])[0]
+        resolved = None
+        if status == "Done":
+            resolved = updated
+        points = None
+        if issuetype in ("Story", "Task") or rng.random() < 0.3:
+            points = float(rng.choice([1, 2, 3, 5, 8, 13])) if rng.random() < 0.85 else None
+        work_type = None
+        if i % 12 == 3:
+            work_type = WORK_TYPE_IDS[expected_work_type(issuetype, labels)]
+        elif i == 7:  # one deliberately wrong value so a demo has a correction to make
+            right = expected_work_type(issuetype, labels)
+            work_type = WORK_TYPE_IDS["BUILD" if right != "BUILD" else "RUN"]
+        yield {
+            "id": str(10001 + i),
+            "key": f"{team.project_key}-{counters[team.project_key]}",
+            "project": team.project_key,
+            "issuetype": issuetype,
+            "summary": summary,
+            "description": f"{summary}.\n\nReported against {component}." if rng.random() < 0.8 else None,
+            "status": status,
+            "priority": rng.choices(list(PRIORITIES), [5, 20, 45, 20, 10])[0],
+            "labels": labels,
+            "components": [component],
+            "assignee": rng.choice(members).jira_account_id if rng.random() < 0.9 else None,
+            "reporter": rng.choice(org.people).jira_account_id,
+            "created": created,
+            "updated": updated,
+            "resolutiondate": resolved,
+            STORY_POINTS: points,
+            WORK_TYPE: work_type,
+            "changelog": [],
+        }
+
+
+def adf(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    paragraphs = [p for p in text.split("\n\n")]
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": p}] if p else []}
+                    for p in paragraphs],
+    }
+
+
+def adf_text(doc: Any) -> str | None:
+    """Plain text of an ADF document (what the sandbox stores)."""
+    if doc is None:
+        return None
+    if isinstance(doc, str):
+        return doc
+    parts: list[str] = []
+    for block in doc.get("content", []):
+        parts.append("".join(node.get("text", "") for node in block.get("content", []) if isinstance(node, dict)))
+    return "\n\n".join(parts)
+
+
+class Renderer:
+    """Turns compact records into Jira JSON for one base URL and time zone."""
+
+    def __init__(self, org: Org, base_url: str, tz: Any):
+        self.base = base_url.rstrip("/")
+        self.tz = tz
+        self.users = {p.jira_account_id: p for p in [*org.people, org.bot]}
+        self.projects = {t.project_key: t for t in org.teams}
+        self.component_ids = {
+            (t.project_key, c): str(10100 + 10 * i + j) for i, t in enumerate(org.teams) for j, c in enumerate(t.components)
+        }
+
+    def time(self, dt: datetime | None) -> str | None:
+        return jira_format(dt, self.tz) if dt else None
+
+    def user(self, account_id: str | None) -> dict[str, Any] | None:
+        if account_id is None:
+            return None
+        person = self.users.get(account_id)
+        name = person.name if person else "Former user"
+        return {
+            "self": f"{self.base}/rest/api/3/user?accountId={account_id}",
+            "accountId": account_id,
+            "emailAddress": person.email if person else None,
+            "avatarUrls": {s: f"https://avatar.example/{account_id}?s={s[:2]}" for s in ("48x48", "24x24", "16x16", "32x32")},
+            "displayName": name,
+            "active": person is not None,
+            "timeZone": str(self.tz),
+            "accountType": "atlassian",
+        }
+
+    def project(self, key: str) -> dict[str, Any]:
+        team = self.projects[key]
+        return {
+            "self": f"{self.base}/rest/api/3/project/{team.project_id}",
+            "id": team.project_id, "key": key, "name": team.name,
+            "projectTypeKey": "software", "simplified": False,
+            "avatarUrls": {s: f"{self.base}/rest/api/3/universal_avatar/view/type/project/avatar/10400?size={s}"
+                           for s in ("48x48", "24x24", "16x16", "32x32")},
+        }
+
+    def status(self, name: str) -> dict[str, Any]:
+        sid, cat_id, cat_key, color, cat_name = STATUSES[name]
+        return {
+            "self": f"{self.base}/rest/api/3/status/{sid}", "description": "",
+            "iconUrl": f"{self.base}/images/icons/statuses/generic.png", "name": name, "id": sid,
+            "statusCategory": {"self": f"{self.base}/rest/api/3/statuscategory/{cat_id}", "id": cat_id,
+                               "key": cat_key, "colorName": color, "name": cat_name},
+        }
+
+    def option(self, option_id: str | None) -> dict[str, Any] | None:
+        if option_id is None:
+            return None
+        return {"self": f"{self.base}/rest/api/3/customFieldOption/{option_id}",
+                "value": WORK_TYPE_OPTIONS[option_id], "id": option_id}
+
+    def field_value(self, rec: dict[str, Any], fid: str) -> Any:
+        if fid == "issuetype":
+            tid, desc, avatar = ISSUE_TYPES[rec["issuetype"]]
+            return {"self": f"{self.base}/rest/api/3/issuetype/{tid}", "id": tid, "description": desc,
+                    "iconUrl": f"{self.base}/rest/api/2/universal_avatar/view/type/issuetype/avatar/{avatar}",
+                    "name": rec["issuetype"], "subtask": False, "avatarId": avatar, "hierarchyLevel": 0}
+        if fid == "project":
+            return self.project(rec["project"])
+        if fid == "status":
+            return self.status(rec["status"])
+        if fid == "priority":
+            pid = PRIORITIES[rec["priority"]]
+            return {"self": f"{self.base}/rest/api/3/priority/{pid}", "name": rec["priority"], "id": pid,
+                    "iconUrl": f"{self.base}/images/icons/priorities/{rec['priority'].lower()}.svg"}
+        if fid == "components":
+            return [{"self": f"{self.base}/rest/api/3/component/{self.component_ids.get((rec['project'], c), '10000')}",
+                     "id": self.component_ids.get((rec["project"], c), "10000"), "name": c}
+                    for c in rec["components"]]
+        if fid in ("assignee", "reporter"):
+            return self.user(rec[fid])
+        if fid in ("created", "updated", "resolutiondate"):
+            return self.time(rec[fid])
+        if fid == "resolution":
+            if rec["status"] != "Done":
+                return None
+            return {"self": f"{self.base}/rest/api/3/resolution/10000", "id": "10000",
+                    "description": "Work has been completed on this issue.", "name": "Done"}
+        if fid == "description":
+            return adf(rec["description"])
+        if fid == "labels":
+            return list(rec["labels"])
+        if fid == WORK_TYPE:
+            return self.option(rec[WORK_TYPE])
+        return rec.get(fid)
+
+    def changelog(self, rec: dict[str, Any]) -> dict[str, Any]:
+        histories = [self.history(h) for h in reversed(rec["changelog"])]
+        return {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": histories}
+
+    def history(self, h: dict[str, Any]) -> dict[str, Any]:
+        return {"id": h["id"], "author": self.user(h["author"]), "created": self.time(h["created"]),
+                "items": [dict(item) for item in h["items"]]}
+
+    def issue(self, rec: dict[str, Any], field_ids: list[str] | None, expand: set[str]) -> dict[str, Any]:
+        """``field_ids`` None means no ``fields`` object at all (search's default ``id``)."""
+        bean: dict[str, Any] = {
+            "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+            "id": rec["id"],
+            "self": f"{self.base}/rest/api/3/issue/{rec['id']}",
+            "key": rec["key"],
+        }
+        if field_ids is not None:
+            bean["fields"] = {fid: self.field_value(rec, fid) for fid in field_ids}
+        if "names" in expand:
+            bean["names"] = {fid: FIELD_NAMES[fid] for fid in (field_ids or [])}
+        if "changelog" in expand:
+            bean["changelog"] = self.changelog(rec)
+        return bean
+
+
+def select_fields(tokens: list[str] | None, default: str) -> list[str] | None:
+    """Resolve a ``fields`` parameter (``*all``, ``*navigable``, ``-x``, ids) to field ids.
+
+    Returns None when only ``id``/``key`` were asked for; unknown ids are
+    ignored, as Jira does.
+    """
+    if not tokens:
+        tokens = [default]
+    include: list[str] = []
+    exclude: set[str] = set()
+    everything = False
+    for token in tokens:
+        token = token.strip()
+        if not token:
+            continue
+        if token in ("*all", "*navigable"):
+            everything = True
+        elif token.startswith("-"):
+            exclude.add(token[1:])
+        elif token in FIELD_IDS and token not in include:
+            include.append(token)
+    if everything or (exclude and not include):
+        include = list(FIELD_IDS)  # "-x" alone means "navigable fields except x"
+    elif not include:
+        return None
+    return [f for f in include if f not in exclude]

@@ -1,0 +1,395 @@
+"""The Jira tenant's state: issues, edits with changelog, token-paged search.
+
+Thread-safe (one lock). ``sb.jira`` is an instance of :class:`JiraState`;
+tests use ``edit_issue``/``create_issue``/``delete_issue`` to act like a person
+in the Jira UI, and ``search_lag_seconds`` to make search eventually
+consistent (recently updated issues are missing from search for that long,
+like Jira Cloud's search index).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import itertools
+import json
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from . import jira_data as jd
+from .jira_jql import Context, JQLError, parse, sort_key
+from .org import Org
+from .timeutil import floor_ms
+
+TIMEZONE = "Europe/Paris"  # the API user's profile time zone, served by /myself
+CANNOT_SET = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
+
+
+class FieldErrors(Exception):
+    """400 from a write: ``errors`` maps field id to Jira's message."""
+
+    def __init__(self, errors: dict[str, str], messages: list[str] | None = None):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()) or "; ".join(messages or []))
+        self.errors = errors
+        self.messages = messages or []
+
+
+class NotFound(KeyError):
+    pass
+
+
+class JiraState:
+    def __init__(self, org: Org, clock: Callable[[], datetime], base_url: str = "https://jira.sandbox.invalid"):
+        self.org = org
+        self.clock = clock
+        self.tz = ZoneInfo(TIMEZONE)
+        self.search_lag_seconds = 0.0
+        self.lock = threading.RLock()
+        self.base_url = base_url
+        self._records: dict[str, dict[str, Any]] = {}
+        self._by_key: dict[str, str] = {}
+        self._counters: dict[str, int] = {}
+        self._snapshots: OrderedDict[str, list[str]] = OrderedDict()
+        self._snapshot_ids = itertools.count(1)
+        self._history_ids = itertools.count(10500)
+        for rec in jd.iter_issues(org):
+            self._store(rec)
+        self._next_id = 10001 + len(self._records)
+        self._projects: dict[str, tuple[str, str, str]] = {}
+        for team in org.teams:
+            entry = (team.project_key, team.name, team.project_id)
+            for alias in entry:
+                self._projects[alias.lower()] = entry
+
+    # ------------------------------------------------------------- helpers
+    def _store(self, rec: dict[str, Any]) -> None:
+        self._records[rec["id"]] = rec
+        self._by_key[rec["key"]] = rec["id"]
+        number = int(rec["key"].rsplit("-", 1)[1])
+        self._counters[rec["project"]] = max(self._counters.get(rec["project"], 0), number)
+
+    def renderer(self) -> jd.Renderer:
+        return jd.Renderer(self.org, self.base_url, self.tz)
+
+    def find(self, id_or_key: str) -> dict[str, Any]:
+        issue_id = id_or_key if id_or_key in self._records else self._by_key.get(id_or_key.upper())
+        if issue_id is None:
+            raise NotFound(id_or_key)
+        return self._records[issue_id]
+
+    def now(self) -> datetime:
+        return floor_ms(self.clock())
+
+    @property
+    def api_user(self) -> str:
+        return self.org.bot.jira_account_id
+
+    def __len__(self) -> int:
+        with self.lock:
+            return len(self._records)
+
+    # ------------------------------------------------------------- reads
+    def get_issue(self, id_or_key: str) -> dict[str, Any]:
+        """The issue as ``GET /issue/{key}?expand=changelog`` returns it (a fresh copy)."""
+        with self.lock:
+            return self.renderer().issue(self.find(id_or_key), list(jd.FIELD_IDS), {"changelog"})
+
+    def get_record(self, id_or_key: str) -> dict[str, Any]:
+        """The compact stored record (a deep copy)."""
+        with self.lock:
+            return copy.deepcopy(self.find(id_or_key))
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [rec["key"] for rec in self._records.values()]
+
+    # ------------------------------------------------------------- writes
+    def edit_issue(self, id_or_key: str, fields: dict[str, Any], author_account_id: str | None = None) -> None:
+        """Change fields like a person in the UI (status included), bumping ``updated``."""
+        with self.lock:
+            rec = self.find(id_or_key)
+            author = author_account_id or self.org.person(self.org.team(self._team_of(rec)).pm).jira_account_id
+            self.apply(rec, fields, None, author, human=True)
+
+    def delete_issue(self, id_or_key: str) -> None:
+        with self.lock:
+            rec = self.find(id_or_key)
+            del self._records[rec["id"]]
+            del self._by_key[rec["key"]]
+
+    def create_issue(self, project: str, summary: str, issuetype: str = "Task", fields: dict[str, Any] | None = None,
+                     author_account_id: str | None = None) -> dict[str, str]:
+        body = {"project": {"key": project}, "issuetype": {"name": issuetype}, "summary": summary}
+        body.update(fields or {})
+        with self.lock:
+            return self.create(body, None, author_account_id or self.api_user, human=True)
+
+    def _team_of(self, rec: dict[str, Any]) -> str:
+        return next(t.slug for t in self.org.teams if t.project_key == rec["project"])
+
+    def create(self, fields: dict[str, Any], update: dict[str, Any] | None, author: str,
+               human: bool = False) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        project = fields.get("project") or {}
+        team = None
+        if isinstance(project, dict):
+            wanted = str(project.get("key") or project.get("id") or "").lower()
+            entry = self._projects.get(wanted)
+            team = entry[0] if entry else None
+        if team is None:
+            errors["project"] = "Specify a valid project ID or key"
+        if not fields.get("issuetype"):
+            errors["issuetype"] = "Specify an issue type"
+        if not fields.get("summary"):
+            errors["summary"] = "You must specify a summary of the issue."
+        if errors:
+            raise FieldErrors(errors)
+        number = self._counters.get(team, 0) + 1
+        now = self.now()
+        rec: dict[str, Any] = {
+            "id": str(self._next_id), "key": f"{team}-{number}", "project": team, "issuetype": "Task",
+            "summary": "", "description": None, "status": "To Do", "priority": "Medium", "labels": [],
+            "components": [], "assignee": None, "reporter": author, "created": now, "updated": now,
+            "resolutiondate": None, jd.STORY_POINTS: None, jd.WORK_TYPE: None, "changelog": [],
+        }
+        rest = {k: v for k, v in fields.items() if k != "project"}
+        self._validate_and_set(rec, rest, update or {}, human)
+        rec["updated"] = now
+        self._next_id += 1
+        self._store(rec)
+        return {"id": rec["id"], "key": rec["key"], "self": f"{self.base_url}/rest/api/3/issue/{rec['id']}"}
+
+    def apply(self, rec: dict[str, Any], fields: dict[str, Any], update: dict[str, Any] | None, author: str,
+              human: bool = False) -> None:
+        """Validate then apply a write; record the changelog; always bump ``updated`` (like Jira)."""
+        before = copy.deepcopy(rec)
+        self._validate_and_set(rec, fields or {}, update or {}, human)
+        items = [item for fid in self._edited(fields, update) for item in self._change_items(fid, before, rec)]
+        now = self.now()
+        rec["updated"] = now
+        if items:
+            rec["changelog"].append({"id": str(next(self._history_ids)), "author": author, "created": now,
+                                     "items": items})
+
+    @staticmethod
+    def _edited(fields: dict[str, Any] | None, update: dict[str, Any] | None) -> list[str]:
+        return list(dict.fromkeys([*(fields or {}), *(update or {})]))
+
+    def _validate_and_set(self, rec: dict[str, Any], fields: dict[str, Any], update: dict[str, Any],
+                          human: bool) -> None:
+        errors: dict[str, str] = {}
+        staged = copy.deepcopy(rec)
+        for fid in set(fields) & set(update):
+            errors[fid] = f"Field '{fid}' cannot appear in both 'fields' and 'update'"
+        for fid, value in fields.items():
+            if fid in errors:
+                continue
+            message = self._set(staged, fid, value, human)
+            if message:
+                errors[fid] = message
+        for fid, operations in update.items():
+            if fid in errors:
+                continue
+            message = self._update(staged, fid, operations, human)
+            if message:
+                errors[fid] = message
+        if errors:
+            raise FieldErrors(errors)
+        rec.update(staged)
+
+    def _update(self, rec: dict[str, Any], fid: str, operations: Any, human: bool) -> str | None:
+        if not isinstance(operations, list):
+            return "Operation value must be an array of operations"
+        for op in operations:
+            if not isinstance(op, dict) or len(op) != 1:
+                return "Each operation must be an object with one key: set, add, remove or edit"
+            verb, value = next(iter(op.items()))
+            if verb in ("set", "edit"):
+                message = self._set(rec, fid, value, human)
+            elif verb in ("add", "remove") and fid in ("labels", "components"):
+                if fid == "labels":
+                    if not isinstance(value, str) or " " in value or not value:
+                        return f"The label '{value}' contains spaces which is invalid."
+                    current = list(rec["labels"])
+                else:
+                    name = self._component_name(rec, value)
+                    if name is None:
+                        return f"Component name '{value}' is not valid"
+                    value, current = name, list(rec["components"])
+                if verb == "add" and value not in current:
+                    current.append(value)
+                elif verb == "remove" and value in current:
+                    current.remove(value)
+                rec[fid] = current
+                message = None
+            else:
+                return f"Field '{fid}' does not support operation '{verb}'"
+            if message:
+                return message
+        return None
+
+    def _component_name(self, rec: dict[str, Any], value: Any) -> str | None:
+        team = self.org.team(self._team_of(rec))
+        ids = self.renderer().component_ids
+        if isinstance(value, dict):
+            if value.get("name") in team.components:
+                return str(value["name"])
+            for comp in team.components:
+                if ids.get((team.project_key, comp)) == str(value.get("id")):
+                    return comp
+        return None
+
+    def _set(self, rec: dict[str, Any], fid: str, value: Any, human: bool) -> str | None:
+        if fid == "status" and human:
+            name = value.get("name") if isinstance(value, dict) else value
+            if name not in jd.STATUSES:
+                return f"Status '{name}' does not exist"
+            if name == "Done" and rec["status"] != "Done":
+                rec["resolutiondate"] = self.now()
+            elif name != "Done":
+                rec["resolutiondate"] = None
+            rec["status"] = name
+            return None
+        if fid not in jd.EDITABLE:
+            return CANNOT_SET.format(fid)
+        if fid == "summary":
+            if not isinstance(value, str) or not value.strip():
+                return "You must specify a summary of the issue."
+            rec["summary"] = value
+        elif fid == "description":
+            if value is not None and not isinstance(value, dict) and not (human and isinstance(value, str)):
+                return "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+            rec["description"] = jd.adf_text(value)
+        elif fid == "labels":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return "Operation value must be an array of strings"
+            bad = next((v for v in value if " " in v or not v), None)
+            if bad is not None:
+                return f"The label '{bad}' contains spaces which is invalid."
+            rec["labels"] = list(dict.fromkeys(value))
+        elif fid == "components":
+            names = [self._component_name(rec, v) for v in (value or [])]
+            if None in names:
+                return f"Component name '{(value or [])[names.index(None)]}' is not valid"
+            rec["components"] = names
+        elif fid in ("priority", "issuetype"):
+            table = jd.PRIORITIES if fid == "priority" else {k: v[0] for k, v in jd.ISSUE_TYPES.items()}
+            if isinstance(value, str) and human:
+                value = {"name": value}
+            if not isinstance(value, dict):
+                return f"Specify the {fid} by id or name"
+            hit = next((n for n, i in table.items() if value.get("name") == n or str(value.get("id")) == i), None)
+            if hit is None:
+                return f"Specify a valid '{fid}' id or name" if fid == "issuetype" else "Priority name is not valid"
+            rec[fid] = hit
+        elif fid in ("assignee", "reporter"):
+            if value is None:
+                rec[fid] = None
+            elif isinstance(value, dict) and value.get("accountId") in self.renderer().users:
+                rec[fid] = value["accountId"]
+            else:
+                return "Specified user does not exist or you do not have required permissions"
+        elif fid == jd.STORY_POINTS:
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                return "Operation value must be a number"
+            rec[fid] = None if value is None else float(value)
+        elif fid == jd.WORK_TYPE:
+            if value is None:
+                rec[fid] = None
+            elif isinstance(value, str) and human:
+                if value not in jd.WORK_TYPE_IDS:
+                    return f"Option value '{value}' is not valid"
+                rec[fid] = jd.WORK_TYPE_IDS[value]
+            elif isinstance(value, dict) and "id" in value:
+                if str(value["id"]) not in jd.WORK_TYPE_OPTIONS:
+                    return f"Option id '{value['id']}' is not valid"
+                rec[fid] = str(value["id"])
+            elif isinstance(value, dict) and "value" in value:
+                if value["value"] not in jd.WORK_TYPE_IDS:
+                    return f"Option value '{value['value']}' is not valid"
+                rec[fid] = jd.WORK_TYPE_IDS[value["value"]]
+            else:
+                return "Could not find valid 'id' or 'value' in the Parent Option object."
+        return None
+
+    def _change_items(self, fid: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+        key = fid if fid in before else None
+        if key is None or before[key] == after[key]:
+            return []
+        old, new = before[key], after[key]
+        name = jd.FIELD_NAMES.get(fid, fid)
+        custom = fid.startswith("customfield_")
+        item = {"field": name if custom else fid, "fieldtype": "custom" if custom else "jira", "fieldId": fid,
+                "from": None, "fromString": None, "to": None, "toString": None}
+        users = self.renderer().users
+        if fid == jd.WORK_TYPE:
+            item.update({"from": old, "fromString": jd.WORK_TYPE_OPTIONS.get(old), "to": new,
+                         "toString": jd.WORK_TYPE_OPTIONS.get(new)})
+        elif fid in ("labels", "components"):
+            item.update({"fromString": " ".join(old) or None, "toString": " ".join(new) or None})
+        elif fid == "status":
+            item.update({"from": jd.STATUSES[old][0], "fromString": old, "to": jd.STATUSES[new][0], "toString": new})
+        elif fid in ("assignee", "reporter"):
+            item.update({"from": old, "fromString": users[old].name if old in users else None, "to": new,
+                         "toString": users[new].name if new in users else None})
+        elif fid == "priority":
+            item.update({"from": jd.PRIORITIES[old], "fromString": old, "to": jd.PRIORITIES[new], "toString": new})
+        else:
+            item.update({"fromString": None if old is None else str(old), "toString": None if new is None else str(new)})
+        return [item]
+
+    # ------------------------------------------------------------- search
+    def _context(self, now: datetime) -> Context:
+        return Context(now=now, tz=self.tz, user_account_id=self.api_user, projects=self._projects,
+                       keys=self._by_key.keys(), ids=self._records.keys())  # type: ignore[arg-type]
+
+    def _run_query(self, jql: str, now: datetime) -> list[str]:
+        query = parse(jql, self._context(now))
+        if not query.bounded:
+            raise JQLError("Unbounded JQL queries are not allowed here. Please add a search restriction to your "
+                           "query.")
+        cutoff = now - timedelta(seconds=self.search_lag_seconds) if self.search_lag_seconds else None
+        matches = [rec for rec in self._records.values()
+                   if (cutoff is None or rec["updated"] <= cutoff) and query.predicate(rec)]
+        order = query.order or [("id", True)]
+        matches.sort(key=lambda rec: int(rec["id"]))  # final tie-breaker: id ascending
+        for field, descending in reversed(order):
+            matches.sort(key=sort_key(field), reverse=descending)
+        return [rec["id"] for rec in matches]
+
+    def search(self, jql: str, token: str | None, max_results: int, field_ids: list[str] | None,
+               expand: set[str]) -> dict[str, Any]:
+        with self.lock:
+            digest = hashlib.sha1(jql.encode("utf-8")).hexdigest()[:12]
+            offset, ids = 0, None
+            if token:
+                try:
+                    state = json.loads(base64.urlsafe_b64decode(token.encode() + b"==="))
+                    offset, snapshot, token_digest = int(state["o"]), str(state["s"]), state["h"]
+                except (ValueError, KeyError, TypeError):
+                    raise JQLError("The provided next page token is invalid or expired.") from None
+                if token_digest != digest:
+                    raise JQLError("The provided next page token does not match the query.")
+                ids = self._snapshots.get(snapshot)
+            if ids is None:
+                ids = self._run_query(jql, self.clock())
+                snapshot = str(next(self._snapshot_ids))
+                self._snapshots[snapshot] = ids
+                while len(self._snapshots) > 64:
+                    self._snapshots.popitem(last=False)
+            page_ids = ids[offset:offset + max_results]
+            renderer = self.renderer()
+            issues = [renderer.issue(self._records[i], field_ids, expand) for i in page_ids if i in self._records]
+            result: dict[str, Any] = {"issues": issues}
+            end = offset + len(page_ids)
+            if end < len(ids):
+                raw = json.dumps({"s": snapshot, "o": end, "h": digest}, separators=(",", ":")).encode()
+                result["nextPageToken"] = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+            result["isLast"] = end >= len(ids)
+            if "names" in expand:
+                result["names"] = {fid: jd.FIELD_NAMES[fid] for fid in (field_ids or [])}
+            return result

@@ -1,0 +1,241 @@
+"""The seeded organisation every fake serves: teams, people, services, ids.
+
+Deterministic: the same (seed, size, day) gives a byte-identical org (see
+:func:`dump`). ``now`` is floored to the UTC day so that a sandbox started at
+10:00 and one started at 17:00 on the same day agree. Each vendor's items are
+generated lazily by ``iter_*`` functions in ``jira_data``, ``notion_data`` and
+``pagerduty_data``, each from its own RNG stream, so a benchmark can stream a
+50,000-issue tenant without holding the whole org twice, and changing one
+vendor's count never reshuffles another vendor's data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterator, Mapping
+
+from .timeutil import floor_day
+
+SIZES: dict[str, dict[str, int]] = {
+    "demo": {
+        "teams": 3, "people_per_team": 2, "weeks": 4, "issues": 60,
+        "incidents": 20, "open_incidents": 3, "briefings": 8, "feedback": 15,
+    },
+    "small": {
+        "teams": 5, "people_per_team": 3, "weeks": 8, "issues": 600,
+        "incidents": 150, "open_incidents": 5, "briefings": 40, "feedback": 160,
+    },
+    "large": {
+        "teams": 20, "people_per_team": 5, "weeks": 26, "issues": 50_000,
+        "incidents": 15_000, "open_incidents": 25, "briefings": 1_500, "feedback": 10_500,
+    },
+}
+
+DOMAIN = "acme.example"
+BOT_EMAIL = f"relais-bot@{DOMAIN}"
+
+# slug, display name, Jira project key, PagerDuty service, Jira components
+TEAM_CATALOG: list[tuple[str, str, str, str, tuple[str, ...]]] = [
+    ("payments", "Payments", "PAY", "Payments API", ("Billing", "Checkout", "Refunds")),
+    ("core", "Core", "CORE", "Core Platform", ("API", "Auth", "Infra")),
+    ("support", "Support", "SUP", "Support Portal", ("Portal", "Knowledge base", "Tooling")),
+    ("growth", "Growth", "GROW", "Growth Engine", ("Onboarding", "Experiments")),
+    ("search", "Search", "SRCH", "Search Service", ("Indexing", "Ranking")),
+    ("mobile", "Mobile", "MOB", "Mobile Backend", ("iOS", "Android")),
+    ("data", "Data", "DATA", "Data Pipeline", ("Ingestion", "Warehouse")),
+    ("identity", "Identity", "IAM", "Identity Service", ("SSO", "Directory")),
+    ("ledger", "Ledger", "LEDG", "Ledger Service", ("Accounts", "Reconciliation")),
+    ("risk", "Risk", "RISK", "Risk Engine", ("Scoring", "Rules")),
+    ("notifications", "Notifications", "NOTIF", "Notification Hub", ("Email", "Push")),
+    ("platform", "Platform", "PLAT", "Platform Gateway", ("Gateway", "Mesh")),
+    ("security", "Security", "SEC", "Security Scanner", ("Secrets", "Audit")),
+    ("analytics", "Analytics", "ANLY", "Analytics API", ("Dashboards", "Exports")),
+    ("catalog", "Catalog", "CAT", "Catalog Service", ("Products", "Pricing")),
+    ("onboarding", "Onboarding", "ONB", "Onboarding Flow", ("KYC", "Signup")),
+    ("reporting", "Reporting", "REP", "Reporting Jobs", ("Scheduler", "PDF")),
+    ("integrations", "Integrations", "INTG", "Integrations Hub", ("Webhooks", "Connectors")),
+    ("messaging", "Messaging", "MSG", "Messaging Bus", ("Queues", "Streams")),
+    ("infra", "Infrastructure", "INFRA", "Cluster Control", ("Kubernetes", "Network")),
+]
+
+FIRST_NAMES = [
+    "alice", "bruno", "chloe", "david", "emma", "farid", "gina", "hugo", "ines", "jules",
+    "karim", "lea", "malik", "nora", "oscar", "paula", "quentin", "rosa", "sami", "tess",
+    "ugo", "vera", "wassim", "xenia", "yann", "zoe",
+]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Laurent", "Moreau", "Garcia", "Roux", "Fontaine", "Chevalier", "Nguyen"]
+
+
+@dataclass(frozen=True)
+class Person:
+    slug: str
+    name: str
+    email: str
+    team: str
+    jira_account_id: str
+    notion_user_id: str
+    pd_user_id: str
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    team: str
+    escalation_policy_id: str
+
+
+@dataclass(frozen=True)
+class Team:
+    slug: str
+    name: str
+    project_key: str
+    project_id: str
+    components: tuple[str, ...]
+    pm: str  # person slug
+    service_id: str
+    pd_team_id: str
+
+
+@dataclass
+class Org:
+    seed: int
+    size_name: str
+    counts: dict[str, int]
+    anchor: datetime  # "today" 00:00 UTC: all generated history lies before it
+    teams: list[Team]
+    people: list[Person]
+    services: list[Service]
+    bot: Person
+    notion: dict[str, str] = field(default_factory=dict)  # ids of databases, data sources, workspace, bot
+
+    @property
+    def start(self) -> datetime:
+        return self.anchor - timedelta(weeks=self.counts["weeks"])
+
+    def team(self, slug: str) -> Team:
+        return next(t for t in self.teams if t.slug == slug)
+
+    def person(self, slug: str) -> Person:
+        return next(p for p in [*self.people, self.bot] if p.slug == slug)
+
+    def members(self, team_slug: str) -> list[Person]:
+        return [p for p in self.people if p.team == team_slug]
+
+    def rng(self, stream: str) -> random.Random:
+        """An independent RNG stream for one generator (str seeds hash stably)."""
+        return random.Random(f"relais-sandbox:{self.seed}:{self.size_name}:{stream}")
+
+
+def resolve_size(size: str | Mapping[str, int]) -> tuple[str, dict[str, int]]:
+    if isinstance(size, str):
+        if size not in SIZES:
+            raise ValueError(f"unknown size {size!r}; expected one of {', '.join(SIZES)} or a dict of counts")
+        return size, dict(SIZES[size])
+    unknown = set(size) - set(SIZES["demo"])
+    if unknown:
+        raise ValueError(f"unknown size keys {sorted(unknown)}; known: {sorted(SIZES['demo'])}")
+    counts = dict(SIZES["demo"])
+    counts.update({k: int(v) for k, v in size.items()})
+    name = "custom-" + hashlib.sha1(json.dumps(counts, sort_keys=True).encode()).hexdigest()[:8]
+    return name, counts
+
+
+def uuid_from(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def hex_id(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+
+def pd_id(rng: random.Random, prefix: str, n: int = 13) -> str:
+    return prefix + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(n))
+
+
+def _team_entry(i: int) -> tuple[str, str, str, str, tuple[str, ...]]:
+    if i < len(TEAM_CATALOG):
+        return TEAM_CATALOG[i]
+    n = i + 1
+    return (f"team{n}", f"Team {n}", f"T{n}", f"Service {n}", ("Backend", "Frontend"))
+
+
+def build_org(seed: int = 7, size: str | Mapping[str, int] = "demo", now: datetime | None = None) -> Org:
+    from .timeutil import utc_now
+
+    size_name, counts = resolve_size(size)
+    anchor = floor_day(now or utc_now())
+    rng = random.Random(f"relais-sandbox:{seed}:{size_name}:org")
+
+    people: list[Person] = []
+    teams: list[Team] = []
+    services: list[Service] = []
+    n_teams = counts["teams"]
+    per_team = counts["people_per_team"]
+    for t in range(n_teams):
+        slug, name, key, service_name, components = _team_entry(t)
+        service_id = f"PSVC{t + 1:03d}"
+        services.append(Service(service_id, service_name, slug, f"PESC{t + 1:03d}"))
+        teams.append(Team(slug, name, key, str(10000 + t), components, "", service_id, f"PTEAM{t + 1:02d}"))
+    # People are dealt round-robin so the first n_teams people are the PMs
+    # (demo: alice → payments, bruno → core, chloe → support).
+    for i in range(n_teams * per_team):
+        team = teams[i % n_teams]
+        first = FIRST_NAMES[i % len(FIRST_NAMES)]
+        slug = first if i < len(FIRST_NAMES) else f"{first}{i // len(FIRST_NAMES) + 1}"
+        last = LAST_NAMES[(i * 7 + seed) % len(LAST_NAMES)]
+        people.append(
+            Person(
+                slug=slug,
+                name=f"{first.capitalize()} {last}",
+                email=f"{slug}@{DOMAIN}",
+                team=team.slug,
+                jira_account_id="5b10ac8d" + hex_id(rng, 16),
+                notion_user_id=uuid_from(rng),
+                pd_user_id=f"PUSR{i + 1:03d}",
+            )
+        )
+    teams = [
+        Team(t.slug, t.name, t.project_key, t.project_id, t.components, people[i].slug, t.service_id, t.pd_team_id)
+        for i, t in enumerate(teams)
+    ]
+    bot = Person("relais-bot", "relais bot", BOT_EMAIL, "", "5b10ac8d" + hex_id(rng, 16), uuid_from(rng), "PUSR000")
+    notion = {
+        "briefings_database": uuid_from(rng),
+        "briefings_data_source": uuid_from(rng),
+        "feedback_database": uuid_from(rng),
+        "feedback_data_source": uuid_from(rng),
+        "workspace": uuid_from(rng),
+        "workspace_page": uuid_from(rng),
+    }
+    return Org(seed, size_name, counts, anchor, teams, people, services, bot, notion)
+
+
+def org_summary(org: Org) -> dict[str, Any]:
+    data = asdict(org)
+    data["anchor"] = org.anchor.isoformat()
+    return data
+
+
+def iter_dump(org: Org) -> Iterator[str]:
+    """Every generated record of the org as canonical JSON lines (streamed)."""
+    from . import jira_data, notion_data, pagerduty_data
+
+    yield json.dumps(org_summary(org), sort_keys=True, default=str)
+    for generator in (jira_data.iter_issues, notion_data.iter_pages, pagerduty_data.iter_incidents):
+        for record in generator(org):
+            yield json.dumps(record, sort_keys=True, default=str)
+
+
+def fingerprint(org: Org) -> str:
+    """sha256 of :func:`iter_dump`: equal for equal (seed, size, day)."""
+    digest = hashlib.sha256()
+    for line in iter_dump(org):
+        digest.update(line.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()

@@ -1,0 +1,107 @@
+"""What the three fakes have in common: routing, auth hook, error shapes.
+
+A :class:`VendorApp` turns a :class:`~sandbox.server.Request` into a
+:class:`~sandbox.server.Response`. Subclasses register routes, check
+credentials the vendor's way, and say how the vendor writes an error, a 429
+and a broken list item (for the ``bad_item`` fault).
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from .server import Request, Response, Router
+
+log = logging.getLogger(__name__)
+
+
+class BadRequest(Exception):
+    """Raised by handlers; rendered with the vendor's error shape."""
+
+    def __init__(self, status: int, message: str, **extra: Any):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+class VendorApp:
+    name = ""
+    list_keys: tuple[str, ...] = ()  # keys holding the item list of a page (for bad_item)
+
+    def __init__(self) -> None:
+        self.router = Router()
+        self.routes()
+
+    def routes(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- hooks ------------------------------------------------------------
+    def authenticate(self, request: Request) -> Response | None:
+        """None when the request may proceed, else the vendor's 401/400."""
+        return None
+
+    def error(self, status: int, message: str | None = None, **extra: Any) -> Response:  # pragma: no cover
+        raise NotImplementedError
+
+    def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None) -> Response:  # pragma: no cover
+        raise NotImplementedError
+
+    def corrupt_item(self, item: dict[str, Any]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- dispatch ---------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        handler, params, path_known = self.router.match(request.method, request.path)
+        if handler is None:
+            if path_known:
+                return self.error(405, "Method Not Allowed")
+            return self.not_found(request)
+        denied = self.authenticate(request)
+        if denied is not None:
+            return denied
+        try:
+            return handler(request, **params)
+        except BadRequest as exc:
+            return self.error(exc.status, exc.message, **exc.extra)
+        except Exception:  # a sandbox bug must look like a vendor 500, not kill the connection
+            log.exception("%s sandbox handler failed for %s %s", self.name, request.method, request.path)
+            return self.error(500)
+
+    def not_found(self, request: Request) -> Response:
+        return self.error(404, f"No route for {request.method} {request.path}")
+
+    def body(self, request: Request) -> Any:
+        try:
+            return request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest(400, "The request body could not be decoded as JSON.", code="invalid_json") from None
+
+    @staticmethod
+    def phrase(status: int) -> str:
+        try:
+            return HTTPStatus(status).phrase
+        except ValueError:
+            return "Site is overloaded" if status == 529 else "Error"
+
+    def break_one(self, data: Any, pick: Any) -> Any:
+        """Return ``data`` with one list item (or the single object) broken."""
+        if not isinstance(data, dict):
+            return data
+        for key in self.list_keys:
+            items = data.get(key)
+            if isinstance(items, list) and items:
+                index = pick(len(items))
+                if isinstance(items[index], dict):
+                    self.corrupt_item(items[index])
+                return data
+        for key in self.list_keys:
+            single = data.get(key.rstrip("s"))
+            if isinstance(single, dict):
+                self.corrupt_item(single)
+                return data
+        if data.get("object") == "page" or "fields" in data:
+            self.corrupt_item(data)
+        return data
