@@ -203,9 +203,11 @@ def adf_text(doc: Any) -> str | None:
 class Renderer:
     """Turns compact records into Jira JSON for one base URL and time zone."""
 
-    def __init__(self, org: Org, base_url: str, tz: Any):
+    def __init__(self, org: Org, base_url: str, tz: Any,
+                 project_stats: dict[str, tuple[int, datetime | None]] | None = None):
         self.base = base_url.rstrip("/")
         self.tz = tz
+        self.project_stats = project_stats or {}
         self.users = {p.jira_account_id: p for p in [*org.people, org.bot]}
         self.projects = {t.project_key: t for t in org.teams}
         self.component_ids = {
@@ -233,12 +235,16 @@ class Renderer:
 
     def project(self, key: str) -> dict[str, Any]:
         team = self.projects[key]
+        count, last = self.project_stats.get(key, (0, None))
         return {
             "self": f"{self.base}/rest/api/3/project/{team.project_id}",
             "id": team.project_id, "key": key, "name": team.name,
-            "projectTypeKey": "software", "simplified": False,
+            "projectTypeKey": "software", "simplified": False, "style": "classic",
             "avatarUrls": {s: f"{self.base}/rest/api/3/universal_avatar/view/type/project/avatar/10400?size={s}"
                            for s in ("48x48", "24x24", "16x16", "32x32")},
+            "projectCategory": {"self": f"{self.base}/rest/api/3/projectCategory/10000", "id": "10000",
+                                "name": "Product", "description": "Product engineering teams"},
+            "insight": {"totalIssueCount": count, "lastIssueUpdateTime": self.time(last)},
         }
 
     def status(self, name: str) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class JiraState:
         self._records: dict[str, dict[str, Any]] = {}
         self._by_key: dict[str, str] = {}
         self._counters: dict[str, int] = {}
+        self._stats: dict[str, tuple[int, datetime | None]] = {}
         self._snapshots: OrderedDict[str, list[str]] = OrderedDict()
         self._snapshot_ids = itertools.count(1)
         self._history_ids = itertools.count(10500)
@@ -71,9 +72,16 @@ class JiraState:
         self._by_key[rec["key"]] = rec["id"]
         number = int(rec["key"].rsplit("-", 1)[1])
         self._counters[rec["project"]] = max(self._counters.get(rec["project"], 0), number)
+        self._touch(rec, +1)
+
+    def _touch(self, rec: dict[str, Any], delta: int) -> None:
+        """Keep the per-project issue count and last update (``project.insight``) current."""
+        count, last = self._stats.get(rec["project"], (0, None))
+        last = rec["updated"] if last is None or rec["updated"] > last else last
+        self._stats[rec["project"]] = (count + delta, last)
 
     def renderer(self) -> jd.Renderer:
-        return jd.Renderer(self.org, self.base_url, self.tz)
+        return jd.Renderer(self.org, self.base_url, self.tz, self._stats)
 
     def find(self, id_or_key: str) -> dict[str, Any]:
         issue_id = id_or_key if id_or_key in self._records else self._by_key.get(id_or_key.upper())
@@ -120,6 +128,7 @@ class JiraState:
             rec = self.find(id_or_key)
             del self._records[rec["id"]]
             del self._by_key[rec["key"]]
+            self._touch(rec, -1)
 
     def create_issue(self, project: str, summary: str, issuetype: str = "Task", fields: dict[str, Any] | None = None,
                      author_account_id: str | None = None) -> dict[str, str]:
@@ -171,6 +180,7 @@ class JiraState:
         items = [item for fid in self._edited(fields, update) for item in self._change_items(fid, before, rec)]
         now = self.now()
         rec["updated"] = now
+        self._touch(rec, 0)
         if items:
             rec["changelog"].append({"id": str(next(self._history_ids)), "author": author, "created": now,
                                      "items": items})
