@@ -1,0 +1,71 @@
+"""relais configuration: one YAML file, validated up front, secrets from the environment.
+
+    settings = load_settings("config/relais.yaml")   # ConfigError lists every problem
+    secrets = resolve_secrets(settings)              # SecretError names every variable looked for
+
+Exceptions:
+
+    ConfigError     the file cannot be used; .problems: list[ConfigProblem] (file, line, path, message)
+    SecretError     a secret an enabled source needs is missing or unreadable; .problems: list[str]
+
+``python -m sync.settings.schema`` prints the JSON Schema editors use
+(committed as config/relais.schema.json).
+"""
+
+from ._errors import ConfigError, ConfigProblem
+from ._load import load_settings
+from ._model import (
+    JiraWorkType,
+    JiraWriteback,
+    NotionWorkType,
+    NotionWriteback,
+    Person,
+    Settings,
+    State,
+    Team,
+    TeamJira,
+    TeamNotion,
+    TeamPagerDuty,
+    Writeback,
+)
+from ._rules import ClassifyRule, SetMatch, TextMatch, When
+from ._secrets import SecretError, Secrets, resolve_secrets
+from ._sources import (
+    JiraSource,
+    NotionDatabases,
+    NotionProperties,
+    NotionSource,
+    PagerDutySource,
+    Sources,
+)
+
+__all__ = [
+    "ClassifyRule",
+    "ConfigError",
+    "ConfigProblem",
+    "JiraSource",
+    "JiraWorkType",
+    "JiraWriteback",
+    "NotionDatabases",
+    "NotionProperties",
+    "NotionSource",
+    "NotionWorkType",
+    "NotionWriteback",
+    "PagerDutySource",
+    "Person",
+    "SecretError",
+    "Secrets",
+    "SetMatch",
+    "Settings",
+    "Sources",
+    "State",
+    "Team",
+    "TeamJira",
+    "TeamNotion",
+    "TeamPagerDuty",
+    "TextMatch",
+    "When",
+    "Writeback",
+    "load_settings",
+    "resolve_secrets",
+]

@@ -1,0 +1,174 @@
+"""Checks that span sections, and the inline-secret scan.
+
+Both work on the plain data from the YAML loader, not on the validated model,
+so they still run when another part of the file is malformed: one run lists
+every problem. Each check looks only at the parts whose shape it can trust and
+silently skips the rest (the model validation reports those).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ._rules import default_problems
+from ._secretlike import (
+    NAME_KEYED,
+    SOURCE_VARIABLE,
+    advice,
+    is_credential_key,
+    looks_like_secret,
+    variable_for_value,
+)
+from ._types import closest, quoted, suggest
+from ._yaml import Document
+
+Path_ = tuple[str | int, ...]
+
+
+def check_references(doc: Document) -> None:
+    data = doc.data
+    if not isinstance(data, dict):
+        return
+    people = _mapping(data.get("people"))
+    teams = _mapping(data.get("teams"))
+    _team_pms(doc, teams, people)
+    classify = data.get("classify")
+    if isinstance(classify, list):
+        _classify_default(doc, classify)
+        _rule_names(doc, classify)
+        _rule_teams(doc, classify, teams)
+    _writeback(doc, data)
+
+
+def _team_pms(doc: Document, teams: dict | None, people: dict | None) -> None:
+    if teams is None or people is None:
+        return
+    for name, team in teams.items():
+        pm = team.get("pm") if isinstance(team, dict) else None
+        if isinstance(pm, str) and pm not in people:
+            doc.problem(("teams", name, "pm"), _unknown("person", pm, people, "people"))
+
+
+def _classify_default(doc: Document, classify: list) -> None:
+    for index, message, first in default_problems(classify):
+        if index is None and _misspelt_default(classify):
+            continue  # "unknown key 'defualt' (did you mean 'default'?)" says it better
+        path: Path_ = ("classify",) if index is None else ("classify", index)
+        if first is not None:
+            message += f" (first at line {doc.line_of(('classify', first))})"
+        doc.problem(path, message)
+
+
+def _misspelt_default(classify: list) -> bool:
+    return any(
+        isinstance(entry, dict) and any(k != "default" and closest(k, ["default"]) for k in entry)
+        for entry in classify
+    )
+
+
+def _rule_names(doc: Document, classify: list) -> None:
+    seen: dict[str, int] = {}
+    for index, rule in enumerate(classify):
+        name = rule.get("name") if isinstance(rule, dict) else None
+        if not isinstance(name, str):
+            continue
+        folded = " ".join(name.casefold().split())
+        if folded in seen:
+            first = doc.line_of(("classify", seen[folded]))
+            doc.problem(
+                ("classify", index, "name"),
+                f"duplicate rule name {quoted(name)} (first used at line {first}); "
+                "`relais explain` names rules, so each name must be unique",
+            )
+        else:
+            seen[folded] = index
+
+
+def _rule_teams(doc: Document, classify: list, teams: dict | None) -> None:
+    if teams is None:
+        return
+    for index, rule in enumerate(classify):
+        when = rule.get("when") if isinstance(rule, dict) else None
+        named = when.get("team") if isinstance(when, dict) else None
+        values = [named] if isinstance(named, str) else named if isinstance(named, list) else []
+        for value in values:
+            if isinstance(value, str) and value not in teams:
+                doc.problem(("classify", index, "when", "team"), _unknown("team", value, teams, "teams"))
+
+
+def _writeback(doc: Document, data: dict) -> None:
+    writeback = _mapping(data.get("writeback"))
+    sources = _mapping(data.get("sources"))
+    if writeback is None or sources is None:
+        return
+    for tool in ("jira", "notion"):
+        misspelt = any(key != tool and closest(key, [tool]) for key in sources)  # reported already
+        if writeback.get(tool) is not None and sources.get(tool) is None and not misspelt:
+            doc.problem(
+                ("writeback", tool),
+                f"relais writes back to {tool} only when it reads it; add sources.{tool} or remove writeback.{tool}",
+            )
+    work_type = (_mapping(writeback.get("notion")) or {}).get("work_type")
+    notion = _mapping(sources.get("notion"))
+    databases = _mapping(notion.get("databases")) if notion else None
+    listed = work_type.get("databases") if isinstance(work_type, dict) else None
+    if not isinstance(listed, list) or databases is None:
+        return
+    configured = [key for key, value in databases.items() if value is not None]
+    for index, key in enumerate(listed):
+        if isinstance(key, str) and key not in configured:
+            doc.problem(
+                ("writeback", "notion", "work_type", "databases", index),
+                _unknown("Notion database", key, configured, "sources.notion.databases"),
+            )
+
+
+def _unknown(what: str, value: str, known: Any, section: str) -> str:
+    names = list(known)
+    hint = suggest(value, names)
+    if hint:
+        return f"unknown {what} {quoted(value)}{hint}"
+    listing = ", ".join(names) if names else "none"
+    return f"unknown {what} {quoted(value)}; {section} has: {listing}"
+
+
+def _mapping(value: Any) -> dict | None:
+    return value if isinstance(value, dict) else None
+
+
+# ---------------------------------------------------------------- secrets ---
+
+
+def check_inline_secrets(doc: Document) -> set[Path_]:
+    """Report every pasted credential; return their paths (other problems there are moot)."""
+    flagged: set[Path_] = set()
+    for path, key, value in _entries(doc.data, ()):
+        by_key = key is not None and path[:-1] not in NAME_KEYED and is_credential_key(key)
+        if by_key or looks_like_secret(value) or (key is not None and looks_like_secret(key)):
+            variable = variable_for_value(value) or _variable_for_path(path)
+            doc.problem(path, advice(variable))
+            flagged.add(path)
+    return flagged
+
+
+def _entries(node: Any, path: Path_) -> Iterator[tuple[Path_, str | None, Any]]:
+    """Every (path, key or None for list items, value) in the document, depth first."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield path + (key,), key, value
+            yield from _entries(value, path + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if not isinstance(value, (dict, list)):
+                yield path + (index,), None, value
+            yield from _entries(value, path + (index,))
+
+
+def _variable_for_path(path: Path_) -> str:
+    """`sources.jira.api_token` and `jira_token` both belong in JIRA_API_TOKEN."""
+    for part in reversed(path):
+        if isinstance(part, str):
+            for tool, variable in SOURCE_VARIABLE.items():
+                if part.lower().startswith(tool):
+                    return variable
+    return ""

@@ -1,0 +1,198 @@
+"""The whole configuration document, ``Settings``, and its smaller sections.
+
+The model mirrors the YAML exactly (its JSON Schema is what editors check the
+file against). What the file does not say — which file it is, where each rule
+was written — comes from the validation context that ``load_settings`` passes:
+``{"file": name as given, "lines": {path: line}, "base_dir": config folder}``.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from sync.models import WorkClass
+
+from ._rules import ClassifyEntry, ClassifyRule, Rule, default_problems
+from ._sources import Model, Sources
+from ._types import ConfigPath, Email, Names, NotionId, Text, quoted, relais_error, suggest
+
+SUPPORTED_VERSION = 1
+DEFAULT_ERROR = "relais_classify_default"
+
+
+def _none_is_empty(value: Any) -> Any:
+    # A section whose entries are all commented out reads as null: treat it as empty.
+    return {} if value is None else value
+
+
+class Person(Model):
+    """How one person is known in each tool."""
+
+    email: Email | None = None
+    jira: Text | None = Field(None, description="Atlassian account id.")
+    notion: NotionId | None = Field(None, description="Notion user id.")
+    pagerduty: Text | None = Field(None, description="PagerDuty user id.")
+
+
+class TeamJira(Model):
+    projects: Names = Field(default_factory=list, description="Project keys the team owns.")
+    components: Names = Field(
+        default_factory=list, description="When listed, only these components of the projects."
+    )
+
+
+class TeamPagerDuty(Model):
+    services: Names = Field(default_factory=list, description="Service ids the team owns.")
+    teams: Names = Field(default_factory=list, description="PagerDuty team ids.")
+
+
+class TeamNotion(Model):
+    team: Text | None = Field(None, description="Value of the Team property on Notion pages.")
+
+
+class Team(Model):
+    pm: Text | None = Field(None, description="The team's product manager: a key of `people`.")
+    jira: TeamJira = Field(default_factory=TeamJira)
+    pagerduty: TeamPagerDuty = Field(default_factory=TeamPagerDuty)
+    notion: TeamNotion = Field(default_factory=TeamNotion)
+
+
+class State(Model):
+    path: ConfigPath = Field(
+        Path("relais.db"), validate_default=True, description="SQLite file, relative to this file."
+    )
+
+
+class JiraWorkType(Model):
+    """Exactly one of: a single-select custom field (by name), or managed labels."""
+
+    field: Text | None = Field(None, description="Custom field name; options RUN, BUILD, IMPROVE.")
+    labels_prefix: Text | None = Field(None, description='e.g. "work:" → labels work:RUN, work:BUILD…')
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> JiraWorkType:
+        if (self.field is None) == (self.labels_prefix is None):
+            raise relais_error("set exactly one of `field` (a custom field name) or `labels_prefix`")
+        return self
+
+
+class JiraWriteback(Model):
+    work_type: JiraWorkType | None = None
+
+
+class NotionWorkType(Model):
+    property: Text = Field(description="A select property on each listed database.")
+    databases: Annotated[Names, Field(min_length=1)] = Field(
+        description="Keys of sources.notion.databases."
+    )
+
+
+class NotionWriteback(Model):
+    work_type: NotionWorkType | None = None
+
+
+class Writeback(Model):
+    """The fields relais owns: it writes only these, only when the value changed."""
+
+    jira: JiraWriteback | None = None
+    notion: NotionWriteback | None = None
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class Settings(Model):
+    version: int = Field(description="Version of this file's format; this relais reads 1.")
+    timezone: str = Field(description="IANA time zone for weeks, 'today' and report dates.")
+    state: Annotated[State, BeforeValidator(_none_is_empty)] = Field(default_factory=State)
+    sources: Sources
+    people: Annotated[dict[str, Person], BeforeValidator(_none_is_empty)] = Field(default_factory=dict)
+    teams: Annotated[dict[str, Team], BeforeValidator(_none_is_empty)] = Field(default_factory=dict)
+    classify_entries: list[ClassifyEntry] = Field(
+        alias="classify",
+        min_length=1,
+        description="Ordered rules, first match wins; the last entry must be `- default: …`.",
+    )
+    writeback: Annotated[Writeback, BeforeValidator(_none_is_empty)] = Field(default_factory=Writeback)
+
+    _file: Path = PrivateAttr(default=Path("relais.yaml"))
+    _rules: list[ClassifyRule] = PrivateAttr(default_factory=list)
+    _default: WorkClass = PrivateAttr(default=WorkClass.BUILD)
+    _default_where: str = PrivateAttr(default="")
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, version: int) -> int:
+        if version != SUPPORTED_VERSION:
+            raise relais_error(
+                f"unsupported config version {version}, this relais reads version {SUPPORTED_VERSION}"
+            )
+        return version
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            raise relais_error(
+                f"unknown time zone {quoted(name)}{suggest(name, _time_zones())}; "
+                "use an IANA name such as Europe/Paris or UTC"
+            ) from None
+        return name
+
+    @model_validator(mode="after")
+    def _split_classify(self, info: ValidationInfo) -> Settings:
+        for index, message, _ in default_problems(self.classify_entries):
+            # load_settings reports these itself, with lines; this guards direct construction.
+            at = f"entry {index + 1}" if index is not None else "the list"
+            raise PydanticCustomError(DEFAULT_ERROR, "classify ({at}): {message}", {"at": at, "message": message})
+        context = info.context or {}
+        file = str(context.get("file", self._file))
+        lines: dict[tuple, int] = context.get("lines", {})
+
+        def where(index: int) -> str:
+            return f"{file}:{lines.get(('classify', index), '?')}"
+
+        self._file = Path(file)
+        self._rules = [
+            ClassifyRule(name=entry.name, when=entry.when, then=entry.then, where=where(i))
+            for i, entry in enumerate(self.classify_entries)
+            if isinstance(entry, Rule)
+        ]
+        last = len(self.classify_entries) - 1
+        default = self.classify_entries[last]  # a DefaultRule: default_problems found none
+        self._default = default.default  # type: ignore[union-attr]
+        self._default_where = where(last)
+        return self
+
+    @property
+    def file(self) -> Path:
+        """The configuration file, as the caller named it."""
+        return self._file
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def classify(self) -> list[ClassifyRule]:
+        """The ordered rules, without the default entry."""
+        return list(self._rules)
+
+    @property
+    def classify_default(self) -> WorkClass:
+        return self._default
+
+    @property
+    def classify_default_where(self) -> str:
+        """``file:line`` of the ``- default:`` entry."""
+        return self._default_where

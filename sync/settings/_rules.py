@@ -1,0 +1,178 @@
+"""`classify:` — ordered rules, first match wins, explicit default (Sentry ownership style).
+
+The YAML entries are ``Rule`` (name/when/then) and ``DefaultRule`` (default).
+``Settings`` turns the rules into ``ClassifyRule`` values that also carry where
+they were written (``relais.yaml:42``) for ``relais explain``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Union
+
+from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, model_validator
+
+from ._sources import Model
+from ._types import OneOrMany, Text, WorkClassField, quoted, relais_error, suggest
+
+SOURCES = ("jira", "notion", "pagerduty")
+KINDS = ("issue", "incident", "briefing", "feedback")
+
+
+def _among(what: str, allowed: tuple[str, ...]):
+    def check(values: list[str]) -> list[str]:
+        normalised = []
+        for value in values:
+            folded = value.strip().lower()
+            if folded not in allowed:
+                raise relais_error(
+                    f"unknown {what} {quoted(value)}{suggest(folded, allowed)}; use {', '.join(allowed)}"
+                )
+            normalised.append(folded)
+        return normalised
+
+    return AfterValidator(check)
+
+
+class SetMatch(Model):
+    """Labels or components: any of / all of / none of the listed values."""
+
+    any: OneOrMany | None = None
+    all: OneOrMany | None = None
+    none: OneOrMany | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> SetMatch:
+        if self.any is None and self.all is None and self.none is None:
+            raise relais_error("expected at least one of any, all, none")
+        return self
+
+
+def _set_shorthand(value: Any) -> Any:
+    # `labels: [a, b]` (or `labels: a`) means `labels: {any: [a, b]}`.
+    if isinstance(value, (str, list)):
+        return {"any": value}
+    return value
+
+
+def _compiles(pattern: str | None) -> str | None:
+    if pattern is not None:
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            where = f" at position {exc.pos}" if exc.pos is not None else ""
+            raise relais_error(f"invalid regular expression: {exc.msg}{where}") from None
+    return pattern
+
+
+class TextMatch(Model):
+    """Title or text: contains any / all of the phrases, or matches a regular expression."""
+
+    contains_any: OneOrMany | None = None
+    contains_all: OneOrMany | None = None
+    matches: Annotated[Text | None, AfterValidator(_compiles)] = Field(
+        None, description="A Python regular expression, matched case-insensitively."
+    )
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TextMatch:
+        if self.contains_any is None and self.contains_all is None and self.matches is None:
+            raise relais_error("expected at least one of contains_any, contains_all, matches")
+        return self
+
+
+def _text_shorthand(value: Any) -> Any:
+    # `title: outage` means `title: {contains_any: [outage]}`.
+    if isinstance(value, (str, list)):
+        return {"contains_any": value}
+    return value
+
+
+SetCondition = Annotated[
+    SetMatch | None,
+    BeforeValidator(_set_shorthand, json_schema_input_type=Union[str, list[str], SetMatch, None]),
+]
+TextCondition = Annotated[
+    TextMatch | None,
+    BeforeValidator(_text_shorthand, json_schema_input_type=Union[str, list[str], TextMatch, None]),
+]
+
+
+class When(Model):
+    """All conditions must hold. Strings compare case- and accent-insensitively."""
+
+    source: Annotated[OneOrMany, _among("source", SOURCES)] | None = None
+    kind: Annotated[OneOrMany, _among("kind", KINDS)] | None = None
+    project: OneOrMany | None = None
+    issuetype: OneOrMany | None = None
+    status: OneOrMany | None = None
+    priority: OneOrMany | None = None
+    urgency: OneOrMany | None = None
+    service: OneOrMany | None = None
+    team: OneOrMany | None = Field(None, description="Keys of `teams`.")
+    labels: SetCondition = None
+    components: SetCondition = None
+    title: TextCondition = None
+    text: TextCondition = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> When:
+        if not self.conditions():
+            raise relais_error(f"a rule needs at least one condition ({', '.join(When.model_fields)})")
+        return self
+
+    def conditions(self) -> dict[str, Any]:
+        """The conditions that are set, as plain data (for `relais explain`)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Rule(Model):
+    """One classify rule as written in the file."""
+
+    name: Text
+    when: When
+    then: WorkClassField
+
+
+class DefaultRule(Model):
+    """The last entry of `classify`: what work is when no rule matches."""
+
+    default: WorkClassField
+
+
+class ClassifyRule(Rule):
+    """A rule plus where it was written, ``relais.yaml:42``."""
+
+    where: str
+
+
+def _entry_kind(value: Any) -> str:
+    return "default" if isinstance(value, dict) and "default" in value else "rule"
+
+
+ClassifyEntry = Annotated[
+    Union[Annotated[Rule, Tag("rule")], Annotated[DefaultRule, Tag("default")]],
+    Discriminator(_entry_kind),
+]
+
+
+def default_problems(entries: list[Any]) -> list[tuple[int | None, str, int | None]]:
+    """Where the `default` entry is wrong: (index or None for the list, message, related index).
+
+    Shared by the loader (which reports with lines) and ``Settings`` (which must
+    not be constructible without a sound default either).
+    """
+    defaults = [i for i, e in enumerate(entries) if _is_default(e)]
+    if not defaults:
+        return [(None, "the last entry must be `- default: RUN|BUILD|IMPROVE` (used when no rule matches)", None)]
+    found = []
+    for index in defaults[1:]:
+        found.append((index, "`default` appears more than once", defaults[0]))
+    first = defaults[0]
+    if first != len(entries) - 1 and len(defaults) == 1:
+        found.append((first, "`default` must be the last entry; the rules after it would never be used", None))
+    return found
+
+
+def _is_default(entry: Any) -> bool:
+    return isinstance(entry, DefaultRule) or (isinstance(entry, dict) and "default" in entry)

@@ -1,0 +1,118 @@
+"""`sources:` — which tools relais reads, and how politely."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from ._types import Email, ExistingFile, NonEmptyNames, NotionId, ServiceUrl, Text, relais_error
+
+
+class Model(BaseModel):
+    """Base of every settings model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Overlap = Annotated[int, Field(ge=0, le=1440)]
+RequestsPerSecond = Annotated[float, Field(gt=0, le=100)]
+TimeoutSeconds = Annotated[float, Field(gt=0, le=600)]
+
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
+_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
+
+
+def _jql_without_order(jql: str) -> str:
+    # Outside quoted strings only: `summary ~ "order by"` is a legitimate search.
+    if _ORDER_BY.search(_QUOTED.sub('""', jql)):
+        raise relais_error(
+            "jql must not contain ORDER BY: relais adds its own (by update time) to page reliably"
+        )
+    return jql.strip()
+
+
+class JiraSource(Model):
+    url: ServiceUrl = Field(description="Jira Cloud site, e.g. https://acme.atlassian.net")
+    jql: Annotated[Text, AfterValidator(_jql_without_order)] = Field(
+        description="Which issues relais reads. No ORDER BY: relais adds its own."
+    )
+    overlap_minutes: Overlap = Field(
+        5, description="Re-read this many minutes before the last change seen (JQL has minute precision)."
+    )
+    page_size: int = Field(100, ge=1, le=100, description="Issues per search page (Jira caps it at 100).")
+    requests_per_second: RequestsPerSecond = 10
+    ca_bundle: ExistingFile | None = Field(
+        None, description="PEM file of extra CA certificates (relative to this file)."
+    )
+    timeout_seconds: TimeoutSeconds = 30
+
+
+class NotionDatabases(Model):
+    briefings: NotionId | None = Field(None, description="Initiative briefings database id.")
+    feedback: NotionId | None = Field(None, description="Feedback database id.")
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> NotionDatabases:
+        if not self.configured():
+            raise relais_error("list at least one database (briefings, feedback)")
+        return self
+
+    def configured(self) -> dict[str, str]:
+        """Database key → id, for the databases that are set."""
+        return {k: v for k, v in (("briefings", self.briefings), ("feedback", self.feedback)) if v}
+
+
+class NotionProperties(Model):
+    title: Text = "Name"
+    team: Text = "Team"
+    status: Text = "Status"
+    tags: Text = "Tags"
+
+
+class NotionSource(Model):
+    url: ServiceUrl = "https://api.notion.com"
+    databases: NotionDatabases = Field(
+        description="Database ids (from the database URL); relais resolves each to its data source."
+    )
+    properties: NotionProperties = Field(
+        default_factory=NotionProperties,
+        description="Names of the properties relais reads on those databases.",
+    )
+    overlap_minutes: Overlap = Field(3, description="Notion rounds last_edited_time down to the minute.")
+    requests_per_second: RequestsPerSecond = Field(
+        3, description="Notion allows about 3 requests per second per integration."
+    )
+    ca_bundle: ExistingFile | None = None
+    timeout_seconds: TimeoutSeconds = 30
+
+
+class PagerDutySource(Model):
+    url: ServiceUrl = Field(
+        "https://api.pagerduty.com", description="EU accounts: https://api.eu.pagerduty.com"
+    )
+    services: NonEmptyNames = Field(description="Service ids whose incidents relais reads.")
+    from_email: Email = Field(description="A user of the account; PagerDuty requires it (From header) for writes.")
+    overlap_minutes: Overlap = 10
+    first_sync_days: int = Field(90, ge=1, le=180, description="How far back the first sync reads incidents.")
+    requests_per_second: RequestsPerSecond = 10
+    ca_bundle: ExistingFile | None = None
+    timeout_seconds: TimeoutSeconds = 30
+
+
+class Sources(Model):
+    """Leave a source out to switch it off."""
+
+    jira: JiraSource | None = None
+    notion: NotionSource | None = None
+    pagerduty: PagerDutySource | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Sources:
+        if not self.enabled():
+            raise relais_error("configure at least one source (jira, notion, pagerduty)")
+        return self
+
+    def enabled(self) -> list[str]:
+        return [name for name in ("jira", "notion", "pagerduty") if getattr(self, name) is not None]
