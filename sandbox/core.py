@@ -21,6 +21,8 @@ from .faults import VENDORS, FaultRule, Faults, TokenBucket
 from .jira_api import JiraApp
 from .jira_state import JiraState
 from .org import BOT_EMAIL, build_org
+from .pagerduty_api import PagerDutyApp
+from .pagerduty_state import PagerDutyState
 from .server import Request, Response, VendorServer
 from .timeutil import ceil_seconds, http_date, utc_now
 from .vendor import VendorApp
@@ -64,8 +66,10 @@ class Sandbox:
         self.seed = seed
         self.clock: Callable[[], datetime] = clock or utc_now
         self.org = build_org(seed, size, self.clock())
-        self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS}
+        # PAGERDUTY_FROM: the user email PagerDuty writes need in their From header.
+        self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, "PAGERDUTY_FROM": BOT_EMAIL}
         self.jira = JiraState(self.org, self.clock)
+        self.pagerduty = PagerDutyState(self.org, self.clock)
         self.faults = Faults(seed)
         self.buckets = {v: TokenBucket(DEFAULT_RATE, DEFAULT_RATE) for v in VENDORS}
         for vendor, rate in (rate_limits or {}).items():
@@ -73,15 +77,14 @@ class Sandbox:
         self.log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
         self._port_base = port_base
-        self._apps: dict[str, VendorApp] = {"jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], TOKENS["JIRA_API_TOKEN"])}
-        self._add_vendor_apps()
+        self._apps: dict[str, VendorApp] = {
+            "jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], TOKENS["JIRA_API_TOKEN"]),
+            "pagerduty": PagerDutyApp(self.pagerduty, TOKENS["PAGERDUTY_TOKEN"]),
+        }
         self._servers: dict[str, VendorServer] = {}
         self._tmpdir: str | None = None
         self._ca_path: str | None = None
         self._stopping = threading.Event()
-
-    def _add_vendor_apps(self) -> None:
-        """Notion and PagerDuty register themselves here (kept apart for import cost and size)."""
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> "Sandbox":
@@ -92,8 +95,8 @@ class Sandbox:
         paths = certs.generate(self._tmpdir)
         self._ca_path = paths.ca
         try:
-            for index, (vendor, app) in enumerate(self._apps.items()):
-                port = self._port_base + index if self._port_base else 0
+            for vendor, app in self._apps.items():
+                port = self._port_base + VENDORS.index(vendor) if self._port_base else 0
                 server = VendorServer(vendor, self._dispatcher(vendor, app), paths.cert, paths.key, port)
                 self._servers[vendor] = server
                 server.start()
@@ -192,5 +195,5 @@ class Sandbox:
             else:
                 header = str(seconds)
         if rule.kind == 429:
-            return app.rate_limited(seconds or 1, self.buckets[rule.vendor].rate, header)
+            return app.rate_limited(seconds or 1, self.buckets[rule.vendor].rate, header, fault=True)
         return app.error(int(rule.kind), retry_after=header)

@@ -64,7 +64,7 @@ class JiraApp(VendorApp):
             headers["Retry-After"] = str(extra["retry_after"])
         return Response.json(status, body, headers)
 
-    def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None) -> Response:
+    def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False) -> Response:
         reset = as_utc(self.state.clock()) + timedelta(seconds=wait_seconds)
         headers = {
             "X-RateLimit-Limit": str(int(limit)),

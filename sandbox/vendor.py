@@ -46,7 +46,8 @@ class VendorApp:
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:  # pragma: no cover
         raise NotImplementedError
 
-    def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None) -> Response:  # pragma: no cover
+    def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None,
+                     fault: bool = False) -> Response:  # pragma: no cover
         raise NotImplementedError
 
     def corrupt_item(self, item: dict[str, Any]) -> None:  # pragma: no cover
