@@ -273,14 +273,40 @@ def test_each_erratum_is_still_needed(erratum):
     raw = oa.load_spec(erratum.vendor, errata=False)
     target = oa.resolve_pointer(raw.doc, erratum.target)
     assert isinstance(target, dict)
-    assert any(target.get(k) != v for k, v in erratum.merge.items()), \
-        f"vendor spec fixed upstream, drop the erratum: {erratum.reason}"
+    if erratum.replace:
+        assert target != erratum.merge, f"vendor spec fixed upstream, drop the erratum: {erratum.reason}"
+    else:
+        assert any(target.get(k) != v for k, v in erratum.merge.items()), \
+            f"vendor spec fixed upstream, drop the erratum: {erratum.reason}"
+    assert erratum.evidence or erratum.proof, "an erratum needs the vendor's own evidence"
+    if erratum.proof:
+        where, value = erratum.proof
+        assert value in oa.resolve_pointer(raw.doc, where), f"proof no longer holds: {where} lacks {value!r}"
     if erratum.evidence:
         method, path, status = erratum.evidence
         example = raw.example(method, path, status)
         raw_errors = oa.format_errors(raw.validator(method, path, status).iter_errors(example))
         assert raw_errors, "the vendor example no longer contradicts the raw schema"
         assert oa.validate_response(erratum.vendor, method, path, status, example) == []
+
+
+def test_pagerduty_log_entry_errata_accept_real_shapes():
+    example = oa.example_for("pagerduty", "GET", "/log_entries", 200)
+    entry = copy.deepcopy(example["log_entries"][0])
+    entry["type"] = "acknowledge_log_entry"
+    incident = oa.example_for("pagerduty", "GET", "/incidents/PT4KHLK", 200)["incident"]
+    entry["incident"] = incident  # include[]=incidents
+    body = {**example, "log_entries": [entry]}
+    assert oa.validate_response("pagerduty", "GET", "/log_entries", 200, body) == []
+    raw = oa.load_spec("pagerduty", errata=False)
+    assert oa.format_errors(raw.validator("GET", "/log_entries", 200).iter_errors(body))
+    # …while a made-up type or a broken embedded incident still fails
+    bad = copy.deepcopy(body)
+    bad["log_entries"][0]["type"] = "acknowledged_log_entry"
+    assert oa.validate_response("pagerduty", "GET", "/log_entries", 200, bad)
+    bad = copy.deepcopy(body)
+    bad["log_entries"][0]["incident"]["status"] = "open"
+    assert oa.validate_response("pagerduty", "GET", "/log_entries", 200, bad)
 
 
 # --------------------------------------------------------------------------- key sets

@@ -425,6 +425,8 @@ class Erratum:
     merge: dict  # keys merged into that dict
     reason: str  # the vendor's own evidence
     evidence: tuple[str, str, int] | None = None  # (method, path, status) whose example shows it
+    proof: tuple[str, Any] | None = None  # (pointer in the raw spec, value found in it) backing `reason`
+    replace: bool = False  # replace the target's keys instead of merging into them
 
 
 _PD_INCIDENT = "#/components/schemas/Incident/allOf/1/properties"
@@ -462,6 +464,7 @@ ERRATA: tuple[Erratum, ...] = (
         {"nullable": True},
         'Incident.alert_grouping: its description says "Will be null if the incident has no '
         'alerts", but the schema is not nullable.',
+        proof=(f"{_PD_INCIDENT}/alert_grouping/description", "Will be null if the incident has no alerts"),
     ),
     Erratum(
         "pagerduty",
@@ -470,6 +473,28 @@ ERRATA: tuple[Erratum, ...] = (
         'Incident.alert_grouping.ended_at: the GET /incidents example has "ended_at": null '
         "for an active grouping; schema not nullable.",
         ("GET", "/incidents", 200),
+    ),
+    Erratum(
+        "pagerduty",
+        "#/components/schemas/AcknowledgeLogEntry/allOf/1/properties/type",
+        {"enum": ["acknowledge_log_entry"]},
+        "AcknowledgeLogEntry narrows `type` to \"acknowledgement_log_entry\", but it is "
+        "allOf the LogEntry base schema whose own `type` enum has \"acknowledge_log_entry\" "
+        "(and no \"acknowledgement_log_entry\"): as written NO value satisfies both, so every "
+        "acknowledgement log entry would be rejected.  The base schema's spelling is the API's.",
+        proof=("#/components/schemas/LogEntry/allOf/1/properties/type/enum", "acknowledge_log_entry"),
+    ),
+    Erratum(
+        "pagerduty",
+        "#/components/schemas/LogEntry/allOf/1/properties/incident",
+        {"oneOf": [{"$ref": "#/components/schemas/IncidentReference"},
+                   {"$ref": "#/components/schemas/Incident"}]},
+        "LogEntry.incident is typed IncidentReference only, but GET /log_entries documents "
+        "include[]=incidents (parameter include_log_entry), which embeds the full incident — "
+        "the spec models the same include mechanism as oneOf[Reference, full object] "
+        "elsewhere (Incident.service, Incident.escalation_policy).",
+        proof=("#/components/parameters/include_log_entry/schema/enum", "incidents"),
+        replace=True,
     ),
 )
 
@@ -480,6 +505,8 @@ def _apply_errata(vendor: str, doc: dict) -> None:
             target = resolve_pointer(doc, e.target)
             if not isinstance(target, dict):
                 raise SpecLookupError(f"erratum target {e.target} is not an object")
+            if e.replace:
+                target.clear()
             target.update(copy.deepcopy(e.merge))
 
 
