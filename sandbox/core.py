@@ -20,6 +20,8 @@ from .config import build_config, render_yaml
 from .faults import VENDORS, FaultRule, Faults, TokenBucket
 from .jira_api import JiraApp
 from .jira_state import JiraState
+from .notion_api import NotionApp
+from .notion_state import NotionState
 from .org import BOT_EMAIL, build_org
 from .pagerduty_api import PagerDutyApp
 from .pagerduty_state import PagerDutyState
@@ -69,6 +71,7 @@ class Sandbox:
         # PAGERDUTY_FROM: the user email PagerDuty writes need in their From header.
         self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, "PAGERDUTY_FROM": BOT_EMAIL}
         self.jira = JiraState(self.org, self.clock)
+        self.notion = NotionState(self.org, self.clock)
         self.pagerduty = PagerDutyState(self.org, self.clock)
         self.faults = Faults(seed)
         self.buckets = {v: TokenBucket(DEFAULT_RATE, DEFAULT_RATE) for v in VENDORS}
@@ -79,6 +82,7 @@ class Sandbox:
         self._port_base = port_base
         self._apps: dict[str, VendorApp] = {
             "jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], TOKENS["JIRA_API_TOKEN"]),
+            "notion": NotionApp(self.notion, TOKENS["NOTION_TOKEN"]),
             "pagerduty": PagerDutyApp(self.pagerduty, TOKENS["PAGERDUTY_TOKEN"]),
         }
         self._servers: dict[str, VendorServer] = {}
@@ -187,13 +191,16 @@ class Sandbox:
         return response
 
     def _fault_status(self, app: VendorApp, rule: FaultRule) -> Response:
+        """The vendor's error for a status fault. Retry-After header: None means the
+        vendor's default, "" means none at all."""
         seconds = rule.retry_after_seconds()
-        header = None
-        if seconds is not None:
-            if isinstance(rule.retry_after, str):
-                header = http_date(utc_now() + timedelta(seconds=seconds))
-            else:
-                header = str(seconds)
+        header: str | None = None
+        if rule.retry_after == "omit":
+            header = ""
+        elif isinstance(rule.retry_after, str) and seconds is not None:
+            header = http_date(utc_now() + timedelta(seconds=seconds))
+        elif seconds is not None:
+            header = str(seconds)
         if rule.kind == 429:
             return app.rate_limited(seconds or 1, self.buckets[rule.vendor].rate, header, fault=True)
-        return app.error(int(rule.kind), retry_after=header)
+        return app.error(int(rule.kind), retry_after=header or None)

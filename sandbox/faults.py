@@ -8,9 +8,12 @@ RNG so runs repeat; neither: every matching request) and *how*:
 ================  ==========================================================
 kind              effect
 ================  ==========================================================
-``500`` … (int)   the vendor's own error body for that status; 429 and 503
-                  carry ``Retry-After`` as asked (``retry_after``: None, int
-                  seconds, ``"http-date"`` or ``"http-date:N"``)
+``500`` … (int)   the vendor's own error body for that status. ``retry_after``:
+                  None (the vendor's usual headers: Jira and Notion 429s say
+                  ``Retry-After: 1``, PagerDuty sends ``ratelimit-*``), int
+                  seconds, ``"http-date"`` / ``"http-date:N"`` (an HTTP date N
+                  seconds ahead, default 2), or ``"omit"`` (no rate-limit
+                  header at all, as PagerDuty sometimes does)
 ``"timeout"``     the answer is held back ``delay`` seconds, then served
 ``"reset"``       the TCP connection is closed with a RST, no response
 ``"malformed"``   200 with the real body cut in half (invalid JSON)
@@ -66,8 +69,9 @@ class FaultRule:
         if self.count is not None and self.count < 0:
             raise ValueError(f"count must be >= 0, got {self.count}")
         if self.retry_after is not None and not isinstance(self.retry_after, int):
-            if not str(self.retry_after).startswith("http-date"):
-                raise ValueError(f"retry_after must be None, seconds or 'http-date[:N]', got {self.retry_after!r}")
+            if not str(self.retry_after).startswith("http-date") and self.retry_after != "omit":
+                raise ValueError(f"retry_after must be None, seconds, 'http-date[:N]' or 'omit', "
+                                 f"got {self.retry_after!r}")
         self.method = self.method.upper() if self.method else None
         self._path_re = re.compile(self.path) if self.path else None
 
@@ -81,7 +85,7 @@ class FaultRule:
         return self.count is None or self.fired < self.count
 
     def retry_after_seconds(self) -> int | None:
-        if self.retry_after is None:
+        if self.retry_after is None or self.retry_after == "omit":
             return None
         if isinstance(self.retry_after, int):
             return self.retry_after

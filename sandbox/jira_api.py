@@ -72,8 +72,8 @@ class JiraApp(VendorApp):
             "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
             "RateLimit-Reason": "jira-burst-based",
         }
-        if retry_after is not None:
-            headers["Retry-After"] = retry_after
+        if retry_after != "":
+            headers["Retry-After"] = retry_after or str(wait_seconds)
         return Response.json(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, headers)
 
     def corrupt_item(self, item: dict[str, Any]) -> None:

@@ -62,10 +62,10 @@ class PagerDutyApp(VendorApp):
         return Response.json(status, {"error": body}, headers)
 
     def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False) -> Response:
-        # PagerDuty sends ratelimit-* headers (seconds until reset), not Retry-After.
-        headers = {"ratelimit-limit": str(int(limit * 60)), "ratelimit-remaining": "0",
-                   "ratelimit-reset": str(wait_seconds)}
-        if fault and retry_after is not None:
+        # PagerDuty sends ratelimit-* headers (seconds until reset), not Retry-After; "" = no header at all.
+        headers = {} if retry_after == "" else {"ratelimit-limit": str(int(limit * 60)), "ratelimit-remaining": "0",
+                                                "ratelimit-reset": str(wait_seconds)}
+        if fault and retry_after:
             headers["Retry-After"] = retry_after
         return Response.json(429, {"error": {"message": "Rate Limit Exceeded", "code": 2020}}, headers)
 

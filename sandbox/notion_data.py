@@ -1,0 +1,201 @@
+"""Notion data: the briefings and feedback databases, seeded pages, JSON as Notion writes it.
+
+Each database has exactly one data source (ids differ), as under Notion-Version
+2025-09-03. Objects follow the recorded cassettes (pages/data sources with
+minute-rounded ``…:00.000Z`` timestamps, databases with ``….778+00:00``) and
+the generated TS types for property values the cassettes do not show.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+from .notion_schema import Property, make_options, render_value, rich_text, short_id
+from .org import Org, uuid_from
+from .timeutil import notion_database_format, notion_format
+
+DATABASES = {"briefings": "Initiative briefings", "feedback": "Customer feedback"}
+STATUSES = ["Draft", "Refined", "Dependencies validated", "Presented"]
+WORK_TYPES = ["RUN", "BUILD", "IMPROVE"]
+ORIGINS = ["Sales", "Support", "Account management"]
+TIERS = ["Enterprise", "Growth", "Starter"]
+BRIEFING_TAGS = ["customer-facing", "compliance", "platform", "revenue", "retention"]
+FEEDBACK_TAGS = ["bug", "feature request", "ux", "performance", "pricing"]
+_FEATURES = ["Instant refunds", "Multi-currency invoices", "SSO for enterprise", "Audit log export",
+             "Self-serve plan upgrades", "Saved searches", "Usage-based billing", "Status page widget",
+             "Bulk ticket actions", "Data residency in the EU"]
+_ASKS = ["Export invoices as CSV", "Refunds take too long to show up", "Need SAML login", "Search is slow on big "
+         "accounts", "Cannot bulk-close tickets", "Want a sandbox API key", "Dark mode for the dashboard",
+         "Webhook retries are unclear", "Monthly usage report by email", "Pricing page is confusing"]
+_CUSTOMERS = ["Globex", "Initech", "Umbrella", "Hooli", "Stark Retail", "Wayne Logistics", "Soylent", "Acme Travel"]
+
+
+def build_schemas(org: Org) -> dict[str, dict[str, Property]]:
+    """Property schemas of both data sources (seeded ids), keyed by property name."""
+    rng = org.rng("notion-schema")
+    teams = [t.name for t in org.teams]
+    areas = list(dict.fromkeys(c for t in org.teams for c in t.components))
+    status = Property("Status", short_id(rng), "status", make_options(rng, STATUSES))
+    ids = [o["id"] for o in status.options]
+    status.groups = [
+        {"id": short_id(rng), "name": "To-do", "color": "gray", "option_ids": ids[:1]},
+        {"id": short_id(rng), "name": "In progress", "color": "blue", "option_ids": ids[1:3]},
+        {"id": short_id(rng), "name": "Complete", "color": "green", "option_ids": ids[3:]},
+    ]
+    briefings = [
+        Property("Name", "title", "title"),
+        Property("Team", short_id(rng), "select", make_options(rng, teams)),
+        status,
+        Property("Tags", short_id(rng), "multi_select", make_options(rng, BRIEFING_TAGS)),
+        Property("Owner", short_id(rng), "people"),
+        Property("Work type", short_id(rng), "select", make_options(rng, WORK_TYPES)),
+        Property("Epic", short_id(rng), "rich_text"),
+    ]
+    feedback = [
+        Property("Name", "title", "title"),
+        Property("Team", short_id(rng), "select", make_options(rng, teams)),
+        Property("Origin", short_id(rng), "select", make_options(rng, ORIGINS)),
+        Property("Customer", short_id(rng), "rich_text"),
+        Property("Tier", short_id(rng), "select", make_options(rng, TIERS)),
+        Property("Area", short_id(rng), "select", make_options(rng, areas)),
+        Property("Tags", short_id(rng), "multi_select", make_options(rng, FEEDBACK_TAGS)),
+        Property("Work type", short_id(rng), "select", make_options(rng, WORK_TYPES)),
+        Property("Briefing", short_id(rng), "relation",
+                 relation={"database_id": org.notion["briefings_database"],
+                           "data_source_id": org.notion["briefings_data_source"]}),
+    ]
+    return {"briefings": {p.name: p for p in briefings}, "feedback": {p.name: p for p in feedback}}
+
+
+def _times(org: Org, rng: Any) -> tuple[datetime, datetime]:
+    span = (org.anchor - org.start).total_seconds() - 3600
+    created = org.start + timedelta(seconds=rng.random() * span)
+    edited = created + timedelta(seconds=rng.random() * (org.anchor - created).total_seconds() * 0.9)
+    return created.replace(microsecond=0), edited.replace(microsecond=rng.randrange(1000) * 1000)
+
+
+def iter_pages(org: Org) -> Iterator[dict[str, Any]]:
+    """Seeded pages: briefings first, then feedback. Select values are option *names*."""
+    rng = org.rng("notion")
+    briefings_by_team: dict[str, list[str]] = {}
+    for i in range(org.counts["briefings"]):
+        team = org.teams[rng.randrange(len(org.teams))]
+        pm = org.person(team.pm)
+        owners = [pm.notion_user_id] + ([m.notion_user_id for m in org.members(team.slug) if m != pm][:1]
+                                        if rng.random() < 0.3 else [])
+        created, edited = _times(org, rng)
+        work = "BUILD" if i % 9 == 2 else ("RUN" if i == 5 else None)  # a right and a wrong value to correct
+        page_id = uuid_from(rng)
+        briefings_by_team.setdefault(team.name, []).append(page_id)
+        quarter = f"Q{rng.randint(1, 4)} {org.anchor.year + 1}"
+        yield {
+            "id": page_id, "source": "briefings", "created": created, "edited": edited,
+            "created_by": pm.notion_user_id, "edited_by": rng.choice(owners), "in_trash": False,
+            "values": {
+                "Name": [f"{quarter} — {rng.choice(_FEATURES)}"],
+                "Team": team.name,
+                "Status": rng.choice(STATUSES),
+                "Tags": rng.sample(BRIEFING_TAGS, rng.randint(0, 2)),
+                "Owner": owners,
+                "Work type": work,
+                "Epic": [f"{team.project_key}-{rng.randint(1, 40)}"] if rng.random() < 0.7 else [],
+            },
+        }
+    n_feedback = org.counts["feedback"]
+    for i in range(n_feedback):
+        team = org.teams[rng.randrange(len(org.teams))]
+        routed = rng.random() < 0.85
+        author = rng.choice(org.people)
+        created, edited = _times(org, rng)
+        candidates = briefings_by_team.get(team.name, [])
+        relation = [rng.choice(candidates)] if candidates and rng.random() < 0.4 else []
+        yield {
+            "id": uuid_from(rng), "source": "feedback", "created": created, "edited": edited,
+            "created_by": author.notion_user_id, "edited_by": author.notion_user_id,
+            "in_trash": i == n_feedback - 1 and n_feedback > 3,  # one trashed row: queries must skip it
+            "values": {
+                "Name": [rng.choice(_ASKS)],
+                "Team": team.name if routed else None,
+                "Origin": rng.choice(ORIGINS),
+                "Customer": [rng.choice(_CUSTOMERS)],
+                "Tier": rng.choice(TIERS),
+                "Area": rng.choice(team.components),
+                "Tags": rng.sample(FEEDBACK_TAGS, rng.randint(0, 2)),
+                "Work type": "RUN" if i % 10 == 4 else None,
+                "Briefing": relation,
+            },
+        }
+
+
+class Renderer:
+    def __init__(self, org: Org, base_url: str, schemas: dict[str, dict[str, Property]]):
+        self.org = org
+        self.base = base_url.rstrip("/")
+        self.schemas = schemas
+        self.users = {p.notion_user_id: self.person(p.notion_user_id) for p in org.people}
+
+    def person(self, user_id: str) -> dict[str, Any]:
+        p = next(x for x in self.org.people if x.notion_user_id == user_id)
+        return {"object": "user", "id": user_id, "name": p.name, "avatar_url": None, "type": "person",
+                "person": {"email": p.email}}
+
+    def bot(self) -> dict[str, Any]:
+        return {"object": "user", "id": self.org.bot.notion_user_id, "name": "relais", "avatar_url": None,
+                "type": "bot", "bot": {"owner": {"type": "workspace", "workspace": True},
+                                       "workspace_name": "Acme (sandbox)",
+                                       "workspace_id": self.org.notion["workspace"],
+                                       "workspace_limits": {"max_file_upload_size_in_bytes": 5242880}}}
+
+    def url(self, title: str, object_id: str) -> str:
+        slug = "-".join("".join(c if c.isalnum() else " " for c in title).split())
+        return f"https://app.notion.com/p/{slug + '-' if slug else ''}{object_id.replace('-', '')}"
+
+    def page(self, rec: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:
+        source = rec["source"]
+        schema = self.schemas[source]
+        title = "".join(rec["values"].get("Name") or [])
+        return {
+            "object": "page", "id": rec["id"],
+            "created_time": notion_format(rec["created"]), "last_edited_time": notion_format(rec["edited"]),
+            "created_by": {"object": "user", "id": rec["created_by"]},
+            "last_edited_by": {"object": "user", "id": rec["edited_by"]},
+            "cover": None, "icon": None,
+            "parent": {"type": "data_source_id", "data_source_id": self.org.notion[f"{source}_data_source"],
+                       "database_id": self.org.notion[f"{source}_database"]},
+            "in_trash": rec["in_trash"], "is_archived": False, "is_locked": False,
+            "properties": {name: render_value(prop, rec["values"].get(name), self.users)
+                           for name, prop in schema.items() if only is None or prop.id in only},
+            "url": self.url(title, rec["id"]), "public_url": None, "archived": rec["in_trash"],
+        }
+
+    def data_source(self, source: str, edited: datetime) -> dict[str, Any]:
+        created = self.org.start - timedelta(days=200)
+        name = DATABASES[source]
+        dsid = self.org.notion[f"{source}_data_source"]
+        return {
+            "object": "data_source", "id": dsid, "cover": None, "icon": None,
+            "created_time": notion_format(created),
+            "created_by": {"object": "user", "id": self.org.people[0].notion_user_id},
+            "last_edited_by": {"object": "user", "id": self.org.people[0].notion_user_id},
+            "last_edited_time": notion_format(edited),
+            "title": rich_text([name]), "description": [], "is_inline": False,
+            "properties": {n: p.config() for n, p in self.schemas[source].items()},
+            "parent": {"type": "database_id", "database_id": self.org.notion[f"{source}_database"]},
+            "database_parent": {"type": "page_id", "page_id": self.org.notion["workspace_page"]},
+            "url": self.url("", self.org.notion[f"{source}_database"]), "public_url": None,
+            "in_trash": False, "archived": False,
+        }
+
+    def database(self, source: str, edited: datetime) -> dict[str, Any]:
+        created = self.org.start - timedelta(days=200, seconds=-17.778)
+        name = DATABASES[source]
+        dbid = self.org.notion[f"{source}_database"]
+        return {
+            "object": "database", "id": dbid, "title": rich_text([name]), "description": [],
+            "parent": {"type": "page_id", "page_id": self.org.notion["workspace_page"]},
+            "is_inline": False, "in_trash": False, "is_locked": False,
+            "created_time": notion_database_format(created), "last_edited_time": notion_database_format(edited),
+            "data_sources": [{"id": self.org.notion[f"{source}_data_source"], "name": name}],
+            "icon": None, "cover": None, "url": self.url("", dbid), "public_url": None, "archived": False,
+        }
