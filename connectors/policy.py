@@ -80,10 +80,10 @@ class TokenBucket:
                 else:
                     self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
                     self._last = now
-                    if self._tokens >= 1:
-                        self._tokens -= 1
+                    if self._tokens >= 1 - 1e-9:  # tolerance: float dust must not spin the loop
+                        self._tokens = max(0.0, self._tokens - 1)
                         return waited
-                    delay = (1 - self._tokens) / self.rate
+                    delay = max((1 - self._tokens) / self.rate, 1e-4)
             self._sleep(delay)
             waited += delay
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from connectors.errors import AuthError, ConnectorError, FatalError
+from connectors.errors import AuthError, ConnectorError, FatalError, register_secret
 from sync.apply import apply_changes
 from sync.models import FieldChange, WorkItem
 from sync.plan import Derived, plan, writeback_fingerprint
@@ -68,6 +68,19 @@ class CycleReport:
         }
 
 
+@dataclass
+class Cycle:
+    """The working state of one cycle between its phases."""
+
+    report: CycleReport
+    now: datetime
+    t0: float
+    fingerprint: str
+    full_reread: bool
+    calls_before: dict[str, int]
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def build_connectors(settings, secrets) -> dict[str, Any]:
     from connectors.jira import JiraConnector
     from connectors.notion import NotionConnector
@@ -96,6 +109,8 @@ class Engine:
         self.settings = settings
         self.secrets = secrets
         self.progress = progress
+        for value in vars(secrets).values() if hasattr(secrets, "__dict__") else ():
+            register_secret(value)
         self.connectors = build_connectors(settings, secrets)
         self.identities: dict[str, str] = {}
         self.store: StateStore | None = None
@@ -120,26 +135,34 @@ class Engine:
 
     # -- the cycle ---------------------------------------------------------------
     def run_cycle(self, *, apply: bool) -> CycleReport:
+        cycle = self.begin("sync" if apply else "plan")
+        self.pull(cycle)
+        work = self.plan(cycle)
+        if apply:
+            self.apply(cycle, work)
+        return self.finish(cycle)
+
+    def begin(self, mode: str) -> "Cycle":
         if self.store is None:
             self.connect()
-        store = self.store
-        assert store is not None
-        t0 = time.monotonic()
+        assert self.store is not None
         now = datetime.now(timezone.utc)
-        mode = "sync" if apply else "plan"
-        cycle = store.start_cycle(mode)
-        report = CycleReport(cycle=cycle, mode=mode, started=now.isoformat())
-        calls_before = {n: c.policy.stats.total for n, c in self.connectors.items()}
-
+        report = CycleReport(cycle=self.store.start_cycle(mode), mode=mode, started=now.isoformat())
         fingerprint = writeback_fingerprint(self.settings)
-        full_reread = (store.cursor("_writeback") or {}).get("fingerprint") != fingerprint
-        pending: dict[str, dict[str, Any]] = {}
+        return Cycle(report=report, now=now, t0=time.monotonic(), fingerprint=fingerprint,
+                     full_reread=(self.store.cursor("_writeback") or {}).get("fingerprint") != fingerprint,
+                     calls_before={n: c.policy.stats.total for n, c in self.connectors.items()})
+
+    def pull(self, cycle: "Cycle") -> None:
+        """Read what changed in every source; store it page by page."""
+        store, report = self.store, cycle.report
+        assert store is not None
         for name, connector in self.connectors.items():
-            cursor = None if full_reread else store.cursor(name)
+            cursor = None if cycle.full_reread else store.cursor(name)
             try:
                 pulled = changed = 0
-                for page in connector.iter_pages(cursor, now):
-                    counts = store.store_page(page.items, page.raw, page.quarantined, cycle)
+                for page in connector.iter_pages(cursor, cycle.now):
+                    counts = store.store_page(page.items, page.raw, page.quarantined, report.cycle)
                     pulled += len(page.items)
                     changed += counts["new"] + counts["changed"]
                     if self.progress:
@@ -147,7 +170,7 @@ class Engine:
                 report.pulled[name] = pulled
                 report.changed[name] = changed
                 if connector.pending_cursor is not None:
-                    pending[name] = connector.pending_cursor
+                    cycle.pending[name] = connector.pending_cursor
             except FatalError:
                 raise
             except ConnectorError as e:
@@ -155,6 +178,10 @@ class Engine:
                 report.errors[name] = str(e)
                 report.pulled.setdefault(name, 0)
 
+    def plan(self, cycle: "Cycle") -> list[tuple[WorkItem, list[FieldChange]]]:
+        """Derive every stored item and list the owned-field writes needed. No I/O but the store."""
+        store, report = self.store, cycle.report
+        assert store is not None
         quarantined = store.quarantined_ids()
         work: list[tuple[WorkItem, list[FieldChange]]] = []
         for derived, changes in plan(store.iter_items(), self.settings):
@@ -163,24 +190,30 @@ class Engine:
                 report.planned.extend(changes)
                 if derived.item.source in self.connectors and derived.item.source not in report.errors:
                     work.append((derived.item, changes))
+        return work
 
-        if apply:
-            result = apply_changes(work, self.connectors, store, cycle)
-            report.writes = result.applied
-            report.failed_writes = result.failed
-            for name, message in result.failed_sources.items():
-                report.errors.setdefault(name, message)
-            # Checkpoint: only sources whose pull and writes all went through.
-            for name, cursor in pending.items():
-                if name not in report.errors:
-                    store.save_cursor(name, cursor)
-            if not report.errors:
-                store.save_cursor("_writeback", {"fingerprint": fingerprint})
+    def apply(self, cycle: "Cycle", work: list[tuple[WorkItem, list[FieldChange]]]) -> None:
+        """Write, then checkpoint the sources whose pull and writes all went through."""
+        store, report = self.store, cycle.report
+        assert store is not None
+        result = apply_changes(work, self.connectors, store, report.cycle)
+        report.writes = result.applied
+        report.failed_writes = result.failed
+        for name, message in result.failed_sources.items():
+            report.errors.setdefault(name, message)
+        for name, cursor in cycle.pending.items():
+            if name not in report.errors:
+                store.save_cursor(name, cursor)
+        if not report.errors:
+            store.save_cursor("_writeback", {"fingerprint": cycle.fingerprint})
 
+    def finish(self, cycle: "Cycle") -> CycleReport:
+        store, report = self.store, cycle.report
+        assert store is not None
         report.quarantined = store.quarantined()
-        report.api_calls = {n: c.policy.stats.total - calls_before[n] for n, c in self.connectors.items()}
-        report.seconds = time.monotonic() - t0
-        store.finish_cycle(cycle, report.as_dict())
+        report.api_calls = {n: c.policy.stats.total - cycle.calls_before[n] for n, c in self.connectors.items()}
+        report.seconds = time.monotonic() - cycle.t0
+        store.finish_cycle(report.cycle, report.as_dict())
         return report
 
     @staticmethod

@@ -1,0 +1,220 @@
+"""The `relais` command line.
+
+Exit codes: 0 ok, 1 runtime failure (a tool refused us, the network, a bug),
+2 configuration error (fix the YAML or the environment).
+Errors are one clear line each, never a traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from connectors.errors import ConnectorError, redact
+
+EXIT_OK, EXIT_RUNTIME, EXIT_CONFIG = 0, 1, 2
+DEFAULT_CONFIG = "relais.yaml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="relais", description="Pull PagerDuty, Jira and Notion; classify work "
+                                "RUN/BUILD/IMPROVE; write the results back where teams look.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("-c", "--config", default=os.environ.get("RELAIS_CONFIG", DEFAULT_CONFIG),
+                        help="config file (default: $RELAIS_CONFIG or ./relais.yaml)")
+        return sp
+
+    with_config(sub.add_parser("validate", help="check the config and the environment's secrets; write nothing"))
+    sp = with_config(sub.add_parser("plan", help="pull, then show the writes a sync would make; write nothing"))
+    sp.add_argument("--json", action="store_true", help="print {target, field, old, new, rule} entries as JSON")
+    sp = with_config(sub.add_parser("sync", help="run one full cycle: pull, plan, write, checkpoint"))
+    sp.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
+    sp.add_argument("--json", action="store_true", help="print the cycle report as JSON")
+    sp = with_config(sub.add_parser("run", help="run cycles on a schedule until SIGTERM/SIGINT"))
+    sp.add_argument("--interval", type=float, default=60.0, help="seconds between cycles (default 60)")
+    sp = with_config(sub.add_parser("explain", help="why an item is classified the way it is (from the state store)"))
+    sp.add_argument("item", help="source:id or source:key, e.g. jira:PAY-12, pagerduty:Q1ABC2D")
+    sp.add_argument("--json", action="store_true")
+    sp = with_config(sub.add_parser("health", help="exit 0 if the last cycle finished recently (container HEALTHCHECK)"))
+    sp.add_argument("--max-age", type=float, default=300.0, help="seconds (default 300)")
+    sp = sub.add_parser("demo", help="start the bundled sandbox and run two sync cycles against it")
+    sp.add_argument("--json", action="store_true", help="print the demo summary as one JSON object")
+    sp.add_argument("--seed", type=int, default=7)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # the last line of defence: one line, no traceback
+        from sync.settings import ConfigError, SecretError
+
+        if isinstance(e, ConfigError):
+            _print_problems(e)
+            return EXIT_CONFIG
+        if isinstance(e, SecretError):
+            print(redact(f"relais: {e}"), file=sys.stderr)
+            return EXIT_RUNTIME
+        if isinstance(e, ConnectorError):
+            print(f"relais: {e}", file=sys.stderr)
+            return EXIT_RUNTIME
+        if args.debug:
+            raise
+        print(redact(f"relais: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)"),
+              file=sys.stderr)
+        return EXIT_RUNTIME
+
+
+def _print_problems(error: Any) -> None:
+    problems = getattr(error, "problems", None) or [error]
+    for p in problems:
+        print(redact(str(p)), file=sys.stderr)
+    print(f"relais: {len(problems)} problem(s) in the configuration", file=sys.stderr)
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+    from sync.settings import load_settings, resolve_secrets
+
+    settings = load_settings(args.config)
+    secrets = resolve_secrets(settings)
+    return settings, secrets
+
+
+# -- commands ----------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sync.settings import SecretError, load_settings, resolve_secrets
+
+    settings = load_settings(args.config)
+    try:
+        resolve_secrets(settings)
+    except SecretError as e:
+        _print_problems(e)
+        return EXIT_CONFIG
+    sources = ", ".join(n for n in ("jira", "notion", "pagerduty") if getattr(settings.sources, n) is not None)
+    print(f"{args.config}: OK — sources: {sources or 'none'}; {len(settings.teams)} teams, "
+          f"{len(settings.people)} people, {len(settings.classify)} classify rules + default")
+    return EXIT_OK
+
+
+def _cycle(args: argparse.Namespace, apply: bool) -> int:
+    from sync import output
+    from sync.engine import Engine
+
+    settings, secrets = _load(args)
+    as_json = getattr(args, "json", False)
+    with output.progress(not as_json) as bar:
+        engine = Engine(settings, secrets, progress=bar)
+        try:
+            report = engine.run_cycle(apply=apply)
+        finally:
+            engine.close()
+    if as_json:
+        if apply:
+            output.print_json({**report.as_dict(), "changes": [c.as_dict() for c in report.planned]})
+        else:
+            output.print_json([c.as_dict() for c in report.planned])
+    else:
+        output.render_cycle(report)
+        if not apply:
+            output.render_changes(report.planned)
+    return EXIT_RUNTIME if report.errors else EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    return _cycle(args, apply=False)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    return _cycle(args, apply=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import schedule
+
+    from sync.engine import Engine
+    from sync.log import get_logger
+
+    log = get_logger()
+    settings, secrets = _load(args)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = Engine(settings, secrets)
+    engine.connect()
+
+    def job() -> None:
+        try:
+            report = engine.run_cycle(apply=True)
+            log.info("cycle finished", extra={"report": report.as_dict()})
+        except ConnectorError as e:
+            log.error("cycle failed", extra={"error": str(e)})
+
+    scheduler = schedule.Scheduler()
+    scheduler.every(args.interval).seconds.do(job)
+    job()
+    try:
+        while not stop.is_set():
+            scheduler.run_pending()
+            stop.wait(min(1.0, args.interval))
+    finally:
+        engine.close()
+        log.info("stopped")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from sync.explain import explain
+
+    from sync.settings import load_settings
+
+    settings = load_settings(args.config)
+    return explain(settings, args.item, as_json=args.json)
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from sync.settings import load_settings
+    from sync.state import StateStore
+
+    settings = load_settings(args.config)
+    if not settings.state.path.exists():
+        print("relais: no state store yet", file=sys.stderr)
+        return EXIT_RUNTIME
+    store = StateStore(settings.state.path)
+    try:
+        row = store.db.execute("SELECT MAX(finished) FROM cycles").fetchone()
+    finally:
+        store.close()
+    if not row or not row[0]:
+        print("relais: no cycle has finished yet", file=sys.stderr)
+        return EXIT_RUNTIME
+    age = (datetime.now(timezone.utc) - datetime.fromisoformat(row[0])).total_seconds()
+    print(f"last cycle finished {age:.0f}s ago")
+    return EXIT_OK if age <= args.max_age else EXIT_RUNTIME
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sync.demo import run_demo
+
+    return run_demo(seed=args.seed, as_json=args.json)
+
+
+COMMANDS = {
+    "validate": cmd_validate, "plan": cmd_plan, "sync": cmd_sync, "run": cmd_run,
+    "explain": cmd_explain, "health": cmd_health, "demo": cmd_demo,
+}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

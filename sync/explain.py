@@ -1,0 +1,76 @@
+"""`relais explain source:id` — which rule, from which file:line, decided what.
+
+Reads only the state store: no network, so it also explains what the last
+sync saw, even when a tool is down.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from sync.classify import explain_rules
+from sync.models import SOURCES
+from sync.plan import changes_for, derive, owns_work_type
+from sync.state import StateStore
+
+
+def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None:
+    source, _, ident = ref.partition(":")
+    found = store.get_item(source, ident)
+    if found is None:
+        return None
+    item, _raw = found
+    d = derive(item, settings)
+    tried = explain_rules(item, settings, d.team)
+    return {
+        "item": item.ref, "key": item.key, "title": item.title, "kind": item.kind, "url": item.url,
+        "team": d.team,
+        "classification": {"value": d.decision.value.value, "rule": d.decision.rule, "where": d.decision.where},
+        "rules_tried": [{"rule": name, "where": where, "matched": failed is None, "failed_condition": failed}
+                        for name, where, failed in tried],
+        "owned": {"work_type": {"owned": owns_work_type(item, settings), "current": item.owned.get("work_type"),
+                                "desired": d.decision.value.value}},
+        "pending_changes": [c.as_dict() for c in changes_for(d, settings)],
+        "writes": store.audit(item.source, item.id, limit=20),
+    }
+
+
+def explain(settings, ref: str, *, as_json: bool) -> int:
+    source = ref.partition(":")[0]
+    if source not in SOURCES or ":" not in ref:
+        print(f"relais: explain wants source:id or source:key (source one of {', '.join(SOURCES)}), got {ref!r}",
+              file=sys.stderr)
+        return 2
+    if not settings.state.path.exists():
+        print(f"relais: no state store at {settings.state.path} yet: run `relais sync --once` first", file=sys.stderr)
+        return 1
+    store = StateStore(settings.state.path)
+    try:
+        data = explain_data(settings, store, ref)
+    finally:
+        store.close()
+    if data is None:
+        print(f"relais: {ref} is not in the state store (not pulled yet, or outside the configured scope)",
+              file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    from sync.output import console
+
+    c = data["classification"]
+    console.print(f"[bold]{data['item']}[/] {data['key']} — {data['title']}")
+    console.print(f"  team: {data['team'] or '(unowned: no team mapping matches)'}")
+    for r in data["rules_tried"]:
+        mark = "[green]matched[/]" if r["matched"] else f"no match ({r['failed_condition']} differs)"
+        console.print(f"  rule {r['rule']!r} at {r['where']}: {mark}")
+    console.print(f"  → [bold]{c['value']}[/] by {c['rule']!r} ({c['where']})")
+    wt = data["owned"]["work_type"]
+    if wt["owned"]:
+        console.print(f"  work_type in the tool: {wt['current']!r}; desired: {wt['desired']!r}"
+                      + ("" if wt["current"] == wt["desired"] else " → will be written on the next sync"))
+    for w in data["writes"]:
+        console.print(f"  {w['at']}: {w['field']} {w['old']} → {w['new']} ({w['outcome']}, {w['rule']})")
+    return 0
