@@ -92,14 +92,31 @@ def httpx_transport(module: ModuleType, policy: VendorPolicy, ca_bundle: str | N
                 except module.TransportError as e:
                     raise _network_error(policy.vendor, e, sent=True) from None
                 try:
-                    resp.read()
+                    raw = b"".join(resp.iter_raw())
                 except module.TransportError as e:
-                    resp.close()
                     raise _network_error(policy.vendor, e, sent=True) from None
-                return Reply(resp.status_code, resp.headers, lambda: resp.content, resp)
+                finally:
+                    resp.close()
+
+                def fresh() -> Any:
+                    # A new, unread response over the raw bytes: the client reads it
+                    # itself (setting `.elapsed`, decoding Content-Encoding) as if it
+                    # came straight off the socket.
+                    return module.Response(resp.status_code, headers=resp.headers,
+                                           stream=module.ByteStream(raw), extensions=resp.extensions,
+                                           request=request)
+
+                decoded: list[bytes] = []
+
+                def body() -> bytes:
+                    if not decoded:
+                        decoded.append(fresh().read())
+                    return decoded[0]
+
+                return Reply(resp.status_code, resp.headers, body, fresh)
 
             reply = policy.send(request.method, request.url.path, attempt)
-            return reply.native
+            return reply.native()
 
         def close(self) -> None:
             self.inner.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sync.models import WorkClass, WorkItem
@@ -16,7 +17,7 @@ class Decision:
 
     @property
     def label(self) -> str:
-        return f"{self.rule} ({self.where})"
+        return f"{self.rule} ({os.path.basename(self.where)})"
 
 
 def resolve_team(item: WorkItem, settings) -> str | None:
