@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 
 from . import jira_data as jd
 from .jira_jql import Context, JQLError, parse, sort_key
+from .jira_write import change_items, set_field, update_field
 from .org import Org
 from .timeutil import floor_ms
 
 TIMEZONE = "Europe/Paris"  # the API user's profile time zone, served by /myself
-CANNOT_SET = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
 
 
 class FieldErrors(Exception):
@@ -177,7 +177,7 @@ class JiraState:
         """Validate then apply a write; record the changelog; always bump ``updated`` (like Jira)."""
         before = copy.deepcopy(rec)
         self._validate_and_set(rec, fields or {}, update or {}, human)
-        items = [item for fid in self._edited(fields, update) for item in self._change_items(fid, before, rec)]
+        items = [item for fid in self._edited(fields, update) for item in change_items(self, fid, before, rec)]
         now = self.now()
         rec["updated"] = now
         self._touch(rec, 0)
@@ -198,159 +198,18 @@ class JiraState:
         for fid, value in fields.items():
             if fid in errors:
                 continue
-            message = self._set(staged, fid, value, human)
+            message = set_field(self, staged, fid, value, human)
             if message:
                 errors[fid] = message
         for fid, operations in update.items():
             if fid in errors:
                 continue
-            message = self._update(staged, fid, operations, human)
+            message = update_field(self, staged, fid, operations, human)
             if message:
                 errors[fid] = message
         if errors:
             raise FieldErrors(errors)
         rec.update(staged)
-
-    def _update(self, rec: dict[str, Any], fid: str, operations: Any, human: bool) -> str | None:
-        if not isinstance(operations, list):
-            return "Operation value must be an array of operations"
-        for op in operations:
-            if not isinstance(op, dict) or len(op) != 1:
-                return "Each operation must be an object with one key: set, add, remove or edit"
-            verb, value = next(iter(op.items()))
-            if verb in ("set", "edit"):
-                message = self._set(rec, fid, value, human)
-            elif verb in ("add", "remove") and fid in ("labels", "components"):
-                if fid == "labels":
-                    if not isinstance(value, str) or " " in value or not value:
-                        return f"The label '{value}' contains spaces which is invalid."
-                    current = list(rec["labels"])
-                else:
-                    name = self._component_name(rec, value)
-                    if name is None:
-                        return f"Component name '{value}' is not valid"
-                    value, current = name, list(rec["components"])
-                if verb == "add" and value not in current:
-                    current.append(value)
-                elif verb == "remove" and value in current:
-                    current.remove(value)
-                rec[fid] = current
-                message = None
-            else:
-                return f"Field '{fid}' does not support operation '{verb}'"
-            if message:
-                return message
-        return None
-
-    def _component_name(self, rec: dict[str, Any], value: Any) -> str | None:
-        team = self.org.team(self._team_of(rec))
-        ids = self.renderer().component_ids
-        if isinstance(value, dict):
-            if value.get("name") in team.components:
-                return str(value["name"])
-            for comp in team.components:
-                if ids.get((team.project_key, comp)) == str(value.get("id")):
-                    return comp
-        return None
-
-    def _set(self, rec: dict[str, Any], fid: str, value: Any, human: bool) -> str | None:
-        if fid == "status" and human:
-            name = value.get("name") if isinstance(value, dict) else value
-            if name not in jd.STATUSES:
-                return f"Status '{name}' does not exist"
-            if name == "Done" and rec["status"] != "Done":
-                rec["resolutiondate"] = self.now()
-            elif name != "Done":
-                rec["resolutiondate"] = None
-            rec["status"] = name
-            return None
-        if fid not in jd.EDITABLE:
-            return CANNOT_SET.format(fid)
-        if fid == "summary":
-            if not isinstance(value, str) or not value.strip():
-                return "You must specify a summary of the issue."
-            rec["summary"] = value
-        elif fid == "description":
-            if value is not None and not isinstance(value, dict) and not (human and isinstance(value, str)):
-                return "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
-            rec["description"] = jd.adf_text(value)
-        elif fid == "labels":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                return "Operation value must be an array of strings"
-            bad = next((v for v in value if " " in v or not v), None)
-            if bad is not None:
-                return f"The label '{bad}' contains spaces which is invalid."
-            rec["labels"] = list(dict.fromkeys(value))
-        elif fid == "components":
-            names = [self._component_name(rec, v) for v in (value or [])]
-            if None in names:
-                return f"Component name '{(value or [])[names.index(None)]}' is not valid"
-            rec["components"] = names
-        elif fid in ("priority", "issuetype"):
-            table = jd.PRIORITIES if fid == "priority" else {k: v[0] for k, v in jd.ISSUE_TYPES.items()}
-            if isinstance(value, str) and human:
-                value = {"name": value}
-            if not isinstance(value, dict):
-                return f"Specify the {fid} by id or name"
-            hit = next((n for n, i in table.items() if value.get("name") == n or str(value.get("id")) == i), None)
-            if hit is None:
-                return f"Specify a valid '{fid}' id or name" if fid == "issuetype" else "Priority name is not valid"
-            rec[fid] = hit
-        elif fid in ("assignee", "reporter"):
-            if value is None:
-                rec[fid] = None
-            elif isinstance(value, dict) and value.get("accountId") in self.renderer().users:
-                rec[fid] = value["accountId"]
-            else:
-                return "Specified user does not exist or you do not have required permissions"
-        elif fid == jd.STORY_POINTS:
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                return "Operation value must be a number"
-            rec[fid] = None if value is None else float(value)
-        elif fid == jd.WORK_TYPE:
-            if value is None:
-                rec[fid] = None
-            elif isinstance(value, str) and human:
-                if value not in jd.WORK_TYPE_IDS:
-                    return f"Option value '{value}' is not valid"
-                rec[fid] = jd.WORK_TYPE_IDS[value]
-            elif isinstance(value, dict) and "id" in value:
-                if str(value["id"]) not in jd.WORK_TYPE_OPTIONS:
-                    return f"Option id '{value['id']}' is not valid"
-                rec[fid] = str(value["id"])
-            elif isinstance(value, dict) and "value" in value:
-                if value["value"] not in jd.WORK_TYPE_IDS:
-                    return f"Option value '{value['value']}' is not valid"
-                rec[fid] = jd.WORK_TYPE_IDS[value["value"]]
-            else:
-                return "Could not find valid 'id' or 'value' in the Parent Option object."
-        return None
-
-    def _change_items(self, fid: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
-        key = fid if fid in before else None
-        if key is None or before[key] == after[key]:
-            return []
-        old, new = before[key], after[key]
-        name = jd.FIELD_NAMES.get(fid, fid)
-        custom = fid.startswith("customfield_")
-        item = {"field": name if custom else fid, "fieldtype": "custom" if custom else "jira", "fieldId": fid,
-                "from": None, "fromString": None, "to": None, "toString": None}
-        users = self.renderer().users
-        if fid == jd.WORK_TYPE:
-            item.update({"from": old, "fromString": jd.WORK_TYPE_OPTIONS.get(old), "to": new,
-                         "toString": jd.WORK_TYPE_OPTIONS.get(new)})
-        elif fid in ("labels", "components"):
-            item.update({"fromString": " ".join(old) or None, "toString": " ".join(new) or None})
-        elif fid == "status":
-            item.update({"from": jd.STATUSES[old][0], "fromString": old, "to": jd.STATUSES[new][0], "toString": new})
-        elif fid in ("assignee", "reporter"):
-            item.update({"from": old, "fromString": users[old].name if old in users else None, "to": new,
-                         "toString": users[new].name if new in users else None})
-        elif fid == "priority":
-            item.update({"from": jd.PRIORITIES[old], "fromString": old, "to": jd.PRIORITIES[new], "toString": new})
-        else:
-            item.update({"fromString": None if old is None else str(old), "toString": None if new is None else str(new)})
-        return [item]
 
     # ------------------------------------------------------------- search
     def _context(self, now: datetime) -> Context:
