@@ -22,6 +22,32 @@ except ImportError:  # pragma: no cover
 # --------------------------------------------------------------------------- loading / lookup
 
 
+def test_shared_dir_is_overridable_and_fails_clearly(monkeypatch, tmp_path):
+    try:
+        from tests import spec as spec_pkg
+    except ImportError:  # pragma: no cover
+        import spec as spec_pkg
+    real = spec_pkg.shared_dir()
+    try:
+        monkeypatch.setenv("RELAIS_SHARED", str(tmp_path / "nowhere"))
+        spec_pkg.shared_dir.cache_clear()
+        with pytest.raises(RuntimeError, match="RELAIS_SHARED=.*nowhere.*specs/"):
+            spec_pkg.shared_dir()
+        monkeypatch.setenv("RELAIS_SHARED", str(real))
+        spec_pkg.shared_dir.cache_clear()
+        assert spec_pkg.shared_dir() == real
+        monkeypatch.delenv("RELAIS_SHARED")
+        spec_pkg.shared_dir.cache_clear()
+        default = (spec_pkg.REPO_ROOT / ".." / "shared").resolve()
+        if (default / "specs").is_dir():
+            assert spec_pkg.shared_dir() == default
+        else:  # material only reachable through RELAIS_SHARED on this machine
+            with pytest.raises(RuntimeError, match="beside the repo"):
+                spec_pkg.shared_dir()
+    finally:
+        spec_pkg.shared_dir.cache_clear()
+
+
 def test_specs_load_once_and_are_cached():
     for vendor in ("jira", "pagerduty", "notion"):
         assert oa.load_spec(vendor) is oa.load_spec(vendor)
@@ -461,6 +487,18 @@ def test_unrecorded_variants_only_need_common_keys():
                       "database_id": "e234cdc8-4ad2-4371-a97e-999a238bf8f5"}
     page["cover"] = {"type": "external", "external": {"url": "https://x"}}  # only null was recorded
     assert ns.check_shape("page", page, top_level=True) == []
+
+
+def test_unrecorded_variant_does_not_inherit_type_named_keys():
+    item = {"object": "property_item", "id": "vdhm", "type": "select",
+            "select": {"id": "x", "name": "RUN", "color": "blue"}}
+    assert ns.check_shape("property_item", item) == []
+    assert ns.check_shape("property_item", {"object": "property_item", "type": "select", "select": None}) \
+        == ["/id: missing (every recorded real object has it)"]
+    recorded_title = ns.recorded("property_item")[0]
+    assert recorded_title["type"] == "title"
+    broken = {k: v for k, v in recorded_title.items() if k != "title"}
+    assert ns.check_shape("property_item", broken) == ["/title: missing (every recorded real object has it)"]
 
 
 def test_shape_of_signature():
