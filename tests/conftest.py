@@ -1,0 +1,99 @@
+"""Shared fixtures: a live sandbox (real HTTPS on 127.0.0.1) and relais pointed at it.
+
+Nothing of relais is mocked: the engine runs the official clients over real
+sockets against the sandbox, and the tests look at what the sandbox holds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sandbox import Sandbox
+from sync.engine import Engine
+from sync.settings import load_settings, resolve_secrets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Clock:
+    """A settable clock for the sandbox, so a test can place edits inside one minute."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=7, size="demo") as sb:
+        yield sb
+
+
+@pytest.fixture
+def clock() -> Clock:
+    # Twenty seconds into a minute, a little in the past so relais' own "now" is later.
+    now = datetime.now(timezone.utc).replace(second=20, microsecond=0) - timedelta(hours=1)
+    return Clock(now)
+
+
+@pytest.fixture
+def pinned_sandbox(clock: Clock) -> Iterator[Sandbox]:
+    with Sandbox(seed=7, size="demo", clock=clock) as sb:
+        yield sb
+
+
+def write_config(sb: Sandbox, directory: Path, tweak: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    data = sb.config(str(directory / "relais.db"))
+    if tweak:
+        tweak(data)
+    path = directory / "relais.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def make_engine(sb: Sandbox, config: Path) -> Engine:
+    settings = load_settings(config)
+    return Engine(settings, resolve_secrets(settings, environ=sb.env))
+
+
+@pytest.fixture
+def config(sandbox: Sandbox, tmp_path: Path) -> Path:
+    return write_config(sandbox, tmp_path)
+
+
+@pytest.fixture
+def engine(sandbox: Sandbox, config: Path) -> Iterator[Engine]:
+    e = make_engine(sandbox, config)
+    yield e
+    e.close()
+
+
+def relais_env(sb: Sandbox, **overrides: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "NOTION_", "PAGERDUTY_"))}
+    env.update(sb.env)
+    for k, v in overrides.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+def run_relais(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """The installed CLI, as a user runs it (a subprocess, its own interpreter)."""
+    return subprocess.run([sys.executable, "-m", "sync.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
