@@ -58,12 +58,10 @@ class ConnectorError(Exception):
         self.status = status
         self.request_id = request_id
         self.call = call
-        parts = [f"{vendor}:"]
+        text = f"{vendor}: "
         if call:
-            parts.append(f"{call}")
-        if status is not None:
-            parts.append(f"→ {status}")
-        text = " ".join(parts) + f": {message}"
+            text += f"{call}" + (f" → {status}" if status is not None else "") + ": "
+        text += message
         if request_id:
             text += f" (request id {request_id})"
         self.message = redact(text)

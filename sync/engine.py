@@ -122,8 +122,9 @@ class Engine:
             except AuthError as e:
                 var = SECRET_VARS[name][-1]
                 token = getattr(self.secrets, var.lower(), None)
-                raise SourceAuthError(name, f"the API refused the credentials (401) — {var} ends with {_last4(token)}; "
-                                      f"set a valid token in {var} (or {var}_FILE)", status=401) from None
+                names = " and ".join(SECRET_VARS[name])
+                raise SourceAuthError(name, f"the API refused the credentials (401 Unauthorized): check {names}; "
+                                      f"the token in {var} ends with {_last4(token)}", status=401) from None
         self.store = StateStore(self.settings.state.path)
         return self.identities
 
