@@ -221,7 +221,7 @@ class VendorServer:
         self.vendor = vendor
         self._server = _Server(port, vendor, context, dispatch)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"sandbox-{vendor}", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{vendor}", daemon=True
         )
 
     @property

@@ -1,0 +1,91 @@
+"""Helpers for tests and benchmarks that drive the sandbox through the official clients.
+
+Each factory returns a client of the real library, pointed at the sandbox and
+trusting only its CA. Close what you open (``with`` works for all three):
+tests run with ``-W error`` and an unclosed socket fails them.
+
+Why ``trust_env = False`` for Jira: ``requests`` lets ``REQUESTS_CA_BUNDLE`` /
+``CURL_CA_BUNDLE`` override a session's ``verify`` path, and CI machines set
+them; without it the sandbox CA would be silently replaced by the system one.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .timeutil import UTC, as_utc
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import Sandbox
+
+
+class FrozenClock:
+    """A settable clock for ``Sandbox(clock=...)``: time moves only when told to."""
+
+    def __init__(self, start: datetime):
+        self._now = as_utc(start)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        with self._lock:
+            self._now = as_utc(when)
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now
+
+
+def ssl_context(sb: "Sandbox") -> ssl.SSLContext:
+    """Trusts the sandbox CA only (pass as ``verify=`` to httpx / httpx2)."""
+    return ssl.create_default_context(cafile=sb.ca_path)
+
+
+def jira_client(sb: "Sandbox", **options: Any) -> Any:
+    from jira import JIRA
+
+    client = JIRA(
+        server=sb.urls["jira"],
+        basic_auth=(sb.env["JIRA_EMAIL"], sb.env["JIRA_API_TOKEN"]),
+        options={"rest_api_version": "3", "verify": sb.ca_path, "check_update": False, **options},
+        get_server_info=False,
+        max_retries=0,
+    )
+    client._session.trust_env = False
+    # The constructor's own serverInfo call would run before trust_env is switched off;
+    # do it now, as get_server_info=True would, so the Cloud code paths are enabled.
+    info = client.server_info()
+    client._version = tuple(info["versionNumbers"])
+    client.deploymentType = info.get("deploymentType")
+    return client
+
+
+def notion_client(sb: "Sandbox", **options: Any) -> Any:
+    import httpx
+    from notion_client import Client
+
+    http = httpx.Client(verify=ssl_context(sb))
+    options.setdefault("retry", False)
+    return Client(auth=sb.env["NOTION_TOKEN"], base_url=sb.urls["notion"], client=http, **options)
+
+
+def pagerduty_client(sb: "Sandbox", **options: Any) -> Any:
+    import pagerduty
+
+    client = pagerduty.RestApiV2Client(sb.env["PAGERDUTY_TOKEN"], default_from=sb.env["PAGERDUTY_FROM"],
+                                       base_url=sb.urls["pagerduty"], verify=ssl_context(sb), **options)
+    # The client retries 429 forever by default (0 means "use that default"): bound it to one
+    # quick retry so a test sees the 429 instead of hanging.
+    client.retry = {429: 1}
+    client.sleep_timer = 0.01
+    return client
+
+
+__all__ = ["FrozenClock", "UTC", "jira_client", "notion_client", "pagerduty_client", "ssl_context"]

@@ -1,0 +1,139 @@
+"""The sandbox as a whole: seeded org, generated relais config, request log, lifecycle, CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from sandbox import Sandbox
+from sandbox.org import build_org, fingerprint
+from sandbox.testing import FrozenClock, ssl_context
+from sandbox.timeutil import UTC
+
+DAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "relais.example.yaml"
+
+
+def test_same_seed_and_day_give_a_byte_identical_org():
+    morning = fingerprint(build_org(7, "demo", DAY))
+    evening = fingerprint(build_org(7, "demo", DAY + timedelta(hours=12)))
+    assert morning == evening
+    assert fingerprint(build_org(8, "demo", DAY)) != morning
+    assert fingerprint(build_org(7, "demo", DAY + timedelta(days=1))) != morning
+
+
+def test_the_demo_org_has_the_promised_shape():
+    org = build_org(7, "demo", DAY)
+    assert [(t.slug, t.project_key, t.pm) for t in org.teams] == [
+        ("payments", "PAY", "alice"), ("core", "CORE", "bruno"), ("support", "SUP", "chloe")]
+    assert [s.name for s in org.services][0] == "Payments API"
+    assert len(org.people) == 6 and all(len(p.jira_account_id) == 24 for p in org.people)
+    assert org.notion["briefings_database"] != org.notion["briefings_data_source"]
+    with Sandbox(seed=7, clock=FrozenClock(DAY)) as sb:
+        issues = [sb.jira.get_record(k) for k in sb.jira.keys()]
+        assert {i["issuetype"] for i in issues} == {"Bug", "Support", "Story", "Task"}
+        set_values = [i["customfield_10050"] for i in issues if i["customfield_10050"]]
+        assert 3 <= len(set_values) <= 8  # most issues still need a work type
+        assert all(i["updated"] < sb.org.anchor and i["created"] >= sb.org.start for i in issues)
+        assert len(sb.notion.page_ids("briefings")) == 8 and len(sb.pagerduty.incident_ids()) == 20
+
+
+def test_sizes_are_parametric_and_a_bigger_org_is_quick_to_build():
+    started = time.monotonic()
+    with Sandbox(seed=1, size={"teams": 8, "issues": 5000, "incidents": 1500, "feedback": 1200},
+                 clock=FrozenClock(DAY)) as sb:
+        assert len(sb.jira) == 5000 and len(sb.org.teams) == 8
+        assert len(sb.pagerduty.incident_ids()) == 1500
+    assert time.monotonic() - started < 5
+    with pytest.raises(ValueError):
+        Sandbox(size={"tickets": 3})
+
+
+@pytest.mark.slow
+def test_the_large_benchmark_org_builds_in_seconds():
+    started = time.monotonic()
+    sb = Sandbox(seed=1, size="large", clock=FrozenClock(DAY))
+    assert len(sb.jira) == 50_000 and len(sb.notion.page_ids("feedback")) > 10_000
+    assert time.monotonic() - started < 30
+
+
+def test_config_yaml_has_the_example_shape_and_points_at_the_sandbox(tmp_path):
+    with Sandbox(seed=7, clock=FrozenClock(DAY)) as sb:
+        text = sb.config_yaml(str(tmp_path / "relais.db"))
+        config = yaml.safe_load(text)
+        example = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+        assert list(config) == list(example)
+        for source in ("jira", "notion", "pagerduty"):
+            assert set(example["sources"][source]) | {"url", "ca_bundle"} == set(config["sources"][source])
+            assert config["sources"][source]["url"] == sb.urls[source]
+            assert config["sources"][source]["ca_bundle"] == sb.ca_path
+        assert config["sources"]["jira"]["jql"] == "project in (PAY, CORE, SUP)"
+        assert config["sources"]["notion"]["databases"] == sb.notion.database_ids
+        assert config["classify"] == example["classify"] and config["writeback"] == example["writeback"]
+        assert config["teams"]["payments"] == {"pm": "alice", "jira": {"projects": ["PAY"]},
+                                               "pagerduty": {"services": ["PSVC001"]}, "notion": {"team": "Payments"}}
+        assert config["people"]["alice"]["jira"] == sb.org.person("alice").jira_account_id
+        assert config["sources"]["pagerduty"]["from_email"] == sb.env["PAGERDUTY_FROM"]
+
+
+def test_every_request_is_logged_and_countable():
+    with Sandbox(seed=7) as sb:
+        with httpx.Client(base_url=sb.urls["jira"], verify=ssl_context(sb)) as c:
+            c.get("/rest/api/3/serverInfo")
+            c.get("/rest/api/3/myself")  # no credentials: 401
+            c.get("/rest/api/3/serverInfo", params={"x": "1"})
+        assert sb.count() == 3
+        assert sb.count(vendor="jira", method="GET", path_prefix="/rest/api/3/serverInfo", status=200) == 2
+        assert sb.count(status=401) == 1
+        record = sb.log[-1]
+        assert (record.vendor, record.path, record.query, record.status) == (
+            "jira", "/rest/api/3/serverInfo", {"x": ["1"]}, 200)
+        assert record.at.tzinfo is not None
+
+
+def test_stop_closes_the_ports_and_plain_http_is_not_served():
+    sb = Sandbox(seed=7).start()
+    port = int(sb.urls["notion"].rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as raw:
+        raw.sendall(b"GET /v1/users/me HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            answer = raw.recv(64)
+        except OSError:  # reset: fine, TLS only
+            answer = b""
+        assert not answer.startswith(b"HTTP/1.1 200")
+    sb.stop()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_cli_serves_prints_the_environment_and_writes_a_config(tmp_path):
+    config = tmp_path / "relais.yaml"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--seed", "3", "--write-config",
+                             str(config), "--fault", "jira:500:rate=0.1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        lines = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("serving"):
+                break
+        output = "".join(lines)
+        assert "export NOTION_TOKEN=sandbox-notion-token" in output
+        url = next(line.split()[1] for line in lines if line.startswith("pagerduty"))
+        assert yaml.safe_load(config.read_text())["sources"]["pagerduty"]["url"] == url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err

@@ -1,0 +1,171 @@
+"""The fake Notion API (2025-09-03), driven through the real ``notion-client`` over HTTPS.
+
+Pins: databases hold one data source, cursor paging without gaps or repeats,
+trashed pages excluded, minute-rounded timestamps (and filters on them), the
+10,000-result cap (through the ``query_cap`` knob), the 25-reference limit on
+page objects, write validation, and the recorded error shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from notion_client import APIResponseError
+from notion_client.helpers import collect_paginated_api
+
+from sandbox import Sandbox
+from sandbox.testing import FrozenClock, notion_client, ssl_context
+from sandbox.timeutil import UTC
+
+START = datetime(2026, 11, 20, 10, 15, 42, 500000, tzinfo=UTC)
+VERSION = "2025-09-03"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def sb(clock: FrozenClock) -> Iterator[Sandbox]:
+    with Sandbox(seed=7, size="demo", clock=clock) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def notion(sb: Sandbox) -> Iterator[Any]:
+    client = notion_client(sb)
+    yield client
+    client.close()
+
+
+def raw_client(sb: Sandbox, **headers: str) -> httpx.Client:
+    base = {"Authorization": f"Bearer {sb.env['NOTION_TOKEN']}", "Notion-Version": VERSION}
+    return httpx.Client(base_url=sb.urls["notion"], verify=ssl_context(sb), timeout=5, headers={**base, **headers})
+
+
+def test_each_database_has_exactly_one_data_source_with_its_own_id(sb, notion):
+    for key, database_id in sb.notion.database_ids.items():
+        database = notion.databases.retrieve(database_id=database_id)
+        assert [d["id"] for d in database["data_sources"]] == [sb.notion.data_source_ids[key]]
+        assert database["data_sources"][0]["id"] != database_id
+        source = notion.data_sources.retrieve(data_source_id=database["data_sources"][0]["id"])
+        assert source["parent"] == {"type": "database_id", "database_id": database_id}
+        assert {"Name", "Team", "Work type"} <= set(source["properties"])
+    feedback = notion.data_sources.retrieve(data_source_id=sb.notion.data_source_ids["feedback"])
+    relation = feedback["properties"]["Briefing"]["relation"]
+    assert relation["data_source_id"] == sb.notion.data_source_ids["briefings"]
+
+
+def test_query_pages_through_every_live_page_once(sb, notion):
+    source = sb.notion.data_source_ids["feedback"]
+    pages = collect_paginated_api(notion.data_sources.query, data_source_id=source, page_size=4)
+    ids = [p["id"] for p in pages]
+    assert len(ids) == len(set(ids)) == len(sb.notion.page_ids("feedback")) == 14
+    trashed = set(sb.notion.page_ids("feedback", include_trashed=True)) - set(ids)
+    assert len(trashed) == 1  # the seeded trashed row is never listed
+    assert all(p["parent"]["data_source_id"] == source and p["in_trash"] is False for p in pages)
+
+
+def test_last_edited_time_is_rounded_down_to_the_minute_and_filters_see_the_rounded_value(sb, notion):
+    source = sb.notion.data_source_ids["briefings"]
+    page_id = sb.notion.page_ids("briefings")[0]
+    sb.notion.edit_page(page_id, {"Epic": {"rich_text": [{"text": {"content": "PAY-7"}}]}})  # at 10:15:42.5
+    assert notion.pages.retrieve(page_id=page_id)["last_edited_time"] == "2026-11-20T10:15:00.000Z"
+
+    def edited_since(stamp: str) -> set[str]:
+        flt = {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": stamp}}
+        return {p["id"] for p in collect_paginated_api(notion.data_sources.query, data_source_id=source, filter=flt)}
+
+    assert page_id in edited_since("2026-11-20T10:15:00Z")
+    assert page_id not in edited_since("2026-11-20T10:15:30Z")  # same minute, later second: missed
+    assert page_id in edited_since("2026-11-20T11:15:00+01:00")
+
+
+def test_a_query_stops_at_the_result_cap_with_request_status_incomplete(sb, notion):
+    sb.notion.query_cap = 5
+    source = sb.notion.data_source_ids["feedback"]
+    first = notion.data_sources.query(data_source_id=source, page_size=3)
+    assert first["has_more"] is True and "request_status" not in first
+    second = notion.data_sources.query(data_source_id=source, page_size=3, start_cursor=first["next_cursor"])
+    assert len(second["results"]) == 2
+    assert second["has_more"] is False and second["next_cursor"] is None
+    assert second["request_status"] == {"type": "incomplete", "incomplete_reason": "query_result_limit_reached"}
+
+
+def test_filters_and_sorts_on_properties(sb, notion):
+    source = sb.notion.data_source_ids["feedback"]
+    flt = {"and": [{"property": "Team", "select": {"equals": "Payments"}},
+                   {"property": "Customer", "rich_text": {"contains": "o"}}]}
+    pages = collect_paginated_api(notion.data_sources.query, data_source_id=source, filter=flt,
+                                  sorts=[{"property": "Name", "direction": "ascending"}])
+    assert pages
+    assert all(p["properties"]["Team"]["select"]["name"] == "Payments" for p in pages)
+    names = [p["properties"]["Name"]["title"][0]["plain_text"].lower() for p in pages]
+    assert names == sorted(names)
+    with pytest.raises(APIResponseError) as bad:
+        notion.data_sources.query(data_source_id=source, filter={"property": "Team", "multi_select": {"contains": "x"}})
+    assert bad.value.code == "validation_error"
+
+
+def test_relations_show_25_on_the_page_and_the_rest_through_property_items(sb, notion):
+    briefings = sb.notion.data_source_ids["briefings"]
+    targets = [notion.pages.create(parent={"data_source_id": briefings},
+                                   properties={"Name": {"title": [{"text": {"content": f"B{i}"}}]}})["id"]
+               for i in range(30)]
+    page_id = sb.notion.page_ids("feedback")[0]
+    notion.pages.update(page_id=page_id, properties={"Briefing": {"relation": [{"id": t} for t in targets]}})
+    value = notion.pages.retrieve(page_id=page_id)["properties"]["Briefing"]
+    assert len(value["relation"]) == 25 and value["has_more"] is True
+    items = collect_paginated_api(notion.pages.properties.retrieve, page_id=page_id, property_id=value["id"])
+    assert [i["relation"]["id"] for i in items] == targets
+
+
+def test_select_writes_add_options_but_unknown_status_is_refused(sb, notion):
+    page_id = sb.notion.page_ids("briefings")[1]
+    page = notion.pages.update(page_id=page_id, properties={"Tags": {"multi_select": [{"name": "q1-bet"}]},
+                                                            "Work type": {"select": {"name": "BUILD"}}})
+    assert page["properties"]["Work type"]["select"]["name"] == "BUILD"
+    schema = notion.data_sources.retrieve(data_source_id=sb.notion.data_source_ids["briefings"])["properties"]
+    assert "q1-bet" in [o["name"] for o in schema["Tags"]["multi_select"]["options"]]
+    with pytest.raises(APIResponseError) as bad:
+        notion.pages.update(page_id=page_id, properties={"Status": {"status": {"name": "Shipped"}}})
+    assert bad.value.status == 400 and bad.value.code == "validation_error"
+    with pytest.raises(APIResponseError) as bad:
+        notion.pages.update(page_id=page_id, properties={"Colour": {"select": {"name": "red"}}})
+    assert str(bad.value) == "Colour is not a property that exists."
+
+
+def test_created_pages_appear_in_queries_and_trashed_ones_leave(sb, notion, clock):
+    source = sb.notion.data_source_ids["feedback"]
+    page = notion.pages.create(parent={"type": "data_source_id", "data_source_id": source},
+                               properties={"Name": {"title": [{"text": {"content": "Need an audit log"}}]},
+                                           "Team": {"select": {"name": "Core"}}})
+    assert page["created_time"] == "2026-11-20T10:15:00.000Z"
+    assert page["created_by"]["id"] == sb.org.bot.notion_user_id
+    listed = {p["id"] for p in collect_paginated_api(notion.data_sources.query, data_source_id=source)}
+    assert page["id"] in listed
+    notion.pages.update(page_id=page["id"], in_trash=True)
+    listed = {p["id"] for p in collect_paginated_api(notion.data_sources.query, data_source_id=source)}
+    assert page["id"] not in listed
+    with pytest.raises(APIResponseError):
+        notion.pages.update(page_id=page["id"], properties={"Team": {"select": None}})
+
+
+def test_errors_have_the_recorded_shape(sb):
+    with raw_client(sb, Authorization="Bearer wrong") as c:
+        body = c.get("/v1/users/me").json()
+    assert set(body) == {"object", "status", "code", "message", "request_id"}
+    assert (body["status"], body["code"], body["message"]) == (401, "unauthorized", "API token is invalid.")
+    with raw_client(sb) as c:
+        missing = c.get(f"/v1/pages/{'0' * 8}-0000-0000-0000-{'0' * 12}")
+        assert (missing.status_code, missing.json()["code"]) == (404, "object_not_found")
+        assert missing.json()["additional_data"]["integration_id"] == sb.org.bot.notion_user_id
+        assert c.get("/v1/nowhere").json()["code"] == "invalid_request_url"
+        unversioned = c.get("/v1/users/me", headers={"Notion-Version": ""})
+        assert (unversioned.status_code, unversioned.json()["code"]) == (400, "missing_version")
+        big = c.post(f"/v1/data_sources/{sb.notion.data_source_ids['feedback']}/query", json={"page_size": 101})
+        assert (big.status_code, big.json()["code"]) == (400, "validation_error")
