@@ -19,7 +19,8 @@ but not the same content.
 
 Known limits: one query stops at 10,000 rows with ``request_status:
 incomplete``; relais then continues with a new query starting at the last
-``last_edited_time`` it saw (rows come sorted by it). Relation and people
+``last_edited_time`` it saw (rows come sorted by it), and reads a minute
+holding more than the cap in ``created_time`` windows. Relation and people
 values on a page show at most 25 entries; relais does not read those yet.
 Trashed pages are not returned by queries (deletions need a sweep).
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,8 +48,25 @@ from sync.models import FieldChange, Quarantined, WorkItem
 NOTION_VERSION = "2025-09-03"
 SAFE_POSTS = (r"/data_sources/[^/]+/query$", r"/v1/search$")
 KINDS = {"briefings": "briefing", "feedback": "feedback"}
-#: Restarted queries after the 10,000-row cap, per database and pull.
+#: Queries restarted after the 10,000-row cap, per database and pull.
 MAX_RESTARTS = 1_000
+
+
+@dataclass
+class _Scan:
+    last: datetime | None = None  # the largest sort timestamp seen
+    incomplete: bool = False  # Notion stopped at its per-query cap
+
+
+def _edited_filter(since: datetime | None, before: datetime | None) -> dict[str, Any] | None:
+    parts = []
+    if since is not None:
+        parts.append({"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": iso(since)}})
+    if before is not None:
+        parts.append({"timestamp": "last_edited_time", "last_edited_time": {"before": iso(before)}})
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"and": parts}
 
 
 def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[str, str | None]:
@@ -145,27 +164,62 @@ class NotionConnector:
         for key, ds_id in self.data_sources.items():
             watermark = parse_time(cursor.get(key))
             since = watermark - timedelta(minutes=self.source.overlap_minutes) if watermark else None
-            for page, last_seen in self._iter_query(key, ds_id, since):
-                if last_seen is not None and (watermark is None or last_seen > watermark):
-                    watermark = min(last_seen, now)
+            for page in self._iter_edited(key, ds_id, since):
+                for item in page.items:
+                    if watermark is None or item.updated > watermark:
+                        watermark = min(item.updated, now)
                 yield page
             if watermark is not None:
                 new_cursor[key] = iso(watermark)
         self.pending_cursor = new_cursor
 
-    def _iter_query(self, key: str, ds_id: str, since: datetime | None) -> Iterator[tuple[Page, datetime | None]]:
+    def _iter_edited(self, key: str, ds_id: str, since: datetime | None) -> Iterator[Page]:
+        """Rows edited on or after ``since``, past the 10,000-rows-per-query cap.
+
+        Rows come sorted by last_edited_time; when a query is capped, a new one
+        starts at the last timestamp seen (rows of that minute come again and
+        the store de-duplicates them). If one whole capped query sits inside a
+        single minute (a bulk edit), that minute is read again in created_time
+        windows, then the scan goes on from the next minute.
+        """
+        for _ in range(MAX_RESTARTS):
+            scan = _Scan()
+            yield from self._scan(key, ds_id, _edited_filter(since, None), "last_edited_time", scan)
+            if not scan.incomplete or scan.last is None:
+                return
+            if since is not None and scan.last <= since:
+                yield from self._scan_one_minute(key, ds_id, scan.last)
+                since = scan.last + timedelta(minutes=1)
+            else:
+                since = scan.last
+        raise ConfigMismatchError("notion", f"{key}: more than {MAX_RESTARTS} capped queries in one pull")
+
+    def _scan_one_minute(self, key: str, ds_id: str, minute: datetime) -> Iterator[Page]:
+        created_since: datetime | None = None
+        for _ in range(MAX_RESTARTS):
+            scan = _Scan()
+            flt = _edited_filter(minute, minute + timedelta(minutes=1))
+            if created_since is not None:
+                flt = {"and": [flt, {"timestamp": "created_time", "created_time": {"on_or_after": iso(created_since)}}]}
+            yield from self._scan(key, ds_id, flt, "created_time", scan)
+            if not scan.incomplete or scan.last is None:
+                return
+            if created_since is not None and scan.last <= created_since:
+                raise ConfigMismatchError("notion", f"{key}: more than 10,000 rows were created in the same minute "
+                                          f"and edited in the same minute ({iso(minute)}); Notion's query cap cannot "
+                                          f"be paged past")
+            created_since = scan.last
+
+    def _scan(self, key: str, ds_id: str, flt: dict[str, Any] | None, sort: str, scan: "_Scan") -> Iterator[Page]:
+        """One query, following its cursors; notes in ``scan`` whether Notion capped it."""
         guard = PageGuard(f"notion query {key}")
-        restarts = 0
         start_cursor: str | None = None
-        last_seen: datetime | None = None
         while True:
             guard.next(start_cursor)
-            kwargs: dict[str, Any] = {
-                "data_source_id": ds_id, "page_size": 100,
-                "sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}],
-            }
-            if since is not None:
-                kwargs["filter"] = {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": iso(since)}}
+            kwargs: dict[str, Any] = {"data_source_id": ds_id, "page_size": 100,
+                                      "sorts": [{"timestamp": sort, "direction": "ascending"}]}
+            if flt is not None:
+                kwargs["filter"] = flt
             if start_cursor:
                 kwargs["start_cursor"] = start_cursor
             data = self.client.data_sources.query(**kwargs)
@@ -179,22 +233,14 @@ class NotionConnector:
                     continue
                 page.items.append(item)
                 page.raw[item.id] = raw
-                last_seen = item.updated if last_seen is None else max(last_seen, item.updated)
-            yield page, last_seen
+                stamp = item.updated if sort == "last_edited_time" else item.created
+                scan.last = stamp if scan.last is None else max(scan.last, stamp)
+            yield page
             if data.get("has_more") and data.get("next_cursor"):
                 start_cursor = data["next_cursor"]
                 continue
-            status = (data.get("request_status") or {}).get("type")
-            if status == "incomplete" and last_seen is not None and restarts < MAX_RESTARTS:
-                # The 10,000-row cap: start a new query at the last timestamp seen.
-                # Rows of that same minute come again; the store de-duplicates them.
-                restarts += 1
-                if since is not None and last_seen <= since:
-                    raise ConfigMismatchError("notion", f"{key}: more than 10,000 rows share one minute "
-                                              f"({iso(last_seen)}); cannot page past the query cap")
-                since, start_cursor = last_seen, None
-                continue
-            break
+            scan.incomplete = (data.get("request_status") or {}).get("type") == "incomplete"
+            return
 
     # -- mapping -------------------------------------------------------------
     def to_item(self, key: str, raw: dict[str, Any]) -> WorkItem:

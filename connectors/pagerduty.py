@@ -89,13 +89,16 @@ class PagerDutyConnector:
             since = now - timedelta(days=self.source.first_sync_days)
         else:
             since = since_cursor - timedelta(minutes=self.source.overlap_minutes)
+        # The client sends since/until with whole seconds; round `until` up so that
+        # what happened in the current second is inside this window, not only the next one.
+        until = now.replace(microsecond=0) + timedelta(seconds=1)
         params = {"service_ids[]": sorted(self.services), "time_zone": "UTC"}
         seen: set[str] = set()
 
-        created = self.client.iter_history("incidents", since, now, params=dict(params))
+        created = self.client.iter_history("incidents", since, until, params=dict(params))
         yield from self._batches(created, seen)
         if since_cursor is not None:
-            yield from self._batches(self._changed_incidents(since, now, seen), seen)
+            yield from self._batches(self._changed_incidents(since, until, seen), seen)
         open_now = self.client.iter_all("incidents", params={
             **params, "statuses[]": ["triggered", "acknowledged"], "date_range": "all"})
         yield from self._batches(open_now, seen)
