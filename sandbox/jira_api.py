@@ -134,12 +134,16 @@ class JiraApp(VendorApp):
             max_results = body.get("maxResults")
             field_tokens = _split(body.get("fields"))
             expand = _split(body.get("expand"))
+            reconcile = _split(body.get("reconcileIssues"))
         else:
             jql = request.arg("jql", "") or ""
             token = request.arg("nextPageToken")
             max_results = request.arg("maxResults")
             field_tokens = _split(request.args("fields"))
             expand = _split(request.args("expand"))
+            reconcile = _split(request.args("reconcileIssues"))
+        if len(reconcile) > 50:
+            raise BadRequest(400, "reconcileIssues accepts at most 50 issue ids.")
         field_ids = jd.select_fields(field_tokens, "id")
         try:
             wanted = 50 if max_results in (None, "") else int(max_results)
@@ -149,7 +153,7 @@ class JiraApp(VendorApp):
         cap = 100 if field_ids else 5000
         wanted = max(1, min(wanted, cap))
         try:
-            result = self.state.search(jql, token, wanted, field_ids, set(expand))
+            result = self.state.search(jql, token, wanted, field_ids, set(expand), frozenset(reconcile))
         except JQLError as exc:
             raise BadRequest(400, str(exc)) from None
         return Response.json(200, result)

@@ -216,14 +216,16 @@ class JiraState:
         return Context(now=now, tz=self.tz, user_account_id=self.api_user, projects=self._projects,
                        keys=self._by_key.keys(), ids=self._records.keys())  # type: ignore[arg-type]
 
-    def _run_query(self, jql: str, now: datetime) -> list[str]:
+    def _run_query(self, jql: str, now: datetime, reconcile: frozenset[str] = frozenset()) -> list[str]:
+        """Matching ids, sorted. Issues updated within ``search_lag_seconds`` are not indexed yet,
+        except those named in ``reconcileIssues`` (Jira's read-after-write escape hatch)."""
         query = parse(jql, self._context(now))
         if not query.bounded:
             raise JQLError("Unbounded JQL queries are not allowed here. Please add a search restriction to your "
                            "query.")
         cutoff = now - timedelta(seconds=self.search_lag_seconds) if self.search_lag_seconds else None
         matches = [rec for rec in self._records.values()
-                   if (cutoff is None or rec["updated"] <= cutoff) and query.predicate(rec)]
+                   if (cutoff is None or rec["updated"] <= cutoff or rec["id"] in reconcile) and query.predicate(rec)]
         order = query.order or [("id", True)]
         matches.sort(key=lambda rec: int(rec["id"]))  # final tie-breaker: id ascending
         for field, descending in reversed(order):
@@ -231,7 +233,7 @@ class JiraState:
         return [rec["id"] for rec in matches]
 
     def search(self, jql: str, token: str | None, max_results: int, field_ids: list[str] | None,
-               expand: set[str]) -> dict[str, Any]:
+               expand: set[str], reconcile: frozenset[str] = frozenset()) -> dict[str, Any]:
         with self.lock:
             digest = hashlib.sha1(jql.encode("utf-8")).hexdigest()[:12]
             offset, ids = 0, None
@@ -245,7 +247,7 @@ class JiraState:
                     raise JQLError("The provided next page token does not match the query.")
                 ids = self._snapshots.get(snapshot)
             if ids is None:
-                ids = self._run_query(jql, self.clock())
+                ids = self._run_query(jql, self.clock(), reconcile)
                 snapshot = str(next(self._snapshot_ids))
                 self._snapshots[snapshot] = ids
                 while len(self._snapshots) > 64:

@@ -8,6 +8,7 @@ eventual consistency knob.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any, Iterator
 
@@ -169,8 +170,35 @@ def test_search_lag_hides_issues_updated_in_the_last_seconds(sb, jira, clock):
     jql = "key = PAY-4"
     assert jira.enhanced_search_issues(jql, fields=["labels"], json_result=True)["issues"] == []
     assert jira.issue("PAY-4").fields.labels == ["fresh"]  # direct reads are consistent
+    issue_id = sb.jira.get_issue("PAY-4")["id"]
+    reconciled = jira.enhanced_search_issues(jql, fields=["labels"], reconcileIssues=[int(issue_id)], json_result=True)
+    assert [i["key"] for i in reconciled["issues"]] == ["PAY-4"]
     clock.advance(seconds=31)
     assert len(jira.enhanced_search_issues(jql, fields=["labels"], json_result=True)["issues"]) == 1
+
+
+def test_concurrent_clients_read_and_write_safely(sb):
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        client = jira_client(sb)
+        try:
+            for i in range(5):
+                client.issue(f"PAY-{n + 1}").update(fields={"labels": [f"thread-{n}", f"round-{i}"]})
+                search_all(client, "project = PAY ORDER BY id ASC", 10, ["labels"])
+        except BaseException as exc:  # collected and re-raised below
+            errors.append(exc)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert [sb.jira.get_issue(f"PAY-{n + 1}")["fields"]["labels"] for n in range(6)] == [
+        [f"thread-{n}", "round-4"] for n in range(6)]
 
 
 def test_editing_status_by_hand_sets_the_resolution_date(sb, clock):
