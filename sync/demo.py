@@ -54,7 +54,9 @@ def run_demo(seed: int = 7, as_json: bool = False) -> int:
         for i, c in enumerate(cycles, 1):
             output.render_cycle(c, title=f"Cycle {i}")
         output.render_classification(cycles[-1])
-        output.render_changes(cycles[0].planned, limit=20)
+        # A few writes of each tool, rather than the first twenty of one.
+        sample = [c for src in ("jira", "notion") for c in [ch for ch in cycles[0].planned if ch.source == src][:8]]
+        output.render_changes(sample, limit=len(sample), title=f"of the {cycles[0].writes} writes of cycle 1")
         steady = "[green]0 writes — steady state reached[/]" if cycles[-1].writes == 0 else \
             f"[red]{cycles[-1].writes} writes — expected none[/]"
         console.print(f"second cycle: {steady}")

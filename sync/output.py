@@ -44,11 +44,11 @@ def progress(enabled: bool) -> Iterator[Any]:
         yield update
 
 
-def render_changes(changes: list[FieldChange], limit: int = 50) -> None:
+def render_changes(changes: list[FieldChange], limit: int = 50, title: str = "planned write(s)") -> None:
     if not changes:
         console.print("[green]Nothing to write:[/] every owned field already holds its computed value.")
         return
-    table = Table(title=f"{len(changes)} planned write(s)", show_lines=False)
+    table = Table(title=f"{len(changes)} {title}", show_lines=False)
     for col in ("target", "field", "old", "new", "rule"):
         table.add_column(col)
     for ch in changes[:limit]:
