@@ -18,23 +18,14 @@ import pytest
 import yaml
 
 from sandbox import Sandbox
+from sandbox.testing import FrozenClock
 from sync.engine import Engine
 from sync.settings import load_settings, resolve_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class Clock:
-    """A settable clock for the sandbox, so a test can place edits inside one minute."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
+Clock = FrozenClock  # a settable clock, so a test can place edits inside one minute
 
 
 @pytest.fixture
@@ -44,10 +35,10 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def clock() -> Clock:
+def clock() -> FrozenClock:
     # Twenty seconds into a minute, a little in the past so relais' own "now" is later.
     now = datetime.now(timezone.utc).replace(second=20, microsecond=0) - timedelta(hours=1)
-    return Clock(now)
+    return FrozenClock(now)
 
 
 @pytest.fixture
