@@ -101,6 +101,9 @@ class StateStore:
     def close(self) -> None:
         self.db.close()
 
+    def journal_mode(self) -> str:
+        return self.db.execute("PRAGMA journal_mode").fetchone()[0]
+
     # -- schema ------------------------------------------------------------------
     @property
     def schema_version(self) -> int:
