@@ -17,14 +17,15 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
-from connectors.errors import AuthError, ConnectorError, FatalError, register_secret
+from connectors.errors import AuthError, ConnectorError, FatalError, redact, register_secret
 from sync.apply import apply_changes
 from sync.models import FieldChange, WorkItem
 from sync.plan import Derived, plan, writeback_fingerprint
+from sync.settings._secrets import mask
 from sync.state import StateStore
 
 SECRET_VARS = {
@@ -100,17 +101,13 @@ def build_connectors(settings, secrets) -> dict[str, Any]:
     return out
 
 
-def _last4(value: str | None) -> str:
-    return f"…{value[-4:]}" if value and len(value) > 8 else "(too short to show)"
-
-
 class Engine:
     def __init__(self, settings, secrets, *, progress: Callable[[str, int], None] | None = None) -> None:
         self.settings = settings
         self.secrets = secrets
         self.progress = progress
-        for value in vars(secrets).values() if hasattr(secrets, "__dict__") else ():
-            register_secret(value)
+        for f in fields(secrets):
+            register_secret(getattr(secrets, f.name))
         self.connectors = build_connectors(settings, secrets)
         self.identities: dict[str, str] = {}
         self.store: StateStore | None = None
@@ -124,7 +121,7 @@ class Engine:
                 token = getattr(self.secrets, var.lower(), None)
                 names = " and ".join(SECRET_VARS[name])
                 raise SourceAuthError(name, f"the API refused the credentials (401 Unauthorized): check {names}; "
-                                      f"the token in {var} ends with {_last4(token)}", status=401) from None
+                                      f"the token in {var} is {mask(token)}", status=401) from None
         self.store = StateStore(self.settings.state.path)
         return self.identities
 
@@ -177,6 +174,9 @@ class Engine:
             except ConnectorError as e:
                 # This source waits for the next cycle; the others go on.
                 report.errors[name] = str(e)
+                report.pulled.setdefault(name, 0)
+            except Exception as e:  # a client-side surprise (endless paging, an odd body): same treatment
+                report.errors[name] = redact(f"{name}: unexpected {type(e).__name__}: {e}")
                 report.pulled.setdefault(name, 0)
 
     def plan(self, cycle: "Cycle") -> list[tuple[WorkItem, list[FieldChange]]]:

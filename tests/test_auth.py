@@ -38,7 +38,7 @@ def test_wrong_token_names_tool_and_variable_shows_last_4_only(sandbox, config: 
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("relais: jira")
-    assert "JIRA_API_TOKEN" in lines[0] and "…9c1d" in lines[0]
+    assert "JIRA_API_TOKEN" in lines[0] and "****9c1d" in lines[0]
     assert WRONG not in result.stderr and WRONG[:-4] not in result.stderr
     assert digest(db) == before
 
