@@ -112,7 +112,8 @@ def _time_zones() -> frozenset[str]:
 class Settings(Model):
     version: int = Field(description="Version of this file's format; this relais reads 1.")
     timezone: str = Field(description="IANA time zone for weeks, 'today' and report dates.")
-    state: Annotated[State, BeforeValidator(_none_is_empty)] = Field(default_factory=State)
+    # Validated even when absent, so the default path resolves against the config folder.
+    state: Annotated[State, BeforeValidator(_none_is_empty)] = Field(default_factory=dict, validate_default=True)
     sources: Sources
     people: Annotated[dict[str, Person], BeforeValidator(_none_is_empty)] = Field(default_factory=dict)
     teams: Annotated[dict[str, Team], BeforeValidator(_none_is_empty)] = Field(default_factory=dict)
