@@ -10,6 +10,7 @@ a secret.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -54,7 +55,9 @@ def format_path(path: tuple[str | int, ...]) -> str:
         elif _PLAIN_KEY.fullmatch(part):
             out += f".{part}" if out else part
         else:
-            out += '["' + part.replace("\\", "\\\\").replace('"', '\\"') + '"]'
+            # A JSON string, with whitespace escaped so a path is always one word.
+            quoted = json.dumps(part, ensure_ascii=False)
+            out += "[" + re.sub(r"\s", lambda m: f"\\u{ord(m.group()):04x}", quoted) + "]"
     return out or DOCUMENT
 
 

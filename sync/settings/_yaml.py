@@ -60,6 +60,29 @@ class _TooLarge(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that gives up at MAX_DEPTH while composing, before scanning the rest.
+
+    (Without it, ``[[[[…`` five thousand deep costs seconds and a RecursionError.)
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                raise _TooDeep(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
 def parse_yaml(raw: bytes, file: str) -> Document:
     """Parse ``raw``; problems are recorded on the document, never raised."""
     doc = Document(file)
@@ -74,7 +97,10 @@ def parse_yaml(raw: bytes, file: str) -> Document:
         doc.problem((), f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", line)
         return doc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
+    except _TooDeep as exc:
+        doc.problem((), f"the document is nested more than {MAX_DEPTH} levels deep", exc.line)
+        return doc
     except yaml.MarkedYAMLError as exc:
         _syntax_problem(doc, exc)
         return doc
@@ -112,11 +138,22 @@ def _syntax_problem(doc: Document, exc: yaml.MarkedYAMLError) -> None:
     line = mark.line + 1 if mark else 1
     column = mark.column + 1 if mark else 1
     problem = exc.problem or exc.context or "invalid YAML"
+    context = exc.context or ""
     message = f"YAML syntax error at column {column}: {problem}"
-    if exc.context and exc.problem and exc.context_mark:
-        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+    if context and exc.problem and exc.context_mark:
+        message += f" ({context} at line {exc.context_mark.line + 1})"
     if "'\\t'" in problem:
         message += "; YAML does not allow tabs for indentation, use spaces"
+    elif context.startswith("while parsing a flow") and exc.context_mark:
+        # The parser notices an unclosed [ or { only lines later; the fix is where it opened.
+        opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        message = (
+            f"YAML syntax error: the {opener} opened here is not closed with {closer} "
+            f"(parser: {problem} at line {line}, column {column})"
+        )
+        line = exc.context_mark.line + 1
+    elif "<block end>" in problem or "<block mapping start>" in problem:
+        message += "; check the indentation of this line against the lines above"
     doc.problem((), message, line)
 
 
