@@ -295,3 +295,19 @@ def test_credentials_in_a_url_are_refused_without_repeating_them(tmp_path):
     assert problems == [
         "4: sources.pagerduty.url: a URL must not contain credentials; secrets come from the environment"
     ]
+
+
+def test_a_rule_naming_a_team_needs_a_teams_section(tmp_path):
+    path = _write(tmp_path, MINIMAL.replace("when: {source: pagerduty}", "when: {team: payments}"))
+    assert _problems(path) == ["6: classify[0].when.team: unknown team 'payments'; teams has: none"]
+
+
+def test_config_error_survives_pickling_with_its_problems(tmp_path):
+    import pickle
+
+    path = _write(tmp_path, MINIMAL.replace("version: 1", "version: 3"))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert copy.problems == caught.value.problems
+    assert str(copy) == str(caught.value)

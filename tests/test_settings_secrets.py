@@ -135,3 +135,11 @@ def test_short_secrets_show_nothing_at_all():
     assert repr(Secrets(jira_email="a@b.co", notion_token="tiny-token")) == (
         "Secrets(jira_email=****, jira_api_token=None, notion_token=****, pagerduty_token=None)"
     )
+
+
+def test_secret_error_survives_pickling_with_its_problems(settings):
+    import pickle
+
+    with pytest.raises(SecretError) as caught:
+        resolve_secrets(settings, {})
+    assert pickle.loads(pickle.dumps(caught.value)).problems == caught.value.problems

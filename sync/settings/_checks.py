@@ -29,8 +29,8 @@ def check_references(doc: Document) -> None:
     data = doc.data
     if not isinstance(data, dict):
         return
-    people = _mapping(data.get("people"))
-    teams = _mapping(data.get("teams"))
+    people = _section(data, "people")
+    teams = _section(data, "teams")
     _team_pms(doc, teams, people)
     classify = data.get("classify")
     if isinstance(classify, list):
@@ -134,6 +134,12 @@ def _unknown(what: str, value: str, known: Any, section: str) -> str:
 
 def _mapping(value: Any) -> dict | None:
     return value if isinstance(value, dict) else None
+
+
+def _section(data: dict, key: str) -> dict | None:
+    """A name-keyed section; absent or empty means no names. None: malformed, skip."""
+    value = data.get(key)
+    return {} if value is None else _mapping(value)
 
 
 # ---------------------------------------------------------------- secrets ---

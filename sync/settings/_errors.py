@@ -43,6 +43,9 @@ class ConfigError(Exception):
         self.problems: list[ConfigProblem] = _ordered(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple:  # pickles with its problems (process pools, multiprocessing)
+        return (type(self), (self.problems,))
+
 
 def format_path(path: tuple[str | int, ...]) -> str:
     """``("classify", 2, "when", "isuetype")`` → ``classify[2].when.isuetype``."""

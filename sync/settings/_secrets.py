@@ -31,6 +31,9 @@ class SecretError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.problems,))
+
 
 def mask(value: str | None) -> str:
     """``****wxyz`` — the last 4 characters only, and none of a short value."""
