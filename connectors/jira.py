@@ -81,9 +81,10 @@ class JiraConnector:
     vendor = "jira"
 
     def __init__(self, source: Any, email: str, token: str, writeback: Any | None = None,
-                 *, policy: VendorPolicy | None = None) -> None:
+                 *, effort: Any | None = None, policy: VendorPolicy | None = None) -> None:
         self.source = source
         self.writeback = writeback  # settings.writeback.jira.work_type or None
+        self.effort = effort  # settings.balance.effort.jira or None: read worklogs and story points
         self.policy = policy or VendorPolicy(
             "jira", requests_per_second=source.requests_per_second,
             describe=describe_error, safe_post=SAFE_POSTS)
@@ -100,6 +101,7 @@ class JiraConnector:
         self.client._session.mount("http://", adapter)
         self.tz: ZoneInfo | None = None
         self.work_type_field: str | None = None
+        self.points_field: str | None = None
         self.pending_cursor: dict[str, Any] | None = None
         self._base_url = source.url.rstrip("/")
 
@@ -119,6 +121,12 @@ class JiraConnector:
         self.client._fields_cache_value = {n: f["id"] for f in fields for n in f.get("clauseNames", [])}
         if self.writeback is not None and self.writeback.field:
             self.work_type_field = self._resolve_field(fields, self.writeback.field)
+        if self.effort is not None and "story_points" in self.effort.measures:
+            named = [f["id"] for f in fields if f.get("name") == self.effort.story_points_field]
+            if not named:
+                raise ConfigMismatchError("jira", f"balance.effort.jira.story_points_field: no field named "
+                                          f"{self.effort.story_points_field!r}")
+            self.points_field = named[0]
         return f"{me.get('emailAddress') or me.get('displayName')} on {self.source.url} (time zone {self.tz.key})"
 
     def _resolve_field(self, fields: list[dict[str, Any]], name: str) -> str:
@@ -149,7 +157,9 @@ class JiraConnector:
 
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
         jql = self.jql_for(cursor)
-        fields = BASE_FIELDS + ([self.work_type_field] if self.work_type_field else [])
+        fields = BASE_FIELDS + [f for f in (self.work_type_field, self.points_field) if f]
+        if self.effort is not None and "worklog" in self.effort.measures:
+            fields.append("worklog")
         watermark = parse_time((cursor or {}).get("watermark"))
         guard = PageGuard("jira search")
         token: str | None = None
@@ -161,6 +171,7 @@ class JiraConnector:
             page = Page()
             for raw in data.get("issues") or []:
                 try:
+                    self._complete_worklogs(raw)
                     item = self.to_item(raw)
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
                     page.quarantined.append(Quarantined("jira", str(raw.get("id", "?")) if isinstance(raw, dict) else "?",
@@ -175,6 +186,22 @@ class JiraConnector:
             if not token or data.get("isLast"):
                 break
         self.pending_cursor = {"watermark": iso(watermark)} if watermark else dict(cursor or {})
+
+    def _complete_worklogs(self, raw: dict[str, Any]) -> None:
+        """Search embeds at most 20 worklogs per issue; read the rest from the issue's worklog list."""
+        wl = raw.get("fields", {}).get("worklog")
+        if not isinstance(wl, dict) or wl.get("total", 0) <= len(wl.get("worklogs") or []):
+            return
+        logs: list[dict[str, Any]] = []
+        guard = PageGuard(f"jira worklogs of {raw.get('key')}")
+        while True:
+            guard.next(str(len(logs)) if logs else None)
+            data = self.client._get_json(f"issue/{raw['id']}/worklog", params={"startAt": len(logs), "maxResults": 5000})
+            batch = data.get("worklogs") or []
+            logs.extend(batch)
+            if not batch or len(logs) >= data.get("total", 0):
+                break
+        wl["worklogs"] = logs
 
     # -- mapping -------------------------------------------------------------
     def to_item(self, raw: dict[str, Any]) -> WorkItem:
@@ -201,6 +228,9 @@ class JiraConnector:
             project=(f.get("project") or {}).get("key"), issuetype=(f.get("issuetype") or {}).get("name"),
             labels=labels, components=tuple(c.get("name", "") for c in f.get("components") or ()),
             priority=(f.get("priority") or {}).get("name"), resolved=parse_time(f.get("resolutiondate")),
+            worklogs=tuple((parse_time(w["started"]), float(w["timeSpentSeconds"]))
+                           for w in (f.get("worklog") or {}).get("worklogs") or ()),
+            points=float(f[self.points_field]) if self.points_field and f.get(self.points_field) is not None else None,
             owned=owned,
         )
 

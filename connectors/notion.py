@@ -47,7 +47,7 @@ from sync.models import FieldChange, Quarantined, WorkItem
 
 NOTION_VERSION = "2025-09-03"
 SAFE_POSTS = (r"/data_sources/[^/]+/query$", r"/v1/search$")
-KINDS = {"briefings": "briefing", "feedback": "feedback"}
+KINDS = {"briefings": "briefing", "feedback": "feedback", "scorecard": "scorecard"}
 #: Queries restarted after the 10,000-row cap, per database and pull.
 MAX_RESTARTS = 1_000
 
@@ -100,7 +100,23 @@ def prop_value(prop: dict[str, Any] | None) -> Any:
         return value.get("name") if value else None
     if kind == "multi_select":
         return tuple(v.get("name", "") for v in value or [])
+    if kind == "date":
+        return value.get("start") if value else None
     return value
+
+
+def write_value(kind: str, value: Any) -> dict[str, Any]:
+    """A value in Notion's write shape for a property of type ``kind``."""
+    if kind in ("title", "rich_text"):
+        text = str(value or "")[:2000]  # Notion's limit for one text object
+        return {kind: [{"text": {"content": text}}] if text else []}
+    if kind in ("select", "status"):
+        return {kind: {"name": value} if value else None}
+    if kind == "date":
+        return {"date": {"start": value} if value else None}
+    if kind == "number":
+        return {"number": value}
+    raise ValueError(f"relais does not write {kind} properties")
 
 
 class NotionConnector:
@@ -109,7 +125,7 @@ class NotionConnector:
     def __init__(self, source: Any, token: str, writeback: Any | None = None,
                  *, policy: VendorPolicy | None = None) -> None:
         self.source = source
-        self.writeback = writeback  # settings.writeback.notion.work_type or None
+        self.writeback = writeback  # settings.writeback.notion or None
         self.policy = policy or VendorPolicy(
             "notion", requests_per_second=source.requests_per_second,
             describe=describe_error, safe_post=SAFE_POSTS)
@@ -124,7 +140,20 @@ class NotionConnector:
 
     def _databases(self) -> dict[str, str]:
         dbs = self.source.databases
-        return {k: v for k, v in (("briefings", dbs.briefings), ("feedback", dbs.feedback)) if v}
+        return {k: getattr(dbs, k) for k in KINDS if getattr(dbs, k, None)}
+
+    def owned_properties(self, key: str) -> dict[str, str]:
+        """Logical owned field → property name, for one database."""
+        wb, out = self.writeback, {}
+        if wb is None:
+            return out
+        if wb.work_type is not None and key in wb.work_type.databases:
+            out["work_type"] = wb.work_type.property
+        if key == "briefings" and getattr(wb, "briefings", None) is not None:
+            out.update(run_load=wb.briefings.run_load, mode=wb.briefings.mode)
+        if getattr(wb, "scorecard", None) is not None and key == wb.scorecard.database:
+            out.update(wb.scorecard.properties.model_dump())
+        return out
 
     def connect(self) -> str:
         me = self.client.users.me()
@@ -143,19 +172,19 @@ class NotionConnector:
         return f"{me.get('name') or me.get('id')} (bot) on {self.source.url}"
 
     def _check_owned_property(self, key: str) -> None:
-        wb = self.writeback
-        if wb is None or key not in wb.databases:
-            return
         props = self.schemas[key]
-        prop = props.get(wb.property)
-        if prop is None:
-            near = difflib.get_close_matches(wb.property, list(props), n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise ConfigMismatchError("notion", f"writeback.notion.work_type.property: the {key} database has no "
-                                      f"property {wb.property!r}{hint}")
-        if prop.get("type") != "select":
-            raise ConfigMismatchError("notion", f"writeback.notion.work_type.property: {wb.property!r} in {key} is "
-                                      f"a {prop.get('type')} property; relais writes a select")
+        for name, prop in self.owned_properties(key).items():
+            if prop not in props:
+                near = difflib.get_close_matches(prop, list(props), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise ConfigMismatchError("notion", f"writeback: the {key} database has no property {prop!r}{hint} "
+                                          f"(for {name})")
+            kind = props[prop].get("type")
+            try:
+                write_value(kind, None)
+            except ValueError:
+                raise ConfigMismatchError("notion", f"writeback: {prop!r} in {key} is a {kind} property, "
+                                          f"which relais cannot write") from None
 
     # -- pull ------------------------------------------------------------------
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
@@ -246,10 +275,7 @@ class NotionConnector:
     def to_item(self, key: str, raw: dict[str, Any]) -> WorkItem:
         props: dict[str, Any] = raw["properties"]
         names = self.source.properties
-        owned: dict[str, Any] = {}
-        wb = self.writeback
-        if wb is not None and key in wb.databases:
-            owned["work_type"] = prop_value(props.get(wb.property))
+        owned = {name: prop_value(props.get(prop)) for name, prop in self.owned_properties(key).items()}
         title_prop = props.get(names.title) or next((p for p in props.values() if p.get("type") == "title"), None)
         text = " ".join(plain_text(p.get("rich_text")) for p in props.values() if p.get("type") == "rich_text")
         tags = prop_value(props.get(names.tags)) or ()
@@ -260,18 +286,40 @@ class NotionConnector:
             updated=parse_time(raw["last_edited_time"]), created=parse_time(raw.get("created_time")) or parse_time(raw["last_edited_time"]),
             status=prop_value(props.get(names.status)), labels=tuple(tags) if isinstance(tags, tuple) else (),
             team=prop_value(props.get(names.team)), database=key, owned=owned,
+            natural_key=owned.get("key") if key == "scorecard" else None,
         )
 
+    def _properties(self, key: str, values: dict[str, Any]) -> dict[str, Any]:
+        mapping, schema = self.owned_properties(key), self.schemas[key]
+        out = {}
+        for name, value in values.items():
+            if name not in mapping:
+                raise ValueError(f"notion: no write mapping for owned field {name!r} in {key}")
+            prop = mapping[name]
+            out[prop] = write_value(schema[prop]["type"], value)
+        return out
+
     def write_body(self, item: WorkItem, changes: list[FieldChange]) -> dict[str, Any]:
-        properties: dict[str, Any] = {}
-        for ch in changes:
-            if ch.field != "work_type":
-                raise ValueError(f"notion: no write mapping for owned field {ch.field!r}")
-            properties[self.writeback.property] = {"select": {"name": ch.new} if ch.new else None}
-        return properties
+        return self._properties(item.database or "", {ch.field: ch.new for ch in changes})
 
     def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
         self.client.pages.update(page_id=item.id, properties=self.write_body(item, changes))
+
+    def create(self, key: str, natural_key: str, values: dict[str, Any]) -> tuple[WorkItem, dict[str, Any]]:
+        """Create a row (a POST: never re-sent by the policy after an ambiguous failure)."""
+        page = self.client.pages.create(parent={"data_source_id": self.data_sources[key]},
+                                        properties=self._properties(key, values))
+        return self.to_item(key, page), page
+
+    def find_by_key(self, key: str, natural_key: str) -> tuple[WorkItem, dict[str, Any]] | None:
+        """The oldest row whose Key property holds ``natural_key``, if any."""
+        key_prop = self.owned_properties(key)["key"]
+        data = self.client.data_sources.query(
+            data_source_id=self.data_sources[key], page_size=10,
+            filter={"property": key_prop, "rich_text": {"equals": natural_key}},
+            sorts=[{"timestamp": "created_time", "direction": "ascending"}])
+        results = data.get("results") or []
+        return (self.to_item(key, results[0]), results[0]) if results else None
 
     def close(self) -> None:
         self.http.close()

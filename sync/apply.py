@@ -27,6 +27,41 @@ class ApplyResult:
     failed_sources: dict[str, str] = field(default_factory=dict)
 
 
+def apply_creates(creates: list, connectors: dict, store: StateStore, cycle: int | None,
+                  result: ApplyResult) -> int:
+    """Create rows under their natural keys, exactly once.
+
+    The key is recorded as 'creating' before the request. If a previous
+    attempt ended without an answer (a crash, a timeout), the tool is asked
+    for a row with that key before anything is created again.
+    """
+    created = 0
+    for create in creates:
+        if create.source in result.failed_sources:
+            continue
+        connector = connectors[create.source]
+        try:
+            found = None
+            if (store.key_state(create.natural_key) or ("",))[0] == "creating":
+                found = connector.find_by_key(create.database, create.natural_key)
+            if found is None:
+                store.set_key(create.natural_key, create.source, "creating")
+                found = connector.create(create.database, create.natural_key, create.values)
+                created += 1
+            item, raw = found
+            store.store_page([item], {item.id: raw}, (), cycle)
+            store.set_key(create.natural_key, create.source, "created", item.id)
+        except FatalError:
+            raise
+        except RequestError as e:
+            result.failed += 1
+            result.failed_sources.setdefault(create.source, str(e))
+        except TransientError as e:
+            result.failed += 1
+            result.failed_sources[create.source] = str(e)
+    return created
+
+
 def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: dict, store: StateStore,
                   cycle: int | None, on_write: Callable[[int], None] | None = None) -> ApplyResult:
     result = ApplyResult()

@@ -120,14 +120,15 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
         finally:
             engine.close()
     if as_json:
+        changes = [c.as_dict() for c in report.planned] + [c.as_dict() for c in report.planned_creates]
         if apply:
-            output.print_json({**report.as_dict(), "changes": [c.as_dict() for c in report.planned]})
+            output.print_json({**report.as_dict(), "changes": changes})
         else:
-            output.print_json([c.as_dict() for c in report.planned])
+            output.print_json(changes)
     else:
         output.render_cycle(report)
         if not apply:
-            output.render_changes(report.planned)
+            output.render_changes(report.planned, creates=report.planned_creates)
     return EXIT_RUNTIME if report.errors else EXIT_OK
 
 

@@ -22,9 +22,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from connectors.errors import AuthError, ConnectorError, FatalError, redact, register_secret
-from sync.apply import apply_changes
+from sync.apply import apply_changes, apply_creates
 from sync.models import FieldChange, WorkItem
-from sync.plan import Derived, plan, writeback_fingerprint
+from sync.plan import Derived, plan_cycle, writeback_fingerprint
 from sync.settings._secrets import mask
 from sync.state import StateStore
 
@@ -47,6 +47,9 @@ class CycleReport:
     pulled: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     planned: list[FieldChange] = field(default_factory=list)
+    planned_creates: list[Any] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
     writes: int = 0
     failed_writes: int = 0
     created: int = 0
@@ -61,11 +64,13 @@ class CycleReport:
         return {
             "cycle": self.cycle, "mode": self.mode, "started": self.started,
             "pulled": self.pulled, "changed": self.changed,
-            "planned": len(self.planned), "writes": self.writes, "failed_writes": self.failed_writes,
+            "planned": len(self.planned), "planned_creates": len(self.planned_creates),
+            "writes": self.writes, "failed_writes": self.failed_writes,
             "created": self.created, "quarantined": len(self.quarantined),
             "errors": self.errors, "classified": dict(self.classified),
             "by_team": {t: dict(c) for t, c in self.by_team.items()},
             "api_calls": self.api_calls, "seconds": round(self.seconds, 3),
+            "alerts": self.alerts, "duplicate_rows": self.duplicates,
         }
 
 
@@ -80,6 +85,19 @@ class Cycle:
     full_reread: bool
     calls_before: dict[str, int]
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    creates: list[Any] = field(default_factory=list)
+
+
+def current_alerts(balance: Any, settings: Any) -> list[dict[str, Any]]:
+    """Active alerts of each team's last complete week."""
+    out = []
+    for team in settings.teams:
+        weeks = balance.team_weeks(team)
+        if len(weeks) >= 2:
+            tw = weeks[-2]
+            out += [{"team": team, "week": tw.label, "alert": a.name, "level": a.level, "message": a.message}
+                    for a in tw.alerts]
+    return out
 
 
 def build_connectors(settings, secrets) -> dict[str, Any]:
@@ -92,18 +110,20 @@ def build_connectors(settings, secrets) -> dict[str, Any]:
     src = settings.sources
     if src.jira is not None:
         out["jira"] = JiraConnector(src.jira, secrets.jira_email, secrets.jira_api_token,
-                                    wb.jira.work_type if wb and wb.jira else None)
+                                    wb.jira.work_type if wb and wb.jira else None,
+                                    effort=settings.balance.effort.jira if getattr(settings, "balance", None) else None)
     if src.notion is not None:
-        out["notion"] = NotionConnector(src.notion, secrets.notion_token,
-                                        wb.notion.work_type if wb and wb.notion else None)
+        out["notion"] = NotionConnector(src.notion, secrets.notion_token, wb.notion if wb else None)
     if src.pagerduty is not None:
         out["pagerduty"] = PagerDutyConnector(src.pagerduty, secrets.pagerduty_token)
     return out
 
 
 class Engine:
-    def __init__(self, settings, secrets, *, progress: Callable[[str, int], None] | None = None) -> None:
+    def __init__(self, settings, secrets, *, progress: Callable[[str, int], None] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.secrets = secrets
         self.progress = progress
         for f in fields(secrets):
@@ -144,7 +164,7 @@ class Engine:
         if self.store is None:
             self.connect()
         assert self.store is not None
-        now = datetime.now(timezone.utc)
+        now = self.clock()
         report = CycleReport(cycle=self.store.start_cycle(mode), mode=mode, started=now.isoformat())
         fingerprint = writeback_fingerprint(self.settings)
         return Cycle(report=report, now=now, t0=time.monotonic(), fingerprint=fingerprint,
@@ -180,17 +200,25 @@ class Engine:
                 report.pulled.setdefault(name, 0)
 
     def plan(self, cycle: "Cycle") -> list[tuple[WorkItem, list[FieldChange]]]:
-        """Derive every stored item and list the owned-field writes needed. No I/O but the store."""
+        """Derive every stored item and list the writes needed. No I/O but the store."""
         store, report = self.store, cycle.report
         assert store is not None
         quarantined = store.quarantined_ids()
+        result = plan_cycle(store.iter_items(), self.settings, cycle.now)
+        for d in result.derived:
+            self._count(report, d)
         work: list[tuple[WorkItem, list[FieldChange]]] = []
-        for derived, changes in plan(store.iter_items(), self.settings):
-            self._count(report, derived)
-            if changes and (derived.item.source, derived.item.id) not in quarantined:
-                report.planned.extend(changes)
-                if derived.item.source in self.connectors and derived.item.source not in report.errors:
-                    work.append((derived.item, changes))
+        for (source, item_id), (item, changes) in result.work.items():
+            if (source, item_id) in quarantined:
+                continue
+            report.planned.extend(changes)
+            if source in self.connectors and source not in report.errors:
+                work.append((item, changes))
+        cycle.creates = [c for c in result.creates if c.source not in report.errors]
+        report.planned_creates = list(result.creates)
+        report.duplicates = result.duplicates
+        if result.balance is not None:
+            report.alerts = current_alerts(result.balance, self.settings)
         return work
 
     def apply(self, cycle: "Cycle", work: list[tuple[WorkItem, list[FieldChange]]]) -> None:
@@ -198,6 +226,7 @@ class Engine:
         store, report = self.store, cycle.report
         assert store is not None
         result = apply_changes(work, self.connectors, store, report.cycle)
+        report.created = apply_creates(cycle.creates, self.connectors, store, report.cycle, result)
         report.writes = result.applied
         report.failed_writes = result.failed
         for name, message in result.failed_sources.items():

@@ -54,6 +54,9 @@ class WorkItem:
     team: str | None = None  # the team as the tool names it (Notion Team property, PD team id)
     resolved: datetime | None = None
     database: str | None = None  # Notion: the configured database key (briefings, feedback)
+    worklogs: tuple[tuple[datetime, float], ...] = ()  # Jira: (started, seconds spent)
+    points: float | None = None  # Jira story points
+    natural_key: str | None = None  # rows relais creates (scorecard): the key it created them under
     owned: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -76,6 +79,7 @@ class FieldChange:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "action": "update",
             "target": f"{self.source}:{self.target}",
             "item": f"{self.source}:{self.item_id}",
             "field": self.field,

@@ -44,7 +44,12 @@ def progress(enabled: bool) -> Iterator[Any]:
         yield update
 
 
-def render_changes(changes: list[FieldChange], limit: int = 50, title: str = "planned write(s)") -> None:
+def render_changes(changes: list[FieldChange], limit: int = 50, title: str = "planned write(s)",
+                   creates: list | None = None) -> None:
+    if creates:
+        console.print(f"rows to create: [bold]{len(creates)}[/] "
+                      + ", ".join(f"{c.database}/{c.natural_key}" for c in creates[:10])
+                      + (" …" if len(creates) > 10 else ""))
     if not changes:
         console.print("[green]Nothing to write:[/] every owned field already holds its computed value.")
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sync.classify import Decision, classify, resolve_team
 from sync.models import FieldChange, WorkItem
@@ -50,16 +51,63 @@ def changes_for(d: Derived, settings) -> list[FieldChange]:
     return [FieldChange(item.source, item.id, item.key, "work_type", old, new, d.decision.label)]
 
 
-def plan(items: Iterable[WorkItem], settings) -> Iterator[tuple[Derived, list[FieldChange]]]:
-    """Every item's derivation, with the owned-field changes it needs (possibly none)."""
-    for item in items:
-        d = derive(item, settings)
-        yield d, changes_for(d, settings)
-
-
 def writeback_fingerprint(settings) -> str:
     """Changes when the set of owned fields changes; items pulled before must then be re-read."""
     wb = settings.writeback
     if wb is None:
         return ""
     return repr((wb.jira.model_dump() if wb.jira else None, wb.notion.model_dump() if wb.notion else None))
+
+
+@dataclass
+class CyclePlan:
+    """Everything one cycle would write, and what it was derived from."""
+
+    work: dict[tuple[str, str], tuple[WorkItem, list[FieldChange]]]
+    creates: list  # sync.scorecard.Create
+    derived: list[Derived]  # one per classified item (scorecard rows excluded)
+    balance: object | None  # sync.balance.BalanceAccumulator when `balance` is configured
+    duplicates: list[str]
+
+    @property
+    def changes(self) -> list[FieldChange]:
+        return [c for _, changes in self.work.values() for c in changes]
+
+
+def plan_cycle(items: Iterable[WorkItem], settings, now) -> CyclePlan:
+    """Pass 1 streams the stored items (classify, per-item changes, balance);
+    pass 2 turns the balance into scorecard rows and briefing properties."""
+    from sync.balance import BalanceAccumulator
+    from sync.scorecard import plan_briefings, plan_scorecard
+
+    balance = BalanceAccumulator(settings, now) if getattr(settings, "balance", None) else None
+    work: dict[tuple[str, str], tuple[WorkItem, list[FieldChange]]] = {}
+    derived: list[Derived] = []
+    rows: list[WorkItem] = []
+    briefings: list[tuple[WorkItem, str | None]] = []
+    for item in items:
+        if item.kind == "scorecard":
+            rows.append(item)
+            continue
+        d = derive(item, settings)
+        derived.append(d)
+        changes = changes_for(d, settings)
+        if changes:
+            work[(item.source, item.id)] = (item, changes)
+        if balance is not None:
+            balance.add(item, d.team, d.decision.value)
+            if item.kind == "briefing" and "run_load" in item.owned:
+                briefings.append((item, d.team))
+    creates, duplicates = [], []
+    notion_wb = settings.writeback.notion if settings.writeback else None
+    if balance is not None and notion_wb is not None:
+        if notion_wb.scorecard is not None:
+            sc = plan_scorecard(settings, balance, rows)
+            creates, duplicates = sc.creates, sc.duplicates
+            for item, changes in sc.updates:
+                work[(item.source, item.id)] = (item, changes)
+        if notion_wb.briefings is not None:
+            for item, changes in plan_briefings(settings, balance, briefings):
+                prior = work.get((item.source, item.id), (item, []))[1]
+                work[(item.source, item.id)] = (item, prior + changes)
+    return CyclePlan(work, creates, derived, balance, duplicates)

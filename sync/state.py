@@ -68,6 +68,7 @@ def item_to_dict(item: WorkItem) -> dict[str, Any]:
             d[k] = v.isoformat()
         elif isinstance(v, tuple):
             d[k] = list(v)
+    d["worklogs"] = [[started.isoformat(), seconds] for started, seconds in item.worklogs]
     return d
 
 
@@ -78,6 +79,7 @@ def item_from_dict(d: dict[str, Any]) -> WorkItem:
             kw[k] = datetime.fromisoformat(kw[k])
     for k in ("labels", "components"):
         kw[k] = tuple(kw.get(k) or ())
+    kw["worklogs"] = tuple((datetime.fromisoformat(s), float(n)) for s, n in kw.get("worklogs") or ())
     return WorkItem(**kw)
 
 
@@ -229,6 +231,19 @@ class StateStore:
 
     def count_writes(self, outcome: str = "applied") -> int:
         return self.db.execute("SELECT COUNT(*) FROM audit WHERE outcome=?", (outcome,)).fetchone()[0]
+
+    # -- natural keys of what relais creates ---------------------------------------
+    def key_state(self, natural_key: str) -> tuple[str, str | None] | None:
+        """(state, target id) recorded for a natural key: 'creating' until the tool confirmed."""
+        row = self.db.execute("SELECT state, target_id FROM keys WHERE natural_key=?", (natural_key,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_key(self, natural_key: str, source: str, state: str, target_id: str | None = None) -> None:
+        now = _now()
+        self.db.execute(
+            "INSERT INTO keys VALUES (?,?,?,?,?,?) ON CONFLICT(natural_key) DO UPDATE SET "
+            "state=excluded.state, target_id=COALESCE(excluded.target_id, keys.target_id), updated_at=excluded.updated_at",
+            (natural_key, source, target_id, state, now, now))
 
     # -- cursors and cycles -----------------------------------------------------
     def cursor(self, source: str) -> dict[str, Any] | None:
