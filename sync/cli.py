@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     sp = with_config(sub.add_parser("explain", help="why an item is classified the way it is (from the state store)"))
     sp.add_argument("item", help="source:id or source:key, e.g. jira:PAY-12, pagerduty:Q1ABC2D")
     sp.add_argument("--json", action="store_true")
+    sp = with_config(sub.add_parser("report", help="balance per team and week, alerts, unowned work (from the state store)"))
+    sp.add_argument("--format", choices=("table", "json"), default="table")
+    sp.add_argument("--chart", metavar="PNG", help="also draw the shares per week as a PNG (needs relais[chart])")
     sp = with_config(sub.add_parser("health", help="exit 0 if the last cycle finished recently (container HEALTHCHECK)"))
     sp.add_argument("--max-age", type=float, default=300.0, help="seconds (default 300)")
     sp = sub.add_parser("demo", help="start the bundled sandbox and run two sync cycles against it")
@@ -183,6 +186,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return explain(settings, args.item, as_json=args.json)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from sync.report import run_report
+    from sync.settings import load_settings
+
+    return run_report(load_settings(args.config), as_json=args.format == "json", chart_path=args.chart)
+
+
 def cmd_health(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
@@ -214,7 +224,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "validate": cmd_validate, "plan": cmd_plan, "sync": cmd_sync, "run": cmd_run,
-    "explain": cmd_explain, "health": cmd_health, "demo": cmd_demo,
+    "explain": cmd_explain, "report": cmd_report, "health": cmd_health, "demo": cmd_demo,
 }
 
 if __name__ == "__main__":  # pragma: no cover

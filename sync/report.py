@@ -1,0 +1,136 @@
+"""`relais report`: balance per team over the last weeks, alerts, unowned work.
+
+Computed from the state store only (no network): what the last sync saw,
+derived with the current config. ``--chart`` draws stacked RUN/BUILD/IMPROVE
+shares per week and team with matplotlib (the optional ``chart`` extra).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sync.balance import BalanceAccumulator, TeamWeek
+from sync.plan import plan_cycle
+from sync.state import StateStore
+
+CLASS_COLOURS = {"RUN": "#d9534f", "BUILD": "#5b8def", "IMPROVE": "#5cb85c"}
+
+
+def _week_row(tw: TeamWeek) -> dict[str, Any]:
+    m = tw.metrics
+
+    def pct(v: float | None) -> float | None:
+        return None if v is None else round(v * 100, 1)
+
+    return {
+        "week": tw.label, "start": tw.week.isoformat(),
+        "run": pct(m["run_share"]), "build": pct(m["build_share"]), "improve": pct(m["improve_share"]),
+        "run_hours": round(m["run_hours"] or 0, 1), "total_hours": round(m["total_hours"] or 0, 1),
+        "incidents": m["incidents"], "urgent_requests": m["urgent_requests"],
+        "buffer_left": pct(m["buffer_left"]), "level": tw.mode,
+        "alerts": [{"name": a.name, "level": a.level, "message": a.message} for a in tw.alerts],
+    }
+
+
+def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, Any]:
+    result = plan_cycle(store.iter_items(), settings, now)
+    acc: BalanceAccumulator | None = result.balance  # type: ignore[assignment]
+    if acc is None:
+        raise ValueError("the config has no `balance` section: nothing to report")
+    teams = {team: [_week_row(tw) for tw in weeks] for team, weeks in acc.reported(settings.teams).items()}
+    unowned = [_week_row(tw) for tw in acc.unowned() if tw.metrics["total_hours"]]
+    return {
+        "generated": now.isoformat(), "timezone": settings.timezone,
+        "teams": teams, "unowned": unowned,
+        "pending_writes": len(result.changes), "pending_creates": len(result.creates),
+        "writes_applied": store.count_writes(),
+    }
+
+
+def render(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from sync.output import console
+
+    for team, weeks in data["teams"].items():
+        table = Table(title=f"{team} — RUN/BUILD/IMPROVE per week ({data['timezone']})")
+        for col, justify in (("week", "left"), ("RUN %", "right"), ("BUILD %", "right"), ("IMPROVE %", "right"),
+                             ("RUN h", "right"), ("incidents", "right"), ("urgent", "right"),
+                             ("buffer left %", "right"), ("level", "left"), ("alerts", "left")):
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for w in weeks:
+            colour = {"ok": "green", "watch": "yellow", "alert": "red", "survival": "bold red"}[w["level"]]
+            table.add_row(w["week"], _fmt(w["run"]), _fmt(w["build"]), _fmt(w["improve"]), f"{w['run_hours']:.1f}",
+                          str(w["incidents"]), str(w["urgent_requests"]), _fmt(w["buffer_left"]),
+                          f"[{colour}]{w['level']}[/]", "; ".join(a["name"] for a in w["alerts"]))
+        console.print(table)
+    if data["unowned"]:
+        hours = ", ".join(f"{w['week']}: {w['total_hours']:.1f} h" for w in data["unowned"])
+        console.print(f"[yellow]unowned work[/] (no team mapping matches): {hours}")
+    else:
+        console.print("unowned work: none")
+    console.print(f"writes applied so far: {data['writes_applied']}; pending: {data['pending_writes']} "
+                  f"updates, {data['pending_creates']} rows to create")
+
+
+def _fmt(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1f}"
+
+
+def chart(data: dict[str, Any], path: Path) -> None:
+    """Stacked shares per week, one panel per team; weeks with an alert are marked."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit("relais: the chart needs matplotlib: pip install 'relais[chart]'") from None
+    teams = list(data["teams"])
+    fig, axes = plt.subplots(len(teams), 1, figsize=(9, 2.6 * len(teams)), sharex=True, squeeze=False)
+    for ax, team in zip(axes[:, 0], teams):
+        weeks = data["teams"][team]
+        labels = [w["week"] for w in weeks]
+        bottom = [0.0] * len(weeks)
+        for cls, key in (("RUN", "run"), ("BUILD", "build"), ("IMPROVE", "improve")):
+            values = [w[key] or 0.0 for w in weeks]
+            ax.bar(labels, values, bottom=bottom, color=CLASS_COLOURS[cls], label=cls)
+            bottom = [b + v for b, v in zip(bottom, values)]
+        ax.axhline(50, color="#444", linewidth=0.8, linestyle="--")
+        for i, w in enumerate(weeks):
+            if w["level"] != "ok":
+                ax.annotate(w["level"], (i, 102), ha="center", fontsize=8, color="#a00")
+        ax.set_ylim(0, 112)
+        ax.set_ylabel("% of hours")
+        ax.set_title(team, loc="left", fontsize=10)
+    axes[0, 0].legend(loc="upper right", ncol=3, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run_report(settings: Any, *, as_json: bool, chart_path: str | None) -> int:
+    if not settings.state.path.exists():
+        print(f"relais: no state store at {settings.state.path} yet: run `relais sync --once` first", file=sys.stderr)
+        return 1
+    store = StateStore(settings.state.path)
+    try:
+        data = report_data(settings, store, datetime.now(timezone.utc))
+    except ValueError as e:
+        print(f"relais: {e}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    if chart_path:
+        chart(data, Path(chart_path))
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        render(data)
+        if chart_path:
+            print(f"chart written to {chart_path}")
+    return 0
