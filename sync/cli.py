@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("demo", help="start the bundled sandbox and run two sync cycles against it")
     sp.add_argument("--json", action="store_true", help="print the demo summary as one JSON object")
     sp.add_argument("--seed", type=int, default=7)
+    sp.add_argument("--chart", metavar="PNG", help="also draw the balance chart (needs relais[chart])")
     return p
 
 
@@ -219,7 +220,7 @@ def cmd_health(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from sync.demo import run_demo
 
-    return run_demo(seed=args.seed, as_json=args.json)
+    return run_demo(seed=args.seed, as_json=args.json, chart=args.chart)
 
 
 COMMANDS = {

@@ -15,9 +15,11 @@ from typing import Any
 from sync.engine import CycleReport, Engine
 
 
-def demo_summary(cycles: list[CycleReport]) -> dict[str, Any]:
+def demo_summary(cycles: list[CycleReport], scorecard_rows: int) -> dict[str, Any]:
     last = cycles[-1]
     return {
+        "scorecard_rows": scorecard_rows,
+        "alerts": last.alerts,
         "cycles": [{"pulled": c.pulled, "changed": c.changed, "writes": c.writes, "failed_writes": c.failed_writes,
                     "created": c.created, "quarantined": len(c.quarantined), "errors": c.errors,
                     "api_calls": c.api_calls, "seconds": round(c.seconds, 2)} for c in cycles],
@@ -27,23 +29,33 @@ def demo_summary(cycles: list[CycleReport]) -> dict[str, Any]:
     }
 
 
-def run_demo(seed: int = 7, as_json: bool = False) -> int:
+def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> int:
+    import yaml
+
     from sandbox import Sandbox
     from sync import output
+    from sync.report import report_data
     from sync.settings import load_settings, resolve_secrets
 
     with tempfile.TemporaryDirectory(prefix="relais-demo-") as tmp, Sandbox(seed=seed, size="demo") as sb:
         config = Path(tmp) / "relais.yaml"
-        config.write_text(sb.config_yaml(state_path=str(Path(tmp) / "relais.db")))
+        config.write_text(yaml.safe_dump(sb.config(str(Path(tmp) / "relais.db"), balance=True), sort_keys=False))
         settings = load_settings(config)
         secrets = resolve_secrets(settings, environ=sb.env)
         engine = Engine(settings, secrets)
         try:
             identities = engine.connect()
             cycles = [engine.run_cycle(apply=True) for _ in range(2)]
+            balance = report_data(settings, engine.store, engine.clock())
         finally:
             engine.close()
-    summary = demo_summary(cycles)
+        rows = len(sb.notion.page_ids("scorecard"))
+    summary = demo_summary(cycles, rows)
+    summary["balance"] = balance["teams"]
+    if chart:
+        from sync.report import chart as draw
+
+        draw(balance, Path(chart))
     if as_json:
         output.print_json(summary)
     else:
@@ -57,7 +69,14 @@ def run_demo(seed: int = 7, as_json: bool = False) -> int:
         # A few writes of each tool, rather than the first twenty of one.
         sample = [c for src in ("jira", "notion") for c in [ch for ch in cycles[0].planned if ch.source == src][:8]]
         output.render_changes(sample, limit=len(sample), title=f"of the {cycles[0].writes} writes of cycle 1")
+        from sync.report import render
+
+        render(balance)
+        console.print(f"scorecard rows in Notion: [bold]{rows}[/] (one per team and week)")
+        if chart:
+            console.print(f"chart written to {chart}")
         steady = "[green]0 writes — steady state reached[/]" if cycles[-1].writes == 0 else \
             f"[red]{cycles[-1].writes} writes — expected none[/]"
         console.print(f"second cycle: {steady}")
-    return 0 if cycles[-1].writes == 0 and not any(c.errors for c in cycles) else 1
+    quiet = cycles[-1].writes == 0 and cycles[-1].created == 0
+    return 0 if quiet and not any(c.errors for c in cycles) else 1

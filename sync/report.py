@@ -107,8 +107,10 @@ def chart(data: dict[str, Any], path: Path) -> None:
         ax.set_ylim(0, 112)
         ax.set_ylabel("% of hours")
         ax.set_title(team, loc="left", fontsize=10)
-    axes[0, 0].legend(loc="upper right", ncol=3, fontsize=8)
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
+    fig.suptitle("Share of hours per week (dashed: 50 %); weeks with an alert are marked", fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
