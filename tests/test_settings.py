@@ -311,3 +311,81 @@ def test_config_error_survives_pickling_with_its_problems(tmp_path):
     copy = pickle.loads(pickle.dumps(caught.value))
     assert copy.problems == caught.value.problems
     assert str(copy) == str(caught.value)
+
+
+# ---------------------------------------------------------------- balance ---
+
+
+def test_an_empty_balance_section_means_every_default(tmp_path):
+    absent = load_settings(_write(tmp_path / "a", MINIMAL))
+    empty = load_settings(_write(tmp_path / "b", MINIMAL + "    balance: {}\n"))
+    blank = load_settings(_write(tmp_path / "c", MINIMAL + "    balance:\n"))
+
+    assert absent.balance is None
+    balance = empty.balance
+    assert balance == blank.balance
+    assert (balance.period, balance.backfill_periods, balance.buffer_target, balance.urgent) == ("week", 8, 0.2, None)
+    pagerduty, jira, notion = balance.effort.pagerduty, balance.effort.jira, balance.effort.notion
+    assert (pagerduty.count, pagerduty.cap_hours, pagerduty.urgency_weights) == (True, 24, {"high": 1.0, "low": 0.5})
+    assert jira.measures == ["worklog", "story_points", "count"]
+    assert (jira.hours_per_point, jira.hours_per_issue, jira.story_points_field) == (4.0, 2.0, "Story Points")
+    assert (notion.count, notion.hours_per_item) == (False, 1.0)
+    assert [(a.name, a.metric, a.op, a.threshold, a.for_periods, a.level, a.where) for a in balance.alerts] == [
+        ("RUN overload", "run_share", ">", 0.5, 2, "alert", "default"),
+        ("survival mode", "build_share", "<", 0.3, 1, "survival", "default"),
+        ("urgent flood", "urgent_requests", ">", 3, 1, "watch", "default"),
+    ]
+    assert balance.alerts[0].message == "RUN above 50% two weeks running: block time to reduce tech debt"
+
+
+def test_alert_thresholds_are_numbers_and_percentages_are_fractions(tmp_path):
+    text = MINIMAL + textwrap.indent(
+        textwrap.dedent("""\
+        balance:
+          buffer_target: 25%
+          alerts:
+            - {name: a, when: "run_share >= 50.1%", level: alert, message: m}
+            - {name: b, when: "buffer_left<-10%", level: watch, message: m}
+            - {name: c, when: "  total_hours == 37.5 ", level: watch, message: m}
+            - {name: d, when: "improve_share != 0.125", level: watch, message: m}
+            - {name: e, when: "incidents > 3", for_periods: 4, level: Survival, message: m}
+        """),
+        "    ",
+    )
+    balance = load_settings(_write(tmp_path, text)).balance
+
+    assert balance.buffer_target == 0.25
+    assert [(a.metric, a.op, a.threshold) for a in balance.alerts] == [
+        ("run_share", ">=", 0.501),
+        ("buffer_left", "<", -0.1),
+        ("total_hours", "==", 37.5),
+        ("improve_share", "!=", 0.125),
+        ("incidents", ">", 3.0),
+    ]
+    assert balance.alerts[2].when == "total_hours == 37.5"
+    assert (balance.alerts[4].for_periods, balance.alerts[4].level) == (4, "survival")
+
+
+def test_example_alerts_and_urgent_condition_know_the_line_they_were_written_on():
+    settings = load_settings(EXAMPLE)
+    text = EXAMPLE.read_text(encoding="utf-8")
+    balance = settings.balance
+
+    assert [a.where for a in balance.alerts] == [
+        f"{EXAMPLE}:{_line_of(text, '- name: RUN overload')}",
+        f"{EXAMPLE}:{_line_of(text, '- name: survival mode')}",
+        f"{EXAMPLE}:{_line_of(text, '- name: urgent flood')}",
+    ]
+    assert balance.urgent.where == f"{EXAMPLE}:{_line_of(text, '  urgent:')}"
+    assert balance.urgent.when.conditions() == {"source": ["jira"], "priority": ["Highest"]}
+    assert [(a.metric, a.op, a.threshold, a.for_periods) for a in balance.alerts] == [
+        ("run_share", ">", 0.5, 2), ("build_share", "<", 0.3, 1), ("urgent_requests", ">", 3, 1)
+    ]
+    assert settings.sources.notion.databases.scorecard == "3e7a9c1b-4d2f-4a8e-9b6c-5f0e1d2c3b03"
+    scorecard = settings.writeback.notion.scorecard
+    assert (scorecard.database, scorecard.properties.run, scorecard.properties.urgent) == (
+        "scorecard", "RUN %", "Urgent requests"
+    )
+    assert (settings.writeback.notion.briefings.run_load, settings.writeback.notion.briefings.mode) == (
+        "Team RUN load", "Team mode"
+    )

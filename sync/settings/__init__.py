@@ -12,14 +12,18 @@ Exceptions:
 (committed as config/relais.schema.json).
 """
 
+from ._balance import AlertRule, Balance, Effort, JiraEffort, NotionEffort, PagerDutyEffort, Urgent
 from ._errors import ConfigError, ConfigProblem
 from ._load import load_settings
 from ._model import (
+    BriefingWriteback,
     JiraWorkType,
     JiraWriteback,
     NotionWorkType,
     NotionWriteback,
     Person,
+    ScorecardProperties,
+    ScorecardWriteback,
     Settings,
     State,
     Team,
@@ -40,19 +44,28 @@ from ._sources import (
 )
 
 __all__ = [
+    "AlertRule",
+    "Balance",
+    "BriefingWriteback",
     "ClassifyRule",
     "ConfigError",
     "ConfigProblem",
+    "Effort",
+    "JiraEffort",
     "JiraSource",
     "JiraWorkType",
     "JiraWriteback",
     "NotionDatabases",
+    "NotionEffort",
     "NotionProperties",
     "NotionSource",
     "NotionWorkType",
     "NotionWriteback",
+    "PagerDutyEffort",
     "PagerDutySource",
     "Person",
+    "ScorecardProperties",
+    "ScorecardWriteback",
     "SecretError",
     "Secrets",
     "SetMatch",
@@ -64,6 +77,7 @@ __all__ = [
     "TeamNotion",
     "TeamPagerDuty",
     "TextMatch",
+    "Urgent",
     "When",
     "Writeback",
     "load_settings",

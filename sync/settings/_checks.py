@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from ._balance import folded_name
 from ._rules import default_problems
 from ._secretlike import (
     NAME_KEYED,
@@ -37,7 +38,14 @@ def check_references(doc: Document) -> None:
         _classify_default(doc, classify)
         _rule_names(doc, classify)
         _rule_teams(doc, classify, teams)
+    balance = _mapping(data.get("balance"))
+    if balance is not None:
+        _alert_names(doc, balance)
+        urgent = _mapping(balance.get("urgent"))
+        if urgent is not None:
+            _when_teams(doc, ("balance", "urgent", "when"), urgent.get("when"), teams)
     _writeback(doc, data)
+    _balance_writeback(doc, data)
 
 
 def _team_pms(doc: Document, teams: dict | None, people: dict | None) -> None:
@@ -85,15 +93,35 @@ def _rule_names(doc: Document, classify: list) -> None:
 
 
 def _rule_teams(doc: Document, classify: list, teams: dict | None) -> None:
-    if teams is None:
-        return
     for index, rule in enumerate(classify):
         when = rule.get("when") if isinstance(rule, dict) else None
-        named = when.get("team") if isinstance(when, dict) else None
-        values = [named] if isinstance(named, str) else named if isinstance(named, list) else []
-        for value in values:
-            if isinstance(value, str) and value not in teams:
-                doc.problem(("classify", index, "when", "team"), _unknown("team", value, teams, "teams"))
+        _when_teams(doc, ("classify", index, "when"), when, teams)
+
+
+def _when_teams(doc: Document, path: Path_, when: Any, teams: dict | None) -> None:
+    named = when.get("team") if isinstance(when, dict) else None
+    values = [named] if isinstance(named, str) else named if isinstance(named, list) else []
+    for value in values:
+        if teams is not None and isinstance(value, str) and value not in teams:
+            doc.problem(path + ("team",), _unknown("team", value, teams, "teams"))
+
+
+def _alert_names(doc: Document, balance: dict) -> None:
+    alerts = balance.get("alerts")
+    seen: dict[str, int] = {}
+    for index, alert in enumerate(alerts if isinstance(alerts, list) else []):
+        name = alert.get("name") if isinstance(alert, dict) else None
+        if not isinstance(name, str):
+            continue
+        if folded_name(name) in seen:
+            first = doc.line_of(("balance", "alerts", seen[folded_name(name)]))
+            doc.problem(
+                ("balance", "alerts", index, "name"),
+                f"duplicate alert name {quoted(name)} (first used at line {first}); "
+                "the scorecard and `relais report` name alerts, so each name must be unique",
+            )
+        else:
+            seen[folded_name(name)] = index
 
 
 def _writeback(doc: Document, data: dict) -> None:
@@ -121,6 +149,50 @@ def _writeback(doc: Document, data: dict) -> None:
                 ("writeback", "notion", "work_type", "databases", index),
                 _unknown("Notion database", key, configured, "sources.notion.databases"),
             )
+
+
+def _balance_writeback(doc: Document, data: dict) -> None:
+    """The scorecard and briefing write-backs need `balance` and their Notion databases."""
+    notion_wb = _mapping((_mapping(data.get("writeback")) or {}).get("notion"))
+    if notion_wb is None:
+        return
+    shows = {"scorecard": "the scorecard shows", "briefings": "the RUN load and mode on briefings come from"}
+    for section, what in shows.items():
+        if notion_wb.get(section) is not None and "balance" not in data:
+            doc.problem(
+                ("writeback", "notion", section),
+                f"{what} the balance: add a `balance:` section (`balance: {{}}` uses the defaults), "
+                f"or remove writeback.notion.{section}",
+            )
+    notion = _mapping((_mapping(data.get("sources")) or {}).get("notion"))
+    databases = _mapping(notion.get("databases")) if notion else None
+    if databases is None:
+        return  # no Notion source: _writeback says so
+    configured = [key for key, value in databases.items() if value is not None]
+    scorecard = _mapping(notion_wb.get("scorecard"))
+    database = scorecard.get("database", "scorecard") if scorecard is not None else None
+    if isinstance(database, str) and database in ("briefings", "feedback"):
+        doc.problem(
+            ("writeback", "notion", "scorecard", "database"),
+            f"the scorecard needs a database of its own; {database} holds work relais reads",
+        )
+    elif isinstance(database, str) and database not in configured:
+        explicit = "database" in (scorecard or {})
+        path: Path_ = ("writeback", "notion", "scorecard") + (("database",) if explicit else ())
+        if database == "scorecard":
+            message = (
+                "sources.notion.databases has no `scorecard`: add `scorecard: <database id>` there, "
+                "the Notion database relais writes the scorecard rows to"
+            )
+        else:
+            message = _unknown("Notion database", database, configured, "sources.notion.databases")
+        doc.problem(path, message)
+    if notion_wb.get("briefings") is not None and "briefings" not in configured:
+        doc.problem(
+            ("writeback", "notion", "briefings"),
+            "the team's RUN load and mode are written on briefings: add sources.notion.databases.briefings, "
+            "or remove writeback.notion.briefings",
+        )
 
 
 def _unknown(what: str, value: str, known: Any, section: str) -> str:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from ._checks import check_inline_secrets, check_references
 from ._errors import ConfigError, ConfigProblem, format_path
+from ._balance import ALERT_NAME_ERROR
 from ._messages import problems_from_errors
 from ._model import DEFAULT_ERROR, Settings
 from ._yaml import Document, parse_yaml
@@ -47,7 +48,8 @@ def _validate(doc: Document, base_dir: Path) -> Settings | None:
     try:
         return Settings.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        errors = [e for e in exc.errors(include_url=False) if e["type"] != DEFAULT_ERROR]
+        # Problems check_references reports itself, with the lines of both entries.
+        errors = [e for e in exc.errors(include_url=False) if e["type"] not in (DEFAULT_ERROR, ALERT_NAME_ERROR)]
         doc.problems.extend(problems_from_errors(errors, doc, Settings))
     except Exception as exc:  # a bug in relais, not in the file; still no traceback for the operator
         doc.problem((), f"relais could not check this file ({type(exc).__name__}); please report this bug")

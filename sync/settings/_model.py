@@ -11,24 +11,20 @@ from __future__ import annotations
 import zoneinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from sync.models import WorkClass
 
+from ._balance import Balance
 from ._rules import ClassifyEntry, ClassifyRule, Rule, default_problems
 from ._sources import Model, Sources
-from ._types import ConfigPath, Email, Names, NotionId, Text, quoted, relais_error, suggest
+from ._types import ConfigPath, Email, Names, NotionId, Text, none_is_empty, quoted, relais_error, suggest
 
 SUPPORTED_VERSION = 1
 DEFAULT_ERROR = "relais_classify_default"
-
-
-def _none_is_empty(value: Any) -> Any:
-    # A section whose entries are all commented out reads as null: treat it as empty.
-    return {} if value is None else value
 
 
 class Person(Model):
@@ -93,8 +89,56 @@ class NotionWorkType(Model):
     )
 
 
+class ScorecardProperties(Model):
+    """Names of the scorecard database's properties relais owns (one row per team and period)."""
+
+    title: Text = "Name"
+    key: Text = Field("Key", description="A text property: the row's team and period, by which relais finds it.")
+    team: Text = "Team"
+    period: Text = Field("Period", description="A date property: the period's first day.")
+    run: Text = "RUN %"
+    build: Text = "BUILD %"
+    improve: Text = "IMPROVE %"
+    run_hours: Text = "RUN hours"
+    incidents: Text = "Incidents"
+    urgent: Text = "Urgent requests"
+    level: Text = "Level"
+    alerts: Text = "Alerts"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ScorecardProperties:
+        owner: dict[str, str] = {}
+        for field, name in self.model_dump().items():
+            if name in owner:
+                raise relais_error(f"{owner[name]} and {field} both name the property {quoted(name)}")
+            owner[name] = field
+        return self
+
+
+class ScorecardWriteback(Model):
+    """One row per (team, period) in a Notion database; needs `balance`."""
+
+    database: Text = Field("scorecard", description="A key of sources.notion.databases.")
+    properties: Annotated[ScorecardProperties, BeforeValidator(none_is_empty)] = Field(
+        default_factory=ScorecardProperties
+    )
+
+
+class BriefingWriteback(Model):
+    """On each active briefing of a team: its RUN load and mode; needs `balance`."""
+
+    run_load: Text = Field("Team RUN load", description="A number property (percent).")
+    mode: Text = Field("Team mode", description="A select property: the team's highest active alert level, or ok.")
+
+
 class NotionWriteback(Model):
     work_type: NotionWorkType | None = None
+    scorecard: ScorecardWriteback | None = Field(
+        None, description="The balance scorecard: one row per (team, period). Needs `balance`."
+    )
+    briefings: BriefingWriteback | None = Field(
+        None, description="The team's RUN load and mode on each active briefing. Needs `balance`."
+    )
 
 
 class Writeback(Model):
@@ -113,16 +157,20 @@ class Settings(Model):
     version: int = Field(description="Version of this file's format; this relais reads 1.")
     timezone: str = Field(description="IANA time zone for weeks, 'today' and report dates.")
     # Validated even when absent, so the default path resolves against the config folder.
-    state: Annotated[State, BeforeValidator(_none_is_empty)] = Field(default_factory=dict, validate_default=True)
+    state: Annotated[State, BeforeValidator(none_is_empty)] = Field(default_factory=dict, validate_default=True)
     sources: Sources
-    people: Annotated[dict[str, Person], BeforeValidator(_none_is_empty)] = Field(default_factory=dict)
-    teams: Annotated[dict[str, Team], BeforeValidator(_none_is_empty)] = Field(default_factory=dict)
+    people: Annotated[dict[str, Person], BeforeValidator(none_is_empty)] = Field(default_factory=dict)
+    teams: Annotated[dict[str, Team], BeforeValidator(none_is_empty)] = Field(default_factory=dict)
     classify_entries: list[ClassifyEntry] = Field(
         alias="classify",
         min_length=1,
         description="Ordered rules, first match wins; the last entry must be `- default: …`.",
     )
-    writeback: Annotated[Writeback, BeforeValidator(_none_is_empty)] = Field(default_factory=Writeback)
+    writeback: Annotated[Writeback, BeforeValidator(none_is_empty)] = Field(default_factory=Writeback)
+    # Absent: no balance is computed. Present, even empty: computed with the defaults.
+    balance: Annotated[Balance | None, BeforeValidator(none_is_empty)] = Field(
+        None, description="RUN/BUILD/IMPROVE balance per team and week, and its alerts. Absent: off."
+    )
 
     _file: Path = PrivateAttr(default=Path("relais.yaml"))
     _rules: list[ClassifyRule] = PrivateAttr(default_factory=list)

@@ -52,16 +52,26 @@ class JiraSource(Model):
 class NotionDatabases(Model):
     briefings: NotionId | None = Field(None, description="Initiative briefings database id.")
     feedback: NotionId | None = Field(None, description="Feedback database id.")
+    scorecard: NotionId | None = Field(
+        None, description="Balance scorecard database id; relais writes its rows, never reads them as work."
+    )
 
     @model_validator(mode="after")
     def _at_least_one(self) -> NotionDatabases:
-        if not self.configured():
-            raise relais_error("list at least one database (briefings, feedback)")
+        configured = self.configured()
+        if not configured:
+            raise relais_error("list at least one database (briefings, feedback, scorecard)")
+        first: dict[str, str] = {}
+        for key, database_id in configured.items():
+            if database_id in first:
+                raise relais_error(f"{first[database_id]} and {key} are the same database; each needs its own")
+            first[database_id] = key
         return self
 
     def configured(self) -> dict[str, str]:
         """Database key → id, for the databases that are set."""
-        return {k: v for k, v in (("briefings", self.briefings), ("feedback", self.feedback)) if v}
+        keys = ("briefings", "feedback", "scorecard")
+        return {k: getattr(self, k) for k in keys if getattr(self, k)}
 
 
 class NotionProperties(Model):

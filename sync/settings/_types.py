@@ -87,6 +87,25 @@ NonEmptyNames = Annotated[list[str], BeforeValidator(_list_of_strings), Field(mi
 Text = Annotated[str, Field(min_length=1)]
 
 
+def none_is_empty(value: Any) -> Any:
+    """A section whose entries are all commented out reads as null: treat it as empty."""
+    return {} if value is None else value
+
+
+def one_of(what: str, allowed: tuple[str, ...]) -> BeforeValidator:
+    """A word from ``allowed``, in any case; a typo gets a did-you-mean."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise expected(f"one of {', '.join(allowed)}")
+        folded = value.strip().lower()
+        if folded in allowed:
+            return folded
+        raise relais_error(f"unknown {what} {quoted(value)}{suggest(folded, allowed)}; use {', '.join(allowed)}")
+
+    return BeforeValidator(check)
+
+
 # ------------------------------------------------------------- work class ---
 
 _WORK_CLASSES = [w.value for w in WorkClass]

@@ -22,7 +22,7 @@ def build_schema() -> dict[str, Any]:
         "$schema": SCHEMA_ID,
         "title": "relais configuration",
         "description": (
-            "relais.yaml: sources to read, people, teams, ordered classify rules and "
+            "relais.yaml: sources to read, people, teams, ordered classify rules, the RUN/BUILD balance and "
             "the fields relais owns. Secrets never go here: relais reads JIRA_EMAIL, "
             "JIRA_API_TOKEN, NOTION_TOKEN and PAGERDUTY_TOKEN (or *_FILE) from the environment. "
             "Check a file with `relais validate`."
