@@ -111,7 +111,7 @@ def build_connectors(settings, secrets) -> dict[str, Any]:
     if src.jira is not None:
         out["jira"] = JiraConnector(src.jira, secrets.jira_email, secrets.jira_api_token,
                                     wb.jira.work_type if wb and wb.jira else None,
-                                    effort=settings.balance.effort.jira if getattr(settings, "balance", None) else None)
+                                    effort=settings.balance.effort.jira if settings.balance else None)
     if src.notion is not None:
         out["notion"] = NotionConnector(src.notion, secrets.notion_token, wb.notion if wb else None)
     if src.pagerduty is not None:

@@ -52,11 +52,12 @@ def changes_for(d: Derived, settings) -> list[FieldChange]:
 
 
 def writeback_fingerprint(settings) -> str:
-    """Changes when the set of owned fields changes; items pulled before must then be re-read."""
+    """Changes when what the connectors read changes (owned fields, worklogs, story points):
+    items pulled before lack those values, so the next sync re-reads everything once."""
     wb = settings.writeback
-    if wb is None:
-        return ""
-    return repr((wb.jira.model_dump() if wb.jira else None, wb.notion.model_dump() if wb.notion else None))
+    owned = (wb.jira.model_dump() if wb and wb.jira else None, wb.notion.model_dump() if wb and wb.notion else None)
+    effort = settings.balance.effort.jira.model_dump() if settings.balance else None
+    return repr((owned, effort))
 
 
 @dataclass
@@ -80,7 +81,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now) -> CyclePlan:
     from sync.balance import BalanceAccumulator
     from sync.scorecard import plan_briefings, plan_scorecard
 
-    balance = BalanceAccumulator(settings, now) if getattr(settings, "balance", None) else None
+    balance = BalanceAccumulator(settings, now) if settings.balance else None
     work: dict[tuple[str, str], tuple[WorkItem, list[FieldChange]]] = {}
     derived: list[Derived] = []
     rows: list[WorkItem] = []
