@@ -50,6 +50,7 @@ class JiraApp(VendorApp):
         r.add("PUT", "/rest/api/3/issue/{key}", self.put_issue)
         r.add("POST", "/rest/api/3/issue", self.create_issue)
         r.add("GET", "/rest/api/3/issue/{key}/changelog", self.changelog)
+        r.add("GET", "/rest/api/3/issue/{key}/worklog", self.worklogs)
         r.add("GET", "/rest/api/3/project/{key}", self.project)
 
     # -- vendor hooks ---------------------------------------------------------
@@ -226,6 +227,30 @@ class JiraApp(VendorApp):
         if not body["isLast"]:
             body["nextPage"] = f"{base}?maxResults={size}&startAt={start + len(page)}"
         return Response.json(200, body)
+
+    def worklogs(self, request: Request, key: str) -> Response:
+        """PageOfWorklogs: ``startAt``/``maxResults`` (default and cap 5000), oldest first;
+        ``startedAfter``/``startedBefore`` are epoch milliseconds (after: inclusive)."""
+        try:
+            start = max(0, int(request.arg("startAt") or 0))
+            size = max(0, min(5000, int(request.arg("maxResults") or 5000)))
+            after = request.arg("startedAfter")
+            before = request.arg("startedBefore")
+            after_ms = int(after) if after not in (None, "") else None
+            before_ms = int(before) if before not in (None, "") else None
+        except ValueError:  # the spec lists non-numeric paging values under 404
+            raise BadRequest(404, "startAt, maxResults, startedAfter and startedBefore must be numbers.") from None
+        with self.state.lock:
+            try:
+                rec = self.state.find(key)
+            except NotFound:
+                raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
+            logs = [w for w in rec["worklogs"]
+                    if (after_ms is None or w["started"].timestamp() * 1000 >= after_ms)
+                    and (before_ms is None or w["started"].timestamp() * 1000 < before_ms)]
+            renderer = self.state.renderer()
+            page = [renderer.worklog(rec, w) for w in logs[start:start + size]]
+        return Response.json(200, {"startAt": start, "maxResults": size, "total": len(logs), "worklogs": page})
 
     def project(self, request: Request, key: str) -> Response:
         entry = self.state._projects.get(key.lower())

@@ -74,6 +74,9 @@ FIELDS: list[dict[str, Any]] = [
         "schema": {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float",
                    "customId": 10016},
     },
+    # Not navigable: ``*navigable`` leaves it out, ``*all`` or naming it brings it in.
+    _system("worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}, [],
+            searchable=True) | {"navigable": False},
     {
         "id": WORK_TYPE, "key": WORK_TYPE, "name": "Work type", "custom": True, "orderable": True,
         "navigable": True, "searchable": True, "clauseNames": ["cf[10050]", "Work type", "Work type[Dropdown]"],
@@ -82,6 +85,8 @@ FIELDS: list[dict[str, Any]] = [
     },
 ]
 FIELD_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey"]
+NAVIGABLE_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey" and f["navigable"]]
+EMBEDDED_WORKLOGS = 20  # search and issue bodies carry at most this many; the rest via /issue/{id}/worklog
 FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
 EDITABLE = {"summary", "description", "issuetype", "priority", "labels", "components", "assignee", "reporter",
             STORY_POINTS, WORK_TYPE}
@@ -111,8 +116,21 @@ def expected_work_type(issuetype: str, labels: Iterable[str]) -> str:
     return "BUILD"
 
 
+def build_issues(org: Org) -> tuple[list[dict[str, Any]], Any]:
+    """Seeded issues, oldest first, with their worklogs, and the worklog plan
+    (:class:`sandbox.jira_worklogs.Plan`)."""
+    from .jira_worklogs import seed_worklogs
+
+    records = list(_seeded_issues(org))
+    return records, seed_worklogs(org, records)
+
+
 def iter_issues(org: Org) -> Iterator[dict[str, Any]]:
-    """Seeded issues, oldest first, as compact records."""
+    """Seeded issues, oldest first, as compact records (worklogs included)."""
+    yield from build_issues(org)[0]
+
+
+def _seeded_issues(org: Org) -> Iterator[dict[str, Any]]:
     rng = org.rng("jira")
     n = org.counts["issues"]
     span = (org.anchor - org.start).total_seconds() - 3600
@@ -295,7 +313,23 @@ class Renderer:
             return list(rec["labels"])
         if fid == WORK_TYPE:
             return self.option(rec[WORK_TYPE])
+        if fid == "worklog":
+            logs = rec.get("worklogs") or []
+            return {"startAt": 0, "maxResults": EMBEDDED_WORKLOGS, "total": len(logs),
+                    "worklogs": [self.worklog(rec, w) for w in logs[:EMBEDDED_WORKLOGS]]}
         return rec.get(fid)
+
+    def worklog(self, rec: dict[str, Any], w: dict[str, Any]) -> dict[str, Any]:
+        """A ``Worklog`` (no ``visibility``: the sandbox's worklogs are not restricted)."""
+        from .jira_worklogs import time_spent
+
+        return {
+            "self": f"{self.base}/rest/api/3/issue/{rec['id']}/worklog/{w['id']}",
+            "author": self.user(w["author"]), "updateAuthor": self.user(w.get("update_author") or w["author"]),
+            "comment": adf(w["comment"]), "created": self.time(w["created"]), "updated": self.time(w["updated"]),
+            "started": self.time(w["started"]), "timeSpent": time_spent(w["seconds"]),
+            "timeSpentSeconds": w["seconds"], "id": w["id"], "issueId": rec["id"],
+        }
 
     def changelog(self, rec: dict[str, Any]) -> dict[str, Any]:
         histories = [self.history(h) for h in reversed(rec["changelog"])]
@@ -337,14 +371,18 @@ def select_fields(tokens: list[str] | None, default: str) -> list[str] | None:
         token = token.strip()
         if not token:
             continue
-        if token in ("*all", "*navigable"):
+        if token == "*all":
             everything = True
+        elif token == "*navigable":
+            include += [f for f in NAVIGABLE_IDS if f not in include]
         elif token.startswith("-"):
             exclude.add(token[1:])
         elif token in FIELD_IDS and token not in include:
             include.append(token)
-    if everything or (exclude and not include):
-        include = list(FIELD_IDS)  # "-x" alone means "navigable fields except x"
+    if everything:
+        include = list(FIELD_IDS)
+    elif exclude and not include:
+        include = list(NAVIGABLE_IDS)  # "-x" alone means "navigable fields except x"
     elif not include:
         return None
     return [f for f in include if f not in exclude]

@@ -1,8 +1,8 @@
 """The Jira tenant's state: issues, edits with changelog, token-paged search.
 
 Thread-safe (one lock). ``sb.jira`` is an instance of :class:`JiraState`;
-tests use ``edit_issue``/``create_issue``/``delete_issue`` to act like a person
-in the Jira UI, and ``search_lag_seconds`` to make search eventually
+tests use ``edit_issue``/``create_issue``/``delete_issue``/``add_worklog`` to act
+like a person in the Jira UI, and ``search_lag_seconds`` to make search eventually
 consistent (recently updated issues are missing from search for that long,
 like Jira Cloud's search index).
 """
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from . import jira_data as jd
 from .jira_jql import Context, JQLError, parse, sort_key
+from .jira_worklogs import FIRST_WORKLOG_ID
 from .jira_write import change_items, set_field, update_field
 from .org import Org
 from .timeutil import floor_ms
@@ -57,9 +58,12 @@ class JiraState:
         self._snapshots: OrderedDict[str, list[str]] = OrderedDict()
         self._snapshot_ids = itertools.count(1)
         self._history_ids = itertools.count(10500)
-        for rec in jd.iter_issues(org):
+        records, self.worklog_plan = jd.build_issues(org)  # worklog_plan: sandbox.jira_worklogs.Plan
+        for rec in records:
             self._store(rec)
         self._next_id = 10001 + len(self._records)
+        self._worklog_ids = itertools.count(
+            1 + max((int(w["id"]) for rec in records for w in rec["worklogs"]), default=FIRST_WORKLOG_ID - 1))
         self._projects: dict[str, tuple[str, str, str]] = {}
         for team in org.teams:
             entry = (team.project_key, team.name, team.project_id)
@@ -123,6 +127,40 @@ class JiraState:
             author = author_account_id or self.org.person(self.org.team(self._team_of(rec)).pm).jira_account_id
             self.apply(rec, fields, None, author, human=True)
 
+    def add_worklog(self, id_or_key: str, seconds: int, started: datetime, author_account_id: str | None = None,
+                    comment: str | None = None) -> dict[str, Any]:
+        """Log work like a person in the UI: bumps the issue's ``updated`` and records the
+        ``timespent``/``WorklogId`` changelog items Jira writes. Returns the Worklog JSON."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 60:
+            raise ValueError("timeSpentSeconds must be a whole number of seconds, at least 60")
+        if started.tzinfo is None:
+            raise ValueError("started must be an aware datetime")
+        with self.lock:
+            rec = self.find(id_or_key)
+            author = author_account_id or self.org.person(self.org.team(self._team_of(rec)).pm).jira_account_id
+            now = self.now()
+            before = sum(w["seconds"] for w in rec["worklogs"])
+            worklog = {"id": str(next(self._worklog_ids)), "author": author, "started": floor_ms(started),
+                       "seconds": seconds, "created": now, "updated": now, "comment": comment or "Work logged"}
+            rec["worklogs"].append(worklog)
+            rec["updated"] = now
+            self._touch(rec, 0)
+            spent = str(before + seconds)
+            rec["changelog"].append({"id": str(next(self._history_ids)), "author": author, "created": now, "items": [
+                {"field": "timespent", "fieldtype": "jira", "fieldId": "timespent", "from": str(before) if before
+                 else None, "fromString": str(before) if before else None, "to": spent, "toString": spent},
+                {"field": "WorklogId", "fieldtype": "jira", "from": None, "fromString": None,
+                 "to": worklog["id"], "toString": worklog["id"]},
+            ]})
+            return self.renderer().worklog(rec, worklog)
+
+    def worklogs(self, id_or_key: str) -> list[dict[str, Any]]:
+        """Every worklog of the issue as Jira renders it, oldest id first."""
+        with self.lock:
+            rec = self.find(id_or_key)
+            renderer = self.renderer()
+            return [renderer.worklog(rec, w) for w in rec["worklogs"]]
+
     def delete_issue(self, id_or_key: str) -> None:
         with self.lock:
             rec = self.find(id_or_key)
@@ -163,7 +201,7 @@ class JiraState:
             "id": str(self._next_id), "key": f"{team}-{number}", "project": team, "issuetype": "Task",
             "summary": "", "description": None, "status": "To Do", "priority": "Medium", "labels": [],
             "components": [], "assignee": None, "reporter": author, "created": now, "updated": now,
-            "resolutiondate": None, jd.STORY_POINTS: None, jd.WORK_TYPE: None, "changelog": [],
+            "resolutiondate": None, jd.STORY_POINTS: None, jd.WORK_TYPE: None, "changelog": [], "worklogs": [],
         }
         rest = {k: v for k, v in fields.items() if k != "project"}
         self._validate_and_set(rec, rest, update or {}, human)

@@ -415,6 +415,81 @@ def test_jira_removed_search_is_410(jira):
         assert body["errorMessages"], "410 without an errorMessage"
 
 
+def _worklog_checks(where: str, worklogs: list, issue_id: str) -> list[str]:
+    """Each worklog against the spec's Worklog, plus what the schema leaves loose but
+    real Jira always does (ADF comment, timestamps in Jira's format, whole minutes)."""
+    problems: list[str] = []
+    for i, w in enumerate(worklogs):
+        at = f"{where}/{i}"
+        problems += [f"{at}{e[1:] if e.startswith('/:') else e}" for e in oa.validate_against(_component("Worklog"), w)]
+        if w.get("issueId") != issue_id:
+            problems.append(f"{at}/issueId: {w.get('issueId')!r}, expected {issue_id!r}")
+        for ts in ("created", "updated", "started"):
+            if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}", str(w.get(ts))):
+                problems.append(f"{at}/{ts}: {w.get(ts)!r} is not Jira's 2021-01-17T12:34:00.000+0000 format")
+        seconds = w.get("timeSpentSeconds")
+        if not isinstance(seconds, int) or seconds <= 0 or seconds % 60:
+            problems.append(f"{at}/timeSpentSeconds: {seconds!r} (Jira logs whole minutes)")
+        comment = w.get("comment")
+        if comment is not None and not (isinstance(comment, dict) and comment.get("type") == "doc"):
+            problems.append(f"{at}/comment: API v3 returns Atlassian Document Format, got {str(comment)[:60]!r}")
+        if not str(w.get("self", "")).endswith(f"/rest/api/3/issue/{issue_id}/worklog/{w.get('id')}"):
+            problems.append(f"{at}/self: {w.get('self')!r}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def jira_busy_issue(jira, jira_project) -> dict:
+    """The issue with the most worklogs (found through search, as a client would)."""
+    r = call(jira, "POST", "/rest/api/3/search/jql", 200,
+             json={"jql": "created >= -36500d", "maxResults": 100, "fields": ["worklog"]})
+    issues = body_of(r)["issues"]
+    busiest = max(issues, key=lambda i: i["fields"]["worklog"]["total"])
+    assert busiest["fields"]["worklog"]["total"] > 20, "no issue has more worklogs than search embeds"
+    return busiest
+
+
+def test_jira_issue_worklogs(jira, jira_busy_issue):
+    issue_id, total = jira_busy_issue["id"], jira_busy_issue["fields"]["worklog"]["total"]
+    # The vendor example shows a group-restricted worklog; an unrestricted one (all of
+    # the sandbox's) carries no `visibility` in real responses.
+    r = call(jira, "GET", f"/rest/api/3/issue/{issue_id}/worklog", 200)
+    body = conforms("jira", r, example_ignore=("visibility",), all_items=True)
+    _fail(r, _worklog_checks("/worklogs", body["worklogs"], issue_id))
+    assert (body["startAt"], body["maxResults"], body["total"], len(body["worklogs"])) == (0, 5000, total, total)
+    # paged by a client: startAt/maxResults, no overlap, same total
+    seen: list[str] = []
+    while len(seen) < total:
+        r = call(jira, "GET", f"/rest/api/3/issue/{jira_busy_issue['key']}/worklog", 200,
+                 params={"startAt": len(seen), "maxResults": 7})
+        page = conforms("jira", r, example_ignore=("visibility",), all_items=True)
+        assert (page["startAt"], page["maxResults"], page["total"]) == (len(seen), 7, total)
+        assert page["worklogs"], "an empty page before the total was reached"
+        seen += [w["id"] for w in page["worklogs"]]
+    assert seen == [w["id"] for w in body["worklogs"]]
+    r = call(jira, "GET", "/rest/api/3/issue/NOPE-99999/worklog", 404)
+    assert error_conforms("jira", r)["errorMessages"]
+
+
+def test_jira_search_and_issue_embed_at_most_20_worklogs(jira, jira_busy_issue):
+    requested = ["summary", "project", "updated", "worklog"]
+    r = call(jira, "GET", "/rest/api/3/search/jql", 200,
+             params={"jql": f"key = {jira_busy_issue['key']}", "fields": ",".join(requested)})
+    body = _jira_search_checks(r, requested)
+    issue = body["issues"][0]
+    # IssueBean.fields is free-form in the spec: the embedded value is a PageOfWorklogs.
+    embedded = issue["fields"]["worklog"]
+    problems = [f"/issues/0/fields/worklog{e[1:] if e.startswith('/:') else e}"
+                for e in oa.validate_against(_component("PageOfWorklogs"), embedded)]
+    problems += _worklog_checks("/issues/0/fields/worklog/worklogs", embedded["worklogs"], issue["id"])
+    _fail(r, problems)
+    assert (embedded["startAt"], embedded["maxResults"], len(embedded["worklogs"])) == (0, 20, 20)
+    assert embedded["total"] == jira_busy_issue["fields"]["worklog"]["total"] > 20
+    r = call(jira, "GET", f"/rest/api/3/issue/{issue['key']}", 200, params={"fields": "project,worklog,updated"})
+    single = conforms("jira", r, example_ignore=tuple("/fields/" + k for k in _JIRA_ISSUE_FIELD_IGNORE))
+    assert single["fields"]["worklog"] == embedded
+
+
 # =========================================================================== PagerDuty
 
 

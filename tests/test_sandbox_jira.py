@@ -8,6 +8,7 @@ eventual consistency knob.
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime
 from typing import Any, Iterator
@@ -217,3 +218,65 @@ def test_create_issue_returns_its_id_and_key(sb, jira):
     with pytest.raises(JIRAError) as bad:
         jira.create_issue(fields={"project": {"key": "PAY"}, "issuetype": {"id": "10002"}}, prefetch=False)
     assert bad.value.response.json()["errors"] == {"summary": "You must specify a summary of the issue."}
+
+
+# --------------------------------------------------------------- worklogs (issue 3: effort per week)
+def _busiest(sb: Sandbox) -> str:
+    return max(sb.jira.keys(), key=lambda k: len(sb.jira.get_record(k)["worklogs"]))
+
+
+def test_worklogs_page_through_the_issue_worklog_list(sb, jira):
+    key = _busiest(sb)
+    stored = sb.jira.get_record(key)["worklogs"]
+    assert len(stored) > 20
+    everything = jira.worklogs(key)  # GET /issue/{key}/worklog, maxResults defaults to 5000: one page
+    assert [w.id for w in everything] == [w["id"] for w in stored]
+    first = everything[0]
+    assert first.timeSpentSeconds % 900 == 0 and first.issueId == sb.jira.get_issue(key)["id"]
+    assert first.author.accountId in {p.jira_account_id for p in sb.org.members(
+        next(t.slug for t in sb.org.teams if t.project_key == key.split("-")[0]))}
+    paged: list[str] = []
+    while True:  # the way relais completes an issue's worklogs after search
+        page = jira._get_json(f"issue/{key}/worklog", params={"startAt": len(paged), "maxResults": 8})
+        assert page["total"] == len(stored) and page["maxResults"] == 8
+        paged += [w["id"] for w in page["worklogs"]]
+        if not page["worklogs"] or len(paged) >= page["total"]:
+            break
+    assert paged == [w.id for w in everything]
+    started = [w["started"] for w in stored]
+    middle = int(started[len(started) // 2].timestamp() * 1000)
+    later = jira._get_json(f"issue/{key}/worklog", params={"startedAfter": middle})
+    assert later["total"] == sum(1 for s in started if s.timestamp() * 1000 >= middle)
+
+
+def test_search_embeds_the_first_20_worklogs_only_when_asked(sb, jira):
+    key = _busiest(sb)
+    total = len(sb.jira.get_record(key)["worklogs"])
+    hit = jira.enhanced_search_issues(f"key = {key}", fields=["summary", "worklog"], json_result=True)["issues"][0]
+    embedded = hit["fields"]["worklog"]
+    assert (embedded["startAt"], embedded["maxResults"], embedded["total"]) == (0, 20, total)
+    assert [w["id"] for w in embedded["worklogs"]] == [w.id for w in jira.worklogs(key)][:20]
+    assert all(re.fullmatch(r"\d+h( (15|30|45)m)?|(15|30|45)m", w["timeSpent"]) for w in embedded["worklogs"])
+    navigable = jira.enhanced_search_issues(f"key = {key}", fields=["*navigable"], json_result=True)["issues"][0]
+    assert "worklog" not in navigable["fields"] and "summary" in navigable["fields"]
+    everything = jira.enhanced_search_issues(f"key = {key}", fields=["*all"], json_result=True)["issues"][0]
+    assert everything["fields"]["worklog"]["total"] == total
+    assert jira.issue(key).raw["fields"]["worklog"]["total"] == total  # GET issue: *all by default
+
+
+def test_adding_a_worklog_bumps_updated_and_records_the_change(sb, jira, clock):
+    key = next(k for k in sb.jira.keys() if not sb.jira.get_record(k)["worklogs"])
+    clock.advance(minutes=5)
+    started = datetime(2026, 11, 19, 14, 0, tzinfo=UTC)
+    worklog = sb.jira.add_worklog(key, 5400, started)
+    assert (worklog["timeSpent"], worklog["timeSpentSeconds"]) == ("1h 30m", 5400)
+    assert worklog["started"] == "2026-11-19T15:00:00.000+0100"
+    assert worklog["author"]["accountId"] == sb.org.person(
+        next(t.pm for t in sb.org.teams if t.project_key == key.split("-")[0])).jira_account_id
+    issue = jira.issue(key, expand="changelog")
+    assert issue.fields.updated == "2026-11-20T10:35:42.500+0100"
+    assert [w.id for w in jira.worklogs(key)] == [worklog["id"]]
+    items = issue.raw["changelog"]["histories"][0]["items"]
+    assert [(i["field"], i["toString"]) for i in items] == [("timespent", "5400"), ("WorklogId", worklog["id"])]
+    with pytest.raises(ValueError):
+        sb.jira.add_worklog(key, 30, started)
