@@ -15,7 +15,8 @@ from .notion_schema import Property, make_options, render_value, rich_text, shor
 from .org import Org, uuid_from
 from .timeutil import notion_database_format, notion_format
 
-DATABASES = {"briefings": "Initiative briefings", "feedback": "Customer feedback"}
+DATABASES = {"briefings": "Initiative briefings", "feedback": "Customer feedback",
+             "scorecard": "Team balance scorecard"}
 STATUSES = ["Draft", "Refined", "Dependencies validated", "Presented"]
 WORK_TYPES = ["RUN", "BUILD", "IMPROVE"]
 ORIGINS = ["Sales", "Support", "Account management"]
@@ -28,6 +29,9 @@ _FEATURES = ["Instant refunds", "Multi-currency invoices", "SSO for enterprise",
 _ASKS = ["Export invoices as CSV", "Refunds take too long to show up", "Need SAML login", "Search is slow on big "
          "accounts", "Cannot bulk-close tickets", "Want a sandbox API key", "Dark mode for the dashboard",
          "Webhook retries are unclear", "Monthly usage report by email", "Pricing page is confusing"]
+# Team modes, mildest first, coloured like a traffic light (relais writes them; see issue 3).
+LEVELS = [("ok", "green"), ("watch", "yellow"), ("alert", "orange"), ("survival", "red")]
+SCORECARD_NUMBERS = ["RUN %", "BUILD %", "IMPROVE %", "RUN hours", "Incidents", "Urgent requests"]
 _CUSTOMERS = ["Globex", "Initech", "Umbrella", "Hooli", "Stark Retail", "Wayne Logistics", "Soylent", "Acme Travel"]
 
 
@@ -65,7 +69,26 @@ def build_schemas(org: Org) -> dict[str, dict[str, Property]]:
                  relation={"database_id": org.notion["briefings_database"],
                            "data_source_id": org.notion["briefings_data_source"]}),
     ]
-    return {"briefings": {p.name: p for p in briefings}, "feedback": {p.name: p for p in feedback}}
+    # The balance properties come from their own stream: the ids above stay what they were.
+    rng = org.rng("notion-schema-balance")
+    briefings += [Property("Team RUN load", short_id(rng), "number"),
+                  Property("Team mode", short_id(rng), "select", _levels(rng))]
+    scorecard = [
+        Property("Name", "title", "title"),
+        Property("Key", short_id(rng), "rich_text"),
+        Property("Team", short_id(rng), "select", make_options(rng, teams)),
+        Property("Period", short_id(rng), "date"),
+        *[Property(name, short_id(rng), "number") for name in SCORECARD_NUMBERS],
+        Property("Level", short_id(rng), "select", _levels(rng)),
+        Property("Alerts", short_id(rng), "rich_text"),
+        Property("Notes", short_id(rng), "rich_text"),  # a human's column: relais never writes it
+    ]
+    return {"briefings": {p.name: p for p in briefings}, "feedback": {p.name: p for p in feedback},
+            "scorecard": {p.name: p for p in scorecard}}
+
+
+def _levels(rng: Any) -> list[dict[str, Any]]:
+    return [{"id": short_id(rng), "name": name, "color": color, "description": None} for name, color in LEVELS]
 
 
 def _times(org: Org, rng: Any) -> tuple[datetime, datetime]:

@@ -10,9 +10,12 @@ Notion does: unknown select names add an option, unknown status names are a
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any
+
+from .timeutil import parse_iso
 
 COLORS = ["default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red"]
 TEXT_LIMIT = 2000
@@ -164,6 +167,16 @@ def _pick_option(prop: Property, value: Any, rng: random.Random, *, may_create: 
     return opt["id"]
 
 
+def _iso_date(text: Any) -> bool:
+    if not isinstance(text, str):
+        return False
+    try:
+        parse_iso(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_value(prop: Property, raw: Any, rng: random.Random, users: set[str], pages_in: Any) -> Any:
     """Validate one property write (request shape) and return the compact value.
 
@@ -204,7 +217,8 @@ def parse_value(prop: Property, raw: Any, rng: random.Random, users: set[str], p
                                       "data source.")
         return ids
     if t == "number":
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value)):
             raise ValidationError(f"{prop.name} is expected to be number.")
         return value
     if t == "checkbox":
@@ -218,6 +232,11 @@ def parse_value(prop: Property, raw: Any, rng: random.Random, users: set[str], p
     if t == "date":
         if value is not None and (not isinstance(value, dict) or not isinstance(value.get("start"), str)):
             raise ValidationError(f"{prop.name} is expected to be date.")
-        return None if value is None else {"start": value["start"], "end": value.get("end"),
-                                           "time_zone": value.get("time_zone")}
+        if value is None:
+            return None
+        for key in ("start", "end"):
+            if value.get(key) is not None and not _iso_date(value[key]):
+                raise ValidationError(f"body failed validation: body.properties.{prop.name}.date.{key} should be a "
+                                      f"valid ISO 8601 date string, instead was `{value[key]!r}`.")
+        return {"start": value["start"], "end": value.get("end"), "time_zone": value.get("time_zone")}
     raise ValidationError(f"{prop.name} is a {t} property, which cannot be written.")

@@ -212,6 +212,9 @@ def build_org(seed: int = 7, size: str | Mapping[str, int] = "demo", now: dateti
         "feedback_data_source": uuid_from(rng),
         "workspace": uuid_from(rng),
         "workspace_page": uuid_from(rng),
+        # Drawn last so that adding them left every earlier id unchanged.
+        "scorecard_database": uuid_from(rng),
+        "scorecard_data_source": uuid_from(rng),
     }
     return Org(seed, size_name, counts, anchor, teams, people, services, bot, notion)
 

@@ -638,8 +638,57 @@ def test_pd_put_incident_and_note(pd, pd_incident, sb):
 # =========================================================================== Notion
 
 
+def _scorecard_properties(team: str, monday: str, run: float, level: str) -> dict:
+    text = lambda value: [{"type": "text", "text": {"content": value}}]  # noqa: E731
+    return {
+        "Name": {"title": text(f"{team} — week of {monday}")},
+        "Key": {"rich_text": text(f"{team.lower()}/{monday}")},
+        "Team": {"select": {"name": team}},
+        "Period": {"date": {"start": monday}},
+        "RUN %": {"number": run}, "BUILD %": {"number": round(0.9 - run, 2)}, "IMPROVE %": {"number": 0.1},
+        "RUN hours": {"number": 38.5}, "Incidents": {"number": 2}, "Urgent requests": {"number": 0},
+        "Level": {"select": {"name": level}},
+        "Alerts": {"rich_text": text("RUN above 50% two weeks running" if level != "ok" else "")},
+    }
+
+
+def _create_scorecard_row(notion, dsid: str, properties: dict) -> dict:
+    schema = _schema(notion, dsid)
+    r = call(notion, "POST", "/v1/pages", 200,
+             json={"parent": {"type": "data_source_id", "data_source_id": dsid}, "properties": properties})
+    body = notion_conforms(r, "page")
+    problems = _page_matches_schema(body, schema, "")
+    for name, value in properties.items():
+        kind = schema[name]["type"]
+        got = body["properties"][name][kind]
+        want = value[kind]
+        if kind in ("title", "rich_text"):
+            got, want = "".join(t["plain_text"] for t in got), "".join(t["text"]["content"] for t in want)
+        elif kind == "select":
+            got, want = (got or {}).get("name"), want["name"]
+        elif kind == "date":
+            got, want = (got or {}).get("start"), want["start"]
+        if got != want:
+            problems.append(f"/properties/{name}/{kind}: {got!r}, written {want!r}")
+    _fail(r, problems)
+    return body
+
+
 @pytest.fixture(scope="module")
-def notion_ids(sb) -> dict[str, dict[str, str]]:
+def scorecard_rows(sb, notion) -> list[dict]:
+    """The scorecard starts empty: relais fills it. Six rows written the way relais
+    writes them, so the generic checks below also cover the scorecard's rows."""
+    dsid = sb.notion.data_source_ids["scorecard"]
+    rows = []
+    for team, runs in (("Payments", (0.2, 0.25)), ("Core", (0.7, 0.8)), ("Support", (0.4, 0.45))):
+        for monday, run in zip(("2026-11-02", "2026-11-09"), runs):
+            level = "alert" if run > 0.5 and monday == "2026-11-09" else "ok"
+            rows.append(_create_scorecard_row(notion, dsid, _scorecard_properties(team, monday, run, level)))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def notion_ids(sb, scorecard_rows) -> dict[str, dict[str, str]]:
     return {"database": dict(sb.notion.database_ids), "data_source": dict(sb.notion.data_source_ids)}
 
 
@@ -835,6 +884,54 @@ def test_notion_create_page(notion, notion_ids):
     _fail(r, problems)
     # and it is then retrievable
     notion_conforms(call(notion, "GET", f"/v1/pages/{body['id']}", 200), "page")
+
+
+def test_notion_scorecard_data_source(notion, notion_ids, relais_config):
+    dsid = notion_ids["data_source"]["scorecard"]
+    r = call(notion, "GET", f"/v1/data_sources/{dsid}", 200)
+    body = notion_conforms(r, "data_source")
+    props = body["properties"]
+    types = {name: prop["type"] for name, prop in props.items()}
+    expected = {"Name": "title", "Key": "rich_text", "Team": "select", "Period": "date", "RUN %": "number",
+                "BUILD %": "number", "IMPROVE %": "number", "RUN hours": "number", "Incidents": "number",
+                "Urgent requests": "number", "Level": "select", "Alerts": "rich_text", "Notes": "rich_text"}
+    problems = [f"/properties/{n}/type: {types.get(n)!r}, expected {t!r}" for n, t in expected.items()
+                if types.get(n) != t]
+    teams = sorted(t["notion"]["team"] for t in relais_config["teams"].values())
+    if sorted(o["name"] for o in props["Team"]["select"]["options"]) != teams:
+        problems.append(f"/properties/Team/select/options: not the teams {teams}")
+    if [o["name"] for o in props["Level"]["select"]["options"]] != ["ok", "watch", "alert", "survival"]:
+        problems.append("/properties/Level/select/options: not ok, watch, alert, survival")
+    if body["parent"] != {"type": "database_id", "database_id": notion_ids["database"]["scorecard"]}:
+        problems.append(f"/parent: {body['parent']!r}")
+    _fail(r, problems)
+
+
+def test_notion_query_scorecard_by_key(notion, notion_ids, scorecard_rows):
+    dsid = notion_ids["data_source"]["scorecard"]
+    target = scorecard_rows[3]
+    key = target["properties"]["Key"]["rich_text"][0]["plain_text"]
+    r = call(notion, "POST", f"/v1/data_sources/{dsid}/query", 200,
+             json={"filter": {"property": "Key", "rich_text": {"equals": key}}, "page_size": 10})
+    body = notion_conforms(r, "list")
+    problems = _page_matches_schema(body["results"][0], _schema(notion, dsid), "/results/0") if body["results"] else []
+    _fail(r, problems)
+    assert [p["id"] for p in body["results"]] == [target["id"]] and body["has_more"] is False
+
+
+def test_notion_patch_scorecard_row(notion, notion_ids, scorecard_rows):
+    row = scorecard_rows[0]
+    r = call(notion, "PATCH", f"/v1/pages/{row['id']}", 200, json={"properties": {
+        "RUN %": {"number": 0.55}, "Level": {"select": {"name": "watch"}}, "Period": {"date": {"start": "2026-11-02"}},
+        "Alerts": {"rich_text": [{"type": "text", "text": {"content": "More than 3 urgent requests"}}]}}})
+    body = notion_conforms(r, "page")
+    p = body["properties"]
+    assert (p["RUN %"]["number"], p["Level"]["select"]["name"], p["Period"]["date"]["start"]) == (
+        0.55, "watch", "2026-11-02")
+    assert p["Key"] == row["properties"]["Key"], "a property not written must not change"
+    r = call(notion, "PATCH", f"/v1/pages/{row['id']}", 400,
+             json={"properties": {"Period": {"date": {"start": "last monday"}}}})
+    assert notion_conforms(r, "error")["code"] == "validation_error"
 
 
 def test_notion_wrong_token_is_401(sb, tls):

@@ -54,7 +54,8 @@ def test_each_database_has_exactly_one_data_source_with_its_own_id(sb, notion):
         assert database["data_sources"][0]["id"] != database_id
         source = notion.data_sources.retrieve(data_source_id=database["data_sources"][0]["id"])
         assert source["parent"] == {"type": "database_id", "database_id": database_id}
-        assert {"Name", "Team", "Work type"} <= set(source["properties"])
+        assert {"Name", "Team"} <= set(source["properties"])
+        assert ("Work type" in source["properties"]) is (key != "scorecard")  # relais classifies those two
     feedback = notion.data_sources.retrieve(data_source_id=sb.notion.data_source_ids["feedback"])
     relation = feedback["properties"]["Briefing"]["relation"]
     assert relation["data_source_id"] == sb.notion.data_source_ids["briefings"]
@@ -169,3 +170,90 @@ def test_errors_have_the_recorded_shape(sb):
         assert (unversioned.status_code, unversioned.json()["code"]) == (400, "missing_version")
         big = c.post(f"/v1/data_sources/{sb.notion.data_source_ids['feedback']}/query", json={"page_size": 101})
         assert (big.status_code, big.json()["code"]) == (400, "validation_error")
+
+
+# --------------------------------------------------------------- the balance scorecard (issue 3)
+def _text(value: str) -> dict[str, Any]:
+    return {"rich_text": [{"text": {"content": value}}]}
+
+
+def _row(team: str, monday: str, run: float, level: str = "ok") -> dict[str, Any]:
+    return {"Name": {"title": [{"text": {"content": f"{team} {monday}"}}]}, "Key": _text(f"{team.lower()}/{monday}"),
+            "Team": {"select": {"name": team}}, "Period": {"date": {"start": monday}}, "RUN %": {"number": run},
+            "BUILD %": {"number": round(0.9 - run, 2)}, "IMPROVE %": {"number": 0.1}, "RUN hours": {"number": 40 * run},
+            "Incidents": {"number": 1}, "Urgent requests": {"number": 0}, "Level": {"select": {"name": level}},
+            "Alerts": _text("")}
+
+
+def test_the_scorecard_starts_empty_and_briefings_have_empty_balance_properties(sb, notion):
+    scorecard = sb.notion.data_source_ids["scorecard"]
+    assert sb.notion.page_ids("scorecard", include_trashed=True) == []
+    assert notion.data_sources.query(data_source_id=scorecard)["results"] == []
+    schema = notion.data_sources.retrieve(data_source_id=scorecard)["properties"]
+    assert schema["Level"]["select"]["options"][0]["name"] == "ok" and schema["Notes"]["type"] == "rich_text"
+    assert [o["name"] for o in schema["Team"]["select"]["options"]] == ["Payments", "Core", "Support"]
+    briefings = collect_paginated_api(notion.data_sources.query, data_source_id=sb.notion.data_source_ids["briefings"])
+    assert len(briefings) == 8
+    assert all(p["properties"]["Team RUN load"]["number"] is None and p["properties"]["Team mode"]["select"] is None
+               for p in briefings)
+    page = briefings[0]
+    notion.pages.update(page_id=page["id"], properties={"Team RUN load": {"number": 0.62},
+                                                         "Team mode": {"select": {"name": "alert"}}})
+    after = notion.pages.retrieve(page_id=page["id"])["properties"]
+    assert (after["Team RUN load"]["number"], after["Team mode"]["select"]["name"]) == (0.62, "alert")
+    assert {k: v for k, v in after.items() if k not in ("Team RUN load", "Team mode")} == {
+        k: v for k, v in page["properties"].items() if k not in ("Team RUN load", "Team mode")}
+
+
+def test_scorecard_rows_are_created_found_by_key_and_updated_through_the_client(sb, notion, clock):
+    scorecard = sb.notion.data_source_ids["scorecard"]
+    created = notion.pages.create(parent={"data_source_id": scorecard}, properties=_row("Core", "2026-11-09", 0.7))
+    notion.pages.create(parent={"database_id": sb.notion.database_ids["scorecard"]},
+                        properties=_row("Core", "2026-11-02", 0.6))
+    by_key = {"property": "Key", "rich_text": {"equals": "core/2026-11-09"}}
+    found = notion.data_sources.query(data_source_id=scorecard, filter=by_key)["results"]
+    assert [p["id"] for p in found] == [created["id"]]
+    sb.notion.edit_page(created["id"], {"Notes": _text("we know: the migration")})  # a human's column
+    clock.advance(minutes=3)
+    updated = notion.pages.update(page_id=created["id"], properties={
+        "RUN %": {"number": 0.72}, "Level": {"select": {"name": "alert"}}, "Alerts": _text("RUN above 50%")})
+    props = updated["properties"]
+    assert (props["RUN %"]["number"], props["Level"]["select"]["name"]) == (0.72, "alert")
+    assert props["Notes"]["rich_text"][0]["plain_text"] == "we know: the migration"
+    assert props["Period"]["date"] == {"start": "2026-11-09", "end": None, "time_zone": None}
+    assert updated["last_edited_time"] == "2026-11-20T10:18:00.000Z"
+    with pytest.raises(APIResponseError) as bad:
+        notion.pages.update(page_id=created["id"], properties={"Period": {"date": {"start": "week 46"}}})
+    assert bad.value.code == "validation_error"
+
+
+@pytest.mark.parametrize("flt, keys", [
+    ({"property": "Key", "rich_text": {"equals": "core/2026-11-09"}}, ["core/2026-11-09"]),
+    ({"property": "Key", "rich_text": {"contains": "2026-11-0"}}, ["core/2026-11-02", "payments/2026-11-02",
+                                                                     "core/2026-11-09", "payments/2026-11-09"]),
+    ({"property": "Key", "rich_text": {"equals": "core/2026-11"}}, []),
+    ({"property": "Team", "select": {"equals": "Payments"}}, ["payments/2026-11-02", "payments/2026-11-09",
+                                                              "payments/2026-11-16"]),
+    ({"property": "Period", "date": {"equals": "2026-11-09"}}, ["core/2026-11-09", "payments/2026-11-09"]),
+    ({"property": "Period", "date": {"on_or_after": "2026-11-09"}}, ["core/2026-11-09", "payments/2026-11-09",
+                                                                     "payments/2026-11-16"]),
+    ({"property": "RUN %", "number": {"greater_than": 0.5}}, ["core/2026-11-02", "core/2026-11-09"]),
+    ({"property": "RUN %", "number": {"less_than_or_equal_to": 0.2}}, ["payments/2026-11-02", "payments/2026-11-16"]),
+    ({"property": "Incidents", "number": {"equals": 1}}, ["core/2026-11-02", "payments/2026-11-02",
+                                                          "core/2026-11-09", "payments/2026-11-09",
+                                                          "payments/2026-11-16"]),
+    ({"and": [{"property": "Team", "select": {"equals": "Core"}},
+              {"property": "Level", "select": {"equals": "alert"}}]}, ["core/2026-11-09"]),
+    ({"property": "Notes", "rich_text": {"is_empty": True}}, ["core/2026-11-02", "payments/2026-11-02",
+                                                              "core/2026-11-09", "payments/2026-11-09",
+                                                              "payments/2026-11-16"]),
+])
+def test_scorecard_filter_semantics(sb, notion, flt, keys):
+    scorecard = sb.notion.data_source_ids["scorecard"]
+    for team, monday, run in (("Core", "2026-11-02", 0.6), ("Core", "2026-11-09", 0.7), ("Payments", "2026-11-02", 0.2),
+                              ("Payments", "2026-11-09", 0.3), ("Payments", "2026-11-16", 0.1)):
+        sb.notion.create_page("scorecard", _row(team, monday, run, "alert" if run >= 0.7 else "ok"))
+    sorts = [{"property": "Period", "direction": "ascending"}, {"property": "Key", "direction": "ascending"}]
+    pages = collect_paginated_api(notion.data_sources.query, data_source_id=scorecard, filter=flt, sorts=sorts)
+    assert ["".join(t["plain_text"] for t in p["properties"]["Key"]["rich_text"]) for p in pages] == keys
+
