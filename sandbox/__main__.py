@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="vendor:kind[:key=value,...], e.g. jira:500:rate=0.1 (repeatable)")
     serve.add_argument("--write-config", metavar="PATH", help="write a relais config for this org")
     serve.add_argument("--state-path", default="relais-sandbox.db", help="state.path in the written config")
+    serve.add_argument("--balance", action="store_true",
+                       help="the written config also has the scorecard database and a balance section")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out.write(f"export {name}={shlex.quote(value)}\n")
         if args.write_config:
             with open(args.write_config, "w", encoding="utf-8") as fh:
-                fh.write(sandbox.config_yaml(args.state_path))
+                fh.write(sandbox.config_yaml(args.state_path, balance=args.balance))
             out.write(f"\nconfig written to {os.path.abspath(args.write_config)}\n")
         out.write("\nserving; Ctrl-C to stop\n")
         out.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Mapping
 
 import yaml
@@ -21,7 +22,36 @@ CLASSIFY: list[dict[str, Any]] = [
 REQUESTS_PER_SECOND = 50
 
 
-def build_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: str) -> dict[str, Any]:
+# What relais computes and writes for RUN/BUILD balance (issue 3); added by ``balance=True``.
+BALANCE: dict[str, Any] = {
+    "backfill_periods": 4,
+    "urgent": {"when": {"source": "jira", "priority": ["Highest"]}},
+}
+BALANCE_WRITEBACK: dict[str, Any] = {
+    "scorecard": {"database": "scorecard"},
+    "briefings": {"run_load": "Team RUN load", "mode": "Team mode"},
+}
+
+
+def build_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: str,
+                 balance: bool = False) -> dict[str, Any]:
+    """``balance=True`` adds the scorecard database, a ``balance`` section and the
+    scorecard/briefing write-backs (kept out of the default until relais' settings
+    accept them)."""
+    config = _base_config(org, urls, ca_path, state_path)
+    if balance:
+        config["sources"]["notion"]["databases"]["scorecard"] = org.notion["scorecard_database"]
+        ordered = {}
+        for key, value in config.items():
+            if key == "writeback":
+                ordered["balance"] = copy.deepcopy(BALANCE)
+            ordered[key] = value
+        ordered["writeback"]["notion"].update(copy.deepcopy(BALANCE_WRITEBACK))
+        config = ordered
+    return config
+
+
+def _base_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: str) -> dict[str, Any]:
     project_keys = [t.project_key for t in org.teams]
     return {
         "version": 1,

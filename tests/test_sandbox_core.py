@@ -89,6 +89,27 @@ def test_config_yaml_has_the_example_shape_and_points_at_the_sandbox(tmp_path):
         assert config["sources"]["pagerduty"]["from_email"] == sb.env["PAGERDUTY_FROM"]
 
 
+def test_config_with_balance_adds_the_scorecard_the_balance_section_and_its_writebacks(tmp_path):
+    with Sandbox(seed=7, clock=FrozenClock(DAY)) as sb:
+        plain = sb.config(str(tmp_path / "relais.db"))
+        config = yaml.safe_load(sb.config_yaml(str(tmp_path / "relais.db"), balance=True))
+        example = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+        keys = [key for key in plain if key != "writeback"] + ["balance", "writeback"]
+        assert list(config) == keys
+        if "balance" in example:  # the same place as in the example
+            assert list(config) == list(example)
+        assert config["sources"]["notion"]["databases"] == sb.notion.database_ids
+        assert config["balance"] == {"backfill_periods": 4, "urgent": {"when": {"source": "jira",
+                                                                               "priority": ["Highest"]}}}
+        assert config["writeback"]["notion"] == {
+            **plain["writeback"]["notion"], "scorecard": {"database": "scorecard"},
+            "briefings": {"run_load": "Team RUN load", "mode": "Team mode"}}
+        # everything else is the plain config
+        assert {k: v for k, v in config.items() if k not in ("sources", "balance", "writeback")} == {
+            k: v for k, v in plain.items() if k not in ("sources", "writeback")}
+        assert sb.config(str(tmp_path / "relais.db")) == plain  # asking for it changed nothing
+
+
 def test_every_request_is_logged_and_countable():
     with Sandbox(seed=7) as sb:
         with httpx.Client(base_url=sb.urls["jira"], verify=ssl_context(sb)) as c:
