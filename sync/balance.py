@@ -22,6 +22,11 @@ all hours; no hours = no shares, and no share alert), incidents triggered
 that week, urgent requests (items matching ``urgent.when``) created that
 week, and ``buffer_left`` = buffer target − share of the week's hours spent
 on incidents and urgent requests (negative: the buffer is overrun).
+
+Alerts on shares and on the buffer are judged on complete weeks only: on a
+Monday the current week holds little more than open incidents, and would
+read as "survival" for any team with one. Counts (incidents, urgent
+requests) and hours are judged as they happen.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from sync.models import WorkClass, WorkItem
 from sync.rules import matches
 
 LEVELS = ("ok", "watch", "alert", "survival")  # ascending severity
+#: Metrics not judged in the current, partial week (counts and hours are).
+PARTIAL_WEEK_BLIND = frozenset({"run_share", "build_share", "improve_share", "buffer_left"})
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
        "==": operator.eq, "!=": operator.ne}
 
@@ -196,8 +203,11 @@ class BalanceAccumulator:
         out = []
         streaks = {a.name: 0 for a in self.balance.alerts}
         for week, m in zip(self.weeks, metrics):
+            current = week == self.weeks[-1]
             active = []
             for rule in self.balance.alerts:
+                if current and rule.metric in PARTIAL_WEEK_BLIND:
+                    continue  # a half-week's shares swing daily: judged once the week is complete
                 value = m.get(rule.metric)
                 holds = value is not None and OPS[rule.op](round(value, 9), rule.threshold)
                 streaks[rule.name] = streaks[rule.name] + 1 if holds else 0

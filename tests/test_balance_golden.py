@@ -128,9 +128,16 @@ def test_an_open_incident_counts_up_to_the_current_hour(balance):
     assert w47.metrics["run_hours"] == pytest.approx(2.0 + 3.0)
     assert w47.metrics["incidents"] == 1
     assert w47.metrics["buffer_left"] == pytest.approx(0.2 - 1.0)
-    # 100 % RUN two weeks running, and no BUILD at all: alert and survival.
-    assert names(w47) == ["RUN overload", "survival mode"]
-    assert w47.mode == "survival"
+    # The current week is partial: its shares are shown but judged only once it is complete.
+    assert w47.metrics["run_share"] == 1.0
+    assert names(w47) == [] and w47.mode == "ok"
+
+
+def test_a_complete_week_without_build_is_survival_mode(balance):
+    w46 = week(balance, "alpha", W46)
+    assert w46.metrics["build_share"] == 0.0
+    assert names(w46) == ["survival mode"]  # RUN 100 %, but W45 was exactly 50 %: no overload yet
+    assert w46.mode == "survival"
 
 
 def test_the_week_with_the_dst_change_splits_at_the_real_local_midnight(balance):
