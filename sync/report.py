@@ -42,6 +42,9 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
     if acc is None:
         raise ValueError("the config has no `balance` section: nothing to report")
     teams = {team: [_week_row(tw) for tw in weeks] for team, weeks in acc.reported(settings.teams).items()}
+    for weeks in teams.values():
+        for w in weeks:
+            w["complete"] = w is not weeks[-1]  # the last one is the week in progress
     unowned = [_week_row(tw) for tw in acc.unowned() if tw.metrics["total_hours"]]
     return {
         "generated": now.isoformat(), "timezone": settings.timezone,
@@ -64,7 +67,7 @@ def render(data: dict[str, Any]) -> None:
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for w in weeks:
             colour = {"ok": "green", "watch": "yellow", "alert": "red", "survival": "bold red"}[w["level"]]
-            table.add_row(w["week"], _fmt(w["run"]), _fmt(w["build"]), _fmt(w["improve"]), f"{w['run_hours']:.1f}",
+            table.add_row(w["week"] + ("" if w["complete"] else " (so far)"), _fmt(w["run"]), _fmt(w["build"]), _fmt(w["improve"]), f"{w['run_hours']:.1f}",
                           str(w["incidents"]), str(w["urgent_requests"]), _fmt(w["buffer_left"]),
                           f"[{colour}]{w['level']}[/]", "; ".join(a["name"] for a in w["alerts"]))
         console.print(table)
@@ -94,7 +97,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(len(teams), 1, figsize=(9, 2.6 * len(teams)), sharex=True, squeeze=False)
     for ax, team in zip(axes[:, 0], teams):
         weeks = data["teams"][team]
-        labels = [w["week"] for w in weeks]
+        labels = [w["week"] + ("" if w["complete"] else "\n(so far)") for w in weeks]
         bottom = [0.0] * len(weeks)
         for cls, key in (("RUN", "run"), ("BUILD", "build"), ("IMPROVE", "improve")):
             values = [w[key] or 0.0 for w in weeks]
