@@ -1,0 +1,29 @@
+"""`relais demo --json`: the main job against the bundled sandbox, as `make demo` runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_demo_json_reports_two_cycles_and_a_quiet_second_one(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "NOTION_", "PAGERDUTY_"))}
+    chart = tmp_path / "balance.png"
+    result = subprocess.run([sys.executable, "-m", "sync.cli", "demo", "--json", "--chart", str(chart)],
+                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    first, second = data["cycles"]
+    assert set(first["pulled"]) == {"jira", "notion", "pagerduty"}
+    assert first["pulled"]["jira"] == 60 and first["pulled"]["pagerduty"] == 20
+    assert first["writes"] > 0 and first["created"] == 12
+    assert second["writes"] == 0 and second["created"] == 0
+    assert first["quarantined"] == 0 and first["errors"] == {} and second["errors"] == {}
+    assert sum(data["classified"].values()) == 60 + 22 + 20
+    assert data["scorecard_rows"] == 12  # 3 teams × 4 weeks, one row each
+    assert {a["level"] for a in data["alerts"]} <= {"watch", "alert", "survival"} and data["alerts"]
+    assert chart.stat().st_size > 10_000 and chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
