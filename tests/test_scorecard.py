@@ -163,3 +163,9 @@ def test_changing_an_alert_threshold_replays_without_reading_history(sandbox, tm
     assert not [r for r in new if r.method in ("PUT", "PATCH") or (r.method == "POST" and r.path == "/v1/pages")]
     searches = [r for r in new if r.path.endswith("/search/jql")]
     assert searches and all("updated >=" in " ".join(r.query.get("jql", [])) for r in searches)
+    # And a sync then writes exactly what the plan showed.
+    synced = run_relais(["sync", "--once", "--json", "-c", str(config)], relais_env(sandbox))
+    assert synced.returncode == 0, synced.stderr
+    applied = json.loads(synced.stdout)["changes"]
+    key = lambda c: (c["target"], c["field"], json.dumps(c["new"]))  # noqa: E731
+    assert sorted(map(key, applied)) == sorted(map(key, changes))
