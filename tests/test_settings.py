@@ -153,7 +153,7 @@ def test_a_rule_without_any_condition_is_a_problem(tmp_path):
     path = _write(tmp_path, MINIMAL.replace("when: {source: pagerduty}", "when: {}"))
     assert _problems(path) == ["6: classify[0].when: a rule needs at least one condition "
                                "(source, kind, project, issuetype, status, priority, urgency, "
-                               "service, team, labels, components, title, text)"]
+                               "service, team, origin, tier, area, customer, labels, components, title, text)"]
 
 
 def test_unknown_source_value_in_a_condition_suggests_the_closest(tmp_path):

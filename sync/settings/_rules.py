@@ -110,6 +110,10 @@ class When(Model):
     urgency: OneOrMany | None = None
     service: OneOrMany | None = None
     team: OneOrMany | None = Field(None, description="Keys of `teams`.")
+    origin: OneOrMany | None = Field(None, description="Feedback: where it came from (Sales, Support…).")
+    tier: OneOrMany | None = Field(None, description="Feedback: the customer's tier (Enterprise…).")
+    area: OneOrMany | None = Field(None, description="Feedback: the product area it concerns.")
+    customer: OneOrMany | None = Field(None, description="Feedback: the customer's name.")
     labels: SetCondition = None
     components: SetCondition = None
     title: TextCondition = None
@@ -162,17 +166,25 @@ def default_problems(entries: list[Any]) -> list[tuple[int | None, str, int | No
     Shared by the loader (which reports with lines) and ``Settings`` (which must
     not be constructible without a sound default either).
     """
-    defaults = [i for i, e in enumerate(entries) if _is_default(e)]
-    if not defaults:
-        return [(None, "the last entry must be `- default: RUN|BUILD|IMPROVE` (used when no rule matches)", None)]
+    missing = "the last entry must be `- default: RUN|BUILD|IMPROVE` (used when no rule matches)"
+    return last_entry_problems(entries, "default", missing)
+
+
+def last_entry_problems(entries: list[Any], key: str, missing: str) -> list[tuple[int | None, str, int | None]]:
+    """The same for any list whose last entry is ``- <key>: …`` (classify's default, route's fallback)."""
+    finals = [i for i, e in enumerate(entries) if _is_final(e, key)]
+    if not finals:
+        return [(None, missing, None)]
     found = []
-    for index in defaults[1:]:
-        found.append((index, "`default` appears more than once", defaults[0]))
-    first = defaults[0]
-    if first != len(entries) - 1 and len(defaults) == 1:
-        found.append((first, "`default` must be the last entry; the rules after it would never be used", None))
+    for index in finals[1:]:
+        found.append((index, f"`{key}` appears more than once", finals[0]))
+    first = finals[0]
+    if first != len(entries) - 1 and len(finals) == 1:
+        found.append((first, f"`{key}` must be the last entry; the rules after it would never be used", None))
     return found
 
 
-def _is_default(entry: Any) -> bool:
-    return isinstance(entry, DefaultRule) or (isinstance(entry, dict) and "default" in entry)
+def _is_final(entry: Any, key: str) -> bool:
+    if isinstance(entry, dict):
+        return key in entry
+    return isinstance(entry, Model) and key in type(entry).model_fields
