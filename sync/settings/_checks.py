@@ -30,20 +30,20 @@ def check_references(doc: Document) -> None:
     data = doc.data
     if not isinstance(data, dict):
         return
-    people = _section(data, "people")
-    teams = _section(data, "teams")
+    people = named_section(data, "people")
+    teams = named_section(data, "teams")
     _team_pms(doc, teams, people)
     classify = data.get("classify")
     if isinstance(classify, list):
         _classify_default(doc, classify)
-        _rule_names(doc, classify)
+        rule_names(doc, ("classify",), classify)
         _rule_teams(doc, classify, teams)
-    balance = _mapping(data.get("balance"))
+    balance = as_mapping(data.get("balance"))
     if balance is not None:
         _alert_names(doc, balance)
-        urgent = _mapping(balance.get("urgent"))
+        urgent = as_mapping(balance.get("urgent"))
         if urgent is not None:
-            _when_teams(doc, ("balance", "urgent", "when"), urgent.get("when"), teams)
+            when_teams(doc, ("balance", "urgent", "when"), urgent.get("when"), teams)
     _writeback(doc, data)
     _balance_writeback(doc, data)
 
@@ -54,12 +54,12 @@ def _team_pms(doc: Document, teams: dict | None, people: dict | None) -> None:
     for name, team in teams.items():
         pm = team.get("pm") if isinstance(team, dict) else None
         if isinstance(pm, str) and pm not in people:
-            doc.problem(("teams", name, "pm"), _unknown("person", pm, people, "people"))
+            doc.problem(("teams", name, "pm"), unknown("person", pm, people, "people"))
 
 
 def _classify_default(doc: Document, classify: list) -> None:
     for index, message, first in default_problems(classify):
-        if index is None and _misspelt_default(classify):
+        if index is None and misspelt_final(classify, "default"):
             continue  # "unknown key 'defualt' (did you mean 'default'?)" says it better
         path: Path_ = ("classify",) if index is None else ("classify", index)
         if first is not None:
@@ -67,24 +67,26 @@ def _classify_default(doc: Document, classify: list) -> None:
         doc.problem(path, message)
 
 
-def _misspelt_default(classify: list) -> bool:
+def misspelt_final(entries: list, key: str) -> bool:
+    """Some entry has a key close to ``key`` (`defualt`, `fallbak`): its own problem says it better."""
     return any(
-        isinstance(entry, dict) and any(k != "default" and closest(k, ["default"]) for k in entry)
-        for entry in classify
+        isinstance(entry, dict) and any(k != key and closest(k, [key]) for k in entry)
+        for entry in entries
     )
 
 
-def _rule_names(doc: Document, classify: list) -> None:
+def rule_names(doc: Document, path: Path_, rules: list) -> None:
+    """Rule names are unique within their list, regardless of case and spacing."""
     seen: dict[str, int] = {}
-    for index, rule in enumerate(classify):
+    for index, rule in enumerate(rules):
         name = rule.get("name") if isinstance(rule, dict) else None
         if not isinstance(name, str):
             continue
         folded = " ".join(name.casefold().split())
         if folded in seen:
-            first = doc.line_of(("classify", seen[folded]))
+            first = doc.line_of(path + (seen[folded],))
             doc.problem(
-                ("classify", index, "name"),
+                path + (index, "name"),
                 f"duplicate rule name {quoted(name)} (first used at line {first}); "
                 "`relais explain` names rules, so each name must be unique",
             )
@@ -95,15 +97,15 @@ def _rule_names(doc: Document, classify: list) -> None:
 def _rule_teams(doc: Document, classify: list, teams: dict | None) -> None:
     for index, rule in enumerate(classify):
         when = rule.get("when") if isinstance(rule, dict) else None
-        _when_teams(doc, ("classify", index, "when"), when, teams)
+        when_teams(doc, ("classify", index, "when"), when, teams)
 
 
-def _when_teams(doc: Document, path: Path_, when: Any, teams: dict | None) -> None:
+def when_teams(doc: Document, path: Path_, when: Any, teams: dict | None) -> None:
     named = when.get("team") if isinstance(when, dict) else None
     values = [named] if isinstance(named, str) else named if isinstance(named, list) else []
     for value in values:
         if teams is not None and isinstance(value, str) and value not in teams:
-            doc.problem(path + ("team",), _unknown("team", value, teams, "teams"))
+            doc.problem(path + ("team",), unknown("team", value, teams, "teams"))
 
 
 def _alert_names(doc: Document, balance: dict) -> None:
@@ -125,8 +127,8 @@ def _alert_names(doc: Document, balance: dict) -> None:
 
 
 def _writeback(doc: Document, data: dict) -> None:
-    writeback = _mapping(data.get("writeback"))
-    sources = _mapping(data.get("sources"))
+    writeback = as_mapping(data.get("writeback"))
+    sources = as_mapping(data.get("sources"))
     if writeback is None or sources is None:
         return
     for tool in ("jira", "notion"):
@@ -136,9 +138,9 @@ def _writeback(doc: Document, data: dict) -> None:
                 ("writeback", tool),
                 f"relais writes back to {tool} only when it reads it; add sources.{tool} or remove writeback.{tool}",
             )
-    work_type = (_mapping(writeback.get("notion")) or {}).get("work_type")
-    notion = _mapping(sources.get("notion"))
-    databases = _mapping(notion.get("databases")) if notion else None
+    work_type = (as_mapping(writeback.get("notion")) or {}).get("work_type")
+    notion = as_mapping(sources.get("notion"))
+    databases = as_mapping(notion.get("databases")) if notion else None
     listed = work_type.get("databases") if isinstance(work_type, dict) else None
     if not isinstance(listed, list) or databases is None:
         return
@@ -147,13 +149,13 @@ def _writeback(doc: Document, data: dict) -> None:
         if isinstance(key, str) and key not in configured:
             doc.problem(
                 ("writeback", "notion", "work_type", "databases", index),
-                _unknown("Notion database", key, configured, "sources.notion.databases"),
+                unknown("Notion database", key, configured, "sources.notion.databases"),
             )
 
 
 def _balance_writeback(doc: Document, data: dict) -> None:
     """The scorecard and briefing write-backs need `balance` and their Notion databases."""
-    notion_wb = _mapping((_mapping(data.get("writeback")) or {}).get("notion"))
+    notion_wb = as_mapping((as_mapping(data.get("writeback")) or {}).get("notion"))
     if notion_wb is None:
         return
     shows = {"scorecard": "the scorecard shows", "briefings": "the RUN load and mode on briefings come from"}
@@ -164,12 +166,12 @@ def _balance_writeback(doc: Document, data: dict) -> None:
                 f"{what} the balance: add a `balance:` section (`balance: {{}}` uses the defaults), "
                 f"or remove writeback.notion.{section}",
             )
-    notion = _mapping((_mapping(data.get("sources")) or {}).get("notion"))
-    databases = _mapping(notion.get("databases")) if notion else None
+    notion = as_mapping((as_mapping(data.get("sources")) or {}).get("notion"))
+    databases = as_mapping(notion.get("databases")) if notion else None
     if databases is None:
         return  # no Notion source: _writeback says so
     configured = [key for key, value in databases.items() if value is not None]
-    scorecard = _mapping(notion_wb.get("scorecard"))
+    scorecard = as_mapping(notion_wb.get("scorecard"))
     database = scorecard.get("database", "scorecard") if scorecard is not None else None
     if isinstance(database, str) and database in ("briefings", "feedback"):
         doc.problem(
@@ -185,7 +187,7 @@ def _balance_writeback(doc: Document, data: dict) -> None:
                 "the Notion database relais writes the scorecard rows to"
             )
         else:
-            message = _unknown("Notion database", database, configured, "sources.notion.databases")
+            message = unknown("Notion database", database, configured, "sources.notion.databases")
         doc.problem(path, message)
     if notion_wb.get("briefings") is not None and "briefings" not in configured:
         doc.problem(
@@ -195,7 +197,7 @@ def _balance_writeback(doc: Document, data: dict) -> None:
         )
 
 
-def _unknown(what: str, value: str, known: Any, section: str) -> str:
+def unknown(what: str, value: str, known: Any, section: str) -> str:
     names = list(known)
     hint = suggest(value, names)
     if hint:
@@ -204,14 +206,14 @@ def _unknown(what: str, value: str, known: Any, section: str) -> str:
     return f"unknown {what} {quoted(value)}; {section} has: {listing}"
 
 
-def _mapping(value: Any) -> dict | None:
+def as_mapping(value: Any) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def _section(data: dict, key: str) -> dict | None:
+def named_section(data: dict, key: str) -> dict | None:
     """A name-keyed section; absent or empty means no names. None: malformed, skip."""
     value = data.get(key)
-    return {} if value is None else _mapping(value)
+    return {} if value is None else as_mapping(value)
 
 
 # ---------------------------------------------------------------- secrets ---

@@ -8,11 +8,16 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ._checks import check_inline_secrets, check_references
+from ._checks_route import check_routes
 from ._errors import ConfigError, ConfigProblem, format_path
 from ._balance import ALERT_NAME_ERROR
 from ._messages import problems_from_errors
 from ._model import DEFAULT_ERROR, Settings
+from ._route import ROUTE_ERROR
 from ._yaml import Document, parse_yaml
+
+# Problems the checks report themselves from the plain data, with the lines of both entries.
+_CHECKED = (DEFAULT_ERROR, ALERT_NAME_ERROR, ROUTE_ERROR)
 
 
 def load_settings(path: str | Path) -> Settings:
@@ -33,6 +38,7 @@ def load_settings(path: str | Path) -> Settings:
 
     secret_paths = check_inline_secrets(doc)
     check_references(doc)
+    check_routes(doc)
     settings = _validate(doc, Path(os.path.abspath(path)).parent)
     problems = [p for p in doc.problems if not _shadowed(p, secret_paths)]
     if settings is None and not problems:  # only the model's own copy of a reported problem
@@ -48,8 +54,7 @@ def _validate(doc: Document, base_dir: Path) -> Settings | None:
     try:
         return Settings.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        # Problems check_references reports itself, with the lines of both entries.
-        errors = [e for e in exc.errors(include_url=False) if e["type"] not in (DEFAULT_ERROR, ALERT_NAME_ERROR)]
+        errors = [e for e in exc.errors(include_url=False) if e["type"] not in _CHECKED]
         doc.problems.extend(problems_from_errors(errors, doc, Settings))
     except Exception as exc:  # a bug in relais, not in the file; still no traceback for the operator
         doc.problem((), f"relais could not check this file ({type(exc).__name__}); please report this bug")

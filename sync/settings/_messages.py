@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from ._errors import ConfigProblem, format_path
+from ._route import RouteFallback, RouteRule
 from ._rules import DefaultRule, Rule, When
 from ._secretlike import looks_like_secret
 from ._types import closest, quoted, suggest
@@ -78,13 +79,13 @@ def _problem(detail: dict[str, Any], doc: Document, model: type[BaseModel]) -> C
 def _without_echoes(errors: list[Any], model: type[BaseModel]) -> list[Any]:
     """Drop "missing 'classify'" when a sibling "unknown key 'clasify'" already points at it."""
     suggested = set()
-    misspelt_defaults = set()  # `- defaul: BUILD` is not a rule missing name/when/then
+    misspelt_defaults = set()  # `- defaul: BUILD` is not a rule missing name/when/then (nor `- fallbak:`)
     for detail in errors:
         if detail["type"] == "extra_forbidden":
             parent_path, parent, _ = _walk(model, tuple(detail["loc"])[:-1])
             if isinstance(parent, type) and issubclass(parent, BaseModel):
                 match = closest(str(detail["loc"][-1]), _valid_keys(parent))
-                if match == "default":
+                if match in ("default", "fallback"):
                     misspelt_defaults.add(parent_path)
                 elif match:
                     suggested.add(parent_path + (match,))
@@ -101,6 +102,8 @@ def _without_echoes(errors: list[Any], model: type[BaseModel]) -> list[Any]:
 def _valid_keys(model: type[BaseModel]) -> list[str]:
     if model in (Rule, DefaultRule):  # a classify entry is either kind
         return ["name", "when", "then", "default"]
+    if model in (RouteRule, RouteFallback):  # so is a route entry
+        return [*RouteRule.model_fields, "fallback"]
     return [f.alias or name for name, f in model.model_fields.items()]
 
 

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from sync.models import WorkClass
 
 from ._balance import Balance
+from ._route import Route
 from ._rules import ClassifyEntry, ClassifyRule, Rule, default_problems
 from ._sources import Model, Sources
 from ._types import ConfigPath, Email, Names, NotionId, Text, none_is_empty, quoted, relais_error, suggest
@@ -78,8 +79,26 @@ class JiraWorkType(Model):
         return self
 
 
+class JiraUserField(Model):
+    """A user-picker custom field, found by name; relais writes the routed PM's Atlassian account id."""
+
+    field: Text = Field("Product Manager", description="The custom field's name.")
+
+
+class JiraTeamField(Model):
+    """A single-select custom field, found by name, whose options are the keys of `teams`."""
+
+    field: Text = Field("Team", description="The custom field's name; its options are team keys.")
+
+
 class JiraWriteback(Model):
     work_type: JiraWorkType | None = None
+    pm: JiraUserField | None = Field(
+        None, description="The product manager of routed feedback issues. Needs route.feedback."
+    )
+    team: JiraTeamField | None = Field(
+        None, description="The team of routed issues. Needs route.maintenance or route.feedback."
+    )
 
 
 class NotionWorkType(Model):
@@ -131,8 +150,30 @@ class BriefingWriteback(Model):
     mode: Text = Field("Team mode", description="A select property: the team's highest active alert level, or ok.")
 
 
+class NotionRouting(Model):
+    """On each routed feedback page: who it went to, for which initiative, and by which rule."""
+
+    database: Text = Field("feedback", description="A key of sources.notion.databases: the feedback database.")
+    pm: Text = Field("PM", description="A people property: the routed PM (or person).")
+    team: Text = Field("Team", description="A select property: the target team.")
+    initiative: Text = Field("Briefing", description="A relation property to the briefings database.")
+    routed_by: Text = Field("Routed by", description="A text property: the rule that decided, and its file:line.")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> NotionRouting:
+        owner: dict[str, str] = {}
+        for field, name in self.model_dump(exclude={"database"}).items():
+            if name in owner:
+                raise relais_error(f"{owner[name]} and {field} both name the property {quoted(name)}")
+            owner[name] = field
+        return self
+
+
 class NotionWriteback(Model):
     work_type: NotionWorkType | None = None
+    routing: NotionRouting | None = Field(
+        None, description="PM, team, initiative and rule on routed feedback pages. Needs route.feedback."
+    )
     scorecard: ScorecardWriteback | None = Field(
         None, description="The balance scorecard: one row per (team, period). Needs `balance`."
     )
@@ -170,6 +211,9 @@ class Settings(Model):
     # Absent: no balance is computed. Present, even empty: computed with the defaults.
     balance: Annotated[Balance | None, BeforeValidator(none_is_empty)] = Field(
         None, description="RUN/BUILD/IMPROVE balance per team and week, and its alerts. Absent: off."
+    )
+    route: Route | None = Field(
+        None, description="Who gets each feedback item, which team owns each maintenance ticket. Absent: off."
     )
 
     _file: Path = PrivateAttr(default=Path("relais.yaml"))

@@ -33,10 +33,14 @@ def _jql_without_order(jql: str) -> str:
     return jql.strip()
 
 
+Jql = Annotated[Text, AfterValidator(_jql_without_order)]
+
+
 class JiraSource(Model):
     url: ServiceUrl = Field(description="Jira Cloud site, e.g. https://acme.atlassian.net")
-    jql: Annotated[Text, AfterValidator(_jql_without_order)] = Field(
-        description="Which issues relais reads. No ORDER BY: relais adds its own."
+    jql: Jql = Field(description="Which issues relais reads. No ORDER BY: relais adds its own.")
+    feedback_jql: Jql | None = Field(
+        None, description="Which Jira issues are feedback for `route.feedback`. No ORDER BY."
     )
     overlap_minutes: Overlap = Field(
         5, description="Re-read this many minutes before the last change seen (JQL has minute precision)."
@@ -79,6 +83,13 @@ class NotionProperties(Model):
     team: Text = "Team"
     status: Text = "Status"
     tags: Text = "Tags"
+    # On feedback pages, for `route.feedback`:
+    origin: Text = Field("Origin", description="Feedback: where it came from (a select: Sales, Support…).")
+    customer: Text = Field("Customer", description="Feedback: the customer's name.")
+    tier: Text = Field("Tier", description="Feedback: the customer's tier.")
+    area: Text = Field("Area", description="Feedback: the product area.")
+    briefing: Text = Field("Briefing", description="Feedback: the relation to the briefing it concerns.")
+    pm: Text = Field("PM", description="Feedback: the product manager it is routed to (people).")
 
 
 class NotionSource(Model):
