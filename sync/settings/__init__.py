@@ -17,8 +17,11 @@ from ._errors import ConfigError, ConfigProblem
 from ._load import load_settings
 from ._model import (
     BriefingWriteback,
+    JiraTeamField,
+    JiraUserField,
     JiraWorkType,
     JiraWriteback,
+    NotionRouting,
     NotionWorkType,
     NotionWriteback,
     Person,
@@ -32,6 +35,7 @@ from ._model import (
     TeamPagerDuty,
     Writeback,
 )
+from ._route import Route, RouteFallback, RouteRule
 from ._rules import ClassifyRule, SetMatch, TextMatch, When
 from ._secrets import SecretError, Secrets, resolve_secrets
 from ._sources import (
@@ -53,17 +57,23 @@ __all__ = [
     "Effort",
     "JiraEffort",
     "JiraSource",
+    "JiraTeamField",
+    "JiraUserField",
     "JiraWorkType",
     "JiraWriteback",
     "NotionDatabases",
     "NotionEffort",
     "NotionProperties",
+    "NotionRouting",
     "NotionSource",
     "NotionWorkType",
     "NotionWriteback",
     "PagerDutyEffort",
     "PagerDutySource",
     "Person",
+    "Route",
+    "RouteFallback",
+    "RouteRule",
     "ScorecardProperties",
     "ScorecardWriteback",
     "SecretError",

@@ -3,7 +3,8 @@
 Both work on the plain data from the YAML loader, not on the validated model,
 so they still run when another part of the file is malformed: one run lists
 every problem. Each check looks only at the parts whose shape it can trust and
-silently skips the rest (the model validation reports those).
+silently skips the rest (the model validation reports those). The checks of
+`route:` and its write-backs are in ``_checks_route``, which uses the helpers here.
 """
 
 from __future__ import annotations
