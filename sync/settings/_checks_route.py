@@ -131,15 +131,17 @@ def _routing_writeback(doc: Document, data: dict, route: dict) -> None:
         return  # the route section's own problem says it
     has = {section: route.get(section) is not None for section in LISTS}
     needs = (
-        (("writeback", "notion", "routing"), notion_wb.get("routing"), has["feedback"], "route.feedback"),
-        (("writeback", "jira", "pm"), jira_wb.get("pm"), has["feedback"], "route.feedback"),
-        (("writeback", "jira", "team"), jira_wb.get("team"), has["feedback"] or has["maintenance"],
-         "route.maintenance or route.feedback"),
+        (("writeback", "notion", "routing"), notion_wb.get("routing"), "the routing written on feedback pages",
+         has["feedback"], "route.feedback"),
+        (("writeback", "jira", "pm"), jira_wb.get("pm"), "the PM written on feedback issues",
+         has["feedback"], "route.feedback"),
+        (("writeback", "jira", "team"), jira_wb.get("team"), "the team written on tickets",
+         has["feedback"] or has["maintenance"], "route.maintenance or route.feedback"),
     )
-    for path, value, satisfied, needed in needs:
+    for path, value, what, satisfied, needed in needs:
         if value is not None and not satisfied:
             dotted = ".".join(str(p) for p in path)
-            doc.problem(path, f"relais writes there what {needed} decides: add {needed}, or remove {dotted}")
+            doc.problem(path, f"{what} comes from {needed}: add {needed}, or remove {dotted}")
     routing = as_mapping(notion_wb.get("routing"))
     if routing is not None:
         _routing_database(doc, data, routing)
