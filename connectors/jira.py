@@ -81,8 +81,11 @@ class JiraConnector:
     vendor = "jira"
 
     def __init__(self, source: Any, email: str, token: str, writeback: Any | None = None,
-                 *, effort: Any | None = None, policy: VendorPolicy | None = None) -> None:
+                 *, effort: Any | None = None, pm_field: str | None = None, team_field: str | None = None,
+                 policy: VendorPolicy | None = None) -> None:
         self.source = source
+        self.field_names = {"pm": (pm_field, "user"), "team": (team_field, "option")}  # routing's owned fields
+        self.routing_fields: dict[str, str] = {}  # logical name -> field id, resolved at connect
         self.writeback = writeback  # settings.writeback.jira.work_type or None
         self.effort = effort  # settings.balance.effort.jira or None: read worklogs and story points
         self.policy = policy or VendorPolicy(
@@ -121,6 +124,9 @@ class JiraConnector:
         self.client._fields_cache_value = {n: f["id"] for f in fields for n in f.get("clauseNames", [])}
         if self.writeback is not None and self.writeback.field:
             self.work_type_field = self._resolve_field(fields, self.writeback.field)
+        for name, (field_name, kind) in self.field_names.items():
+            if field_name:
+                self.routing_fields[name] = self._resolve_field(fields, field_name, kind)
         if self.effort is not None and "story_points" in self.effort.measures:
             named = [f["id"] for f in fields if f.get("name") == self.effort.story_points_field]
             if not named:
@@ -129,9 +135,9 @@ class JiraConnector:
             self.points_field = named[0]
         return f"{me.get('emailAddress') or me.get('displayName')} on {self.source.url} (time zone {self.tz.key})"
 
-    def _resolve_field(self, fields: list[dict[str, Any]], name: str) -> str:
+    def _resolve_field(self, fields: list[dict[str, Any]], name: str, kind: str = "option") -> str:
         matches = [f for f in fields if f.get("name") == name and f.get("custom")]
-        selects = [f for f in matches if (f.get("schema") or {}).get("type") == "option"]
+        selects = [f for f in matches if (f.get("schema") or {}).get("type") == kind]
         if len(selects) == 1:
             return selects[0]["id"]
         if not matches:
@@ -139,11 +145,12 @@ class JiraConnector:
             names = sorted({f.get("name", "") for f in fields if f.get("custom")})
             near = difflib.get_close_matches(name, names, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise ConfigMismatchError("jira", f"writeback.jira.work_type.field: no custom field named {name!r}{hint}")
+            raise ConfigMismatchError("jira", f"writeback.jira: no custom field named {name!r}{hint}")
+        what = {"option": "single-select", "user": "user-picker"}.get(kind, kind)
         if not selects:
-            raise ConfigMismatchError("jira", f"writeback.jira.work_type.field: {name!r} is not a single-select field")
+            raise ConfigMismatchError("jira", f"writeback.jira: {name!r} is not a {what} field")
         ids = ", ".join(f["id"] for f in selects)
-        raise ConfigMismatchError("jira", f"writeback.jira.work_type.field: several single-select fields are named "
+        raise ConfigMismatchError("jira", f"writeback.jira: several {what} fields are named "
                                   f"{name!r} ({ids}); rename one in Jira")
 
     # -- pull ------------------------------------------------------------------
@@ -157,7 +164,7 @@ class JiraConnector:
 
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
         jql = self.jql_for(cursor)
-        fields = BASE_FIELDS + [f for f in (self.work_type_field, self.points_field) if f]
+        fields = BASE_FIELDS + [f for f in (self.work_type_field, self.points_field, *self.routing_fields.values()) if f]
         if self.effort is not None and "worklog" in self.effort.measures:
             fields.append("worklog")
         watermark = parse_time((cursor or {}).get("watermark"))
@@ -216,6 +223,9 @@ class JiraConnector:
             elif prefix:
                 managed = sorted(lb[len(prefix):] for lb in labels if lb.startswith(prefix))
                 owned["work_type"] = ",".join(managed) or None
+        for name, fid in self.routing_fields.items():
+            value = f.get(fid)
+            owned[name] = (value.get("accountId") if name == "pm" else value.get("value")) if isinstance(value, dict) else None
         if prefix:  # our own labels never feed classification (that would be an echo loop)
             labels = tuple(lb for lb in labels if not lb.startswith(prefix))
         status = f.get("status") or {}
@@ -237,6 +247,10 @@ class JiraConnector:
     def write_body(self, item: WorkItem, changes: list[FieldChange]) -> dict[str, Any]:
         body: dict[str, Any] = {}
         for ch in changes:
+            if ch.field in self.routing_fields:
+                key = "accountId" if ch.field == "pm" else "value"
+                body.setdefault("fields", {})[self.routing_fields[ch.field]] = {key: ch.new} if ch.new else None
+                continue
             if ch.field != "work_type":
                 raise ValueError(f"jira: no write mapping for owned field {ch.field!r}")
             if self.work_type_field:

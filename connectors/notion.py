@@ -102,7 +102,14 @@ def prop_value(prop: dict[str, Any] | None) -> Any:
         return tuple(v.get("name", "") for v in value or [])
     if kind == "date":
         return value.get("start") if value else None
+    if kind in ("people", "relation"):
+        return tuple(v.get("id") for v in value or [] if isinstance(v, dict))
     return value
+
+
+def _text_or_none(prop: dict[str, Any] | None) -> str | None:
+    value = prop_value(prop)
+    return value if isinstance(value, str) and value else None
 
 
 def write_value(kind: str, value: Any) -> dict[str, Any]:
@@ -116,6 +123,9 @@ def write_value(kind: str, value: Any) -> dict[str, Any]:
         return {"date": {"start": value} if value else None}
     if kind == "number":
         return {"number": value}
+    if kind in ("people", "relation"):
+        ids = (value,) if isinstance(value, str) else tuple(value or ())
+        return {kind: [{"id": i} for i in ids]}
     raise ValueError(f"relais does not write {kind} properties")
 
 
@@ -153,6 +163,9 @@ class NotionConnector:
             out.update(run_load=wb.briefings.run_load, mode=wb.briefings.mode)
         if getattr(wb, "scorecard", None) is not None and key == wb.scorecard.database:
             out.update(wb.scorecard.properties.model_dump())
+        routing = getattr(wb, "routing", None)
+        if routing is not None and key == routing.database:
+            out.update(pm=routing.pm, team=routing.team, initiative=routing.initiative, routed_by=routing.routed_by)
         return out
 
     def connect(self) -> str:
@@ -276,6 +289,8 @@ class NotionConnector:
         props: dict[str, Any] = raw["properties"]
         names = self.source.properties
         owned = {name: prop_value(props.get(prop)) for name, prop in self.owned_properties(key).items()}
+        if "pm" in owned:  # one PM: the first person of the people property
+            owned["pm"] = owned["pm"][0] if owned["pm"] else None
         title_prop = props.get(names.title) or next((p for p in props.values() if p.get("type") == "title"), None)
         text = " ".join(plain_text(p.get("rich_text")) for p in props.values() if p.get("type") == "rich_text")
         tags = prop_value(props.get(names.tags)) or ()
@@ -286,6 +301,10 @@ class NotionConnector:
             updated=parse_time(raw["last_edited_time"]), created=parse_time(raw.get("created_time")) or parse_time(raw["last_edited_time"]),
             status=prop_value(props.get(names.status)), labels=tuple(tags) if isinstance(tags, tuple) else (),
             team=prop_value(props.get(names.team)), database=key, owned=owned,
+            origin=_text_or_none(props.get(getattr(names, "origin", ""))),
+            tier=_text_or_none(props.get(getattr(names, "tier", ""))),
+            area=_text_or_none(props.get(getattr(names, "area", ""))),
+            customer=_text_or_none(props.get(getattr(names, "customer", ""))),
             natural_key=owned.get("key") if key == "scorecard" else None,
         )
 

@@ -23,20 +23,23 @@ class Decision:
 def resolve_team(item: WorkItem, settings) -> str | None:
     """The relais team owning ``item``, or None (unowned).
 
-    Jira: the team listing the issue's project; among several, one that also
-    lists one of the issue's components wins over one listing none.
+    Jira: the team in the issue's Team field when relais manages it (routed
+    maintenance, or set by hand); else the team listing the issue's project —
+    among several, one that also lists one of the issue's components wins.
     PagerDuty: the team listing the incident's service (or PagerDuty team).
     Notion: the team whose ``notion.team`` equals the page's Team property.
     """
     best: tuple[int, str] | None = None
     for name, team in settings.teams.items():
-        score = _team_score(item, team)
+        score = _team_score(item, team, name)
         if score and (best is None or score > best[0]):
             best = (score, name)
     return best[1] if best else None
 
 
-def _team_score(item: WorkItem, team) -> int:
+def _team_score(item: WorkItem, team, name: str = "") -> int:
+    if item.source == "jira" and item.owned.get("team"):
+        return 3 if item.owned["team"] == name else 0  # the Jira Team field, routed or set by hand, decides
     if item.source == "jira" and team.jira is not None and item.project in (team.jira.projects or []):
         if team.jira.components:
             wanted = {fold(c) for c in team.jira.components}

@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = with_config(sub.add_parser("report", help="balance per team and week, alerts, unowned work (from the state store)"))
     sp.add_argument("--format", choices=("table", "json"), default="table")
     sp.add_argument("--chart", metavar="PNG", help="also draw the shares per week as a PNG (needs relais[chart])")
+    sp.add_argument("--routing", action="store_true", help="feedback routed per PM, fallback share, overrides")
     sp = with_config(sub.add_parser("health", help="exit 0 if the last cycle finished recently (container HEALTHCHECK)"))
     sp.add_argument("--max-age", type=float, default=300.0, help="seconds (default 300)")
     sp = sub.add_parser("demo", help="start the bundled sandbox and run two sync cycles against it")
@@ -191,7 +192,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sync.report import run_report
     from sync.settings import load_settings
 
-    return run_report(load_settings(args.config), as_json=args.format == "json", chart_path=args.chart)
+    return run_report(load_settings(args.config), as_json=args.format == "json", chart_path=args.chart,
+                      routing=args.routing)
 
 
 def cmd_health(args: argparse.Namespace) -> int:

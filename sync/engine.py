@@ -50,6 +50,7 @@ class CycleReport:
     planned_creates: list[Any] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    routing: Any = None  # sync.route.RoutingPlan
     writes: int = 0
     failed_writes: int = 0
     created: int = 0
@@ -111,7 +112,9 @@ def build_connectors(settings, secrets) -> dict[str, Any]:
     if src.jira is not None:
         out["jira"] = JiraConnector(src.jira, secrets.jira_email, secrets.jira_api_token,
                                     wb.jira.work_type if wb and wb.jira else None,
-                                    effort=settings.balance.effort.jira if settings.balance else None)
+                                    effort=settings.balance.effort.jira if settings.balance else None,
+                                    pm_field=wb.jira.pm.field if wb and wb.jira and wb.jira.pm else None,
+                                    team_field=wb.jira.team.field if wb and wb.jira and wb.jira.team else None)
     if src.notion is not None:
         out["notion"] = NotionConnector(src.notion, secrets.notion_token, wb.notion if wb else None)
     if src.pagerduty is not None:
@@ -204,7 +207,11 @@ class Engine:
         store, report = self.store, cycle.report
         assert store is not None
         quarantined = store.quarantined_ids()
-        result = plan_cycle(store.iter_items(), self.settings, cycle.now)
+        from sync.route import ROUTED_FIELDS
+
+        wrote = store.last_applied(ROUTED_FIELDS) if self.settings.route is not None else {}
+        result = plan_cycle(store.iter_items(), self.settings, cycle.now, wrote)
+        cycle.report.routing = result.routing
         for d in result.derived:
             self._count(report, d)
         work: list[tuple[WorkItem, list[FieldChange]]] = []

@@ -54,6 +54,10 @@ class WorkItem:
     team: str | None = None  # the team as the tool names it (Notion Team property, PD team id)
     resolved: datetime | None = None
     database: str | None = None  # Notion: the configured database key (briefings, feedback)
+    origin: str | None = None  # feedback: sales, support, account management…
+    tier: str | None = None  # feedback: the customer's tier
+    area: str | None = None  # feedback: the product area
+    customer: str | None = None
     worklogs: tuple[tuple[datetime, float], ...] = ()  # Jira: (started, seconds spent)
     points: float | None = None  # Jira story points
     natural_key: str | None = None  # rows relais creates (scorecard): the key it created them under

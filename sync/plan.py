@@ -69,16 +69,23 @@ class CyclePlan:
     derived: list[Derived]  # one per classified item (scorecard rows excluded)
     balance: object | None  # sync.balance.BalanceAccumulator when `balance` is configured
     duplicates: list[str]
+    routing: Any = None  # sync.route.RoutingPlan when `route` is configured
 
     @property
     def changes(self) -> list[FieldChange]:
         return [c for _, changes in self.work.values() for c in changes]
 
 
-def plan_cycle(items: Iterable[WorkItem], settings, now) -> CyclePlan:
+def _merge(work: dict, item: WorkItem, changes: list[FieldChange]) -> None:
+    prior = work.get((item.source, item.id), (item, []))[1]
+    work[(item.source, item.id)] = (item, prior + changes)
+
+
+def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | None = None) -> CyclePlan:
     """Pass 1 streams the stored items (classify, per-item changes, balance);
     pass 2 turns the balance into scorecard rows and briefing properties."""
     from sync.balance import BalanceAccumulator
+    from sync.route import briefing_of, plan_routing
     from sync.scorecard import plan_briefings, plan_scorecard
 
     balance = BalanceAccumulator(settings, now) if settings.balance else None
@@ -86,6 +93,10 @@ def plan_cycle(items: Iterable[WorkItem], settings, now) -> CyclePlan:
     derived: list[Derived] = []
     rows: list[WorkItem] = []
     briefings: list[tuple[WorkItem, str | None]] = []
+    feedback: list[tuple[WorkItem, str | None]] = []
+    run_issues: list[tuple[WorkItem, str | None]] = []
+    all_briefings: list = []
+    routed = settings.route is not None
     for item in items:
         if item.kind == "scorecard":
             rows.append(item)
@@ -99,6 +110,13 @@ def plan_cycle(items: Iterable[WorkItem], settings, now) -> CyclePlan:
             balance.add(item, d.team, d.decision.value)
             if item.kind == "briefing" and "run_load" in item.owned:
                 briefings.append((item, d.team))
+        if routed:
+            if item.kind == "feedback":
+                feedback.append((item, d.team))
+            elif item.kind == "briefing":
+                all_briefings.append(briefing_of(item, d.team))
+            elif item.source == "jira" and d.decision.value.value == "RUN":
+                run_issues.append((item, d.team))
     creates, duplicates = [], []
     notion_wb = settings.writeback.notion if settings.writeback else None
     if balance is not None and notion_wb is not None:
@@ -109,6 +127,20 @@ def plan_cycle(items: Iterable[WorkItem], settings, now) -> CyclePlan:
                 work[(item.source, item.id)] = (item, changes)
         if notion_wb.briefings is not None:
             for item, changes in plan_briefings(settings, balance, briefings):
-                prior = work.get((item.source, item.id), (item, []))[1]
-                work[(item.source, item.id)] = (item, prior + changes)
-    return CyclePlan(work, creates, derived, balance, duplicates)
+                _merge(work, item, changes)
+    routing = None
+    if routed:
+        modes = _last_complete_modes(balance, settings) if balance is not None else {}
+        routing = plan_routing(settings, feedback, run_issues, all_briefings, modes, relais_wrote or {})
+        for item, changes in routing.changes:
+            _merge(work, item, changes)
+    return CyclePlan(work, creates, derived, balance, duplicates, routing)
+
+
+def _last_complete_modes(balance, settings) -> dict[str, str]:
+    out = {}
+    for team in settings.teams:
+        weeks = balance.team_weeks(team)
+        if len(weeks) >= 2:
+            out[team] = weeks[-2].mode
+    return out

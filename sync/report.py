@@ -37,10 +37,18 @@ def _week_row(tw: TeamWeek) -> dict[str, Any]:
 
 
 def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, Any]:
-    result = plan_cycle(store.iter_items(), settings, now)
+    from sync.route import ROUTED_FIELDS, routing_summary
+
+    wrote = store.last_applied(ROUTED_FIELDS) if settings.route is not None else {}
+    result = plan_cycle(store.iter_items(), settings, now, wrote)
+    routing = routing_summary(result.routing, settings) if result.routing is not None else None
     acc: BalanceAccumulator | None = result.balance  # type: ignore[assignment]
     if acc is None:
-        raise ValueError("the config has no `balance` section: nothing to report")
+        if routing is not None:
+            return {"generated": now.isoformat(), "timezone": settings.timezone, "teams": {}, "unowned": [],
+                    "routing": routing, "pending_writes": len(result.changes),
+                    "pending_creates": len(result.creates), "writes_applied": store.count_writes()}
+        raise ValueError("the config has neither `balance` nor `route`: nothing to report")
     teams = {team: [_week_row(tw) for tw in weeks] for team, weeks in acc.reported(settings.teams).items()}
     for weeks in teams.values():
         for w in weeks:
@@ -49,6 +57,7 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
     return {
         "generated": now.isoformat(), "timezone": settings.timezone,
         "teams": teams, "unowned": unowned,
+        "routing": routing,
         "pending_writes": len(result.changes), "pending_creates": len(result.creates),
         "writes_applied": store.count_writes(),
     }
@@ -78,6 +87,32 @@ def render(data: dict[str, Any]) -> None:
         console.print("unowned work: none")
     console.print(f"writes applied so far: {data['writes_applied']}; pending: {data['pending_writes']} "
                   f"updates, {data['pending_creates']} rows to create")
+
+
+def render_routing(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from sync.output import console
+
+    routing = data.get("routing")
+    if routing is None:
+        console.print("relais: the config has no `route` section")
+        return
+    table = Table(title="Feedback routed, per PM")
+    for col in ("PM", "items", "by rule", "team in survival"):
+        table.add_column(col)
+    for who, e in routing["per_pm"].items():
+        rules = ", ".join(f"{rule}: {n}" for rule, n in sorted(e["by_rule"].items()))
+        table.add_row(who, str(e["items"]), rules, str(e["survival"]))
+    console.print(table)
+    share = routing["fallback_share"]
+    console.print(f"fallback: {routing['fallback']} item(s)"
+                  + (f" ({share:.0%} — a high share means the rules need work)" if share is not None else ""))
+    for o in routing["overrides"]:
+        console.print(f"[yellow]set by hand[/] {o['item']}: {o['field']} = {o['set_by_hand']} "
+                      f"(the rules say {o['rules_say']}); kept")
+    for m in routing["maintenance"]:
+        console.print(f"maintenance {m['key']} → {m['team']} ({m['rule']})")
 
 
 def _fmt(v: float | None) -> str:
@@ -118,7 +153,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def run_report(settings: Any, *, as_json: bool, chart_path: str | None) -> int:
+def run_report(settings: Any, *, as_json: bool, chart_path: str | None, routing: bool = False) -> int:
     if not settings.state.path.exists():
         print(f"relais: no state store at {settings.state.path} yet: run `relais sync --once` first", file=sys.stderr)
         return 1
@@ -133,7 +168,9 @@ def run_report(settings: Any, *, as_json: bool, chart_path: str | None) -> int:
     if chart_path:
         chart(data, Path(chart_path))
     if as_json:
-        print(json.dumps(data, indent=2))
+        print(json.dumps(data, indent=2, default=str))
+    elif routing:
+        render_routing(data)
     else:
         render(data)
         if chart_path:

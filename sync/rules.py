@@ -18,7 +18,8 @@ from typing import Any
 from sync.models import WorkItem
 
 #: Conditions over one scalar attribute of the item: any of the listed values.
-SCALAR = ("source", "kind", "project", "issuetype", "status", "priority", "urgency", "service")
+SCALAR = ("source", "kind", "project", "issuetype", "status", "priority", "urgency", "service",
+          "origin", "tier", "area", "customer")
 SETS = ("labels", "components")
 TEXTS = ("title", "text")
 

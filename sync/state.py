@@ -80,6 +80,8 @@ def item_from_dict(d: dict[str, Any]) -> WorkItem:
     for k in ("labels", "components"):
         kw[k] = tuple(kw.get(k) or ())
     kw["worklogs"] = tuple((datetime.fromisoformat(s), float(n)) for s, n in kw.get("worklogs") or ())
+    # JSON has no tuples: multi-valued owned values (relations) come back as tuples, as connectors make them.
+    kw["owned"] = {k: tuple(v) if isinstance(v, list) else v for k, v in (kw.get("owned") or {}).items()}
     return WorkItem(**kw)
 
 
@@ -228,6 +230,18 @@ class StateStore:
         rows = self.db.execute(q + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
         cols = ("at", "cycle", "source", "item_id", "target", "field", "old", "new", "rule", "outcome", "detail")
         return [dict(zip(cols, r)) for r in rows]
+
+    def last_applied(self, fields: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The last value relais wrote, per item and field, for these fields."""
+        marks = ",".join("?" * len(fields))
+        rows = self.db.execute(
+            f"SELECT source, item_id, field, new FROM audit WHERE outcome='applied' AND field IN ({marks}) "
+            f"ORDER BY seq", fields).fetchall()
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for source, item_id, name, new in rows:
+            value = json.loads(new)
+            out.setdefault((source, item_id), {})[name] = tuple(value) if isinstance(value, list) else value
+        return out
 
     def count_writes(self, outcome: str = "applied") -> int:
         return self.db.execute("SELECT COUNT(*) FROM audit WHERE outcome=?", (outcome,)).fetchone()[0]

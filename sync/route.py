@@ -1,0 +1,241 @@
+"""Route feedback to a PM and maintenance to a team, by ordered rules. Pure functions.
+
+Feedback: the first rule whose ``when`` matches names a target — a team
+(its PM receives the item) or a person; nothing matching means the explicit
+fallback. When the target team is in survival mode the item is marked so,
+and the rule's ``when_survival`` target, if any, takes it instead.
+
+The initiative a feedback item concerns: the one it already points at is
+kept; otherwise the rule's ``initiative`` (a briefing title or page id);
+otherwise relais proposes the target team's briefing sharing the most words
+with the feedback (words of 4+ letters, compared case- and accent-
+insensitively, over the briefing's title and tags); ties go to the oldest
+briefing; no shared word, no proposal.
+
+Maintenance: a Jira RUN issue whose Team field is empty is given the team of
+the first matching ``route.maintenance`` rule. If no rule matches, the
+``teams`` mapping keeps it (nothing is written); work that no mapping owns
+goes to the maintenance fallback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sync.models import WorkItem
+from sync.rules import first_failure, fold
+
+WORD = re.compile(r"[a-z0-9]{4,}")
+
+
+@dataclass(frozen=True)
+class Routing:
+    target: str  # the team or person key the rules named (after a survival redirect)
+    team: str | None
+    pm: str | None  # person key
+    rule: str
+    where: str
+    fallback: bool = False
+    survival: bool = False  # the target team was in survival mode
+    redirected: bool = False  # … and when_survival took the item instead
+    initiative: str | None = None  # briefing page id
+    initiative_reason: str | None = None  # kept | rule | proposed
+
+    @property
+    def label(self) -> str:
+        return f"{self.rule} ({os.path.basename(self.where)})"
+
+
+@dataclass(frozen=True)
+class Briefing:
+    id: str
+    title: str
+    team: str | None
+    words: frozenset[str]
+    created: Any
+
+
+def briefing_of(item: WorkItem, team: str | None) -> Briefing:
+    text = " ".join((item.title, *item.labels))
+    return Briefing(item.id, item.title, team, frozenset(WORD.findall(fold(text))), item.created)
+
+
+def resolve_target(settings: Any, target: str) -> tuple[str | None, str | None]:
+    """(team, pm) for a target that is a team key or a person key."""
+    if target in settings.teams:
+        return target, settings.teams[target].pm
+    team = next((name for name, t in settings.teams.items() if t.pm == target), None)
+    return team, target
+
+
+def _initiative(item: WorkItem, rule_initiative: str | None, team: str | None,
+                briefings: list[Briefing]) -> tuple[str | None, str | None]:
+    current = item.owned.get("initiative")
+    if current:
+        return (current[0] if isinstance(current, (list, tuple)) else current), "kept"
+    if rule_initiative:
+        wanted = fold(rule_initiative)
+        for b in briefings:
+            if b.id == rule_initiative or fold(b.title) == wanted:
+                return b.id, "rule"
+        return None, None
+    words = frozenset(WORD.findall(fold(f"{item.title} {item.text}")))
+    scored = [(len(words & b.words), b) for b in briefings if b.team == team]
+    scored = [(s, b) for s, b in scored if s > 0]
+    if not scored:
+        return None, None
+    best = max(s for s, _ in scored)
+    chosen = min((b for s, b in scored if s == best), key=lambda b: (b.created, b.id))
+    return chosen.id, "proposed"
+
+
+def route_feedback(item: WorkItem, settings: Any, team: str | None, modes: dict[str, str],
+                   briefings: list[Briefing]) -> Routing:
+    route = settings.route
+    chosen = None
+    for rule in route.feedback_rules:
+        if first_failure(rule.when, item, team) is None:
+            chosen = rule
+            break
+    if chosen is None:
+        target, name, where, fallback, on_survival, wanted = (
+            route.feedback_fallback, "fallback", route.feedback_fallback_where, True, None, None)
+    else:
+        target, name, where, fallback, on_survival, wanted = (
+            chosen.to, chosen.name, chosen.where, False, chosen.when_survival, chosen.initiative)
+    to_team, pm = resolve_target(settings, target)
+    survival = to_team is not None and modes.get(to_team) == "survival"
+    redirected = False
+    if survival and on_survival:
+        target, redirected = on_survival, True
+        to_team, pm = resolve_target(settings, target)
+    initiative, reason = _initiative(item, wanted, to_team, briefings)
+    return Routing(target, to_team, pm, name, where, fallback, survival, redirected, initiative, reason)
+
+
+def route_maintenance(item: WorkItem, settings: Any, mapped_team: str | None) -> Routing | None:
+    """The team a Jira RUN issue without a Team value should get, or None to leave it."""
+    route = settings.route
+    for rule in route.maintenance_rules:
+        if first_failure(rule.when, item, mapped_team) is None:
+            return Routing(rule.to, rule.to, settings.teams[rule.to].pm, rule.name, rule.where)
+    if mapped_team is not None:
+        return None
+    fb = route.maintenance_fallback
+    return Routing(fb, fb, settings.teams[fb].pm, "fallback", route.maintenance_fallback_where, fallback=True)
+
+
+# -- from a routing decision to owned values ----------------------------------------
+ROUTED_FIELDS = ("pm", "team", "initiative", "routed_by")
+
+
+def desired_feedback_fields(routing: Routing, settings: Any, source: str) -> dict[str, Any]:
+    """Owned values a routed feedback item should hold, in the tool's representation."""
+    person = settings.people.get(routing.pm) if routing.pm else None
+    out: dict[str, Any] = {"routed_by": routing.label + (" — team in survival mode" if routing.survival else "")}
+    pm_id = getattr(person, source, None) if person else None
+    if pm_id:
+        out["pm"] = pm_id
+    if routing.team:
+        team = settings.teams[routing.team]
+        out["team"] = (team.notion.team if source == "notion" and team.notion and team.notion.team else routing.team)
+    if routing.initiative:
+        out["initiative"] = (routing.initiative,)
+    return out
+
+
+@dataclass(frozen=True)
+class Override:
+    """A routing field a person set, that relais keeps and reports."""
+
+    item: str
+    field: str
+    human: Any
+    rule_says: Any
+
+
+def keep_human_choices(item: WorkItem, desired: dict[str, Any], relais_wrote: dict[str, Any]
+                       ) -> tuple[dict[str, Any], list[Override]]:
+    """Drop from ``desired`` the PM/team a person set (a value relais did not write) and report them."""
+    final, overrides = dict(desired), []
+    for name in ("pm", "team"):
+        current = item.owned.get(name)
+        if current and name in desired and current != desired[name] and current != relais_wrote.get(name):
+            overrides.append(Override(item.ref, name, current, desired[name]))
+            del final[name]
+    if overrides:
+        final["routed_by"] = "kept as set by hand; " + str(desired.get("routed_by", ""))
+    return final, overrides
+
+
+@dataclass
+class RoutingPlan:
+    changes: list[tuple[WorkItem, list[Any]]]  # (item, [FieldChange])
+    decisions: list[tuple[WorkItem, Routing]]  # every feedback item routed this cycle
+    overrides: list[Override]
+    maintenance: list[tuple[WorkItem, Routing]]
+
+
+def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]], run_issues: list[tuple[WorkItem, str | None]],
+                 briefings: list[Briefing], modes: dict[str, str],
+                 relais_wrote: dict[tuple[str, str], dict[str, Any]]) -> RoutingPlan:
+    from sync.models import FieldChange
+
+    out = RoutingPlan([], [], [], [])
+    route = settings.route
+    if route is None:
+        return out
+    if route.feedback_fallback:
+        for item, team in feedback:
+            if not ROUTED_FIELDS_OWNED.intersection(item.owned):
+                continue  # routing is not written back for this database
+            r = route_feedback(item, settings, team, modes, briefings)
+            out.decisions.append((item, r))
+            desired = {k: v for k, v in desired_feedback_fields(r, settings, item.source).items() if k in item.owned}
+            final, overrides = keep_human_choices(item, desired, relais_wrote.get((item.source, item.id), {}))
+            out.overrides += overrides
+            changes = [FieldChange(item.source, item.id, item.key, k, item.owned.get(k), v, r.label)
+                       for k, v in final.items() if item.owned.get(k) != v]
+            if changes:
+                out.changes.append((item, changes))
+    if route.maintenance_fallback:
+        for item, mapped in run_issues:
+            if "team" not in item.owned or item.owned["team"]:
+                continue  # not managed here, or a team is already set (by relais or a person)
+            r = route_maintenance(item, settings, mapped)
+            if r is None:
+                continue
+            out.maintenance.append((item, r))
+            out.changes.append((item, [FieldChange(item.source, item.id, item.key, "team", None, r.team, r.label)]))
+    return out
+
+
+ROUTED_FIELDS_OWNED = frozenset(("pm", "routed_by"))
+
+
+def routing_summary(plan: RoutingPlan, settings: Any) -> dict[str, Any]:
+    """Per PM: items routed, by rule; the fallback share; survival flags; human overrides."""
+    per_pm: dict[str, dict[str, Any]] = {}
+    fallback = survival = 0
+    for item, r in plan.decisions:
+        who = r.pm or r.target
+        entry = per_pm.setdefault(who, {"items": 0, "by_rule": {}, "survival": 0})
+        entry["items"] += 1
+        entry["by_rule"][r.rule] = entry["by_rule"].get(r.rule, 0) + 1
+        entry["survival"] += int(r.survival)
+        fallback += int(r.fallback)
+        survival += int(r.survival)
+    total = len(plan.decisions)
+    return {
+        "routed": {who: e["items"] for who, e in sorted(per_pm.items())},
+        "per_pm": dict(sorted(per_pm.items())),
+        "fallback": fallback,
+        "fallback_share": round(fallback / total, 3) if total else None,
+        "survival_flags": survival,
+        "overrides": [{"item": o.item, "field": o.field, "set_by_hand": o.human, "rules_say": o.rule_says}
+                      for o in plan.overrides],
+        "maintenance": [{"item": i.ref, "key": i.key, "team": r.team, "rule": r.rule} for i, r in plan.maintenance],
+    }
