@@ -52,6 +52,10 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
         rows = len(sb.notion.page_ids("scorecard"))
     summary = demo_summary(cycles, rows)
     summary["balance"] = balance["teams"]
+    routing = balance.get("routing")
+    if routing is not None:
+        summary["routed"], summary["fallback"] = routing["routed"], routing["fallback"]
+        summary["routing"] = routing
     if chart:
         from sync.report import chart as draw
 
@@ -72,6 +76,10 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
         from sync.report import render
 
         render(balance)
+        if routing is not None:
+            from sync.report import render_routing
+
+            render_routing(balance)
         console.print(f"scorecard rows in Notion: [bold]{rows}[/] (one per team and week)")
         if chart:
             console.print(f"chart written to {chart}")

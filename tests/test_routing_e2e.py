@@ -1,0 +1,98 @@
+"""Routing against the sandbox: feedback to its PM, maintenance to its team, hands off what people set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sync.classify import resolve_team
+from conftest import make_engine, relais_env, run_relais
+from sandbox import Sandbox
+
+
+def routing_config(sb: Sandbox, directory: Path) -> Path:
+    data = sb.config(str(directory / "relais.db"), balance=True, routing=True)
+    path = directory / "relais.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def config(sandbox, tmp_path) -> Path:
+    return routing_config(sandbox, tmp_path)
+
+
+@pytest.fixture
+def engine(sandbox, config):
+    e = make_engine(sandbox, config)
+    yield e
+    e.close()
+
+
+def pm_of(sb: Sandbox, page_id: str) -> list[str]:
+    return [p["id"] for p in sb.notion.get_page(page_id)["properties"]["PM"]["people"]]
+
+
+def routed_by(sb: Sandbox, page_id: str) -> str:
+    return "".join(t["plain_text"] for t in sb.notion.get_page(page_id)["properties"]["Routed by"]["rich_text"])
+
+
+def test_every_feedback_page_gets_a_pm_and_the_next_cycle_is_quiet(sandbox, engine):
+    before = {pid: pm_of(sandbox, pid) for pid in sandbox.notion.page_ids("feedback")}
+    first = engine.run_cycle(apply=True)
+    assert first.errors == {}
+    for pid in sandbox.notion.page_ids("feedback"):
+        assert pm_of(sandbox, pid), pid
+        assert routed_by(sandbox, pid)
+    hand_set = [pid for pid, pm in before.items() if pm]
+    assert hand_set and all(pm_of(sandbox, pid) == before[pid] for pid in hand_set)
+    second = engine.run_cycle(apply=True)
+    assert second.writes == 0 and second.created == 0
+
+
+def test_a_new_feedback_page_is_routed_in_the_next_cycle(sandbox, engine):
+    engine.run_cycle(apply=True)
+    page_id = sandbox.notion.create_page("feedback", {
+        "Name": {"title": [{"text": {"content": "Facture en double, merci de corriger"}}]},
+        "Origin": {"select": {"name": "Sales"}},
+    })
+    second = engine.run_cycle(apply=True)
+    assert {c.item_id for c in second.planned} == {page_id}
+    alice = engine.settings.teams["payments"].pm
+    assert pm_of(sandbox, page_id) == [engine.settings.people[alice].notion]
+    assert routed_by(sandbox, page_id).startswith("billing")
+    third = engine.run_cycle(apply=True)
+    assert third.writes == 0
+
+
+def test_a_pm_set_by_hand_survives_and_is_reported_as_an_override(sandbox, engine, config):
+    page_id = sandbox.notion.page_ids("feedback")[-1]
+    engine.run_cycle(apply=True)
+    someone = next(p.notion for p in engine.settings.people.values()
+                   if p.notion and [p.notion] != pm_of(sandbox, page_id))
+    sandbox.notion.edit_page(page_id, {"PM": {"people": [{"id": someone}]}})
+    for _ in range(2):
+        engine.run_cycle(apply=True)
+        assert pm_of(sandbox, page_id) == [someone]
+    report = run_relais(["report", "--routing", "--format", "json", "-c", str(config)], relais_env(sandbox))
+    assert report.returncode == 0, report.stderr
+    overrides = json.loads(report.stdout)["routing"]["overrides"]
+    assert {"item": f"notion:{page_id}", "field": "pm", "set_by_hand": someone} in \
+        [{k: o[k] for k in ("item", "field", "set_by_hand")} for o in overrides]
+
+
+def test_maintenance_without_a_team_gets_one_and_the_balance_follows(sandbox, engine):
+    first = engine.run_cycle(apply=True)
+    assert first.routing.maintenance, "the demo org has RUN tickets without a team"
+    assert engine.run_cycle(apply=False).routing.maintenance == []  # all routed in the first cycle
+    fid = engine.connectors["jira"].routing_fields["team"]
+    teams = {key: (sandbox.jira.get_issue(key)["fields"].get(fid) or {}).get("value") for key in sandbox.jira.keys()}
+    assert set(teams.values()) - {None} <= set(engine.settings.teams)
+    assert {m.key for m, _ in first.routing.maintenance} <= {k for k, v in teams.items() if v}
+    # The balance sees the routed team: an issue routed to core counts for core.
+    for issue, r in first.routing.maintenance:
+        stored = engine.store.get_item("jira", issue.id)[0]
+        assert resolve_team(stored, engine.settings) == r.team
