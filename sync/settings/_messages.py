@@ -166,6 +166,9 @@ def _unknown_key(key: str, parent: Any) -> str:
     if not (isinstance(parent, type) and issubclass(parent, BaseModel)):
         return f"unknown key {shown}"
     valid = _valid_keys(parent)
+    own = [f.alias or name for name, f in parent.model_fields.items()]
+    if key in valid and key not in own:  # a key of the other kind of entry: `- {default: BUILD, name: x}`
+        return f"unknown key {shown}; expected one of: {', '.join(own)}"
     noun = "condition" if parent is When else "key"
     hint = suggest(key, valid) if shown.startswith("'") else ""
     if hint:
