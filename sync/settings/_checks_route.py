@@ -127,7 +127,7 @@ def _routing_writeback(doc: Document, data: dict, route: dict) -> None:
     writeback = as_mapping(data.get("writeback")) or {}
     jira_wb = as_mapping(writeback.get("jira")) or {}
     notion_wb = as_mapping(writeback.get("notion")) or {}
-    if isinstance(data.get("route"), (list, str)) or _misspelt_list(route):
+    if not isinstance(data.get("route"), (dict, type(None))) or _misspelt_list(route):
         return  # the route section's own problem says it
     has = {section: route.get(section) is not None for section in LISTS}
     needs = (
