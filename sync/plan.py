@@ -85,7 +85,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     """Pass 1 streams the stored items (classify, per-item changes, balance);
     pass 2 turns the balance into scorecard rows and briefing properties."""
     from sync.balance import BalanceAccumulator
-    from sync.route import briefing_of, plan_routing
+    from sync.route import briefing_of, maintenance_decision, plan_routing
     from sync.scorecard import plan_briefings, plan_scorecard
 
     balance = BalanceAccumulator(settings, now) if settings.balance else None
@@ -94,7 +94,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     rows: list[WorkItem] = []
     briefings: list[tuple[WorkItem, str | None]] = []
     feedback: list[tuple[WorkItem, str | None]] = []
-    run_issues: list[tuple[WorkItem, str | None]] = []
+    maintenance: list = []  # (item, Routing) for RUN tickets routed to a team this cycle
     all_briefings: list = []
     routed = settings.route is not None
     for item in items:
@@ -102,6 +102,11 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
             rows.append(item)
             continue
         d = derive(item, settings)
+        if routed:
+            m = maintenance_decision(item, settings, d.team, d.decision.value.value == "RUN")
+            if m is not None:
+                maintenance.append((item, m))
+                d = Derived(item, m.team, d.decision)  # the balance counts it for its new team now
         derived.append(d)
         changes = changes_for(d, settings)
         if changes:
@@ -115,8 +120,6 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
                 feedback.append((item, d.team))
             elif item.kind == "briefing":
                 all_briefings.append(briefing_of(item, d.team))
-            elif item.source == "jira" and d.decision.value.value == "RUN":
-                run_issues.append((item, d.team))
     creates, duplicates = [], []
     notion_wb = settings.writeback.notion if settings.writeback else None
     if balance is not None and notion_wb is not None:
@@ -131,7 +134,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     routing = None
     if routed:
         modes = _last_complete_modes(balance, settings) if balance is not None else {}
-        routing = plan_routing(settings, feedback, run_issues, all_briefings, modes, relais_wrote or {})
+        routing = plan_routing(settings, feedback, maintenance, all_briefings, modes, relais_wrote or {})
         for item, changes in routing.changes:
             _merge(work, item, changes)
     return CyclePlan(work, creates, derived, balance, duplicates, routing)

@@ -179,16 +179,16 @@ class RoutingPlan:
     maintenance: list[tuple[WorkItem, Routing]]
 
 
-def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]], run_issues: list[tuple[WorkItem, str | None]],
-                 briefings: list[Briefing], modes: dict[str, str],
+def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]],
+                 maintenance: list[tuple[WorkItem, Routing]], briefings: list[Briefing], modes: dict[str, str],
                  relais_wrote: dict[tuple[str, str], dict[str, Any]]) -> RoutingPlan:
+    """Owned-field changes for routed feedback, and for the maintenance decisions already taken
+    (plan takes those while streaming, so that the balance counts the routed team at once)."""
     from sync.models import FieldChange
 
-    out = RoutingPlan([], [], [], [])
+    out = RoutingPlan([], [], [], list(maintenance))
     route = settings.route
-    if route is None:
-        return out
-    if route.feedback_fallback:
+    if route is not None and route.feedback_fallback:
         for item, team in feedback:
             if not ROUTED_FIELDS_OWNED.intersection(item.owned):
                 continue  # routing is not written back for this database
@@ -201,16 +201,19 @@ def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]], run
                        for k, v in final.items() if item.owned.get(k) != v]
             if changes:
                 out.changes.append((item, changes))
-    if route.maintenance_fallback:
-        for item, mapped in run_issues:
-            if "team" not in item.owned or item.owned["team"]:
-                continue  # not managed here, or a team is already set (by relais or a person)
-            r = route_maintenance(item, settings, mapped)
-            if r is None:
-                continue
-            out.maintenance.append((item, r))
-            out.changes.append((item, [FieldChange(item.source, item.id, item.key, "team", None, r.team, r.label)]))
+    for item, r in maintenance:
+        out.changes.append((item, [FieldChange(item.source, item.id, item.key, "team", None, r.team, r.label)]))
     return out
+
+
+def maintenance_decision(item: WorkItem, settings: Any, mapped_team: str | None, is_run: bool) -> Routing | None:
+    """For a Jira RUN issue whose (owned) Team field is empty: the team routing gives it, if any."""
+    route = settings.route
+    if route is None or not route.maintenance_fallback or not is_run or item.source != "jira":
+        return None
+    if "team" not in item.owned or item.owned["team"]:
+        return None  # not managed here, or a team is already set (by relais or a person)
+    return route_maintenance(item, settings, mapped_team)
 
 
 ROUTED_FIELDS_OWNED = frozenset(("pm", "routed_by"))
