@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
+from . import jira_routing as jr
 from .org import Org
 from .timeutil import floor_ms, jira_format
 
@@ -83,13 +84,14 @@ FIELDS: list[dict[str, Any]] = [
         "schema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select",
                    "customId": 10050},
     },
+    *jr.FIELDS,  # Product Manager, Team, Briefing link (relais' routing)
 ]
 FIELD_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey"]
 NAVIGABLE_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey" and f["navigable"]]
 EMBEDDED_WORKLOGS = 20  # search and issue bodies carry at most this many; the rest via /issue/{id}/worklog
 FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
 EDITABLE = {"summary", "description", "issuetype", "priority", "labels", "components", "assignee", "reporter",
-            STORY_POINTS, WORK_TYPE}
+            STORY_POINTS, WORK_TYPE, *jr.ROUTING_FIELDS}
 
 _THINGS = ["refund", "invoice export", "login", "webhook retry", "search filter", "password reset",
            "card payment", "ticket assignment", "CSV import", "API pagination"]
@@ -122,7 +124,9 @@ def build_issues(org: Org) -> tuple[list[dict[str, Any]], Any]:
     from .jira_worklogs import seed_worklogs
 
     records = list(_seeded_issues(org))
-    return records, seed_worklogs(org, records)
+    plan = seed_worklogs(org, records)
+    jr.seed_routing(org, records)  # after the worklogs: a person's edit lies before the final `updated`
+    return records, plan
 
 
 def iter_issues(org: Org) -> Iterator[dict[str, Any]]:
@@ -223,6 +227,7 @@ class Renderer:
 
     def __init__(self, org: Org, base_url: str, tz: Any,
                  project_stats: dict[str, tuple[int, datetime | None]] | None = None):
+        self.org = org
         self.base = base_url.rstrip("/")
         self.tz = tz
         self.project_stats = project_stats or {}
@@ -313,6 +318,8 @@ class Renderer:
             return list(rec["labels"])
         if fid == WORK_TYPE:
             return self.option(rec[WORK_TYPE])
+        if fid in jr.ROUTING_FIELDS:
+            return jr.render(self, self.org, rec, fid)
         if fid == "worklog":
             logs = rec.get("worklogs") or []
             return {"startAt": 0, "maxResults": EMBEDDED_WORKLOGS, "total": len(logs),

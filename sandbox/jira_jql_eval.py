@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from . import jira_routing as jr
 from .jira_data import ISSUE_TYPES, PRIORITY_RANK, STATUSES, STORY_POINTS, WORK_TYPE, WORK_TYPE_OPTIONS
 
 DATES = {"created", "updated", "resolutiondate"}
@@ -33,6 +35,8 @@ class Context:
     projects: dict[str, tuple[str, str, str]]  # lower(key|name|id) -> (key, name, id)
     keys: set[str]
     ids: set[str]
+    org: Any = None  # for the Team options
+    users: set[str] = dc_field(default_factory=set)  # account ids (Product Manager values)
 
 
 def empty_test(field: str) -> Predicate:
@@ -70,6 +74,8 @@ def parse_date(value: str | None, field: str, ctx: Context) -> datetime:
 
 def _lookup(field: str, name: str, values: list[str | None], ctx: Context) -> list[Any]:
     """Normalise clause values to what records store; unknown values are errors like in Jira."""
+    if field in jr.ROUTING_FIELDS:
+        return jr.jql_values(ctx.org, field, name, values, ctx.users)
     out: list[Any] = []
     for raw in values:
         if raw is None:

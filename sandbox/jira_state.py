@@ -21,6 +21,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from . import jira_data as jd
+from . import jira_routing as jr
 from .jira_jql import Context, JQLError, parse, sort_key
 from .jira_worklogs import FIRST_WORKLOG_ID
 from .jira_write import change_items, set_field, update_field
@@ -59,6 +60,7 @@ class JiraState:
         self._snapshot_ids = itertools.count(1)
         self._history_ids = itertools.count(10500)
         records, self.worklog_plan = jd.build_issues(org)  # worklog_plan: sandbox.jira_worklogs.Plan
+        self.routing_plan = jr.plan_routing(org, records)  # which issues have no Team, whose Team a person set
         for rec in records:
             self._store(rec)
         self._next_id = 10001 + len(self._records)
@@ -202,6 +204,7 @@ class JiraState:
             "summary": "", "description": None, "status": "To Do", "priority": "Medium", "labels": [],
             "components": [], "assignee": None, "reporter": author, "created": now, "updated": now,
             "resolutiondate": None, jd.STORY_POINTS: None, jd.WORK_TYPE: None, "changelog": [], "worklogs": [],
+            **{fid: None for fid in jr.ROUTING_FIELDS},
         }
         rest = {k: v for k, v in fields.items() if k != "project"}
         self._validate_and_set(rec, rest, update or {}, human)
@@ -252,7 +255,8 @@ class JiraState:
     # ------------------------------------------------------------- search
     def _context(self, now: datetime) -> Context:
         return Context(now=now, tz=self.tz, user_account_id=self.api_user, projects=self._projects,
-                       keys=self._by_key.keys(), ids=self._records.keys())  # type: ignore[arg-type]
+                       keys=self._by_key.keys(), ids=self._records.keys(),  # type: ignore[arg-type]
+                       org=self.org, users=set(self.renderer().users))
 
     def _run_query(self, jql: str, now: datetime, reconcile: frozenset[str] = frozenset()) -> list[str]:
         """Matching ids, sorted. Issues updated within ``search_lag_seconds`` are not indexed yet,

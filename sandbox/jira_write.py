@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import jira_data as jd
+from . import jira_routing as jr
 
 CANNOT_SET = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
 
@@ -72,6 +73,8 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
         return None
     if fid not in jd.EDITABLE:
         return CANNOT_SET.format(fid)
+    if fid in jr.ROUTING_FIELDS:
+        return jr.set_value(state, rec, fid, value, human)
     if fid == "summary":
         if not isinstance(value, str) or not value.strip():
             return "You must specify a summary of the issue."
@@ -138,6 +141,8 @@ def change_items(state: Any, fid: str, before: dict[str, Any], after: dict[str, 
     if key is None or before[key] == after[key]:
         return []
     old, new = before[key], after[key]
+    if fid in jr.ROUTING_FIELDS:
+        return [jr.change_item(state.org, fid, old, new, state.renderer().users)]
     name = jd.FIELD_NAMES.get(fid, fid)
     custom = fid.startswith("customfield_")
     item = {"field": name if custom else fid, "fieldtype": "custom" if custom else "jira", "fieldId": fid,
