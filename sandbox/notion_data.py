@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
+from .notion_feedback import EXTRA_AREAS, routing_values
 from .notion_schema import Property, make_options, render_value, rich_text, short_id
 from .org import Org, uuid_from
 from .timeutil import notion_database_format, notion_format
@@ -83,6 +84,13 @@ def build_schemas(org: Org) -> dict[str, dict[str, Property]]:
         Property("Alerts", short_id(rng), "rich_text"),
         Property("Notes", short_id(rng), "rich_text"),  # a human's column: relais never writes it
     ]
+    # Routing (relais' routing issue): again a stream of its own.
+    rng = org.rng("notion-schema-routing")
+    area = next(p for p in feedback if p.name == "Area")
+    area.options += make_options(rng, [a for a in EXTRA_AREAS if area.option(name=a) is None])
+    feedback += [Property("PM", short_id(rng), "people"),
+                 Property("Routed by", short_id(rng), "rich_text"),
+                 Property("Details", short_id(rng), "rich_text")]
     return {"briefings": {p.name: p for p in briefings}, "feedback": {p.name: p for p in feedback},
             "scorecard": {p.name: p for p in scorecard}}
 
@@ -102,6 +110,7 @@ def iter_pages(org: Org) -> Iterator[dict[str, Any]]:
     """Seeded pages: briefings first, then feedback. Select values are option *names*."""
     rng = org.rng("notion")
     briefings_by_team: dict[str, list[str]] = {}
+    briefings: list[tuple[str, str, str]] = []  # (id, team name, title), for the feedback's explicit initiatives
     for i in range(org.counts["briefings"]):
         team = org.teams[rng.randrange(len(org.teams))]
         pm = org.person(team.pm)
@@ -112,11 +121,14 @@ def iter_pages(org: Org) -> Iterator[dict[str, Any]]:
         page_id = uuid_from(rng)
         briefings_by_team.setdefault(team.name, []).append(page_id)
         quarter = f"Q{rng.randint(1, 4)} {org.anchor.year + 1}"
+        editor = rng.choice(owners)  # drawn before the title, as always
+        title = f"{quarter} — {rng.choice(_FEATURES)}"
+        briefings.append((page_id, team.name, title))
         yield {
             "id": page_id, "source": "briefings", "created": created, "edited": edited,
-            "created_by": pm.notion_user_id, "edited_by": rng.choice(owners), "in_trash": False,
+            "created_by": pm.notion_user_id, "edited_by": editor, "in_trash": False,
             "values": {
-                "Name": [f"{quarter} — {rng.choice(_FEATURES)}"],
+                "Name": [title],
                 "Team": team.name,
                 "Status": rng.choice(STATUSES),
                 "Tags": rng.sample(BRIEFING_TAGS, rng.randint(0, 2)),
@@ -126,6 +138,7 @@ def iter_pages(org: Org) -> Iterator[dict[str, Any]]:
             },
         }
     n_feedback = org.counts["feedback"]
+    areas = {c for t in org.teams for c in t.components} | set(EXTRA_AREAS)
     for i in range(n_feedback):
         team = org.teams[rng.randrange(len(org.teams))]
         routed = rng.random() < 0.85
@@ -133,7 +146,7 @@ def iter_pages(org: Org) -> Iterator[dict[str, Any]]:
         created, edited = _times(org, rng)
         candidates = briefings_by_team.get(team.name, [])
         relation = [rng.choice(candidates)] if candidates and rng.random() < 0.4 else []
-        yield {
+        page = {
             "id": uuid_from(rng), "source": "feedback", "created": created, "edited": edited,
             "created_by": author.notion_user_id, "edited_by": author.notion_user_id,
             "in_trash": i == n_feedback - 1 and n_feedback > 3,  # one trashed row: queries must skip it
@@ -149,6 +162,13 @@ def iter_pages(org: Org) -> Iterator[dict[str, Any]]:
                 "Briefing": relation,
             },
         }
+        # The routing content (notion_feedback) replaces the draws above, which are still
+        # made so that every id and timestamp stays what it was.
+        values, router = routing_values(org, i, page["values"], areas, briefings)
+        page["values"].update(values)
+        if router is not None:
+            page["edited_by"] = router
+        yield page
 
 
 class Renderer:
