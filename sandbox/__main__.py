@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-path", default="relais-sandbox.db", help="state.path in the written config")
     serve.add_argument("--balance", action="store_true",
                        help="the written config also has the scorecard database and a balance section")
+    serve.add_argument("--routing", action="store_true",
+                       help="the written config also has a route section and the routing write-backs")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -70,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out.write(f"export {name}={shlex.quote(value)}\n")
         if args.write_config:
             with open(args.write_config, "w", encoding="utf-8") as fh:
-                fh.write(sandbox.config_yaml(args.state_path, balance=args.balance))
+                fh.write(sandbox.config_yaml(args.state_path, balance=args.balance, routing=args.routing))
             out.write(f"\nconfig written to {os.path.abspath(args.write_config)}\n")
         out.write("\nserving; Ctrl-C to stop\n")
         out.flush()

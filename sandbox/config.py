@@ -34,21 +34,70 @@ BALANCE_WRITEBACK: dict[str, Any] = {
 
 
 def build_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: str,
-                 balance: bool = False) -> dict[str, Any]:
+                 balance: bool = False, routing: bool = False) -> dict[str, Any]:
     """``balance=True`` adds the scorecard database, a ``balance`` section and the
-    scorecard/briefing write-backs (kept out of the default until relais' settings
-    accept them)."""
+    scorecard/briefing write-backs; ``routing=True`` a ``route`` section and the
+    routing write-backs (both off by default)."""
     config = _base_config(org, urls, ca_path, state_path)
+    sections: dict[str, Any] = {}
     if balance:
         config["sources"]["notion"]["databases"]["scorecard"] = org.notion["scorecard_database"]
-        ordered = {}
-        for key, value in config.items():
-            if key == "writeback":
-                ordered["balance"] = copy.deepcopy(BALANCE)
-            ordered[key] = value
-        ordered["writeback"]["notion"].update(copy.deepcopy(BALANCE_WRITEBACK))
-        config = ordered
-    return config
+        sections["balance"] = copy.deepcopy(BALANCE)
+        config["writeback"]["notion"].update(copy.deepcopy(BALANCE_WRITEBACK))
+    if routing:
+        sections["route"] = route_section(org)
+        config["writeback"]["jira"].update(copy.deepcopy(ROUTING_WRITEBACK["jira"]))
+        config["writeback"]["notion"].update(copy.deepcopy(ROUTING_WRITEBACK["notion"]))
+    ordered: dict[str, Any] = {}
+    for key, value in config.items():
+        if key == "writeback":
+            ordered.update(sections)
+        ordered[key] = value
+    return ordered
+
+
+def route_section(org: Org) -> dict[str, Any]:
+    """``route:`` for the org: ``ROUTE`` without the targets this org lacks (a custom size
+    with fewer teams); the fallbacks stay (the first team / person when theirs is missing)."""
+    teams = {t.slug for t in org.teams}
+    people = {p.slug for p in org.people}
+    out: dict[str, Any] = {}
+    for section, entries in ROUTE.items():
+        kept = [copy.deepcopy(e) for e in entries[:-1] if e["to"] in teams | people]
+        fallback = entries[-1]["fallback"]
+        if fallback not in teams | people:
+            fallback = org.teams[0].slug if section == "maintenance" else org.people[0].slug
+        out[section] = [*kept, {"fallback": fallback}]
+    return out
+
+# What relais routes (its routing issue); added by ``routing=True``. Written for the
+# seeded feedback pages (sandbox/notion_feedback.py) and the demo's RUN tickets without
+# a Team (sandbox/jira_routing.py); sandbox/README.md tables what each decides.
+ROUTE: dict[str, list[dict[str, Any]]] = {
+    "feedback": [
+        {"name": "billing", "when": {"text": {"contains_any": ["factur", "invoice", "refund", "rembours"]}},
+         "to": "payments"},
+        {"name": "enterprise support", "when": {"origin": "Support", "tier": "Enterprise"}, "to": "farid"},
+        {"name": "search and API", "when": {"area": ["Search", "API"]}, "to": "core"},
+        {"name": "single sign-on", "when": {"text": {"matches": r"\b(sso|saml|2fa)\b"}}, "to": "core"},
+        {"name": "CSV exports", "when": {"text": {"contains_all": ["export", "csv"]}}, "to": "support"},
+        {"fallback": "chloe"},
+    ],
+    "maintenance": [
+        {"name": "billing and payments",
+         "when": {"text": {"contains_any": ["invoice", "refund", "card payment", "billing", "factur"]}},
+         "to": "payments"},
+        {"name": "search and API", "when": {"text": {"contains_any": ["search", "api", "webhook", "login"]}},
+         "to": "core"},
+        {"name": "portal and tooling", "when": {"components": ["Portal", "Knowledge base", "Tooling"]},
+         "to": "support"},
+        {"fallback": "core"},
+    ],
+}
+ROUTING_WRITEBACK: dict[str, dict[str, Any]] = {
+    "jira": {"pm": {"field": "Product Manager"}, "team": {"field": "Team"}},
+    "notion": {"routing": {"database": "feedback"}},
+}
 
 
 def _base_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: str) -> dict[str, Any]:
