@@ -18,6 +18,7 @@ from ._load import load_settings
 from ._model import (
     BriefingWriteback,
     JiraTeamField,
+    JiraUrlField,
     JiraUserField,
     JiraWorkType,
     JiraWriteback,
@@ -39,6 +40,7 @@ from ._route import Route, RouteFallback, RouteRule
 from ._rules import ClassifyRule, SetMatch, TextMatch, When
 from ._secrets import SecretError, Secrets, resolve_secrets
 from ._sources import (
+    JiraFeedbackFields,
     JiraSource,
     NotionDatabases,
     NotionProperties,
@@ -56,8 +58,10 @@ __all__ = [
     "ConfigProblem",
     "Effort",
     "JiraEffort",
+    "JiraFeedbackFields",
     "JiraSource",
     "JiraTeamField",
+    "JiraUrlField",
     "JiraUserField",
     "JiraWorkType",
     "JiraWriteback",

@@ -135,6 +135,8 @@ def _routing_writeback(doc: Document, data: dict, route: dict) -> None:
          has["feedback"], "route.feedback"),
         (("writeback", "jira", "pm"), jira_wb.get("pm"), "the PM written on feedback issues",
          has["feedback"], "route.feedback"),
+        (("writeback", "jira", "initiative"), jira_wb.get("initiative"), "the briefing linked on feedback issues",
+         has["feedback"], "route.feedback"),
         (("writeback", "jira", "team"), jira_wb.get("team"), "the team written on tickets",
          has["feedback"] or has["maintenance"], "route.maintenance or route.feedback"),
     )

@@ -91,6 +91,12 @@ class JiraTeamField(Model):
     field: Text = Field("Team", description="The custom field's name; its options are team keys.")
 
 
+class JiraUrlField(Model):
+    """A URL custom field, found by name; relais writes the linked briefing's Notion URL."""
+
+    field: Text = Field("Briefing link", description="The custom field's name.")
+
+
 class JiraWriteback(Model):
     work_type: JiraWorkType | None = None
     pm: JiraUserField | None = Field(
@@ -98,6 +104,9 @@ class JiraWriteback(Model):
     )
     team: JiraTeamField | None = Field(
         None, description="The team of routed issues. Needs route.maintenance or route.feedback."
+    )
+    initiative: JiraUrlField | None = Field(
+        None, description="The briefing a routed feedback issue concerns. Needs route.feedback."
     )
 
 

@@ -36,11 +36,24 @@ def _jql_without_order(jql: str) -> str:
 Jql = Annotated[Text, AfterValidator(_jql_without_order)]
 
 
+class JiraFeedbackFields(Model):
+    """Names of the Jira fields that describe a feedback issue (custom fields, select or text)."""
+
+    origin: Text = Field("Origin", description="Who reported it: Sales, Support, Account management…")
+    customer: Text = Field("Customer", description="The customer concerned.")
+    tier: Text = Field("Tier", description="The customer's tier.")
+    area: Text = Field("Area", description="The product area.")
+
+
 class JiraSource(Model):
     url: ServiceUrl = Field(description="Jira Cloud site, e.g. https://acme.atlassian.net")
     jql: Jql = Field(description="Which issues relais reads. No ORDER BY: relais adds its own.")
     feedback_jql: Jql | None = Field(
-        None, description="Which Jira issues are feedback for `route.feedback`. No ORDER BY."
+        None, description="Which Jira issues are feedback for `route.feedback`. No ORDER BY. Must not "
+        "overlap `jql`: an issue is either work or feedback."
+    )
+    feedback_fields: JiraFeedbackFields = Field(
+        default_factory=JiraFeedbackFields, description="The fields read on feedback issues."
     )
     overlap_minutes: Overlap = Field(
         5, description="Re-read this many minutes before the last change seen (JQL has minute precision)."
