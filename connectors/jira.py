@@ -63,6 +63,14 @@ def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tupl
     return ("; ".join(str(m) for m in msgs) or f"HTTP {status}"), request_id
 
 
+def _field_text(value: Any) -> str | None:
+    """A select ({"value": …}), a text field, or rich text (ADF) as plain text."""
+    if isinstance(value, dict) and "value" in value:
+        return value["value"] or None
+    text = adf_text(value).strip() if isinstance(value, (dict, list)) else (value or "")
+    return text or None
+
+
 def adf_text(node: Any) -> str:
     """Flatten Atlassian Document Format (v3 rich text) to plain text."""
     if isinstance(node, str):
@@ -82,9 +90,12 @@ class JiraConnector:
 
     def __init__(self, source: Any, email: str, token: str, writeback: Any | None = None,
                  *, effort: Any | None = None, pm_field: str | None = None, team_field: str | None = None,
-                 policy: VendorPolicy | None = None) -> None:
+                 initiative_field: str | None = None, policy: VendorPolicy | None = None) -> None:
         self.source = source
-        self.field_names = {"pm": (pm_field, "user"), "team": (team_field, "option")}  # routing's owned fields
+        # Routing's owned fields: logical name -> (field name, schema type)
+        self.field_names = {"pm": (pm_field, "user"), "team": (team_field, "option"),
+                            "initiative": (initiative_field, "string")}
+        self.feedback_fields: dict[str, str] = {}  # origin/customer/tier/area -> field id, resolved at connect
         self.routing_fields: dict[str, str] = {}  # logical name -> field id, resolved at connect
         self.writeback = writeback  # settings.writeback.jira.work_type or None
         self.effort = effort  # settings.balance.effort.jira or None: read worklogs and story points
@@ -127,6 +138,13 @@ class JiraConnector:
         for name, (field_name, kind) in self.field_names.items():
             if field_name:
                 self.routing_fields[name] = self._resolve_field(fields, field_name, kind)
+        if self.source.feedback_jql:
+            for name, field_name in self.source.feedback_fields.model_dump().items():
+                ids = [f["id"] for f in fields if f.get("name") == field_name]
+                if not ids:
+                    raise ConfigMismatchError("jira", f"sources.jira.feedback_fields.{name}: no field named "
+                                              f"{field_name!r}")
+                self.feedback_fields[name] = ids[0]
         if self.effort is not None and "story_points" in self.effort.measures:
             named = [f["id"] for f in fields if f.get("name") == self.effort.story_points_field]
             if not named:
@@ -146,7 +164,7 @@ class JiraConnector:
             near = difflib.get_close_matches(name, names, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise ConfigMismatchError("jira", f"writeback.jira: no custom field named {name!r}{hint}")
-        what = {"option": "single-select", "user": "user-picker"}.get(kind, kind)
+        what = {"option": "single-select", "user": "user-picker", "string": "text or URL"}.get(kind, kind)
         if not selects:
             raise ConfigMismatchError("jira", f"writeback.jira: {name!r} is not a {what} field")
         ids = ", ".join(f["id"] for f in selects)
@@ -154,20 +172,39 @@ class JiraConnector:
                                   f"{name!r} ({ids}); rename one in Jira")
 
     # -- pull ------------------------------------------------------------------
-    def jql_for(self, cursor: dict[str, Any] | None) -> str:
-        jql = f"({self.source.jql})"
-        watermark = parse_time((cursor or {}).get("watermark"))
+    def jql_for(self, cursor: dict[str, Any] | None, jql: str | None = None, key: str = "watermark") -> str:
+        jql = f"({jql or self.source.jql})"
+        watermark = parse_time((cursor or {}).get(key))
         if watermark is not None:
             since = (watermark - timedelta(minutes=self.source.overlap_minutes)).astimezone(self.tz)
             jql += f' AND updated >= "{since:%Y-%m-%d %H:%M}"'
         return jql + " ORDER BY updated ASC, id ASC"
 
+    def streams(self) -> list[tuple[str, str, str]]:
+        """(cursor key, JQL, item kind): the work issues, and the feedback issues if configured."""
+        out = [("watermark", self.source.jql, "issue")]
+        if self.source.feedback_jql:
+            out.append(("feedback_watermark", self.source.feedback_jql, "feedback"))
+        return out
+
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
-        jql = self.jql_for(cursor)
-        fields = BASE_FIELDS + [f for f in (self.work_type_field, self.points_field, *self.routing_fields.values()) if f]
+        fields = BASE_FIELDS + [f for f in (self.work_type_field, self.points_field, *self.routing_fields.values(),
+                                            *self.feedback_fields.values()) if f]
         if self.effort is not None and "worklog" in self.effort.measures:
             fields.append("worklog")
-        watermark = parse_time((cursor or {}).get("watermark"))
+        new_cursor = dict(cursor or {})
+        for key, jql, kind in self.streams():
+            watermark = parse_time((cursor or {}).get(key))
+            for page in self._search(self.jql_for(cursor, jql, key), fields, kind):
+                for item in page.items:
+                    if watermark is None or item.updated > watermark:
+                        watermark = min(item.updated, now)  # never past the sync start
+                yield page
+            if watermark is not None:
+                new_cursor[key] = iso(watermark)
+        self.pending_cursor = new_cursor
+
+    def _search(self, jql: str, fields: list[str], kind: str) -> Iterator[Page]:
         guard = PageGuard("jira search")
         token: str | None = None
         while True:
@@ -179,20 +216,17 @@ class JiraConnector:
             for raw in data.get("issues") or []:
                 try:
                     self._complete_worklogs(raw)
-                    item = self.to_item(raw)
+                    item = self.to_item(raw, kind)
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
                     page.quarantined.append(Quarantined("jira", str(raw.get("id", "?")) if isinstance(raw, dict) else "?",
                                                         f"unreadable issue payload ({type(e).__name__}: {e})"))
                     continue
                 page.items.append(item)
                 page.raw[item.id] = raw
-                if watermark is None or item.updated > watermark:
-                    watermark = min(item.updated, now)  # never past the sync start
             yield page
             token = data.get("nextPageToken")
             if not token or data.get("isLast"):
-                break
-        self.pending_cursor = {"watermark": iso(watermark)} if watermark else dict(cursor or {})
+                return
 
     def _complete_worklogs(self, raw: dict[str, Any]) -> None:
         """Search embeds at most 20 worklogs per issue; read the rest from the issue's worklog list."""
@@ -211,7 +245,7 @@ class JiraConnector:
         wl["worklogs"] = logs
 
     # -- mapping -------------------------------------------------------------
-    def to_item(self, raw: dict[str, Any]) -> WorkItem:
+    def to_item(self, raw: dict[str, Any], kind: str = "issue") -> WorkItem:
         f = raw["fields"]
         labels = tuple(f.get("labels") or ())
         prefix = self.writeback.labels_prefix if self.writeback is not None else None
@@ -224,13 +258,18 @@ class JiraConnector:
                 managed = sorted(lb[len(prefix):] for lb in labels if lb.startswith(prefix))
                 owned["work_type"] = ",".join(managed) or None
         for name, fid in self.routing_fields.items():
+            if name == "initiative" and kind != "feedback":
+                continue
             value = f.get(fid)
-            owned[name] = (value.get("accountId") if name == "pm" else value.get("value")) if isinstance(value, dict) else None
+            if name == "initiative":
+                owned[name] = value or None  # a URL field holds a plain string
+            else:
+                owned[name] = (value.get("accountId") if name == "pm" else value.get("value")) if isinstance(value, dict) else None
         if prefix:  # our own labels never feed classification (that would be an echo loop)
             labels = tuple(lb for lb in labels if not lb.startswith(prefix))
         status = f.get("status") or {}
         return WorkItem(
-            source="jira", id=str(raw["id"]), key=raw["key"], kind="issue",
+            source="jira", id=str(raw["id"]), key=raw["key"], kind=kind,
             title=f.get("summary") or "", text=adf_text(f.get("description")).strip(),
             url=f"{self._base_url}/browse/{raw['key']}",
             updated=parse_time(f["updated"]), created=parse_time(f.get("created")) or parse_time(f["updated"]),
@@ -242,11 +281,16 @@ class JiraConnector:
                            for w in (f.get("worklog") or {}).get("worklogs") or ()),
             points=float(f[self.points_field]) if self.points_field and f.get(self.points_field) is not None else None,
             owned=owned,
+            **({name: _field_text(f.get(fid)) for name, fid in self.feedback_fields.items()} if kind == "feedback" else {}),
         )
 
     def write_body(self, item: WorkItem, changes: list[FieldChange]) -> dict[str, Any]:
         body: dict[str, Any] = {}
         for ch in changes:
+            if ch.field == "initiative" and "initiative" in self.routing_fields:
+                url = ch.new[0] if isinstance(ch.new, tuple) else ch.new
+                body.setdefault("fields", {})[self.routing_fields["initiative"]] = url or None
+                continue
             if ch.field in self.routing_fields:
                 key = "accountId" if ch.field == "pm" else "value"
                 body.setdefault("fields", {})[self.routing_fields[ch.field]] = {key: ch.new} if ch.new else None

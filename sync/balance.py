@@ -101,7 +101,7 @@ def effort(item: WorkItem, balance: Any, tz: ZoneInfo, now: datetime) -> list[tu
             return []
         weight = cfg.urgency_weights.get(item.urgency or "", 1.0)
         return [(w, h * weight) for w, h in split_by_week(item.created, end, tz)]
-    if item.source == "jira":
+    if item.source == "jira" and item.kind == "issue":
         cfg = eff.jira
         for measure in cfg.measures:
             if measure == "worklog" and item.worklogs:

@@ -114,7 +114,9 @@ def build_connectors(settings, secrets) -> dict[str, Any]:
                                     wb.jira.work_type if wb and wb.jira else None,
                                     effort=settings.balance.effort.jira if settings.balance else None,
                                     pm_field=wb.jira.pm.field if wb and wb.jira and wb.jira.pm else None,
-                                    team_field=wb.jira.team.field if wb and wb.jira and wb.jira.team else None)
+                                    team_field=wb.jira.team.field if wb and wb.jira and wb.jira.team else None,
+                                    initiative_field=wb.jira.initiative.field if wb and wb.jira and wb.jira.initiative
+                                    else None)
     if src.notion is not None:
         out["notion"] = NotionConnector(src.notion, secrets.notion_token, wb.notion if wb else None)
     if src.pagerduty is not None:

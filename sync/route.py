@@ -41,8 +41,9 @@ class Routing:
     fallback: bool = False
     survival: bool = False  # the target team was in survival mode
     redirected: bool = False  # … and when_survival took the item instead
-    initiative: str | None = None  # briefing page id
+    initiative: str | None = None  # briefing page id (or, kept on a Jira issue, the link it holds)
     initiative_reason: str | None = None  # kept | rule | proposed
+    initiative_url: str | None = None
 
     @property
     def label(self) -> str:
@@ -56,11 +57,12 @@ class Briefing:
     team: str | None
     words: frozenset[str]
     created: Any
+    url: str | None = None
 
 
 def briefing_of(item: WorkItem, team: str | None) -> Briefing:
     text = " ".join((item.title, *item.labels))
-    return Briefing(item.id, item.title, team, frozenset(WORD.findall(fold(text))), item.created)
+    return Briefing(item.id, item.title, team, frozenset(WORD.findall(fold(text))), item.created, item.url)
 
 
 def resolve_target(settings: Any, target: str) -> tuple[str | None, str | None]:
@@ -113,7 +115,8 @@ def route_feedback(item: WorkItem, settings: Any, team: str | None, modes: dict[
         target, redirected = on_survival, True
         to_team, pm = resolve_target(settings, target)
     initiative, reason = _initiative(item, wanted, to_team, briefings)
-    return Routing(target, to_team, pm, name, where, fallback, survival, redirected, initiative, reason)
+    url = next((b.url for b in briefings if b.id == initiative), None)
+    return Routing(target, to_team, pm, name, where, fallback, survival, redirected, initiative, reason, url)
 
 
 def route_maintenance(item: WorkItem, settings: Any, mapped_team: str | None) -> Routing | None:
@@ -143,7 +146,12 @@ def desired_feedback_fields(routing: Routing, settings: Any, source: str) -> dic
         team = settings.teams[routing.team]
         out["team"] = (team.notion.team if source == "notion" and team.notion and team.notion.team else routing.team)
     if routing.initiative:
-        out["initiative"] = (routing.initiative,)
+        if source == "notion":
+            out["initiative"] = (routing.initiative,)
+        elif routing.initiative_reason == "kept":
+            out["initiative"] = routing.initiative  # the link already on the issue
+        elif routing.initiative_url:
+            out["initiative"] = routing.initiative_url  # Jira holds the briefing's URL
     return out
 
 
@@ -209,14 +217,14 @@ def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]],
 def maintenance_decision(item: WorkItem, settings: Any, mapped_team: str | None, is_run: bool) -> Routing | None:
     """For a Jira RUN issue whose (owned) Team field is empty: the team routing gives it, if any."""
     route = settings.route
-    if route is None or not route.maintenance_fallback or not is_run or item.source != "jira":
+    if route is None or not route.maintenance_fallback or not is_run or item.source != "jira" or item.kind != "issue":
         return None
     if "team" not in item.owned or item.owned["team"]:
         return None  # not managed here, or a team is already set (by relais or a person)
     return route_maintenance(item, settings, mapped_team)
 
 
-ROUTED_FIELDS_OWNED = frozenset(("pm", "routed_by"))
+ROUTED_FIELDS_OWNED = frozenset(("pm", "routed_by", "team", "initiative"))
 
 
 def routing_summary(plan: RoutingPlan, settings: Any) -> dict[str, Any]:
