@@ -95,7 +95,7 @@ ROUTE: dict[str, list[dict[str, Any]]] = {
     ],
 }
 ROUTING_WRITEBACK: dict[str, dict[str, Any]] = {
-    "jira": {"pm": {"field": "Product Manager"}, "team": {"field": "Team"}},
+    "jira": {"pm": {"field": "Product Manager"}, "team": {"field": "Team"}, "initiative": {"field": "Briefing link"}},
     "notion": {"routing": {"database": "feedback"}},
 }
 

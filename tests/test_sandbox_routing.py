@@ -334,7 +334,7 @@ def test_config_with_routing_adds_the_route_section_and_its_writebacks(sb, tmp_p
     assert list(config) == [k for k in plain if k != "writeback"] + ["route", "writeback"]
     assert list(sb.config(str(tmp_path / "r.db"), balance=True, routing=True))[-3:] == ["balance", "route", "writeback"]
     assert config["writeback"]["jira"] == {**plain["writeback"]["jira"], "pm": {"field": "Product Manager"},
-                                           "team": {"field": "Team"}}
+                                           "team": {"field": "Team"}, "initiative": {"field": "Briefing link"}}
     assert config["writeback"]["notion"] == {**plain["writeback"]["notion"], "routing": {"database": "feedback"}}
     assert {k: v for k, v in config.items() if k not in ("route", "writeback")} == {
         k: v for k, v in plain.items() if k != "writeback"}
@@ -358,6 +358,7 @@ def test_the_routing_config_is_accepted_by_relais(sb, tmp_path):
         "billing", "enterprise support", "search and API", "single sign-on", "CSV exports"]
     assert settings.route.feedback_fallback == "chloe" and settings.route.maintenance_fallback == "core"
     assert settings.writeback.jira.pm.field == "Product Manager" and settings.writeback.jira.team.field == "Team"
+    assert settings.writeback.jira.initiative.field == "Briefing link"
     assert settings.writeback.notion.routing.database == "feedback"
 
 
