@@ -64,12 +64,13 @@ def team_options(org: Org) -> dict[str, str]:
 
 
 def option_id(org: Org, value: Any) -> str | None:
-    """The Team option a write or a JQL value names (by id or by value), or None."""
+    """The Team option a write names (``{"id"}`` or ``{"value"}``, exact like Jira) or a JQL
+    value names (a string: value or id, any case), or None."""
     options = team_options(org)
     if isinstance(value, dict):
         if value.get("id") is not None:
             return str(value["id"]) if str(value["id"]) in options else None
-        value = value.get("value")
+        return next((oid for oid, key in options.items() if value.get("value") == key), None)
     text = str(value).strip().lower() if value is not None else ""
     return next((oid for oid, key in options.items() if text in (key, oid)), None)
 
