@@ -95,6 +95,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     briefings: list[tuple[WorkItem, str | None]] = []
     feedback: list[tuple[WorkItem, str | None]] = []
     maintenance: list = []  # (item, Routing) for RUN tickets routed to a team this cycle
+    kept: list = []  # teams people set on tickets, where a rule would say otherwise
     all_briefings: list = []
     routed = settings.route is not None
     for item in items:
@@ -103,7 +104,10 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
             continue
         d = derive(item, settings)
         if routed:
-            m = maintenance_decision(item, settings, d.team, d.decision.value.value == "RUN")
+            m, kept_team = maintenance_decision(item, settings, d.team, d.decision.value.value == "RUN",
+                                                (relais_wrote or {}).get((item.source, item.id)))
+            if kept_team is not None:
+                kept.append(kept_team)
             if m is not None:
                 maintenance.append((item, m))
                 d = Derived(item, m.team, d.decision)  # the balance counts it for its new team now
@@ -134,7 +138,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     routing = None
     if routed:
         modes = _last_complete_modes(balance, settings) if balance is not None else {}
-        routing = plan_routing(settings, feedback, maintenance, all_briefings, modes, relais_wrote or {})
+        routing = plan_routing(settings, feedback, maintenance, all_briefings, modes, relais_wrote or {}, kept)
         for item, changes in routing.changes:
             _merge(work, item, changes)
     return CyclePlan(work, creates, derived, balance, duplicates, routing)

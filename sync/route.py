@@ -189,12 +189,13 @@ class RoutingPlan:
 
 def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]],
                  maintenance: list[tuple[WorkItem, Routing]], briefings: list[Briefing], modes: dict[str, str],
-                 relais_wrote: dict[tuple[str, str], dict[str, Any]]) -> RoutingPlan:
+                 relais_wrote: dict[tuple[str, str], dict[str, Any]], kept: list[Override] | None = None
+                 ) -> RoutingPlan:
     """Owned-field changes for routed feedback, and for the maintenance decisions already taken
     (plan takes those while streaming, so that the balance counts the routed team at once)."""
     from sync.models import FieldChange
 
-    out = RoutingPlan([], [], [], list(maintenance))
+    out = RoutingPlan([], [], list(kept or []), list(maintenance))
     route = settings.route
     if route is not None and route.feedback_fallback:
         for item, team in feedback:
@@ -214,17 +215,34 @@ def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]],
     return out
 
 
-def maintenance_decision(item: WorkItem, settings: Any, mapped_team: str | None, is_run: bool) -> Routing | None:
-    """For a Jira RUN issue whose (owned) Team field is empty: the team routing gives it, if any."""
+def maintenance_decision(item: WorkItem, settings: Any, mapped_team: str | None, is_run: bool,
+                         relais_wrote: dict[str, Any] | None = None) -> tuple[Routing | None, Override | None]:
+    """For a Jira RUN issue: the team routing gives it when its (owned) Team field is empty; when a
+    person set another team than a matching rule says, that choice is kept and returned as an override."""
     route = settings.route
     if route is None or not route.maintenance_fallback or not is_run or item.source != "jira" or item.kind != "issue":
-        return None
-    if "team" not in item.owned or item.owned["team"]:
-        return None  # not managed here, or a team is already set (by relais or a person)
-    return route_maintenance(item, settings, mapped_team)
+        return None, None
+    if "team" not in item.owned:
+        return None, None  # the Team field is not managed here
+    current = item.owned["team"]
+    if not current:
+        return route_maintenance(item, settings, mapped_team), None
+    if current != (relais_wrote or {}).get("team"):
+        r = route_maintenance(item, settings, None)
+        if r is not None and not r.fallback and r.team != current:
+            return None, Override(item.ref, "team", current, r.team)
+    return None, None
 
 
 ROUTED_FIELDS_OWNED = frozenset(("pm", "routed_by", "team", "initiative"))
+
+
+def _who(settings: Any, value: Any) -> Any:
+    """A person key for a tool's user id, when the config knows the person."""
+    for key, person in settings.people.items():
+        if value and value in (person.jira, person.notion):
+            return key
+    return value
 
 
 def routing_summary(plan: RoutingPlan, settings: Any) -> dict[str, Any]:
@@ -246,7 +264,7 @@ def routing_summary(plan: RoutingPlan, settings: Any) -> dict[str, Any]:
         "fallback": fallback,
         "fallback_share": round(fallback / total, 3) if total else None,
         "survival_flags": survival,
-        "overrides": [{"item": o.item, "field": o.field, "set_by_hand": o.human, "rules_say": o.rule_says}
-                      for o in plan.overrides],
+        "overrides": [{"item": o.item, "field": o.field, "set_by_hand": _who(settings, o.human),
+                       "rules_say": _who(settings, o.rule_says)} for o in plan.overrides],
         "maintenance": [{"item": i.ref, "key": i.key, "team": r.team, "rule": r.rule} for i, r in plan.maintenance],
     }

@@ -26,4 +26,6 @@ def test_demo_json_reports_two_cycles_and_a_quiet_second_one(tmp_path):
     assert sum(data["classified"].values()) == 60 + 22 + 20
     assert data["scorecard_rows"] == 12  # 3 teams × 4 weeks, one row each
     assert {a["level"] for a in data["alerts"]} <= {"watch", "alert", "survival"} and data["alerts"]
+    assert sum(data["routed"].values()) == 14  # every live feedback page has a PM
+    assert 0 <= data["fallback"] <= 14 and data["routing"]["overrides"]  # the page a person routed is kept
     assert chart.stat().st_size > 10_000 and chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -71,8 +71,8 @@ def test_a_new_feedback_page_is_routed_in_the_next_cycle(sandbox, engine):
 def test_a_pm_set_by_hand_survives_and_is_reported_as_an_override(sandbox, engine, config):
     page_id = sandbox.notion.page_ids("feedback")[-1]
     engine.run_cycle(apply=True)
-    someone = next(p.notion for p in engine.settings.people.values()
-                   if p.notion and [p.notion] != pm_of(sandbox, page_id))
+    who, someone = next((k, p.notion) for k, p in engine.settings.people.items()
+                        if p.notion and [p.notion] != pm_of(sandbox, page_id))
     sandbox.notion.edit_page(page_id, {"PM": {"people": [{"id": someone}]}})
     for _ in range(2):
         engine.run_cycle(apply=True)
@@ -80,8 +80,18 @@ def test_a_pm_set_by_hand_survives_and_is_reported_as_an_override(sandbox, engin
     report = run_relais(["report", "--routing", "--format", "json", "-c", str(config)], relais_env(sandbox))
     assert report.returncode == 0, report.stderr
     overrides = json.loads(report.stdout)["routing"]["overrides"]
-    assert {"item": f"notion:{page_id}", "field": "pm", "set_by_hand": someone} in \
+    assert {"item": f"notion:{page_id}", "field": "pm", "set_by_hand": who} in \
         [{k: o[k] for k in ("item", "field", "set_by_hand")} for o in overrides]
+
+
+def test_a_team_a_person_set_on_a_ticket_is_kept_and_reported(sandbox, engine, config):
+    engine.run_cycle(apply=True)
+    fid = engine.connectors["jira"].routing_fields["team"]
+    assert sandbox.jira.get_issue("SUP-18")["fields"][fid]["value"] == "support"  # set by a person
+    report = run_relais(["report", "--routing", "--format", "json", "-c", str(config)], relais_env(sandbox))
+    overrides = json.loads(report.stdout)["routing"]["overrides"]
+    sup18 = engine.store.get_item("jira", "SUP-18")[0]
+    assert {"item": sup18.ref, "field": "team", "set_by_hand": "support", "rules_say": "payments"} in overrides
 
 
 def test_maintenance_without_a_team_gets_one_and_the_balance_follows(sandbox, engine):
