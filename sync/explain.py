@@ -33,8 +33,30 @@ def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None
         "owned": {"work_type": {"owned": owns_work_type(item, settings), "current": item.owned.get("work_type"),
                                 "desired": d.decision.value.value}},
         "pending_changes": [c.as_dict() for c in changes_for(d, settings)],
+        "routing": _routing(settings, store, item),
         "writes": store.audit(item.source, item.id, limit=20),
     }
+
+
+def _routing(settings, store: StateStore, item) -> dict | None:
+    """The routing decision for this item, as the next plan would take it (None: not routed)."""
+    if settings.route is None:
+        return None
+    from datetime import datetime, timezone
+
+    from sync.plan import plan_cycle
+    from sync.route import ROUTED_FIELDS
+
+    result = plan_cycle(store.iter_items(), settings, datetime.now(timezone.utc), store.last_applied(ROUTED_FIELDS))
+    for routed, r in [*result.routing.decisions, *result.routing.maintenance]:
+        if routed.id == item.id and routed.source == item.source:
+            return {"rule": r.rule, "where": r.where, "target": r.target, "pm": r.pm, "team": r.team,
+                    "fallback": r.fallback, "survival": r.survival, "redirected": r.redirected,
+                    "initiative": r.initiative, "initiative_reason": r.initiative_reason}
+    kept = [o for o in result.routing.overrides if o.item == item.ref]
+    if kept:
+        return {"kept_by_hand": [{"field": o.field, "value": o.human, "rules_say": o.rule_says} for o in kept]}
+    return None
 
 
 def explain(settings, ref: str, *, as_json: bool) -> int:
@@ -71,6 +93,15 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
     if wt["owned"]:
         console.print(f"  work_type in the tool: {wt['current']!r}; desired: {wt['desired']!r}"
                       + ("" if wt["current"] == wt["desired"] else " → will be written on the next sync"))
+    r = data.get("routing")
+    if r and "rule" in r:
+        console.print(f"  routed by {r['rule']!r} ({r['where']}) → {r['target']}"
+                      + (f", PM {r['pm']}" if r["pm"] else "") + (f", team {r['team']}" if r["team"] else "")
+                      + (" [team in survival mode]" if r["survival"] else "")
+                      + (f"; initiative {r['initiative']} ({r['initiative_reason']})" if r["initiative"] else ""))
+    elif r:
+        for k in r["kept_by_hand"]:
+            console.print(f"  {k['field']} set by hand to {k['value']!r} (the rules say {k['rules_say']!r}): kept")
     for w in data["writes"]:
         console.print(f"  {w['at']}: {w['field']} {w['old']} → {w['new']} ({w['outcome']}, {w['rule']})")
     return 0

@@ -106,3 +106,17 @@ def test_maintenance_without_a_team_gets_one_and_the_balance_follows(sandbox, en
     for issue, r in first.routing.maintenance:
         stored = engine.store.get_item("jira", issue.id)[0]
         assert resolve_team(stored, engine.settings) == r.team
+
+
+def test_explain_shows_the_routing_rule_and_its_line(sandbox, engine, config):
+    page_id = sandbox.notion.create_page("feedback", {
+        "Name": {"title": [{"text": {"content": "Refund took ages"}}]},
+        "Origin": {"select": {"name": "Sales"}},
+    })
+    engine.run_cycle(apply=False)  # pulled, not yet written: explain says what will happen
+    result = run_relais(["explain", f"notion:{page_id}", "--json", "-c", str(config)], relais_env(sandbox))
+    assert result.returncode == 0, result.stderr
+    routing = json.loads(result.stdout)["routing"]
+    assert routing["rule"] == "billing" and routing["team"] == "payments"
+    line = int(routing["where"].rsplit(":", 1)[1])
+    assert "billing" in config.read_text().splitlines()[line - 1]
