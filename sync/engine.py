@@ -24,7 +24,7 @@ from typing import Any
 from connectors.errors import AuthError, ConnectorError, FatalError, redact, register_secret
 from sync.apply import apply_changes, apply_creates
 from sync.models import FieldChange, WorkItem
-from sync.plan import Derived, plan_cycle, writeback_fingerprint
+from sync.plan import plan_cycle, writeback_fingerprint
 from sync.settings._secrets import mask
 from sync.state import StateStore
 
@@ -214,8 +214,9 @@ class Engine:
         wrote = store.last_applied(ROUTED_FIELDS) if self.settings.route is not None else {}
         result = plan_cycle(store.iter_items(), self.settings, cycle.now, wrote)
         cycle.report.routing = result.routing
-        for d in result.derived:
-            self._count(report, d)
+        for team, counts in result.classified.items():
+            report.by_team.setdefault(team, Counter()).update(counts)
+            report.classified.update(counts)
         work: list[tuple[WorkItem, list[FieldChange]]] = []
         for (source, item_id), (item, changes) in result.work.items():
             if (source, item_id) in quarantined:
@@ -255,8 +256,3 @@ class Engine:
         store.finish_cycle(report.cycle, report.as_dict())
         return report
 
-    @staticmethod
-    def _count(report: CycleReport, d: Derived) -> None:
-        value = d.decision.value.value
-        report.classified[value] += 1
-        report.by_team.setdefault(d.team or "(unowned)", Counter())[value] += 1

@@ -7,7 +7,8 @@ the next pull with the value we wrote, and the diff is empty).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +67,7 @@ class CyclePlan:
 
     work: dict[tuple[str, str], tuple[WorkItem, list[FieldChange]]]
     creates: list  # sync.scorecard.Create
-    derived: list[Derived]  # one per classified item (scorecard rows excluded)
+    classified: dict[str, Counter]  # team (or "(unowned)") -> class -> items; counts, not items: memory stays flat
     balance: object | None  # sync.balance.BalanceAccumulator when `balance` is configured
     duplicates: list[str]
     routing: Any = None  # sync.route.RoutingPlan when `route` is configured
@@ -90,7 +91,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
 
     balance = BalanceAccumulator(settings, now) if settings.balance else None
     work: dict[tuple[str, str], tuple[WorkItem, list[FieldChange]]] = {}
-    derived: list[Derived] = []
+    classified: dict[str, Counter] = {}
     rows: list[WorkItem] = []
     briefings: list[tuple[WorkItem, str | None]] = []
     feedback: list[tuple[WorkItem, str | None]] = []
@@ -111,7 +112,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
             if m is not None:
                 maintenance.append((item, m))
                 d = Derived(item, m.team, d.decision)  # the balance counts it for its new team now
-        derived.append(d)
+        classified.setdefault(d.team or "(unowned)", Counter())[d.decision.value.value] += 1
         changes = changes_for(d, settings)
         if changes:
             work[(item.source, item.id)] = (item, changes)
@@ -141,7 +142,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
         routing = plan_routing(settings, feedback, maintenance, all_briefings, modes, relais_wrote or {}, kept)
         for item, changes in routing.changes:
             _merge(work, item, changes)
-    return CyclePlan(work, creates, derived, balance, duplicates, routing)
+    return CyclePlan(work, creates, classified, balance, duplicates, routing)
 
 
 def _last_complete_modes(balance, settings) -> dict[str, str]:
