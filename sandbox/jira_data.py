@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
+from . import jira_feedback as jf
 from . import jira_routing as jr
 from .org import Org
 from .timeutil import floor_ms, jira_format
@@ -33,7 +34,11 @@ ISSUE_TYPES = {  # name -> (id, description, avatarId)
     "Task": ("10002", "A small, distinct piece of work.", 10318),
     "Bug": ("10004", "A problem or error.", 10303),
     "Support": ("10005", "A request from a customer or a colleague.", 10320),
+    "Feedback": ("10006", "What a customer told sales, support or account management.", 10311),  # FB only
 }
+# projectCategory (id, name, description): the teams' projects, and the feedback project
+PRODUCT_CATEGORY = ("10000", "Product", "Product engineering teams")
+CUSTOMER_CATEGORY = ("10001", "Customer", "What customers ask for, before a team takes it")
 PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
 PRIORITY_RANK = {name: int(pid) for name, pid in PRIORITIES.items()}
 
@@ -85,13 +90,14 @@ FIELDS: list[dict[str, Any]] = [
                    "customId": 10050},
     },
     *jr.FIELDS,  # Product Manager, Team, Briefing link (relais' routing)
+    *jf.FIELDS,  # Origin, Customer, Tier, Area (the FB project's feedback)
 ]
 FIELD_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey"]
 NAVIGABLE_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey" and f["navigable"]]
 EMBEDDED_WORKLOGS = 20  # search and issue bodies carry at most this many; the rest via /issue/{id}/worklog
 FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
 EDITABLE = {"summary", "description", "issuetype", "priority", "labels", "components", "assignee", "reporter",
-            STORY_POINTS, WORK_TYPE, *jr.ROUTING_FIELDS}
+            STORY_POINTS, WORK_TYPE, *jr.ROUTING_FIELDS, *jf.FIELD_IDS}
 
 _THINGS = ["refund", "invoice export", "login", "webhook retry", "search filter", "password reset",
            "card payment", "ticket assignment", "CSV import", "API pagination"]
@@ -232,7 +238,9 @@ class Renderer:
         self.tz = tz
         self.project_stats = project_stats or {}
         self.users = {p.jira_account_id: p for p in [*org.people, org.bot]}
-        self.projects = {t.project_key: t for t in org.teams}
+        # key -> (id, name, category): the teams' projects and the feedback project nobody owns
+        self.projects = {t.project_key: (t.project_id, t.name, PRODUCT_CATEGORY) for t in org.teams}
+        self.projects[jf.PROJECT_KEY] = (jf.PROJECT_ID, jf.PROJECT_NAME, CUSTOMER_CATEGORY)
         self.component_ids = {
             (t.project_key, c): str(10100 + 10 * i + j) for i, t in enumerate(org.teams) for j, c in enumerate(t.components)
         }
@@ -257,16 +265,17 @@ class Renderer:
         }
 
     def project(self, key: str) -> dict[str, Any]:
-        team = self.projects[key]
+        pid, name, (cid, cname, cdesc) = self.projects[key]
         count, last = self.project_stats.get(key, (0, None))
         return {
-            "self": f"{self.base}/rest/api/3/project/{team.project_id}",
-            "id": team.project_id, "key": key, "name": team.name,
-            "projectTypeKey": "software", "simplified": False, "style": "classic",
+            "self": f"{self.base}/rest/api/3/project/{pid}",
+            "id": pid, "key": key, "name": name,
+            "projectTypeKey": "software" if cid == PRODUCT_CATEGORY[0] else "business", "simplified": False,
+            "style": "classic",
             "avatarUrls": {s: f"{self.base}/rest/api/3/universal_avatar/view/type/project/avatar/10400?size={s}"
                            for s in ("48x48", "24x24", "16x16", "32x32")},
-            "projectCategory": {"self": f"{self.base}/rest/api/3/projectCategory/10000", "id": "10000",
-                                "name": "Product", "description": "Product engineering teams"},
+            "projectCategory": {"self": f"{self.base}/rest/api/3/projectCategory/{cid}", "id": cid,
+                                "name": cname, "description": cdesc},
             "insight": {"totalIssueCount": count, "lastIssueUpdateTime": self.time(last)},
         }
 
@@ -320,6 +329,8 @@ class Renderer:
             return self.option(rec[WORK_TYPE])
         if fid in jr.ROUTING_FIELDS:
             return jr.render(self, self.org, rec, fid)
+        if fid in jf.FIELD_IDS:
+            return jf.render(self.base, rec, fid)
         if fid == "worklog":
             logs = rec.get("worklogs") or []
             return {"startAt": 0, "maxResults": EMBEDDED_WORKLOGS, "total": len(logs),

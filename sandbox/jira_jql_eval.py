@@ -13,6 +13,7 @@ from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from . import jira_feedback as jf
 from . import jira_routing as jr
 from .jira_data import ISSUE_TYPES, PRIORITY_RANK, STATUSES, STORY_POINTS, WORK_TYPE, WORK_TYPE_OPTIONS
 
@@ -76,6 +77,8 @@ def _lookup(field: str, name: str, values: list[str | None], ctx: Context) -> li
     """Normalise clause values to what records store; unknown values are errors like in Jira."""
     if field in jr.ROUTING_FIELDS:
         return jr.jql_values(ctx.org, field, name, values, ctx.users)
+    if field in jf.SELECTS:
+        return jf.jql_values(field, name, values)
     out: list[Any] = []
     for raw in values:
         if raw is None:
@@ -149,7 +152,7 @@ def compile_clause(field: str, name: str, op: str, raw: list[str | None], ctx: C
         if op not in ("=", "!=", ">", ">=", "<", "<=", "in", "not in"):
             raise JQLError(f"The operator '{op}' is not supported by the '{name}' field.")
         values: list[Any] = [parse_date(v, name, ctx) for v in raw]
-    elif field in ("summary", "description"):
+    elif field in ("summary", "description", jf.CUSTOMER):  # text fields: contains, never equals
         if op not in ("~", "!~"):
             raise JQLError(f"The operator '{op}' is not supported by the '{name}' field.")
         needle = (raw[0] or "").lower()

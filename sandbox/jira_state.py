@@ -2,7 +2,8 @@
 
 Thread-safe (one lock). ``sb.jira`` is an instance of :class:`JiraState`;
 tests use ``edit_issue``/``create_issue``/``delete_issue``/``add_worklog`` to act
-like a person in the Jira UI, and ``search_lag_seconds`` to make search eventually
+like a person in the Jira UI, ``keys()`` for the teams' issues (what the default
+config reads) and ``feedback_keys()`` for the FB project's, and ``search_lag_seconds`` to make search eventually
 consistent (recently updated issues are missing from search for that long,
 like Jira Cloud's search index).
 """
@@ -21,6 +22,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from . import jira_data as jd
+from . import jira_feedback as jf
 from . import jira_routing as jr
 from .jira_jql import Context, JQLError, parse, sort_key
 from .jira_worklogs import FIRST_WORKLOG_ID
@@ -61,7 +63,9 @@ class JiraState:
         self._history_ids = itertools.count(10500)
         records, self.worklog_plan = jd.build_issues(org)  # worklog_plan: sandbox.jira_worklogs.Plan
         self.routing_plan = jr.plan_routing(org, records)  # which issues have no Team, whose Team a person set
-        for rec in records:
+        # Drawn after everything else, from their own stream: the teams' issues are unchanged.
+        feedback, self.feedback_plan = jf.build_feedback(org)  # FB issues, whose PM a person set
+        for rec in [*records, *feedback]:
             self._store(rec)
         self._next_id = 10001 + len(self._records)
         self._worklog_ids = itertools.count(
@@ -71,6 +75,9 @@ class JiraState:
             entry = (team.project_key, team.name, team.project_id)
             for alias in entry:
                 self._projects[alias.lower()] = entry
+        feedback_project = (jf.PROJECT_KEY, jf.PROJECT_NAME, jf.PROJECT_ID)
+        for alias in feedback_project:
+            self._projects[alias.lower()] = feedback_project
 
     # ------------------------------------------------------------- helpers
     def _store(self, rec: dict[str, Any]) -> None:
@@ -103,8 +110,9 @@ class JiraState:
         return self.org.bot.jira_account_id
 
     def __len__(self) -> int:
+        """The teams' issues, like :meth:`keys` (the FB project's are not counted)."""
         with self.lock:
-            return len(self._records)
+            return sum(rec["project"] != jf.PROJECT_KEY for rec in self._records.values())
 
     # ------------------------------------------------------------- reads
     def get_issue(self, id_or_key: str) -> dict[str, Any]:
@@ -118,15 +126,21 @@ class JiraState:
             return copy.deepcopy(self.find(id_or_key))
 
     def keys(self) -> list[str]:
+        """Keys of the teams' issues (what the default config's JQL reads), not the FB project's."""
         with self.lock:
-            return [rec["key"] for rec in self._records.values()]
+            return [rec["key"] for rec in self._records.values() if rec["project"] != jf.PROJECT_KEY]
+
+    def feedback_keys(self) -> list[str]:
+        """Keys of the FB project's feedback issues (``sources.jira.feedback_jql`` of ``routing=True``)."""
+        with self.lock:
+            return [rec["key"] for rec in self._records.values() if rec["project"] == jf.PROJECT_KEY]
 
     # ------------------------------------------------------------- writes
     def edit_issue(self, id_or_key: str, fields: dict[str, Any], author_account_id: str | None = None) -> None:
         """Change fields like a person in the UI (status included), bumping ``updated``."""
         with self.lock:
             rec = self.find(id_or_key)
-            author = author_account_id or self.org.person(self.org.team(self._team_of(rec)).pm).jira_account_id
+            author = author_account_id or self._default_author(rec)
             self.apply(rec, fields, None, author, human=True)
 
     def add_worklog(self, id_or_key: str, seconds: int, started: datetime, author_account_id: str | None = None,
@@ -139,7 +153,7 @@ class JiraState:
             raise ValueError("started must be an aware datetime")
         with self.lock:
             rec = self.find(id_or_key)
-            author = author_account_id or self.org.person(self.org.team(self._team_of(rec)).pm).jira_account_id
+            author = author_account_id or self._default_author(rec)
             now = self.now()
             before = sum(w["seconds"] for w in rec["worklogs"])
             worklog = {"id": str(next(self._worklog_ids)), "author": author, "started": floor_ms(started),
@@ -177,8 +191,15 @@ class JiraState:
         with self.lock:
             return self.create(body, None, author_account_id or self.api_user, human=True)
 
-    def _team_of(self, rec: dict[str, Any]) -> str:
-        return next(t.slug for t in self.org.teams if t.project_key == rec["project"])
+    def _team_of(self, rec: dict[str, Any]) -> str | None:
+        """The team owning the issue's project (None for the feedback project)."""
+        return next((t.slug for t in self.org.teams if t.project_key == rec["project"]), None)
+
+    def _default_author(self, rec: dict[str, Any]) -> str:
+        """Who edits in the UI when a test names nobody: the project team's PM, or the FB lead."""
+        slug = self._team_of(rec)
+        person = self.org.person(self.org.team(slug).pm) if slug else jf.lead(self.org)
+        return person.jira_account_id
 
     def create(self, fields: dict[str, Any], update: dict[str, Any] | None, author: str,
                human: bool = False) -> dict[str, str]:
@@ -205,6 +226,7 @@ class JiraState:
             "components": [], "assignee": None, "reporter": author, "created": now, "updated": now,
             "resolutiondate": None, jd.STORY_POINTS: None, jd.WORK_TYPE: None, "changelog": [], "worklogs": [],
             **{fid: None for fid in jr.ROUTING_FIELDS},
+            **({fid: None for fid in jf.FIELD_IDS} if team == jf.PROJECT_KEY else {}),
         }
         rest = {k: v for k, v in fields.items() if k != "project"}
         self._validate_and_set(rec, rest, update or {}, human)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import jira_data as jd
+from . import jira_feedback as jf
 from . import jira_routing as jr
 
 CANNOT_SET = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
@@ -49,7 +50,10 @@ def update_field(state: Any, rec: dict[str, Any], fid: str, operations: Any, hum
 
 
 def component_name(state: Any, rec: dict[str, Any], value: Any) -> str | None:
-    team = state.org.team(state._team_of(rec))
+    slug = state._team_of(rec)
+    if slug is None:  # the feedback project has no components
+        return None
+    team = state.org.team(slug)
     ids = state.renderer().component_ids
     if isinstance(value, dict):
         if value.get("name") in team.components:
@@ -75,6 +79,8 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
         return CANNOT_SET.format(fid)
     if fid in jr.ROUTING_FIELDS:
         return jr.set_value(state, rec, fid, value, human)
+    if fid in jf.FIELD_IDS:
+        return jf.set_value(rec, fid, value, human)
     if fid == "summary":
         if not isinstance(value, str) or not value.strip():
             return "You must specify a summary of the issue."
@@ -137,6 +143,9 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
 
 
 def change_items(state: Any, fid: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    if fid in jf.FIELD_IDS:  # only FB issues carry them
+        old, new = before.get(fid), after.get(fid)
+        return [] if old == new else [jf.change_item(fid, old, new)]
     key = fid if fid in before else None
     if key is None or before[key] == after[key]:
         return []

@@ -227,10 +227,11 @@ def org_summary(org: Org) -> dict[str, Any]:
 
 def iter_dump(org: Org) -> Iterator[str]:
     """Every generated record of the org as canonical JSON lines (streamed)."""
-    from . import jira_data, notion_data, pagerduty_data
+    from . import jira_data, jira_feedback, notion_data, pagerduty_data
 
     yield json.dumps(org_summary(org), sort_keys=True, default=str)
-    for generator in (jira_data.iter_issues, notion_data.iter_pages, pagerduty_data.iter_incidents):
+    for generator in (jira_data.iter_issues, notion_data.iter_pages, pagerduty_data.iter_incidents,
+                      jira_feedback.iter_feedback):
         for record in generator(org):
             yield json.dumps(record, sort_keys=True, default=str)
 

@@ -1,0 +1,232 @@
+"""The Jira feedback project: FB ("Customer feedback"), its Feedback issues and their fields.
+
+relais reads feedback from Jira through a second JQL (``sources.jira.feedback_jql``),
+taking four fields by name (``sources.jira.feedback_fields``: Origin, Customer, Tier,
+Area by default) and writing on those issues the routed Product Manager, Team and
+Briefing link (:mod:`sandbox.jira_routing`).
+
+- ``customfield_10090`` "Origin": single select (Sales, Support, Account management),
+  options ``10300…``.
+- ``customfield_10091`` "Customer": a short text field (a string, 255 characters at most).
+- ``customfield_10092`` "Tier": single select (SMB, Mid-market, Enterprise), ``10310…``.
+- ``customfield_10093`` "Area": single select (Billing, Search, API, Exports, Security,
+  Onboarding, Dashboard), ``10320…``.
+
+The four fields are on the FB project's screens only (like a field context limited
+to one project): on other issues they read ``null`` and a write is Jira's "cannot be
+set". No relais team owns FB, so the demo's ``project in (PAY, CORE, SUP)`` never
+sees these issues; ``sb.jira.keys()`` leaves them out, ``sb.jira.feedback_keys()``
+lists them.
+
+Seeded issues (:func:`build_feedback`, drawn last and from their own RNG stream, so
+that every earlier draw is unchanged): :data:`FEEDBACK`, French and English, created
+over the last three weeks, To Do or In Progress, no worklogs, no story points, no
+Team, no Product Manager — except one whose Product Manager a person set after
+creation (a changelog entry by that person: :class:`Plan`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+from . import jira_routing as jr
+from .org import Org, Person
+from .timeutil import floor_ms
+
+PROJECT_KEY = "FB"
+PROJECT_NAME = "Customer feedback"
+PROJECT_ID = "10900"  # apart from the teams' projects (10000 + team index)
+ISSUE_TYPE = "Feedback"
+
+ORIGIN = "customfield_10090"
+CUSTOMER = "customfield_10091"
+TIER = "customfield_10092"
+AREA = "customfield_10093"
+FIELD_IDS = (ORIGIN, CUSTOMER, TIER, AREA)
+SELECTS: dict[str, dict[str, str]] = {  # field id -> option id -> value
+    ORIGIN: {str(10300 + i): v for i, v in enumerate(["Sales", "Support", "Account management"])},
+    TIER: {str(10310 + i): v for i, v in enumerate(["SMB", "Mid-market", "Enterprise"])},
+    AREA: {str(10320 + i): v for i, v in enumerate(["Billing", "Search", "API", "Exports", "Security",
+                                                     "Onboarding", "Dashboard"])},
+}
+TEXT_LIMIT = 255
+WEEKS = 3  # seeded feedback is created over the last three weeks
+HUMAN_PM_HISTORY = jr.FIRST_SEEDED_HISTORY + 1  # 10401: after SUP-18's Team (10400), below runtime ids
+_PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes:"
+
+FIELDS: list[dict[str, Any]] = [
+    jr._custom(ORIGIN, "Origin", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
+    jr._custom(CUSTOMER, "Customer", "Short text", {"type": "string", "custom": _PLUGIN + "textfield"}),
+    jr._custom(TIER, "Tier", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
+    jr._custom(AREA, "Area", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
+]
+FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
+
+# summary, description, origin, customer, tier, area, status, priority. What the
+# ``routing=True`` rules decide for each is tabled in sandbox/README.md.
+FEEDBACK: list[tuple[str, str, str, str, str, str, str, str]] = [
+    ("Facture envoyée deux fois au client",
+     "Le client a reçu la même facture deux fois ce mois-ci et a été prélevé deux fois. Il demande un avoir.",
+     "Support", "Boulangeries Roux", "SMB", "Billing", "To Do", "High"),
+    ("Invoice shows the wrong VAT",
+     "The invoice charges 20 % VAT to a Belgian customer with a valid VAT number; it should be reverse-charged.",
+     "Account management", "Initech", "Mid-market", "Billing", "In Progress", "Medium"),
+    ("Search ignores accents",
+     "Searching for Hélène finds nothing while Helene finds the contact. French users type the accents.",
+     "Sales", "Hooli", "Mid-market", "Search", "To Do", "Medium"),
+    ("API returns 502 under load",
+     "During their nightly batch (about 300 requests a minute) one call in ten answers 502 Bad Gateway. "
+     "They retry, but the batch now takes three hours.",
+     "Support", "Globex", "Enterprise", "API", "In Progress", "High"),
+    ("Export CSV incomplet",
+     "L'export CSV des contacts s'arrête à 10 000 lignes, sans message d'erreur. Le client en a 14 000.",
+     "Support", "Mairie de Villeurbanne", "SMB", "Exports", "To Do", "Medium"),
+    ("SSO with Azure AD",
+     "Their IT wants every employee to sign in through Azure AD and passwords switched off.",
+     "Sales", "Stark Retail", "Enterprise", "Security", "To Do", "Medium"),
+    ("Onboarding emails in English only",
+     "New users in France and Belgium get the welcome and setup emails in English, whatever language they chose.",
+     "Account management", "Wayne Logistics", "Mid-market", "Onboarding", "To Do", "Low"),
+    ("Dashboard slow on Mondays",
+     "Every Monday morning the dashboard takes 20 to 30 seconds to load; the rest of the week it is instant.",
+     "Account management", "Umbrella", "Enterprise", "Dashboard", "In Progress", "Medium"),
+]
+HUMAN_PM_INDEX = 7  # "Dashboard slow on Mondays": the rules' fallback, but a person chose a PM
+
+
+@dataclass
+class Plan:
+    """What :func:`build_feedback` decided (``sb.jira.feedback_plan``)."""
+
+    keys: list[str]  # FB-1…, oldest first
+    human_pm: str | None = None  # key of the issue whose Product Manager a person set
+    human: str | None = None  # that person's slug (the project lead, triaging)
+    human_value: str | None = None  # the person they chose
+
+
+def lead(org: Org) -> Person:
+    """Who runs the feedback project (default author of edits): the PM of the third team
+    (demo: chloe, Support's PM, who also gets the unrouted Notion feedback)."""
+    return org.person(org.teams[min(2, len(org.teams) - 1)].pm)
+
+
+def first_id(org: Org) -> int:
+    return 10001 + org.counts["issues"]  # right after the teams' seeded issues
+
+
+def build_feedback(org: Org) -> tuple[list[dict[str, Any]], Plan]:
+    """The seeded FB issues, oldest first, and the plan."""
+    from .jira_data import STORY_POINTS, WORK_TYPE
+
+    rng = org.rng("jira-feedback")
+    span = timedelta(weeks=WEEKS).total_seconds() - 3600
+    offsets = sorted(rng.random() * span for _ in FEEDBACK)
+    start = org.anchor - timedelta(weeks=WEEKS)
+    records: list[dict[str, Any]] = []
+    for i, (summary, description, origin, customer, tier, area, status, priority) in enumerate(FEEDBACK):
+        created = floor_ms(start + timedelta(seconds=offsets[i]))
+        life = (org.anchor - created).total_seconds()
+        updated = floor_ms(created + timedelta(seconds=life * (0.2 + 0.7 * rng.random())))
+        records.append({
+            "id": str(first_id(org) + i), "key": f"{PROJECT_KEY}-{i + 1}", "project": PROJECT_KEY,
+            "issuetype": ISSUE_TYPE, "summary": summary, "description": description, "status": status,
+            "priority": priority, "labels": [], "components": [], "assignee": None,
+            "reporter": rng.choice(org.people).jira_account_id, "created": created, "updated": updated,
+            "resolutiondate": None, STORY_POINTS: None, WORK_TYPE: None,
+            **{fid: None for fid in jr.ROUTING_FIELDS},
+            ORIGIN: option_id(ORIGIN, origin), CUSTOMER: customer, TIER: option_id(TIER, tier),
+            AREA: option_id(AREA, area), "changelog": [], "worklogs": [],
+        })
+    plan = Plan(keys=[r["key"] for r in records])
+    rec = records[HUMAN_PM_INDEX]
+    person = lead(org)
+    chosen = org.person(org.teams[min(1, len(org.teams) - 1)].pm)  # demo: bruno, Core's PM
+    plan.human_pm, plan.human, plan.human_value = rec["key"], person.slug, chosen.slug
+    users = {p.jira_account_id: p for p in org.people}
+    rec["changelog"].append({
+        "id": str(HUMAN_PM_HISTORY), "author": person.jira_account_id,
+        "created": floor_ms(rec["created"] + (rec["updated"] - rec["created"]) / 2),
+        "items": [jr.change_item(org, jr.PM, None, chosen.jira_account_id, users)]})
+    rec[jr.PM] = chosen.jira_account_id
+    return records, plan
+
+
+def iter_feedback(org: Org) -> Iterator[dict[str, Any]]:
+    yield from build_feedback(org)[0]
+
+
+def option_id(fid: str, value: Any) -> str | None:
+    """The option a write names (``{"id"}`` or ``{"value"}``, exact like Jira) or a JQL value
+    names (a string: value or id, any case), or None."""
+    options = SELECTS[fid]
+    if isinstance(value, dict):
+        if value.get("id") is not None:
+            return str(value["id"]) if str(value["id"]) in options else None
+        return next((oid for oid, v in options.items() if value.get("value") == v), None)
+    text = str(value).strip().lower() if value is not None else ""
+    return next((oid for oid, v in options.items() if text in (v.lower(), oid)), None)
+
+
+# --------------------------------------------------------------------- reads
+def render(base: str, rec: dict[str, Any], fid: str) -> Any:
+    value = rec.get(fid)
+    if value is None or fid == CUSTOMER:
+        return value
+    return {"self": f"{base}/rest/api/3/customFieldOption/{value}", "value": SELECTS[fid][value], "id": value}
+
+
+# --------------------------------------------------------------------- writes
+def set_value(rec: dict[str, Any], fid: str, value: Any, human: bool) -> str | None:
+    """Validate and store one write; the message Jira answers with, or None."""
+    if rec["project"] != PROJECT_KEY:
+        return f"Field '{fid}' cannot be set. It is not on the appropriate screen, or unknown."
+    if value is None or (fid == CUSTOMER and value == ""):
+        rec[fid] = None
+        return None
+    if fid == CUSTOMER:
+        if not isinstance(value, str):
+            return "Operation value must be a string"
+        if len(value) > TEXT_LIMIT:
+            return f"The entered text is too long. It exceeds the allowed limit of {TEXT_LIMIT} characters."
+        rec[fid] = value
+        return None
+    if isinstance(value, str) and human:
+        value = {"value": value}
+    if not isinstance(value, dict) or not ({"id", "value"} & set(value)):
+        return "Could not find valid 'id' or 'value' in the Parent Option object."
+    oid = option_id(fid, value)
+    if oid is None:
+        return (f"Option id '{value['id']}' is not valid" if value.get("id") is not None
+                else f"Option value '{value.get('value')}' is not valid")
+    rec[fid] = oid
+    return None
+
+
+def change_item(fid: str, old: Any, new: Any) -> dict[str, Any]:
+    """The changelog item Jira records for a change of one of these fields."""
+    item = {"field": FIELD_NAMES[fid], "fieldtype": "custom", "fieldId": fid, "from": None, "fromString": None,
+            "to": None, "toString": None}
+    if fid == CUSTOMER:
+        item.update({"fromString": old, "toString": new})
+    else:
+        item.update({"from": old, "fromString": SELECTS[fid].get(old), "to": new, "toString": SELECTS[fid].get(new)})
+    return item
+
+
+# --------------------------------------------------------------------- JQL
+def jql_values(fid: str, name: str, values: list[str | None]) -> list[Any]:
+    """Clause values as stored: option ids for the selects."""
+    from .jira_jql_eval import JQLError
+
+    out: list[Any] = []
+    for raw in values:
+        if raw is None:
+            out.append(None)
+            continue
+        oid = option_id(fid, raw)
+        if oid is None:
+            raise JQLError(f"The option '{raw}' for field '{name}' does not exist.")
+        out.append(oid)
+    return out
