@@ -567,9 +567,19 @@ def test_jira_changelog_of_a_team_a_person_set(sb, jira):
     key = sb.jira.routing_plan.human_team
     r = call(jira, "GET", f"/rest/api/3/issue/{key}/changelog", 200)
     body = body_of(r)
+    problems = _changelog_checks(key, body)
+    team = [item for h in body["values"] for item in h["items"] if item.get("field") == "Team"]
+    if [(t["fieldtype"], t["toString"]) for t in team] != [("custom", "support")]:
+        problems.append(f"/values/*/items: {team!r}, expected one custom Team item set to support")
+    if body["values"] and body["values"][0]["author"]["accountId"] != sb.org.person("farid").jira_account_id:
+        problems.append("/values/0/author: not the person who set the team")
+    _fail(r, problems)
+
+
+def _changelog_checks(key: str, body: dict) -> list[str]:
     # The spec types ChangeDetails.from/to/fromString/toString as plain strings, but its own
     # example for this operation has "from": null and "to": null, and real Jira sends null
-    # for a field that had no value (here: Team before a person set it). Next best check:
+    # for a field that had no value (Team or Product Manager before a person set it). Next best check:
     # the body against PageBeanChangelog with those null values left out, the nulls
     # allowed only there, and the key set against the example.
     stripped = copy.deepcopy(body)
@@ -588,11 +598,80 @@ def test_jira_changelog_of_a_team_a_person_set(sb, jira):
     for i, history in enumerate(body["values"]):
         problems += [f"/values/{i}/author{e[1:] if e.startswith('/:') else e}"
                      for e in oa.validate_against(_component("UserDetails"), history["author"])]
-    team = [item for h in body["values"] for item in h["items"] if item.get("field") == "Team"]
-    if [(t["fieldtype"], t["toString"]) for t in team] != [("custom", "support")]:
-        problems.append(f"/values/*/items: {team!r}, expected one custom Team item set to support")
-    if body["values"] and body["values"][0]["author"]["accountId"] != sb.org.person("farid").jira_account_id:
-        problems.append("/values/0/author: not the person who set the team")
+    return problems
+
+
+# --------------------------------------------------------------- feedback issues (relais' feedback_jql)
+
+_FEEDBACK_FIELDS = {"Origin": ("option", "select"), "Customer": ("string", "textfield"),
+                    "Tier": ("option", "select"), "Area": ("option", "select")}
+
+
+def test_jira_fields_list_the_feedback_fields(jira):
+    r = call(jira, "GET", "/rest/api/3/field", 200)
+    body = conforms("jira", r, example_ignore=("schema",), all_items=True)
+    problems = []
+    for name, (kind, plugin) in _FEEDBACK_FIELDS.items():
+        named = [f for f in body if f.get("name") == name]
+        if len(named) != 1 or not named[0].get("custom"):
+            problems.append(f"/{name}: {len(named)} fields of that name (relais reads the feedback fields by name)")
+            continue
+        f, schema = named[0], named[0].get("schema") or {}
+        if (schema.get("type"), schema.get("custom")) != (kind, f"com.atlassian.jira.plugin.system.customfieldtypes:"
+                                                                f"{plugin}"):
+            problems.append(f"/{name}/schema: {schema!r}, expected type {kind!r}, plugin {plugin!r}")
+        if f"cf[{schema.get('customId')}]" not in f.get("clauseNames", []) or name not in f.get("clauseNames", []):
+            problems.append(f"/{name}/clauseNames: {f.get('clauseNames')!r}")
+    _fail(r, problems)
+
+
+def test_jira_search_feedback_issues_with_their_fields(sb, jira):
+    fields = body_of(call(jira, "GET", "/rest/api/3/field", 200))
+    ids = {f["name"]: f["id"] for f in fields if f.get("custom") and f.get("name") in _FEEDBACK_FIELDS}
+    requested = [*JIRA_FIELDS, *ids.values()]
+    r = call(jira, "GET", "/rest/api/3/search/jql", 200,
+             params={"jql": "project = FB ORDER BY key ASC", "maxResults": 100, "fields": ",".join(requested)})
+    body = _jira_search_checks(r, requested)  # IssueTypeDetails (Feedback), StatusDetails, Priority, ADF…
+    problems = []
+    if [i["key"] for i in body["issues"]] != sb.jira.feedback_keys() or not body["issues"]:
+        problems.append(f"/issues: {[i['key'] for i in body['issues']]!r}, expected {sb.jira.feedback_keys()!r}")
+    for issue in body["issues"]:
+        f, where = issue["fields"], f"/issues/{issue['key']}/fields"
+        if (f["issuetype"]["name"], f["issuetype"].get("hierarchyLevel"), f["issuetype"]["subtask"]) != (
+                "Feedback", 0, False):
+            problems.append(f"{where}/issuetype: {f['issuetype']!r}")
+        problems += [f"{where}/project{e[1:] if e.startswith('/:') else e}"
+                     for e in oa.validate_against(_component("ProjectCategory"), f["project"]["projectCategory"])]
+        if f["project"].get("projectTypeKey") not in ("software", "service_desk", "business"):
+            problems.append(f"{where}/project/projectTypeKey: {f['project'].get('projectTypeKey')!r}")
+        for name, fid in ids.items():
+            value = f.get(fid)
+            if _FEEDBACK_FIELDS[name][0] == "string":
+                if not isinstance(value, str) or not value:
+                    problems.append(f"{where}/{fid}: {value!r} (a text field is a string)")
+                continue
+            # IssueBean.fields is free-form; an option value is the spec's CustomFieldOption (self,
+            # value) plus the id real Jira always adds.
+            option = dict(value or {})
+            option_id = option.pop("id", None)
+            problems += [f"{where}/{fid}{e[1:] if e.startswith('/:') else e}"
+                         for e in oa.validate_against(_component("CustomFieldOption"), option)]
+            if not (isinstance(option_id, str) and option_id.isdigit() and option.get("value")):
+                problems.append(f"{where}/{fid}: {value!r} (an option value carries self/value/id)")
+    _fail(r, problems)
+
+
+def test_jira_changelog_of_a_pm_a_person_set_on_feedback(sb, jira):
+    key = sb.jira.feedback_plan.human_pm
+    r = call(jira, "GET", f"/rest/api/3/issue/{key}/changelog", 200)
+    body = body_of(r)
+    problems = _changelog_checks(key, body)
+    items = [item for h in body["values"] for item in h["items"]]
+    if [(i["field"], i["fieldtype"], i["from"], i["toString"]) for i in items] != [
+            ("Product Manager", "custom", None, sb.org.person("bruno").name)]:
+        problems.append(f"/values/*/items: {items!r}, expected one Product Manager item set to bruno")
+    if body["values"] and body["values"][0]["author"]["accountId"] != sb.org.person("chloe").jira_account_id:
+        problems.append("/values/0/author: not the person who set the PM")
     _fail(r, problems)
 
 
