@@ -288,11 +288,17 @@ class NotionConnector:
     def to_item(self, key: str, raw: dict[str, Any]) -> WorkItem:
         props: dict[str, Any] = raw["properties"]
         names = self.source.properties
-        owned = {name: prop_value(props.get(prop)) for name, prop in self.owned_properties(key).items()}
+        owned_props = self.owned_properties(key)
+        owned = {name: prop_value(props.get(prop)) for name, prop in owned_props.items()}
         if "pm" in owned:  # one PM: the first person of the people property
             owned["pm"] = owned["pm"][0] if owned["pm"] else None
+        # What relais writes never feeds what it decides (an echo loop otherwise: "Routed by"
+        # names a rule, and a text rule could match it; a Team relais set would become the
+        # item's team). A value a person put in an owned property is still seen, as `owned`.
+        mine = set(owned_props.values())
         title_prop = props.get(names.title) or next((p for p in props.values() if p.get("type") == "title"), None)
-        text = " ".join(plain_text(p.get("rich_text")) for p in props.values() if p.get("type") == "rich_text")
+        text = " ".join(plain_text(p.get("rich_text")) for name, p in props.items()
+                        if p.get("type") == "rich_text" and name not in mine)
         tags = prop_value(props.get(names.tags)) or ()
         title = prop_value(title_prop) or ""
         return WorkItem(
@@ -300,7 +306,7 @@ class NotionConnector:
             title=title, text=text.strip(), url=raw.get("url"),
             updated=parse_time(raw["last_edited_time"]), created=parse_time(raw.get("created_time")) or parse_time(raw["last_edited_time"]),
             status=prop_value(props.get(names.status)), labels=tuple(tags) if isinstance(tags, tuple) else (),
-            team=prop_value(props.get(names.team)), database=key, owned=owned,
+            team=None if names.team in mine else prop_value(props.get(names.team)), database=key, owned=owned,
             origin=_text_or_none(props.get(getattr(names, "origin", ""))),
             tier=_text_or_none(props.get(getattr(names, "tier", ""))),
             area=_text_or_none(props.get(getattr(names, "area", ""))),

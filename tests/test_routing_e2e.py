@@ -51,6 +51,26 @@ def test_every_feedback_page_gets_a_pm_and_the_next_cycle_is_quiet(sandbox, engi
     assert hand_set and all(pm_of(sandbox, pid) == before[pid] for pid in hand_set)
     second = engine.run_cycle(apply=True)
     assert second.writes == 0 and second.created == 0
+    assert second.changed["notion"] == 0  # our own writes coming back are not changes
+
+
+def test_what_relais_wrote_never_feeds_the_next_routing(sandbox, tmp_path):
+    """"Routed by" names a rule and its file; a text rule that matches it must not see it,
+    or the next cycle re-routes every page relais just routed (an echo loop)."""
+    config = routing_config(sandbox, tmp_path)
+    data = yaml.safe_load(config.read_text())
+    data["route"]["feedback"].insert(0, {"name": "echo trap", "when": {"text": {"contains_any": ["relais.yaml"]}},
+                                         "to": "support"})
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    engine = make_engine(sandbox, config)
+    try:
+        first = engine.run_cycle(apply=True)
+        assert first.errors == {} and first.writes > 0
+        assert not [r for _, r in first.routing.decisions if r.rule == "echo trap"]
+        second = engine.run_cycle(apply=True)
+        assert second.writes == 0, [c.as_dict() for c in second.planned][:3]
+    finally:
+        engine.close()
 
 
 def test_a_new_feedback_page_is_routed_in_the_next_cycle(sandbox, engine):
@@ -120,3 +140,21 @@ def test_explain_shows_the_routing_rule_and_its_line(sandbox, engine, config):
     assert routing["rule"] == "billing" and routing["team"] == "payments"
     line = int(routing["where"].rsplit(":", 1)[1])
     assert "billing" in config.read_text().splitlines()[line - 1]
+
+
+def test_jira_feedback_issues_are_routed_like_notion_pages(sandbox, engine, config):
+    first = engine.run_cycle(apply=True)
+    assert first.errors == {}
+    jira = engine.connectors["jira"]
+    pm_field, team_field = jira.routing_fields["pm"], jira.routing_fields["team"]
+    feedback = [i for i in engine.store.iter_items("jira") if i.kind == "feedback"]
+    assert feedback and all(i.project == "FB" for i in feedback)
+    people_by_account = {p.jira: k for k, p in engine.settings.people.items() if p.jira}
+    decisions = {i.id: r for i, r in first.routing.decisions if i.source == "jira"}
+    for item in feedback:
+        fields = sandbox.jira.get_issue(item.key)["fields"]
+        assert fields[pm_field], item.key  # routed, or set by a person before
+        r = decisions[item.id]
+        if people_by_account.get(fields[pm_field]["accountId"]) == r.pm and r.team:
+            assert fields[team_field]["value"] == r.team
+    assert engine.run_cycle(apply=True).writes == 0
