@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from . import jira_feedback
 from .org import BOT_EMAIL, Org
 
 CLASSIFY: list[dict[str, Any]] = [
@@ -46,6 +47,7 @@ def build_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: st
         config["writeback"]["notion"].update(copy.deepcopy(BALANCE_WRITEBACK))
     if routing:
         sections["route"] = route_section(org)
+        config["sources"]["jira"]["feedback_jql"] = f"project = {jira_feedback.PROJECT_KEY}"
         config["writeback"]["jira"].update(copy.deepcopy(ROUTING_WRITEBACK["jira"]))
         config["writeback"]["notion"].update(copy.deepcopy(ROUTING_WRITEBACK["notion"]))
     ordered: dict[str, Any] = {}

@@ -174,8 +174,8 @@ def keep_human_choices(item: WorkItem, desired: dict[str, Any], relais_wrote: di
         if current and name in desired and current != desired[name] and current != relais_wrote.get(name):
             overrides.append(Override(item.ref, name, current, desired[name]))
             del final[name]
-    if overrides:
-        final["routed_by"] = "kept as set by hand; " + str(desired.get("routed_by", ""))
+    if overrides and "routed_by" in desired:  # Jira has no "Routed by" field: nothing to say there
+        final["routed_by"] = "kept as set by hand; " + desired["routed_by"]
     return final, overrides
 
 

@@ -337,6 +337,7 @@ def test_config_with_routing_adds_the_route_section_and_its_writebacks(sb, tmp_p
     assert config["writeback"]["jira"] == {**plain["writeback"]["jira"], "pm": {"field": "Product Manager"},
                                            "team": {"field": "Team"}, "initiative": {"field": "Briefing link"}}
     assert config["writeback"]["notion"] == {**plain["writeback"]["notion"], "routing": {"database": "feedback"}}
+    assert config["sources"]["jira"].pop("feedback_jql") == "project = FB"  # the FB project's feedback issues
     assert {k: v for k, v in config.items() if k not in ("route", "writeback")} == {
         k: v for k, v in plain.items() if k != "writeback"}
     route = config["route"]
