@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from sync.models import WorkClass
 
 from ._balance import Balance
+from ._briefings import Briefings, FollowUps, JiraEpicWriteback, StatusSection
 from ._route import Route
 from ._rules import ClassifyEntry, ClassifyRule, Rule, default_problems
 from ._sources import Model, Sources
@@ -108,6 +109,9 @@ class JiraWriteback(Model):
     initiative: JiraUrlField | None = Field(
         None, description="The briefing a routed feedback issue concerns. Needs route.feedback."
     )
+    epic: JiraEpicWriteback | None = Field(
+        None, description="Health and briefing link on the epics of briefings. Needs `briefings`."
+    )
 
 
 class NotionWorkType(Model):
@@ -189,6 +193,10 @@ class NotionWriteback(Model):
     briefings: BriefingWriteback | None = Field(
         None, description="The team's RUN load and mode on each active briefing. Needs `balance`."
     )
+    status: StatusSection = Field(
+        None, description="Delivery status on each briefing: health, progress, forecast, dependencies, score. "
+        "Needs `briefings`."
+    )
 
 
 class Writeback(Model):
@@ -223,6 +231,12 @@ class Settings(Model):
     )
     route: Route | None = Field(
         None, description="Who gets each feedback item, which team owns each maintenance ticket. Absent: off."
+    )
+    briefings: Annotated[Briefings | None, BeforeValidator(none_is_empty)] = Field(
+        None, description="What briefings say about delivery (epic, target date, dependencies…). Absent: off."
+    )
+    followups: Annotated[FollowUps | None, BeforeValidator(none_is_empty)] = Field(
+        None, description="One Jira ticket after each resolved incident that matches. Absent: off."
     )
 
     _file: Path = PrivateAttr(default=Path("relais.yaml"))

@@ -16,7 +16,7 @@ from ._sources import Model
 from ._types import OneOrMany, Text, WorkClassField, quoted, relais_error, suggest
 
 SOURCES = ("jira", "notion", "pagerduty")
-KINDS = ("issue", "incident", "briefing", "feedback")
+KINDS = ("issue", "epic", "incident", "briefing", "feedback")
 
 
 def _among(what: str, allowed: tuple[str, ...]):
