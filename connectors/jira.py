@@ -44,7 +44,10 @@ from sync.models import FieldChange, Quarantined, WorkItem
 
 SAFE_POSTS = (r"/search/jql$", r"/search/approximate-count$", r"/issue/bulkfetch$")
 BASE_FIELDS = ["summary", "status", "issuetype", "project", "labels", "components", "priority",
-               "created", "updated", "resolutiondate", "description"]
+               "created", "updated", "resolutiondate", "description", "parent", "issuelinks"]
+EPIC = "Epic"
+# Owned fields by the kind of issue they are written on (pm and team: any kind).
+ONLY_ON = {"initiative": "feedback", "health": "epic", "briefing_link": "epic"}
 
 
 def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[str, str | None]:
@@ -71,6 +74,22 @@ def _field_text(value: Any) -> str | None:
     return text or None
 
 
+def issue_links(links: Any) -> tuple[tuple[str, str, str, str | None], ...]:
+    """Jira's ``issuelinks`` as (type, how it reads from this issue, other key, other status category).
+
+    A link shows on each of its two issues: the one that "is blocked by" sees the other
+    as ``inwardIssue`` with the type's ``inward`` phrase, the blocker as ``outwardIssue``
+    with the ``outward`` phrase ("blocks")."""
+    out = []
+    for link in links or ():
+        kind = link.get("type") or {}
+        side = "inward" if "inwardIssue" in link else "outward"
+        other = link.get(f"{side}Issue") or {}
+        status = ((other.get("fields") or {}).get("status") or {}).get("statusCategory") or {}
+        out.append((kind.get("name") or "", kind.get(side) or "", other["key"], status.get("key")))
+    return tuple(out)
+
+
 def adf_text(node: Any) -> str:
     """Flatten Atlassian Document Format (v3 rich text) to plain text."""
     if isinstance(node, str):
@@ -90,11 +109,15 @@ class JiraConnector:
 
     def __init__(self, source: Any, email: str, token: str, writeback: Any | None = None,
                  *, effort: Any | None = None, pm_field: str | None = None, team_field: str | None = None,
-                 initiative_field: str | None = None, policy: VendorPolicy | None = None) -> None:
+                 initiative_field: str | None = None, epic: Any | None = None,
+                 policy: VendorPolicy | None = None) -> None:
         self.source = source
-        # Routing's owned fields: logical name -> (field name, schema type)
+        # Owned fields besides the work type: logical name -> (field name, schema type)
         self.field_names = {"pm": (pm_field, "user"), "team": (team_field, "option"),
-                            "initiative": (initiative_field, "string")}
+                            "initiative": (initiative_field, "string"),
+                            "health": (epic.health.field if epic and epic.health else None, "option"),
+                            "briefing_link": (epic.briefing_link.field if epic and epic.briefing_link else None,
+                                              "string")}
         self.feedback_fields: dict[str, str] = {}  # origin/customer/tier/area -> field id, resolved at connect
         self.routing_fields: dict[str, str] = {}  # logical name -> field id, resolved at connect
         self.writeback = writeback  # settings.writeback.jira.work_type or None
@@ -257,11 +280,14 @@ class JiraConnector:
             elif prefix:
                 managed = sorted(lb[len(prefix):] for lb in labels if lb.startswith(prefix))
                 owned["work_type"] = ",".join(managed) or None
+        issuetype = (f.get("issuetype") or {}).get("name")
+        if kind == "issue" and issuetype == EPIC:
+            kind = "epic"
         for name, fid in self.routing_fields.items():
-            if name == "initiative" and kind != "feedback":
+            if ONLY_ON.get(name, kind) != kind:
                 continue
             value = f.get(fid)
-            if name == "initiative":
+            if name in ("initiative", "briefing_link"):
                 owned[name] = value or None  # a URL field holds a plain string
             else:
                 owned[name] = (value.get("accountId") if name == "pm" else value.get("value")) if isinstance(value, dict) else None
@@ -274,7 +300,8 @@ class JiraConnector:
             url=f"{self._base_url}/browse/{raw['key']}",
             updated=parse_time(f["updated"]), created=parse_time(f.get("created")) or parse_time(f["updated"]),
             status=status.get("name"), status_category=(status.get("statusCategory") or {}).get("key"),
-            project=(f.get("project") or {}).get("key"), issuetype=(f.get("issuetype") or {}).get("name"),
+            project=(f.get("project") or {}).get("key"), issuetype=issuetype,
+            parent=(f.get("parent") or {}).get("key"), links=issue_links(f.get("issuelinks")),
             labels=labels, components=tuple(c.get("name", "") for c in f.get("components") or ()),
             priority=(f.get("priority") or {}).get("name"), resolved=parse_time(f.get("resolutiondate")),
             worklogs=tuple((parse_time(w["started"]), float(w["timeSpentSeconds"]))
@@ -287,9 +314,9 @@ class JiraConnector:
     def write_body(self, item: WorkItem, changes: list[FieldChange]) -> dict[str, Any]:
         body: dict[str, Any] = {}
         for ch in changes:
-            if ch.field == "initiative" and "initiative" in self.routing_fields:
+            if ch.field in ("initiative", "briefing_link") and ch.field in self.routing_fields:
                 url = ch.new[0] if isinstance(ch.new, tuple) else ch.new
-                body.setdefault("fields", {})[self.routing_fields["initiative"]] = url or None
+                body.setdefault("fields", {})[self.routing_fields[ch.field]] = url or None
                 continue
             if ch.field in self.routing_fields:
                 key = "accountId" if ch.field == "pm" else "value"
@@ -310,6 +337,37 @@ class JiraConnector:
     def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
         body = self.write_body(item, changes)
         self.client._session.put(self.client._get_url(f"issue/{item.id}"), data=json.dumps(body))
+
+    # -- follow-up tickets (sync.followups) ------------------------------------------
+    def followup_fields(self, f: Any) -> dict[str, Any]:
+        """The create body's fields for a follow-up: its Work type and Team set like relais' own writes."""
+        labels = list(f.labels)
+        fields: dict[str, Any] = {
+            "project": {"key": f.project}, "issuetype": {"name": f.issuetype}, "summary": f.summary,
+            "description": {"type": "doc", "version": 1, "content": [
+                {"type": "paragraph", "content": [{"type": "text", "text": f.description}]}]},
+        }
+        if self.work_type_field:
+            fields[self.work_type_field] = {"value": f.work_type}
+        elif self.writeback is not None and self.writeback.labels_prefix:
+            labels.append(self.writeback.labels_prefix + f.work_type)
+        if "team" in self.routing_fields:
+            fields[self.routing_fields["team"]] = {"value": f.team}
+        fields["labels"] = labels
+        return fields
+
+    def create_followup(self, f: Any) -> str:
+        """POST /issue: never re-sent by the policy after an ambiguous failure (see sync.followups)."""
+        response = self.client._session.post(self.client._get_url("issue"),
+                                             data=json.dumps({"fields": self.followup_fields(f)}))
+        return response.json()["key"]
+
+    def find_issue_by_label(self, label: str) -> str | None:
+        """The oldest issue carrying ``label`` (search is eventually consistent: a miss may be a lag)."""
+        data = self.client.enhanced_search_issues(f'labels = "{label}" ORDER BY created ASC', maxResults=1,
+                                                  fields=["summary"], json_result=True)
+        issues = data.get("issues") or []
+        return issues[0]["key"] if issues else None
 
     def close(self) -> None:
         self.client.close()

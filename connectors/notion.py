@@ -133,9 +133,10 @@ class NotionConnector:
     vendor = "notion"
 
     def __init__(self, source: Any, token: str, writeback: Any | None = None,
-                 *, policy: VendorPolicy | None = None) -> None:
+                 *, briefings: Any | None = None, policy: VendorPolicy | None = None) -> None:
         self.source = source
         self.writeback = writeback  # settings.writeback.notion or None
+        self.briefings = briefings  # settings.briefings or None: the delivery inputs read on briefings
         self.policy = policy or VendorPolicy(
             "notion", requests_per_second=source.requests_per_second,
             describe=describe_error, safe_post=SAFE_POSTS)
@@ -161,6 +162,9 @@ class NotionConnector:
             out["work_type"] = wb.work_type.property
         if key == "briefings" and getattr(wb, "briefings", None) is not None:
             out.update(run_load=wb.briefings.run_load, mode=wb.briefings.mode)
+        if key == "briefings" and getattr(wb, "status", None) is not None and self.briefings is not None:
+            out.update(wb.status.model_dump())
+            out["epic"] = self.briefings.epic_property  # filled from the epic's side when empty
         if getattr(wb, "scorecard", None) is not None and key == wb.scorecard.database:
             out.update(wb.scorecard.properties.model_dump())
         routing = getattr(wb, "routing", None)
@@ -182,7 +186,28 @@ class NotionConnector:
             self.data_sources[key] = ds_id
             self.schemas[key] = schema.get("properties") or {}
             self._check_owned_property(key)
+            if key == "briefings":
+                self._check_inputs()
         return f"{me.get('name') or me.get('id')} (bot) on {self.source.url}"
+
+    def _check_inputs(self) -> None:
+        """The briefing properties `briefings:` names exist, with a type relais can read as meant."""
+        b, props = self.briefings, self.schemas["briefings"]
+        if b is None:
+            return
+        wanted = {"epic_property": (b.epic_property, ("rich_text", "url", "title")),
+                  "target_date": (b.target_date, ("date",)), "depends_on": (b.depends_on, ("multi_select",)),
+                  "validated_by": (b.validated_by, ("multi_select",)), "impact": (b.impact, ("number",)),
+                  "effort": (b.effort, ("number",)), "security": (b.security, ("checkbox",))}
+        for setting, (prop, kinds) in wanted.items():
+            if prop not in props:
+                near = difflib.get_close_matches(prop, list(props), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise ConfigMismatchError("notion", f"briefings.{setting}: the briefings database has no property "
+                                          f"{prop!r}{hint}")
+            if props[prop].get("type") not in kinds:
+                raise ConfigMismatchError("notion", f"briefings.{setting}: {prop!r} is a {props[prop].get('type')} "
+                                          f"property; relais reads a {' or '.join(kinds)} there")
 
     def _check_owned_property(self, key: str) -> None:
         props = self.schemas[key]
@@ -312,7 +337,17 @@ class NotionConnector:
             area=_text_or_none(props.get(getattr(names, "area", ""))),
             customer=_text_or_none(props.get(getattr(names, "customer", ""))),
             natural_key=owned.get("key") if key == "scorecard" else None,
+            inputs=self._inputs(props) if key == "briefings" else {},
         )
+
+    def _inputs(self, props: dict[str, Any]) -> dict[str, Any]:
+        """What a briefing says about its delivery, by logical name (``briefings:`` names the properties)."""
+        b = self.briefings
+        if b is None:
+            return {}
+        names = {"epic": b.epic_property, "target_date": b.target_date, "depends_on": b.depends_on,
+                 "validated_by": b.validated_by, "impact": b.impact, "effort": b.effort, "security": b.security}
+        return {name: prop_value(props.get(prop)) for name, prop in names.items() if prop in props}
 
     def _properties(self, key: str, values: dict[str, Any]) -> dict[str, Any]:
         mapping, schema = self.owned_properties(key), self.schemas[key]

@@ -36,7 +36,7 @@ class WorkItem:
     source: Source
     id: str  # the vendor's stable id: Jira issue id, Notion page id, PagerDuty incident id
     key: str  # what a person calls it: PAY-12, #1042, the page title
-    kind: str  # issue | incident | briefing | feedback
+    kind: str  # issue | epic | incident | briefing | feedback | scorecard
     title: str
     updated: datetime
     created: datetime
@@ -61,6 +61,13 @@ class WorkItem:
     worklogs: tuple[tuple[datetime, float], ...] = ()  # Jira: (started, seconds spent)
     points: float | None = None  # Jira story points
     natural_key: str | None = None  # rows relais creates (scorecard): the key it created them under
+    parent: str | None = None  # Jira: the key of the parent issue (an epic's child names its epic)
+    # Jira issue links: (link type name, how it reads from this issue, the other issue's key,
+    # its status category when read), e.g. ("Blocks", "is blocked by", "CORE-7", "indeterminate").
+    links: tuple[tuple[str, str, str, str | None], ...] = ()
+    # What a briefing says about its delivery (sources.notion + `briefings:`): epic, target_date,
+    # depends_on, validated_by, impact, effort, security. Read, never written.
+    inputs: dict[str, Any] = field(default_factory=dict)
     owned: dict[str, Any] = field(default_factory=dict)
 
     @property

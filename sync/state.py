@@ -80,6 +80,8 @@ def item_from_dict(d: dict[str, Any]) -> WorkItem:
     for k in ("labels", "components"):
         kw[k] = tuple(kw.get(k) or ())
     kw["worklogs"] = tuple((datetime.fromisoformat(s), float(n)) for s, n in kw.get("worklogs") or ())
+    kw["links"] = tuple(tuple(link) for link in kw.get("links") or ())
+    kw["inputs"] = {k: tuple(v) if isinstance(v, list) else v for k, v in (kw.get("inputs") or {}).items()}
     # JSON has no tuples: multi-valued owned values (relations) come back as tuples, as connectors make them.
     kw["owned"] = {k: tuple(v) if isinstance(v, list) else v for k, v in (kw.get("owned") or {}).items()}
     return WorkItem(**kw)
@@ -252,8 +254,21 @@ class StateStore:
         row = self.db.execute("SELECT state, target_id FROM keys WHERE natural_key=?", (natural_key,)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def set_key(self, natural_key: str, source: str, state: str, target_id: str | None = None) -> None:
-        now = _now()
+    def key_record(self, natural_key: str) -> dict[str, Any] | None:
+        """state, target_id and ``at`` (when the state was last set, aware) for a natural key."""
+        row = self.db.execute("SELECT state, target_id, updated_at FROM keys WHERE natural_key=?",
+                              (natural_key,)).fetchone()
+        return {"state": row[0], "target_id": row[1], "at": datetime.fromisoformat(row[2])} if row else None
+
+    def key_states(self, prefix: str) -> dict[str, str]:
+        """natural key → state, for the keys starting with ``prefix``."""
+        rows = self.db.execute("SELECT natural_key, state FROM keys WHERE natural_key >= ? AND natural_key < ?",
+                               (prefix, prefix + "\U0010ffff")).fetchall()
+        return dict(rows)
+
+    def set_key(self, natural_key: str, source: str, state: str, target_id: str | None = None,
+                at: datetime | None = None) -> None:
+        now = at.isoformat() if at is not None else _now()
         self.db.execute(
             "INSERT INTO keys VALUES (?,?,?,?,?,?) ON CONFLICT(natural_key) DO UPDATE SET "
             "state=excluded.state, target_id=COALESCE(excluded.target_id, keys.target_id), updated_at=excluded.updated_at",
