@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sync.classify import Decision, classify, resolve_team
@@ -52,13 +52,20 @@ def changes_for(d: Derived, settings) -> list[FieldChange]:
     return [FieldChange(item.source, item.id, item.key, "work_type", old, new, d.decision.label)]
 
 
+#: Bumped when a connector starts reading something new for every item (2: Jira parent and
+#: issue links, Notion briefing inputs): items stored before lack it, so relais re-reads once.
+READ_VERSION = 2
+
+
 def writeback_fingerprint(settings) -> str:
-    """Changes when what the connectors read changes (owned fields, worklogs, story points):
-    items pulled before lack those values, so the next sync re-reads everything once."""
+    """Changes when what the connectors read changes (owned fields, worklogs, story points,
+    briefing inputs, relais' own reader): items pulled before lack those values, so the next
+    sync re-reads everything once."""
     wb = settings.writeback
     owned = (wb.jira.model_dump() if wb and wb.jira else None, wb.notion.model_dump() if wb and wb.notion else None)
     effort = settings.balance.effort.jira.model_dump() if settings.balance else None
-    return repr((owned, effort))
+    briefings = settings.briefings.model_dump() if settings.briefings else None
+    return repr((READ_VERSION, owned, effort, briefings))
 
 
 @dataclass
@@ -71,6 +78,8 @@ class CyclePlan:
     balance: object | None  # sync.balance.BalanceAccumulator when `balance` is configured
     duplicates: list[str]
     routing: Any = None  # sync.route.RoutingPlan when `route` is configured
+    briefings: Any = None  # sync.briefings.BriefingPlan when `briefings` is configured
+    followups: list = field(default_factory=list)  # sync.followups.FollowUp
 
     @property
     def changes(self) -> list[FieldChange]:
@@ -82,14 +91,20 @@ def _merge(work: dict, item: WorkItem, changes: list[FieldChange]) -> None:
     work[(item.source, item.id)] = (item, prior + changes)
 
 
-def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | None = None) -> CyclePlan:
-    """Pass 1 streams the stored items (classify, per-item changes, balance);
-    pass 2 turns the balance into scorecard rows and briefing properties."""
+def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | None = None,
+               key_states: dict[str, str] | None = None) -> CyclePlan:
+    """Pass 1 streams the stored items (classify, per-item changes, balance, briefing facts,
+    follow-ups); pass 2 turns the balance into scorecard rows and briefing properties, and the
+    facts into each briefing's delivery status. ``key_states``: the state store's follow-up keys."""
     from sync.balance import BalanceAccumulator
+    from sync.briefings import BriefingFacts
+    from sync.followups import plan_followup
     from sync.route import briefing_of, maintenance_decision, plan_routing
     from sync.scorecard import plan_briefings, plan_scorecard
 
     balance = BalanceAccumulator(settings, now) if settings.balance else None
+    facts = BriefingFacts(settings, now) if settings.briefings else None
+    followups = []
     work: dict[tuple[str, str], tuple[WorkItem, list[FieldChange]]] = {}
     classified: dict[str, Counter] = {}
     rows: list[WorkItem] = []
@@ -116,7 +131,13 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
         changes = changes_for(d, settings)
         if changes:
             work[(item.source, item.id)] = (item, changes)
-        if balance is not None:
+        if facts is not None:
+            facts.add(item, d.team)
+        if settings.followups is not None and item.source == "pagerduty":
+            f = plan_followup(item, d.team, settings, now, key_states or {})
+            if f is not None:
+                followups.append(f)
+        if balance is not None and item.kind != "epic":  # an epic's effort is its children's
             balance.add(item, d.team, d.decision.value)
             if item.kind == "briefing" and "run_load" in item.owned:
                 briefings.append((item, d.team))
@@ -142,13 +163,31 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
         routing = plan_routing(settings, feedback, maintenance, all_briefings, modes, relais_wrote or {}, kept)
         for item, changes in routing.changes:
             _merge(work, item, changes)
-    return CyclePlan(work, creates, classified, balance, duplicates, routing)
+    status = None
+    if facts is not None:
+        from sync.briefings import plan_briefing_status
+
+        status = plan_briefing_status(facts, _last_complete_modes(balance, settings, labelled=True) if balance else {})
+        for item, changes in status.changes:
+            _merge(work, item, changes)
+        _stamp_last_synced(work, settings, now)
+    return CyclePlan(work, creates, classified, balance, duplicates, routing, status, followups)
 
 
-def _last_complete_modes(balance, settings) -> dict[str, str]:
-    out = {}
+def _stamp_last_synced(work: dict, settings, now) -> None:
+    """"Last synced" rides along with a briefing's other changes; it never causes a write itself."""
+    stamp = now.astimezone(settings.tz).isoformat(timespec="seconds")
+    for key, (item, changes) in work.items():
+        if item.kind == "briefing" and "last_synced" in item.owned and changes:
+            work[key] = (item, changes + [FieldChange(item.source, item.id, item.key, "last_synced",
+                                                      item.owned.get("last_synced"), stamp, "briefing status")])
+
+
+def _last_complete_modes(balance, settings, labelled: bool = False) -> dict[str, Any]:
+    """team → its mode in its last complete week (with the week's label when ``labelled``)."""
+    out: dict[str, Any] = {}
     for team in settings.teams:
         weeks = balance.team_weeks(team)
         if len(weeks) >= 2:
-            out[team] = weeks[-2].mode
+            out[team] = (weeks[-2].mode, weeks[-2].label) if labelled else weeks[-2].mode
     return out
