@@ -8,6 +8,7 @@ Endpoints used:
                                       (ack, resolve, note…) since the cursor
   GET /incidents?statuses[]=…         OPEN incidents, re-read every cycle
   GET /incidents/{id}                 incidents named by log entries
+  GET/POST /incidents/{id}/notes      the follow-up note (sync.followups)
 
 Cursor: ``{"since": <start of the last successful pull, UTC ISO>}``; the
 next pull reads from ``since − overlap``. The time-window reads go through
@@ -20,7 +21,9 @@ Known limits: incidents are never deleted (merges show up as resolved); the
 open-incident listing uses plain offset paging and so reads at most 10,000
 open incidents.
 
-Writes: none yet (incidents are read-only for relais).
+Writes: a note on a resolved incident naming its follow-up ticket
+(``POST /incidents/{id}/notes``, read back with ``GET`` after an ambiguous
+failure); incidents themselves are never changed.
 """
 
 from __future__ import annotations
@@ -158,6 +161,15 @@ class PagerDutyConnector:
 
     def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
         raise NotImplementedError("relais owns no PagerDuty field")
+
+    # -- follow-up notes (sync.followups) ------------------------------------------
+    def notes(self, incident_id: str) -> list[str]:
+        """The contents of an incident's notes (a short list: PagerDuty does not page it)."""
+        return [str(n.get("content", "")) for n in self.client.rget(f"incidents/{incident_id}/notes")]
+
+    def add_note(self, incident_id: str, content: str) -> None:
+        """POST a note (as ``from_email``); never re-sent by the policy after an ambiguous failure."""
+        self.client.rpost(f"incidents/{incident_id}/notes", json={"note": {"content": content}})
 
     def close(self) -> None:
         self.client.close()

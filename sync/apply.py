@@ -24,6 +24,7 @@ class ApplyResult:
     applied: int = 0
     failed: int = 0
     deferred: int = 0
+    applied_items: set[tuple[str, str]] = field(default_factory=set)
     failed_sources: dict[str, str] = field(default_factory=dict)
 
 
@@ -86,6 +87,7 @@ def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: di
             continue
         store.record_write(item, changes, cycle, "applied")
         result.applied += len(changes)
+        result.applied_items.add((item.source, item.id))
         if on_write:
             on_write(len(changes))
     return result

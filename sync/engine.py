@@ -48,12 +48,18 @@ class CycleReport:
     changed: dict[str, int] = field(default_factory=dict)
     planned: list[FieldChange] = field(default_factory=list)
     planned_creates: list[Any] = field(default_factory=list)
+    planned_followups: list[Any] = field(default_factory=list)  # sync.followups.FollowUp
+    briefings: Any = None  # sync.briefings.BriefingPlan
     duplicates: list[str] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     routing: Any = None  # sync.route.RoutingPlan
     writes: int = 0
     failed_writes: int = 0
     created: int = 0
+    followups_created: int = 0
+    notes_created: int = 0
+    followups_waiting: list[str] = field(default_factory=list)
+    briefings_updated: int = 0
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     classified: Counter = field(default_factory=Counter)
@@ -68,6 +74,9 @@ class CycleReport:
             "planned": len(self.planned), "planned_creates": len(self.planned_creates),
             "writes": self.writes, "failed_writes": self.failed_writes,
             "created": self.created, "quarantined": len(self.quarantined),
+            "planned_followups": len(self.planned_followups), "followups_created": self.followups_created,
+            "notes_created": self.notes_created, "followups_waiting": self.followups_waiting,
+            "briefings_updated": self.briefings_updated,
             "errors": self.errors, "classified": dict(self.classified),
             "by_team": {t: dict(c) for t, c in self.by_team.items()},
             "api_calls": self.api_calls, "seconds": round(self.seconds, 3),
@@ -87,6 +96,7 @@ class Cycle:
     calls_before: dict[str, int]
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     creates: list[Any] = field(default_factory=list)
+    followups: list[Any] = field(default_factory=list)
 
 
 def current_alerts(balance: Any, settings: Any) -> list[dict[str, Any]]:
@@ -116,12 +126,21 @@ def build_connectors(settings, secrets) -> dict[str, Any]:
                                     pm_field=wb.jira.pm.field if wb and wb.jira and wb.jira.pm else None,
                                     team_field=wb.jira.team.field if wb and wb.jira and wb.jira.team else None,
                                     initiative_field=wb.jira.initiative.field if wb and wb.jira and wb.jira.initiative
-                                    else None)
+                                    else None,
+                                    epic=wb.jira.epic if wb and wb.jira else None)
     if src.notion is not None:
-        out["notion"] = NotionConnector(src.notion, secrets.notion_token, wb.notion if wb else None)
+        out["notion"] = NotionConnector(src.notion, secrets.notion_token, wb.notion if wb else None,
+                                        briefings=settings.briefings)
     if src.pagerduty is not None:
         out["pagerduty"] = PagerDutyConnector(src.pagerduty, secrets.pagerduty_token)
     return out
+
+
+def _briefing_ids(report: CycleReport) -> set[tuple[str, str]]:
+    """The briefings whose delivery status this cycle planned to change."""
+    from sync.briefings import STATUS_FIELDS
+
+    return {(c.source, c.item_id) for c in report.planned if c.source == "notion" and c.field in STATUS_FIELDS}
 
 
 class Engine:
@@ -212,8 +231,12 @@ class Engine:
         from sync.route import ROUTED_FIELDS
 
         wrote = store.last_applied(ROUTED_FIELDS) if self.settings.route is not None else {}
-        result = plan_cycle(store.iter_items(), self.settings, cycle.now, wrote)
+        states = store.key_states("followup") if self.settings.followups is not None else {}
+        result = plan_cycle(store.iter_items(), self.settings, cycle.now, wrote, states)
         cycle.report.routing = result.routing
+        cycle.report.briefings = result.briefings
+        report.planned_followups = list(result.followups)
+        cycle.followups = [f for f in result.followups if not {"jira", "pagerduty"} & set(report.errors)]
         for team, counts in result.classified.items():
             report.by_team.setdefault(team, Counter()).update(counts)
             report.classified.update(counts)
@@ -237,6 +260,16 @@ class Engine:
         assert store is not None
         result = apply_changes(work, self.connectors, store, report.cycle)
         report.created = apply_creates(cycle.creates, self.connectors, store, report.cycle, result)
+        if cycle.followups and not {"jira", "pagerduty"} & set(result.failed_sources):
+            from sync.followups import apply_followups
+
+            done = apply_followups(cycle.followups, self.connectors, store, cycle.now, report.cycle)
+            report.followups_created, report.notes_created = done.created, done.notes
+            report.followups_waiting = done.waiting
+            for name, message in done.failed_sources.items():
+                result.failed_sources.setdefault(name, message)
+        report.briefings_updated = len({(s, i) for s, i in result.applied_items
+                                        if s == "notion" and (s, i) in _briefing_ids(report)})
         report.writes = result.applied
         report.failed_writes = result.failed
         for name, message in result.failed_sources.items():
