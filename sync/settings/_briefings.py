@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ._rules import When
 from ._sources import Model
@@ -68,12 +68,13 @@ class FollowUps(Model):
         "does not file a ticket for every incident of the last months."
     )
 
-    @model_validator(mode="after")
-    def _labels_are_labels(self) -> FollowUps:
-        for label in self.labels:
+    @field_validator("labels")
+    @classmethod
+    def _labels_are_labels(cls, labels: list[str]) -> list[str]:
+        for label in labels:
             if any(c.isspace() for c in label):
                 raise relais_error(f"Jira labels cannot contain spaces: {quoted(label)}")
-        return self
+        return labels
 
 
 class JiraSelectField(Model):

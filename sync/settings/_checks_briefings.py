@@ -20,13 +20,14 @@ def check_briefings(doc: Document) -> None:
     databases = as_mapping(notion.get("databases")) if notion else None
     has_briefings_db = bool(databases and databases.get("briefings"))
     briefings_on = "briefings" in data
-    status = (as_mapping(writeback.get("notion")) or {}).get("status")
-    epic = (as_mapping(writeback.get("jira")) or {}).get("epic")
-    if status is not None and not briefings_on:
+    # A key left with only commented lines under it reads as null: still switched on.
+    status = "status" in (as_mapping(writeback.get("notion")) or {})
+    epic = "epic" in (as_mapping(writeback.get("jira")) or {})
+    if status and not briefings_on:
         doc.problem(("writeback", "notion", "status"),
                     "the delivery status comes from the `briefings:` section: add it (`briefings: {}` uses the "
                     "default property names), or remove writeback.notion.status")
-    if epic is not None and not briefings_on:
+    if epic and not briefings_on:
         doc.problem(("writeback", "jira", "epic"),
                     "the epic's health comes from its briefing: add a `briefings:` section, or remove "
                     "writeback.jira.epic")
