@@ -78,6 +78,8 @@ class Status:
     unit: str = "issues"
     done: float = 0
     total: float = 0
+    title: str = ""
+    team: str | None = None
 
     @property
     def reason(self) -> str:
@@ -225,7 +227,7 @@ def briefing_status(facts: BriefingFacts, item: WorkItem, team: str | None, epic
     total = sum(c.points or 0 for c in children) if unit == "points" else len(children)
     done = sum(c.points or 0 for c in children if c.done) if unit == "points" else sum(c.done for c in children)
     remaining = total - done
-    status = Status(epic_key, "On track", [], unit=unit, done=done, total=total)
+    status = Status(epic_key, "On track", [], unit=unit, done=done, total=total, title=item.title, team=team)
     status.progress = round(100 * done / total, 1) if total else None
     status.incidents = len(facts.open_incidents.get(team, [])) if team else 0
     target = _date(item.inputs.get("target_date"))

@@ -22,10 +22,15 @@ def demo_summary(cycles: list[CycleReport], scorecard_rows: int) -> dict[str, An
         "alerts": last.alerts,
         "cycles": [{"pulled": c.pulled, "changed": c.changed, "writes": c.writes, "failed_writes": c.failed_writes,
                     "created": c.created, "quarantined": len(c.quarantined), "errors": c.errors,
+                    "briefings_updated": c.briefings_updated, "followups_created": c.followups_created,
                     "api_calls": c.api_calls, "seconds": round(c.seconds, 2)} for c in cycles],
         "classified": {k: last.classified.get(k, 0) for k in ("RUN", "BUILD", "IMPROVE")},
         "by_team": {t: dict(c) for t, c in sorted(last.by_team.items())},
         "written": [ch.as_dict() for ch in cycles[0].planned],
+        "briefings_updated": sum(c.briefings_updated for c in cycles),
+        "followups_created": sum(c.followups_created for c in cycles),
+        "briefings": ([{"title": s.title, "team": s.team, "epic": s.epic, **s.values()}
+                       for s in last.briefings.statuses.values()] if last.briefings is not None else []),
     }
 
 
@@ -80,6 +85,7 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
             from sync.report import render_routing
 
             render_routing(balance)
+        output.render_briefings(summary["briefings"], summary["followups_created"])
         console.print(f"scorecard rows in Notion: [bold]{rows}[/] (one per team and week)")
         if chart:
             console.print(f"chart written to {chart}")

@@ -33,21 +33,39 @@ def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None
         "owned": {"work_type": {"owned": owns_work_type(item, settings), "current": item.owned.get("work_type"),
                                 "desired": d.decision.value.value}},
         "pending_changes": [c.as_dict() for c in changes_for(d, settings)],
-        "routing": _routing(settings, store, item),
+        **_derived(settings, store, item),
         "writes": store.audit(item.source, item.id, limit=20),
     }
 
 
-def _routing(settings, store: StateStore, item) -> dict | None:
-    """The routing decision for this item, as the next plan would take it (None: not routed)."""
-    if settings.route is None:
-        return None
+def _derived(settings, store: StateStore, item) -> dict[str, Any]:
+    """What the next plan decides for this item beyond its class: its routing and its delivery status."""
+    if settings.route is None and settings.briefings is None:
+        return {"routing": None}
     from datetime import datetime, timezone
 
     from sync.plan import plan_cycle
     from sync.route import ROUTED_FIELDS
 
-    result = plan_cycle(store.iter_items(), settings, datetime.now(timezone.utc), store.last_applied(ROUTED_FIELDS))
+    wrote = store.last_applied(ROUTED_FIELDS) if settings.route is not None else {}
+    result = plan_cycle(store.iter_items(), settings, datetime.now(timezone.utc), wrote)
+    out: dict[str, Any] = {"routing": _routing(result, item) if settings.route is not None else None}
+    if result.briefings is not None:
+        out["delivery"] = _delivery(result.briefings, item)
+    return out
+
+
+def _delivery(plan, item) -> dict | None:
+    """A briefing's status, or, for an epic, the status of the briefing it belongs to."""
+    for briefing_id, status in plan.statuses.items():
+        if (item.kind == "briefing" and briefing_id == item.id) or (item.kind == "epic" and status.epic == item.key):
+            return {"briefing": f"notion:{briefing_id}", "epic": status.epic, **status.values(),
+                    "unit": status.unit, "done": status.done, "total": status.total}
+    return None
+
+
+def _routing(result, item) -> dict | None:
+    """The routing decision for this item, as the next plan would take it (None: not routed)."""
     for routed, r in [*result.routing.decisions, *result.routing.maintenance]:
         if routed.id == item.id and routed.source == item.source:
             return {"rule": r.rule, "where": r.where, "target": r.target, "pm": r.pm, "team": r.team,
@@ -102,6 +120,14 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
     elif r:
         for k in r["kept_by_hand"]:
             console.print(f"  {k['field']} set by hand to {k['value']!r} (the rules say {k['rules_say']!r}): kept")
+    dl = data.get("delivery")
+    if dl:
+        console.print(f"  delivery ({dl['briefing']}, epic {dl['epic'] or 'none'}): [bold]{dl['health']}[/] — "
+                      f"{dl['reason']}")
+        console.print(f"  progress {dl['progress']}% ({dl['done']} of {dl['total']} {dl['unit']}), forecast "
+                      f"{dl['forecast'] or 'none'}, open incidents {dl['incidents']}, dependencies: "
+                      f"{dl['dependencies']}" + (f"; undeclared: {dl['undeclared']}" if dl["undeclared"] else "")
+                      + f", score {dl['score']}")
     for w in data["writes"]:
         console.print(f"  {w['at']}: {w['field']} {w['old']} → {w['new']} ({w['outcome']}, {w['rule']})")
     return 0

@@ -96,3 +96,21 @@ def render_classification(report: CycleReport) -> None:
         table.add_row(team, *(str(counts.get(c, 0)) for c in classes))
     table.add_row("[bold]all[/]", *(f"[bold]{report.classified.get(c, 0)}[/]" for c in classes))
     console.print(table)
+
+
+def render_briefings(rows: list[dict], followups: int = 0) -> None:
+    """Each briefing's delivery status (the demo's summary; `relais explain` has one briefing's detail)."""
+    if not rows:
+        return
+    table = Table(title="Briefings — delivery status")
+    for col in ("briefing", "team", "epic", "health", "progress", "forecast", "dependencies", "score"):
+        table.add_column(col)
+    colour = {"On track": "green", "At risk": "yellow", "Off track": "red", "Blocked": "bold red"}
+    for r in rows:
+        progress = "" if r["progress"] is None else f"{r['progress']}%"
+        deps = r["dependencies"] + (f"; undeclared: {r['undeclared']}" if r["undeclared"] else "")
+        table.add_row(r["title"], r["team"] or "", r["epic"] or "—", f"[{colour[r['health']]}]{r['health']}[/]",
+                      progress, r["forecast"] or "", deps, "" if r["score"] is None else str(r["score"]))
+    console.print(table)
+    if followups:
+        console.print(f"incident follow-up tickets filed: [bold]{followups}[/]")
