@@ -160,7 +160,7 @@ class Engine:
         for name, connector in self.connectors.items():
             try:
                 self.identities[name] = connector.connect()
-            except AuthError as e:
+            except AuthError:
                 var = SECRET_VARS[name][-1]
                 token = getattr(self.secrets, var.lower(), None)
                 names = " and ".join(SECRET_VARS[name])

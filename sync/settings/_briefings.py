@@ -18,7 +18,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ._rules import When
 from ._sources import Model
-from ._types import Names, Text, none_is_empty, quoted, relais_error
+from ._types import Names, Text, distinct_properties, none_is_empty, quoted, relais_error
 
 
 class Briefings(Model):
@@ -114,11 +114,7 @@ class NotionStatus(Model):
 
     @model_validator(mode="after")
     def _distinct(self) -> NotionStatus:
-        owner: dict[str, str] = {}
-        for field, name in self.model_dump().items():
-            if name in owner:
-                raise relais_error(f"{owner[name]} and {field} both name the property {quoted(name)}")
-            owner[name] = field
+        distinct_properties(self.model_dump())
         return self
 
 

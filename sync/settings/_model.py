@@ -23,7 +23,9 @@ from ._briefings import Briefings, FollowUps, JiraEpicWriteback, StatusSection
 from ._route import Route
 from ._rules import ClassifyEntry, ClassifyRule, Rule, default_problems
 from ._sources import Model, Sources
-from ._types import ConfigPath, Email, Names, NotionId, Text, none_is_empty, quoted, relais_error, suggest
+from ._types import (
+    ConfigPath, Email, Names, NotionId, Text, distinct_properties, none_is_empty, quoted, relais_error, suggest,
+)
 
 SUPPORTED_VERSION = 1
 DEFAULT_ERROR = "relais_classify_default"
@@ -139,11 +141,7 @@ class ScorecardProperties(Model):
 
     @model_validator(mode="after")
     def _distinct(self) -> ScorecardProperties:
-        owner: dict[str, str] = {}
-        for field, name in self.model_dump().items():
-            if name in owner:
-                raise relais_error(f"{owner[name]} and {field} both name the property {quoted(name)}")
-            owner[name] = field
+        distinct_properties(self.model_dump())
         return self
 
 
@@ -174,11 +172,7 @@ class NotionRouting(Model):
 
     @model_validator(mode="after")
     def _distinct(self) -> NotionRouting:
-        owner: dict[str, str] = {}
-        for field, name in self.model_dump(exclude={"database"}).items():
-            if name in owner:
-                raise relais_error(f"{owner[name]} and {field} both name the property {quoted(name)}")
-            owner[name] = field
+        distinct_properties(self.model_dump(exclude={"database"}))
         return self
 
 

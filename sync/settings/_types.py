@@ -52,6 +52,16 @@ def relais_error(message: str) -> PydanticCustomError:
     return PydanticCustomError("relais", "{message}", {"message": message})
 
 
+def distinct_properties(names: dict[str, str]) -> None:
+    """Each setting → property name: two settings naming one property is an error (relais would
+    write both values into it, one after the other)."""
+    owner: dict[str, str] = {}
+    for setting, name in names.items():
+        if name in owner:
+            raise relais_error(f"{owner[name]} and {setting} both name the property {quoted(name)}")
+        owner[name] = setting
+
+
 def expected(what: str, hint: str = "") -> PydanticCustomError:
     return PydanticCustomError("expected", "expected {what}", {"what": what, "hint": hint})
 
