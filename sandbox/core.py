@@ -178,7 +178,7 @@ class Sandbox:
         if rule is not None:
             if rule.kind == "reset":
                 return Response(0, reset=True)
-            if rule.kind == "timeout":
+            if rule.kind == "timeout" and not rule.after:
                 self._stopping.wait(rule.delay)
             elif isinstance(rule.kind, int):
                 return self._fault_status(app, rule)
@@ -188,6 +188,10 @@ class Sandbox:
             seconds = ceil_seconds(wait)
             return app.rate_limited(seconds, bucket.rate, str(seconds))
         response = app.handle(request)
+        if rule is not None and rule.kind == "lost":
+            return Response(0, reset=True)  # handled, the answer never leaves
+        if rule is not None and rule.kind == "timeout" and rule.after:
+            self._stopping.wait(rule.delay)
         if rule is not None and response.status == 200:
             if rule.kind == "malformed":
                 response = Response(200, response.body[: max(1, len(response.body) // 2)], dict(response.headers))
