@@ -25,6 +25,7 @@ from . import jira_data as jd
 from . import jira_feedback as jf
 from . import jira_routing as jr
 from .jira_jql import Context, JQLError, parse, sort_key
+from .jira_render import Renderer
 from .jira_worklogs import FIRST_WORKLOG_ID
 from .jira_write import change_items, set_field, update_field
 from .org import Org
@@ -93,8 +94,8 @@ class JiraState:
         last = rec["updated"] if last is None or rec["updated"] > last else last
         self._stats[rec["project"]] = (count + delta, last)
 
-    def renderer(self) -> jd.Renderer:
-        return jd.Renderer(self.org, self.base_url, self.tz, self._stats)
+    def renderer(self) -> Renderer:
+        return Renderer(self.org, self.base_url, self.tz, self._stats)
 
     def find(self, id_or_key: str) -> dict[str, Any]:
         issue_id = id_or_key if id_or_key in self._records else self._by_key.get(id_or_key.upper())
