@@ -700,7 +700,9 @@ _PD_IGNORE = {
         # include-on-request detail (relais does not ask for it)
         "conference_bridge",
     ),
-    "log_entries": (),
+    # The example's first entry is a trigger; only triggers carry event_details, and the newest
+    # entry of the account may be an acknowledge or a resolve. Triggers are checked in full below.
+    "log_entries": ("event_details",),
     "services": (),
     "priorities": (),
 }
@@ -768,6 +770,13 @@ def test_pd_log_entries_include_incidents(pd):
         if inc.get("type") != "incident":
             problems.append(f"/log_entries/{i}/incident/type: {inc.get('type')!r} — include[]=incidents "
                             "returns full incidents (type 'incident')")
+    example = oa.example_for("pagerduty", "GET", "/log_entries", 200)["log_entries"][0]
+    triggers = [(i, e) for i, e in enumerate(body["log_entries"]) if e["type"] == example["type"]]
+    if not triggers:
+        problems.append(f"/log_entries: no {example['type']} among {len(body['log_entries'])} entries to compare")
+    for i, entry in triggers:
+        problems += [f"/log_entries/{i}{p}: missing (the vendor's example has it)"
+                     for p in oa.missing_keys(example, entry, _PD_IGNORE["incidents"])]
     _fail(r, problems)
 
 
