@@ -71,7 +71,8 @@ class Sandbox:
         # PAGERDUTY_FROM: the user email PagerDuty writes need in their From header.
         self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, "PAGERDUTY_FROM": BOT_EMAIL}
         self.jira = JiraState(self.org, self.clock)
-        self.notion = NotionState(self.org, self.clock)
+        # The Notion fake takes the Jira fake's pairing of briefings and epics (sandbox.initiatives).
+        self.notion = NotionState(self.org, self.clock, initiatives=self.jira.initiatives)
         self.pagerduty = PagerDutyState(self.org, self.clock)
         self.faults = Faults(seed)
         self.buckets = {v: TokenBucket(DEFAULT_RATE, DEFAULT_RATE) for v in VENDORS}
@@ -127,6 +128,12 @@ class Sandbox:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
+
+    @property
+    def initiatives(self) -> Any:
+        """The seeded briefings and their epics (:class:`sandbox.initiatives.Plan`): e.g.
+        ``sb.initiatives.role("blocked")`` is the briefing whose epic has a blocked child."""
+        return self.jira.initiatives
 
     @property
     def urls(self) -> dict[str, str]:

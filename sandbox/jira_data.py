@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Iterable, Iterator
 
+from . import jira_epics as je
 from . import jira_feedback as jf
 from . import jira_routing as jr
 from .org import Org
@@ -29,7 +30,8 @@ STATUSES = {
     "In Review": ("10001", 4, "indeterminate", "yellow", "In Progress"),
     "Done": ("10002", 3, "done", "green", "Done"),
 }
-ISSUE_TYPES = {  # name -> (id, description, avatarId)
+ISSUE_TYPES = {  # name -> (id, description, avatarId); hierarchy levels in jira_epics.HIERARCHY
+    "Epic": ("10000", "A big user story that needs to be broken down.", 10307),  # relais' initiatives
     "Story": ("10001", "Functionality or a feature expressed as a user goal.", 10315),
     "Task": ("10002", "A small, distinct piece of work.", 10318),
     "Bug": ("10004", "A problem or error.", 10303),
@@ -91,13 +93,18 @@ FIELDS: list[dict[str, Any]] = [
     },
     *jr.FIELDS,  # Product Manager, Team, Briefing link (relais' routing)
     *jf.FIELDS,  # Origin, Customer, Tier, Area (the FB project's feedback)
+    # As Jira Cloud lists them: parent has no schema and is not "searchable", yet JQL knows `parent`.
+    {"id": "parent", "key": "parent", "name": "Parent", "custom": False, "orderable": False, "navigable": True,
+     "searchable": False, "clauseNames": ["parent"]},
+    _system("issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}, []),
+    *je.FIELDS,  # Health (relais' initiative status, on epics)
 ]
 FIELD_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey"]
 NAVIGABLE_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey" and f["navigable"]]
 EMBEDDED_WORKLOGS = 20  # search and issue bodies carry at most this many; the rest via /issue/{id}/worklog
 FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
 EDITABLE = {"summary", "description", "issuetype", "priority", "labels", "components", "assignee", "reporter",
-            STORY_POINTS, WORK_TYPE, *jr.ROUTING_FIELDS, *jf.FIELD_IDS}
+            STORY_POINTS, WORK_TYPE, *jr.ROUTING_FIELDS, *jf.FIELD_IDS, "parent", je.HEALTH}
 
 _THINGS = ["refund", "invoice export", "login", "webhook retry", "search filter", "password reset",
            "card payment", "ticket assignment", "CSV import", "API pagination"]

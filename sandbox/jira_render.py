@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from . import jira_epics as je
 from . import jira_feedback as jf
+from . import jira_links as jl
 from . import jira_routing as jr
 from .jira_data import (CUSTOMER_CATEGORY, EMBEDDED_WORKLOGS, FIELD_NAMES, ISSUE_TYPES, PRIORITIES,
                         PRODUCT_CATEGORY, STATUSES, WORK_TYPE, WORK_TYPE_OPTIONS, adf)
@@ -22,11 +24,16 @@ class Renderer:
     """Turns compact records into Jira JSON for one base URL and time zone."""
 
     def __init__(self, org: Org, base_url: str, tz: Any,
-                 project_stats: dict[str, tuple[int, datetime | None]] | None = None):
+                 project_stats: dict[str, tuple[int, datetime | None]] | None = None,
+                 records: dict[str, dict[str, Any]] | None = None, links: jl.Links | None = None):
+        """``records`` (id -> record) and ``links``: the tenant's, for parents and links, which
+        show the other issue's current values."""
         self.org = org
         self.base = base_url.rstrip("/")
         self.tz = tz
         self.project_stats = project_stats or {}
+        self.records = records or {}
+        self.links = links or jl.Links()
         self.users = {p.jira_account_id: p for p in [*org.people, org.bot]}
         # key -> (id, name, category): the teams' projects and the feedback project nobody owns
         self.projects = {t.project_key: (t.project_id, t.name, PRODUCT_CATEGORY) for t in org.teams}
@@ -89,7 +96,8 @@ class Renderer:
             tid, desc, avatar = ISSUE_TYPES[rec["issuetype"]]
             return {"self": f"{self.base}/rest/api/3/issuetype/{tid}", "id": tid, "description": desc,
                     "iconUrl": f"{self.base}/rest/api/2/universal_avatar/view/type/issuetype/avatar/{avatar}",
-                    "name": rec["issuetype"], "subtask": False, "avatarId": avatar, "hierarchyLevel": 0}
+                    "name": rec["issuetype"], "subtask": False, "avatarId": avatar,
+                    "hierarchyLevel": je.HIERARCHY.get(rec["issuetype"], 0)}
         if fid == "project":
             return self.project(rec["project"])
         if fid == "status":
@@ -121,6 +129,13 @@ class Renderer:
             return jr.render(self, self.org, rec, fid)
         if fid in jf.FIELD_IDS:
             return jf.render(self.base, rec, fid)
+        if fid == je.HEALTH:
+            return je.render_health(self.base, rec)
+        if fid == "parent":
+            parent = self.records.get(rec.get("parent") or "")
+            return jl.linked_issue(self, parent) if parent else None
+        if fid == "issuelinks":
+            return jl.issuelinks(self, rec, self.links, self.records)
         if fid == "worklog":
             logs = rec.get("worklogs") or []
             return {"startAt": 0, "maxResults": EMBEDDED_WORKLOGS, "total": len(logs),
@@ -156,7 +171,9 @@ class Renderer:
             "key": rec["key"],
         }
         if field_ids is not None:
-            bean["fields"] = {fid: self.field_value(rec, fid) for fid in field_ids}
+            # An issue without a parent has no `parent` key at all, as in Jira Cloud.
+            bean["fields"] = {fid: self.field_value(rec, fid) for fid in field_ids
+                              if fid != "parent" or rec.get("parent")}
         if "names" in expand:
             bean["names"] = {fid: FIELD_NAMES[fid] for fid in (field_ids or [])}
         if "changelog" in expand:

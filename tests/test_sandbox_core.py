@@ -41,7 +41,9 @@ def test_the_demo_org_has_the_promised_shape():
     assert org.notion["briefings_database"] != org.notion["briefings_data_source"]
     with Sandbox(seed=7, clock=FrozenClock(DAY)) as sb:
         issues = [sb.jira.get_record(k) for k in sb.jira.keys()]
-        assert {i["issuetype"] for i in issues} == {"Bug", "Support", "Story", "Task"}
+        assert {i["issuetype"] for i in issues} == {"Bug", "Support", "Story", "Task", "Epic"}
+        assert [i["key"] for i in issues if i["issuetype"] == "Epic"] == sb.jira.epic_keys() == [
+            "PAY-20", "PAY-21", "CORE-22", "CORE-23", "SUP-21", "SUP-22"]  # 2 per team, after its issues
         set_values = [i["customfield_10050"] for i in issues if i["customfield_10050"]]
         assert 3 <= len(set_values) <= 8  # most issues still need a work type
         assert all(i["updated"] < sb.org.anchor and i["created"] >= sb.org.start for i in issues)
@@ -53,7 +55,8 @@ def test_sizes_are_parametric_and_a_bigger_org_is_quick_to_build():
     started = time.monotonic()
     with Sandbox(seed=1, size={"teams": 8, "issues": 5000, "incidents": 1500, "feedback": 1200},
                  clock=FrozenClock(DAY)) as sb:
-        assert len(sb.jira) == 5000 and len(sb.org.teams) == 8
+        assert len(sb.jira) == 5000 + 8 * 2 and len(sb.org.teams) == 8  # + epics_per_team (the demo's 2)
+        assert len(sb.jira.epic_keys()) == 16
         assert len(sb.pagerduty.incident_ids()) == 1500  # every team had a recent high-urgency incident
     assert time.monotonic() - started < 5
     with pytest.raises(ValueError):
@@ -64,7 +67,7 @@ def test_sizes_are_parametric_and_a_bigger_org_is_quick_to_build():
 def test_the_large_benchmark_org_builds_in_seconds():
     started = time.monotonic()
     sb = Sandbox(seed=1, size="large", clock=FrozenClock(DAY))
-    assert len(sb.jira) == 50_000 and len(sb.notion.page_ids("feedback")) > 10_000
+    assert len(sb.jira) == 50_000 + 20 * 50 and len(sb.notion.page_ids("feedback")) > 10_000  # + 50 epics a team
     assert time.monotonic() - started < 30
 
 
