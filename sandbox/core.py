@@ -145,13 +145,18 @@ class Sandbox:
             raise RuntimeError("the sandbox is not started")
         return self._ca_path
 
-    def config(self, state_path: str, balance: bool = False, routing: bool = False) -> dict[str, Any]:
+    def config(self, state_path: str, balance: bool = False, routing: bool = False,
+               briefings: bool = False) -> dict[str, Any]:
         """A relais config for this org; ``balance=True`` adds the scorecard and balance sections,
-        ``routing=True`` the ``route`` section and the routing write-backs."""
-        return build_config(self.org, self.urls, self.ca_path, state_path, balance=balance, routing=routing)
+        ``routing=True`` the ``route`` section and the routing write-backs, ``briefings=True`` the
+        ``briefings``/``followups`` sections and the epic and briefing status write-backs."""
+        return build_config(self.org, self.urls, self.ca_path, state_path, balance=balance, routing=routing,
+                            briefings=briefings)
 
-    def config_yaml(self, state_path: str, balance: bool = False, routing: bool = False) -> str:
-        return render_yaml(self.config(state_path, balance=balance, routing=routing), self.seed, self.org.size_name)
+    def config_yaml(self, state_path: str, balance: bool = False, routing: bool = False,
+                    briefings: bool = False) -> str:
+        return render_yaml(self.config(state_path, balance=balance, routing=routing, briefings=briefings),
+                           self.seed, self.org.size_name)
 
     def set_rate_limit(self, vendor: str, requests_per_second: float, burst: float | None = None) -> None:
         self.buckets[vendor].configure(requests_per_second, burst)

@@ -16,6 +16,8 @@ import pytest
 import yaml
 
 from sandbox import Sandbox
+from sandbox.__main__ import build_parser
+from sandbox.jira_data import FIELDS
 from sandbox.org import build_org, fingerprint
 from sandbox.testing import FrozenClock, ssl_context
 from sandbox.timeutil import UTC
@@ -112,6 +114,41 @@ def test_config_with_balance_adds_the_scorecard_the_balance_section_and_its_writ
         assert {k: v for k, v in config.items() if k not in ("sources", "balance", "writeback")} == {
             k: v for k, v in plain.items() if k not in ("sources", "writeback")}
         assert sb.config(str(tmp_path / "relais.db")) == plain  # asking for it changed nothing
+
+
+def test_config_with_briefings_adds_the_briefings_and_followups_sections_and_their_writebacks(tmp_path):
+    with Sandbox(seed=7, clock=FrozenClock(DAY)) as sb:
+        plain = sb.config(str(tmp_path / "relais.db"))
+        config = yaml.safe_load(sb.config_yaml(str(tmp_path / "relais.db"), briefings=True))
+        assert list(config) == [key for key in plain if key != "writeback"] + ["briefings", "followups", "writeback"]
+        assert list(sb.config(str(tmp_path / "r.db"), balance=True, routing=True, briefings=True))[-5:] == [
+            "balance", "route", "briefings", "followups", "writeback"]
+        assert config["briefings"] == {
+            "epic_property": "Epic", "target_date": "Target date", "depends_on": "Depends on",
+            "validated_by": "Validated by", "impact": "Impact", "effort": "Effort", "security": "Security critical",
+            "throughput_weeks": 4}
+        assert config["followups"] == {"when": {"urgency": "high"}, "issuetype": "Task",
+                                       "labels": ["incident-follow-up"], "lookback_days": 7}
+        assert config["writeback"]["jira"] == {
+            **plain["writeback"]["jira"],
+            "epic": {"health": {"field": "Health"}, "briefing_link": {"field": "Briefing link"}}}
+        assert config["writeback"]["notion"] == {**plain["writeback"]["notion"], "status": {
+            "health": "Health", "reason": "Health reason", "progress": "Progress", "forecast": "Forecast",
+            "incidents": "Open incidents", "dependencies": "Dependencies", "undeclared": "Undeclared dependencies",
+            "score": "Priority score", "last_synced": "Last synced"}}
+        # merged with the other write-backs, not replacing them
+        both = sb.config(str(tmp_path / "relais.db"), routing=True, briefings=True)["writeback"]
+        assert {"work_type", "pm", "team", "initiative", "epic"} == set(both["jira"])
+        assert {"work_type", "routing", "status"} == set(both["notion"])
+        # every name it gives is a Jira field or a Notion briefing property of the sandbox
+        properties = set(sb.notion.schemas["briefings"])
+        assert {v for k, v in config["briefings"].items() if k != "throughput_weeks"} <= properties
+        assert set(config["writeback"]["notion"]["status"].values()) <= properties
+        assert {w["field"] for w in config["writeback"]["jira"]["epic"].values()} <= {f["name"] for f in FIELDS}
+        assert {k: v for k, v in config.items() if k not in ("briefings", "followups", "writeback")} == {
+            k: v for k, v in plain.items() if k != "writeback"}
+        assert sb.config(str(tmp_path / "relais.db")) == plain  # asking for it changed nothing
+    assert build_parser().parse_args(["serve", "--briefings"]).briefings is True  # serve --write-config
 
 
 def test_every_request_is_logged_and_countable():
