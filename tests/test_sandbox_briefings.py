@@ -331,3 +331,30 @@ def test_a_bad_value_is_a_validation_error_and_writes_nothing(sb, notion, proper
     assert err.value.status == 400 and err.value.code == "validation_error"
     assert message in str(err.value)
     assert sb.notion.get_page(page_id) == before
+
+
+@pytest.mark.parametrize("days", range(7), ids=lambda d: (START + timedelta(days=d)).strftime("%a"))
+def test_the_documented_situations_hold_whatever_day_the_sandbox_starts(days):
+    """sandbox/README.md names the pages, epics, children and links of each role."""
+    with Sandbox(seed=7, size="demo", clock=FrozenClock(START + timedelta(days=days))) as sb:
+        table = {role: (sb.initiatives.role(role).page_id[:8], sb.jira.epic_plan.role(role).epic,
+                        sb.jira.epic_plan.role(role).child, sb.jira.epic_plan.role(role).other,
+                        sb.jira.epic_plan.role(role).link) for role in ROLES}
+        assert table == {
+            "blocked": ("9d30f478", "SUP-21", "SUP-12", "PAY-17", "10002"),
+            "validated": ("5ec549bb", "SUP-22", "SUP-7", "PAY-15", "10003"),
+            "undeclared": ("615887bc", "CORE-22", "CORE-18", "SUP-4", "10000"),
+            "done": ("f491483a", "PAY-20", None, None, None),
+            "empty": ("0f0f651d", "PAY-21", None, None, None),
+        }
+        assert sb.jira.epic_plan.role("done").children == ["PAY-1", "PAY-2"]
+        assert sb.jira.epic_plan.epics["CORE-23"].children == ["CORE-2", "CORE-12"]
+        assert [i.page_id[:8] for i in sb.initiatives.without_epic()] == ["71f6acc6", "42d7176f"]
+        statuses = {k: sb.jira.get_record(k)["status"] for k in ("PAY-17", "PAY-15", "SUP-4", "SUP-12", "CORE-18")}
+        assert statuses == {"PAY-17": "In Progress", "PAY-15": "Done", "SUP-4": "In Progress", "SUP-12": "To Do",
+                            "CORE-18": "To Do"}
+        high = [i for i in map(sb.pagerduty.get_incident, sb.pagerduty.incident_ids()) if i["urgency"] == "high"]
+        recent = {i["service"]["summary"] for i in high if i["status"] == "resolved"
+                  and datetime.fromisoformat(i["resolved_at"].replace("Z", "+00:00")) >= sb.org.anchor - timedelta(days=7)}
+        assert recent == {"Payments API", "Core Platform", "Support Portal"}  # each team has a follow-up to write
+        assert [i["incident_number"] for i in high if i["status"] != "resolved"] == [1020]
