@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Iterator
 
+from . import jira_options as jo
 from . import jira_routing as jr
 from .initiatives import Plan as Initiatives
 from .jira_links import FIRST_LINK_ID
@@ -71,56 +72,22 @@ class Plan:
 
 # --------------------------------------------------------------------- Health field
 def render_health(base: str, rec: dict[str, Any]) -> Any:
-    value = rec.get(HEALTH)
-    if value is None:
-        return None
-    return {"self": f"{base}/rest/api/3/customFieldOption/{value}", "value": HEALTH_OPTIONS[value], "id": value}
-
-
-def option_id(value: Any) -> str | None:
-    """The option a write names (``{"id"}``/``{"value"}``, exact) or a JQL value names (any case)."""
-    if isinstance(value, dict):
-        if value.get("id") is not None:
-            return str(value["id"]) if str(value["id"]) in HEALTH_OPTIONS else None
-        return next((oid for oid, v in HEALTH_OPTIONS.items() if value.get("value") == v), None)
-    text = str(value).strip().lower() if value is not None else ""
-    return next((oid for oid, v in HEALTH_OPTIONS.items() if text in (v.lower(), oid)), None)
+    return jo.render(base, HEALTH_OPTIONS, rec.get(HEALTH))
 
 
 def set_health(rec: dict[str, Any], value: Any, human: bool, on_screen: bool) -> str | None:
     """Validate and store a Health write; Jira's message, or None."""
     if not on_screen:
         return f"Field '{HEALTH}' cannot be set. It is not on the appropriate screen, or unknown."
-    if value is None:
-        rec[HEALTH] = None
-        return None
-    if isinstance(value, str) and human:
-        value = {"value": value}
-    if not isinstance(value, dict) or not ({"id", "value"} & set(value)):
-        return "Could not find valid 'id' or 'value' in the Parent Option object."
-    oid = option_id(value)
-    if oid is None:
-        return (f"Option id '{value['id']}' is not valid" if value.get("id") is not None
-                else f"Option value '{value.get('value')}' is not valid")
-    rec[HEALTH] = oid
-    return None
+    return jo.set_option(rec, HEALTH, HEALTH_OPTIONS, value, human)
 
 
 def health_item(old: Any, new: Any) -> dict[str, Any]:
-    return {"field": "Health", "fieldtype": "custom", "fieldId": HEALTH, "from": old,
-            "fromString": HEALTH_OPTIONS.get(old), "to": new, "toString": HEALTH_OPTIONS.get(new)}
+    return jo.change_item(HEALTH, "Health", HEALTH_OPTIONS, old, new)
 
 
 def health_jql(name: str, values: list[str | None]) -> list[Any]:
-    from .jira_jql_eval import JQLError
-
-    out: list[Any] = []
-    for raw in values:
-        oid = None if raw is None else option_id(raw)
-        if raw is not None and oid is None:
-            raise JQLError(f"The option '{raw}' for field '{name}' does not exist.")
-        out.append(oid)
-    return out
+    return jo.jql_values(HEALTH_OPTIONS, name, values)
 
 
 # --------------------------------------------------------------------- parent
