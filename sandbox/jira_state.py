@@ -219,11 +219,11 @@ class JiraState:
                           author_account_id or self._default_author(target))
 
     def unlink(self, link_id: str, author_account_id: str | None = None) -> None:
+        """Remove a link like a person (author: the blocked issue's project PM unless named)."""
         with self.lock:
             link = self.links.by_id.get(str(link_id))
-            target = self._records[link["target"]] if link else None
-            jl.remove(self, str(link_id), author_account_id or (self._default_author(target) if target
-                                                                else self.api_user))
+            author = author_account_id or (self._default_author(self._records[link["target"]]) if link else "")
+            jl.remove(self, str(link_id), author)  # an unknown id: LinkError 404
 
     def create_issue(self, project: str, summary: str, issuetype: str = "Task", fields: dict[str, Any] | None = None,
                      author_account_id: str | None = None) -> dict[str, str]:
