@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the written config also has the scorecard database and a balance section")
     serve.add_argument("--routing", action="store_true",
                        help="the written config also has a route section and the routing write-backs")
+    serve.add_argument("--briefings", action="store_true",
+                       help="the written config also has the briefings and followups sections and the epic and "
+                            "briefing status write-backs")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -72,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             out.write(f"export {name}={shlex.quote(value)}\n")
         if args.write_config:
             with open(args.write_config, "w", encoding="utf-8") as fh:
-                fh.write(sandbox.config_yaml(args.state_path, balance=args.balance, routing=args.routing))
+                fh.write(sandbox.config_yaml(args.state_path, balance=args.balance, routing=args.routing,
+                                             briefings=args.briefings))
             out.write(f"\nconfig written to {os.path.abspath(args.write_config)}\n")
         out.write("\nserving; Ctrl-C to stop\n")
         out.flush()

@@ -35,10 +35,11 @@ BALANCE_WRITEBACK: dict[str, Any] = {
 
 
 def build_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: str,
-                 balance: bool = False, routing: bool = False) -> dict[str, Any]:
+                 balance: bool = False, routing: bool = False, briefings: bool = False) -> dict[str, Any]:
     """``balance=True`` adds the scorecard database, a ``balance`` section and the
     scorecard/briefing write-backs; ``routing=True`` a ``route`` section and the
-    routing write-backs (both off by default)."""
+    routing write-backs; ``briefings=True`` the ``briefings`` and ``followups`` sections
+    and the epic/briefing status write-backs (all off by default)."""
     config = _base_config(org, urls, ca_path, state_path)
     sections: dict[str, Any] = {}
     if balance:
@@ -50,6 +51,11 @@ def build_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: st
         config["sources"]["jira"]["feedback_jql"] = f"project = {jira_feedback.PROJECT_KEY}"
         config["writeback"]["jira"].update(copy.deepcopy(ROUTING_WRITEBACK["jira"]))
         config["writeback"]["notion"].update(copy.deepcopy(ROUTING_WRITEBACK["notion"]))
+    if briefings:
+        sections["briefings"] = copy.deepcopy(BRIEFINGS)
+        sections["followups"] = copy.deepcopy(FOLLOWUPS)
+        config["writeback"]["jira"].update(copy.deepcopy(BRIEFINGS_WRITEBACK["jira"]))
+        config["writeback"]["notion"].update(copy.deepcopy(BRIEFINGS_WRITEBACK["notion"]))
     ordered: dict[str, Any] = {}
     for key, value in config.items():
         if key == "writeback":
@@ -99,6 +105,34 @@ ROUTE: dict[str, list[dict[str, Any]]] = {
 ROUTING_WRITEBACK: dict[str, dict[str, Any]] = {
     "jira": {"pm": {"field": "Product Manager"}, "team": {"field": "Team"}, "initiative": {"field": "Briefing link"}},
     "notion": {"routing": {"database": "feedback"}},
+}
+
+
+# What relais' initiative status needs (briefings, delivery, incident follow-ups); added by
+# ``briefings=True``. Property and field names are the sandbox's (sandbox/notion_briefings.py,
+# sandbox/jira_epics.py); sandbox/README.md tables the seeded situations they reveal.
+BRIEFINGS: dict[str, Any] = {
+    "epic_property": "Epic",  # briefing property naming the epic (key or URL)
+    "target_date": "Target date",
+    "depends_on": "Depends on",
+    "validated_by": "Validated by",
+    "impact": "Impact",
+    "effort": "Effort",
+    "security": "Security critical",
+    "throughput_weeks": 4,
+}
+FOLLOWUPS: dict[str, Any] = {
+    "when": {"urgency": "high"},
+    "issuetype": "Task",
+    "labels": ["incident-follow-up"],
+    "lookback_days": 7,
+}
+BRIEFINGS_WRITEBACK: dict[str, dict[str, Any]] = {
+    "jira": {"epic": {"health": {"field": "Health"}, "briefing_link": {"field": "Briefing link"}}},
+    "notion": {"status": {"health": "Health", "reason": "Health reason", "progress": "Progress",
+                          "forecast": "Forecast", "incidents": "Open incidents", "dependencies": "Dependencies",
+                          "undeclared": "Undeclared dependencies", "score": "Priority score",
+                          "last_synced": "Last synced"}},
 }
 
 

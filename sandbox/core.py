@@ -71,7 +71,8 @@ class Sandbox:
         # PAGERDUTY_FROM: the user email PagerDuty writes need in their From header.
         self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, "PAGERDUTY_FROM": BOT_EMAIL}
         self.jira = JiraState(self.org, self.clock)
-        self.notion = NotionState(self.org, self.clock)
+        # The Notion fake takes the Jira fake's pairing of briefings and epics (sandbox.initiatives).
+        self.notion = NotionState(self.org, self.clock, initiatives=self.jira.initiatives)
         self.pagerduty = PagerDutyState(self.org, self.clock)
         self.faults = Faults(seed)
         self.buckets = {v: TokenBucket(DEFAULT_RATE, DEFAULT_RATE) for v in VENDORS}
@@ -129,6 +130,12 @@ class Sandbox:
         self.stop()
 
     @property
+    def initiatives(self) -> Any:
+        """The seeded briefings and their epics (:class:`sandbox.initiatives.Plan`): e.g.
+        ``sb.initiatives.role("blocked")`` is the briefing whose epic has a blocked child."""
+        return self.jira.initiatives
+
+    @property
     def urls(self) -> dict[str, str]:
         return {vendor: server.url for vendor, server in self._servers.items()}
 
@@ -138,13 +145,18 @@ class Sandbox:
             raise RuntimeError("the sandbox is not started")
         return self._ca_path
 
-    def config(self, state_path: str, balance: bool = False, routing: bool = False) -> dict[str, Any]:
+    def config(self, state_path: str, balance: bool = False, routing: bool = False,
+               briefings: bool = False) -> dict[str, Any]:
         """A relais config for this org; ``balance=True`` adds the scorecard and balance sections,
-        ``routing=True`` the ``route`` section and the routing write-backs."""
-        return build_config(self.org, self.urls, self.ca_path, state_path, balance=balance, routing=routing)
+        ``routing=True`` the ``route`` section and the routing write-backs, ``briefings=True`` the
+        ``briefings``/``followups`` sections and the epic and briefing status write-backs."""
+        return build_config(self.org, self.urls, self.ca_path, state_path, balance=balance, routing=routing,
+                            briefings=briefings)
 
-    def config_yaml(self, state_path: str, balance: bool = False, routing: bool = False) -> str:
-        return render_yaml(self.config(state_path, balance=balance, routing=routing), self.seed, self.org.size_name)
+    def config_yaml(self, state_path: str, balance: bool = False, routing: bool = False,
+                    briefings: bool = False) -> str:
+        return render_yaml(self.config(state_path, balance=balance, routing=routing, briefings=briefings),
+                           self.seed, self.org.size_name)
 
     def set_rate_limit(self, vendor: str, requests_per_second: float, burst: float | None = None) -> None:
         self.buckets[vendor].configure(requests_per_second, burst)
@@ -178,7 +190,7 @@ class Sandbox:
         if rule is not None:
             if rule.kind == "reset":
                 return Response(0, reset=True)
-            if rule.kind == "timeout":
+            if rule.kind == "timeout" and not rule.after:
                 self._stopping.wait(rule.delay)
             elif isinstance(rule.kind, int):
                 return self._fault_status(app, rule)
@@ -188,6 +200,10 @@ class Sandbox:
             seconds = ceil_seconds(wait)
             return app.rate_limited(seconds, bucket.rate, str(seconds))
         response = app.handle(request)
+        if rule is not None and rule.kind == "lost":
+            return Response(0, reset=True)  # handled, the answer never leaves
+        if rule is not None and rule.kind == "timeout" and rule.after:
+            self._stopping.wait(rule.delay)
         if rule is not None and response.status == 200:
             if rule.kind == "malformed":
                 response = Response(200, response.body[: max(1, len(response.body) // 2)], dict(response.headers))

@@ -14,8 +14,17 @@ kind              effect
                   seconds, ``"http-date"`` / ``"http-date:N"`` (an HTTP date N
                   seconds ahead, default 2), or ``"omit"`` (no rate-limit
                   header at all, as PagerDuty sometimes does)
-``"timeout"``     the answer is held back ``delay`` seconds, then served
-``"reset"``       the TCP connection is closed with a RST, no response
+``"timeout"``     the answer is held back ``delay`` seconds, then served. The
+                  request is handled *after* the wait, so a client that gave
+                  up changed nothing; ``after=True`` handles it first and
+                  then holds the answer back: a write is applied although the
+                  client timed out (it cannot know whether it was)
+``"reset"``       the TCP connection is closed with a RST, no response, nothing
+                  handled
+``"lost"``        the request is handled (a POST creates, a PUT writes), then
+                  the connection is closed with a RST instead of the answer:
+                  the write happened and the client saw only a network error —
+                  what relais' idempotent creation must survive
 ``"malformed"``   200 with the real body cut in half (invalid JSON)
 ``"bad_item"``    200, but one item of the list page has a broken shape
                   (Jira issue without ``fields``, Notion page without
@@ -24,7 +33,8 @@ kind              effect
 
 The first matching rule that fires wins. CLI form: ``vendor:kind[:k=v,...]``,
 e.g. ``jira:500:rate=0.1``, ``notion:429:count=3,retry_after=2``,
-``pagerduty:timeout:delay=5,path=/incidents``.
+``pagerduty:timeout:delay=5,path=/incidents``, ``jira:lost:method=POST,path=/issue$,count=1``,
+``jira:timeout:after=1,delay=5``.
 """
 
 from __future__ import annotations
@@ -37,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 VENDORS = ("jira", "notion", "pagerduty")
-KINDS = ("timeout", "reset", "malformed", "bad_item")
+KINDS = ("timeout", "reset", "lost", "malformed", "bad_item")
 FaultKind = Union[int, str]
 
 
@@ -51,6 +61,7 @@ class FaultRule:
     path: str | None = None
     retry_after: int | str | None = None
     delay: float = 10.0
+    after: bool = False  # "timeout" only: handle the request first, then hold the answer back
     fired: int = 0
     _path_re: re.Pattern[str] | None = field(default=None, repr=False)
 
@@ -72,6 +83,8 @@ class FaultRule:
             if not str(self.retry_after).startswith("http-date") and self.retry_after != "omit":
                 raise ValueError(f"retry_after must be None, seconds, 'http-date[:N]' or 'omit', "
                                  f"got {self.retry_after!r}")
+        if self.after and self.kind != "timeout":
+            raise ValueError(f"after=True only applies to the 'timeout' kind, not {self.kind!r}")
         self.method = self.method.upper() if self.method else None
         self._path_re = re.compile(self.path) if self.path else None
 
@@ -112,8 +125,9 @@ class Faults:
         path: str | None = None,
         retry_after: int | str | None = None,
         delay: float = 10.0,
+        after: bool = False,
     ) -> FaultRule:
-        rule = FaultRule(vendor, kind, rate, count, method, path, retry_after, delay)
+        rule = FaultRule(vendor, kind, rate, count, method, path, retry_after, delay, after)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -139,6 +153,10 @@ class Faults:
                     options[key] = int(value) if value.strip().isdigit() else value.strip()
                 elif key in ("method", "path"):
                     options[key] = value
+                elif key == "after":
+                    if value.strip().lower() not in ("1", "true", "0", "false"):
+                        raise ValueError(f"fault {spec!r}: after must be true or false, got {value!r}")
+                    options[key] = value.strip().lower() in ("1", "true")
                 else:
                     raise ValueError(f"fault {spec!r}: unknown option {key!r}")
         return self.add(vendor, kind, **options)  # type: ignore[arg-type]

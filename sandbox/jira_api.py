@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from . import jira_data as jd
+from . import jira_links as jl
 from .jira_jql import JQLError
 from .jira_state import FieldErrors, JiraState, NotFound
 from .server import Request, Response
@@ -52,6 +53,11 @@ class JiraApp(VendorApp):
         r.add("GET", "/rest/api/3/issue/{key}/changelog", self.changelog)
         r.add("GET", "/rest/api/3/issue/{key}/worklog", self.worklogs)
         r.add("GET", "/rest/api/3/project/{key}", self.project)
+        r.add("GET", "/rest/api/3/issueLinkType", self.link_types)
+        r.add("GET", "/rest/api/3/issueLinkType/{type_id}", self.link_type)
+        r.add("POST", "/rest/api/3/issueLink", self.create_link)
+        r.add("GET", "/rest/api/3/issueLink/{link_id}", self.get_link)
+        r.add("DELETE", "/rest/api/3/issueLink/{link_id}", self.delete_link)
 
     # -- vendor hooks ---------------------------------------------------------
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:
@@ -251,6 +257,59 @@ class JiraApp(VendorApp):
             renderer = self.state.renderer()
             page = [renderer.worklog(rec, w) for w in logs[start:start + size]]
         return Response.json(200, {"startAt": start, "maxResults": size, "total": len(logs), "worklogs": page})
+
+    def link_types(self, request: Request) -> Response:
+        """What ``jira.create_issue_link`` reads before every link it makes."""
+        base = self.state.base_url
+        return Response.json(200, {"issueLinkTypes": [jl.link_type(base, name) for name in jl.LINK_TYPES]})
+
+    def link_type(self, request: Request, type_id: str) -> Response:
+        name = next((n for n, (tid, _, _) in jl.LINK_TYPES.items() if tid == type_id), None)
+        if name is None:
+            raise BadRequest(404, f"No issue link type with id '{type_id}' found.")
+        return Response.json(200, jl.link_type(self.state.base_url, name))
+
+    def create_link(self, request: Request) -> Response:
+        """201 with an empty body (the spec: "returns nothing"); ``inwardIssue`` blocks
+        ``outwardIssue`` for a Blocks link (:mod:`sandbox.jira_links`). A comment is ignored."""
+        body = self.body(request)
+        if not isinstance(body, dict):
+            raise BadRequest(400, "Can not deserialize instance of LinkIssueRequestJsonBean: expected a JSON object.")
+        ends = {}
+        with self.state.lock:
+            try:
+                kind = jl.type_name(body.get("type"))
+                for end in ("inwardIssue", "outwardIssue"):
+                    ref = body.get(end)
+                    wanted = str(ref.get("key") or ref.get("id") or "") if isinstance(ref, dict) else ""
+                    if not wanted:
+                        raise jl.LinkError(400, f"The {end} is required.")
+                    try:
+                        ends[end] = self.state.find(wanted)
+                    except NotFound:
+                        raise jl.LinkError(404, f"Issue '{wanted}' does not exist or you do not have permission "
+                                                "to see it.") from None
+                jl.add(self.state, kind, ends["inwardIssue"], ends["outwardIssue"], self.state.api_user)
+            except jl.LinkError as exc:
+                raise BadRequest(exc.status, str(exc)) from None
+        return Response.empty(201)
+
+    def _link_id(self, link_id: str) -> str:
+        if not link_id.isdigit():
+            raise BadRequest(400, f"The issue link ID '{link_id}' is invalid.")
+        if link_id not in self.state.links.by_id:
+            raise BadRequest(404, f"No issue link with id '{link_id}' exists.")
+        return link_id
+
+    def get_link(self, request: Request, link_id: str) -> Response:
+        with self.state.lock:
+            link = self.state.links.by_id[self._link_id(link_id)]
+            return Response.json(200, jl.render_link(self.state.renderer(), link, self.state._records))
+
+    def delete_link(self, request: Request, link_id: str) -> Response:
+        with self.state.lock:
+            jl.remove(self.state, self._link_id(link_id), self.state.api_user)
+        return Response.empty(204)
 
     def project(self, request: Request, key: str) -> Response:
         entry = self.state._projects.get(key.lower())

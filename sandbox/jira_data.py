@@ -1,21 +1,22 @@
-"""Jira data: the field catalogue, seeded issues, and issue JSON as Jira writes it.
+"""Jira data: the field catalogue, seeded issues, ADF, and the ``fields`` parameter.
 
 Issues are stored as compact records (plain values, datetimes, account ids)
-and rendered to the Cloud v3 ``IssueBean`` shape on every read, so a
-50,000-issue tenant stays small in memory and every read sees current state.
-Shapes follow ``jira-cloud-platform-openapi.json`` (IssueBean, FieldDetails,
-StatusDetails, Priority, IssueTypeDetails, UserDetails, PageOfChangelogs).
+and rendered to the Cloud v3 ``IssueBean`` shape on every read
+(:mod:`sandbox.jira_render`), so a 50,000-issue tenant stays small in memory
+and every read sees current state. The catalogue follows
+``jira-cloud-platform-openapi.json`` (FieldDetails).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Iterable, Iterator
 
+from . import jira_epics as je
 from . import jira_feedback as jf
 from . import jira_routing as jr
 from .org import Org
-from .timeutil import floor_ms, jira_format
+from .timeutil import floor_ms
 
 WORK_TYPE = "customfield_10050"
 STORY_POINTS = "customfield_10016"
@@ -29,7 +30,8 @@ STATUSES = {
     "In Review": ("10001", 4, "indeterminate", "yellow", "In Progress"),
     "Done": ("10002", 3, "done", "green", "Done"),
 }
-ISSUE_TYPES = {  # name -> (id, description, avatarId)
+ISSUE_TYPES = {  # name -> (id, description, avatarId); hierarchy levels in jira_epics.HIERARCHY
+    "Epic": ("10000", "A big user story that needs to be broken down.", 10307),  # relais' initiatives
     "Story": ("10001", "Functionality or a feature expressed as a user goal.", 10315),
     "Task": ("10002", "A small, distinct piece of work.", 10318),
     "Bug": ("10004", "A problem or error.", 10303),
@@ -91,13 +93,18 @@ FIELDS: list[dict[str, Any]] = [
     },
     *jr.FIELDS,  # Product Manager, Team, Briefing link (relais' routing)
     *jf.FIELDS,  # Origin, Customer, Tier, Area (the FB project's feedback)
+    # As Jira Cloud lists them: parent has no schema and is not "searchable", yet JQL knows `parent`.
+    {"id": "parent", "key": "parent", "name": "Parent", "custom": False, "orderable": False, "navigable": True,
+     "searchable": False, "clauseNames": ["parent"]},
+    _system("issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}, []),
+    *je.FIELDS,  # Health (relais' initiative status, on epics)
 ]
 FIELD_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey"]
 NAVIGABLE_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey" and f["navigable"]]
 EMBEDDED_WORKLOGS = 20  # search and issue bodies carry at most this many; the rest via /issue/{id}/worklog
 FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
 EDITABLE = {"summary", "description", "issuetype", "priority", "labels", "components", "assignee", "reporter",
-            STORY_POINTS, WORK_TYPE, *jr.ROUTING_FIELDS, *jf.FIELD_IDS}
+            STORY_POINTS, WORK_TYPE, *jr.ROUTING_FIELDS, *jf.FIELD_IDS, "parent", je.HEALTH}
 
 _THINGS = ["refund", "invoice export", "login", "webhook retry", "search filter", "password reset",
            "card payment", "ticket assignment", "CSV import", "API pagination"]
@@ -226,152 +233,6 @@ def adf_text(doc: Any) -> str | None:
     for block in doc.get("content", []):
         parts.append("".join(node.get("text", "") for node in block.get("content", []) if isinstance(node, dict)))
     return "\n\n".join(parts)
-
-
-class Renderer:
-    """Turns compact records into Jira JSON for one base URL and time zone."""
-
-    def __init__(self, org: Org, base_url: str, tz: Any,
-                 project_stats: dict[str, tuple[int, datetime | None]] | None = None):
-        self.org = org
-        self.base = base_url.rstrip("/")
-        self.tz = tz
-        self.project_stats = project_stats or {}
-        self.users = {p.jira_account_id: p for p in [*org.people, org.bot]}
-        # key -> (id, name, category): the teams' projects and the feedback project nobody owns
-        self.projects = {t.project_key: (t.project_id, t.name, PRODUCT_CATEGORY) for t in org.teams}
-        self.projects[jf.PROJECT_KEY] = (jf.PROJECT_ID, jf.PROJECT_NAME, CUSTOMER_CATEGORY)
-        self.component_ids = {
-            (t.project_key, c): str(10100 + 10 * i + j) for i, t in enumerate(org.teams) for j, c in enumerate(t.components)
-        }
-
-    def time(self, dt: datetime | None) -> str | None:
-        return jira_format(dt, self.tz) if dt else None
-
-    def user(self, account_id: str | None) -> dict[str, Any] | None:
-        if account_id is None:
-            return None
-        person = self.users.get(account_id)
-        name = person.name if person else "Former user"
-        return {
-            "self": f"{self.base}/rest/api/3/user?accountId={account_id}",
-            "accountId": account_id,
-            "emailAddress": person.email if person else None,
-            "avatarUrls": {s: f"https://avatar.example/{account_id}?s={s[:2]}" for s in ("48x48", "24x24", "16x16", "32x32")},
-            "displayName": name,
-            "active": person is not None,
-            "timeZone": str(self.tz),
-            "accountType": "atlassian",
-        }
-
-    def project(self, key: str) -> dict[str, Any]:
-        pid, name, (cid, cname, cdesc) = self.projects[key]
-        count, last = self.project_stats.get(key, (0, None))
-        return {
-            "self": f"{self.base}/rest/api/3/project/{pid}",
-            "id": pid, "key": key, "name": name,
-            "projectTypeKey": "software" if cid == PRODUCT_CATEGORY[0] else "business", "simplified": False,
-            "style": "classic",
-            "avatarUrls": {s: f"{self.base}/rest/api/3/universal_avatar/view/type/project/avatar/10400?size={s}"
-                           for s in ("48x48", "24x24", "16x16", "32x32")},
-            "projectCategory": {"self": f"{self.base}/rest/api/3/projectCategory/{cid}", "id": cid,
-                                "name": cname, "description": cdesc},
-            "insight": {"totalIssueCount": count, "lastIssueUpdateTime": self.time(last)},
-        }
-
-    def status(self, name: str) -> dict[str, Any]:
-        sid, cat_id, cat_key, color, cat_name = STATUSES[name]
-        return {
-            "self": f"{self.base}/rest/api/3/status/{sid}", "description": "",
-            "iconUrl": f"{self.base}/images/icons/statuses/generic.png", "name": name, "id": sid,
-            "statusCategory": {"self": f"{self.base}/rest/api/3/statuscategory/{cat_id}", "id": cat_id,
-                               "key": cat_key, "colorName": color, "name": cat_name},
-        }
-
-    def option(self, option_id: str | None) -> dict[str, Any] | None:
-        if option_id is None:
-            return None
-        return {"self": f"{self.base}/rest/api/3/customFieldOption/{option_id}",
-                "value": WORK_TYPE_OPTIONS[option_id], "id": option_id}
-
-    def field_value(self, rec: dict[str, Any], fid: str) -> Any:
-        if fid == "issuetype":
-            tid, desc, avatar = ISSUE_TYPES[rec["issuetype"]]
-            return {"self": f"{self.base}/rest/api/3/issuetype/{tid}", "id": tid, "description": desc,
-                    "iconUrl": f"{self.base}/rest/api/2/universal_avatar/view/type/issuetype/avatar/{avatar}",
-                    "name": rec["issuetype"], "subtask": False, "avatarId": avatar, "hierarchyLevel": 0}
-        if fid == "project":
-            return self.project(rec["project"])
-        if fid == "status":
-            return self.status(rec["status"])
-        if fid == "priority":
-            pid = PRIORITIES[rec["priority"]]
-            return {"self": f"{self.base}/rest/api/3/priority/{pid}", "name": rec["priority"], "id": pid,
-                    "iconUrl": f"{self.base}/images/icons/priorities/{rec['priority'].lower()}.svg"}
-        if fid == "components":
-            return [{"self": f"{self.base}/rest/api/3/component/{self.component_ids.get((rec['project'], c), '10000')}",
-                     "id": self.component_ids.get((rec["project"], c), "10000"), "name": c}
-                    for c in rec["components"]]
-        if fid in ("assignee", "reporter"):
-            return self.user(rec[fid])
-        if fid in ("created", "updated", "resolutiondate"):
-            return self.time(rec[fid])
-        if fid == "resolution":
-            if rec["status"] != "Done":
-                return None
-            return {"self": f"{self.base}/rest/api/3/resolution/10000", "id": "10000",
-                    "description": "Work has been completed on this issue.", "name": "Done"}
-        if fid == "description":
-            return adf(rec["description"])
-        if fid == "labels":
-            return list(rec["labels"])
-        if fid == WORK_TYPE:
-            return self.option(rec[WORK_TYPE])
-        if fid in jr.ROUTING_FIELDS:
-            return jr.render(self, self.org, rec, fid)
-        if fid in jf.FIELD_IDS:
-            return jf.render(self.base, rec, fid)
-        if fid == "worklog":
-            logs = rec.get("worklogs") or []
-            return {"startAt": 0, "maxResults": EMBEDDED_WORKLOGS, "total": len(logs),
-                    "worklogs": [self.worklog(rec, w) for w in logs[:EMBEDDED_WORKLOGS]]}
-        return rec.get(fid)
-
-    def worklog(self, rec: dict[str, Any], w: dict[str, Any]) -> dict[str, Any]:
-        """A ``Worklog`` (no ``visibility``: the sandbox's worklogs are not restricted)."""
-        from .jira_worklogs import time_spent
-
-        return {
-            "self": f"{self.base}/rest/api/3/issue/{rec['id']}/worklog/{w['id']}",
-            "author": self.user(w["author"]), "updateAuthor": self.user(w.get("update_author") or w["author"]),
-            "comment": adf(w["comment"]), "created": self.time(w["created"]), "updated": self.time(w["updated"]),
-            "started": self.time(w["started"]), "timeSpent": time_spent(w["seconds"]),
-            "timeSpentSeconds": w["seconds"], "id": w["id"], "issueId": rec["id"],
-        }
-
-    def changelog(self, rec: dict[str, Any]) -> dict[str, Any]:
-        histories = [self.history(h) for h in reversed(rec["changelog"])]
-        return {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": histories}
-
-    def history(self, h: dict[str, Any]) -> dict[str, Any]:
-        return {"id": h["id"], "author": self.user(h["author"]), "created": self.time(h["created"]),
-                "items": [dict(item) for item in h["items"]]}
-
-    def issue(self, rec: dict[str, Any], field_ids: list[str] | None, expand: set[str]) -> dict[str, Any]:
-        """``field_ids`` None means no ``fields`` object at all (search's default ``id``)."""
-        bean: dict[str, Any] = {
-            "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
-            "id": rec["id"],
-            "self": f"{self.base}/rest/api/3/issue/{rec['id']}",
-            "key": rec["key"],
-        }
-        if field_ids is not None:
-            bean["fields"] = {fid: self.field_value(rec, fid) for fid in field_ids}
-        if "names" in expand:
-            bean["names"] = {fid: FIELD_NAMES[fid] for fid in (field_ids or [])}
-        if "changelog" in expand:
-            bean["changelog"] = self.changelog(rec)
-        return bean
 
 
 def select_fields(tokens: list[str] | None, default: str) -> list[str] | None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
+from . import jira_options as jo
 from . import jira_routing as jr
 from .org import Org, Person
 from .timeutil import floor_ms
@@ -136,8 +137,9 @@ def build_feedback(org: Org) -> tuple[list[dict[str, Any]], Plan]:
             "reporter": rng.choice(org.people).jira_account_id, "created": created, "updated": updated,
             "resolutiondate": None, STORY_POINTS: None, WORK_TYPE: None,
             **{fid: None for fid in jr.ROUTING_FIELDS},
-            ORIGIN: option_id(ORIGIN, origin), CUSTOMER: customer, TIER: option_id(TIER, tier),
-            AREA: option_id(AREA, area), "changelog": [], "worklogs": [],
+            ORIGIN: jo.option_id(SELECTS[ORIGIN], origin), CUSTOMER: customer,
+            TIER: jo.option_id(SELECTS[TIER], tier), AREA: jo.option_id(SELECTS[AREA], area),
+            "changelog": [], "worklogs": [],
         })
     plan = Plan(keys=[r["key"] for r in records])
     rec = records[HUMAN_PM_INDEX]
@@ -157,24 +159,10 @@ def iter_feedback(org: Org) -> Iterator[dict[str, Any]]:
     yield from build_feedback(org)[0]
 
 
-def option_id(fid: str, value: Any) -> str | None:
-    """The option a write names (``{"id"}`` or ``{"value"}``, exact like Jira) or a JQL value
-    names (a string: value or id, any case), or None."""
-    options = SELECTS[fid]
-    if isinstance(value, dict):
-        if value.get("id") is not None:
-            return str(value["id"]) if str(value["id"]) in options else None
-        return next((oid for oid, v in options.items() if value.get("value") == v), None)
-    text = str(value).strip().lower() if value is not None else ""
-    return next((oid for oid, v in options.items() if text in (v.lower(), oid)), None)
-
-
 # --------------------------------------------------------------------- reads
 def render(base: str, rec: dict[str, Any], fid: str) -> Any:
     value = rec.get(fid)
-    if value is None or fid == CUSTOMER:
-        return value
-    return {"self": f"{base}/rest/api/3/customFieldOption/{value}", "value": SELECTS[fid][value], "id": value}
+    return value if fid == CUSTOMER else jo.render(base, SELECTS[fid], value)
 
 
 # --------------------------------------------------------------------- writes
@@ -192,41 +180,18 @@ def set_value(rec: dict[str, Any], fid: str, value: Any, human: bool) -> str | N
             return f"The entered text is too long. It exceeds the allowed limit of {TEXT_LIMIT} characters."
         rec[fid] = value
         return None
-    if isinstance(value, str) and human:
-        value = {"value": value}
-    if not isinstance(value, dict) or not ({"id", "value"} & set(value)):
-        return "Could not find valid 'id' or 'value' in the Parent Option object."
-    oid = option_id(fid, value)
-    if oid is None:
-        return (f"Option id '{value['id']}' is not valid" if value.get("id") is not None
-                else f"Option value '{value.get('value')}' is not valid")
-    rec[fid] = oid
-    return None
+    return jo.set_option(rec, fid, SELECTS[fid], value, human)
 
 
 def change_item(fid: str, old: Any, new: Any) -> dict[str, Any]:
     """The changelog item Jira records for a change of one of these fields."""
-    item = {"field": FIELD_NAMES[fid], "fieldtype": "custom", "fieldId": fid, "from": None, "fromString": None,
-            "to": None, "toString": None}
-    if fid == CUSTOMER:
-        item.update({"fromString": old, "toString": new})
-    else:
-        item.update({"from": old, "fromString": SELECTS[fid].get(old), "to": new, "toString": SELECTS[fid].get(new)})
-    return item
+    if fid != CUSTOMER:
+        return jo.change_item(fid, FIELD_NAMES[fid], SELECTS[fid], old, new)
+    return {"field": FIELD_NAMES[fid], "fieldtype": "custom", "fieldId": fid, "from": None, "fromString": old,
+            "to": None, "toString": new}
 
 
 # --------------------------------------------------------------------- JQL
 def jql_values(fid: str, name: str, values: list[str | None]) -> list[Any]:
     """Clause values as stored: option ids for the selects."""
-    from .jira_jql_eval import JQLError
-
-    out: list[Any] = []
-    for raw in values:
-        if raw is None:
-            out.append(None)
-            continue
-        oid = option_id(fid, raw)
-        if oid is None:
-            raise JQLError(f"The option '{raw}' for field '{name}' does not exist.")
-        out.append(oid)
-    return out
+    return jo.jql_values(SELECTS[fid], name, values)

@@ -13,6 +13,7 @@ from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from . import jira_epics as je
 from . import jira_feedback as jf
 from . import jira_routing as jr
 from .jira_data import ISSUE_TYPES, PRIORITY_RANK, STATUSES, STORY_POINTS, WORK_TYPE, WORK_TYPE_OPTIONS
@@ -38,6 +39,7 @@ class Context:
     ids: set[str]
     org: Any = None  # for the Team options
     users: set[str] = dc_field(default_factory=set)  # account ids (Product Manager values)
+    by_key: Any = None  # key -> issue id (parent values)
 
 
 def empty_test(field: str) -> Predicate:
@@ -79,6 +81,8 @@ def _lookup(field: str, name: str, values: list[str | None], ctx: Context) -> li
         return jr.jql_values(ctx.org, field, name, values, ctx.users)
     if field in jf.SELECTS:
         return jf.jql_values(field, name, values)
+    if field == je.HEALTH:
+        return je.health_jql(name, values)
     out: list[Any] = []
     for raw in values:
         if raw is None:
@@ -117,6 +121,11 @@ def _lookup(field: str, name: str, values: list[str | None], ctx: Context) -> li
             hit = next((oid for oid, label in WORK_TYPE_OPTIONS.items() if low in (label.lower(), oid)), None)
             if hit is None:
                 raise JQLError(f"The option '{v}' for field '{name}' does not exist.")
+            out.append(hit)
+        elif field == "parent":  # a key or an id; stored as the parent's id
+            hit = v if v in ctx.ids else (ctx.by_key or {}).get(v.upper())
+            if hit is None:
+                raise JQLError(f"An issue with key '{v.upper()}' does not exist for field '{name}'.")
             out.append(hit)
         elif field == "issuekey":
             if re.fullmatch(r"\d+", v):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import jira_options as jo
 from .org import Org
 from .timeutil import floor_ms
 
@@ -66,13 +67,7 @@ def team_options(org: Org) -> dict[str, str]:
 def option_id(org: Org, value: Any) -> str | None:
     """The Team option a write names (``{"id"}`` or ``{"value"}``, exact like Jira) or a JQL
     value names (a string: value or id, any case), or None."""
-    options = team_options(org)
-    if isinstance(value, dict):
-        if value.get("id") is not None:
-            return str(value["id"]) if str(value["id"]) in options else None
-        return next((oid for oid, key in options.items() if value.get("value") == key), None)
-    text = str(value).strip().lower() if value is not None else ""
-    return next((oid for oid, key in options.items() if text in (key, oid)), None)
+    return jo.option_id(team_options(org), value)
 
 
 def plan_routing(org: Org, records: list[dict[str, Any]]) -> Plan:
@@ -116,8 +111,7 @@ def render(renderer: Any, org: Org, rec: dict[str, Any], fid: str) -> Any:
     if fid == PM:
         return renderer.user(value)
     if fid == TEAM:
-        return {"self": f"{renderer.base}/rest/api/3/customFieldOption/{value}",
-                "value": team_options(org).get(value, value), "id": value}
+        return jo.render(renderer.base, team_options(org), value)
     return value
 
 
@@ -135,19 +129,7 @@ def set_value(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
         rec[fid] = str(value["accountId"])
         return None
     if fid == TEAM:
-        if value is None:
-            rec[fid] = None
-            return None
-        if isinstance(value, str) and human:
-            value = {"value": value}
-        if not isinstance(value, dict) or not ({"id", "value"} & set(value)):
-            return "Could not find valid 'id' or 'value' in the Parent Option object."
-        oid = option_id(state.org, value)
-        if oid is None:
-            return (f"Option id '{value['id']}' is not valid" if value.get("id") is not None
-                    else f"Option value '{value.get('value')}' is not valid")
-        rec[fid] = oid
-        return None
+        return jo.set_option(rec, fid, team_options(state.org), value, human)
     # BRIEFING_LINK
     if value is None or value == "":
         rec[fid] = None
@@ -162,15 +144,14 @@ def set_value(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
 def change_item(org: Org, fid: str, old: Any, new: Any, users: dict[str, Any] | None = None) -> dict[str, Any]:
     """The changelog item Jira records for a change of one of these fields."""
     name = next(f["name"] for f in FIELDS if f["id"] == fid)
+    if fid == TEAM:
+        return jo.change_item(fid, name, team_options(org), old, new)
     item = {"field": name, "fieldtype": "custom", "fieldId": fid, "from": None, "fromString": None, "to": None,
             "toString": None}
     if fid == PM:
         users = users or {}
         item.update({"from": old, "fromString": users[old].name if old in users else None, "to": new,
                      "toString": users[new].name if new in users else None})
-    elif fid == TEAM:
-        options = team_options(org)
-        item.update({"from": old, "fromString": options.get(old), "to": new, "toString": options.get(new)})
     else:
         item.update({"fromString": old, "toString": new})
     return item
@@ -181,15 +162,12 @@ def jql_values(org: Org, fid: str, name: str, values: list[str | None], users: A
     """Clause values as stored: option ids for Team, account ids for Product Manager."""
     from .jira_jql_eval import JQLError
 
+    if fid == TEAM:
+        return jo.jql_values(team_options(org), name, values)
     out: list[Any] = []
     for raw in values:
         if raw is None or fid == BRIEFING_LINK:
             out.append(raw)
-        elif fid == TEAM:
-            oid = option_id(org, raw)
-            if oid is None:
-                raise JQLError(f"The option '{raw}' for field '{name}' does not exist.")
-            out.append(oid)
         else:
             if raw not in users:
                 raise JQLError(f"The value '{raw}' does not exist for the field '{name}'.")

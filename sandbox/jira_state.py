@@ -1,11 +1,11 @@
 """The Jira tenant's state: issues, edits with changelog, token-paged search.
 
 Thread-safe (one lock). ``sb.jira`` is an instance of :class:`JiraState`;
-tests use ``edit_issue``/``create_issue``/``delete_issue``/``add_worklog`` to act
-like a person in the Jira UI, ``keys()`` for the teams' issues (what the default
-config reads) and ``feedback_keys()`` for the FB project's, and ``search_lag_seconds`` to make search eventually
-consistent (recently updated issues are missing from search for that long,
-like Jira Cloud's search index).
+tests use ``edit_issue``/``create_issue``/``delete_issue``/``add_worklog``/``link``/``unlink``
+to act like a person in the Jira UI, ``keys()`` for the teams' issues, epics included (what
+the default config reads), ``epic_keys()`` for the epics and ``feedback_keys()`` for the FB
+project's issues, and ``search_lag_seconds`` to make search eventually consistent (recently
+updated issues are missing from search for that long, like Jira Cloud's search index).
 """
 
 from __future__ import annotations
@@ -22,9 +22,13 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from . import jira_data as jd
+from . import jira_epics as je
 from . import jira_feedback as jf
+from . import jira_links as jl
 from . import jira_routing as jr
+from .initiatives import build_plan, project_counts
 from .jira_jql import Context, JQLError, parse, sort_key
+from .jira_render import Renderer
 from .jira_worklogs import FIRST_WORKLOG_ID
 from .jira_write import change_items, set_field, update_field
 from .org import Org
@@ -65,8 +69,16 @@ class JiraState:
         self.routing_plan = jr.plan_routing(org, records)  # which issues have no Team, whose Team a person set
         # Drawn after everything else, from their own stream: the teams' issues are unchanged.
         feedback, self.feedback_plan = jf.build_feedback(org)  # FB issues, whose PM a person set
-        for rec in [*records, *feedback]:
+        # Then the epics, their children and links (own streams too), paired with the briefings.
+        self.initiatives = build_plan(org, project_counts(org, records))  # shared with the Notion fake
+        epics, parents, links, self.epic_plan = je.build_epics(org, records, self.initiatives)
+        for rec in [*records, *feedback, *epics]:
             self._store(rec)
+        for child, epic in parents.items():
+            self._records[child]["parent"] = epic
+        self.links = jl.Links()
+        for kind, source, target in links:
+            self.links.add(kind, source, target)
         self._next_id = 10001 + len(self._records)
         self._worklog_ids = itertools.count(
             1 + max((int(w["id"]) for rec in records for w in rec["worklogs"]), default=FIRST_WORKLOG_ID - 1))
@@ -93,8 +105,8 @@ class JiraState:
         last = rec["updated"] if last is None or rec["updated"] > last else last
         self._stats[rec["project"]] = (count + delta, last)
 
-    def renderer(self) -> jd.Renderer:
-        return jd.Renderer(self.org, self.base_url, self.tz, self._stats)
+    def renderer(self) -> Renderer:
+        return Renderer(self.org, self.base_url, self.tz, self._stats, self._records, self.links)
 
     def find(self, id_or_key: str) -> dict[str, Any]:
         issue_id = id_or_key if id_or_key in self._records else self._by_key.get(id_or_key.upper())
@@ -126,9 +138,15 @@ class JiraState:
             return copy.deepcopy(self.find(id_or_key))
 
     def keys(self) -> list[str]:
-        """Keys of the teams' issues (what the default config's JQL reads), not the FB project's."""
+        """Keys of the teams' issues, epics included (what the default config's JQL reads), not the FB
+        project's."""
         with self.lock:
             return [rec["key"] for rec in self._records.values() if rec["project"] != jf.PROJECT_KEY]
+
+    def epic_keys(self) -> list[str]:
+        """Keys of the epics (issue type Epic), in id order."""
+        with self.lock:
+            return [rec["key"] for rec in self._records.values() if rec["issuetype"] == je.EPIC]
 
     def feedback_keys(self) -> list[str]:
         """Keys of the FB project's feedback issues (``sources.jira.feedback_jql`` of ``routing=True``)."""
@@ -178,11 +196,34 @@ class JiraState:
             return [renderer.worklog(rec, w) for w in rec["worklogs"]]
 
     def delete_issue(self, id_or_key: str) -> None:
+        """Delete like Jira: the issue's links go with it, its children lose their parent."""
         with self.lock:
             rec = self.find(id_or_key)
+            for link in self.links.of(rec["id"]):
+                self.links.remove(link["id"])
+            for other in self._records.values():
+                if other.get("parent") == rec["id"]:
+                    other["parent"] = None
             del self._records[rec["id"]]
             del self._by_key[rec["key"]]
             self._touch(rec, -1)
+
+    def link(self, inward_key: str, outward_key: str, kind: str = "Blocks",
+             author_account_id: str | None = None) -> str:
+        """Link two issues like a person: ``inward_key`` is the source ("blocks"), ``outward_key`` the
+        issue it blocks — the ends of ``POST /issueLink`` (see :mod:`sandbox.jira_links`). Returns
+        the link id."""
+        with self.lock:
+            source, target = self.find(inward_key), self.find(outward_key)
+            return jl.add(self, jl.type_name({"name": kind}), source, target,
+                          author_account_id or self._default_author(target))
+
+    def unlink(self, link_id: str, author_account_id: str | None = None) -> None:
+        """Remove a link like a person (author: the blocked issue's project PM unless named)."""
+        with self.lock:
+            link = self.links.by_id.get(str(link_id))
+            author = author_account_id or (self._default_author(self._records[link["target"]]) if link else "")
+            jl.remove(self, str(link_id), author)  # an unknown id: LinkError 404
 
     def create_issue(self, project: str, summary: str, issuetype: str = "Task", fields: dict[str, Any] | None = None,
                      author_account_id: str | None = None) -> dict[str, str]:
@@ -278,7 +319,7 @@ class JiraState:
     def _context(self, now: datetime) -> Context:
         return Context(now=now, tz=self.tz, user_account_id=self.api_user, projects=self._projects,
                        keys=self._by_key.keys(), ids=self._records.keys(),  # type: ignore[arg-type]
-                       org=self.org, users=set(self.renderer().users))
+                       org=self.org, users=set(self.renderer().users), by_key=self._by_key)
 
     def _run_query(self, jql: str, now: datetime, reconcile: frozenset[str] = frozenset()) -> list[str]:
         """Matching ids, sorted. Issues updated within ``search_lag_seconds`` are not indexed yet,

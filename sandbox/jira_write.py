@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import jira_data as jd
+from . import jira_epics as je
 from . import jira_feedback as jf
 from . import jira_routing as jr
 
@@ -81,6 +82,10 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
         return jr.set_value(state, rec, fid, value, human)
     if fid in jf.FIELD_IDS:
         return jf.set_value(rec, fid, value, human)
+    if fid == je.HEALTH:
+        return je.set_health(rec, value, human, on_screen=rec["project"] != jf.PROJECT_KEY)
+    if fid == "parent":
+        return je.set_parent(state, rec, value)
     if fid == "summary":
         if not isinstance(value, str) or not value.strip():
             return "You must specify a summary of the issue."
@@ -143,9 +148,13 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
 
 
 def change_items(state: Any, fid: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
-    if fid in jf.FIELD_IDS:  # only FB issues carry them
+    if fid in (*jf.FIELD_IDS, je.HEALTH, "parent"):  # not on every record: absent reads as empty
         old, new = before.get(fid), after.get(fid)
-        return [] if old == new else [jf.change_item(fid, old, new)]
+        if old == new:
+            return []
+        if fid == "parent":
+            return [je.parent_item(state, old, new)]
+        return [je.health_item(old, new) if fid == je.HEALTH else jf.change_item(fid, old, new)]
     key = fid if fid in before else None
     if key is None or before[key] == after[key]:
         return []

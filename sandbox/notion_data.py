@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
+from . import notion_briefings
 from .notion_feedback import EXTRA_AREAS, routing_values
 from .notion_schema import Property, make_options, render_value, rich_text, short_id
 from .org import Org, uuid_from
@@ -91,6 +92,7 @@ def build_schemas(org: Org) -> dict[str, dict[str, Property]]:
     feedback += [Property("PM", short_id(rng), "people"),
                  Property("Routed by", short_id(rng), "rich_text"),
                  Property("Details", short_id(rng), "rich_text")]
+    briefings += notion_briefings.properties(org)  # relais' briefing status: a stream of its own too
     return {"briefings": {p.name: p for p in briefings}, "feedback": {p.name: p for p in feedback},
             "scorecard": {p.name: p for p in scorecard}}
 
@@ -106,8 +108,31 @@ def _times(org: Org, rng: Any) -> tuple[datetime, datetime]:
     return created.replace(microsecond=0), edited.replace(microsecond=rng.randrange(1000) * 1000)
 
 
-def iter_pages(org: Org) -> Iterator[dict[str, Any]]:
-    """Seeded pages: briefings first, then feedback. Select values are option *names*."""
+def iter_pages(org: Org, plan: Any = None) -> Iterator[dict[str, Any]]:
+    """Seeded pages: briefings first, then feedback. Select values are option *names*.
+
+    ``plan``: the org's :class:`sandbox.initiatives.Plan` (built here when not given). The
+    briefings' relais properties and their ``Epic`` come from it and their own stream
+    (:mod:`sandbox.notion_briefings`), after the page's own draws, which stay what they were.
+    """
+    from . import initiatives
+
+    plan = plan or initiatives.build_plan(org)
+    briefing_values = notion_briefings.seeded_values(org, plan)
+    for i, page in enumerate(drawn_pages(org)):
+        if page["source"] == "briefings":
+            page["values"].update(briefing_values[i])
+        yield page
+
+
+def page_url(title: str, object_id: str) -> str:
+    """``https://app.notion.com/p/<title slug>-<id without dashes>``, as Notion builds page URLs."""
+    slug = "-".join("".join(c if c.isalnum() else " " for c in title).split())
+    return f"https://app.notion.com/p/{slug + '-' if slug else ''}{object_id.replace('-', '')}"
+
+
+def drawn_pages(org: Org) -> Iterator[dict[str, Any]]:
+    """The pages as drawn from the ``notion`` stream, before the briefings' relais properties."""
     rng = org.rng("notion")
     briefings_by_team: dict[str, list[str]] = {}
     briefings: list[tuple[str, str, str]] = []  # (id, team name, title), for the feedback's explicit initiatives
@@ -190,10 +215,6 @@ class Renderer:
                                        "workspace_id": self.org.notion["workspace"],
                                        "workspace_limits": {"max_file_upload_size_in_bytes": 5242880}}}
 
-    def url(self, title: str, object_id: str) -> str:
-        slug = "-".join("".join(c if c.isalnum() else " " for c in title).split())
-        return f"https://app.notion.com/p/{slug + '-' if slug else ''}{object_id.replace('-', '')}"
-
     def page(self, rec: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:
         source = rec["source"]
         schema = self.schemas[source]
@@ -209,7 +230,7 @@ class Renderer:
             "in_trash": rec["in_trash"], "is_archived": False, "is_locked": False,
             "properties": {name: render_value(prop, rec["values"].get(name), self.users)
                            for name, prop in schema.items() if only is None or prop.id in only},
-            "url": self.url(title, rec["id"]), "public_url": None, "archived": rec["in_trash"],
+            "url": page_url(title, rec["id"]), "public_url": None, "archived": rec["in_trash"],
         }
 
     def data_source(self, source: str, edited: datetime) -> dict[str, Any]:
@@ -226,7 +247,7 @@ class Renderer:
             "properties": {n: p.config() for n, p in self.schemas[source].items()},
             "parent": {"type": "database_id", "database_id": self.org.notion[f"{source}_database"]},
             "database_parent": {"type": "page_id", "page_id": self.org.notion["workspace_page"]},
-            "url": self.url("", self.org.notion[f"{source}_database"]), "public_url": None,
+            "url": page_url("", self.org.notion[f"{source}_database"]), "public_url": None,
             "in_trash": False, "archived": False,
         }
 
@@ -240,5 +261,5 @@ class Renderer:
             "is_inline": False, "in_trash": False, "is_locked": False,
             "created_time": notion_database_format(created), "last_edited_time": notion_database_format(edited),
             "data_sources": [{"id": self.org.notion[f"{source}_data_source"], "name": name}],
-            "icon": None, "cover": None, "url": self.url("", dbid), "public_url": None, "archived": False,
+            "icon": None, "cover": None, "url": page_url("", dbid), "public_url": None, "archived": False,
         }

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from . import notion_data as nd
 from .notion_query import compile_filter, sort_records
-from .notion_schema import ValidationError, parse_value
+from .notion_schema import ValidationError, empty_value, parse_value
 from .org import Org, uuid_from
 
 
@@ -29,7 +29,10 @@ class NotionNotFound(KeyError):
 
 
 class NotionState:
-    def __init__(self, org: Org, clock: Callable[[], datetime], base_url: str = "https://notion.sandbox.invalid"):
+    def __init__(self, org: Org, clock: Callable[[], datetime], base_url: str = "https://notion.sandbox.invalid",
+                 initiatives: Any = None):
+        """``initiatives``: the org's :class:`sandbox.initiatives.Plan` (the Jira fake's, so both agree
+        without replaying the Jira draws); built from the org when not given."""
         self.org = org
         self.clock = clock
         self.base_url = base_url
@@ -42,7 +45,7 @@ class NotionState:
         self._pages: dict[str, dict[str, Any]] = {}
         self._schema_edited = {key: org.start for key in nd.DATABASES}
         self._snapshots: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
-        for rec in nd.iter_pages(org):
+        for rec in nd.iter_pages(org, initiatives):
             schema = self.schemas[rec["source"]]
             for name, value in list(rec["values"].items()):
                 prop = schema[name]
@@ -138,8 +141,7 @@ class NotionState:
         schema = self.schemas[source]
         rec = {"id": uuid_from(self._rng), "source": source, "created": now, "edited": now, "created_by": creator,
                "edited_by": creator, "in_trash": False,
-               "values": {name: ([] if p.type in ("title", "rich_text", "multi_select", "people", "relation")
-                                 else None) for name, p in schema.items()}}
+               "values": {name: empty_value(p) for name, p in schema.items()}}  # a checkbox is False, not None
         self._write(rec, properties or {}, creator)
         self._pages[rec["id"]] = rec
         return rec

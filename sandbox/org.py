@@ -24,17 +24,20 @@ from .timeutil import floor_day
 SIZES: dict[str, dict[str, int]] = {
     "demo": {
         "teams": 3, "people_per_team": 2, "weeks": 4, "issues": 60,
-        "incidents": 20, "open_incidents": 3, "briefings": 8, "feedback": 15,
+        "incidents": 20, "open_incidents": 3, "briefings": 8, "feedback": 15, "epics_per_team": 2,
     },
     "small": {
         "teams": 5, "people_per_team": 3, "weeks": 8, "issues": 600,
-        "incidents": 150, "open_incidents": 5, "briefings": 40, "feedback": 160,
+        "incidents": 150, "open_incidents": 5, "briefings": 40, "feedback": 160, "epics_per_team": 6,
     },
     "large": {
         "teams": 20, "people_per_team": 5, "weeks": 26, "issues": 50_000,
-        "incidents": 15_000, "open_incidents": 25, "briefings": 1_500, "feedback": 10_500,
+        "incidents": 15_000, "open_incidents": 25, "briefings": 1_500, "feedback": 10_500, "epics_per_team": 50,
     },
 }
+# Keys added after custom sizes existed: a custom size's name hashes them only when they differ
+# from the demo's, so the name (which seeds every RNG stream) of an existing custom size stays.
+LATER_KEYS = ("epics_per_team",)
 
 DOMAIN = "acme.example"
 BOT_EMAIL = f"relais-bot@{DOMAIN}"
@@ -142,7 +145,8 @@ def resolve_size(size: str | Mapping[str, int]) -> tuple[str, dict[str, int]]:
         raise ValueError(f"unknown size keys {sorted(unknown)}; known: {sorted(SIZES['demo'])}")
     counts = dict(SIZES["demo"])
     counts.update({k: int(v) for k, v in size.items()})
-    name = "custom-" + hashlib.sha1(json.dumps(counts, sort_keys=True).encode()).hexdigest()[:8]
+    named = {k: v for k, v in counts.items() if k not in LATER_KEYS or v != SIZES["demo"][k]}
+    name = "custom-" + hashlib.sha1(json.dumps(named, sort_keys=True).encode()).hexdigest()[:8]
     return name, counts
 
 
@@ -227,13 +231,20 @@ def org_summary(org: Org) -> dict[str, Any]:
 
 def iter_dump(org: Org) -> Iterator[str]:
     """Every generated record of the org as canonical JSON lines (streamed)."""
-    from . import jira_data, jira_feedback, notion_data, pagerduty_data
+    from . import initiatives, jira_data, jira_epics, jira_feedback, notion_data, pagerduty_data
 
-    yield json.dumps(org_summary(org), sort_keys=True, default=str)
-    for generator in (jira_data.iter_issues, notion_data.iter_pages, pagerduty_data.iter_incidents,
-                      jira_feedback.iter_feedback):
-        for record in generator(org):
-            yield json.dumps(record, sort_keys=True, default=str)
+    def line(record: Any) -> str:
+        return json.dumps(record, sort_keys=True, default=str)
+
+    yield line(org_summary(org))
+    issues = jira_data.build_issues(org)[0]
+    yield from map(line, issues)
+    plan = initiatives.build_plan(org, initiatives.project_counts(org, issues))
+    yield from map(line, notion_data.iter_pages(org, plan))
+    yield from map(line, pagerduty_data.iter_incidents(org))
+    yield from map(line, jira_feedback.iter_feedback(org))
+    epics, parents, links, _ = jira_epics.build_epics(org, issues, plan)
+    yield from map(line, [*epics, parents, *links])
 
 
 def fingerprint(org: Org) -> str:

@@ -50,13 +50,61 @@ def _entry(rng: Any, kind: str, at: datetime, incident_id: str, agent: tuple[str
 
 
 def iter_incidents(org: Org) -> Iterator[dict[str, Any]]:
-    """Seeded incidents (oldest first), each carrying its log entries."""
+    """Seeded incidents (oldest first), each carrying its log entries.
+
+    Then, for relais' incident follow-ups, every team without a high-urgency incident resolved in
+    the last 7 days gets one (:func:`_follow_ups`, own stream): demo: Core, the other two have one.
+    """
+    recent: set[str] = set()  # teams with a high-urgency incident resolved in the last 7 days
+    owner = {s.id: s.team for s in org.services}
+    number = 1000
+    for rec in _drawn_incidents(org):
+        if rec["urgency"] == "high" and rec["resolved_at"] and rec["resolved_at"] >= org.anchor - FOLLOW_UP_DAYS:
+            recent.add(owner[rec["service_id"]])
+        number = rec["number"]
+        yield rec
+    yield from _follow_ups(org, [s for s in org.services if s.team not in recent], number + 1)
+
+
+FOLLOW_UP_DAYS = timedelta(days=7)
+
+
+def _follow_ups(org: Org, services: list[Service], number: int) -> Iterator[dict[str, Any]]:
+    """A high-urgency incident on each service, triggered in the evening before the anchor (after
+    every drawn incident, open ones included, so numbers still follow creation), acknowledged and
+    resolved by an on-call member within the hour."""
+    rng = org.rng("pagerduty-followups")
+    for service in services:
+        members = org.members(service.team) or org.people
+        person = rng.choice(members)
+        created = org.anchor - timedelta(seconds=rng.randint(2 * 3600, 4 * 3600 - 60))
+        incident_id = pd_id(rng, "Q")
+        acked = created + timedelta(seconds=rng.randint(60, 600))
+        resolved = acked + timedelta(seconds=rng.randint(600, 2400))
+        trigger = _entry(rng, "trigger_log_entry", created, incident_id, ("service", service.id), "api")
+        entries = [trigger,
+                   _entry(rng, "acknowledge_log_entry", acked, incident_id, ("user", person.pd_user_id), "website"),
+                   _entry(rng, "resolve_log_entry", resolved, incident_id, ("user", person.pd_user_id), "website")]
+        yield {
+            "id": incident_id, "number": number, "title": f"{service.name}: {rng.choice(_SYMPTOMS)}",
+            "service_id": service.id, "status": "resolved", "urgency": "high",
+            "priority_id": rng.choice([p[0] for p in PRIORITIES[:3]]), "incident_key": hex_id(rng, 32),
+            "assignee": person.pd_user_id, "created_at": created, "acknowledged_at": None, "acknowledged_by": None,
+            "resolved_at": resolved, "last_status_change_at": resolved,
+            "last_status_change_by": ("user", person.pd_user_id), "updated_at": resolved,
+            "first_trigger_log_entry": trigger["id"], "alerts": 1, "details": None, "notes": [],
+            "log_entries": entries,
+        }
+        number += 1
+
+
+def _drawn_incidents(org: Org) -> Iterator[dict[str, Any]]:
     rng = org.rng("pagerduty")
     n = org.counts["incidents"]
     n_open = min(org.counts["open_incidents"], n)
     span = (org.anchor - org.start).total_seconds() - 4 * 3600
     offsets = sorted(rng.random() * span for _ in range(n - n_open))
-    # Open incidents are the most recent ones: triggered in the last two days.
+    # Open incidents are the most recent drawn ones: triggered in the last two days.
     offsets += sorted(span - rng.random() * 2 * 86400 for _ in range(n_open))
     for i in range(n):
         service = org.services[rng.randrange(len(org.services))]

@@ -675,6 +675,134 @@ def test_jira_changelog_of_a_pm_a_person_set_on_feedback(sb, jira):
     _fail(r, problems)
 
 
+# --------------------------------------------------------------- initiatives (epics, parents, issue links)
+
+# The linked issue's issuetype in the vendor's GET /issueLink example carries `entityId` and `scope`:
+# those belong to team-managed projects' issue types; the sandbox's projects are company-managed
+# (`simplified: false`), whose types have neither. Its priority carries `description` and
+# `statusColor`, which GET /priority returns; inside an issue Jira embeds the short Priority
+# (self, iconUrl, name, id), checked against the Priority schema by _linked_issue_checks.
+_LINKED_ISSUE_IGNORE = ("entityId", "scope", "description", "statusColor")
+
+
+def _linked_issue_checks(where: str, linked: dict) -> list[str]:
+    problems = [f"{where}{e[1:] if e.startswith('/:') else e}"
+                for e in oa.validate_against(_component("LinkedIssue"), linked)]
+    if set(linked) != {"id", "key", "self", "fields"}:
+        problems.append(f"{where}: keys {sorted(linked)} (a linked issue shows id, key, self, fields)")
+    for name, ref in (("status", "StatusDetails"), ("issuetype", "IssueTypeDetails"), ("priority", "Priority")):
+        problems += [f"{where}/fields/{name}{e[1:] if e.startswith('/:') else e}"
+                     for e in oa.validate_against(_component(ref), (linked.get("fields") or {}).get(name))]
+    return problems
+
+
+def test_jira_search_with_parent_and_issuelinks(sb, jira):
+    blocked = sb.jira.epic_plan.role("blocked")
+    requested = [*JIRA_FIELDS, "parent", "issuelinks"]
+    r = call(jira, "GET", "/rest/api/3/search/jql", 200,
+             params={"jql": f"key in ({blocked.child}, {blocked.other}, {blocked.epic}) ORDER BY key ASC",
+                     "fields": ",".join(requested)})
+    body = _jira_search_checks(r, requested)
+    by_key = {i["key"]: i["fields"] for i in body["issues"]}
+    problems = []
+    if set(by_key) != {blocked.child, blocked.other, blocked.epic}:
+        problems.append(f"/issues: {sorted(by_key)}")
+    # fields.parent is a LinkedIssue (the epic, one hierarchy level up); an issue without one has no key
+    parent = by_key[blocked.child].get("parent") or {}
+    problems += _linked_issue_checks(f"/issues/{blocked.child}/fields/parent", parent)
+    if (parent.get("key"), (parent.get("fields") or {}).get("issuetype", {}).get("hierarchyLevel")) != (
+            blocked.epic, 1):
+        problems.append(f"/issues/{blocked.child}/fields/parent: {parent.get('key')!r}, not the epic {blocked.epic}")
+    if "parent" in by_key[blocked.epic]:
+        problems.append(f"/issues/{blocked.epic}/fields/parent: present on an issue without parent (Jira omits it)")
+    # IssueLink requires both ends, yet an issue's own links carry only the other end, named from
+    # this issue's side — as the spec's own IssueBean examples show (one `outwardIssue`, one
+    # `inwardIssue`). Next best check: the schema with the missing end filled by the present one,
+    # exactly one end, and each end a LinkedIssue.
+    for key, end in ((blocked.child, "inwardIssue"), (blocked.other, "outwardIssue")):
+        links = by_key[key]["issuelinks"]
+        where = f"/issues/{key}/fields/issuelinks"
+        if [link.get(end, {}).get("key") for link in links] != [blocked.other if end == "inwardIssue"
+                                                                else blocked.child]:
+            problems.append(f"{where}: {links!r}, expected one link with {end}")
+            continue
+        link = links[0]
+        other_end = "outwardIssue" if end == "inwardIssue" else "inwardIssue"
+        if other_end in link:
+            problems.append(f"{where}/0/{other_end}: present (an issue's links show only the other end)")
+        problems += [f"{where}/0{e[1:] if e.startswith('/:') else e}"
+                     for e in oa.validate_against(_component("IssueLink"), {**link, other_end: link[end]})]
+        problems += _linked_issue_checks(f"{where}/0/{end}", link[end])
+        if not (str(link.get("id", "")).isdigit() and str(link.get("self", "")).endswith(f"/issueLink/{link['id']}")):
+            problems.append(f"{where}/0: id/self {link.get('id')!r} {link.get('self')!r}")
+    _fail(r, problems)
+
+
+def test_jira_issue_link_create_get_delete(jira):
+    r = call(jira, "GET", "/rest/api/3/issueLinkType", 200)
+    types = conforms("jira", r, example_ignore=(), all_items=True)["issueLinkTypes"]
+    by_name = {t["name"]: t for t in types}
+    _fail(r, [] if (by_name["Blocks"]["id"], by_name["Blocks"]["inward"], by_name["Blocks"]["outward"],
+                    by_name["Relates"]["id"]) == ("10000", "is blocked by", "blocks", "10003")
+          else [f"/issueLinkTypes: {types!r} (Jira Cloud's Blocks 10000 and Relates 10003)"])
+    # 201 with an empty body: the spec says it "returns nothing"; its {} schema accepts no body
+    r = call(jira, "POST", "/rest/api/3/issueLink", 201, json={
+        "type": {"name": "Blocks"}, "inwardIssue": {"key": "CORE-4"}, "outwardIssue": {"key": "PAY-6"}})
+    conforms("jira", r)
+    assert not r.content, "the spec: this resource returns nothing on the creation of an issue link"
+    links = body_of(call(jira, "GET", "/rest/api/3/issue/PAY-6", 200, params={"fields": "issuelinks"}))
+    link_id = next(l["id"] for l in links["fields"]["issuelinks"] if l.get("inwardIssue", {}).get("key") == "CORE-4")
+    r = call(jira, "GET", f"/rest/api/3/issueLink/{link_id}", 200)
+    body = conforms("jira", r, example_ignore=_LINKED_ISSUE_IGNORE)
+    problems = _linked_issue_checks("/inwardIssue", body["inwardIssue"])
+    problems += _linked_issue_checks("/outwardIssue", body["outwardIssue"])
+    if (body["inwardIssue"]["key"], body["outwardIssue"]["key"], body["type"]["name"]) != ("CORE-4", "PAY-6", "Blocks"):
+        problems.append(f"/: {body['inwardIssue']['key']} → {body['outwardIssue']['key']}, posted CORE-4 → PAY-6")
+    _fail(r, problems)
+    r = call(jira, "DELETE", f"/rest/api/3/issueLink/{link_id}", 204)
+    conforms("jira", r)
+    # 404s: the spec documents them without a body; real Jira sends an ErrorCollection
+    assert error_conforms("jira", call(jira, "GET", f"/rest/api/3/issueLink/{link_id}", 404))["errorMessages"]
+    r = call(jira, "POST", "/rest/api/3/issueLink", 404, json={
+        "type": {"name": "Depends"}, "inwardIssue": {"key": "CORE-4"}, "outwardIssue": {"key": "PAY-6"}})
+    assert error_conforms("jira", r)["errorMessages"]
+
+
+def test_jira_create_issue_answer(jira):
+    r = call(jira, "POST", "/rest/api/3/issue", 201, json={"fields": {
+        "project": {"key": "CORE"}, "issuetype": {"name": "Task"}, "summary": "Follow-up: conformance",
+        "labels": ["incident-follow-up"], "description": {"type": "doc", "version": 1, "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": "From incident #1021."}]}]}}})
+    # `transition` is in the example because its request asked for one; this one did not.
+    body = conforms("jira", r, example_ignore=("transition",))
+    problems = [] if set(body) == {"id", "key", "self"} else [f"/: keys {sorted(body)}"]
+    if not (body["id"].isdigit() and body["key"].startswith("CORE-") and body["self"].endswith(f"/issue/{body['id']}")):
+        problems.append(f"/: {body!r}")
+    _fail(r, problems)
+    r = call(jira, "POST", "/rest/api/3/issue", 400, json={"fields": {
+        "project": {"key": "CORE"}, "issuetype": {"name": "Task"}, "summary": "bad health",
+        "customfield_10094": {"value": "Fine"}}})
+    assert "customfield_10094" in error_conforms("jira", r)["errors"]
+
+
+def test_jira_fields_list_health_parent_and_issuelinks(jira):
+    r = call(jira, "GET", "/rest/api/3/field", 200)
+    body = conforms("jira", r, example_ignore=("schema",), all_items=True)
+    by_id = {f["id"]: f for f in body}
+    problems = []
+    health = by_id.get("customfield_10094") or {}
+    if (health.get("name"), health.get("schema")) != ("Health", {
+            "type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select", "customId": 10094}):
+        problems.append(f"/customfield_10094: {health!r}")
+    # as Jira Cloud lists them (a recorded /field listing): parent without schema, issuelinks an array
+    if {k: by_id.get("parent", {}).get(k) for k in ("name", "custom", "navigable", "clauseNames")} != {
+            "name": "Parent", "custom": False, "navigable": True, "clauseNames": ["parent"]}:
+        problems.append(f"/parent: {by_id.get('parent')!r}")
+    if (by_id.get("issuelinks", {}).get("schema") or {}).get("items") != "issuelinks":
+        problems.append(f"/issuelinks: {by_id.get('issuelinks')!r}")
+    _fail(r, problems)
+
+
 # =========================================================================== PagerDuty
 
 
@@ -700,7 +828,9 @@ _PD_IGNORE = {
         # include-on-request detail (relais does not ask for it)
         "conference_bridge",
     ),
-    "log_entries": (),
+    # The example's first entry is a trigger; only triggers carry event_details, and the newest
+    # entry of the account may be an acknowledge or a resolve. Triggers are checked in full below.
+    "log_entries": ("event_details",),
     "services": (),
     "priorities": (),
 }
@@ -768,6 +898,13 @@ def test_pd_log_entries_include_incidents(pd):
         if inc.get("type") != "incident":
             problems.append(f"/log_entries/{i}/incident/type: {inc.get('type')!r} — include[]=incidents "
                             "returns full incidents (type 'incident')")
+    example = oa.example_for("pagerduty", "GET", "/log_entries", 200)["log_entries"][0]
+    triggers = [(i, e) for i, e in enumerate(body["log_entries"]) if e["type"] == example["type"]]
+    if not triggers:
+        problems.append(f"/log_entries: no {example['type']} among {len(body['log_entries'])} entries to compare")
+    for i, entry in triggers:
+        problems += [f"/log_entries/{i}{p}: missing (the vendor's example has it)"
+                     for p in oa.missing_keys(example, entry, _PD_IGNORE["incidents"])]
     _fail(r, problems)
 
 
@@ -818,6 +955,22 @@ def test_pd_put_incident_and_note(pd, pd_incident, sb):
              json={"note": {"content": "relais conformance note"}})
     body = conforms("pagerduty", r, example_ignore=())
     assert body["note"]["content"] == "relais conformance note"
+
+
+def test_pd_list_notes(pd, sb):
+    """What relais reads before writing a follow-up note (notes are not paginated)."""
+    iid = sb.pagerduty.incident_ids()[-1]  # Core's follow-up incident, resolved
+    r = call(pd, "GET", f"/incidents/{iid}/notes", 200)
+    assert conforms("pagerduty", r)["notes"] == []
+    call(pd, "POST", f"/incidents/{iid}/notes", 200, headers={"From": sb.env["PAGERDUTY_FROM"]},
+         json={"note": {"content": "Follow-up: CORE-24"}})
+    r = call(pd, "GET", f"/incidents/{iid}/notes", 200)
+    body = conforms("pagerduty", r, example_ignore=(), all_items=True)
+    _fail(r, [] if [n["content"] for n in body["notes"]] == ["Follow-up: CORE-24"] else [f"/notes: {body!r}"])
+    r = call(pd, "GET", "/incidents/PNOSUCH1/notes", 404)
+    error_conforms("pagerduty", r)
+    # no From header: PagerDuty refuses the write
+    error_conforms("pagerduty", call(pd, "POST", f"/incidents/{iid}/notes", 400, json={"note": {"content": "x"}}))
 
 
 # =========================================================================== Notion
@@ -1159,6 +1312,65 @@ def test_notion_patch_feedback_routing(sb, notion, notion_ids):
     r = call(notion, "PATCH", f"/v1/pages/{page['id']}", 400,
              json={"properties": {"PM": {"people": [{"id": str(uuid.uuid4())}]}}})
     assert notion_conforms(r, "error")["code"] == "validation_error"
+
+
+def test_notion_briefing_with_the_status_properties(sb, notion, notion_ids):
+    """A seeded briefing carries a date, multi-selects, numbers and a checkbox; relais writes
+    a select, rich texts, numbers and dates. Page objects against the recorded shapes and
+    Notion's TS types (which type each property value), the date against the recorded date."""
+    dsid = notion_ids["data_source"]["briefings"]
+    schema = _schema(notion, dsid)
+    page_id = sb.initiatives.role("validated").page_id
+    r = call(notion, "GET", f"/v1/pages/{page_id}", 200)
+    body = notion_conforms(r, "page")
+    p = body["properties"]
+    problems = _page_matches_schema(body, schema, "")
+    recorded = next(d for d in _recorded_dates() if "time_zone" in d)
+    if set(p["Target date"]["date"] or {}) != set(recorded):
+        problems.append(f"/properties/Target date/date: {p['Target date']['date']!r}, recorded keys {sorted(recorded)}")
+    kinds = {"Depends on": "multi_select", "Validated by": "multi_select", "Impact": "number", "Effort": "number",
+             "Security critical": "checkbox", "Health": "select", "Last synced": "date"}
+    problems += [f"/properties/{n}/type: {p[n]['type']!r}" for n, k in kinds.items() if p[n]["type"] != k]
+    if [o["name"] for o in p["Validated by"]["multi_select"]] != [o["name"] for o in p["Depends on"]["multi_select"]]:
+        problems.append("/properties/Validated by: the validated briefing's dependency is not validated")
+    _fail(r, problems)
+    r = call(notion, "PATCH", f"/v1/pages/{page_id}", 200, json={"properties": {
+        "Health": {"select": {"name": "At risk"}}, "Progress": {"number": 40}, "Open incidents": {"number": 1},
+        "Forecast": {"date": {"start": "2026-12-04"}}, "Last synced": {"date": {"start": "2026-11-20T10:00:00Z"}},
+        "Health reason": {"rich_text": [{"type": "text", "text": {"content": "Due today, 1 of 2 children done"}}]},
+        "Dependencies": {"rich_text": [{"type": "text", "text": {"content": "1 of 1 validated"}}]},
+        "Priority score": {"number": 1.67}, "Security critical": {"checkbox": True}}})
+    body = notion_conforms(r, "page")
+    p = body["properties"]
+    problems = _page_matches_schema(body, schema, "")
+    got = (p["Health"]["select"]["name"], p["Progress"]["number"], p["Forecast"]["date"]["start"],
+           p["Security critical"]["checkbox"], p["Priority score"]["number"])
+    if got != ("At risk", 40, "2026-12-04", True, 1.67):
+        problems.append(f"/properties: {got!r}")
+    _fail(r, problems)
+    r = call(notion, "PATCH", f"/v1/pages/{page_id}", 400,
+             json={"properties": {"Security critical": {"checkbox": "true"}}})
+    assert notion_conforms(r, "error")["code"] == "validation_error"
+
+
+def _recorded_dates() -> list[dict]:
+    """Every date object in the recorded Notion responses."""
+    found: list[dict] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("date"), dict) and "start" in node["date"]:
+                found.append(node["date"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for interaction in ns.recorded_interactions():
+        walk(interaction.body)
+    assert found, "no date object in the recorded cassettes"
+    return found
 
 
 def test_notion_wrong_token_is_401(sb, tls):

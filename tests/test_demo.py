@@ -19,11 +19,12 @@ def test_demo_json_reports_two_cycles_and_a_quiet_second_one(tmp_path):
     data = json.loads(result.stdout)
     first, second = data["cycles"]
     assert set(first["pulled"]) == {"jira", "notion", "pagerduty"}
-    assert first["pulled"]["jira"] == 60 + 8 and first["pulled"]["pagerduty"] == 20
+    # the teams' 60 issues, their 6 epics and FB's 8; 20 incidents and Core's follow-up incident
+    assert first["pulled"]["jira"] == 60 + 6 + 8 and first["pulled"]["pagerduty"] == 20 + 1
     assert first["writes"] > 0 and first["created"] == 12
     assert second["writes"] == 0 and second["created"] == 0
     assert first["quarantined"] == 0 and first["errors"] == {} and second["errors"] == {}
-    assert sum(data["classified"].values()) == 60 + 8 + 22 + 20  # FB feedback issues too
+    assert sum(data["classified"].values()) == 60 + 6 + 8 + 22 + 20 + 1  # epics, FB feedback issues too
     assert data["scorecard_rows"] == 12  # 3 teams × 4 weeks, one row each
     assert {a["level"] for a in data["alerts"]} <= {"watch", "alert", "survival"} and data["alerts"]
     assert sum(data["routed"].values()) == 14 + 8  # every live feedback page and FB issue has a PM

@@ -16,6 +16,8 @@ import pytest
 import yaml
 
 from sandbox import Sandbox
+from sandbox.__main__ import build_parser
+from sandbox.jira_data import FIELDS
 from sandbox.org import build_org, fingerprint
 from sandbox.testing import FrozenClock, ssl_context
 from sandbox.timeutil import UTC
@@ -41,19 +43,23 @@ def test_the_demo_org_has_the_promised_shape():
     assert org.notion["briefings_database"] != org.notion["briefings_data_source"]
     with Sandbox(seed=7, clock=FrozenClock(DAY)) as sb:
         issues = [sb.jira.get_record(k) for k in sb.jira.keys()]
-        assert {i["issuetype"] for i in issues} == {"Bug", "Support", "Story", "Task"}
+        assert {i["issuetype"] for i in issues} == {"Bug", "Support", "Story", "Task", "Epic"}
+        assert [i["key"] for i in issues if i["issuetype"] == "Epic"] == sb.jira.epic_keys() == [
+            "PAY-20", "PAY-21", "CORE-22", "CORE-23", "SUP-21", "SUP-22"]  # 2 per team, after its issues
         set_values = [i["customfield_10050"] for i in issues if i["customfield_10050"]]
         assert 3 <= len(set_values) <= 8  # most issues still need a work type
         assert all(i["updated"] < sb.org.anchor and i["created"] >= sb.org.start for i in issues)
-        assert len(sb.notion.page_ids("briefings")) == 8 and len(sb.pagerduty.incident_ids()) == 20
+        assert len(sb.notion.page_ids("briefings")) == 8
+        assert len(sb.pagerduty.incident_ids()) == 20 + 1  # + Core's follow-up incident (sandbox.pagerduty_data)
 
 
 def test_sizes_are_parametric_and_a_bigger_org_is_quick_to_build():
     started = time.monotonic()
     with Sandbox(seed=1, size={"teams": 8, "issues": 5000, "incidents": 1500, "feedback": 1200},
                  clock=FrozenClock(DAY)) as sb:
-        assert len(sb.jira) == 5000 and len(sb.org.teams) == 8
-        assert len(sb.pagerduty.incident_ids()) == 1500
+        assert len(sb.jira) == 5000 + 8 * 2 and len(sb.org.teams) == 8  # + epics_per_team (the demo's 2)
+        assert len(sb.jira.epic_keys()) == 16
+        assert len(sb.pagerduty.incident_ids()) == 1500  # every team had a recent high-urgency incident
     assert time.monotonic() - started < 5
     with pytest.raises(ValueError):
         Sandbox(size={"tickets": 3})
@@ -63,7 +69,7 @@ def test_sizes_are_parametric_and_a_bigger_org_is_quick_to_build():
 def test_the_large_benchmark_org_builds_in_seconds():
     started = time.monotonic()
     sb = Sandbox(seed=1, size="large", clock=FrozenClock(DAY))
-    assert len(sb.jira) == 50_000 and len(sb.notion.page_ids("feedback")) > 10_000
+    assert len(sb.jira) == 50_000 + 20 * 50 and len(sb.notion.page_ids("feedback")) > 10_000  # + 50 epics a team
     assert time.monotonic() - started < 30
 
 
@@ -108,6 +114,41 @@ def test_config_with_balance_adds_the_scorecard_the_balance_section_and_its_writ
         assert {k: v for k, v in config.items() if k not in ("sources", "balance", "writeback")} == {
             k: v for k, v in plain.items() if k not in ("sources", "writeback")}
         assert sb.config(str(tmp_path / "relais.db")) == plain  # asking for it changed nothing
+
+
+def test_config_with_briefings_adds_the_briefings_and_followups_sections_and_their_writebacks(tmp_path):
+    with Sandbox(seed=7, clock=FrozenClock(DAY)) as sb:
+        plain = sb.config(str(tmp_path / "relais.db"))
+        config = yaml.safe_load(sb.config_yaml(str(tmp_path / "relais.db"), briefings=True))
+        assert list(config) == [key for key in plain if key != "writeback"] + ["briefings", "followups", "writeback"]
+        assert list(sb.config(str(tmp_path / "r.db"), balance=True, routing=True, briefings=True))[-5:] == [
+            "balance", "route", "briefings", "followups", "writeback"]
+        assert config["briefings"] == {
+            "epic_property": "Epic", "target_date": "Target date", "depends_on": "Depends on",
+            "validated_by": "Validated by", "impact": "Impact", "effort": "Effort", "security": "Security critical",
+            "throughput_weeks": 4}
+        assert config["followups"] == {"when": {"urgency": "high"}, "issuetype": "Task",
+                                       "labels": ["incident-follow-up"], "lookback_days": 7}
+        assert config["writeback"]["jira"] == {
+            **plain["writeback"]["jira"],
+            "epic": {"health": {"field": "Health"}, "briefing_link": {"field": "Briefing link"}}}
+        assert config["writeback"]["notion"] == {**plain["writeback"]["notion"], "status": {
+            "health": "Health", "reason": "Health reason", "progress": "Progress", "forecast": "Forecast",
+            "incidents": "Open incidents", "dependencies": "Dependencies", "undeclared": "Undeclared dependencies",
+            "score": "Priority score", "last_synced": "Last synced"}}
+        # merged with the other write-backs, not replacing them
+        both = sb.config(str(tmp_path / "relais.db"), routing=True, briefings=True)["writeback"]
+        assert {"work_type", "pm", "team", "initiative", "epic"} == set(both["jira"])
+        assert {"work_type", "routing", "status"} == set(both["notion"])
+        # every name it gives is a Jira field or a Notion briefing property of the sandbox
+        properties = set(sb.notion.schemas["briefings"])
+        assert {v for k, v in config["briefings"].items() if k != "throughput_weeks"} <= properties
+        assert set(config["writeback"]["notion"]["status"].values()) <= properties
+        assert {w["field"] for w in config["writeback"]["jira"]["epic"].values()} <= {f["name"] for f in FIELDS}
+        assert {k: v for k, v in config.items() if k not in ("briefings", "followups", "writeback")} == {
+            k: v for k, v in plain.items() if k != "writeback"}
+        assert sb.config(str(tmp_path / "relais.db")) == plain  # asking for it changed nothing
+    assert build_parser().parse_args(["serve", "--briefings"]).briefings is True  # serve --write-config
 
 
 def test_every_request_is_logged_and_countable():

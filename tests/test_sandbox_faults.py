@@ -92,6 +92,32 @@ def test_timeout_holds_the_answer_back(sb):
         assert c.get("/abilities").status_code == 200
 
 
+def test_lost_applies_the_write_then_resets_the_connection(sb):
+    """The answer is lost after the server acted: the note exists although the client saw only a reset."""
+    iid = sb.pagerduty.incident_ids()[0]
+    sb.faults.add("pagerduty", "lost", count=1, method="POST", path=r"/notes$")
+    with client(sb, "pagerduty") as c:
+        before = len(c.get(f"/incidents/{iid}/notes").json()["notes"])
+        with pytest.raises(httpx.TransportError):
+            c.post(f"/incidents/{iid}/notes", headers={"From": sb.env["PAGERDUTY_FROM"]},
+                   json={"note": {"content": "written, answer lost"}})
+        notes = c.get(f"/incidents/{iid}/notes").json()["notes"]
+    assert len(notes) == before + 1 and notes[-1]["content"] == "written, answer lost"
+    assert sb.count(vendor="pagerduty", method="POST", status=0) == 1
+
+
+def test_timeout_after_applies_the_write_while_the_client_waits_in_vain(sb):
+    iid = sb.pagerduty.incident_ids()[1]
+    sb.faults.add("pagerduty", "timeout", count=1, delay=1.0, after=True, method="POST")
+    with client(sb, "pagerduty", timeout=0.3) as c:
+        with pytest.raises(httpx.ReadTimeout):
+            c.post(f"/incidents/{iid}/notes", headers={"From": sb.env["PAGERDUTY_FROM"]},
+                   json={"note": {"content": "written before the timeout"}})
+        # the note is there at once: the request was handled before the answer was held back
+        assert [n["content"] for n in c.get(f"/incidents/{iid}/notes").json()["notes"]][-1:] == [
+            "written before the timeout"]
+
+
 def test_malformed_is_a_200_with_a_truncated_json_body(sb):
     sb.faults.add("jira", "malformed", count=1)
     with client(sb, "jira") as c:
@@ -160,8 +186,12 @@ def test_fault_specs_from_the_command_line(sb):
     assert (rule.vendor, rule.kind, rule.rate, rule.path, rule.retry_after) == (
         "jira", 500, 0.1, "/search", "http-date")
     assert sb.faults.add_spec("notion:timeout:delay=2.5,count=1").delay == 2.5
-    for bad in ("jira", "asana:500", "jira:418x", "jira:500:rate=2", "jira:500:colour=red"):
+    assert sb.faults.add_spec("notion:timeout:after=true").after is True
+    lost = sb.faults.add_spec("jira:lost:method=POST,path=/issue$")
+    assert (lost.kind, lost.method, lost.after) == ("lost", "POST", False)
+    for bad in ("jira", "asana:500", "jira:418x", "jira:500:rate=2", "jira:500:colour=red", "jira:reset:after=1",
+                "jira:timeout:after=maybe"):
         with pytest.raises(ValueError):
             sb.faults.add_spec(bad)
     sb.faults.clear("jira")
-    assert [r.vendor for r in sb.faults.rules] == ["notion"]
+    assert [r.vendor for r in sb.faults.rules] == ["notion", "notion"]

@@ -73,7 +73,7 @@ def test_search_pages_through_every_issue_once(sb, jira):
     issues = search_all(jira, "project in (PAY, CORE, SUP) ORDER BY updated ASC, id ASC", 7,
                         ["summary", "updated", "Work type"])
     keys = [i["key"] for i in issues]
-    assert len(keys) == len(set(keys)) == len(sb.jira.keys()) == 60
+    assert len(keys) == len(set(keys)) == len(sb.jira.keys()) == 60 + 6  # the teams' issues and their epics
     stamps = [i["fields"]["updated"] for i in issues]
     assert stamps == sorted(stamps, key=lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%f%z"))
     # the client translated the field name "Work type" to its id via GET /field
@@ -213,8 +213,8 @@ def test_editing_status_by_hand_sets_the_resolution_date(sb, clock):
 def test_create_issue_returns_its_id_and_key(sb, jira):
     created = jira.create_issue(fields={"project": {"key": "PAY"}, "issuetype": {"id": "10002"},
                                        "summary": "Rotate the webhook secret"}, prefetch=False)
-    assert created.key == "PAY-20"
-    assert sb.jira.get_issue("PAY-20")["fields"]["reporter"]["accountId"] == sb.org.bot.jira_account_id
+    assert created.key == "PAY-22"  # after PAY's 19 seeded issues and its epics PAY-20 and PAY-21
+    assert sb.jira.get_issue("PAY-22")["fields"]["reporter"]["accountId"] == sb.org.bot.jira_account_id
     with pytest.raises(JIRAError) as bad:
         jira.create_issue(fields={"project": {"key": "PAY"}, "issuetype": {"id": "10002"}}, prefetch=False)
     assert bad.value.response.json()["errors"] == {"summary": "You must specify a summary of the issue."}
