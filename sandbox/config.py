@@ -54,6 +54,8 @@ def build_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: st
     if briefings:
         sections["briefings"] = copy.deepcopy(BRIEFINGS)
         sections["followups"] = copy.deepcopy(FOLLOWUPS)
+        # The follow-up tickets are RUN: a rule on their label, before the default (their type is Task).
+        config["classify"].insert(len(config["classify"]) - 1, copy.deepcopy(FOLLOWUP_RULE))
         config["writeback"]["jira"].update(copy.deepcopy(BRIEFINGS_WRITEBACK["jira"]))
         config["writeback"]["notion"].update(copy.deepcopy(BRIEFINGS_WRITEBACK["notion"]))
     ordered: dict[str, Any] = {}
@@ -127,6 +129,8 @@ FOLLOWUPS: dict[str, Any] = {
     "labels": ["incident-follow-up"],
     "lookback_days": 7,
 }
+FOLLOWUP_RULE: dict[str, Any] = {"name": "incident follow-ups", "when": {"labels": {"any": ["incident-follow-up"]}},
+                                 "then": "RUN"}
 BRIEFINGS_WRITEBACK: dict[str, dict[str, Any]] = {
     "jira": {"epic": {"health": {"field": "Health"}, "briefing_link": {"field": "Briefing link"}}},
     "notion": {"status": {"health": "Health", "reason": "Health reason", "progress": "Progress",

@@ -145,8 +145,12 @@ def test_config_with_briefings_adds_the_briefings_and_followups_sections_and_the
         assert {v for k, v in config["briefings"].items() if k != "throughput_weeks"} <= properties
         assert set(config["writeback"]["notion"]["status"].values()) <= properties
         assert {w["field"] for w in config["writeback"]["jira"]["epic"].values()} <= {f["name"] for f in FIELDS}
-        assert {k: v for k, v in config.items() if k not in ("briefings", "followups", "writeback")} == {
-            k: v for k, v in plain.items() if k != "writeback"}
+        # the follow-up tickets' label makes them RUN, by a rule just before the default
+        assert config["classify"][-2] == {"name": "incident follow-ups",
+                                          "when": {"labels": {"any": ["incident-follow-up"]}}, "then": "RUN"}
+        assert config["classify"][:-2] + config["classify"][-1:] == plain["classify"]
+        assert {k: v for k, v in config.items() if k not in ("briefings", "followups", "writeback", "classify")} == {
+            k: v for k, v in plain.items() if k not in ("writeback", "classify")}
         assert sb.config(str(tmp_path / "relais.db")) == plain  # asking for it changed nothing
     assert build_parser().parse_args(["serve", "--briefings"]).briefings is True  # serve --write-config
 
