@@ -16,6 +16,8 @@ change has 167 or 169 clock hours):
   issue without worklogs counts nothing yet.
 * Notion page (only with ``notion.count``): ``hours_per_item`` in the week it
   was created.
+* Jira epic: nothing — its children carry the effort; nor is it an urgent
+  request or anything else the week counts.
 
 Per team and week: hours and share of each class (share = class hours /
 all hours; no hours = no shares, and no share alert), incidents triggered
@@ -179,7 +181,7 @@ class BalanceAccumulator:
         self.figures: dict[str | None, dict[date, WeekFigures]] = defaultdict(lambda: defaultdict(WeekFigures))
 
     def add(self, item: WorkItem, team: str | None, work_class: WorkClass) -> None:
-        if item.kind == "scorecard":
+        if item.kind in ("scorecard", "epic"):  # an epic's effort is its children's
             return
         weeks = self.figures[team]
         urgent = self.balance.urgent is not None and matches(self.balance.urgent.when, item, team)

@@ -137,7 +137,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
             f = plan_followup(item, d.team, settings, now, key_states or {})
             if f is not None:
                 followups.append(f)
-        if balance is not None and item.kind != "epic":  # an epic's effort is its children's
+        if balance is not None:
             balance.add(item, d.team, d.decision.value)
             if item.kind == "briefing" and "run_load" in item.owned:
                 briefings.append((item, d.team))

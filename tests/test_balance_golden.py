@@ -9,6 +9,7 @@ W45 = 2 Nov, W46 = 9 Nov, W47 = 16 Nov (the current week: now is Wed 18 Nov
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,9 @@ ORG = [
     issue("ALP", "Story", points=3),  # points but unresolved: nothing yet
     incident("PALP", utc(2026, 11, 15, 21), utc(2026, 11, 16, 1)),  # Sun 22:00 → Mon 02:00 Paris
     incident("PALP", utc(2026, 11, 18, 9), None),  # open: 09:00 → 12:00 (now, at the hour)
+    # an epic, Highest priority, created and resolved in W46, no worklog, no points: a container,
+    # it adds no hours (W46 stays BUILD 0 %) and is no urgent request
+    replace(issue("ALP", "Epic", resolved=utc(2026, 11, 11, 15), priority="Highest", created=wed(W46)), kind="epic"),
     # beta: 50.1 % in W45 and W46 (alert in W46 only); 3 urgent in W45, 4 in W46.
     issue("BET", "Bug", worklog_hours=50.1, at=wed(W45)), issue("BET", "Story", worklog_hours=49.9, at=wed(W45)),
     issue("BET", "Bug", worklog_hours=50.1, at=wed(W46)), issue("BET", "Story", worklog_hours=49.9, at=wed(W46)),
@@ -133,9 +137,14 @@ def test_an_open_incident_counts_up_to_the_current_hour(balance):
     assert names(w47) == [] and w47.mode == "ok"
 
 
+def test_an_epic_adds_no_hours_and_no_urgent_request(balance):
+    w46 = week(balance, "alpha", W46)
+    assert w46.metrics["build_hours"] == 0.0 and w46.metrics["urgent_requests"] == 0
+
+
 def test_a_complete_week_without_build_is_survival_mode(balance):
     w46 = week(balance, "alpha", W46)
-    assert w46.metrics["build_share"] == 0.0
+    assert w46.metrics["build_share"] == 0.0  # the epic resolved that week counts nothing
     assert names(w46) == ["survival mode"]  # RUN 100 %, but W45 was exactly 50 %: no overload yet
     assert w46.mode == "survival"
 
