@@ -44,7 +44,7 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
 
     with tempfile.TemporaryDirectory(prefix="relais-demo-") as tmp, Sandbox(seed=seed, size="demo") as sb:
         config = Path(tmp) / "relais.yaml"
-        config.write_text(yaml.safe_dump(sb.config(str(Path(tmp) / "relais.db"), balance=True, routing=True), sort_keys=False))
+        config.write_text(yaml.safe_dump(sb.config(str(Path(tmp) / "relais.db"), balance=True, routing=True, briefings=True), sort_keys=False))
         settings = load_settings(config)
         secrets = resolve_secrets(settings, environ=sb.env)
         engine = Engine(settings, secrets)

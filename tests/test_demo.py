@@ -24,7 +24,11 @@ def test_demo_json_reports_two_cycles_and_a_quiet_second_one(tmp_path):
     assert first["writes"] > 0 and first["created"] == 12
     assert second["writes"] == 0 and second["created"] == 0
     assert first["quarantined"] == 0 and first["errors"] == {} and second["errors"] == {}
-    assert sum(data["classified"].values()) == 60 + 6 + 8 + 22 + 20 + 1  # epics, FB feedback issues too
+    # epics, FB feedback issues, and the 3 follow-up tickets the first cycle filed, read by the second
+    assert data["followups_created"] == first["followups_created"] == 3 and second["followups_created"] == 0
+    assert sum(data["classified"].values()) == 60 + 6 + 8 + 22 + 20 + 1 + 3
+    assert data["briefings_updated"] == first["briefings_updated"] == 8 and second["briefings_updated"] == 0
+    assert {b["health"] for b in data["briefings"]} <= {"On track", "At risk", "Off track", "Blocked"}
     assert data["scorecard_rows"] == 12  # 3 teams × 4 weeks, one row each
     assert {a["level"] for a in data["alerts"]} <= {"watch", "alert", "survival"} and data["alerts"]
     assert sum(data["routed"].values()) == 14 + 8  # every live feedback page and FB issue has a PM

@@ -1,0 +1,225 @@
+"""Briefing status and incident follow-ups against the sandbox, through the real clients."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, make_engine, relais_env, run_relais
+from sandbox import Sandbox
+from sync.followups import label_for, note_key, ticket_key
+from sync.state import StateStore
+
+OWNED_STATUS = ("Health", "Health reason", "Progress", "Forecast", "Open incidents", "Dependencies",
+                "Undeclared dependencies", "Priority score", "Last synced", "Team RUN load", "Team mode",
+                "Work type", "Epic")
+
+
+def briefings_config(sb: Sandbox, directory: Path) -> Path:
+    data = sb.config(str(directory / "relais.db"), balance=True, briefings=True)
+    path = directory / "relais.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def config(sandbox, tmp_path) -> Path:
+    return briefings_config(sandbox, tmp_path)
+
+
+@pytest.fixture
+def engine(sandbox, config):
+    e = make_engine(sandbox, config)
+    yield e
+    e.close()
+
+
+def prop(sb: Sandbox, page_id: str, name: str):
+    p = sb.notion.get_page(page_id)["properties"][name]
+    value = p[p["type"]]
+    if p["type"] == "rich_text":
+        return "".join(t["plain_text"] for t in value)
+    if p["type"] in ("select",):
+        return value["name"] if value else None
+    if p["type"] == "date":
+        return value["start"] if value else None
+    return value
+
+
+def field(sb: Sandbox, key: str, name: str):
+    fid = {"Health": "customfield_10094", "Briefing link": "customfield_10080"}[name]
+    value = sb.jira.get_issue(key)["fields"].get(fid)
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def followup_tickets(sb: Sandbox) -> dict[str, list[str]]:
+    """relais' follow-up label → the keys of the issues carrying it."""
+    out: dict[str, list[str]] = {}
+    for key in sb.jira.keys():
+        for label in sb.jira.get_issue(key)["fields"].get("labels") or []:
+            if label.startswith("relais-followup-"):
+                out.setdefault(label, []).append(key)
+    return out
+
+
+def notes_naming(sb: Sandbox, incident_id: str, ticket: str) -> int:
+    return sum(ticket in n["content"] for n in sb.pagerduty.find(incident_id)["notes"])
+
+
+# -- delivery status ---------------------------------------------------------------------
+def test_briefings_show_their_status_and_epics_their_health_and_link(sandbox, engine):
+    first = engine.run_cycle(apply=True)
+    assert first.errors == {} and first.briefings_updated == len(sandbox.notion.page_ids("briefings"))
+    statuses = first.briefings.statuses
+    for page_id, s in statuses.items():
+        assert prop(sandbox, page_id, "Health") == s.health, page_id
+        assert prop(sandbox, page_id, "Health reason") == s.reason
+        assert prop(sandbox, page_id, "Progress") == s.progress
+        assert prop(sandbox, page_id, "Dependencies") == s.dependencies
+        assert prop(sandbox, page_id, "Last synced") is not None
+        if s.epic:
+            assert field(sandbox, s.epic, "Health") == s.health
+    blocked = sandbox.initiatives.role("blocked")  # paired by its epic's Briefing link
+    assert prop(sandbox, blocked.page_id, "Epic") == blocked.epic  # relais filled the briefing's side
+    assert prop(sandbox, blocked.page_id, "Health") == "Blocked"
+    seeded = sandbox.jira.epic_plan.role("blocked")
+    assert f"{seeded.child} is blocked by {seeded.other}" in prop(sandbox, blocked.page_id, "Health reason")
+    assert prop(sandbox, blocked.page_id, "Dependencies") == "0 of 1 validated (waiting for Payments)"
+    validated = sandbox.initiatives.role("validated")  # paired by the briefing's Epic property
+    assert field(sandbox, validated.epic, "Briefing link") == validated.url  # relais filled the epic's side
+    assert prop(sandbox, validated.page_id, "Dependencies") == "1 of 1 validated"
+    done = sandbox.initiatives.role("done")
+    assert (prop(sandbox, done.page_id, "Progress"), prop(sandbox, done.page_id, "Health")) == (100, "On track")
+    second = engine.run_cycle(apply=True)
+    assert second.writes == 0 and second.created == 0 and second.followups_created == 0
+
+
+def test_removing_the_link_clears_the_undeclared_flag_and_nothing_a_person_wrote_changes(sandbox, engine):
+    undeclared = sandbox.initiatives.role("undeclared")
+    seeded = sandbox.jira.epic_plan.role("undeclared")
+    engine.run_cycle(apply=True)
+    assert seeded.other in prop(sandbox, undeclared.page_id, "Undeclared dependencies")
+    before = {name: p for name, p in sandbox.notion.get_page(undeclared.page_id)["properties"].items()
+              if name not in OWNED_STATUS}
+    sandbox.jira.unlink(seeded.link)
+    second = engine.run_cycle(apply=True)
+    assert second.errors == {}
+    assert prop(sandbox, undeclared.page_id, "Undeclared dependencies") == ""
+    assert seeded.child not in prop(sandbox, undeclared.page_id, "Health reason")  # no longer blocked by it
+    after = {name: p for name, p in sandbox.notion.get_page(undeclared.page_id)["properties"].items()
+             if name not in OWNED_STATUS}
+    assert after == before
+    assert sandbox.count(vendor="notion", path_prefix="/v1/blocks") == 0  # a page's body is never touched
+
+
+# -- incident follow-ups -----------------------------------------------------------------
+def test_one_ticket_and_one_note_per_resolved_high_urgency_incident(sandbox, engine):
+    first = engine.run_cycle(apply=True)
+    planned = first.planned_followups
+    assert planned and first.followups_created == len(planned) == first.notes_created
+    tickets = followup_tickets(sandbox)
+    for f in planned:
+        keys = tickets[label_for(f.incident.id)]
+        assert len(keys) == 1
+        issue = sandbox.jira.get_issue(keys[0])["fields"]
+        assert issue["project"]["key"] == f.project and issue["issuetype"]["name"] == "Task"
+        assert issue["customfield_10050"]["value"] == "RUN"  # labelled for the classify rule that says RUN
+        assert f.incident.key in issue["summary"]
+        assert notes_naming(sandbox, f.incident.id, keys[0]) == 1
+    second = engine.run_cycle(apply=True)
+    assert second.planned_followups == [] and second.followups_created == 0 and second.writes == 0
+    assert followup_tickets(sandbox) == tickets
+
+
+def test_a_create_whose_answer_is_lost_files_one_ticket(sandbox, engine):
+    sandbox.jira.search_lag_seconds = 2.0  # the ticket is not in search results at once
+    sandbox.faults.add("jira", "lost", method="POST", path=r"/rest/api/3/issue$", count=1)
+    first = engine.run_cycle(apply=True)
+    assert "jira" in first.errors and first.followups_created == 0  # created, but relais could not know
+    lost = first.planned_followups[0].incident
+    assert engine.store.key_state(ticket_key(lost.id))[0] == "creating"
+    assert len(followup_tickets(sandbox)[label_for(lost.id)]) == 1
+    second = engine.run_cycle(apply=True)  # search does not see it yet: wait, do not create again
+    assert lost.key in second.followups_waiting
+    assert len(followup_tickets(sandbox)[label_for(lost.id)]) == 1  # the others were filed; this one waits
+    time.sleep(2.5)
+    third = engine.run_cycle(apply=True)  # now search finds it: recorded, and its note added
+    assert third.errors == {}
+    tickets = followup_tickets(sandbox)
+    assert all(len(keys) == 1 for keys in tickets.values()) and len(tickets) == len(first.planned_followups)
+    for f in first.planned_followups:
+        assert notes_naming(sandbox, f.incident.id, tickets[label_for(f.incident.id)][0]) == 1
+    assert engine.run_cycle(apply=True).followups_created == 0
+
+
+def test_a_create_that_never_happened_is_made_once_search_has_had_time(sandbox, engine, clock_after):
+    sandbox.faults.add("jira", "reset", method="POST", path=r"/rest/api/3/issue$", count=1)
+    first = engine.run_cycle(apply=True)
+    failed = first.planned_followups[0].incident
+    assert "jira" in first.errors and label_for(failed.id) not in followup_tickets(sandbox)
+    second = engine.run_cycle(apply=True)  # not found, but search may lag: wait
+    assert failed.key in second.followups_waiting and label_for(failed.id) not in followup_tickets(sandbox)
+    clock_after(engine, minutes=1)
+    third = engine.run_cycle(apply=True)
+    assert third.errors == {} and third.followups_waiting == []
+    tickets = followup_tickets(sandbox)
+    assert len(tickets[label_for(failed.id)]) == 1 and all(len(k) == 1 for k in tickets.values())
+    assert note_key(failed.id) in engine.store.key_states("followup-note:")
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["note-not-sent", "note-sent-answer-held"])
+def test_sigkill_between_the_ticket_and_its_note_leaves_one_of_each(sandbox, config, after):
+    """The note request hangs (the sandbox holds it); relais is killed there, then run again."""
+    env = relais_env(sandbox)
+    sandbox.faults.add("pagerduty", "timeout", method="POST", path=r"/notes$", count=1, delay=30, after=after)
+    proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)], env=env,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = yaml.safe_load(config.read_text())["state"]["path"]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _note_in_flight(state):
+            time.sleep(0.05)
+        assert _note_in_flight(state), "relais never reached the note"
+        time.sleep(0.3)  # the request is on the wire
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    for _ in range(2):
+        result = run_relais(["sync", "--once", "--json", "-c", str(config)], env)
+        assert result.returncode == 0, result.stderr
+    tickets = followup_tickets(sandbox)
+    assert tickets and all(len(keys) == 1 for keys in tickets.values())
+    for label, keys in tickets.items():
+        incident_id = label.removeprefix("relais-followup-")
+        assert notes_naming(sandbox, incident_id, keys[0]) == 1, label
+
+
+def _note_in_flight(state_path: str) -> bool:
+    if not Path(state_path).exists():
+        return False
+    store = StateStore(state_path)
+    try:
+        states = store.key_states("followup-note:")
+    finally:
+        store.close()
+    return "creating" in states.values()
+
+
+@pytest.fixture
+def clock_after():
+    """Move an engine's clock past the search settle time of sync.followups."""
+    from datetime import timedelta
+
+    from sync.followups import SEARCH_SETTLE
+
+    def move(engine, minutes: float) -> None:
+        base = engine.clock
+        engine.clock = lambda: base() + SEARCH_SETTLE + timedelta(minutes=minutes)
+
+    return move
