@@ -137,9 +137,24 @@ def test_one_ticket_and_one_note_per_resolved_high_urgency_incident(sandbox, eng
     assert followup_tickets(sandbox) == tickets
 
 
-def test_a_create_whose_answer_is_lost_files_one_ticket(sandbox, engine):
-    sandbox.jira.search_lag_seconds = 2.0  # the ticket is not in search results at once
-    sandbox.faults.add("jira", "lost", method="POST", path=r"/rest/api/3/issue$", count=1)
+@pytest.mark.parametrize("fault", ["timeout", "lost"])
+def test_a_create_whose_answer_is_lost_files_one_ticket(sandbox, tmp_path, fault):
+    """The issue is created, the answer never arrives: the client times out, or the connection drops."""
+    config = briefings_config(sandbox, tmp_path)
+    data = yaml.safe_load(config.read_text())
+    data["sources"]["jira"]["timeout_seconds"] = 2
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    engine = make_engine(sandbox, config)
+    try:
+        _lost_answer(sandbox, engine, fault)
+    finally:
+        engine.close()
+
+
+def _lost_answer(sandbox, engine, fault):
+    sandbox.jira.search_lag_seconds = 4.0  # the ticket is not in search results at once
+    options = {"delay": 4, "after": True} if fault == "timeout" else {}
+    sandbox.faults.add("jira", fault, method="POST", path=r"/rest/api/3/issue$", count=1, **options)
     first = engine.run_cycle(apply=True)
     assert "jira" in first.errors and first.followups_created == 0  # created, but relais could not know
     lost = first.planned_followups[0].incident
@@ -148,7 +163,7 @@ def test_a_create_whose_answer_is_lost_files_one_ticket(sandbox, engine):
     second = engine.run_cycle(apply=True)  # search does not see it yet: wait, do not create again
     assert lost.key in second.followups_waiting
     assert len(followup_tickets(sandbox)[label_for(lost.id)]) == 1  # the others were filed; this one waits
-    time.sleep(2.5)
+    time.sleep(4.0)
     third = engine.run_cycle(apply=True)  # now search finds it: recorded, and its note added
     assert third.errors == {}
     tickets = followup_tickets(sandbox)
