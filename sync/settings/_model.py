@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from sync.models import WorkClass
 
 from ._balance import Balance
+from ._daemon import Daemon
 from ._route import Route
 from ._rules import ClassifyEntry, ClassifyRule, Rule, default_problems
 from ._sources import Model, Sources
@@ -223,6 +224,9 @@ class Settings(Model):
     )
     route: Route | None = Field(
         None, description="Who gets each feedback item, which team owns each maintenance ticket. Absent: off."
+    )
+    daemon: Annotated[Daemon, BeforeValidator(none_is_empty)] = Field(
+        default_factory=Daemon, description="`relais run`: intervals, HTTP endpoints, webhooks. Absent: defaults."
     )
 
     _file: Path = PrivateAttr(default=Path("relais.yaml"))
