@@ -138,6 +138,7 @@ class Engine:
         self.connectors = build_connectors(settings, secrets)
         self.identities: dict[str, str] = {}
         self.store: StateStore | None = None
+        self.on_write: Callable[[int], None] | None = None  # after each write; the daemon stops between writes
 
     def connect(self) -> dict[str, str]:
         for name, connector in self.connectors.items():
@@ -250,7 +251,7 @@ class Engine:
         """Write, then checkpoint the sources whose pull and writes all went through."""
         store, report = self.store, cycle.report
         assert store is not None
-        result = apply_changes(work, self.connectors, store, report.cycle)
+        result = apply_changes(work, self.connectors, store, report.cycle, self.on_write)
         report.created = apply_creates(cycle.creates, self.connectors, store, report.cycle, result)
         report.writes = result.applied
         report.failed_writes = result.failed

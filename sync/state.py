@@ -334,9 +334,20 @@ class StateStore:
 
     # -- deletions (the reconciliation sweep) ---------------------------------------
     @_serialized
-    def forget_missing(self, source: str, seen: set[str]) -> list[str]:
-        """Delete the stored items of ``source`` whose id a full re-read did not return; returns their ids."""
-        gone = [i for (i,) in self.db.execute("SELECT id FROM items WHERE source=?", (source,)) if i not in seen]
+    def forget_missing(self, source: str, seen: set[str], updated_before: datetime) -> list[str]:
+        """Delete the stored items of ``source`` that a full re-read did not return; returns their ids.
+
+        Only items last updated before ``updated_before``: a search index that lags
+        (Jira's) may leave out what changed a moment ago, which is not a deletion."""
+        rows = self.db.execute("SELECT id FROM items WHERE source=? AND updated < ?",
+                               (source, updated_before.astimezone(timezone.utc).isoformat())).fetchall()
+        return self.forget(source, [i for (i,) in rows if i not in seen])
+
+    @_serialized
+    def forget(self, source: str, ids: Iterable[str]) -> list[str]:
+        """Delete these items (the tool no longer has them); returns the ids that were stored."""
+        gone = [i for i in ids
+                if self.db.execute("SELECT 1 FROM items WHERE source=? AND id=?", (source, i)).fetchone()]
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for ident in gone:
