@@ -147,12 +147,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sync.daemon import Daemon
+    from sync.web import ListenError
 
     settings, secrets = _load(args)
     daemon = Daemon(args.config, settings, secrets, interval_override=args.interval)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, daemon.request_stop)
-    daemon.run()
+    try:
+        daemon.run()
+    except ListenError as e:
+        print(f"relais: {e}", file=sys.stderr)
+        return EXIT_RUNTIME
     return EXIT_OK
 
 

@@ -2,7 +2,9 @@
 
 The file is read every ``POLL`` seconds and compared by content (a Kubernetes
 ConfigMap is updated through a symlink swap, which a modification time may
-not show). A valid new config is connected first — a wrong URL or token is
+not show), and so are the secret files named by ``*_FILE`` variables: a
+rotated Kubernetes Secret (a new webhook secret, a new API token) is taken
+the same way, without a restart. A valid new config is connected first — a wrong URL or token is
 found before anything changes — then swapped in at the next cycle boundary,
 and what changed is logged. An invalid one changes nothing: the daemon goes
 on with the last good config, logs each problem (``file:line: path: …``)
@@ -13,7 +15,9 @@ fixed.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 POLL = 2.0
@@ -50,10 +54,21 @@ class ConfigWatcher:
         self._thread.join(5)
 
     def _digest(self) -> str | None:
+        from sync.settings._secrets import SECRET_VARIABLES
+
+        environ = self.daemon.environ if self.daemon.environ is not None else os.environ
         try:
-            return hashlib.sha256(self.daemon.config_path.read_bytes()).hexdigest()
+            digest = hashlib.sha256(self.daemon.config_path.read_bytes())
         except OSError:
             return None
+        for variable in SECRET_VARIABLES:
+            named = environ.get(f"{variable}_FILE")
+            if named:
+                try:
+                    digest.update(Path(named).read_bytes())
+                except OSError:
+                    digest.update(b"unreadable")  # resolve_secrets will say so
+        return digest.hexdigest()
 
     def _watch(self) -> None:
         while not self._stop.wait(self.poll):

@@ -29,6 +29,10 @@ from sync.webhooks import WebhookReceiver
 TIMEOUT = 10
 
 
+class ListenError(Exception):
+    """The port is taken, or not this process's to bind."""
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -118,8 +122,12 @@ class WebServer:
     """Serves in a thread of its own; ``address`` is what it really bound (port 0 picks one)."""
 
     def __init__(self, relais: Any) -> None:
-        host, port = split_listen(relais.settings.daemon.http.listen)
-        self.httpd = _Server((host, port), _Handler, relais)
+        listen = relais.settings.daemon.http.listen
+        host, port = split_listen(listen)
+        try:
+            self.httpd = _Server((host, port), _Handler, relais)
+        except OSError as e:
+            raise ListenError(f"cannot listen on {listen} (daemon.http.listen): {e.strerror or e}") from None
         bound = self.httpd.server_address
         self.address = f"[{bound[0]}]:{bound[1]}" if ":" in str(bound[0]) else f"{bound[0]}:{bound[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},

@@ -34,6 +34,10 @@ _WEBHOOKS = (
 )
 
 
+#: Every variable relais reads a secret from (each also as NAME_FILE).
+SECRET_VARIABLES = tuple(w[2] for w in _WANTED) + tuple(w[2] for w in _WEBHOOKS)
+
+
 class SecretError(Exception):
     """Secrets needed by the enabled sources are missing or unreadable."""
 
