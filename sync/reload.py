@@ -25,7 +25,8 @@ POLL = 2.0
 
 def changed_keys(old: Any, new: Any) -> list[str]:
     """Dotted paths of the settings that differ, two levels deep: ``sources.jira``, ``classify``…"""
-    a, b = old.model_dump(mode="json", by_alias=True), new.model_dump(mode="json", by_alias=True)
+    a = old.model_dump(mode="json", by_alias=True, warnings=False)
+    b = new.model_dump(mode="json", by_alias=True, warnings=False)
     out = []
     for key in sorted(set(a) | set(b)):
         if a.get(key) == b.get(key):
