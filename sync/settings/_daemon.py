@@ -137,7 +137,7 @@ class Daemon(Model):
         5, ge=0, le=300, description="Each wait is shortened or lengthened by up to this much, at random."
     )
     reconcile_every: float = Field(
-        21_600, ge=60, le=604_800,
+        21_600, ge=5, le=604_800,
         description="Seconds between full re-reads of each source, which find deleted items and drift.",
     )
     failing_after: int = Field(
