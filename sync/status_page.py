@@ -46,6 +46,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _when(iso: str | None) -> str:
+    return iso.replace("T", " ").rstrip("Z") if iso else "—"
+
+
 def _json_value(text: str | None) -> str:
     try:
         return _fmt(json.loads(text)) if text is not None else "—"
@@ -112,11 +116,11 @@ def render(daemon: Any) -> str:
     for name, s in details["sources"].items():
         summary = daemon.sources[name].last_summary
         rows.append([escape(name), f'<span class="badge {escape(s["status"])}">{escape(s["status"])}</span>',
-                     escape(_fmt(s["last_cycle"])), escape(_fmt(s["last_success"])),
+                     escape(_when(s["last_cycle"])), escape(_when(s["last_success"])),
                      escape(str(summary.get("pulled", {}).get(name, "—"))), escape(str(summary.get("writes", "—"))),
                      escape(_fmt(s["last_error"]))])
     out.append("<section><h2>Sources</h2>" + _table(
-        ["source", "state", "last cycle", "last success", "pulled", "writes", "last error"], rows,
+        ["source", "state", "last cycle (UTC)", "last success (UTC)", "pulled", "writes", "last error"], rows,
         "no source configured") + "</section>")
 
     out.append('<section><h2>RUN / BUILD / IMPROVE per team and week</h2>')
