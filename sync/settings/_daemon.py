@@ -149,3 +149,15 @@ class Daemon(Model):
     watch_config: bool = Field(True, description="Reload the config file when it changes (checked every 2 s).")
     http: Annotated[Http, BeforeValidator(none_is_empty)] = Field(default_factory=Http)
     webhooks: Annotated[Webhooks, BeforeValidator(none_is_empty)] = Field(default_factory=Webhooks)
+
+
+def check_daemon(doc: Any) -> None:
+    """A webhook needs its source: its events ask for a re-read through that source."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    daemon = data.get("daemon") if isinstance(data.get("daemon"), dict) else {}
+    hooks = daemon.get("webhooks") if isinstance(daemon.get("webhooks"), dict) else {}
+    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+    for vendor in ("pagerduty", "jira", "notion"):
+        if vendor in hooks and sources.get(vendor) is None:
+            doc.problem(("daemon", "webhooks", vendor),
+                        f"the {vendor} webhook needs sources.{vendor}: its events are re-read through it")
