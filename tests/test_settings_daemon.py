@@ -99,3 +99,10 @@ def test_webhook_secrets_come_from_the_environment_when_their_webhook_is_on(tmp_
     assert "secret-0001" not in repr(secrets) and "hook-secret" not in repr(secrets)
     # Without webhooks, none is asked for.
     assert resolve_secrets(_load(tmp_path), environ=ENV).jira_webhook_secret is None
+
+
+def test_the_example_s_commented_daemon_section_is_valid_and_shows_the_defaults(tmp_path: Path):
+    example = (Path(__file__).resolve().parents[1] / "config" / "relais.example.yaml").read_text()
+    block = example[example.index("# daemon:"):]
+    uncommented = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in block.splitlines())
+    assert _load(tmp_path, uncommented + "\n").daemon == _load(tmp_path).daemon
