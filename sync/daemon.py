@@ -38,6 +38,9 @@ from sync.metrics import Metrics
 SOURCES = ("jira", "notion", "pagerduty")
 #: A sweep forgets only items unchanged for this long: a lagging search index is not a deletion.
 SWEEP_GRACE = timedelta(minutes=15)
+#: Webhook delivery ids are kept this long; vendors stop retrying within hours (PagerDuty ~20 min,
+#: Jira ~30 min, Notion 8 attempts).
+DELIVERIES_KEPT = timedelta(days=7)
 
 
 class Stopping(Exception):
@@ -272,6 +275,7 @@ class Daemon:
         else:
             if job.kind == "reconcile":
                 cycle.seen = {}
+                store.prune_deliveries((cycle.now - DELIVERIES_KEPT).isoformat())
             engine.pull(cycle)
             if cycle.seen is not None and name not in report.errors and name != "pagerduty":
                 # PagerDuty never deletes incidents, and its full read covers only first_sync_days.
@@ -318,13 +322,16 @@ class Daemon:
         """(ready, details). Ready once every source has finished a first cycle, failed or not."""
         limit = self.settings.daemon.failing_after
         sources = {}
+        running = self.engine.connectors if self.engine is not None else {}
         for name, s in sorted(self.sources.items()):
+            if name not in running:
+                continue  # switched off by a reload
             status = "starting" if s.cycles == 0 else "failing" if s.failures >= limit else \
                 "retrying" if s.failures else "ok"
             sources[name] = {"status": status, "cycles": s.cycles, "consecutive_failures": s.failures,
                              "last_cycle": _iso(s.last_finished), "last_success": _iso(s.last_success),
                              "last_error": s.last_error}
-        ready = self.engine is not None and all(s.cycles for s in self.sources.values())
+        ready = self.engine is not None and all(self.sources[n].cycles for n in sources)
         degraded = bool(self.config_errors) or any(v["status"] == "failing" for v in sources.values())
         status = "degraded" if ready and degraded else "ready" if ready else "starting"
         return ready, {"status": status, "config": {"file": str(self.config_path), "ok": not self.config_errors,
