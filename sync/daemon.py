@@ -267,9 +267,10 @@ class Daemon:
         if job.kind == "webhook":
             try:
                 page, gone = engine.connectors[name].read_items(job.ids)
-                store.store_page(page.items, page.raw, page.quarantined, report.cycle)
+                counts = store.store_page(page.items, page.raw, page.quarantined, report.cycle)
                 report.pulled[name] = len(page.items)
-                report.changed[name] = len(store.forget(name, gone))
+                report.changed[name] = counts["new"] + counts["changed"]
+                self.metrics.deleted.labels(name).inc(len(store.forget(name, gone)))
             except Exception as e:
                 report.errors[name] = redact(str(e))
         else:

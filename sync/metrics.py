@@ -31,7 +31,8 @@ class _PolicyCollector(Collector):
 
     @staticmethod
     def _figures(stats: Any) -> Counter:
-        out: Counter = Counter({f"status:{k}": v for k, v in stats.requests.items()})
+        requests = dict(stats.requests)  # one atomic copy: the policy counts in other threads
+        out: Counter = Counter({f"status:{k}": v for k, v in requests.items()})
         out["rate_limited"] = stats.rate_limited
         out["retries"] = stats.retries
         out["waited"] = stats.waited_seconds
@@ -110,8 +111,9 @@ class Metrics:
         self.writes.inc(report.writes)
         self.failed_writes.inc(report.failed_writes)
         self.creates.inc(report.created)
-        self.planned.set(len(report.planned) + len(report.planned_creates))
-        self.quarantined.set(len(report.quarantined))
+        if report.cycle:  # a job that failed before its cycle began planned nothing
+            self.planned.set(len(report.planned) + len(report.planned_creates))
+            self.quarantined.set(len(report.quarantined))
         self.source_up.labels(source).set(1 if ok else 0)
         if ok:
             self.last_success.labels(source).set(ended_at)
