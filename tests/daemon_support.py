@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -46,6 +47,13 @@ def daemon_config(sb: Sandbox, directory: Path, *, interval: float = 1, webhooks
     path = directory / "relais.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Write a file the way editors and Kubernetes do: whole, in one rename (a watcher never sees half)."""
+    fresh = path.with_name(path.name + ".new")
+    fresh.write_text(text)
+    os.replace(fresh, path)
 
 
 def get(url: str, timeout: float = 10) -> tuple[int, str, dict[str, str]]:

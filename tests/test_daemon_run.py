@@ -12,7 +12,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import relais_env, run_relais
-from daemon_support import RelaisProcess, daemon_config, get, wait_for
+from daemon_support import RelaisProcess, daemon_config, get, replace_text, wait_for
 from sandbox.jira_data import WORK_TYPE
 
 
@@ -120,7 +120,7 @@ def test_an_invalid_config_keeps_the_daemon_on_the_last_good_one_until_it_is_fix
         url = relais.url
         wait_for(lambda: get(url + "/readyz")[0] == 200, what="ready")
         text, line = _broken(config)
-        config.write_text(text)
+        replace_text(config, text)
 
         def degraded() -> Any:
             details = json.loads(get(url + "/readyz")[1])
@@ -143,7 +143,7 @@ def test_an_invalid_config_keeps_the_daemon_on_the_last_good_one_until_it_is_fix
         fixed = yaml.safe_load(good)
         fixed["classify"].insert(0, {"name": "payments bugs are improvements",
                                      "when": {"project": "PAY", "issuetype": "Bug"}, "then": "IMPROVE"})
-        config.write_text(yaml.safe_dump(fixed, sort_keys=False))
+        replace_text(config, yaml.safe_dump(fixed, sort_keys=False))
         wait_for(lambda: work_type(sandbox, key) == "IMPROVE", what="the new rule to take effect")
         details = json.loads(get(url + "/readyz")[1])
         assert details["status"] == "ready" and details["config"] == {"file": str(config), "ok": True, "errors": []}

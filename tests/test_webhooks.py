@@ -21,6 +21,7 @@ from daemon_support import (
     hub_signature,
     pagerduty_signature,
     post,
+    replace_text,
     running_daemon,
     wait_for,
 )
@@ -174,7 +175,7 @@ def test_a_rotated_secret_file_is_picked_up_without_a_restart(sandbox, tmp_path:
     config = daemon_config(sandbox, tmp_path, interval=600, webhooks=True)
     with running_daemon(sandbox, config, env) as daemon:
         for vendor, variable in zip(VENDORS, WEBHOOK_ENV):
-            files[variable].write_text(new[vendor] + "\n")
+            replace_text(files[variable], new[vendor] + "\n")
         for n, vendor in enumerate(VENDORS, start=8):
             body, headers = delivery(sandbox, vendor, n, new[vendor])
             wait_for(lambda: post(daemon.url + PATHS[vendor], body, headers)[0] == 202, step=0.5,
