@@ -19,9 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-from conftest import ROOT, relais_env
+from conftest import ROOT, relais_env, write_config
 from sandbox import Sandbox
 
 WEBHOOK_ENV = {
@@ -33,20 +32,21 @@ WEBHOOK_ENV = {
 
 def daemon_config(sb: Sandbox, directory: Path, *, interval: float = 1, webhooks: bool = False,
                   balance: bool = True, tweak: Callable[[dict[str, Any]], None] | None = None) -> Path:
-    data = sb.config(str(directory / "relais.db"), balance=balance)
-    data["daemon"] = {
-        "intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
-        "jitter_seconds": 0,
-        "stop_seconds": 10,
-        "http": {"listen": "127.0.0.1:0"},
-    }
-    if webhooks:
-        data["daemon"]["webhooks"] = {"pagerduty": None, "jira": None, "notion": {"path": "/hooks/notion"}}
-    if tweak:
-        tweak(data)
-    path = directory / "relais.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    """The sandbox's config with a `daemon:` section: short intervals, no jitter, any free port."""
+
+    def with_daemon(data: dict[str, Any]) -> None:
+        data["daemon"] = {
+            "intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
+            "jitter_seconds": 0,
+            "stop_seconds": 10,
+            "http": {"listen": "127.0.0.1:0"},
+        }
+        if webhooks:
+            data["daemon"]["webhooks"] = {"pagerduty": None, "jira": None, "notion": {"path": "/hooks/notion"}}
+        if tweak:
+            tweak(data)
+
+    return write_config(sb, directory, with_daemon, balance=balance)
 
 
 def replace_text(path: Path, text: str) -> None:
