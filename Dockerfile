@@ -1,9 +1,12 @@
 # relais — the daemon image. Build: docker build -t relais .
-# Run:  docker run -d --name relais \
+# Run:  docker run -d --name relais -p 127.0.0.1:8765:8765 \
 #         -v relais-state:/var/lib/relais \
-#         -v "$PWD/relais.yaml:/etc/relais/relais.yaml:ro" \
+#         -v "$PWD/config:/etc/relais:ro" \
 #         -e JIRA_EMAIL -e JIRA_API_TOKEN -e NOTION_TOKEN -e PAGERDUTY_TOKEN \
 #         relais
+# The mounted config must say daemon.http.listen: 0.0.0.0:8765 for the port to
+# be reachable from outside the container (deploy/config/relais.yaml does).
+# Examples: deploy/docker-compose.yml, deploy/kubernetes.yaml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,6 +30,10 @@ RUN pip install . \
 # e.g. state: {path: /var/lib/relais/relais.db}
 VOLUME ["/var/lib/relais"]
 USER relais
+# /healthz, /readyz, /metrics, the status page and the webhooks (daemon.http).
+EXPOSE 8765
+# `relais run` stops cleanly on SIGTERM (docker stop); give it daemon.stop_seconds.
+STOPSIGNAL SIGTERM
 
 # Healthy while cycles keep finishing: the last one must be younger than 5 minutes.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=120s --retries=3 \

@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test reliability bench schema clean
+.PHONY: demo test reliability bench schema clean browser
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { echo "make: relais needs Python >= 3.11; set PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -17,8 +17,16 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/relais demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The status page test drives a real headless Chromium: Debian's, installed when missing
+# (CI runs as root on Debian). Elsewhere, install one yourself or set RELAIS_CHROMIUM.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v "$$RELAIS_CHROMIUM" >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } || \
+	  { echo "make: the status page test needs Chromium: install it or set RELAIS_CHROMIUM" >&2; exit 1; }
 
 reliability: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

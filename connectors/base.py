@@ -13,7 +13,7 @@ save — and the engine saves it only after the cycle's writes succeeded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -40,6 +40,10 @@ class Connector(Protocol):
         """Check credentials and resolve names to ids; returns who we are connected as."""
 
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]: ...
+
+    def read_items(self, ids: Iterable[str]) -> tuple[Page, list[str]]:
+        """Re-read the named items now (a webhook said they changed), mapped like a pull;
+        also the ids the tool says are gone (deleted, trashed, out of the configured scope)."""
 
     def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
         """Write the owned-field changes of one item, and only those fields."""

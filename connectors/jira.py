@@ -8,7 +8,9 @@ Endpoints used:
                                     literals are read in it
   GET  /rest/api/3/field            owned field names → ids, once per process
   GET  /rest/api/3/search/jql       enhanced search, ``nextPageToken`` paging
-                                    (``/rest/api/3/search`` answers 410 Gone)
+                                    (``/rest/api/3/search`` answers 410 Gone);
+                                    ``read_items`` narrows it to named ids with
+                                    ``reconcileIssues`` (read-after-write)
   PUT  /rest/api/3/issue/{id}       owned fields only
 
 Cursor: ``{"watermark": <max fields.updated seen, UTC ISO>}``. The next pull
@@ -29,7 +31,7 @@ through the ``update`` verb so that a human's own labels are never touched.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +39,7 @@ from zoneinfo import ZoneInfo
 from jira import JIRA
 
 from connectors.base import Page, PageGuard, iso, parse_time
-from connectors.errors import ConfigMismatchError
+from connectors.errors import ConfigMismatchError, RequestError
 from connectors.policy import VendorPolicy
 from connectors.transport import PolicyAdapter
 from sync.models import FieldChange, Quarantined, WorkItem
@@ -210,11 +212,15 @@ class JiraConnector:
             out.append(("feedback_watermark", self.source.feedback_jql, "feedback"))
         return out
 
-    def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
+    def _fields(self) -> list[str]:
         fields = BASE_FIELDS + [f for f in (self.work_type_field, self.points_field, *self.routing_fields.values(),
                                             *self.feedback_fields.values()) if f]
         if self.effort is not None and "worklog" in self.effort.measures:
             fields.append("worklog")
+        return fields
+
+    def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
+        fields = self._fields()
         new_cursor = dict(cursor or {})
         for key, jql, kind in self.streams():
             watermark = parse_time((cursor or {}).get(key))
@@ -227,14 +233,39 @@ class JiraConnector:
                 new_cursor[key] = iso(watermark)
         self.pending_cursor = new_cursor
 
-    def _search(self, jql: str, fields: list[str], kind: str) -> Iterator[Page]:
+    def read_items(self, ids: Iterable[str]) -> tuple[Page, list[str]]:
+        """Re-read the named issues now (a webhook said they changed); also the ids no longer in scope.
+
+        Each stream's own JQL narrowed to these ids, rather than ``GET /issue``: the answer
+        says whether an issue is work or feedback (or neither, any more), with the same
+        fields as a pull. ``reconcileIssues`` makes search see the latest edit, which its
+        index may not have yet (Jira's read-after-write escape hatch).
+        """
+        out, gone = Page(), []
+        for ident in [str(int(i)) for i in ids]:  # numeric ids only: they go into JQL
+            found = False
+            for _, jql, kind in self.streams():
+                try:
+                    pages = list(self._search(f"({jql}) AND id = {ident}", self._fields(), kind, [int(ident)]))
+                except RequestError:  # Jira answers 400 "does not exist" for a deleted id
+                    break
+                for page in pages:
+                    found = found or bool(page.items or page.quarantined)
+                    out.items += page.items
+                    out.raw.update(page.raw)
+                    out.quarantined += page.quarantined
+            if not found:
+                gone.append(ident)
+        return out, gone
+
+    def _search(self, jql: str, fields: list[str], kind: str, reconcile: list[int] | None = None) -> Iterator[Page]:
         guard = PageGuard("jira search")
         token: str | None = None
         while True:
             guard.next(token)
             data = self.client.enhanced_search_issues(
                 jql, nextPageToken=token, maxResults=self.source.page_size,
-                fields=list(fields), json_result=True)
+                fields=list(fields), json_result=True, reconcileIssues=reconcile)
             page = Page()
             for raw in data.get("issues") or []:
                 try:

@@ -5,6 +5,7 @@ Endpoints used:
   GET   /v1/databases/{id}                database → its data source id
   GET   /v1/data_sources/{id}             property names, ids and types
   POST  /v1/data_sources/{id}/query       rows edited on/after a time
+  GET   /v1/pages/{id}                    pages named by webhooks (``read_items``)
   PATCH /v1/pages/{id}                    owned properties only
 
 Since 2025-09-03 a database holds data sources and queries go to the data
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +41,7 @@ import httpx
 from notion_client import Client
 
 from connectors.base import Page, PageGuard, iso, parse_time
-from connectors.errors import ConfigMismatchError
+from connectors.errors import ConfigMismatchError, NotFoundError
 from connectors.policy import VendorPolicy
 from connectors.transport import httpx_client
 from sync.models import FieldChange, Quarantined, WorkItem
@@ -308,6 +309,30 @@ class NotionConnector:
                 continue
             scan.incomplete = (data.get("request_status") or {}).get("type") == "incomplete"
             return
+
+    def read_items(self, ids: Iterable[str]) -> tuple[Page, list[str]]:
+        """Re-read the named pages now (a webhook said they changed); also the ids that are gone
+        (trashed, deleted, or moved out of the configured databases)."""
+        by_source = {ds: key for key, ds in self.data_sources.items()}
+        page, gone = Page(), []
+        for page_id in ids:
+            try:
+                raw = self.client.pages.retrieve(page_id=page_id)
+            except NotFoundError:
+                gone.append(page_id)
+                continue
+            key = by_source.get((raw.get("parent") or {}).get("data_source_id"))
+            if key is None or raw.get("in_trash") or raw.get("archived"):
+                gone.append(page_id)
+                continue
+            try:
+                item = self.to_item(key, raw)
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                page.quarantined.append(Quarantined("notion", page_id, f"unreadable page payload ({type(e).__name__}: {e})"))
+                continue
+            page.items.append(item)
+            page.raw[item.id] = raw
+        return page, gone
 
     # -- mapping -------------------------------------------------------------
     def to_item(self, key: str, raw: dict[str, Any]) -> WorkItem:

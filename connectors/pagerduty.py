@@ -7,7 +7,8 @@ Endpoints used:
   GET /log_entries?since&until        CHANGED older incidents: any log entry
                                       (ack, resolve, note…) since the cursor
   GET /incidents?statuses[]=…         OPEN incidents, re-read every cycle
-  GET /incidents/{id}                 incidents named by log entries
+  GET /incidents/{id}                 incidents named by log entries, and by
+                                      webhooks (``read_items``)
   GET/POST /incidents/{id}/notes      the follow-up note (sync.followups)
 
 Cursor: ``{"since": <start of the last successful pull, UTC ISO>}``; the
@@ -37,6 +38,7 @@ import httpx2
 import pagerduty
 
 from connectors.base import Page, iso, parse_time
+from connectors.errors import NotFoundError
 from connectors.policy import VendorPolicy
 from connectors.transport import httpx_transport
 from sync.models import FieldChange, Quarantined, WorkItem
@@ -158,6 +160,16 @@ class PagerDutyConnector:
             service=(raw.get("service") or {}).get("id"), team=teams[0].get("id") if teams else None,
             resolved=resolved,
         )
+
+    def read_items(self, ids: Iterable[str]) -> tuple[Page, list[str]]:
+        """Re-read the named incidents now (a webhook said they changed); also the ids that no longer exist."""
+        found, gone = [], []
+        for iid in ids:
+            try:
+                found.append(self.client.rget(f"incidents/{iid}"))
+            except NotFoundError:
+                gone.append(iid)
+        return next(self._batches(found, set()), Page()), gone
 
     def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
         raise NotImplementedError("relais owns no PagerDuty field")

@@ -11,8 +11,6 @@ import argparse
 import os
 import signal
 import sys
-import threading
-import time
 from typing import Any
 
 from connectors.errors import ConnectorError, redact
@@ -38,8 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     sp = with_config(sub.add_parser("sync", help="run one full cycle: pull, plan, write, checkpoint"))
     sp.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
     sp.add_argument("--json", action="store_true", help="print the cycle report as JSON")
-    sp = with_config(sub.add_parser("run", help="run cycles on a schedule until SIGTERM/SIGINT"))
-    sp.add_argument("--interval", type=float, default=60.0, help="seconds between cycles (default 60)")
+    sp = with_config(sub.add_parser("run", help="the daemon: each source on its timer, webhooks, /healthz, "
+                                    "/readyz, /metrics and the status page, until SIGTERM/SIGINT"))
+    sp.add_argument("--interval", type=float, default=None,
+                    help="seconds between cycles of every source (default: daemon.intervals in the config)")
     sp = with_config(sub.add_parser("explain", help="why an item is classified the way it is (from the state store)"))
     sp.add_argument("item", help="source:id or source:key, e.g. jira:PAY-12, pagerduty:Q1ABC2D")
     sp.add_argument("--json", action="store_true")
@@ -146,36 +146,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import schedule
+    from sync.daemon import Daemon
+    from sync.web import ListenError
 
-    from sync.engine import Engine
-    from sync.log import get_logger
-
-    log = get_logger()
     settings, secrets = _load(args)
-    stop = threading.Event()
+    daemon = Daemon(args.config, settings, secrets, interval_override=args.interval)
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    engine = Engine(settings, secrets)
-    engine.connect()
-
-    def job() -> None:
-        try:
-            report = engine.run_cycle(apply=True)
-            log.info("cycle finished", extra={"report": report.as_dict()})
-        except ConnectorError as e:
-            log.error("cycle failed", extra={"error": str(e)})
-
-    scheduler = schedule.Scheduler()
-    scheduler.every(args.interval).seconds.do(job)
-    job()
+        signal.signal(sig, daemon.request_stop)
     try:
-        while not stop.is_set():
-            scheduler.run_pending()
-            stop.wait(min(1.0, args.interval))
-    finally:
-        engine.close()
-        log.info("stopped")
+        daemon.run()
+    except ListenError as e:
+        print(f"relais: {e}", file=sys.stderr)
+        return EXIT_RUNTIME
     return EXIT_OK
 
 

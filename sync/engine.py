@@ -92,11 +92,13 @@ class Cycle:
     now: datetime
     t0: float
     fingerprint: str
-    full_reread: bool
+    reread: set[str]  # sources read in full: the owned fields changed since they were last read
     calls_before: dict[str, int]
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     creates: list[Any] = field(default_factory=list)
     followups: list[Any] = field(default_factory=list)
+    only: str | None = None  # the daemon pulls one source per cycle; None: all of them
+    seen: dict[str, set[str]] | None = None  # ids each source returned (the reconciliation sweep)
 
 
 def current_alerts(balance: Any, settings: Any) -> list[dict[str, Any]]:
@@ -155,6 +157,7 @@ class Engine:
         self.connectors = build_connectors(settings, secrets)
         self.identities: dict[str, str] = {}
         self.store: StateStore | None = None
+        self.on_write: Callable[[int], None] | None = None  # after each write; the daemon stops between writes
 
     def connect(self) -> dict[str, str]:
         for name, connector in self.connectors.items():
@@ -184,27 +187,40 @@ class Engine:
             self.apply(cycle, work)
         return self.finish(cycle)
 
-    def begin(self, mode: str) -> "Cycle":
+    def begin(self, mode: str, only: str | None = None, full: bool = False) -> "Cycle":
+        """Open a cycle of every source, or of ``only`` one; ``full`` re-reads from no cursor."""
         if self.store is None:
             self.connect()
         assert self.store is not None
         now = self.clock()
         report = CycleReport(cycle=self.store.start_cycle(mode), mode=mode, started=now.isoformat())
         fingerprint = writeback_fingerprint(self.settings)
-        return Cycle(report=report, now=now, t0=time.monotonic(), fingerprint=fingerprint,
-                     full_reread=(self.store.cursor("_writeback") or {}).get("fingerprint") != fingerprint,
-                     calls_before={n: c.policy.stats.total for n, c in self.connectors.items()})
+        names = [n for n in self.connectors if only is None or n == only]
+        reread = {n for n in names if full or self._read_with(n) != fingerprint}
+        return Cycle(report=report, now=now, t0=time.monotonic(), fingerprint=fingerprint, reread=reread,
+                     calls_before={n: c.policy.stats.total for n, c in self.connectors.items()}, only=only)
+
+    def _read_with(self, name: str) -> str | None:
+        """The owned-fields fingerprint the source's stored items were read with."""
+        assert self.store is not None
+        mark = self.store.cursor(f"_writeback:{name}") or self.store.cursor("_writeback") or {}
+        return mark.get("fingerprint")
 
     def pull(self, cycle: "Cycle") -> None:
-        """Read what changed in every source; store it page by page."""
+        """Read what changed in every source of the cycle; store it page by page."""
         store, report = self.store, cycle.report
         assert store is not None
         for name, connector in self.connectors.items():
-            cursor = None if cycle.full_reread else store.cursor(name)
+            if cycle.only is not None and name != cycle.only:
+                continue
+            cursor = None if name in cycle.reread else store.cursor(name)
             try:
                 pulled = changed = 0
                 for page in connector.iter_pages(cursor, cycle.now):
                     counts = store.store_page(page.items, page.raw, page.quarantined, report.cycle)
+                    if cycle.seen is not None:
+                        cycle.seen.setdefault(name, set()).update(
+                            [i.id for i in page.items] + [q.id for q in page.quarantined])
                     pulled += len(page.items)
                     changed += counts["new"] + counts["changed"]
                     if self.progress:
@@ -258,7 +274,7 @@ class Engine:
         """Write, then checkpoint the sources whose pull and writes all went through."""
         store, report = self.store, cycle.report
         assert store is not None
-        result = apply_changes(work, self.connectors, store, report.cycle)
+        result = apply_changes(work, self.connectors, store, report.cycle, self.on_write)
         report.created = apply_creates(cycle.creates, self.connectors, store, report.cycle, result)
         if cycle.followups and not {"jira", "pagerduty"} & set(result.failed_sources):
             from sync.followups import apply_followups
@@ -277,8 +293,7 @@ class Engine:
         for name, cursor in cycle.pending.items():
             if name not in report.errors:
                 store.save_cursor(name, cursor)
-        if not report.errors:
-            store.save_cursor("_writeback", {"fingerprint": cycle.fingerprint})
+                store.save_cursor(f"_writeback:{name}", {"fingerprint": cycle.fingerprint})
 
     def finish(self, cycle: "Cycle") -> CycleReport:
         store, report = self.store, cycle.report

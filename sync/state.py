@@ -10,8 +10,19 @@ Tables:
               recorded before the create, checked after an ambiguous failure)
   quarantine  payloads that could not be read, with the reason
   cycles      one row per cycle, with its summary
+  deliveries  webhook deliveries already received, by vendor and delivery id
+              (schema 2), so a replay, even after a restart, is a no-op
 
 Secrets are never stored: items hold vendor payloads, which carry none.
+
+One store may be shared by the daemon's threads (a pull per source, the
+webhook receiver, the status page): every method that runs a statement takes
+the store's lock, so one thread's transaction never swallows another's
+statements.
+
+Upgrading: each entry of MIGRATIONS moves the schema one version up, in one
+transaction, when a newer relais opens an older file; a file newer than this
+relais is refused (docs/upgrading.md).
 """
 
 from __future__ import annotations
@@ -19,7 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,9 +64,28 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,
         mode TEXT NOT NULL, summary TEXT);
     """,
+    # 2: webhook deliveries, for de-duplication across restarts
+    """
+    CREATE TABLE deliveries (
+        vendor TEXT NOT NULL, delivery_id TEXT NOT NULL, received TEXT NOT NULL, summary TEXT,
+        PRIMARY KEY (vendor, delivery_id));
+    CREATE INDEX deliveries_received ON deliveries (received);
+    """,
 ]
 
 _ITEM_FIELDS = {f.name for f in fields(WorkItem)}
+
+
+def _serialized(method: Callable) -> Callable:
+    """Run the method under the store's lock (see the module docstring)."""
+
+    def locked(self: "StateStore", *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    locked.__name__ = method.__name__
+    locked.__doc__ = method.__doc__
+    return locked
 
 
 def _now() -> str:
@@ -98,15 +129,18 @@ class StateStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=30000")
         self.migrate()
 
+    @_serialized
     def close(self) -> None:
         self.db.close()
 
+    @_serialized
     def journal_mode(self) -> str:
         return self.db.execute("PRAGMA journal_mode").fetchone()[0]
 
@@ -115,6 +149,7 @@ class StateStore:
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
+    @_serialized
     def migrate(self) -> None:
         version = self.schema_version
         if version > len(MIGRATIONS):
@@ -133,6 +168,7 @@ class StateStore:
                 raise
 
     # -- items -------------------------------------------------------------------
+    @_serialized
     def store_page(self, items: Iterable[WorkItem], raw: dict[str, Any],
                    quarantined: Iterable[Quarantined] = (), cycle: int | None = None) -> dict[str, int]:
         """Upsert one page in one transaction; returns counts of new / changed / unchanged."""
@@ -180,13 +216,15 @@ class StateStore:
             if source:
                 q += " AND source = ?"
                 args.append(source)
-            rows = self.db.execute(q + " ORDER BY source, id LIMIT ?", (*args, batch)).fetchall()
+            with self._lock:
+                rows = self.db.execute(q + " ORDER BY source, id LIMIT ?", (*args, batch)).fetchall()
             if not rows:
                 return
             for s, i, blob in rows:
                 yield item_from_dict(json.loads(blob))
             last = (rows[-1][0], rows[-1][1])
 
+    @_serialized
     def get_item(self, source: str, ident: str) -> tuple[WorkItem, dict[str, Any]] | None:
         row = self.db.execute("SELECT item, raw FROM items WHERE source=? AND (id=? OR key=?) "
                               "ORDER BY id=? DESC LIMIT 1", (source, ident, ident, ident)).fetchone()
@@ -194,10 +232,12 @@ class StateStore:
             return None
         return item_from_dict(json.loads(row[0])), json.loads(row[1])
 
+    @_serialized
     def count_items(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT source, COUNT(*) FROM items GROUP BY source").fetchall())
 
     # -- writes ------------------------------------------------------------------
+    @_serialized
     def record_write(self, item: WorkItem, changes: list[FieldChange], cycle: int | None,
                      outcome: str, detail: str | None = None) -> None:
         """Audit one write; on success also record the new owned values on the stored item,
@@ -223,6 +263,7 @@ class StateStore:
             self.db.execute("ROLLBACK")
             raise
 
+    @_serialized
     def audit(self, source: str | None = None, item_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         q = "SELECT at, cycle, source, item_id, target, field, old, new, rule, outcome, detail FROM audit"
         args: list[Any] = []
@@ -233,6 +274,7 @@ class StateStore:
         cols = ("at", "cycle", "source", "item_id", "target", "field", "old", "new", "rule", "outcome", "detail")
         return [dict(zip(cols, r)) for r in rows]
 
+    @_serialized
     def last_applied(self, fields: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Any]]:
         """The last value relais wrote, per item and field, for these fields."""
         marks = ",".join("?" * len(fields))
@@ -245,27 +287,32 @@ class StateStore:
             out.setdefault((source, item_id), {})[name] = tuple(value) if isinstance(value, list) else value
         return out
 
+    @_serialized
     def count_writes(self, outcome: str = "applied") -> int:
         return self.db.execute("SELECT COUNT(*) FROM audit WHERE outcome=?", (outcome,)).fetchone()[0]
 
     # -- natural keys of what relais creates ---------------------------------------
+    @_serialized
     def key_state(self, natural_key: str) -> tuple[str, str | None] | None:
         """(state, target id) recorded for a natural key: 'creating' until the tool confirmed."""
         row = self.db.execute("SELECT state, target_id FROM keys WHERE natural_key=?", (natural_key,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    @_serialized
     def key_record(self, natural_key: str) -> dict[str, Any] | None:
         """state, target_id and ``at`` (when the state was last set, aware) for a natural key."""
         row = self.db.execute("SELECT state, target_id, updated_at FROM keys WHERE natural_key=?",
                               (natural_key,)).fetchone()
         return {"state": row[0], "target_id": row[1], "at": datetime.fromisoformat(row[2])} if row else None
 
+    @_serialized
     def key_states(self, prefix: str) -> dict[str, str]:
         """natural key → state, for the keys starting with ``prefix``."""
         rows = self.db.execute("SELECT natural_key, state FROM keys WHERE natural_key >= ? AND natural_key < ?",
                                (prefix, prefix + "\U0010ffff")).fetchall()
         return dict(rows)
 
+    @_serialized
     def set_key(self, natural_key: str, source: str, state: str, target_id: str | None = None,
                 at: datetime | None = None) -> None:
         now = at.isoformat() if at is not None else _now()
@@ -275,23 +322,69 @@ class StateStore:
             (natural_key, source, target_id, state, now, now))
 
     # -- cursors and cycles -----------------------------------------------------
+    @_serialized
     def cursor(self, source: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT value FROM cursors WHERE source=?", (source,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    @_serialized
     def save_cursor(self, source: str, value: dict[str, Any]) -> None:
         self.db.execute("INSERT OR REPLACE INTO cursors VALUES (?,?,?)", (source, json.dumps(value), _now()))
 
+    @_serialized
     def quarantined_ids(self) -> set[tuple[str, str]]:
         return set(self.db.execute("SELECT source, id FROM quarantine").fetchall())
 
+    @_serialized
     def quarantined(self) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT source, id, reason, at FROM quarantine ORDER BY at").fetchall()
         return [dict(zip(("source", "id", "reason", "at"), r)) for r in rows]
 
+    @_serialized
     def start_cycle(self, mode: str) -> int:
         cur = self.db.execute("INSERT INTO cycles (started, mode) VALUES (?, ?)", (_now(), mode))
         return int(cur.lastrowid)
 
+    @_serialized
     def finish_cycle(self, cycle: int, summary: dict[str, Any]) -> None:
         self.db.execute("UPDATE cycles SET finished=?, summary=? WHERE id=?", (_now(), json.dumps(summary), cycle))
+
+    # -- deletions (the reconciliation sweep) ---------------------------------------
+    @_serialized
+    def forget_missing(self, source: str, seen: set[str], updated_before: datetime) -> list[str]:
+        """Delete the stored items of ``source`` that a full re-read did not return; returns their ids.
+
+        Only items last updated before ``updated_before``: a search index that lags
+        (Jira's) may leave out what changed a moment ago, which is not a deletion."""
+        rows = self.db.execute("SELECT id FROM items WHERE source=? AND updated < ?",
+                               (source, updated_before.astimezone(timezone.utc).isoformat())).fetchall()
+        return self.forget(source, [i for (i,) in rows if i not in seen])
+
+    @_serialized
+    def forget(self, source: str, ids: Iterable[str]) -> list[str]:
+        """Delete these items (the tool no longer has them); returns the ids that were stored."""
+        gone = [i for i in ids
+                if self.db.execute("SELECT 1 FROM items WHERE source=? AND id=?", (source, i)).fetchone()]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for ident in gone:
+                self.db.execute("DELETE FROM items WHERE source=? AND id=?", (source, ident))
+                self.db.execute("DELETE FROM quarantine WHERE source=? AND id=?", (source, ident))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return gone
+
+    # -- webhook deliveries ------------------------------------------------------
+    @_serialized
+    def first_delivery(self, vendor: str, delivery_id: str, summary: str | None = None) -> bool:
+        """Record a webhook delivery; False if it was received before (a replay or a retry)."""
+        cur = self.db.execute("INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?)",
+                              (vendor, delivery_id, _now(), summary))
+        return cur.rowcount == 1
+
+    @_serialized
+    def prune_deliveries(self, before: str) -> int:
+        """Forget deliveries received before ``before`` (ISO time): vendors stop retrying within a day."""
+        return self.db.execute("DELETE FROM deliveries WHERE received < ?", (before,)).rowcount

@@ -47,8 +47,9 @@ def pinned_sandbox(clock: Clock) -> Iterator[Sandbox]:
         yield sb
 
 
-def write_config(sb: Sandbox, directory: Path, tweak: Callable[[dict[str, Any]], None] | None = None) -> Path:
-    data = sb.config(str(directory / "relais.db"))
+def write_config(sb: Sandbox, directory: Path, tweak: Callable[[dict[str, Any]], None] | None = None,
+                 balance: bool = False) -> Path:
+    data = sb.config(str(directory / "relais.db"), balance=balance)
     if tweak:
         tweak(data)
     path = directory / "relais.yaml"

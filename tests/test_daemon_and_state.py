@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, relais_env, run_relais
+from conftest import ROOT, relais_env, run_relais, write_config
 from sync.state import MIGRATIONS, StateStore
 
 
@@ -26,7 +26,9 @@ def finished_cycles(db: Path) -> int:
             return 0
 
 
-def test_run_cycles_on_schedule_and_stops_on_sigterm(sandbox, config: Path):
+def test_run_cycles_on_schedule_and_stops_on_sigterm(sandbox, tmp_path: Path):
+    # Port 0: any free port, so that two runs on one machine do not collide on the default 8765.
+    config = write_config(sandbox, tmp_path, lambda d: d.update(daemon={"http": {"listen": "127.0.0.1:0"}}))
     db = config.parent / "relais.db"
     proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "run", "--interval", "1", "-c", str(config)],
                             env=relais_env(sandbox), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -16,6 +16,7 @@ from ._rules import default_problems
 from ._secretlike import (
     NAME_KEYED,
     SOURCE_VARIABLE,
+    WEBHOOK_VARIABLE,
     advice,
     is_credential_key,
     looks_like_secret,
@@ -246,10 +247,12 @@ def _entries(node: Any, path: Path_) -> Iterator[tuple[Path_, str | None, Any]]:
 
 
 def _variable_for_path(path: Path_) -> str:
-    """`sources.jira.api_token` and `jira_token` both belong in JIRA_API_TOKEN."""
+    """`sources.jira.api_token` and `jira_token` both belong in JIRA_API_TOKEN;
+    `daemon.webhooks.jira.secret` in JIRA_WEBHOOK_SECRET."""
+    table = WEBHOOK_VARIABLE if "webhooks" in path else SOURCE_VARIABLE
     for part in reversed(path):
         if isinstance(part, str):
-            for tool, variable in SOURCE_VARIABLE.items():
+            for tool, variable in table.items():
                 if part.lower().startswith(tool):
                     return variable
     return ""

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from ._checks import check_inline_secrets, check_references
 from ._checks_briefings import check_briefings
 from ._checks_route import check_routes
+from ._daemon import check_daemon
 from ._errors import ConfigError, ConfigProblem, format_path
 from ._balance import ALERT_NAME_ERROR
 from ._messages import problems_from_errors
@@ -41,6 +42,7 @@ def load_settings(path: str | Path) -> Settings:
     check_references(doc)
     check_routes(doc)
     check_briefings(doc)
+    check_daemon(doc)
     settings = _validate(doc, Path(os.path.abspath(path)).parent)
     problems = [p for p in doc.problems if not _shadowed(p, secret_paths)]
     if settings is None and not problems:  # only the model's own copy of a reported problem

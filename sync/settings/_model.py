@@ -20,6 +20,7 @@ from sync.models import WorkClass
 
 from ._balance import Balance
 from ._briefings import Briefings, FollowUps, JiraEpicWriteback, StatusSection
+from ._daemon import Daemon
 from ._route import Route
 from ._rules import ClassifyEntry, ClassifyRule, Rule, default_problems
 from ._sources import Model, Sources
@@ -231,6 +232,9 @@ class Settings(Model):
     )
     followups: Annotated[FollowUps | None, BeforeValidator(none_is_empty)] = Field(
         None, description="One Jira ticket after each resolved incident that matches. Absent: off."
+    )
+    daemon: Annotated[Daemon, BeforeValidator(none_is_empty)] = Field(
+        default_factory=Daemon, description="`relais run`: intervals, HTTP endpoints, webhooks. Absent: defaults."
     )
 
     _file: Path = PrivateAttr(default=Path("relais.yaml"))

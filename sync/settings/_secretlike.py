@@ -37,6 +37,13 @@ SOURCE_VARIABLE = {
     "pagerduty": "PAGERDUTY_TOKEN",
 }
 
+# Under daemon.webhooks, a pasted secret belongs in the webhook's own variable.
+WEBHOOK_VARIABLE = {
+    "jira": "JIRA_WEBHOOK_SECRET",
+    "notion": "NOTION_WEBHOOK_TOKEN",
+    "pagerduty": "PAGERDUTY_WEBHOOK_SECRET",
+}
+
 
 def looks_like_secret(value: Any) -> bool:
     return isinstance(value, str) and any(p.search(value) for p, _ in _TOKEN_SHAPES)

@@ -23,6 +23,20 @@ _WANTED = (
     ("pagerduty", "pagerduty_token", "PAGERDUTY_TOKEN", "no API token"),
 )
 
+# Webhook secrets, wanted when daemon.webhooks turns the webhook on:
+# (webhook, attribute, variable, what the operator lacks, required).
+# Notion's token is not required: Notion sends it in the verification request,
+# after the subscription exists; until it is set, events are refused.
+_WEBHOOKS = (
+    ("pagerduty", "pagerduty_webhook_secret", "PAGERDUTY_WEBHOOK_SECRET", "no signing secret", True),
+    ("jira", "jira_webhook_secret", "JIRA_WEBHOOK_SECRET", "no webhook secret", True),
+    ("notion", "notion_webhook_token", "NOTION_WEBHOOK_TOKEN", "no verification token", False),
+)
+
+
+#: Every variable relais reads a secret from (each also as NAME_FILE).
+SECRET_VARIABLES = tuple(w[2] for w in _WANTED) + tuple(w[2] for w in _WEBHOOKS)
+
 
 class SecretError(Exception):
     """Secrets needed by the enabled sources are missing or unreadable."""
@@ -48,9 +62,14 @@ class Secrets:
     jira_api_token: str | None = None
     notion_token: str | None = None
     pagerduty_token: str | None = None
+    pagerduty_webhook_secret: str | None = None  # one or more, comma-separated (a rotation)
+    jira_webhook_secret: str | None = None
+    notion_webhook_token: str | None = None
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={mask(getattr(self, f.name))}" for f in fields(self))
+        # Webhook secrets are shown only when set: most deployments have none.
+        shown = ", ".join(f"{f.name}={mask(getattr(self, f.name))}" for f in fields(self)
+                          if "webhook" not in f.name or getattr(self, f.name) is not None)
         return f"Secrets({shown})"
 
     __str__ = __repr__
@@ -69,6 +88,17 @@ def resolve_secrets(settings: Settings, environ: Mapping[str, str] = os.environ)
         elif value is None:
             problems.append(f"{tool}: {lack}: set {variable} or {variable}_FILE")
         else:
+            values[attribute] = value
+    hooks = settings.daemon.webhooks.enabled()
+    for hook, attribute, variable, lack, required in _WEBHOOKS:
+        if hook not in hooks:
+            continue
+        value, problem = _lookup(variable, environ)
+        if problem:
+            problems.append(f"daemon.webhooks.{hook}: {problem}")
+        elif value is None and required:
+            problems.append(f"daemon.webhooks.{hook}: {lack}: set {variable} or {variable}_FILE")
+        elif value is not None:
             values[attribute] = value
     if problems:
         raise SecretError(problems)
@@ -97,6 +127,8 @@ def _lookup(variable: str, environ: Mapping[str, str]) -> tuple[str | None, str 
 
 
 def _checked(variable: str, value: str) -> tuple[str | None, str | None]:
+    if variable.startswith("PAGERDUTY_WEBHOOK_SECRET"):  # a list during a rotation: "new, old"
+        value = ",".join(part.strip() for part in value.split(",") if part.strip())
     # A token split over lines or with spaces inside is a paste error; an HTTP
     # library would reject the header later with a message showing the value.
     if any(c.isspace() for c in value):

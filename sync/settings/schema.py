@@ -24,7 +24,8 @@ def build_schema() -> dict[str, Any]:
         "description": (
             "relais.yaml: sources to read, people, teams, ordered classify rules, the RUN/BUILD balance and "
             "the fields relais owns. Secrets never go here: relais reads JIRA_EMAIL, "
-            "JIRA_API_TOKEN, NOTION_TOKEN and PAGERDUTY_TOKEN (or *_FILE) from the environment. "
+            "JIRA_API_TOKEN, NOTION_TOKEN and PAGERDUTY_TOKEN (and the webhooks' PAGERDUTY_WEBHOOK_SECRET, "
+            "JIRA_WEBHOOK_SECRET, NOTION_WEBHOOK_TOKEN; or *_FILE) from the environment. "
             "Check a file with `relais validate`."
         ),
         **generated,

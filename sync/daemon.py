@@ -1,0 +1,348 @@
+"""`relais run`: each source on its own timer, webhooks, hot reload, a clean stop.
+
+Threads and locks:
+
+* one worker per source runs that source's jobs one at a time — a poll on its
+  interval (with jitter), a full reconciliation sweep every
+  ``reconcile_every`` seconds, and the targeted re-reads webhooks ask for — so
+  two cycles of one source never overlap, while a slow source never delays
+  another;
+* pulls of different sources run side by side; plan and apply run under one
+  lock, so writes never interleave and every plan sees a consistent store;
+* a config reload swaps the engine between jobs (the "gate"), never inside one;
+* SIGTERM sets ``stop``: a job stops before its writes or between two writes
+  (cursors move only after a cycle's writes, so nothing is skipped), the
+  workers are joined for at most ``daemon.stop_seconds``, the store is closed.
+
+A source that starts failing is logged once, and once when it recovers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from connectors.errors import redact
+from sync.engine import CycleReport, Engine
+from sync.log import get_logger
+from sync.metrics import Metrics
+
+SOURCES = ("jira", "notion", "pagerduty")
+#: A sweep forgets only items unchanged for this long: a lagging search index is not a deletion.
+SWEEP_GRACE = timedelta(minutes=15)
+#: Webhook delivery ids are kept this long; vendors stop retrying within hours (PagerDuty ~20 min,
+#: Jira ~30 min, Notion 8 attempts).
+DELIVERIES_KEPT = timedelta(days=7)
+
+
+class Stopping(Exception):
+    """Raised between two writes once SIGTERM has been received."""
+
+
+@dataclass
+class Job:
+    kind: str  # "poll", "reconcile" or "webhook"
+    ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceState:
+    """What /readyz and the status page say about one source."""
+
+    name: str
+    cycles: int = 0
+    failures: int = 0  # consecutive
+    last_kind: str | None = None
+    last_started: float | None = None
+    last_finished: float | None = None
+    last_success: float | None = None
+    last_error: str | None = None
+    last_summary: dict[str, Any] = field(default_factory=dict)
+
+
+class Daemon:
+    def __init__(self, config_path: str | Path, settings: Any, secrets: Any, *,
+                 interval_override: float | None = None, environ: Any = None) -> None:
+        self.config_path = Path(config_path)
+        self.settings = settings
+        self.secrets = secrets
+        self.environ = environ
+        self.interval_override = interval_override
+        self.log = get_logger()
+        self.engine: Engine | None = None
+        self.metrics = Metrics(lambda: self.engine.connectors if self.engine else {})
+        self.stop = threading.Event()
+        self.apply_lock = threading.Lock()
+        self.started = time.time()
+        self.sources: dict[str, SourceState] = {}
+        self.config_errors: list[str] = []  # problems of the file on disk, when it is not the one running
+        self.last_alerts: list[dict[str, Any]] = []
+        self.finished_cycles = 0
+        self._queues: dict[str, queue.Queue[Job]] = {}
+        self._workers: dict[str, threading.Thread] = {}
+        self._gate = threading.Condition()
+        self._active = 0
+        self._swapping = False
+        self._services: list[Any] = []  # the HTTP server and the config watcher: .start(), .close()
+
+    # -- lifecycle --------------------------------------------------------------
+    def start(self) -> None:
+        """Connect (a wrong token fails here, before anything runs), then start serving and working."""
+        engine = self._new_engine(self.settings, self.secrets)
+        engine.connect()
+        self.engine = engine
+        from sync.reload import ConfigWatcher
+        from sync.web import WebServer
+
+        if self.settings.daemon.http.enabled:
+            self._services.append(WebServer(self))
+        if self.settings.daemon.watch_config:
+            self._services.append(ConfigWatcher(self))
+        for service in self._services:
+            service.start()
+        self._spawn_workers()
+        self.log.info("started", extra={"sources": sorted(engine.connectors), "identities": engine.identities,
+                                        "listen": self.listen_address()})
+
+    def run(self) -> None:
+        """Start, then block until :meth:`request_stop`; then stop cleanly."""
+        self.start()
+        try:
+            while not self.stop.wait(0.5):
+                pass
+        finally:
+            self.shutdown()
+
+    def request_stop(self, *_: Any) -> None:
+        self.stop.set()
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        deadline = time.monotonic() + self.settings.daemon.stop_seconds
+        for name, worker in self._workers.items():
+            worker.join(max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():
+                self.log.warning("stop: abandoning a job still running; its cycle will be redone at the next start",
+                                 extra={"source": name})
+        for service in self._services:
+            service.close()
+        if self.engine is not None and not any(w.is_alive() for w in self._workers.values()):
+            self.engine.close()
+        self.log.info("stopped")
+
+    def listen_address(self) -> str | None:
+        for service in self._services:
+            if hasattr(service, "address"):
+                return service.address
+        return None
+
+    def _new_engine(self, settings: Any, secrets: Any) -> Engine:
+        engine = Engine(settings, secrets)
+        engine.on_write = self._between_writes
+        return engine
+
+    def _between_writes(self, _: int) -> None:
+        if self.stop.is_set():
+            raise Stopping()
+
+    # -- the workers ------------------------------------------------------------
+    def _spawn_workers(self) -> None:
+        assert self.engine is not None
+        for name in self.engine.connectors:
+            if name in self._workers:
+                continue
+            self.sources.setdefault(name, SourceState(name))
+            self._queues[name] = queue.Queue()
+            worker = threading.Thread(target=self._work, args=(name,), name=f"relais-{name}", daemon=True)
+            self._workers[name] = worker
+            worker.start()
+
+    def workers_alive(self) -> bool:
+        return all(w.is_alive() for w in self._workers.values()) or self.stop.is_set()
+
+    def interval(self, name: str) -> float:
+        base = self.interval_override or getattr(self.settings.daemon.intervals, name)
+        jitter = min(self.settings.daemon.jitter_seconds, base / 2)
+        return max(0.5, base + random.uniform(-jitter, jitter))
+
+    def enqueue(self, name: str, ids: list[str]) -> bool:
+        """Ask the source's worker to re-read these items (a webhook). False if the source is off."""
+        q = self._queues.get(name)
+        if q is None or self.engine is None or name not in self.engine.connectors:
+            return False
+        q.put(Job("webhook", list(ids)))
+        return True
+
+    def _work(self, name: str) -> None:
+        next_poll = time.monotonic()
+        next_sweep = time.monotonic() + self.settings.daemon.reconcile_every
+        q = self._queues[name]
+        while not self.stop.is_set():
+            try:
+                job: Job | None = q.get(timeout=max(0.0, min(0.5, next_poll - time.monotonic())))
+            except queue.Empty:
+                job = None
+            if self.stop.is_set():
+                return
+            now = time.monotonic()
+            if job is not None:  # webhooks first; gather those already waiting into one re-read
+                while not q.empty():
+                    job.ids += q.get_nowait().ids
+                job.ids = list(dict.fromkeys(job.ids))
+            elif now >= next_sweep:
+                job, next_sweep = Job("reconcile"), now + self.settings.daemon.reconcile_every
+            elif now >= next_poll:
+                job = Job("poll")
+            else:
+                continue
+            try:
+                self._run(name, job)
+            except Exception as e:  # a bug in the bookkeeping must not kill the source's worker
+                self.log.error("worker error", extra={"source": name, "error": redact(f"{type(e).__name__}: {e}")})
+            if job.kind != "webhook":
+                next_poll = time.monotonic() + self.interval(name)
+
+    @contextlib.contextmanager
+    def _running(self) -> Iterator[Engine]:
+        """Hold the engine for one job; a reload waits until no job holds it."""
+        with self._gate:
+            while self._swapping:
+                self._gate.wait()
+            self._active += 1
+            engine = self.engine
+        try:
+            assert engine is not None
+            yield engine
+        finally:
+            with self._gate:
+                self._active -= 1
+                self._gate.notify_all()
+
+    def swap_engine(self, new: Engine) -> Engine:
+        """Put ``new`` in service between jobs; returns the old engine (closed by the caller)."""
+        with self._gate:
+            self._swapping = True
+            while self._active:
+                self._gate.wait()
+            old, self.engine = self.engine, new
+            self.settings = new.settings
+            self.secrets = new.secrets
+            self._swapping = False
+            self._gate.notify_all()
+        self._spawn_workers()
+        assert old is not None
+        return old
+
+    # -- one job ----------------------------------------------------------------
+    def _run(self, name: str, job: Job) -> None:
+        state = self.sources[name]
+        with self._running() as engine:
+            if name not in engine.connectors:
+                return  # a reload switched this source off
+            state.last_started = time.time()
+            try:
+                report = self._cycle(engine, name, job)
+            except Stopping:
+                self.log.info("stop: writes interrupted between two writes; the cycle will be redone",
+                              extra={"source": name})
+                return
+            except Exception as e:  # an auth error, a bug: the worker survives, the source is failing
+                report = CycleReport(cycle=0, mode=job.kind, started="", errors={
+                    name: redact(str(e) if hasattr(e, "vendor") else f"{name}: unexpected {type(e).__name__}: {e}")})
+        self._record(name, job, report)
+
+    def _cycle(self, engine: Engine, name: str, job: Job) -> CycleReport:
+        store = engine.store
+        assert store is not None
+        cycle = engine.begin(job.kind, only=name, full=job.kind == "reconcile")
+        report = cycle.report
+        if job.kind == "webhook":
+            try:
+                page, gone = engine.connectors[name].read_items(job.ids)
+                counts = store.store_page(page.items, page.raw, page.quarantined, report.cycle)
+                report.pulled[name] = len(page.items)
+                report.changed[name] = counts["new"] + counts["changed"]
+                self.metrics.deleted.labels(name).inc(len(store.forget(name, gone)))
+            except Exception as e:
+                report.errors[name] = redact(str(e))
+        else:
+            if job.kind == "reconcile":
+                cycle.seen = {}
+                store.prune_deliveries((cycle.now - DELIVERIES_KEPT).isoformat())
+            engine.pull(cycle)
+            if cycle.seen is not None and name not in report.errors and name != "pagerduty":
+                # PagerDuty never deletes incidents, and its full read covers only first_sync_days.
+                gone = store.forget_missing(name, cycle.seen.get(name, set()), cycle.now - SWEEP_GRACE)
+                if gone:
+                    self.metrics.deleted.labels(name).inc(len(gone))
+                    self.log.info("reconcile: forgot items the tool no longer has",
+                                  extra={"source": name, "count": len(gone)})
+        if self.stop.is_set():
+            raise Stopping()
+        with self.apply_lock:
+            work = engine.plan(cycle)
+            engine.apply(cycle, work)
+            return engine.finish(cycle)
+
+    def _record(self, name: str, job: Job, report: CycleReport) -> None:
+        state = self.sources[name]
+        now = time.time()
+        self.metrics.record_cycle(name, job.kind, report, now)
+        state.cycles += 1
+        state.last_kind = job.kind
+        state.last_finished = now
+        summary = report.as_dict()
+        state.last_summary = {k: summary[k] for k in ("pulled", "changed", "writes", "failed_writes", "created",
+                                                      "planned", "quarantined", "seconds")}
+        self.finished_cycles += 1
+        if report.cycle:
+            self.last_alerts = report.alerts
+        error = report.errors.get(name)
+        if error is None:
+            if state.failures:
+                self.log.info("source recovered", extra={"source": name, "failed_cycles": state.failures})
+            state.failures, state.last_error, state.last_success = 0, None, now
+        else:
+            state.failures += 1
+            state.last_error = error
+            if state.failures == 1:
+                self.log.error("source failing", extra={"source": name, "error": error})
+        self.log.info("cycle finished", extra={"source": name, "kind": job.kind, "summary": state.last_summary,
+                                               "errors": report.errors})
+
+    # -- what the endpoints show -------------------------------------------------
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """(ready, details). Ready once every source has finished a first cycle, failed or not."""
+        limit = self.settings.daemon.failing_after
+        sources = {}
+        running = self.engine.connectors if self.engine is not None else {}
+        for name, s in sorted(self.sources.items()):
+            if name not in running:
+                continue  # switched off by a reload
+            status = "starting" if s.cycles == 0 else "failing" if s.failures >= limit else \
+                "retrying" if s.failures else "ok"
+            sources[name] = {"status": status, "cycles": s.cycles, "consecutive_failures": s.failures,
+                             "last_cycle": _iso(s.last_finished), "last_success": _iso(s.last_success),
+                             "last_error": s.last_error}
+        ready = self.engine is not None and all(self.sources[n].cycles for n in sources)
+        degraded = bool(self.config_errors) or any(v["status"] == "failing" for v in sources.values())
+        status = "degraded" if ready and degraded else "ready" if ready else "starting"
+        return ready, {"status": status, "config": {"file": str(self.config_path), "ok": not self.config_errors,
+                                                    "errors": list(self.config_errors)},
+                       "sources": sources}
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
