@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import random
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import schedule
 
 from connectors.errors import redact
 from sync.engine import CycleReport, Engine
@@ -168,10 +169,17 @@ class Daemon:
     def workers_alive(self) -> bool:
         return all(w.is_alive() for w in self._workers.values()) or self.stop.is_set()
 
-    def interval(self, name: str) -> float:
-        base = self.interval_override or getattr(self.settings.daemon.intervals, name)
-        jitter = min(self.settings.daemon.jitter_seconds, base / 2)
-        return max(0.5, base + random.uniform(-jitter, jitter))
+    def timers(self, name: str) -> schedule.Scheduler:
+        """The source's timers: a poll every interval ± jitter, counted from the end of the last poll
+        (``schedule`` draws each wait between the two bounds), and the reconciliation sweep."""
+        daemon = self.settings.daemon
+        base = self.interval_override or getattr(daemon.intervals, name)
+        jitter = min(daemon.jitter_seconds, base / 2)
+        low, high = max(1, round(base - jitter)), max(1, round(base + jitter))
+        timers = schedule.Scheduler()
+        timers.every(low).to(high).seconds.do(self._run_guarded, name, "poll")
+        timers.every(max(1, round(daemon.reconcile_every))).seconds.do(self._run_guarded, name, "reconcile")
+        return timers
 
     def enqueue(self, name: str, ids: list[str]) -> bool:
         """Ask the source's worker to re-read these items (a webhook). False if the source is off."""
@@ -182,33 +190,32 @@ class Daemon:
         return True
 
     def _work(self, name: str) -> None:
-        next_poll = time.monotonic()
-        next_sweep = time.monotonic() + self.settings.daemon.reconcile_every
         q = self._queues[name]
+        self._run_guarded(name, "poll")  # the first poll at once; the timers count from its end
+        settings, timers = self.settings, self.timers(name)
         while not self.stop.is_set():
+            if self.settings is not settings:  # a reload may have changed the intervals
+                settings, timers = self.settings, self.timers(name)
+            wait = timers.idle_seconds
             try:
-                job: Job | None = q.get(timeout=max(0.0, min(0.5, next_poll - time.monotonic())))
+                job: Job | None = q.get(timeout=min(0.5, max(0.0, wait if wait is not None else 0.5)))
             except queue.Empty:
                 job = None
             if self.stop.is_set():
                 return
-            now = time.monotonic()
-            if job is not None:  # webhooks first; gather those already waiting into one re-read
-                while not q.empty():
-                    job.ids += q.get_nowait().ids
-                job.ids = list(dict.fromkeys(job.ids))
-            elif now >= next_sweep:
-                job, next_sweep = Job("reconcile"), now + self.settings.daemon.reconcile_every
-            elif now >= next_poll:
-                job = Job("poll")
-            else:
+            if job is None:
+                timers.run_pending()
                 continue
-            try:
-                self._run(name, job)
-            except Exception as e:  # a bug in the bookkeeping must not kill the source's worker
-                self.log.error("worker error", extra={"source": name, "error": redact(f"{type(e).__name__}: {e}")})
-            if job.kind != "webhook":
-                next_poll = time.monotonic() + self.interval(name)
+            while not q.empty():  # webhooks first; gather those already waiting into one re-read
+                job.ids += q.get_nowait().ids
+            job.ids = list(dict.fromkeys(job.ids))
+            self._run_guarded(name, job)
+
+    def _run_guarded(self, name: str, job: Job | str) -> None:
+        try:
+            self._run(name, Job(job) if isinstance(job, str) else job)
+        except Exception as e:  # a bug in the bookkeeping must not kill the source's worker
+            self.log.error("worker error", extra={"source": name, "error": redact(f"{type(e).__name__}: {e}")})
 
     @contextlib.contextmanager
     def _running(self) -> Iterator[Engine]:
