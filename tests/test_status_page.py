@@ -14,9 +14,10 @@ from sync.settings._daemon import Daemon as DaemonSettings
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_status_page_renders_team_charts_and_recent_writes_in_a_browser(sandbox, tmp_path: Path):
+def test_the_status_page_renders_team_charts_and_recent_writes_in_a_browser(sandbox, tmp_path: Path, monkeypatch):
     config = daemon_config(sandbox, tmp_path, interval=600)
-    with running_daemon(sandbox, config) as daemon:
+    monkeypatch.chdir(tmp_path)  # the page names the config as given: `relais.yaml`, as a user would run it
+    with running_daemon(sandbox, Path(config.name)) as daemon:
         teams = list(daemon.settings.teams)
         browser = Browser(tmp_path / "chromium")
         try:
