@@ -60,7 +60,8 @@ def test_the_reconciliation_sweep_forgets_what_the_tools_deleted(sandbox, tmp_pa
         kept = store.count_items()
         sandbox.jira.delete_issue(deleted_issue)
         sandbox.notion.trash_page(trashed_page)
+        # The sweep's cycle is recorded just after it forgot the items: wait for both.
         wait_for(lambda: store.get_item("jira", deleted_issue) is None
-                 and store.get_item("notion", trashed_page) is None, what="the sweep", step=0.2)
+                 and store.get_item("notion", trashed_page) is None
+                 and daemon.sources["jira"].last_kind == "reconcile", what="the sweep", step=0.2)
         assert store.count_items() == {**kept, "jira": kept["jira"] - 1, "notion": kept["notion"] - 1}
-        assert daemon.sources["jira"].last_kind == "reconcile"
