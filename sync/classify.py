@@ -28,29 +28,60 @@ def resolve_team(item: WorkItem, settings) -> str | None:
     among several, one that also lists one of the issue's components wins.
     PagerDuty: the team listing the incident's service (or PagerDuty team).
     Notion: the team whose ``notion.team`` equals the page's Team property.
+    Among equals, the team written first in the config.
     """
-    best: tuple[int, str] | None = None
-    for name, team in settings.teams.items():
-        score = _team_score(item, team, name)
-        if score and (best is None or score > best[0]):
-            best = (score, name)
-    return best[1] if best else None
+    return _index(settings).team_of(item)
 
 
-def _team_score(item: WorkItem, team, name: str = "") -> int:
-    if item.source == "jira" and item.owned.get("team"):
-        return 3 if item.owned["team"] == name else 0  # the Jira Team field, routed or set by hand, decides
-    if item.source == "jira" and team.jira is not None and item.project in (team.jira.projects or []):
-        if team.jira.components:
-            wanted = {fold(c) for c in team.jira.components}
-            return 2 if wanted & {fold(c) for c in item.components} else 0
-        return 1
-    if item.source == "pagerduty" and team.pagerduty is not None:
-        if item.service in (team.pagerduty.services or []) or (item.team and item.team in (team.pagerduty.teams or [])):
-            return 1
-    if item.source == "notion" and team.notion is not None and team.notion.team and item.team:
-        return 1 if fold(team.notion.team) == fold(item.team) else 0
-    return 0
+class _TeamIndex:
+    """The `teams` mapping turned into lookups: plan resolves the team of every stored item."""
+
+    def __init__(self, teams: dict) -> None:
+        self.names = set(teams)
+        self.projects: dict[str, list[tuple[str, frozenset[str] | None]]] = {}
+        self.order = {name: i for i, name in enumerate(teams)}
+        self.services: dict[str, str] = {}
+        self.pd_teams: dict[str, str] = {}
+        self.notion: dict[str, str] = {}
+        for name, team in teams.items():
+            for project in team.jira.projects or ():
+                components = frozenset(fold(c) for c in team.jira.components) if team.jira.components else None
+                self.projects.setdefault(project, []).append((name, components))
+            for service in team.pagerduty.services or ():
+                self.services.setdefault(service, name)
+            for pd_team in team.pagerduty.teams or ():
+                self.pd_teams.setdefault(pd_team, name)
+            if team.notion.team:
+                self.notion.setdefault(fold(team.notion.team), name)
+
+    def team_of(self, item: WorkItem) -> str | None:
+        if item.source == "jira":
+            if item.owned.get("team"):  # the Jira Team field, routed or set by hand, decides
+                return item.owned["team"] if item.owned["team"] in self.names else None
+            candidates = self.projects.get(item.project or "", ())
+            have = {fold(c) for c in item.components} if item.components else set()
+            for name, components in candidates:  # a team listing one of the components wins
+                if components is not None and components & have:
+                    return name
+            return next((name for name, components in candidates if components is None), None)
+        if item.source == "pagerduty":
+            found = [t for t in (self.services.get(item.service or ""), self.pd_teams.get(item.team or "")) if t]
+            return min(found, key=self.order.__getitem__) if found else None
+        if item.source == "notion" and item.team:
+            return self.notion.get(fold(item.team))
+        return None
+
+
+_INDEXES: dict[int, tuple[object, _TeamIndex]] = {}
+
+
+def _index(settings) -> _TeamIndex:
+    hit = _INDEXES.get(id(settings.teams))
+    if hit is None or hit[0] is not settings.teams:
+        if len(_INDEXES) > 64:  # reloads create new settings; forget the old ones
+            _INDEXES.clear()
+        hit = _INDEXES[id(settings.teams)] = (settings.teams, _TeamIndex(settings.teams))
+    return hit[1]
 
 
 def classify(item: WorkItem, settings, team: str | None) -> Decision:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
 from sync.models import WorkItem
@@ -36,51 +37,81 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-def _scalar(values: list[str], actual: str | None) -> bool:
-    return actual is not None and fold(actual) in {fold(v) for v in values}
+Check = Callable[[WorkItem, "str | None"], bool]
 
 
-def _set(match: Any, actual: tuple[str, ...]) -> bool:
-    have = {fold(a) for a in actual}
-    if match.any is not None and not have & {fold(v) for v in match.any}:
-        return False
-    if match.all is not None and not {fold(v) for v in match.all} <= have:
-        return False
-    if match.none is not None and have & {fold(v) for v in match.none}:
-        return False
-    return True
+@lru_cache(maxsize=65536)
+def _folded_set(values: tuple[str, ...]) -> frozenset[str]:
+    """Labels and components repeat across items: fold each combination once."""
+    return frozenset(fold(v) for v in values)
 
 
-def _text(match: Any, actual: str) -> bool:
-    folded = fold(actual)
-    if match.contains_any is not None and not any(fold(w) in folded for w in match.contains_any):
-        return False
-    if match.contains_all is not None and not all(fold(w) in folded for w in match.contains_all):
-        return False
-    if match.matches is not None and not (_regex(match.matches).search(actual) or _regex(match.matches).search(folded)):
-        return False
-    return True
+def _scalar(name: str, values: list[str]) -> Check:
+    wanted = frozenset(fold(v) for v in values)
+    if name == "team":
+        return lambda item, team: team is not None and fold(team) in wanted
+    return lambda item, team: (actual := getattr(item, name)) is not None and fold(actual) in wanted
+
+
+def _set(name: str, match: Any) -> Check:
+    any_ = frozenset(fold(v) for v in match.any) if match.any is not None else None
+    all_ = frozenset(fold(v) for v in match.all) if match.all is not None else None
+    none = frozenset(fold(v) for v in match.none) if match.none is not None else None
+
+    def check(item: WorkItem, team: str | None) -> bool:
+        have = _folded_set(getattr(item, name))
+        return ((any_ is None or bool(have & any_)) and (all_ is None or all_ <= have)
+                and (none is None or not have & none))
+    return check
+
+
+def _text(name: str, match: Any) -> Check:
+    any_ = [fold(w) for w in match.contains_any] if match.contains_any is not None else None
+    all_ = [fold(w) for w in match.contains_all] if match.contains_all is not None else None
+    regex = _regex(match.matches) if match.matches is not None else None
+
+    def check(item: WorkItem, team: str | None) -> bool:
+        actual = item.title if name == "title" else f"{item.title}\n{item.text}"
+        folded = fold(actual)
+        if any_ is not None and not any(w in folded for w in any_):
+            return False
+        if all_ is not None and not all(w in folded for w in all_):
+            return False
+        return regex is None or bool(regex.search(actual) or regex.search(folded))
+    return check
+
+
+# Compiled once per `when` (settings are immutable): rules run over every stored item each cycle.
+_COMPILED: dict[int, tuple[Any, tuple[tuple[str, Check], ...]]] = {}
+
+
+def _compile(when: Any) -> tuple[tuple[str, Check], ...]:
+    hit = _COMPILED.get(id(when))
+    if hit is not None and hit[0] is when:
+        return hit[1]
+    checks: list[tuple[str, Check]] = []
+    for name in (*SCALAR, "team"):
+        values = getattr(when, name, None)
+        if values is not None:
+            checks.append((name, _scalar(name, values)))
+    for name in SETS:
+        match = getattr(when, name, None)
+        if match is not None:
+            checks.append((name, _set(name, match)))
+    for name in TEXTS:
+        match = getattr(when, name, None)
+        if match is not None:
+            checks.append((name, _text(name, match)))
+    if len(_COMPILED) > 4096:  # reloads create new settings; forget the old ones
+        _COMPILED.clear()
+    _COMPILED[id(when)] = (when, tuple(checks))  # the `when` is kept alive: its id stays its own
+    return _COMPILED[id(when)][1]
 
 
 def first_failure(when: Any, item: WorkItem, team: str | None) -> str | None:
     """The name of the first condition of ``when`` that ``item`` fails, or None if all hold."""
-    for name in SCALAR:
-        values = getattr(when, name, None)
-        if values is not None and not _scalar(values, getattr(item, name)):
-            return name
-    values = getattr(when, "team", None)
-    if values is not None and not _scalar(values, team):
-        return "team"
-    for name in SETS:
-        match = getattr(when, name, None)
-        if match is not None and not _set(match, getattr(item, name)):
-            return name
-    for name in TEXTS:
-        match = getattr(when, name, None)
-        if match is None:
-            continue
-        actual = item.title if name == "title" else f"{item.title}\n{item.text}"
-        if not _text(match, actual):
+    for name, check in _compile(when):
+        if not check(item, team):
             return name
     return None
 

@@ -37,6 +37,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from sync.models import FieldChange, Quarantined, WorkItem
 
 MIGRATIONS: list[str] = [
@@ -103,19 +105,28 @@ def item_to_dict(item: WorkItem) -> dict[str, Any]:
     return d
 
 
+def _tuples(values: dict[str, Any] | None) -> dict[str, Any]:
+    # JSON has no tuples: multi-valued values (relations, multi-selects) come back as tuples,
+    # as the connectors make them.
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()} if values else {}
+
+
 def item_from_dict(d: dict[str, Any]) -> WorkItem:
-    kw = {k: v for k, v in d.items() if k in _ITEM_FIELDS}
+    """The item a dict of :func:`item_to_dict` describes (``d`` is consumed: fresh from JSON).
+    Plan reads every stored item each cycle: this is kept lean."""
+    if not d.keys() <= _ITEM_FIELDS:  # written by another version of relais
+        d = {k: v for k, v in d.items() if k in _ITEM_FIELDS}
+    parse = datetime.fromisoformat
     for k in ("updated", "created", "resolved"):
-        if kw.get(k):
-            kw[k] = datetime.fromisoformat(kw[k])
-    for k in ("labels", "components"):
-        kw[k] = tuple(kw.get(k) or ())
-    kw["worklogs"] = tuple((datetime.fromisoformat(s), float(n)) for s, n in kw.get("worklogs") or ())
-    kw["links"] = tuple(tuple(link) for link in kw.get("links") or ())
-    kw["inputs"] = {k: tuple(v) if isinstance(v, list) else v for k, v in (kw.get("inputs") or {}).items()}
-    # JSON has no tuples: multi-valued owned values (relations) come back as tuples, as connectors make them.
-    kw["owned"] = {k: tuple(v) if isinstance(v, list) else v for k, v in (kw.get("owned") or {}).items()}
-    return WorkItem(**kw)
+        if d.get(k):
+            d[k] = parse(d[k])
+    d["labels"] = tuple(d.get("labels") or ())
+    d["components"] = tuple(d.get("components") or ())
+    d["worklogs"] = tuple((parse(s), float(n)) for s, n in d.get("worklogs") or ())
+    d["links"] = tuple(tuple(link) for link in d.get("links") or ())
+    d["inputs"] = _tuples(d.get("inputs"))
+    d["owned"] = _tuples(d.get("owned"))
+    return WorkItem(**d)
 
 
 def content_hash(d: dict[str, Any]) -> str:
@@ -221,7 +232,7 @@ class StateStore:
             if not rows:
                 return
             for s, i, blob in rows:
-                yield item_from_dict(json.loads(blob))
+                yield item_from_dict(orjson.loads(blob))
             last = (rows[-1][0], rows[-1][1])
 
     @_serialized
@@ -230,7 +241,7 @@ class StateStore:
                               "ORDER BY id=? DESC LIMIT 1", (source, ident, ident, ident)).fetchone()
         if row is None:
             return None
-        return item_from_dict(json.loads(row[0])), json.loads(row[1])
+        return item_from_dict(orjson.loads(row[0])), json.loads(row[1])
 
     @_serialized
     def count_items(self) -> dict[str, int]:

@@ -9,7 +9,7 @@ was written — comes from the validation context that ``load_settings`` passes:
 from __future__ import annotations
 
 import zoneinfo
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -297,16 +297,18 @@ class Settings(Model):
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
-    @property
-    def classify(self) -> list[ClassifyRule]:
+    # Cached: plan reads these for every stored item, and a private attribute of a pydantic
+    # model is slow to read. The settings never change once loaded.
+    @cached_property
+    def classify(self) -> tuple[ClassifyRule, ...]:
         """The ordered rules, without the default entry."""
-        return list(self._rules)
+        return tuple(self._rules)
 
-    @property
+    @cached_property
     def classify_default(self) -> WorkClass:
         return self._default
 
-    @property
+    @cached_property
     def classify_default_where(self) -> str:
         """``file:line`` of the ``- default:`` entry."""
         return self._default_where

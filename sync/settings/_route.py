@@ -13,6 +13,8 @@ those sections (``_checks_route``), since a section cannot see its siblings.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationInfo, model_validator
@@ -129,7 +131,7 @@ class Route(Model):
     def _rules(self, section: str) -> list[RouteRule]:
         return [e for e in getattr(self, section) or () if isinstance(e, RouteRule)]
 
-    @property
+    @cached_property
     def feedback_rules(self) -> list[RouteRule]:
         """The ordered feedback rules, without the fallback; [] when `route.feedback` is absent."""
         return self._rules("feedback")
@@ -137,27 +139,27 @@ class Route(Model):
     def _fallback(self, section: str) -> tuple[str | None, str | None]:
         return self._fallbacks.get(section, (None, None))
 
-    @property
+    @cached_property
     def feedback_fallback(self) -> str | None:
         """Where feedback no rule matches goes; None when `route.feedback` is absent."""
         return self._fallback("feedback")[0]
 
-    @property
+    @cached_property
     def feedback_fallback_where(self) -> str | None:
         """``file:line`` of the feedback ``- fallback:`` entry."""
         return self._fallback("feedback")[1]
 
-    @property
+    @cached_property
     def maintenance_rules(self) -> list[RouteRule]:
         """The ordered maintenance rules, without the fallback; [] when `route.maintenance` is absent."""
         return self._rules("maintenance")
 
-    @property
+    @cached_property
     def maintenance_fallback(self) -> str | None:
         """The team owning maintenance no rule matches; None when `route.maintenance` is absent."""
         return self._fallback("maintenance")[0]
 
-    @property
+    @cached_property
     def maintenance_fallback_where(self) -> str | None:
         """``file:line`` of the maintenance ``- fallback:`` entry."""
         return self._fallback("maintenance")[1]
