@@ -46,6 +46,8 @@ class RequestRecord:
     query: dict[str, list[str]]
     status: int  # 0 when the connection was reset without an answer
     at: datetime
+    retry_after: str | None = None  # the Retry-After header served, if any (to check it was honoured)
+    received: datetime | None = None  # when the request arrived (``at`` is when its answer left)
 
 
 class Sandbox:
@@ -53,7 +55,9 @@ class Sandbox:
 
     ``clock`` (a callable returning an aware UTC datetime) drives every
     timestamp the fakes write, so a test can pin time; rate limiting and
-    fault delays use real time.
+    fault delays use real time. ``tokens`` replaces the credentials the fakes
+    accept (keys of ``TOKENS``), e.g. recognisable canaries
+    for a test that looks for leaked secrets.
     """
 
     def __init__(
@@ -64,12 +68,16 @@ class Sandbox:
         *,
         port_base: int | None = None,
         rate_limits: Mapping[str, float] | None = None,
+        tokens: Mapping[str, str] | None = None,
     ):
         self.seed = seed
         self.clock: Callable[[], datetime] = clock or utc_now
         self.org = build_org(seed, size, self.clock())
         # PAGERDUTY_FROM: the user email PagerDuty writes need in their From header.
-        self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, "PAGERDUTY_FROM": BOT_EMAIL}
+        unknown = set(tokens or {}) - set(TOKENS)
+        if unknown:
+            raise ValueError(f"unknown token(s) {', '.join(sorted(unknown))}; expected one of {', '.join(TOKENS)}")
+        self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, **(tokens or {}), "PAGERDUTY_FROM": BOT_EMAIL}
         self.jira = JiraState(self.org, self.clock)
         self.notion = NotionState(self.org, self.clock)
         self.pagerduty = PagerDutyState(self.org, self.clock)
@@ -81,9 +89,9 @@ class Sandbox:
         self._log_lock = threading.Lock()
         self._port_base = port_base
         self._apps: dict[str, VendorApp] = {
-            "jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], TOKENS["JIRA_API_TOKEN"]),
-            "notion": NotionApp(self.notion, TOKENS["NOTION_TOKEN"]),
-            "pagerduty": PagerDutyApp(self.pagerduty, TOKENS["PAGERDUTY_TOKEN"]),
+            "jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], self.env["JIRA_API_TOKEN"]),
+            "notion": NotionApp(self.notion, self.env["NOTION_TOKEN"]),
+            "pagerduty": PagerDutyApp(self.pagerduty, self.env["PAGERDUTY_TOKEN"]),
         }
         self._servers: dict[str, VendorServer] = {}
         self._tmpdir: str | None = None
@@ -164,10 +172,12 @@ class Sandbox:
 
     def _dispatcher(self, vendor: str, app: VendorApp) -> Callable[[Request], Response]:
         def dispatch(request: Request) -> Response:
+            received = self.clock()
             response = self._serve(vendor, app, request)
             record = RequestRecord(vendor, request.method, request.path,
                                    {k: list(v) for k, v in request.query.items()},
-                                   0 if response.reset else response.status, self.clock())
+                                   0 if response.reset else response.status, self.clock(),
+                                   response.headers.get("Retry-After"), received)
             with self._log_lock:
                 self.log.append(record)
             return response
