@@ -10,7 +10,7 @@ The policy is installed *under* the official clients, as their transport
 off, so the three clients behave the same way:
 
 * 429 is retried for every method: the vendor did not process the request.
-* 5xx, 529, timeouts and resets are retried only for idempotent methods and
+* 5xx, 529, timeouts, resets and truncated JSON are retried only for idempotent methods and
   for POSTs that only read (Jira's ``/search/jql``, Notion's ``/query``).
   A POST that creates something is never re-sent after an ambiguous failure;
   the caller checks the natural key instead.
@@ -174,7 +174,7 @@ class VendorPolicy:
     # -- decisions ---------------------------------------------------------
     def _may_resend(self, method: str, path: str, exc: BaseException) -> bool:
         if not isinstance(exc, ConnectorError) or not exc.retryable:
-            return isinstance(exc, MalformedResponseError) and self._is_read(method, path)
+            return False
         if isinstance(exc, RateLimitedError):
             return exc.retry_after is None or exc.retry_after <= self.max_wait
         if isinstance(exc, NetworkError) and not getattr(exc, "sent", True):

@@ -1,0 +1,36 @@
+"""Bugs the reliability suite found, each pinned by the smallest test that shows it."""
+
+from __future__ import annotations
+
+from reliability_support import converge, duplicates, engine_for, full_config
+from sandbox import Sandbox
+
+
+def test_a_truncated_answer_to_a_write_is_retried_and_does_not_abort_the_cycle(tmp_path):
+    # The PATCH landed but its answer was cut: an idempotent write is simply sent again.
+    with Sandbox(seed=7, size="demo") as sb:
+        sb.faults.add("notion", "malformed", count=1, method="PATCH")
+        engine = engine_for(sb, full_config(sb, tmp_path))
+        try:
+            report = engine.run_cycle(apply=True)
+        finally:
+            engine.close()
+        assert report.errors == {} and report.failed_writes == 0
+        pages = {c.item_id for c in report.planned if c.source == "notion"}
+        assert sb.count(vendor="notion", method="PATCH") == len(pages) + 1  # the cut answer, then again
+
+
+def test_a_truncated_answer_to_a_create_waits_for_the_next_cycle_and_creates_nothing_twice(tmp_path):
+    # The row was created but relais could not read the answer: never re-sent blindly, found by its Key.
+    with Sandbox(seed=7, size="demo") as sb:
+        sb.faults.add("notion", "malformed", count=1, method="POST", path="^/v1/pages$")
+        engine = engine_for(sb, full_config(sb, tmp_path))
+        try:
+            first = engine.run_cycle(apply=True)
+            assert set(first.errors) == {"notion"} and "not valid JSON" in first.errors["notion"]
+            assert first.writes > 0  # the other sources' writes went through
+            _, cycles = converge(engine)
+        finally:
+            engine.close()
+        assert cycles <= 2
+        assert duplicates(sb) == {"scorecard_rows": 0}
