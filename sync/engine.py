@@ -59,6 +59,7 @@ class CycleReport:
     followups_created: int = 0
     notes_created: int = 0
     followups_waiting: list[str] = field(default_factory=list)
+    creates_waiting: list[str] = field(default_factory=list)  # rows whose unanswered create may still land
     briefings_updated: int = 0
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
@@ -76,6 +77,7 @@ class CycleReport:
             "created": self.created, "quarantined": len(self.quarantined),
             "planned_followups": len(self.planned_followups), "followups_created": self.followups_created,
             "notes_created": self.notes_created, "followups_waiting": self.followups_waiting,
+            "creates_waiting": self.creates_waiting,
             "briefings_updated": self.briefings_updated,
             "errors": self.errors, "classified": dict(self.classified),
             "by_team": {t: dict(c) for t, c in self.by_team.items()},
@@ -260,6 +262,7 @@ class Engine:
         assert store is not None
         result = apply_changes(work, self.connectors, store, report.cycle)
         report.created = apply_creates(cycle.creates, self.connectors, store, report.cycle, result)
+        report.creates_waiting = result.waiting
         if cycle.followups and not {"jira", "pagerduty"} & set(result.failed_sources):
             from sync.followups import apply_followups
 

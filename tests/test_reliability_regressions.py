@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from reliability_support import converge, duplicates, engine_for, full_config
+import time
+
+from reliability_support import converge, duplicates, engine_for, full_config, wait_until
 from sandbox import Sandbox
 
 
@@ -30,6 +32,31 @@ def test_a_truncated_answer_to_a_create_waits_for_the_next_cycle_and_creates_not
             assert set(first.errors) == {"notion"} and "not valid JSON" in first.errors["notion"]
             assert first.writes > 0  # the other sources' writes went through
             _, cycles = converge(engine)
+        finally:
+            engine.close()
+        assert cycles <= 2
+        assert duplicates(sb) == {"scorecard_rows": 0}
+
+
+def test_a_create_that_timed_out_is_not_made_again_while_the_server_may_still_be_on_it(tmp_path):
+    # The server holds the POST past relais' 1 s timeout and creates the row 2.5 s later; relais
+    # starts its next cycles at once (a restart): a miss is not trusted until the attempt has settled.
+    def short_timeouts(cfg: dict) -> None:
+        for source in cfg["sources"].values():
+            source["timeout_seconds"] = 1.0
+
+    with Sandbox(seed=7, size="demo") as sb:
+        sb.faults.add("notion", "timeout", count=1, method="POST", path="^/v1/pages$", delay=2.5)
+        engine = engine_for(sb, full_config(sb, tmp_path, short_timeouts))
+        try:
+            first = engine.run_cycle(apply=True)
+            assert "ReadTimeout" in first.errors["notion"]
+            second = engine.run_cycle(apply=True)  # at once: the held request has not landed yet
+            assert second.errors == {} and len(second.creates_waiting) == 1
+            assert wait_until(lambda: duplicates(sb) == {"scorecard_rows": 0} and
+                              sb.count(vendor="notion", method="POST", path_prefix="/v1/pages", status=200) == 12,
+                              timeout=5)
+            _, cycles = converge(engine, between=lambda: time.sleep(0.5))
         finally:
             engine.close()
         assert cycles <= 2
