@@ -108,7 +108,9 @@ class RateLimitedError(TransientError):
 
 
 class ServerError(TransientError):
-    pass
+    def __init__(self, vendor: str, message: str, *, retry_after: float | None = None, **kw) -> None:
+        self.retry_after = retry_after  # a 503's Retry-After, when it sent one
+        super().__init__(vendor, message, **kw)
 
 
 class NetworkError(TransientError):

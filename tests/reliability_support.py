@@ -17,12 +17,13 @@ could leak through listed in :data:`LEAK_SURFACES` of the secrets test.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,26 @@ def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.01
             return True
         time.sleep(step)
     return predicate()
+
+
+def retry_after_seconds(value: str | None, sent: datetime) -> float | None:
+    """What a served ``Retry-After`` asked, in seconds from when the 429 was served."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    return (email.utils.parsedate_to_datetime(value) - sent).total_seconds()
+
+
+def cut_short(sb: Sandbox) -> list[str]:
+    """Requests that reached a vendor before the Retry-After of its last 429 (or 503) had passed."""
+    short, pause = [], {}
+    for r in sorted(sb.log, key=lambda r: r.received or r.at):
+        until = pause.get(r.vendor)
+        if until is not None and r.received < until:
+            short.append(f"{r.vendor} {r.method} {r.path} at {r.received.isoformat()} before {until.isoformat()}")
+        if r.status in (429, 503):
+            asked = retry_after_seconds(r.retry_after, r.at)
+            if asked is not None:
+                pause[r.vendor] = max(pause.get(r.vendor, r.at), r.at + timedelta(seconds=asked))
+    return short

@@ -10,15 +10,14 @@ request follows a 429 sooner than its ``Retry-After`` asked.
 
 from __future__ import annotations
 
-import email.utils
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from reliability_support import (converge, duplicates, end_state, engine_for, full_config, pinned, record,
-                                 state_diff)
+from reliability_support import (converge, cut_short, duplicates, end_state, engine_for, full_config, pinned,
+                                 record, state_diff)
 from sandbox import Sandbox
 
 RATE = 0.10
@@ -40,29 +39,6 @@ def add_faults(sb: Sandbox, rate: float = RATE) -> None:
         each = 1 - (1 - rate) ** (1 / len(kinds))
         for kind, retry_after in kinds:
             sb.faults.add(vendor, kind, rate=each, retry_after=retry_after, delay=TIMEOUT * 1.5)
-
-
-def retry_after_seconds(value: str | None, sent: datetime) -> float | None:
-    """What a served ``Retry-After`` asked, in seconds from when the 429 was served."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    return (email.utils.parsedate_to_datetime(value) - sent).total_seconds()
-
-
-def cut_short(sb: Sandbox) -> list[str]:
-    """Requests that reached a vendor before the Retry-After of its last 429 had passed."""
-    short, pause = [], {}
-    for r in sorted(sb.log, key=lambda r: r.received or r.at):
-        until = pause.get(r.vendor)
-        if until is not None and r.received < until:
-            short.append(f"{r.vendor} {r.method} {r.path} at {r.received.isoformat()} before {until.isoformat()}")
-        if r.status == 429:
-            asked = retry_after_seconds(r.retry_after, r.at)
-            if asked is not None:
-                pause[r.vendor] = max(pause.get(r.vendor, r.at), r.at + timedelta(seconds=asked))
-    return short
 
 
 def run_flaky(tmp_path: Path, seed: int, size: str, fast_backoff: bool) -> dict:
