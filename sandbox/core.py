@@ -87,6 +87,7 @@ class Sandbox:
             self.set_rate_limit(vendor, rate)
         self.log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
+        self._tampers: dict[str, Callable[[dict[str, Any]], None]] = {}
         self._port_base = port_base
         self._apps: dict[str, VendorApp] = {
             "jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], self.env["JIRA_API_TOKEN"]),
@@ -154,6 +155,17 @@ class Sandbox:
     def config_yaml(self, state_path: str, balance: bool = False, routing: bool = False) -> str:
         return render_yaml(self.config(state_path, balance=balance, routing=routing), self.seed, self.org.size_name)
 
+    def tamper(self, vendor: str, fn: Callable[[dict[str, Any]], None] | None) -> None:
+        """Rewrite every item ``vendor`` serves with ``fn(item)`` (it mutates the dict in place):
+        each item of a list page (issues, results, incidents) and each single object (an issue,
+        a page, an incident). For payloads the fakes never produce by themselves — a null where
+        a value belongs, a wrong type, an unknown enum value — on the items a test picks by id.
+        ``None`` stops it."""
+        if fn is None:
+            self._tampers.pop(vendor, None)
+        else:
+            self._tampers[vendor] = fn
+
     def set_rate_limit(self, vendor: str, requests_per_second: float, burst: float | None = None) -> None:
         self.buckets[vendor].configure(requests_per_second, burst)
 
@@ -203,6 +215,9 @@ class Sandbox:
                 response = Response(200, response.body[: max(1, len(response.body) // 2)], dict(response.headers))
             elif rule.kind == "bad_item" and response.data is not None:
                 response = response.rebuild(app.break_one(copy.deepcopy(response.data), self.faults.choose_index))
+        tamper = self._tampers.get(vendor)
+        if tamper is not None and response.status == 200 and isinstance(response.data, dict):
+            response = response.rebuild(_each_item(copy.deepcopy(response.data), app.list_keys, tamper))
         return response
 
     def _fault_status(self, app: VendorApp, rule: FaultRule) -> Response:
@@ -219,3 +234,22 @@ class Sandbox:
         if rule.kind == 429:
             return app.rate_limited(seconds or 1, self.buckets[rule.vendor].rate, header, fault=True)
         return app.error(int(rule.kind), retry_after=header or None)
+
+
+def _each_item(data: dict[str, Any], list_keys: tuple[str, ...], fn: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Apply ``fn`` to the items of a list page, or to the single object a response holds."""
+    for key in list_keys:
+        items = data.get(key)
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict):
+                    fn(item)
+            return data
+        single = data.get(key.rstrip("s"))
+        if isinstance(single, dict):
+            fn(single)
+            return data
+    if data.get("object") == "page" or "fields" in data:
+        fn(data)
+    return data
+
