@@ -47,7 +47,8 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
         if routing is not None:
             return {"generated": now.isoformat(), "timezone": settings.timezone, "teams": {}, "unowned": [],
                     "routing": routing, "pending_writes": len(result.changes),
-                    "pending_creates": len(result.creates), "writes_applied": store.count_writes()}
+                    "pending_creates": len(result.creates), "writes_applied": store.count_writes(),
+                    "quarantined": store.quarantined()}
         raise ValueError("the config has neither `balance` nor `route`: nothing to report")
     teams = {team: [_week_row(tw) for tw in weeks] for team, weeks in acc.reported(settings.teams).items()}
     for weeks in teams.values():
@@ -60,6 +61,7 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
         "routing": routing,
         "pending_writes": len(result.changes), "pending_creates": len(result.creates),
         "writes_applied": store.count_writes(),
+        "quarantined": store.quarantined(),  # items relais could not read, or a tool refused to write
     }
 
 
@@ -87,6 +89,18 @@ def render(data: dict[str, Any]) -> None:
         console.print("unowned work: none")
     console.print(f"writes applied so far: {data['writes_applied']}; pending: {data['pending_writes']} "
                   f"updates, {data['pending_creates']} rows to create")
+    render_quarantine(data)
+
+
+def render_quarantine(data: dict[str, Any]) -> None:
+    """Items left out until they change: unreadable payloads and writes a tool refused."""
+    from rich.markup import escape
+
+    from sync.output import console
+
+    for q in data.get("quarantined") or []:
+        console.print(f"[yellow]quarantined[/] {q['source']}:{escape(q['id'])} since {q['at'][:19]}: "
+                      f"{escape(q['reason'])}", soft_wrap=True)
 
 
 def render_routing(data: dict[str, Any]) -> None:
