@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from connectors.errors import FatalError, RequestError, TransientError
 from sync.models import FieldChange, Quarantined, WorkItem
-from sync.state import StateStore
+from sync.state import WRITE_REFUSED, StateStore
 
 
 @dataclass
@@ -99,7 +99,7 @@ def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: di
         except RequestError as e:
             result.failed += len(changes)
             store.record_write(item, changes, cycle, "failed", str(e))
-            store.store_page([], {}, [Quarantined(item.source, item.id, f"write refused: {e}")], cycle)
+            store.store_page([], {}, [Quarantined(item.source, item.id, f"{WRITE_REFUSED}: {e}")], cycle)
             continue
         except TransientError as e:
             result.failed += len(changes)

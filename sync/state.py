@@ -55,6 +55,8 @@ MIGRATIONS: list[str] = [
 ]
 
 _ITEM_FIELDS = {f.name for f in fields(WorkItem)}
+#: How a quarantine for a write the tool refused begins (sync.apply); it lasts until the item changes.
+WRITE_REFUSED = "write refused"
 
 
 def _now() -> str:
@@ -159,6 +161,10 @@ class StateStore:
                          json.dumps(raw.get(item.id, {})), now, item.source, item.id))
                 else:
                     counts["unchanged"] += 1
+                    # Readable again: out of a read quarantine, even if what it says is what was
+                    # stored (an edit reverted); a write the tool refused waits for a change.
+                    self.db.execute("DELETE FROM quarantine WHERE source=? AND id=? AND reason NOT LIKE ?",
+                                    (item.source, item.id, WRITE_REFUSED + "%"))
                     continue
                 # A quarantined item that changed gets another chance.
                 self.db.execute("DELETE FROM quarantine WHERE source=? AND id=?", (item.source, item.id))

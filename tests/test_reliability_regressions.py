@@ -61,3 +61,23 @@ def test_a_create_that_timed_out_is_not_made_again_while_the_server_may_still_be
             engine.close()
         assert cycles <= 2
         assert duplicates(sb) == {"scorecard_rows": 0}
+
+
+def test_an_item_readable_again_leaves_quarantine_even_when_its_content_is_what_was_stored(tmp_path):
+    # A person breaks an issue's payload and then reverts the edit: the content equals what relais
+    # stored before, but the item is readable again and must come out of quarantine.
+    with Sandbox(seed=7, size="demo") as sb:
+        engine = engine_for(sb, full_config(sb, tmp_path))
+        try:
+            engine.run_cycle(apply=True)
+            issue = sb.jira.get_record("PAY-3")
+            sb.tamper("jira", lambda item: item["fields"].update(summary=12345) if item["id"] == issue["id"] else None)
+            sb.jira.edit_issue("PAY-3", {"summary": "Temporary title"})
+            broken = engine.run_cycle(apply=True)
+            assert [q["id"] for q in broken.quarantined] == [issue["id"]]
+            sb.tamper("jira", None)
+            sb.jira.edit_issue("PAY-3", {"summary": issue["summary"]})
+            fixed = engine.run_cycle(apply=True)
+        finally:
+            engine.close()
+        assert fixed.quarantined == [] and fixed.errors == {}
