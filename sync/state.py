@@ -251,6 +251,23 @@ class StateStore:
             out.setdefault((source, item_id), {})[name] = tuple(value) if isinstance(value, list) else value
         return out
 
+    def overwrites(self) -> dict[tuple[str, str, str], tuple[int, str]]:
+        """(source, item id, field) → (how many times relais wrote back over a value someone else
+        had put in place of its own, since the field was last found empty; the JSON of the last
+        value relais wrote), for the fields where that happened at least once."""
+        rows = self.db.execute(
+            "SELECT source, item_id, field, old, new, last FROM ("
+            " SELECT seq, source, item_id, field, old, new,"
+            "  LAG(new) OVER w AS prev, LAST_VALUE(new) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING"
+            "  AND UNBOUNDED FOLLOWING) AS last"
+            " FROM audit WHERE outcome='applied' WINDOW w AS (PARTITION BY source, item_id, field ORDER BY seq))"
+            " WHERE old = 'null' OR (prev IS NOT NULL AND old != prev) ORDER BY seq").fetchall()
+        out: dict[tuple[str, str, str], tuple[int, str]] = {}
+        for source, item_id, name, old, _new, last in rows:
+            count = 0 if old == "null" else out.get((source, item_id, name), (0, last))[0] + 1
+            out[(source, item_id, name)] = (count, last)
+        return {k: v for k, v in out.items() if v[0] > 0}
+
     def count_writes(self, outcome: str = "applied") -> int:
         return self.db.execute("SELECT COUNT(*) FROM audit WHERE outcome=?", (outcome,)).fetchone()[0]
 
