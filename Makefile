@@ -20,8 +20,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# The long runs (-m slow), then the reliability suite's fast variants, then their figures
+# (build/reliability/*.json, or $$RELAIS_RELIABILITY_RESULTS) into docs/RELIABILITY.md.
 reliability: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m "not slow" tests/test_reliability_*.py
+	$(BIN)/python tests/reliability_figures.py docs/RELIABILITY.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

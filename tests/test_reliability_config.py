@@ -185,7 +185,7 @@ def relais_env_without_sandbox() -> dict[str, str]:
 
 
 def test_mutated_example_configs_are_accepted_or_rejected_with_placed_messages(tmp_path):
-    run_mutants(tmp_path, 150, "fast")  # 150 of each kind
+    run_mutants(tmp_path, 100, "fast")  # 100 of each kind
 
 
 @pytest.mark.slow
