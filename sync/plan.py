@@ -150,7 +150,8 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     """Pass 1 streams the stored items (classify, per-item changes, balance, briefing facts,
     follow-ups); pass 2 turns the balance into scorecard rows and briefing properties, and the
     facts into each briefing's delivery status. ``key_states``: the state store's follow-up keys;
-    ``overwrites``: StateStore.overwrites(), for the fields people keep changing (conflicts)."""
+    ``overwrites``: StateStore.overwrites() (any ``.get`` mapping), for the fields people keep
+    changing (conflicts)."""
     from sync.balance import BalanceAccumulator
     from sync.briefings import BriefingFacts
     from sync.followups import plan_followup

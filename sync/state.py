@@ -251,22 +251,9 @@ class StateStore:
             out.setdefault((source, item_id), {})[name] = tuple(value) if isinstance(value, list) else value
         return out
 
-    def overwrites(self) -> dict[tuple[str, str, str], tuple[int, str]]:
-        """(source, item id, field) → (how many times relais wrote back over a value someone else
-        had put in place of its own, since the field was last found empty; the JSON of the last
-        value relais wrote), for the fields where that happened at least once."""
-        rows = self.db.execute(
-            "SELECT source, item_id, field, old, new, last FROM ("
-            " SELECT seq, source, item_id, field, old, new,"
-            "  LAG(new) OVER w AS prev, LAST_VALUE(new) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING"
-            "  AND UNBOUNDED FOLLOWING) AS last"
-            " FROM audit WHERE outcome='applied' WINDOW w AS (PARTITION BY source, item_id, field ORDER BY seq))"
-            " WHERE old = 'null' OR (prev IS NOT NULL AND old != prev) ORDER BY seq").fetchall()
-        out: dict[tuple[str, str, str], tuple[int, str]] = {}
-        for source, item_id, name, old, _new, last in rows:
-            count = 0 if old == "null" else out.get((source, item_id, name), (0, last))[0] + 1
-            out[(source, item_id, name)] = (count, last)
-        return {k: v for k, v in out.items() if v[0] > 0}
+    def overwrites(self) -> "Overwrites":
+        """Per (source, item id, field), looked up when asked: see :class:`Overwrites`."""
+        return Overwrites(self.db)
 
     def count_writes(self, outcome: str = "applied") -> int:
         return self.db.execute("SELECT COUNT(*) FROM audit WHERE outcome=?", (outcome,)).fetchone()[0]
@@ -318,3 +305,26 @@ class StateStore:
 
     def finish_cycle(self, cycle: int, summary: dict[str, Any]) -> None:
         self.db.execute("UPDATE cycles SET finished=?, summary=? WHERE id=?", (_now(), json.dumps(summary), cycle))
+
+
+class Overwrites:
+    """``get((source, item id, field), default)`` → (how many times relais wrote its value back
+    over one someone else had put in its place, since the field was last found empty; the JSON
+    of the last value relais wrote there). Read from the audit log only for the fields a plan
+    asks about — the few it would write — so the cost does not grow with the log."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self._seen: dict[tuple[str, str, str], tuple[int, str | None]] = {}
+
+    def get(self, key: tuple[str, str, str], default: tuple[int, str | None] = (0, None)) -> tuple[int, str | None]:
+        if key not in self._seen:
+            count, last = 0, None
+            for old, new in self.db.execute(
+                    "SELECT old, new FROM audit WHERE source=? AND item_id=? AND field=? AND outcome='applied' "
+                    "ORDER BY seq", key):
+                count = 0 if old == "null" else count + (last is not None and old != last)
+                last = new
+            self._seen[key] = (count, last)
+        return self._seen[key] if self._seen[key][1] is not None else default
+
