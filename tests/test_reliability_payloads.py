@@ -62,7 +62,7 @@ class Bad:
     vendor: str
     mutate: Callable[[dict], None]
     quarantined: bool  # False: unusual but readable, processed like any other item
-    pool: str = ""  # "briefings": a Notion briefing (where Team is read, not owned)
+    pool: str = ""  # "briefings" (where Team is read, not owned) or "feedback" (Customer): a Notion page of that kind
 
 
 CASES = [
@@ -87,7 +87,7 @@ CASES = [
     Bad("notion title text is null", "notion", _title("Name", None), True),
     Bad("notion Team option is a number", "notion", _set("properties.Team.select", {"name": 7}), True, "briefings"),
     Bad("notion 100,000-character title", "notion", _title("Name", HUGE), False),
-    Bad("notion odd unicode text", "notion", _rich("Customer", ODD), False),
+    Bad("notion odd unicode text", "notion", _rich("Customer", ODD), False, "feedback"),
     Bad("notion unknown Work type option", "notion", _set("properties.Work type.select", {"name": "Chaos"}), False),
     Bad("notion tags are null", "notion", _set("properties.Tags.multi_select", None), False),
     Bad("pagerduty created_at is null", "pagerduty", _set("created_at", None), True),
@@ -103,12 +103,12 @@ CASES = [
 def targets(sb: Sandbox, rng: random.Random) -> dict[str, list[str]]:
     """Item ids per vendor, shuffled, that the cases are applied to (one item each)."""
     jira = [sb.jira.get_record(k)["id"] for k in sb.jira.keys()]
-    briefings = sb.notion.page_ids("briefings")
-    notion = sb.notion.page_ids("feedback") + briefings
+    briefings, feedback = sb.notion.page_ids("briefings"), sb.notion.page_ids("feedback")
+    notion = feedback + briefings
     pagerduty = list(sb.pagerduty.incident_ids())
-    for ids in (jira, notion, pagerduty, briefings):
+    for ids in (jira, notion, pagerduty, briefings, feedback):
         rng.shuffle(ids)
-    return {"jira": jira, "notion": notion, "pagerduty": pagerduty, "briefings": briefings}
+    return {"jira": jira, "notion": notion, "pagerduty": pagerduty, "briefings": briefings, "feedback": feedback}
 
 
 def pick(pools: dict[str, list[str]], case: Bad) -> str:
