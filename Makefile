@@ -28,8 +28,12 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } || \
 	  { echo "make: the status page test needs Chromium: install it or set RELAIS_CHROMIUM" >&2; exit 1; }
 
+# The long runs (-m slow), then the reliability suite's fast variants, then their figures
+# (build/reliability/*.json, or $$RELAIS_RELIABILITY_RESULTS) into docs/RELIABILITY.md.
 reliability: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m "not slow" tests/test_reliability_*.py
+	$(BIN)/python tests/reliability_figures.py docs/RELIABILITY.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

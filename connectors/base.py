@@ -95,3 +95,54 @@ def parse_time(value: str | None) -> datetime | None:
 
 def iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+#: Enum values relais decides on; anything else is an item it cannot read as meant.
+STATUS_CATEGORIES = {"jira": {"new", "indeterminate", "done", "undefined"}, "notion": {None},
+                     "pagerduty": {"open", "done"}}
+PAGERDUTY_STATUSES = {"triggered", "acknowledged", "resolved"}
+PAGERDUTY_URGENCIES = {None, "high", "low"}
+_TEXT = ("id", "key", "kind", "title", "text")
+_OPTIONAL_TEXT = ("url", "status", "project", "issuetype", "priority", "urgency", "service", "team", "database",
+                  "origin", "tier", "area", "customer", "natural_key", "parent")
+
+
+def checked(item: Any) -> Any:
+    """``item`` (a WorkItem) if every field has the type the core relies on, else ValueError
+    naming the field: a payload with a null, a wrong type or an unknown enum value where relais
+    decides something is quarantined by the connector, not left to fail later in store or plan
+    (where it would stop the whole source, or the cycle)."""
+    def bad(name: str, expected: str) -> ValueError:
+        value = repr(getattr(item, name))
+        return ValueError(f"{name}: expected {expected}, got {value[:60]}{'…' if len(value) > 60 else ''}")
+
+    for name in _TEXT:
+        if not isinstance(getattr(item, name), str):
+            raise bad(name, "text")
+    if not item.id:
+        raise bad("id", "an id")
+    for name in _OPTIONAL_TEXT:
+        if getattr(item, name) is not None and not isinstance(getattr(item, name), str):
+            raise bad(name, "text or nothing")
+    for name in ("updated", "created"):
+        if not isinstance(getattr(item, name), datetime) or getattr(item, name).tzinfo is None:
+            raise bad(name, "a timestamp")
+    if item.resolved is not None and (not isinstance(item.resolved, datetime) or item.resolved.tzinfo is None):
+        raise bad("resolved", "a timestamp or nothing")
+    for name in ("labels", "components"):
+        value = getattr(item, name)
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise bad(name, "a list of text")
+    if item.points is not None and (isinstance(item.points, bool) or not isinstance(item.points, (int, float))
+                                    or item.points != item.points or abs(item.points) == float("inf")):
+        raise bad("points", "a finite number")
+    if item.status_category not in STATUS_CATEGORIES.get(item.source, {item.status_category}) | {None}:
+        raise bad("status_category", " or ".join(sorted(c for c in STATUS_CATEGORIES[item.source] if c)))
+    if item.source == "pagerduty":
+        if not item.service:
+            raise bad("service", "the incident's service")
+        if item.status not in PAGERDUTY_STATUSES:
+            raise bad("status", " or ".join(sorted(PAGERDUTY_STATUSES)))
+        if item.urgency not in PAGERDUTY_URGENCIES:
+            raise bad("urgency", "high or low")
+    return item

@@ -10,11 +10,12 @@
     ├── RequestError                this one call is wrong (400/404/409/410/422):
     │   ├── NotFoundError           404, the item is gone → quarantine the item
     │   └── GoneError               410, an endpoint removed by the vendor
-    ├── TransientError              wait and retry (next attempt, or next cycle)
-    │   ├── RateLimitedError        429, carries retry_after (seconds)
-    │   ├── ServerError             5xx and Notion's 529
-    │   └── NetworkError            timeout, reset, refused, TLS
-    └── MalformedResponseError      2xx whose body is not what the API documents
+    └── TransientError              wait and retry (next attempt, or next cycle)
+        ├── RateLimitedError        429, carries retry_after (seconds)
+        ├── ServerError             5xx and Notion's 529
+        ├── NetworkError            timeout, reset, refused, TLS
+        └── MalformedResponseError  2xx whose body is not what the API documents
+                                    (a cut answer: a write may have landed)
 
 Every message says which tool, which call (method + path, never the query
 string, which may hold identifiers we don't want in logs), the status, and the
@@ -107,15 +108,18 @@ class RateLimitedError(TransientError):
 
 
 class ServerError(TransientError):
-    pass
+    def __init__(self, vendor: str, message: str, *, retry_after: float | None = None, **kw) -> None:
+        self.retry_after = retry_after  # a 503's Retry-After, when it sent one
+        super().__init__(vendor, message, **kw)
 
 
 class NetworkError(TransientError):
     pass
 
 
-class MalformedResponseError(ConnectorError):
-    pass
+class MalformedResponseError(TransientError):
+    """Retried like a 5xx: a read or an idempotent write is sent again; a POST that creates is
+    not (it may have landed), and waits for the next cycle, which checks its natural key."""
 
 
 def error_for_status(status: int) -> type[ConnectorError]:

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 from jira import JIRA
 
-from connectors.base import Page, PageGuard, iso, parse_time
+from connectors.base import Page, PageGuard, checked, iso, parse_time
 from connectors.errors import ConfigMismatchError, RequestError
 from connectors.policy import VendorPolicy
 from connectors.transport import PolicyAdapter
@@ -270,7 +270,7 @@ class JiraConnector:
             for raw in data.get("issues") or []:
                 try:
                     self._complete_worklogs(raw)
-                    item = self.to_item(raw, kind)
+                    item = checked(self.to_item(raw, kind))
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
                     page.quarantined.append(Quarantined("jira", str(raw.get("id", "?")) if isinstance(raw, dict) else "?",
                                                         f"unreadable issue payload ({type(e).__name__}: {e})"))
@@ -301,6 +301,8 @@ class JiraConnector:
     # -- mapping -------------------------------------------------------------
     def to_item(self, raw: dict[str, Any], kind: str = "issue") -> WorkItem:
         f = raw["fields"]
+        if not isinstance(f.get("labels") or [], list):  # a string would become one label per letter
+            raise ValueError(f"labels: expected a list, got {str(f['labels'])[:40]!r}")
         labels = tuple(f.get("labels") or ())
         prefix = self.writeback.labels_prefix if self.writeback is not None else None
         owned: dict[str, Any] = {}

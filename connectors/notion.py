@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 from notion_client import Client
 
-from connectors.base import Page, PageGuard, iso, parse_time
+from connectors.base import Page, PageGuard, checked, iso, parse_time
 from connectors.errors import ConfigMismatchError, NotFoundError
 from connectors.policy import VendorPolicy
 from connectors.transport import httpx_client
@@ -294,7 +294,7 @@ class NotionConnector:
             page = Page()
             for raw in data.get("results") or []:
                 try:
-                    item = self.to_item(key, raw)
+                    item = checked(self.to_item(key, raw))
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
                     rid = str(raw.get("id", "?")) if isinstance(raw, dict) else "?"
                     page.quarantined.append(Quarantined("notion", rid, f"unreadable page payload ({type(e).__name__}: {e})"))

@@ -37,7 +37,7 @@ from typing import Any
 import httpx2
 import pagerduty
 
-from connectors.base import Page, iso, parse_time
+from connectors.base import Page, checked, iso, parse_time
 from connectors.errors import NotFoundError
 from connectors.policy import VendorPolicy
 from connectors.transport import httpx_transport
@@ -129,7 +129,7 @@ class PagerDutyConnector:
                 continue
             seen.add(rid)
             try:
-                item = self.to_item(raw)
+                item = checked(self.to_item(raw))
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 page.quarantined.append(Quarantined("pagerduty", rid, f"unreadable incident payload ({type(e).__name__}: {e})"))
                 continue

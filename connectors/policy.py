@@ -10,14 +10,16 @@ The policy is installed *under* the official clients, as their transport
 off, so the three clients behave the same way:
 
 * 429 is retried for every method: the vendor did not process the request.
-* 5xx, 529, timeouts and resets are retried only for idempotent methods and
+* 5xx, 529, timeouts, resets and truncated JSON are retried only for idempotent methods and
   for POSTs that only read (Jira's ``/search/jql``, Notion's ``/query``).
   A POST that creates something is never re-sent after an ambiguous failure;
   the caller checks the natural key instead.
 * A connection that was refused before anything was sent is retried for any
   method.
-* A ``Retry-After`` longer than ``max_wait`` is not slept through: the error
-  goes up, and the next cycle tries again.
+* A ``Retry-After`` (on a 429, or a 503's "unavailable for N s") holds every
+  request of the vendor, also after relais gave up on the request that got it.
+  One longer than ``max_wait`` is not slept through: the error goes up, and
+  the vendor is not called again, by any later cycle, before it is over.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from connectors.errors import (
     MalformedResponseError,
     NetworkError,
     RateLimitedError,
+    ServerError,
     error_for_status,
 )
 
@@ -68,6 +71,11 @@ class TokenBucket:
         """After a 429, hold every request of this vendor, not just the one that hit it."""
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def paused_for(self) -> float:
+        """Seconds left of the current pause (0 when none)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock())
 
     def take(self) -> float:
         """Wait for a token; returns the seconds waited."""
@@ -160,7 +168,10 @@ class VendorPolicy:
                  backoff_base: float = 0.5, backoff_max: float = 30.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.vendor = vendor
-        self.bucket = TokenBucket(requests_per_second, sleep=sleep)
+        # Burst to half the vendor's allowance at most: pacing at exactly the vendor's rate *and*
+        # burst, a few milliseconds of network jitter make a request arrive "early" and draw a 429
+        # (the reliability suite saw it against Notion's 3/s). The steady pace is the full rate.
+        self.bucket = TokenBucket(requests_per_second, capacity=max(1.0, requests_per_second / 2), sleep=sleep)
         self.describe = describe
         self.safe_post = [re.compile(p) for p in safe_post]
         self.max_attempts = max_attempts
@@ -174,9 +185,12 @@ class VendorPolicy:
     # -- decisions ---------------------------------------------------------
     def _may_resend(self, method: str, path: str, exc: BaseException) -> bool:
         if not isinstance(exc, ConnectorError) or not exc.retryable:
-            return isinstance(exc, MalformedResponseError) and self._is_read(method, path)
+            return False
+        asked = getattr(exc, "retry_after", None)
+        if asked is not None and asked > self.max_wait:
+            return False  # not slept through: the next cycle tries again, once the pause is over
         if isinstance(exc, RateLimitedError):
-            return exc.retry_after is None or exc.retry_after <= self.max_wait
+            return True
         if isinstance(exc, NetworkError) and not getattr(exc, "sent", True):
             return True
         return self._is_read(method, path) or method in IDEMPOTENT
@@ -188,8 +202,9 @@ class VendorPolicy:
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
-            return exc.retry_after
+        asked = getattr(exc, "retry_after", None)  # a 429's, or a 503's "unavailable for N s"
+        if asked is not None:
+            return asked
         backoff = min(self.backoff_max, self.backoff_base * 2 ** (state.attempt_number - 1))
         return backoff * (0.5 + random.random() / 2)
 
@@ -207,6 +222,12 @@ class VendorPolicy:
         """Run ``attempt`` under the rate limit and retry policy; raise a ConnectorError or return a 2xx/3xx reply."""
         method = method.upper()
         call = f"{method} {path}"
+        paused = self.bucket.paused_for()
+        if paused > self.max_wait:
+            # A Retry-After asked for longer than relais sleeps through: the vendor is not called
+            # until it is over, even by a later cycle.
+            raise RateLimitedError(self.vendor, f"not called: the vendor asked to wait {paused:.0f} s more "
+                                   "(Retry-After)", call=call, retry_after=paused)
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_attempts),
             wait=self._wait,
@@ -232,7 +253,12 @@ class VendorPolicy:
                     if reply.status == 429:
                         self.stats.rate_limited += 1
                 if reply.status >= 400:
-                    raise self._error(reply, call)
+                    error = self._error(reply, call)
+                    if getattr(error, "retry_after", None) is not None:
+                        # Held for every later request of this vendor, also when relais gives up on
+                        # this one (attempts exhausted, or a wait too long to sleep through).
+                        self.bucket.pause_for(error.retry_after)
+                    raise error
                 self._check_body(reply, call)
                 return reply
         raise AssertionError("unreachable")  # pragma: no cover
@@ -243,6 +269,10 @@ class VendorPolicy:
         if cls is RateLimitedError:
             return RateLimitedError(self.vendor, message, status=reply.status, request_id=request_id,
                                     call=call, retry_after=parse_retry_after(reply.headers))
+        if reply.status == 503:  # "unavailable for N s" (RFC 9110 §10.2.3): honoured like a 429's
+            return ServerError(self.vendor, message, status=reply.status, request_id=request_id, call=call,
+                               retry_after=parse_retry_after({k: v for k, v in reply.headers.items()
+                                                              if k.lower() == "retry-after"}))
         return cls(self.vendor, message, status=reply.status, request_id=request_id, call=call)
 
     def _check_body(self, reply: Reply, call: str) -> None:

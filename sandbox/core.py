@@ -46,6 +46,8 @@ class RequestRecord:
     query: dict[str, list[str]]
     status: int  # 0 when the connection was reset without an answer
     at: datetime
+    retry_after: str | None = None  # the Retry-After header served, if any (to check it was honoured)
+    received: datetime | None = None  # when the request arrived (``at`` is when its answer left)
 
 
 class Sandbox:
@@ -53,7 +55,9 @@ class Sandbox:
 
     ``clock`` (a callable returning an aware UTC datetime) drives every
     timestamp the fakes write, so a test can pin time; rate limiting and
-    fault delays use real time.
+    fault delays use real time. ``tokens`` replaces the credentials the fakes
+    accept (keys of ``TOKENS``), e.g. recognisable canaries
+    for a test that looks for leaked secrets.
     """
 
     def __init__(
@@ -64,12 +68,16 @@ class Sandbox:
         *,
         port_base: int | None = None,
         rate_limits: Mapping[str, float] | None = None,
+        tokens: Mapping[str, str] | None = None,
     ):
         self.seed = seed
         self.clock: Callable[[], datetime] = clock or utc_now
         self.org = build_org(seed, size, self.clock())
         # PAGERDUTY_FROM: the user email PagerDuty writes need in their From header.
-        self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, "PAGERDUTY_FROM": BOT_EMAIL}
+        unknown = set(tokens or {}) - set(TOKENS)
+        if unknown:
+            raise ValueError(f"unknown token(s) {', '.join(sorted(unknown))}; expected one of {', '.join(TOKENS)}")
+        self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, **(tokens or {}), "PAGERDUTY_FROM": BOT_EMAIL}
         self.jira = JiraState(self.org, self.clock)
         # The Notion fake takes the Jira fake's pairing of briefings and epics (sandbox.initiatives).
         self.notion = NotionState(self.org, self.clock, initiatives=self.jira.initiatives)
@@ -80,11 +88,12 @@ class Sandbox:
             self.set_rate_limit(vendor, rate)
         self.log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
+        self._tampers: dict[str, Callable[[dict[str, Any]], None]] = {}
         self._port_base = port_base
         self._apps: dict[str, VendorApp] = {
-            "jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], TOKENS["JIRA_API_TOKEN"]),
-            "notion": NotionApp(self.notion, TOKENS["NOTION_TOKEN"]),
-            "pagerduty": PagerDutyApp(self.pagerduty, TOKENS["PAGERDUTY_TOKEN"]),
+            "jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], self.env["JIRA_API_TOKEN"]),
+            "notion": NotionApp(self.notion, self.env["NOTION_TOKEN"]),
+            "pagerduty": PagerDutyApp(self.pagerduty, self.env["PAGERDUTY_TOKEN"]),
         }
         self._servers: dict[str, VendorServer] = {}
         self._tmpdir: str | None = None
@@ -158,6 +167,17 @@ class Sandbox:
         return render_yaml(self.config(state_path, balance=balance, routing=routing, briefings=briefings),
                            self.seed, self.org.size_name)
 
+    def tamper(self, vendor: str, fn: Callable[[dict[str, Any]], None] | None) -> None:
+        """Rewrite every item ``vendor`` serves with ``fn(item)`` (it mutates the dict in place):
+        each item of a list page (issues, results, incidents) and each single object (an issue,
+        a page, an incident). For payloads the fakes never produce by themselves — a null where
+        a value belongs, a wrong type, an unknown enum value — on the items a test picks by id.
+        ``None`` stops it."""
+        if fn is None:
+            self._tampers.pop(vendor, None)
+        else:
+            self._tampers[vendor] = fn
+
     def set_rate_limit(self, vendor: str, requests_per_second: float, burst: float | None = None) -> None:
         self.buckets[vendor].configure(requests_per_second, burst)
 
@@ -176,10 +196,12 @@ class Sandbox:
 
     def _dispatcher(self, vendor: str, app: VendorApp) -> Callable[[Request], Response]:
         def dispatch(request: Request) -> Response:
+            received = self.clock()
             response = self._serve(vendor, app, request)
             record = RequestRecord(vendor, request.method, request.path,
                                    {k: list(v) for k, v in request.query.items()},
-                                   0 if response.reset else response.status, self.clock())
+                                   0 if response.reset else response.status, self.clock(),
+                                   response.headers.get("Retry-After"), received)
             with self._log_lock:
                 self.log.append(record)
             return response
@@ -209,6 +231,9 @@ class Sandbox:
                 response = Response(200, response.body[: max(1, len(response.body) // 2)], dict(response.headers))
             elif rule.kind == "bad_item" and response.data is not None:
                 response = response.rebuild(app.break_one(copy.deepcopy(response.data), self.faults.choose_index))
+        tamper = self._tampers.get(vendor)
+        if tamper is not None and response.status == 200 and isinstance(response.data, dict):
+            response = response.rebuild(_each_item(copy.deepcopy(response.data), app.list_keys, tamper))
         return response
 
     def _fault_status(self, app: VendorApp, rule: FaultRule) -> Response:
@@ -225,3 +250,22 @@ class Sandbox:
         if rule.kind == 429:
             return app.rate_limited(seconds or 1, self.buckets[rule.vendor].rate, header, fault=True)
         return app.error(int(rule.kind), retry_after=header or None)
+
+
+def _each_item(data: dict[str, Any], list_keys: tuple[str, ...], fn: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Apply ``fn`` to the items of a list page, or to the single object a response holds."""
+    for key in list_keys:
+        items = data.get(key)
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict):
+                    fn(item)
+            return data
+        single = data.get(key.rstrip("s"))
+        if isinstance(single, dict):
+            fn(single)
+            return data
+    if data.get("object") == "page" or "fields" in data:
+        fn(data)
+    return data
+

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from connectors.errors import FatalError, RequestError, TransientError
 from sync.models import FieldChange, Quarantined, WorkItem
-from sync.state import StateStore
+from sync.state import WRITE_REFUSED, StateStore
 
 
 @dataclass
@@ -26,6 +27,17 @@ class ApplyResult:
     deferred: int = 0
     applied_items: set[tuple[str, str]] = field(default_factory=set)
     failed_sources: dict[str, str] = field(default_factory=dict)
+    waiting: list[str] = field(default_factory=list)  # natural keys of creates not confirmed yet
+
+
+def _settling(record: dict, connector) -> bool:
+    """True while a create that ended without a usable answer may still land.
+
+    A request relais gave up on (a timeout, a reset, a 5xx, a cut answer) may still be
+    in the server's hands: a miss is trusted only one request timeout after relais gave
+    up. A create cut short by a crash is looked for at once (its key says 'creating')."""
+    timeout = getattr(getattr(connector, "source", None), "timeout_seconds", 30)
+    return record["state"] == "unanswered" and datetime.now(timezone.utc) - record["at"] < timedelta(seconds=timeout)
 
 
 def apply_creates(creates: list, connectors: dict, store: StateStore, cycle: int | None,
@@ -34,19 +46,26 @@ def apply_creates(creates: list, connectors: dict, store: StateStore, cycle: int
 
     The key is recorded as 'creating' before the request. If a previous
     attempt ended without an answer (a crash, a timeout), the tool is asked
-    for a row with that key before anything is created again.
+    for a row with that key before anything is created again; a miss while
+    an unanswered attempt may still land means "wait", not "create".
     """
     created = 0
     for create in creates:
         if create.source in result.failed_sources:
             continue
         connector = connectors[create.source]
+        sent = False
         try:
             found = None
-            if (store.key_state(create.natural_key) or ("",))[0] == "creating":
+            record = store.key_record(create.natural_key)
+            if record is not None and record["state"] in ("creating", "unanswered"):
                 found = connector.find_by_key(create.database, create.natural_key)
+                if found is None and _settling(record, connector):
+                    result.waiting.append(create.natural_key)
+                    continue
             if found is None:
                 store.set_key(create.natural_key, create.source, "creating")
+                sent = True
                 found = connector.create(create.database, create.natural_key, create.values)
                 created += 1
             item, raw = found
@@ -60,6 +79,8 @@ def apply_creates(creates: list, connectors: dict, store: StateStore, cycle: int
         except TransientError as e:
             result.failed += 1
             result.failed_sources[create.source] = str(e)
+            if sent:  # no usable answer: the row may exist, or may still be made
+                store.set_key(create.natural_key, create.source, "unanswered")
     return created
 
 
@@ -78,7 +99,7 @@ def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: di
         except RequestError as e:
             result.failed += len(changes)
             store.record_write(item, changes, cycle, "failed", str(e))
-            store.store_page([], {}, [Quarantined(item.source, item.id, f"write refused: {e}")], cycle)
+            store.store_page([], {}, [Quarantined(item.source, item.id, f"{WRITE_REFUSED}: {e}")], cycle)
             continue
         except TransientError as e:
             result.failed += len(changes)

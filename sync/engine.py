@@ -59,6 +59,8 @@ class CycleReport:
     followups_created: int = 0
     notes_created: int = 0
     followups_waiting: list[str] = field(default_factory=list)
+    creates_waiting: list[str] = field(default_factory=list)  # rows whose unanswered create may still land
+    conflicts: list[dict[str, Any]] = field(default_factory=list)  # owned fields people keep changing: left alone
     briefings_updated: int = 0
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
@@ -76,6 +78,7 @@ class CycleReport:
             "created": self.created, "quarantined": len(self.quarantined),
             "planned_followups": len(self.planned_followups), "followups_created": self.followups_created,
             "notes_created": self.notes_created, "followups_waiting": self.followups_waiting,
+            "creates_waiting": self.creates_waiting, "conflicts": self.conflicts,
             "briefings_updated": self.briefings_updated,
             "errors": self.errors, "classified": dict(self.classified),
             "by_team": {t: dict(c) for t, c in self.by_team.items()},
@@ -248,7 +251,8 @@ class Engine:
 
         wrote = store.last_applied(ROUTED_FIELDS) if self.settings.route is not None else {}
         states = store.key_states("followup") if self.settings.followups is not None else {}
-        result = plan_cycle(store.iter_items(), self.settings, cycle.now, wrote, states)
+        result = plan_cycle(store.iter_items(), self.settings, cycle.now, wrote, states, store.overwrites())
+        report.conflicts = [c.as_dict() for c in result.conflicts]
         cycle.report.routing = result.routing
         cycle.report.briefings = result.briefings
         report.planned_followups = list(result.followups)
@@ -276,6 +280,7 @@ class Engine:
         assert store is not None
         result = apply_changes(work, self.connectors, store, report.cycle, self.on_write)
         report.created = apply_creates(cycle.creates, self.connectors, store, report.cycle, result)
+        report.creates_waiting = result.waiting
         if cycle.followups and not {"jira", "pagerduty"} & set(result.failed_sources):
             from sync.followups import apply_followups
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sync.classify import explain_rules
 from sync.models import SOURCES
-from sync.plan import changes_for, derive, owns_work_type
+from sync.plan import changes_for, conflict_of, derive, owns_work_type
 from sync.state import StateStore
 
 
@@ -24,6 +24,9 @@ def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None
     item, _raw = found
     d = derive(item, settings)
     tried = explain_rules(item, settings, d.team)
+    overwrites = store.overwrites()
+    pending = changes_for(d, settings)
+    conflicts = [c.as_dict() for c in (conflict_of(ch, overwrites) for ch in pending) if c is not None]
     return {
         "item": item.ref, "key": item.key, "title": item.title, "kind": item.kind, "url": item.url,
         "team": d.team,
@@ -32,7 +35,8 @@ def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None
                         for name, where, failed in tried],
         "owned": {"work_type": {"owned": owns_work_type(item, settings), "current": item.owned.get("work_type"),
                                 "desired": d.decision.value.value}},
-        "pending_changes": [c.as_dict() for c in changes_for(d, settings)],
+        "pending_changes": [c.as_dict() for c in pending if conflict_of(c, overwrites) is None],
+        "conflicts": conflicts,
         **_derived(settings, store, item),
         "writes": store.audit(item.source, item.id, limit=20),
     }
@@ -128,6 +132,10 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
                       f"{dl['forecast'] or 'none'}, open incidents {dl['incidents']}, dependencies: "
                       f"{dl['dependencies']}" + (f"; undeclared: {dl['undeclared']}" if dl["undeclared"] else "")
                       + f", score {dl['score']}")
+    from sync.report import conflict_line
+
+    for conflict in data["conflicts"]:
+        console.print("  " + conflict_line(conflict), markup=False)
     for w in data["writes"]:
         console.print(f"  {w['at']}: {w['field']} {w['old']} → {w['new']} ({w['outcome']}, {w['rule']})")
     return 0

@@ -83,6 +83,13 @@ def render_cycle(report: CycleReport, title: str | None = None) -> None:
                   + f"  ({report.seconds:.1f}s)")
     for q in report.quarantined[:10]:
         console.print(f"  [yellow]quarantined[/] {q['source']}:{q['id']}: {q['reason']}")
+    if report.conflicts:
+        from rich.markup import escape
+
+        from sync.report import conflict_line
+
+        for c in report.conflicts[:10]:
+            console.print("  " + escape(conflict_line(c)), soft_wrap=True)
 
 
 def render_classification(report: CycleReport) -> None:

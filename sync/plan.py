@@ -7,6 +7,7 @@ the next pull with the value we wrote, and the diff is empty).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ class CyclePlan:
     routing: Any = None  # sync.route.RoutingPlan when `route` is configured
     briefings: Any = None  # sync.briefings.BriefingPlan when `briefings` is configured
     followups: list = field(default_factory=list)  # sync.followups.FollowUp
+    conflicts: list = field(default_factory=list)  # Conflict: owned fields a person keeps changing
 
     @property
     def changes(self) -> list[FieldChange]:
@@ -91,11 +93,65 @@ def _merge(work: dict, item: WorkItem, changes: list[FieldChange]) -> None:
     work[(item.source, item.id)] = (item, prior + changes)
 
 
+#: A person who changes an owned field this many times after relais wrote it wins: relais stops
+#: writing that field on that item and reports a conflict (docs/decisions.md, "Writing").
+CONFLICT_AFTER = 2
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An owned field someone keeps setting to another value than relais'; relais leaves it."""
+
+    source: str
+    item_id: str
+    target: str
+    field: str
+    theirs: Any
+    rules_say: Any
+    changes: int  # times it was changed away from relais' value
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"item": f"{self.source}:{self.item_id}", "target": f"{self.source}:{self.target}",
+                "field": self.field, "value": self.theirs, "rules_say": self.rules_say, "changes": self.changes}
+
+
+def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
+    """The conflict ``change`` would continue, if its field has been changed away from relais'
+    value ``CONFLICT_AFTER`` times: the times relais wrote back, plus the change pending now."""
+    written_back, last = overwrites.get((change.source, change.item_id, change.field), (0, None))
+    if not written_back or change.old is None or json.dumps(change.old) == last:
+        return None  # never fought over; emptied (relais takes it back); or still relais' value
+    if written_back + 1 < CONFLICT_AFTER:
+        return None
+    return Conflict(change.source, change.item_id, change.target, change.field, change.old, change.new,
+                    written_back + 1)
+
+
+def hold_conflicts(work: dict, overwrites: dict) -> list[Conflict]:
+    """Take out of ``work`` the changes that would continue a conflict; return the conflicts."""
+    conflicts = []
+    for key, (item, changes) in list(work.items()):
+        kept = []
+        for change in changes:
+            c = conflict_of(change, overwrites)
+            if c is None:
+                kept.append(change)
+            else:
+                conflicts.append(c)
+        if kept:
+            work[key] = (item, kept)
+        else:
+            del work[key]
+    return conflicts
+
+
 def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | None = None,
-               key_states: dict[str, str] | None = None) -> CyclePlan:
+               key_states: dict[str, str] | None = None, overwrites: dict | None = None) -> CyclePlan:
     """Pass 1 streams the stored items (classify, per-item changes, balance, briefing facts,
     follow-ups); pass 2 turns the balance into scorecard rows and briefing properties, and the
-    facts into each briefing's delivery status. ``key_states``: the state store's follow-up keys."""
+    facts into each briefing's delivery status. ``key_states``: the state store's follow-up keys;
+    ``overwrites``: StateStore.overwrites() (any ``.get`` mapping), for the fields people keep
+    changing (conflicts)."""
     from sync.balance import BalanceAccumulator
     from sync.briefings import BriefingFacts
     from sync.followups import plan_followup
@@ -170,8 +226,10 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
         status = plan_briefing_status(facts, _last_complete_modes(balance, settings, labelled=True) if balance else {})
         for item, changes in status.changes:
             _merge(work, item, changes)
+    conflicts = hold_conflicts(work, overwrites or {})
+    if facts is not None:
         _stamp_last_synced(work, settings, now)
-    return CyclePlan(work, creates, classified, balance, duplicates, routing, status, followups)
+    return CyclePlan(work, creates, classified, balance, duplicates, routing, status, followups, conflicts)
 
 
 def _stamp_last_synced(work: dict, settings, now) -> None:

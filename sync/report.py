@@ -40,14 +40,16 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
     from sync.route import ROUTED_FIELDS, routing_summary
 
     wrote = store.last_applied(ROUTED_FIELDS) if settings.route is not None else {}
-    result = plan_cycle(store.iter_items(), settings, now, wrote)
+    result = plan_cycle(store.iter_items(), settings, now, wrote, overwrites=store.overwrites())
+    conflicts = [c.as_dict() for c in result.conflicts]
     routing = routing_summary(result.routing, settings) if result.routing is not None else None
     acc: BalanceAccumulator | None = result.balance  # type: ignore[assignment]
     if acc is None:
         if routing is not None:
             return {"generated": now.isoformat(), "timezone": settings.timezone, "teams": {}, "unowned": [],
                     "routing": routing, "pending_writes": len(result.changes),
-                    "pending_creates": len(result.creates), "writes_applied": store.count_writes()}
+                    "pending_creates": len(result.creates), "writes_applied": store.count_writes(),
+                    "quarantined": store.quarantined(), "conflicts": conflicts}
         raise ValueError("the config has neither `balance` nor `route`: nothing to report")
     teams = {team: [_week_row(tw) for tw in weeks] for team, weeks in acc.reported(settings.teams).items()}
     for weeks in teams.values():
@@ -60,6 +62,8 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
         "routing": routing,
         "pending_writes": len(result.changes), "pending_creates": len(result.creates),
         "writes_applied": store.count_writes(),
+        "quarantined": store.quarantined(),  # items relais could not read, or a tool refused to write
+        "conflicts": conflicts,  # owned fields people keep changing, which relais leaves alone
     }
 
 
@@ -87,6 +91,26 @@ def render(data: dict[str, Any]) -> None:
         console.print("unowned work: none")
     console.print(f"writes applied so far: {data['writes_applied']}; pending: {data['pending_writes']} "
                   f"updates, {data['pending_creates']} rows to create")
+    render_quarantine(data)
+
+
+def render_quarantine(data: dict[str, Any]) -> None:
+    """Items left out until they change: unreadable payloads and writes a tool refused."""
+    from rich.markup import escape
+
+    from sync.output import console
+
+    for q in data.get("quarantined") or []:
+        console.print(f"[yellow]quarantined[/] {q['source']}:{escape(q['id'])} since {q['at'][:19]}: "
+                      f"{escape(q['reason'])}", soft_wrap=True)
+    for c in data.get("conflicts") or []:
+        console.print(escape(conflict_line(c)), soft_wrap=True)
+
+
+def conflict_line(c: dict[str, Any]) -> str:
+    return (f"conflict: {c['target']} {c['field']} is {c['value']!r}, the rules say {c['rules_say']!r}; changed "
+            f"by someone {c['changes']} times after relais wrote it, so relais leaves it (empty the field to hand "
+            f"it back)")
 
 
 def render_routing(data: dict[str, Any]) -> None:

@@ -76,6 +76,8 @@ MIGRATIONS: list[str] = [
 ]
 
 _ITEM_FIELDS = {f.name for f in fields(WorkItem)}
+#: How a quarantine for a write the tool refused begins (sync.apply); it lasts until the item changes.
+WRITE_REFUSED = "write refused"
 
 
 def _serialized(method: Callable) -> Callable:
@@ -206,6 +208,10 @@ class StateStore:
                          json.dumps(raw.get(item.id, {})), now, item.source, item.id))
                 else:
                     counts["unchanged"] += 1
+                    # Readable again: out of a read quarantine, even if what it says is what was
+                    # stored (an edit reverted); a write the tool refused waits for a change.
+                    self.db.execute("DELETE FROM quarantine WHERE source=? AND id=? AND reason NOT LIKE ?",
+                                    (item.source, item.id, WRITE_REFUSED + "%"))
                     continue
                 # A quarantined item that changed gets another chance.
                 self.db.execute("DELETE FROM quarantine WHERE source=? AND id=?", (item.source, item.id))
@@ -297,6 +303,10 @@ class StateStore:
             value = json.loads(new)
             out.setdefault((source, item_id), {})[name] = tuple(value) if isinstance(value, list) else value
         return out
+
+    def overwrites(self) -> "Overwrites":
+        """Per (source, item id, field), looked up when asked: see :class:`Overwrites`."""
+        return Overwrites(self.db, self._lock)
 
     @_serialized
     def count_writes(self, outcome: str = "applied") -> int:
@@ -399,3 +409,28 @@ class StateStore:
     def prune_deliveries(self, before: str) -> int:
         """Forget deliveries received before ``before`` (ISO time): vendors stop retrying within a day."""
         return self.db.execute("DELETE FROM deliveries WHERE received < ?", (before,)).rowcount
+
+class Overwrites:
+    """``get((source, item id, field), default)`` → (how many times relais wrote its value back
+    over one someone else had put in its place, since the field was last found empty; the JSON
+    of the last value relais wrote there). Read from the audit log only for the fields a plan
+    asks about — the few it would write — so the cost does not grow with the log."""
+
+    def __init__(self, db: sqlite3.Connection, lock: Any) -> None:
+        self.db = db
+        self.lock = lock  # the store's: the daemon's threads share its connection
+        self._seen: dict[tuple[str, str, str], tuple[int, str | None]] = {}
+
+    def get(self, key: tuple[str, str, str], default: tuple[int, str | None] = (0, None)) -> tuple[int, str | None]:
+        if key not in self._seen:
+            count, last = 0, None
+            with self.lock:
+                rows = self.db.execute(
+                    "SELECT old, new FROM audit WHERE source=? AND item_id=? AND field=? AND outcome='applied' "
+                    "ORDER BY seq", key).fetchall()
+            for old, new in rows:
+                count = 0 if old == "null" else count + (last is not None and old != last)
+                last = new
+            self._seen[key] = (count, last)
+        return self._seen[key] if self._seen[key][1] is not None else default
+

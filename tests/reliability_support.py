@@ -1,0 +1,207 @@
+"""What the reliability suite (``tests/test_reliability_*.py``, docs/RELIABILITY.md) shares.
+
+* :func:`record` writes one scenario variant's figures as JSON under
+  ``$RELAIS_RELIABILITY_RESULTS`` (default ``build/reliability/``, ignored by
+  git, so CI's tree stays clean); ``tests/reliability_figures.py`` turns them
+  into the table of docs/RELIABILITY.md.
+* :func:`end_state` is what relais leaves in the tools — every owned value it
+  could have written, scorecard rows by their Key — so two sandboxes of the
+  same seed can be compared after a clean run and after a run under faults.
+* :func:`duplicates` counts what relais created more than once.
+* :func:`converge` runs cycles until one has nothing left to do.
+
+Scenarios still to come slot in the same way (see docs/RELIABILITY.md): a test
+per property, figures recorded with :func:`record`, and the surfaces a secret
+could leak through listed in :data:`LEAK_SURFACES` of the secrets test.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sandbox import Sandbox
+from sync.engine import CycleReport, Engine
+from sync.settings import load_settings, resolve_secrets
+
+ROOT = Path(__file__).resolve().parents[1]
+# Properties Notion computes itself: they change with every edit, whoever makes it.
+_VOLATILE = {"last_edited_time", "last_edited_by", "created_time", "created_by"}
+
+
+def results_dir() -> Path:
+    return Path(os.environ.get("RELAIS_RELIABILITY_RESULTS") or ROOT / "build" / "reliability")
+
+
+def record(scenario: str, variant: str, **figures: Any) -> dict[str, Any]:
+    """Save one run's figures (``<scenario>-<variant>.json``) and print them for the test log."""
+    data = {"scenario": scenario, "variant": variant,
+            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "figures": figures}
+    out = results_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{scenario}-{variant}.json").write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    print(f"\n[reliability] {scenario} ({variant}): {json.dumps(figures, sort_keys=True, default=str)}")
+    return data
+
+
+# -- configs and engines ---------------------------------------------------------------
+def full_config(sb: Sandbox, directory: Path, tweak: Callable[[dict[str, Any]], None] | None = None,
+                *, name: str = "relais.yaml") -> Path:
+    """The sandbox's config with everything relais writes switched on: work types, the
+    balance scorecard (rows relais creates) and routing."""
+    directory.mkdir(parents=True, exist_ok=True)
+    data = sb.config(str(directory / "relais.db"), balance=True, routing=True)
+    if tweak:
+        tweak(data)
+    path = directory / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def engine_for(sb: Sandbox, config: Path, clock: Callable[[], datetime] | None = None) -> Engine:
+    settings = load_settings(config)
+    return Engine(settings, resolve_secrets(settings, environ=sb.env), clock=clock)
+
+
+def pinned(now: datetime) -> Callable[[], datetime]:
+    """relais' clock for runs that must agree (the balance counts open incidents up to the hour)."""
+    return lambda: now
+
+
+def converge(engine: Engine, max_cycles: int = 8, between: Callable[[], None] | None = None
+             ) -> tuple[list[CycleReport], int]:
+    """Sync until a cycle has no error and nothing to write; returns the reports and the cycles
+    needed (``max_cycles + 1`` if it never settled, which every caller asserts against)."""
+    reports = []
+    for n in range(1, max_cycles + 1):
+        report = engine.run_cycle(apply=True)
+        reports.append(report)
+        if not report.errors and not report.planned and not report.planned_creates:
+            return reports, n
+        if between:
+            between()
+    return reports, max_cycles + 1
+
+
+# -- what the tools hold ---------------------------------------------------------------
+def _notion_values(rec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in rec["values"].items()
+            if getattr(schema.get(name), "type", None) not in _VOLATILE}
+
+
+def end_state(sb: Sandbox) -> dict[str, Any]:
+    """Every value relais could have written, as the tools hold it now.
+
+    Jira: each issue's custom fields and labels. Notion: each briefing and feedback
+    page's properties by page id; scorecard rows by their Key (relais creates them, so
+    their page ids differ between two sandboxes), each Key mapped to the list of its
+    rows' values — a duplicate shows as a second entry."""
+    state: dict[str, Any] = {}
+    bases = {url: f"<{vendor}>" for vendor, url in sb.urls.items()}
+    for key in sb.jira.keys() + sb.jira.feedback_keys():
+        fields = sb.jira.get_issue(key)["fields"]
+        state[f"jira:{key}"] = _portless({k: v for k, v in fields.items() if k.startswith("customfield_")
+                                          or k == "labels"}, bases)
+    pages = sb.notion.snapshot_pages()
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for page_id, rec in sorted(pages.items()):
+        if rec["in_trash"]:
+            continue
+        values = _notion_values(rec, sb.notion.schemas[rec["source"]])
+        if rec["source"] == "scorecard":
+            rows.setdefault(_plain(values.get("Key")), []).append(values)
+        else:
+            state[f"notion:{page_id}"] = values
+    for key, values in rows.items():
+        state[f"scorecard:{key}"] = values
+    return state
+
+
+def _portless(value: Any, bases: dict[str, str]) -> Any:
+    """``value`` without what differs between two sandboxes of one seed: their ports."""
+    if isinstance(value, dict):
+        return {k: _portless(v, bases) for k, v in value.items() if k != "self"}
+    if isinstance(value, list):
+        return [_portless(v, bases) for v in value]
+    if isinstance(value, str):
+        for url, name in bases.items():
+            value = value.replace(url, name)
+    return value
+
+
+def _plain(value: Any) -> str:
+    """The text of a stored rich-text value (a list of text objects) or a plain string."""
+    if isinstance(value, list):
+        return "".join(str((part.get("text") or {}).get("content", part.get("plain_text", "")))
+                       if isinstance(part, dict) else str(part) for part in value)
+    return "" if value is None else str(value)
+
+
+def duplicates(sb: Sandbox) -> dict[str, int]:
+    """What relais created more than once: scorecard rows sharing a Key (live ones)."""
+    keys = Counter(_plain(rec["values"].get("Key")) for rec in sb.notion.snapshot_pages().values()
+                   if rec["source"] == "scorecard" and not rec["in_trash"])
+    return {"scorecard_rows": sum(n - 1 for n in keys.values() if n > 1)}
+
+
+def state_diff(expected: dict[str, Any], actual: dict[str, Any], limit: int = 10) -> list[str]:
+    """Readable differences between two end states (empty when equal)."""
+    out = []
+    for key in sorted(set(expected) | set(actual)):
+        if expected.get(key) != actual.get(key):
+            out.append(f"{key}: expected {expected.get(key)!r}, got {actual.get(key)!r}")
+    return out[:limit] + ([f"… {len(out) - limit} more"] if len(out) > limit else [])
+
+
+def write_requests(sb: Sandbox) -> Counter:
+    """Successful writes the tools received, by (vendor, method, path): a repeated write shows as a count > 1."""
+    writes: Counter = Counter()
+    for r in list(sb.log):
+        if r.method in ("PUT", "PATCH", "POST") and 200 <= r.status < 300 and not _is_read(r.vendor, r.path):
+            writes[(r.vendor, r.method, r.path)] += 1
+    return writes
+
+
+def _is_read(vendor: str, path: str) -> bool:
+    return path.endswith(("/query", "/search/jql", "/approximate-count", "/bulkfetch"))
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def retry_after_seconds(value: str | None, sent: datetime) -> float | None:
+    """What a served ``Retry-After`` asked, in seconds from when the 429 was served."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    return (email.utils.parsedate_to_datetime(value) - sent).total_seconds()
+
+
+def cut_short(sb: Sandbox) -> list[str]:
+    """Requests that reached a vendor before the Retry-After of its last 429 (or 503) had passed."""
+    short, pause = [], {}
+    for r in sorted(sb.log, key=lambda r: r.received or r.at):
+        until = pause.get(r.vendor)
+        if until is not None and r.received < until:
+            short.append(f"{r.vendor} {r.method} {r.path} at {r.received.isoformat()} before {until.isoformat()}")
+        if r.status in (429, 503):
+            asked = retry_after_seconds(r.retry_after, r.at)
+            if asked is not None:
+                pause[r.vendor] = max(pause.get(r.vendor, r.at), r.at + timedelta(seconds=asked))
+    return short
