@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from connectors.errors import AuthError, ConnectorError, FatalError, redact, register_secret
@@ -284,7 +284,8 @@ class Engine:
         if cycle.followups and not {"jira", "pagerduty"} & set(result.failed_sources):
             from sync.followups import apply_followups
 
-            done = apply_followups(cycle.followups, self.connectors, store, cycle.now, report.cycle)
+            settle = timedelta(seconds=self.settings.followups.confirm_after_seconds)
+            done = apply_followups(cycle.followups, self.connectors, store, settle, report.cycle)
             report.followups_created, report.notes_created = done.created, done.notes
             report.followups_waiting = done.waiting
             for name, message in done.failed_sources.items():

@@ -12,14 +12,15 @@ the request and *created* after it. The ticket carries the label
 to the create was lost, or relais died before recording it — the tool is asked
 first: Jira for an issue with that label, PagerDuty for a note naming the
 ticket. Jira's search lags behind writes, so an unconfirmed ticket is created
-again only once ``SEARCH_SETTLE`` has passed since the attempt; until then the
-follow-up waits for a later cycle.
+again only once ``followups.confirm_after_seconds`` (wall-clock time: the lag
+is the index's) have passed since the attempt; until then the follow-up waits
+for a later cycle.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from connectors.errors import FatalError, RequestError, TransientError
@@ -27,7 +28,6 @@ from sync.classify import classify
 from sync.models import WorkItem
 from sync.rules import first_failure
 
-SEARCH_SETTLE = timedelta(minutes=2)
 RULE = "followups"
 
 
@@ -108,16 +108,17 @@ class FollowUpResult:
     failed_sources: dict[str, str] = field(default_factory=dict)
 
 
-def apply_followups(followups: list[FollowUp], connectors: dict, store: Any, now: datetime,
+def apply_followups(followups: list[FollowUp], connectors: dict, store: Any, settle: timedelta,
                     cycle: int | None) -> FollowUpResult:
-    """File each ticket, then the note, each exactly once (see the module docstring)."""
+    """File each ticket, then the note, each exactly once (see the module docstring).
+    ``settle``: how long Jira's search may take to show a ticket just created."""
     out = FollowUpResult()
     jira, pagerduty = connectors.get("jira"), connectors.get("pagerduty")
     for f in followups:
         if "jira" in out.failed_sources or "pagerduty" in out.failed_sources:
             break
         try:
-            ticket = _ticket(f, jira, store, now, out)
+            ticket = _ticket(f, jira, store, settle, out)
             if ticket is not None:
                 _note(f, ticket, pagerduty, store, out)
         except FatalError:
@@ -128,22 +129,22 @@ def apply_followups(followups: list[FollowUp], connectors: dict, store: Any, now
     return out
 
 
-def _ticket(f: FollowUp, jira: Any, store: Any, now: datetime, out: FollowUpResult) -> str | None:
+def _ticket(f: FollowUp, jira: Any, store: Any, settle: timedelta, out: FollowUpResult) -> str | None:
     key = ticket_key(f.incident.id)
     state = store.key_record(key)
     if state is not None and state["state"] == "created":
         return state["target_id"]
     if state is not None:  # 'creating': an earlier attempt got no answer
         found = jira.find_issue_by_label(label_for(f.incident.id))
-        if found is None and now - state["at"] < SEARCH_SETTLE:
+        if found is None and datetime.now(timezone.utc) - state["at"] < settle:
             out.waiting.append(f.incident.key)
             return None
         if found is not None:
-            store.set_key(key, "jira", "created", found, at=now)
+            store.set_key(key, "jira", "created", found)
             return found
-    store.set_key(key, "jira", "creating", at=now)
+    store.set_key(key, "jira", "creating")
     issue_key = jira.create_followup(f)
-    store.set_key(key, "jira", "created", issue_key, at=now)
+    store.set_key(key, "jira", "created", issue_key)
     out.created += 1
     return issue_key
 

@@ -334,9 +334,8 @@ class StateStore:
         return dict(rows)
 
     @_serialized
-    def set_key(self, natural_key: str, source: str, state: str, target_id: str | None = None,
-                at: datetime | None = None) -> None:
-        now = at.isoformat() if at is not None else _now()
+    def set_key(self, natural_key: str, source: str, state: str, target_id: str | None = None) -> None:
+        now = _now()
         self.db.execute(
             "INSERT INTO keys VALUES (?,?,?,?,?,?) ON CONFLICT(natural_key) DO UPDATE SET "
             "state=excluded.state, target_id=COALESCE(excluded.target_id, keys.target_id), updated_at=excluded.updated_at",

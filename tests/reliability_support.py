@@ -57,9 +57,13 @@ def record(scenario: str, variant: str, **figures: Any) -> dict[str, Any]:
 def full_config(sb: Sandbox, directory: Path, tweak: Callable[[dict[str, Any]], None] | None = None,
                 *, name: str = "relais.yaml") -> Path:
     """The sandbox's config with everything relais writes switched on: work types, the
-    balance scorecard (rows relais creates) and routing."""
+    balance scorecard (rows relais creates), routing, briefing status and incident
+    follow-ups (tickets and notes relais creates)."""
     directory.mkdir(parents=True, exist_ok=True)
-    data = sb.config(str(directory / "relais.db"), balance=True, routing=True)
+    data = sb.config(str(directory / "relais.db"), balance=True, routing=True, briefings=True)
+    # The sandbox's search shows a ticket at once (no lag unless a test sets one): a follow-up
+    # whose create got no answer may be confirmed, or filed again, a second later.
+    data["followups"]["confirm_after_seconds"] = 1
     if tweak:
         tweak(data)
     path = directory / name
@@ -85,7 +89,7 @@ def converge(engine: Engine, max_cycles: int = 8, between: Callable[[], None] | 
     for n in range(1, max_cycles + 1):
         report = engine.run_cycle(apply=True)
         reports.append(report)
-        if not report.errors and not report.planned and not report.planned_creates:
+        if not report.errors and not report.planned and not report.planned_creates and not report.planned_followups:
             return reports, n
         if between:
             between()
@@ -101,22 +105,31 @@ def _notion_values(rec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any
 def end_state(sb: Sandbox) -> dict[str, Any]:
     """Every value relais could have written, as the tools hold it now.
 
-    Jira: each issue's custom fields and labels. Notion: each briefing and feedback
-    page's properties by page id; scorecard rows by their Key (relais creates them, so
-    their page ids differ between two sandboxes), each Key mapped to the list of its
-    rows' values — a duplicate shows as a second entry."""
+    Jira: each issue's custom fields and labels; the follow-up tickets relais files by
+    their label (their keys depend on the order they were filed in), each label mapped to
+    the list of its tickets, with the notes naming them. Notion: each briefing and feedback
+    page's properties by page id, but "Last synced" (a time); scorecard rows by their Key
+    (relais creates them, so their page ids differ between two sandboxes), each Key mapped
+    to the list of its rows' values — a duplicate shows as a second entry."""
     state: dict[str, Any] = {}
     bases = {url: f"<{vendor}>" for vendor, url in sb.urls.items()}
     for key in sb.jira.keys() + sb.jira.feedback_keys():
         fields = sb.jira.get_issue(key)["fields"]
-        state[f"jira:{key}"] = _portless({k: v for k, v in fields.items() if k.startswith("customfield_")
-                                          or k == "labels"}, bases)
+        values = _portless({k: v for k, v in fields.items() if k.startswith("customfield_") or k == "labels"}, bases)
+        label = _followup_label(fields)
+        if label is None:
+            state[f"jira:{key}"] = values
+            continue
+        incident = label.removeprefix(FOLLOWUP_PREFIX)
+        notes = sum(key in n["content"] for n in sb.pagerduty.find(incident)["notes"])
+        state.setdefault(f"followup:{label}", []).append({**values, "summary": fields["summary"], "notes": notes})
     pages = sb.notion.snapshot_pages()
     rows: dict[str, list[dict[str, Any]]] = {}
     for page_id, rec in sorted(pages.items()):
         if rec["in_trash"]:
             continue
         values = _notion_values(rec, sb.notion.schemas[rec["source"]])
+        values.pop("Last synced", None)  # when relais last wrote, not what: differs between two runs
         if rec["source"] == "scorecard":
             rows.setdefault(_plain(values.get("Key")), []).append(values)
         else:
@@ -146,11 +159,28 @@ def _plain(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+FOLLOWUP_PREFIX = "relais-followup-"
+
+
+def _followup_label(fields: dict[str, Any]) -> str | None:
+    return next((lb for lb in fields.get("labels") or () if lb.startswith(FOLLOWUP_PREFIX)), None)
+
+
 def duplicates(sb: Sandbox) -> dict[str, int]:
-    """What relais created more than once: scorecard rows sharing a Key (live ones)."""
+    """What relais created more than once: scorecard rows sharing a Key (live ones), follow-up
+    tickets sharing an incident, notes naming a follow-up ticket more than once."""
     keys = Counter(_plain(rec["values"].get("Key")) for rec in sb.notion.snapshot_pages().values()
                    if rec["source"] == "scorecard" and not rec["in_trash"])
-    return {"scorecard_rows": sum(n - 1 for n in keys.values() if n > 1)}
+    tickets: Counter = Counter()
+    notes = 0
+    for key in sb.jira.keys():
+        label = _followup_label(sb.jira.get_issue(key)["fields"])
+        if label is not None:
+            tickets[label] += 1
+            incident = sb.pagerduty.find(label.removeprefix(FOLLOWUP_PREFIX))
+            notes += max(0, sum(key in n["content"] for n in incident["notes"]) - 1)
+    return {"scorecard_rows": sum(n - 1 for n in keys.values() if n > 1),
+            "followup_tickets": sum(n - 1 for n in tickets.values() if n > 1), "followup_notes": notes}
 
 
 def state_diff(expected: dict[str, Any], actual: dict[str, Any], limit: int = 10) -> list[str]:

@@ -173,19 +173,27 @@ def _lost_answer(sandbox, engine, fault):
     assert engine.run_cycle(apply=True).followups_created == 0
 
 
-def test_a_create_that_never_happened_is_made_once_search_has_had_time(sandbox, engine, clock_after):
-    sandbox.faults.add("jira", "reset", method="POST", path=r"/rest/api/3/issue$", count=1)
-    first = engine.run_cycle(apply=True)
-    failed = first.planned_followups[0].incident
-    assert "jira" in first.errors and label_for(failed.id) not in followup_tickets(sandbox)
-    second = engine.run_cycle(apply=True)  # not found, but search may lag: wait
-    assert failed.key in second.followups_waiting and label_for(failed.id) not in followup_tickets(sandbox)
-    clock_after(engine, minutes=1)
-    third = engine.run_cycle(apply=True)
-    assert third.errors == {} and third.followups_waiting == []
-    tickets = followup_tickets(sandbox)
-    assert len(tickets[label_for(failed.id)]) == 1 and all(len(k) == 1 for k in tickets.values())
-    assert note_key(failed.id) in engine.store.key_states("followup-note:")
+def test_a_create_that_never_happened_is_made_once_search_has_had_time(sandbox, tmp_path):
+    config = briefings_config(sandbox, tmp_path)
+    data = yaml.safe_load(config.read_text())
+    data["followups"]["confirm_after_seconds"] = 1
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    engine = make_engine(sandbox, config)
+    try:
+        sandbox.faults.add("jira", "reset", method="POST", path=r"/rest/api/3/issue$", count=1)
+        first = engine.run_cycle(apply=True)
+        failed = first.planned_followups[0].incident
+        assert "jira" in first.errors and label_for(failed.id) not in followup_tickets(sandbox)
+        second = engine.run_cycle(apply=True)  # not found, but search may lag: wait
+        assert failed.key in second.followups_waiting and label_for(failed.id) not in followup_tickets(sandbox)
+        time.sleep(1.1)
+        third = engine.run_cycle(apply=True)  # search has had its time: the ticket was never made
+        assert third.errors == {} and third.followups_waiting == []
+        tickets = followup_tickets(sandbox)
+        assert len(tickets[label_for(failed.id)]) == 1 and all(len(k) == 1 for k in tickets.values())
+        assert note_key(failed.id) in engine.store.key_states("followup-note:")
+    finally:
+        engine.close()
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["note-not-sent", "note-sent-answer-held"])
@@ -224,17 +232,3 @@ def _note_in_flight(state_path: str) -> bool:
     finally:
         store.close()
     return "creating" in states.values()
-
-
-@pytest.fixture
-def clock_after():
-    """Move an engine's clock past the search settle time of sync.followups."""
-    from datetime import timedelta
-
-    from sync.followups import SEARCH_SETTLE
-
-    def move(engine, minutes: float) -> None:
-        base = engine.clock
-        engine.clock = lambda: base() + SEARCH_SETTLE + timedelta(minutes=minutes)
-
-    return move

@@ -35,7 +35,7 @@ def test_a_truncated_answer_to_a_create_waits_for_the_next_cycle_and_creates_not
         finally:
             engine.close()
         assert cycles <= 2
-        assert duplicates(sb) == {"scorecard_rows": 0}
+        assert sum(duplicates(sb).values()) == 0
 
 
 def test_a_create_that_timed_out_is_not_made_again_while_the_server_may_still_be_on_it(tmp_path):
@@ -53,14 +53,14 @@ def test_a_create_that_timed_out_is_not_made_again_while_the_server_may_still_be
             assert "ReadTimeout" in first.errors["notion"]
             second = engine.run_cycle(apply=True)  # at once: the held request has not landed yet
             assert second.errors == {} and len(second.creates_waiting) == 1
-            assert wait_until(lambda: duplicates(sb) == {"scorecard_rows": 0} and
+            assert wait_until(lambda: sum(duplicates(sb).values()) == 0 and
                               sb.count(vendor="notion", method="POST", path_prefix="/v1/pages", status=200) == 12,
                               timeout=5)
             _, cycles = converge(engine, between=lambda: time.sleep(0.5))
         finally:
             engine.close()
         assert cycles <= 2
-        assert duplicates(sb) == {"scorecard_rows": 0}
+        assert sum(duplicates(sb).values()) == 0
 
 
 def test_an_item_readable_again_leaves_quarantine_even_when_its_content_is_what_was_stored(tmp_path):

@@ -67,6 +67,11 @@ class FollowUps(Model):
         7, ge=1, le=180, description="Only incidents resolved this many days back or less: enabling follow-ups "
         "does not file a ticket for every incident of the last months."
     )
+    confirm_after_seconds: int = Field(
+        120, ge=0, le=3600, description="After a create whose answer was lost, Jira's search is trusted to show "
+        "the ticket after this long (it lags behind writes); until then the follow-up waits, after it a "
+        "ticket search does not find is filed again."
+    )
 
     @field_validator("labels")
     @classmethod
