@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from connectors.errors import AuthError, ConnectorError, FatalError, redact, register_secret
+from connectors.errors import AuthError, ConnectorError, FatalError, TransientError, redact, register_secret
 from sync.apply import apply_changes, apply_creates
 from sync.models import FieldChange, WorkItem
 from sync.plan import plan_cycle, writeback_fingerprint
@@ -159,21 +159,36 @@ class Engine:
             register_secret(getattr(secrets, f.name))
         self.connectors = build_connectors(settings, secrets)
         self.identities: dict[str, str] = {}
+        self.unconnected: dict[str, str] = {}  # source -> why it could not connect (a tool that is down)
         self.store: StateStore | None = None
         self.on_write: Callable[[int], None] | None = None  # after each write; the daemon stops between writes
 
     def connect(self) -> dict[str, str]:
+        """Connect every source. Credentials refused stop everything (the operator must act); a
+        tool that is down is left unconnected — the others sync, and it is tried again each cycle."""
         for name, connector in self.connectors.items():
-            try:
-                self.identities[name] = connector.connect()
-            except AuthError:
-                var = SECRET_VARS[name][-1]
-                token = getattr(self.secrets, var.lower(), None)
-                names = " and ".join(SECRET_VARS[name])
-                raise SourceAuthError(name, f"the API refused the credentials (401 Unauthorized): check {names}; "
-                                      f"the token in {var} is {mask(token)}", status=401) from None
+            self._connect(name, connector)
         self.store = StateStore(self.settings.state.path)
         return self.identities
+
+    def _connect(self, name: str, connector: Any) -> bool:
+        try:
+            self.identities[name] = connector.connect()
+        except AuthError:
+            var = SECRET_VARS[name][-1]
+            token = getattr(self.secrets, var.lower(), None)
+            names = " and ".join(SECRET_VARS[name])
+            raise SourceAuthError(name, f"the API refused the credentials (401 Unauthorized): check {names}; "
+                                  f"the token in {var} is {mask(token)}", status=401) from None
+        except TransientError as e:
+            self.unconnected[name] = str(e)
+            return False
+        self.unconnected.pop(name, None)
+        return True
+
+    def _blocked(self, report: CycleReport) -> set[str]:
+        """Sources that must not be written this cycle: failing, or not connected yet."""
+        return set(report.errors) | set(self.unconnected)
 
     def close(self) -> None:
         for c in self.connectors.values():
@@ -216,6 +231,10 @@ class Engine:
         for name, connector in self.connectors.items():
             if cycle.only is not None and name != cycle.only:
                 continue
+            if name in self.unconnected and not self._connect(name, connector):
+                report.errors[name] = f"cannot connect: {self.unconnected[name]}"
+                report.pulled.setdefault(name, 0)
+                continue
             cursor = None if name in cycle.reread else store.cursor(name)
             try:
                 pulled = changed = 0
@@ -256,7 +275,8 @@ class Engine:
         cycle.report.routing = result.routing
         cycle.report.briefings = result.briefings
         report.planned_followups = list(result.followups)
-        cycle.followups = [f for f in result.followups if not {"jira", "pagerduty"} & set(report.errors)]
+        blocked = self._blocked(report)
+        cycle.followups = [f for f in result.followups if not {"jira", "pagerduty"} & blocked]
         for team, counts in result.classified.items():
             report.by_team.setdefault(team, Counter()).update(counts)
             report.classified.update(counts)
@@ -265,9 +285,9 @@ class Engine:
             if (source, item_id) in quarantined:
                 continue
             report.planned.extend(changes)
-            if source in self.connectors and source not in report.errors:
+            if source in self.connectors and source not in blocked:
                 work.append((item, changes))
-        cycle.creates = [c for c in result.creates if c.source not in report.errors]
+        cycle.creates = [c for c in result.creates if c.source not in blocked]
         report.planned_creates = list(result.creates)
         report.duplicates = result.duplicates
         if result.balance is not None:

@@ -19,9 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reliability_support import ROOT, results_dir  # noqa: E402
 
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
-ORDER = ["flaky", "crash", "config", "payloads", "humans", "ratelimits", "secrets"]
+ORDER = ["flaky", "crash", "config", "payloads", "humans", "ratelimits", "outage", "secrets", "webhooks"]
 TITLES = {"flaky": "1 Flaky vendors", "crash": "2 Crashes", "config": "3 Bad config", "payloads": "4 Bad payloads",
-          "humans": "5 People editing", "ratelimits": "6 Rate limits", "secrets": "8 Secrets"}
+          "humans": "5 People editing", "ratelimits": "6 Rate limits", "outage": "7 Outage", "secrets": "8 Secrets",
+          "webhooks": "9 Webhook abuse"}
 HEADLINE = {  # the figures the issue asks for, per scenario, in this order
     "flaky": ["size", "runs", "requests", "requests_faulted", "writes_applied", "rows_created", "max_cycles",
               "duplicates", "writes_lost", "retry_after_cut_short"],
@@ -32,7 +33,10 @@ HEADLINE = {  # the figures the issue asks for, per scenario, in this order
     "humans": ["items_edited", "human_edits_lost", "human_changes", "relais_writes_per_field", "ping_pong_limit"],
     "ratelimits": ["size", "requests", "throttled_by_own_pace", "notion_requests_per_second", "injected", "honoured",
                    "retry_after_cut_short"],
+    "outage": ["vendor_down", "failed_cycles", "seconds_down", "other_sources_ok_cycles_meanwhile", "logged_failing",
+               "logged_recovered", "writes_left_after_recovery"],
     "secrets": ["canaries", "surfaces_searched", "bytes_searched", "secrets_leaked"],
+    "webhooks": ["abusive_deliveries", "replays", "statuses", "writes_triggered_by_abuse"],
 }
 
 

@@ -7,8 +7,8 @@ every library's logging at DEBUG, and errors on purpose: a 401 (a wrong canary),
 stdout, stderr, log file and the state store's bytes (WAL included) are searched
 for each canary, its first 16 characters, and the base64 forms Basic auth uses.
 
-``LEAK_SURFACES`` lists what is searched; the daemon's status page and webhook
-endpoints join it when the daemon branch lands (see docs/RELIABILITY.md).
+``LEAK_SURFACES`` lists what is searched, the daemon's status page, ``/readyz``
+and ``/metrics`` included.
 """
 
 from __future__ import annotations
@@ -16,10 +16,15 @@ from __future__ import annotations
 import base64
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+import yaml
 
 from conftest import ROOT, relais_env
 from reliability_support import full_config, record, wait_until
@@ -66,12 +71,28 @@ def capture(surfaces: dict[str, str], name: str, done: subprocess.CompletedProce
     surfaces[f"{name}: debug log"] = log.read_text(errors="replace") if log.exists() else ""
 
 
-def daemon_lines(sb: Sandbox, config: Path, env: dict[str, str], log: Path) -> subprocess.CompletedProcess:
-    """``relais run`` for two cycles, then SIGTERM: its JSON log lines and the DEBUG log."""
-    proc = subprocess.Popen([sys.executable, "-c", DEBUG_MAIN, str(log), "run", "--interval", "1", "-c", str(config)],
-                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def daemon_lines(sb: Sandbox, config: Path, env: dict[str, str], log: Path,
+                 surfaces: dict[str, str]) -> subprocess.CompletedProcess:
+    """``relais run`` for two cycles, its HTTP pages read, then SIGTERM: its JSON log lines and the
+    DEBUG log."""
+    with socket.socket() as s:  # a free port for the daemon's endpoints
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    daemon_config = config.with_name("daemon.yaml")
+    data = yaml.safe_load(config.read_text())
+    data["daemon"] = {"http": {"listen": f"127.0.0.1:{port}"}}
+    daemon_config.write_text(yaml.safe_dump(data, sort_keys=False))
+    proc = subprocess.Popen([sys.executable, "-c", DEBUG_MAIN, str(log), "run", "--interval", "1", "-c",
+                             str(daemon_config)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     wait_until(lambda: sb.count(vendor="jira", method="GET", path_prefix="/rest/api/3/search") >= 4, timeout=60)
     time.sleep(1.5)
+    for page in ("/", "/readyz", "/healthz", "/metrics"):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}", timeout=10) as answer:
+                surfaces[f"daemon GET {page}"] = answer.read().decode()
+        except urllib.error.HTTPError as e:  # /readyz may say 503: its body is searched all the same
+            surfaces[f"daemon GET {page}"] = e.read().decode()
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
@@ -101,7 +122,8 @@ def test_canary_tokens_never_appear_in_outputs_logs_errors_or_the_state_store(tm
                            ("health", ["health"])]:
             assert go(name, ["--debug", *args, "-c", str(config)]).returncode == 0, name
         log = next(logs)
-        capture(surfaces, "run (daemon)", daemon_lines(sb, config, env, log), log)
+        capture(surfaces, "run (daemon)", daemon_lines(sb, config, env, log, surfaces), log)
+        assert "relais — status" in surfaces["daemon GET /"] and "relais_cycles_total" in surfaces["daemon GET /metrics"]
 
         # Errors on purpose: a refused token, a tool failing, connections reset.
         wrong = {**env, "JIRA_API_TOKEN": WRONG_JIRA}
@@ -112,9 +134,9 @@ def test_canary_tokens_never_appear_in_outputs_logs_errors_or_the_state_store(tm
         failing = go("500 and resets", ["--debug", "sync", "--once", "--json", "-c", str(config)])
         assert failing.returncode == 1 and "500" in failing.stdout and "ConnectError" not in failing.stdout
         sb.faults.clear()
-        sb.faults.add("notion", 500, path="/users/me")  # down at connect: the command stops, one line
+        sb.faults.add("notion", 500, path="/users/me")  # down at connect: the others sync, the error is reported
         down = go("500 at connect", ["--debug", "sync", "--once", "--json", "-c", str(config)])
-        assert down.returncode == 1 and "500" in down.stderr
+        assert down.returncode == 1 and "500" in down.stdout
         sb.faults.clear()
         broken = tmp_path / "broken.yaml"
         broken.write_text(config.read_text().replace(str(tmp_path / "relais.db"), "/proc/relais/relais.db"))
