@@ -117,6 +117,11 @@ class NetworkError(TransientError):
     pass
 
 
+class BatchUnavailable(Exception):
+    """Not a failure: the tool will not take this batch of writes here (Jira's bulk edit without
+    its permission). The writes go one by one instead."""
+
+
 class MalformedResponseError(TransientError):
     """Retried like a 5xx: a read or an idempotent write is sent again; a POST that creates is
     not (it may have landed), and waits for the next cycle, which checks its natural key."""

@@ -40,6 +40,7 @@ from jira import JIRA
 
 from connectors.base import Page, PageGuard, checked, iso, parse_time
 from connectors.errors import ConfigMismatchError, RequestError
+from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
 from connectors.policy import VendorPolicy
 from connectors.transport import PolicyAdapter
 from sync.models import FieldChange, Quarantined, WorkItem
@@ -108,6 +109,7 @@ def adf_text(node: Any) -> str:
 
 class JiraConnector:
     vendor = "jira"
+    bulk_min, bulk_max = BULK_MIN, BULK_MAX  # issues per bulk edit (sync.apply groups them)
 
     def __init__(self, source: Any, email: str, token: str, writeback: Any | None = None,
                  *, effort: Any | None = None, pm_field: str | None = None, team_field: str | None = None,
@@ -135,6 +137,7 @@ class JiraConnector:
             max_retries=0,  # the policy retries, honouring Retry-After
             timeout=source.timeout_seconds,
         )
+        self.bulk = JiraBulkEdit(self.client) if source.bulk_edit else None
         adapter = PolicyAdapter(self.policy, ca)
         self.client._session.mount("https://", adapter)
         self.client._session.mount("http://", adapter)
@@ -176,6 +179,9 @@ class JiraConnector:
                 raise ConfigMismatchError("jira", f"balance.effort.jira.story_points_field: no field named "
                                           f"{self.effort.story_points_field!r}")
             self.points_field = named[0]
+        if self.bulk is not None:
+            self.bulk.load_options(f for f in (self.work_type_field, self.routing_fields.get("health"),
+                                               self.routing_fields.get("team")) if f)
         return f"{me.get('emailAddress') or me.get('displayName')} on {self.source.url} (time zone {self.tz.key})"
 
     def _resolve_field(self, fields: list[dict[str, Any]], name: str, kind: str = "option") -> str:
@@ -370,6 +376,19 @@ class JiraConnector:
     def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
         body = self.write_body(item, changes)
         self.client._session.put(self.client._get_url(f"issue/{item.id}"), data=json.dumps(body))
+
+    # -- bulk edit (connectors.jira_bulk) ------------------------------------------------
+    def bulk_key(self, item: WorkItem, changes: list[FieldChange]) -> tuple[str, int] | None:
+        """The bulk edit this one change could ride in (one select field, one value), or None."""
+        if self.bulk is None or len(changes) != 1:
+            return None
+        name = changes[0].field
+        field_id = self.work_type_field if name == "work_type" else \
+            self.routing_fields.get(name) if name in ("health", "team") else None
+        return self.bulk.key(field_id, changes[0].new)
+
+    def write_bulk(self, items: list[WorkItem], key: tuple[str, int]) -> BulkOutcome:
+        return self.bulk.edit([i.id for i in items], key)
 
     # -- follow-up tickets (sync.followups) ------------------------------------------
     def followup_fields(self, f: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from connectors.errors import FatalError, RequestError, TransientError
+from connectors.errors import BatchUnavailable, FatalError, RequestError, TransientError
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.state import WRITE_REFUSED, StateStore
 
@@ -87,6 +87,7 @@ def apply_creates(creates: list, connectors: dict, store: StateStore, cycle: int
 def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: dict, store: StateStore,
                   cycle: int | None, on_write: Callable[[int], None] | None = None) -> ApplyResult:
     result = ApplyResult()
+    work = _apply_bulk(work, connectors, store, cycle, result, on_write)
     for item, changes in work:
         if item.source in result.failed_sources:
             result.deferred += len(changes)
@@ -112,3 +113,62 @@ def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: di
         if on_write:
             on_write(len(changes))
     return result
+
+
+Work = list[tuple[WorkItem, list[FieldChange]]]
+
+
+def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | None, result: ApplyResult,
+                on_write: Callable[[int], None] | None) -> Work:
+    """Write in bulk what a connector can (many items, one field, one value); return the rest.
+
+    An item the tool refused is quarantined, as after a refused single write; one it
+    skipped waits for the next cycle's plan; a bulk edit refused outright (no permission)
+    leaves its items to be written one by one."""
+    groups: dict[tuple[str, object], Work] = {}
+    rest: Work = []
+    for item, changes in work:
+        key = getattr(connectors[item.source], "bulk_key", lambda *_: None)(item, changes)
+        if key is None:
+            rest.append((item, changes))
+        else:
+            groups.setdefault((item.source, key), []).append((item, changes))
+    for (source, key), members in groups.items():
+        connector = connectors[source]
+        if len(members) < connector.bulk_min:
+            rest += members
+            continue
+        for start in range(0, len(members), connector.bulk_max):
+            chunk = members[start:start + connector.bulk_max]
+            if source in result.failed_sources:
+                result.deferred += len(chunk)
+                continue
+            try:
+                outcome = connector.write_bulk([item for item, _ in chunk], key)
+            except FatalError:
+                raise
+            except TransientError as e:
+                result.failed += len(chunk)
+                result.failed_sources[source] = str(e)
+                for item, changes in chunk:
+                    store.record_write(item, changes, cycle, "failed", str(e))
+                continue
+            except BatchUnavailable:  # e.g. no permission for Jira's bulk edit: one by one
+                rest += chunk
+                continue
+            for item, changes in chunk:
+                if item.id in outcome.done:
+                    store.record_write(item, changes, cycle, "applied")
+                    result.applied += len(changes)
+                    result.applied_items.add((item.source, item.id))
+                elif item.id in outcome.refused:
+                    reason = outcome.refused[item.id]
+                    result.failed += len(changes)
+                    store.record_write(item, changes, cycle, "failed", reason)
+                    store.store_page([], {}, [Quarantined(item.source, item.id, f"{WRITE_REFUSED}: {reason}")], cycle)
+                else:
+                    result.failed += len(changes)
+                    store.record_write(item, changes, cycle, "failed", outcome.skipped.get(item.id, "not edited"))
+            if on_write:
+                on_write(len(chunk))
+    return rest

@@ -59,6 +59,10 @@ class JiraSource(Model):
         5, description="Re-read this many minutes before the last change seen (JQL has minute precision)."
     )
     page_size: int = Field(100, ge=1, le=100, description="Issues per search page (Jira caps it at 100).")
+    bulk_edit: bool = Field(
+        True, description="Write a select value on many issues with one bulk edit (needs Jira's Global bulk "
+        "change permission; without it relais writes issue by issue)."
+    )
     requests_per_second: RequestsPerSecond = 10
     ca_bundle: ExistingFile | None = Field(
         None, description="PEM file of extra CA certificates (relative to this file)."
