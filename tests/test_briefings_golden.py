@@ -23,7 +23,7 @@ from sync.briefings import STATUS_FIELDS, epic_key_in, notion_page_id
 from sync.plan import plan_cycle
 from sync.settings import load_settings
 
-from connectors.jira import issue_links
+from connectors.jira_json import issue_links
 
 FIXTURE = Path(__file__).parent / "fixtures" / "briefings.yaml"
 NOW = datetime(2026, 11, 18, 12, 34, tzinfo=timezone.utc)

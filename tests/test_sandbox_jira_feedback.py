@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 from jira import JIRAError
 
-from connectors.jira import _field_text
+from connectors.jira_json import _field_text
 from sandbox import Sandbox
 from sandbox import jira_data
 from sandbox.jira_feedback import AREA, CUSTOMER, FEEDBACK, ORIGIN, TIER
