@@ -803,6 +803,35 @@ def test_jira_fields_list_health_parent_and_issuelinks(jira):
     _fail(r, problems)
 
 
+# --------------------------------------------------------------- bulk edit (relais' batched writes)
+
+_HEALTH, _HEALTH_CONTEXT = "customfield_10094", "20094"
+
+
+def test_jira_field_contexts_and_options(jira):
+    r = call(jira, "GET", f"/rest/api/3/field/{_HEALTH}/context", 200)
+    body = conforms("jira", r, example_ignore=(), all_items=True)
+    _fail(r, [] if [c["id"] for c in body["values"]] == [_HEALTH_CONTEXT] else [f"/values: {body['values']!r}"])
+    r = call(jira, "GET", f"/rest/api/3/field/{_HEALTH}/context/{_HEALTH_CONTEXT}/option", 200)
+    body = conforms("jira", r, example_ignore=(), all_items=True)
+    _fail(r, [] if [o["value"] for o in body["values"]] == ["On track", "At risk", "Off track", "Blocked"]
+          else [f"/values: {body['values']!r}"])
+    r = call(jira, "GET", f"/rest/api/3/field/{_HEALTH}/context/{_HEALTH_CONTEXT}/option", 200,
+             params={"startAt": 1, "maxResults": 2})
+    body = conforms("jira", r, example_ignore=(), all_items=True)
+    _fail(r, [] if (body["startAt"], body["total"], body["isLast"], len(body["values"])) == (1, 4, False, 2)
+          else [f"/: a second page of two out of four, got {body!r}"])
+    # 404/400 bodies: the spec's own examples are ErrorCollections, with these very messages
+    for path, status in (("/rest/api/3/field/customfield_99999/context", 404),
+                         (f"/rest/api/3/field/{_HEALTH}/context/20050/option", 404),
+                         ("/rest/api/3/field/customfield_10016/context/20016/option", 400)):
+        r = call(jira, "GET", path, status)
+        body = conforms("jira", r, example_ignore=())
+        error_conforms("jira", r)
+        if status == 400 or path.endswith("/context"):  # the context mismatch has no example of its own
+            _fail(r, [] if body == oa.example_for("jira", "GET", path, status) else [f"/: {body!r}"])
+
+
 # =========================================================================== PagerDuty
 
 
