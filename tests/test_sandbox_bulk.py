@@ -1,12 +1,17 @@
-"""Custom field contexts/options (what relais' bulk edits read), through the real ``jira`` client's
-session over HTTPS, as relais calls them (``client._session.get(client._get_url(...))``).
+"""Jira's bulk edit API and custom field contexts/options, through the real ``jira`` client's
+session over HTTPS, as relais calls them (``client._session.post(client._get_url(...))``).
 
-Pins: one context per custom field and its options (the ids the writes accept), paging and errors.
+Pins: one context per custom field and its options (the ids the writes accept), paging and
+errors; ``POST /bulk/issues/fields`` answering 201 ``{"taskId"}`` before anything is edited, the
+edit landing after ``bulk_delay_seconds`` exactly as a PUT of the field would (value, ``updated``,
+changelog by the API user), per-issue failures and invalid keys in the progress, the payload's 400s
+and the permission switch's 403, and ``sb.count`` telling bulk requests from PUTs.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any, Iterator
 
@@ -22,6 +27,7 @@ from sandbox.testing import FrozenClock, jira_client
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)
+AT_RISK, ON_TRACK = 10331, 10330
 
 
 @pytest.fixture
@@ -50,6 +56,33 @@ def failing(jira: Any, method: str, path: str, **kw: Any) -> tuple[int, Any]:
     with pytest.raises(JIRAError) as info:
         jira._session.request(method, jira._get_url(path), **kw)
     return info.value.status_code, info.value.response.json()
+
+
+def payload(keys: list[str], values: dict[str, int], actions: list[str] | None = None, **extra: Any) -> dict:
+    return {"selectedIssueIdsOrKeys": keys, "selectedActions": actions if actions is not None else list(values),
+            "editedFieldsInput": {"singleSelectFields": [{"fieldId": f, "option": {"optionId": o}}
+                                                         for f, o in values.items()]}, **extra}
+
+
+def submit(jira: Any, body: dict) -> str:
+    r = jira._session.post(jira._get_url("bulk/issues/fields"), data=json.dumps(body))
+    assert r.status_code == 201, r.text
+    assert set(r.json()) == {"taskId"} and r.json()["taskId"].isdigit()
+    return r.json()["taskId"]
+
+
+def progress(jira: Any, task_id: str) -> dict:
+    return get(jira, f"bulk/queue/{task_id}")
+
+
+def wait_complete(jira: Any, task_id: str, timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = progress(jira, task_id)
+        if body["status"] == "COMPLETE":
+            return body
+        time.sleep(0.02)
+    raise AssertionError(f"task {task_id} not complete after {timeout} s: {body}")
 
 
 # =========================================================================== contexts and options
@@ -109,3 +142,201 @@ def test_contexts_and_options_page_and_filter_like_jira(jira):
 ])
 def test_context_errors_are_error_collections(jira, path, status, message):
     assert failing(jira, "GET", path) == (status, {"errorMessages": [message], "errors": {}})
+
+
+# =========================================================================== bulk edit
+
+
+def test_the_answer_comes_first_then_the_edit_lands_as_a_put_would(sb, jira, clock):
+    sb.jira.bulk_delay_seconds = 60  # nothing lands by itself during this test
+    before = {k: sb.jira.get_record(k) for k in ("PAY-2", "PAY-3")}
+    task = submit(jira, payload(["PAY-2", "PAY-3"], {HEALTH: AT_RISK}, sendBulkNotification=False))
+    queued = progress(jira, task)
+    assert queued["status"] == "ENQUEUED" and queued["progressPercent"] == 0
+    assert set(queued) == {"taskId", "status", "progressPercent", "submittedBy", "created", "updated"}
+    assert queued["created"] == int(START.timestamp() * 1000)
+    assert queued["submittedBy"] == {"accountId": sb.org.bot.jira_account_id}
+    for key, rec in before.items():  # the answer left, nothing is edited yet
+        assert sb.jira.get_record(key) == rec
+    # The same value through a PUT on another issue, at the same moment: the reference.
+    clock.advance(seconds=90)
+    jira._session.put(jira._get_url("issue/PAY-4"), data=json.dumps({"fields": {HEALTH: {"id": str(AT_RISK)}}}))
+    sb.jira.run_bulk(task)
+    done = progress(jira, task)
+    assert done["status"] == "COMPLETE" and done["progressPercent"] == 100
+    assert done["processedAccessibleIssues"] == [int(before["PAY-2"]["id"]), int(before["PAY-3"]["id"])]
+    assert done["failedAccessibleIssues"] == {} and done["invalidOrInaccessibleIssueCount"] == 0
+    assert done["totalIssueCount"] == 2
+    assert done["created"] <= done["started"] <= done["updated"] == int(clock().timestamp() * 1000)
+    put = sb.jira.get_issue("PAY-4")
+    for key in before:
+        issue = sb.jira.get_issue(key)
+        assert issue["fields"][HEALTH] == put["fields"][HEALTH] == {
+            "self": put["fields"][HEALTH]["self"], "value": "At risk", "id": str(AT_RISK)}
+        assert issue["fields"]["updated"] == put["fields"]["updated"] != before[key]["updated"]
+        last, ref = issue["changelog"]["histories"][-1], put["changelog"]["histories"][-1]
+        assert len(issue["changelog"]["histories"]) == len(before[key]["changelog"]) + 1
+        assert (last["author"], last["created"], last["items"]) == (ref["author"], ref["created"], ref["items"])
+        assert last["author"]["accountId"] == sb.org.bot.jira_account_id
+
+
+def test_without_a_poll_the_edit_lands_after_the_delay_and_not_before(sb, jira):
+    sb.jira.bulk_delay_seconds = 0.3
+    posted = time.monotonic()
+    task = submit(jira, payload(["CORE-1"], {WORK_TYPE: 10101}))
+    assert sb.jira.get_record("CORE-1")[WORK_TYPE] != "10101"
+    while sb.jira.get_record("CORE-1")[WORK_TYPE] != "10101":  # the timer, no request in between
+        assert time.monotonic() - posted < 10, "the bulk edit never landed"
+        time.sleep(0.02)
+    assert time.monotonic() - posted >= 0.3
+    assert progress(jira, task)["status"] == "COMPLETE"
+
+
+def test_the_default_delay_and_the_polls_relais_makes(sb, jira):
+    assert sb.jira.bulk_delay_seconds == pytest.approx(0.2)
+    posted = time.monotonic()
+    task = submit(jira, payload(["SUP-1", "SUP-2"], {TEAM: 10201}))
+    done = wait_complete(jira, task)
+    assert time.monotonic() - posted >= 0.2  # never complete before the delay
+    assert done["processedAccessibleIssues"] == [int(sb.jira.get_record(k)["id"]) for k in ("SUP-1", "SUP-2")]
+    assert {sb.jira.get_record(k)[TEAM] for k in ("SUP-1", "SUP-2")} == {"10201"}
+
+
+def test_enqueued_then_running_then_complete(sb, jira):
+    sb.jira.bulk_delay_seconds = 4.0  # ENQUEUED for the first second, RUNNING until the fourth
+    task = submit(jira, payload(["PAY-5"], {WORK_TYPE: 10100}))
+    assert progress(jira, task)["status"] == "ENQUEUED"
+    time.sleep(1.2)
+    running = progress(jira, task)
+    assert (running["status"], running["progressPercent"]) == ("RUNNING", 0)
+    assert running["started"] == running["updated"] >= running["created"]
+    assert "processedAccessibleIssues" not in running and "totalIssueCount" not in running
+    assert sb.jira.get_record("PAY-5")[WORK_TYPE] != "10100"
+    sb.jira.run_bulk()
+    assert progress(jira, task)["status"] == "COMPLETE" and sb.jira.get_record("PAY-5")[WORK_TYPE] == "10100"
+
+
+def test_issues_that_cannot_take_the_value_fail_alone_and_unknown_keys_are_counted(sb, jira):
+    sb.jira.bulk_delay_seconds = 60
+    fb1, pay1 = sb.jira.get_record("FB-1"), sb.jira.get_record("PAY-1")
+    task = submit(jira, payload(["FB-1", "PAY-1", "NOPE-99", "99999", pay1["id"]], {HEALTH: ON_TRACK}))
+    sb.jira.run_bulk()
+    done = progress(jira, task)
+    # Health is not on FB's screens: that issue fails with the PUT's message, the others are edited
+    assert done["failedAccessibleIssues"] == {fb1["id"]: [
+        f"Field '{HEALTH}' cannot be set. It is not on the appropriate screen, or unknown."]}
+    assert done["processedAccessibleIssues"] == [int(pay1["id"])]  # by key and by id: once
+    assert done["invalidOrInaccessibleIssueCount"] == 2 and done["totalIssueCount"] == 4
+    assert sb.jira.get_record("FB-1") == fb1  # not even `updated` moved
+    assert sb.jira.get_record("PAY-1")[HEALTH] == str(ON_TRACK)
+    assert len(sb.jira.get_record("PAY-1")["changelog"]) == len(pay1["changelog"]) + 1
+
+
+def test_several_fields_in_one_edit_and_minus_one_clears(sb, jira, clock):
+    sb.jira.bulk_delay_seconds = 60
+    rec = sb.jira.get_record("CORE-2")
+    assert rec[TEAM] == "10201"
+    task = submit(jira, payload(["CORE-2"], {TEAM: -1, WORK_TYPE: 10102, HEALTH: 10332}))
+    clock.advance(minutes=5)
+    sb.jira.run_bulk(task)
+    after = sb.jira.get_issue("CORE-2")
+    assert after["fields"][TEAM] is None and after["fields"][WORK_TYPE]["value"] == "IMPROVE"
+    assert after["fields"][HEALTH]["value"] == "Off track"
+    entry = after["changelog"]["histories"][-1]  # one PUT of three fields: one entry, three items
+    assert len(after["changelog"]["histories"]) == len(rec["changelog"]) + 1
+    assert {i["fieldId"]: (i["from"], i["to"]) for i in entry["items"]} == {
+        TEAM: ("10201", None), WORK_TYPE: (rec[WORK_TYPE], "10102"), HEALTH: (None, "10332")}
+    assert progress(jira, task)["processedAccessibleIssues"] == [int(rec["id"])]
+
+
+def test_a_thousand_issues_is_the_limit(sb, jira):
+    sb.jira.bulk_delay_seconds = 60
+    keys = sb.jira.keys()[:5] + [f"NOPE-{i}" for i in range(995)]
+    task = submit(jira, payload(keys, {WORK_TYPE: 10101}))
+    sb.jira.run_bulk(task)
+    done = progress(jira, task)
+    assert (len(done["processedAccessibleIssues"]), done["invalidOrInaccessibleIssueCount"]) == (5, 995)
+    assert done["totalIssueCount"] == 1000
+    status, body = failing(jira, "POST", "bulk/issues/fields", data=json.dumps(payload(keys + ["NOPE-x"],
+                                                                                       {WORK_TYPE: 10101})))
+    assert status == 400 and "1000" in body["errors"][0]["message"]
+
+
+BAD = [
+    ("an unknown field in selectedActions", payload(["PAY-1"], {WORK_TYPE: 10100}, [WORK_TYPE, "customfield_99999"]),
+     "The following selectedActions are not valid field ids : customfield_99999"),
+    ("a field Jira computes", payload(["PAY-1"], {}, ["created"]),
+     "The following selectedActions cannot be bulk edited : created"),
+    ("an action without input", payload(["PAY-1"], {WORK_TYPE: 10100}, [WORK_TYPE, TEAM]),
+     f"The following selectedActions have no value in editedFieldsInput : {TEAM}"),
+    ("an input not in selectedActions", payload(["PAY-1"], {WORK_TYPE: 10100, TEAM: 10200}, [WORK_TYPE]),
+     f"The following editedFieldInput values are not listed as selectedActions : {TEAM}"),
+    ("an unknown option", payload(["PAY-1"], {WORK_TYPE: 10200}),
+     f"Option id '10200' is not valid for field '{WORK_TYPE}'."),
+    ("an option id as a string", payload(["PAY-1"], {WORK_TYPE: "10100"}),  # type: ignore[dict-item]
+     f"The option of field '{WORK_TYPE}' needs an integer optionId (-1 clears the field)."),
+    ("a field that is no single select", payload(["PAY-1"], {"customfield_10060": 1}),
+     "The field 'customfield_10060' is not a single select field: it cannot be edited with singleSelectFields."),
+    ("another name for the single selects", {**payload(["PAY-1"], {}, [WORK_TYPE]), "editedFieldsInput": {
+        "singleselectCustomFields": [{"fieldId": WORK_TYPE, "option": {"optionId": 10100}}]}},
+     'Unrecognized field "singleselectCustomFields" in editedFieldsInput.'),
+    ("a kind of input the sandbox lacks", {**payload(["PAY-1"], {}, ["labels"]), "editedFieldsInput": {
+        "labelsFields": [{"fieldId": "labels", "labels": [{"name": "x"}], "bulkEditMultiSelectFieldOption": "ADD"}]}},
+     "The sandbox implements singleSelectFields only, not labelsFields."),
+    ("no issue", payload([], {WORK_TYPE: 10100}), "selectedIssueIdsOrKeys must not be empty."),
+    ("no editedFieldsInput", {"selectedIssueIdsOrKeys": ["PAY-1"], "selectedActions": [WORK_TYPE]},
+     "editedFieldsInput is required."),
+    ("a notification flag that is no boolean", payload(["PAY-1"], {WORK_TYPE: 10100}, sendBulkNotification="no"),
+     "Invalid request payload."),
+]
+
+
+@pytest.mark.parametrize("body, message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_a_bad_payload_is_a_400_and_queues_nothing(sb, jira, body, message):
+    before = sb.jira.get_record("PAY-1")
+    status, answer = failing(jira, "POST", "bulk/issues/fields", data=json.dumps(body))
+    assert status == 400
+    assert set(answer) == {"errors"} and len(answer["errors"]) == 1 and set(answer["errors"][0]) == {"message"}
+    assert answer["errors"][0]["message"].startswith(message), answer
+    assert sb.jira.bulk.tasks == {}
+    sb.jira.run_bulk()
+    assert sb.jira.get_record("PAY-1") == before
+
+
+def test_a_body_that_is_not_json_is_a_400(sb, jira):
+    status, answer = failing(jira, "POST", "bulk/issues/fields", data="{not json")
+    assert (status, answer) == (400, {"errors": [{"message": "Invalid request payload. Refer to the REST API "
+                                                              "documentation and try again."}]})
+
+
+def test_without_the_bulk_change_permission_jira_answers_403(sb, jira):
+    sb.jira.bulk_permission = False
+    before = sb.jira.get_record("PAY-1")
+    status, answer = failing(jira, "POST", "bulk/issues/fields", data=json.dumps(payload(["PAY-1"], {TEAM: 10202})))
+    assert (status, answer) == (403, {"errors": [{"message": "You do not have the global permission "
+                                                              "'Make bulk changes'."}]})
+    sb.jira.run_bulk()
+    assert sb.jira.get_record("PAY-1") == before and sb.jira.bulk.tasks == {}
+    # the queue needs the permission too
+    sb.jira.bulk_permission = True
+    task = submit(jira, payload(["PAY-1"], {TEAM: 10202}))
+    sb.jira.bulk_permission = False
+    assert failing(jira, "GET", f"bulk/queue/{task}")[0] == 403
+    sb.jira.bulk_permission = True
+    assert wait_complete(jira, task)["processedAccessibleIssues"] == [int(before["id"])]
+
+
+def test_an_unknown_task_is_a_404(jira):
+    assert failing(jira, "GET", "bulk/queue/12345") == (404, {
+        "errorMessages": ["The task with id '12345' does not exist."], "errors": {}})
+
+
+def test_bulk_requests_are_counted_apart_from_puts(sb, jira):
+    keys = sb.jira.keys()[:10]
+    task = submit(jira, payload(keys, {WORK_TYPE: 10101}))
+    wait_complete(jira, task)
+    assert {sb.jira.get_record(k)[WORK_TYPE] for k in keys} == {"10101"}
+    assert sb.count(vendor="jira", method="POST", path_prefix="/rest/api/3/bulk/issues/fields") == 1
+    assert sb.count(vendor="jira", method="PUT") == 0
+    polls = sb.count(vendor="jira", method="GET", path_prefix="/rest/api/3/bulk/queue/")
+    assert polls >= 1 and polls == sb.count(vendor="jira", path_prefix=f"/rest/api/3/bulk/queue/{task}")
