@@ -128,6 +128,7 @@ class Sandbox:
             thread.start()
         for thread in stoppers:
             thread.join()
+        self.jira.bulk.close()  # no bulk edit timer outlives the servers
         if self._tmpdir:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import jira_data as jd
 from . import jira_links as jl
+from .jira_bulk_api import BulkRoutes
 from .jira_jql import JQLError
 from .jira_state import FieldErrors, JiraState, NotFound
 from .server import Request, Response
@@ -26,7 +27,7 @@ REMOVED = ("The requested API has been removed. Please migrate to the /rest/api/
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
 
 
-class JiraApp(VendorApp):
+class JiraApp(BulkRoutes, VendorApp):
     name = "jira"
     list_keys = ("issues", "values")
 
@@ -58,12 +59,19 @@ class JiraApp(VendorApp):
         r.add("POST", "/rest/api/3/issueLink", self.create_link)
         r.add("GET", "/rest/api/3/issueLink/{link_id}", self.get_link)
         r.add("DELETE", "/rest/api/3/issueLink/{link_id}", self.delete_link)
+        self.bulk_routes(r)  # custom field contexts/options, bulk edit and its queue
+
+    def handle(self, request: Request) -> Response:
+        self.state.bulk.settle()  # a bulk edit whose moment has come lands before anything is read
+        return super().handle(request)
 
     # -- vendor hooks ---------------------------------------------------------
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:
         errors = extra.get("errors") or {}
         messages = extra.get("messages") or ([] if errors else [message or self.phrase(status)])
-        body = {"errorMessages": messages, "errors": errors}
+        body: dict[str, Any] = {"errorMessages": messages, "errors": errors}
+        if extra.get("bulk"):  # the bulk API's BulkOperationErrorResponse
+            body = {"errors": [{"message": m} for m in messages]}
         headers = {}
         if status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="protected-area"'

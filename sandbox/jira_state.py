@@ -6,6 +6,7 @@ to act like a person in the Jira UI, ``keys()`` for the teams' issues, epics inc
 the default config reads), ``epic_keys()`` for the epics and ``feedback_keys()`` for the FB
 project's issues, and ``search_lag_seconds`` to make search eventually consistent (recently
 updated issues are missing from search for that long, like Jira Cloud's search index).
+``bulk_delay_seconds``/``bulk_permission``/``run_bulk`` steer the bulk edit API (:mod:`sandbox.jira_bulk`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from . import jira_bulk as jb
 from . import jira_data as jd
 from . import jira_epics as je
 from . import jira_feedback as jf
@@ -56,7 +58,10 @@ class JiraState:
         self.clock = clock
         self.tz = ZoneInfo(TIMEZONE)
         self.search_lag_seconds = 0.0
+        self.bulk_delay_seconds = 0.2  # how long after its POST a bulk edit lands (wall-clock)
+        self.bulk_permission = True  # the API user's global "Make bulk changes"; False: the bulk API is a 403
         self.lock = threading.RLock()
+        self.bulk = jb.Queue(self)  # bulk edit tasks (sandbox.jira_bulk)
         self.base_url = base_url
         self._records: dict[str, dict[str, Any]] = {}
         self._by_key: dict[str, str] = {}
@@ -207,6 +212,10 @@ class JiraState:
             del self._records[rec["id"]]
             del self._by_key[rec["key"]]
             self._touch(rec, -1)
+
+    def run_bulk(self, task_id: str | None = None) -> None:
+        """Land pending bulk edits now (one task or all), without waiting for ``bulk_delay_seconds``."""
+        self.bulk.run(task_id)
 
     def link(self, inward_key: str, outward_key: str, kind: str = "Blocks",
              author_account_id: str | None = None) -> str:

@@ -441,6 +441,15 @@ ERRATA: tuple[Erratum, ...] = (
         '"defaultLocale": {"locale": "en_AU"}.',
         ("GET", "/rest/api/3/serverInfo", 200),
     ),
+    *(Erratum(
+        "jira",
+        f"#/components/schemas/BulkOperationProgress/properties/{stamp}",
+        {"type": "integer", "format": "int64"},
+        f"BulkOperationProgress.{stamp} is typed a date-time string, but the GET /rest/api/3/bulk/queue/"
+        "{taskId} 200 example and both bodies quoted in the operation's description (RUNNING and "
+        f'COMPLETE) have "{stamp}" as epoch milliseconds (e.g. "created":1704110400000).',
+        ("GET", "/rest/api/3/bulk/queue/10000", 200),
+    ) for stamp in ("created", "started", "updated")),
     Erratum(
         "pagerduty",
         f"{_PD_INCIDENT}/resolved_at",
