@@ -20,6 +20,8 @@ def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tupl
     errors = data.get("errors") if isinstance(data, dict) else None
     if isinstance(errors, dict):
         msgs += [f"{k}: {v}" for k, v in errors.items()]
+    elif isinstance(errors, list):  # the bulk endpoints: {"errors": [{"message": …}]}
+        msgs += [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors]
     request_id = next((v for k, v in headers.items() if k.lower() == "x-arequestid"), None)
     if status == 401:
         msgs.insert(0, "authentication failed: check JIRA_EMAIL and JIRA_API_TOKEN "

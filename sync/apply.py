@@ -133,9 +133,10 @@ def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | No
             rest.append((item, changes))
         else:
             groups.setdefault((item.source, key), []).append((item, changes))
+    unavailable: set[str] = set()  # sources that refused a batch: the rest goes one by one
     for (source, key), members in groups.items():
         connector = connectors[source]
-        if len(members) < connector.bulk_min:
+        if len(members) < connector.bulk_min or source in unavailable:
             rest += members
             continue
         for start in range(0, len(members), connector.bulk_max):
@@ -154,8 +155,9 @@ def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | No
                     store.record_write(item, changes, cycle, "failed", str(e))
                 continue
             except BatchUnavailable:  # e.g. no permission for Jira's bulk edit: one by one
-                rest += chunk
-                continue
+                unavailable.add(source)
+                rest += members[start:]
+                break
             for item, changes in chunk:
                 if item.id in outcome.done:
                     store.record_write(item, changes, cycle, "applied")

@@ -1,0 +1,62 @@
+"""Jira's bulk edit, through the real client against the sandbox: many issues getting one select
+value in one request; issue by issue without the permission; the same end state either way."""
+
+from __future__ import annotations
+
+from conftest import make_engine, write_config
+
+WORK_TYPE = "customfield_10050"
+BULK = "/rest/api/3/bulk/issues/fields"
+
+
+def work_types(sb) -> dict[str, str | None]:
+    return {key: (sb.jira.get_issue(key)["fields"].get(WORK_TYPE) or {}).get("value") for key in sb.jira.keys()}
+
+
+def test_the_first_sync_writes_work_types_in_bulk(sandbox, tmp_path):
+    engine = make_engine(sandbox, write_config(sandbox, tmp_path))
+    try:
+        first = engine.run_cycle(apply=True)
+        assert first.errors == {}
+        jira_changes = [c for c in first.planned if c.source == "jira"]
+        by_value = {}
+        for c in jira_changes:
+            by_value.setdefault(c.new, []).append(c)
+        bulk_values = [v for v, cs in by_value.items() if len(cs) >= engine.connectors["jira"].bulk_min]
+        assert bulk_values, "the demo has values shared by many issues"
+        assert sandbox.count(vendor="jira", method="POST", path_prefix=BULK) == len(bulk_values)
+        puts = sandbox.count(vendor="jira", method="PUT", path_prefix="/rest/api/3/issue/")
+        assert puts == len(jira_changes) - sum(len(by_value[v]) for v in bulk_values)
+        assert first.writes == len(first.planned)  # every change recorded as applied, one by one
+        audited = engine.store.db.execute("SELECT COUNT(*) FROM audit WHERE source='jira' AND outcome='applied'")
+        assert audited.fetchone()[0] == len(jira_changes)
+        held = work_types(sandbox)
+        assert all(held[engine.store.get_item("jira", c.item_id)[0].key] == c.new for c in jira_changes)
+        assert engine.run_cycle(apply=True).writes == 0
+    finally:
+        engine.close()
+
+
+def test_without_the_bulk_permission_the_same_writes_go_issue_by_issue(sandbox, tmp_path):
+    sandbox.jira.bulk_permission = False
+    engine = make_engine(sandbox, write_config(sandbox, tmp_path))
+    try:
+        first = engine.run_cycle(apply=True)
+        assert first.errors == {} and first.failed_writes == 0
+        assert sandbox.count(vendor="jira", method="POST", path_prefix=BULK) == 1  # asked once, then never again
+        jira_changes = [c for c in first.planned if c.source == "jira"]
+        assert sandbox.count(vendor="jira", method="PUT", path_prefix="/rest/api/3/issue/") == len(jira_changes)
+        assert engine.run_cycle(apply=True).writes == 0
+    finally:
+        engine.close()
+
+
+def test_bulk_edit_can_be_switched_off(sandbox, tmp_path):
+    config = write_config(sandbox, tmp_path, lambda d: d["sources"]["jira"].update(bulk_edit=False))
+    engine = make_engine(sandbox, config)
+    try:
+        engine.run_cycle(apply=True)
+        assert sandbox.count(vendor="jira", path_prefix="/rest/api/3/bulk/") == 0
+        assert sandbox.count(vendor="jira", path_prefix="/rest/api/3/field/customfield_") == 0  # no options read
+    finally:
+        engine.close()
