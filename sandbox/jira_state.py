@@ -213,6 +213,12 @@ class JiraState:
             del self._by_key[rec["key"]]
             self._touch(rec, -1)
 
+    def bulk_edited(self) -> int:
+        """How many issue edits bulk edits have made (each issue of each finished task)."""
+        self.bulk.settle()
+        with self.lock:
+            return sum(len(task.processed) for task in self.bulk.tasks.values())
+
     def run_bulk(self, task_id: str | None = None) -> None:
         """Land pending bulk edits now (one task or all), without waiting for ``bulk_delay_seconds``."""
         self.bulk.run(task_id)

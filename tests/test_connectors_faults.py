@@ -83,6 +83,7 @@ def test_a_vendor_that_stays_down_fails_alone_and_keeps_its_cursor(sandbox, fast
 
 
 def test_a_put_is_retried_because_it_is_idempotent(sandbox, fast_engine):
+    fast_engine.connectors["jira"].bulk = None  # every write a PUT (bulk edits have their own tests)
     sandbox.faults.add("jira", 502, count=1, method="PUT")
     report = fast_engine.run_cycle(apply=True)
     assert report.errors == {} and report.failed_writes == 0

@@ -91,4 +91,5 @@ def test_no_secret_reaches_the_store_or_the_json_output(sandbox, config: Path):
 def test_jira_field_catalogue_is_read_once_per_process(sandbox, engine):
     engine.run_cycle(apply=True)
     engine.run_cycle(apply=True)
-    assert sandbox.count(vendor="jira", method="GET", path_prefix="/rest/api/3/field") == 1
+    catalogue = [r for r in sandbox.log if r.vendor == "jira" and r.method == "GET" and r.path == "/rest/api/3/field"]
+    assert len(catalogue) == 1

@@ -69,8 +69,10 @@ def test_run_cycles_answers_probes_and_metrics_and_stops_cleanly_on_sigterm(sand
 
 
 def test_sigterm_during_writes_stops_between_two_writes_and_a_restart_finishes_them(sandbox, tmp_path: Path):
-    config = daemon_config(sandbox, tmp_path, balance=False)
-    sandbox.faults.add("jira", "timeout", method="PUT", delay=0.2)  # each Jira write takes 0.2 s
+    # One PUT per issue (no bulk edit), each taking 0.2 s: the stop comes between two of them.
+    config = daemon_config(sandbox, tmp_path, balance=False,
+                           tweak=lambda d: d["sources"]["jira"].update(bulk_edit=False))
+    sandbox.faults.add("jira", "timeout", method="PUT", delay=0.2)
     db = tmp_path / "relais.db"
 
     def jira_writes() -> int:
