@@ -170,6 +170,10 @@ class StateStore:
                                f"understands ({len(MIGRATIONS)}); upgrade relais")
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self.db.execute("BEGIN IMMEDIATE")
+            if self.schema_version >= number:
+                # another process (a CLI beside the daemon) applied it while we waited for the lock
+                self.db.execute("ROLLBACK")
+                continue
             try:
                 for statement in script.split(";"):
                     if statement.strip():

@@ -47,3 +47,36 @@ def test_deliveries_are_remembered_across_reopening_and_pruned_after_they_age(tm
         assert store.first_delivery("pagerduty", "f2fd2aa0")
     finally:
         store.close()
+
+
+def test_a_store_opened_while_another_process_is_migrating_it_waits_and_does_not_migrate_twice(tmp_path: Path):
+    """`relais status` opened beside a starting daemon: both read schema 0, one migrates, the other must not."""
+    import threading
+    import time
+
+    path = tmp_path / "relais.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("BEGIN IMMEDIATE")  # the other process holds the write lock, nothing applied yet
+    outcome: dict[str, object] = {}
+
+    def open_store() -> None:
+        try:
+            store = StateStore(path)
+            outcome["version"] = store.schema_version
+            store.close()
+        except Exception as exc:  # the assertion below shows it
+            outcome["error"] = exc
+
+    opener = threading.Thread(target=open_store)
+    opener.start()
+    time.sleep(0.5)  # the opener has read schema 0 and waits for the lock
+    for number, script in enumerate(MIGRATIONS, start=1):
+        for statement in script.split(";"):
+            if statement.strip():
+                other.execute(statement)
+        other.execute(f"PRAGMA user_version = {number}")
+    other.execute("COMMIT")
+    opener.join(timeout=30)
+    other.close()
+    assert outcome == {"version": len(MIGRATIONS)}
