@@ -185,10 +185,12 @@ class BalanceAccumulator:
             return
         weeks = self.figures[team]
         urgent = self.balance.urgent is not None and matches(self.balance.urgent.when, item, team)
-        if item.source == "pagerduty" and week_of(item.created, self.tz) >= self.first:
-            weeks[week_of(item.created, self.tz)].incidents += 1
-        if urgent and week_of(item.created, self.tz) >= self.first:
-            weeks[week_of(item.created, self.tz)].urgent_requests += 1
+        if item.source == "pagerduty" or urgent:
+            created = week_of(item.created, self.tz)
+            if item.source == "pagerduty" and created >= self.first:
+                weeks[created].incidents += 1
+            if urgent and created >= self.first:
+                weeks[created].urgent_requests += 1
         for week, hours in effort(item, self.balance, self.tz, self.now):
             if week < self.first or week > self.weeks[-1]:
                 continue

@@ -129,6 +129,9 @@ def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
 
 def hold_conflicts(work: dict, overwrites: dict) -> list[Conflict]:
     """Take out of ``work`` the changes that would continue a conflict; return the conflicts."""
+    prefetch = getattr(overwrites, "prefetch", None)  # the state store's: one query for all
+    if prefetch is not None:
+        prefetch((c.source, c.item_id, c.field) for _, changes in work.values() for c in changes)
     conflicts = []
     for key, (item, changes) in list(work.items()):
         kept = []
