@@ -112,22 +112,31 @@ def item_to_dict(item: WorkItem) -> dict[str, Any]:
 def _tuples(values: dict[str, Any] | None) -> dict[str, Any]:
     # JSON has no tuples: multi-valued values (relations, multi-selects) come back as tuples,
     # as the connectors make them.
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()} if values else {}
+    if not values:
+        return {}
+    for k, v in values.items():
+        if isinstance(v, list):
+            values[k] = tuple(v)
+    return values
 
 
 def item_from_dict(d: dict[str, Any]) -> WorkItem:
     """The item a dict of :func:`item_to_dict` describes (``d`` is consumed: fresh from JSON).
-    Plan reads every stored item each cycle: this is kept lean."""
+    Plan reads every stored item each cycle: this is kept lean (empty values, the common
+    case, skip their conversion)."""
     if not d.keys() <= _ITEM_FIELDS:  # written by another version of relais
         d = {k: v for k, v in d.items() if k in _ITEM_FIELDS}
     parse = datetime.fromisoformat
     for k in ("updated", "created", "resolved"):
         if d.get(k):
             d[k] = parse(d[k])
-    d["labels"] = tuple(d.get("labels") or ())
-    d["components"] = tuple(d.get("components") or ())
-    d["worklogs"] = tuple((parse(s), float(n)) for s, n in d.get("worklogs") or ())
-    d["links"] = tuple(tuple(link) for link in d.get("links") or ())
+    for k in ("labels", "components"):
+        v = d.get(k)
+        d[k] = tuple(v) if v else ()
+    v = d.get("worklogs")
+    d["worklogs"] = tuple([(parse(s), float(n)) for s, n in v]) if v else ()
+    v = d.get("links")
+    d["links"] = tuple([tuple(link) for link in v]) if v else ()
     d["inputs"] = _tuples(d.get("inputs"))
     d["owned"] = _tuples(d.get("owned"))
     if d.keys() != _ITEM_FIELDS:
