@@ -148,16 +148,6 @@ def changed_values(before: dict[str, Any], after: dict[str, Any]) -> dict[str, A
     return {"fields": fields, "items": items, "created": created, "changes": changes}
 
 
-def wait_until(condition: Callable[[], Any], timeout: float, step: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    return None
-
-
 def run_measured(cmd: list[str], env: dict[str, str], timeout: float = 1800) -> dict[str, Any]:
     """Run a command to its end; its exit code, output, wall time and peak RSS (the kernel's
     ru_maxrss of that very process, from wait4: what the container's memory limit sees)."""

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.common import wait_until
+from sandbox.testing import wait_until
 
 JIRA_SECRET = "bench-jira-webhook-secret"
 ENV = {"JIRA_WEBHOOK_SECRET": JIRA_SECRET}
