@@ -93,6 +93,18 @@ def parse_time(value: str | None) -> datetime | None:
     return dt.astimezone(timezone.utc)
 
 
+def watermark_after(seen: datetime | None, read_at: datetime | None) -> datetime | None:
+    """A stream's next watermark: the later of the last change seen (``seen``) and the vendor's
+    own clock when the read began (``read_at``, from its Date header). Everything changed
+    before ``read_at`` was in the answer but for the index's lag, which the overlap window
+    covers; so a quiet tenant stops re-reading the window of the last change (relais' own
+    writes among them) once the overlap has passed. The vendor's clock, not relais': a
+    skew between the two machines cannot make a change fall between two reads."""
+    if read_at is None:
+        return seen
+    return read_at if seen is None else max(seen, read_at)
+
+
 def iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 

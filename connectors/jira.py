@@ -13,7 +13,8 @@ Endpoints used:
                                     ``reconcileIssues`` (read-after-write)
   PUT  /rest/api/3/issue/{id}       owned fields only
 
-Cursor: ``{"watermark": <max fields.updated seen, UTC ISO>}``. The next pull
+Cursor: ``{"watermark": <the later of the max fields.updated seen and Jira's
+clock when the search began (its Date header), UTC ISO>}``. The next pull
 asks ``updated >= "<watermark − overlap>"`` in the user's zone, rounded down
 to the minute (JQL has no seconds). Search is eventually consistent and
 minute-precise, so the overlap re-reads a few minutes; the store drops
@@ -38,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from jira import JIRA
 
-from connectors.base import Page, PageGuard, checked, iso, parse_time
+from connectors.base import Page, PageGuard, checked, iso, parse_time, watermark_after
 from connectors.errors import ConfigMismatchError, RequestError
 from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
 from connectors.jira_json import _field_text, adf_text, describe_error, issue_links
@@ -177,11 +178,13 @@ class JiraConnector:
         new_cursor = dict(cursor or {})
         for key, jql, kind in self.streams():
             watermark = parse_time((cursor or {}).get(key))
-            for page in self._search(self.jql_for(cursor, jql, key), fields, kind):
+            read_at: list[datetime | None] = []
+            for page in self._search(self.jql_for(cursor, jql, key), fields, kind, read_at=read_at):
                 for item in page.items:
                     if watermark is None or item.updated > watermark:
                         watermark = min(item.updated, now)  # never past the sync start
                 yield page
+            watermark = watermark_after(watermark, read_at[0] if read_at else None)
             if watermark is not None:
                 new_cursor[key] = iso(watermark)
         self.pending_cursor = new_cursor
@@ -211,7 +214,9 @@ class JiraConnector:
                 gone.append(ident)
         return out, gone
 
-    def _search(self, jql: str, fields: list[str], kind: str, reconcile: list[int] | None = None) -> Iterator[Page]:
+    def _search(self, jql: str, fields: list[str], kind: str, reconcile: list[int] | None = None,
+                read_at: list[datetime | None] | None = None) -> Iterator[Page]:
+        """The pages of one search; ``read_at`` receives Jira's clock when the first page was served."""
         guard = PageGuard("jira search")
         token: str | None = None
         while True:
@@ -219,6 +224,8 @@ class JiraConnector:
             data = self.client.enhanced_search_issues(
                 jql, nextPageToken=token, maxResults=self.source.page_size,
                 fields=list(fields), json_result=True, reconcileIssues=reconcile)
+            if read_at is not None and not read_at:
+                read_at.append(self.policy.server_time())
             page = Page()
             for raw in data.get("issues") or []:
                 try:

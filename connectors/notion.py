@@ -12,7 +12,8 @@ Since 2025-09-03 a database holds data sources and queries go to the data
 source (``notion-client`` 3 has no ``databases.query``). relais needs each
 configured database to have exactly one data source.
 
-Cursor: ``{<database key>: <max last_edited_time seen>}``. Notion rounds
+Cursor: ``{<database key>: <the later of the max last_edited_time seen and
+Notion's clock when the query began (its Date header)>}``. Notion rounds
 ``last_edited_time`` down to the minute, so the next query asks
 ``on_or_after`` the watermark minus the overlap, and the store compares a
 hash of the properties: two edits in one minute carry the same timestamp
@@ -40,7 +41,7 @@ from typing import Any
 import httpx
 from notion_client import Client
 
-from connectors.base import Page, PageGuard, checked, iso, parse_time
+from connectors.base import Page, PageGuard, checked, iso, parse_time, watermark_after
 from connectors.errors import ConfigMismatchError, NotFoundError
 from connectors.policy import VendorPolicy
 from connectors.transport import httpx_client
@@ -232,16 +233,19 @@ class NotionConnector:
         for key, ds_id in self.data_sources.items():
             watermark = parse_time(cursor.get(key))
             since = watermark - timedelta(minutes=self.source.overlap_minutes) if watermark else None
-            for page in self._iter_edited(key, ds_id, since):
+            read_at: list[datetime | None] = []
+            for page in self._iter_edited(key, ds_id, since, read_at):
                 for item in page.items:
                     if watermark is None or item.updated > watermark:
                         watermark = min(item.updated, now)
                 yield page
+            watermark = watermark_after(watermark, read_at[0] if read_at else None)
             if watermark is not None:
                 new_cursor[key] = iso(watermark)
         self.pending_cursor = new_cursor
 
-    def _iter_edited(self, key: str, ds_id: str, since: datetime | None) -> Iterator[Page]:
+    def _iter_edited(self, key: str, ds_id: str, since: datetime | None,
+                     read_at: list[datetime | None] | None = None) -> Iterator[Page]:
         """Rows edited on or after ``since``, past the 10,000-rows-per-query cap.
 
         Rows come sorted by last_edited_time; when a query is capped, a new one
@@ -252,7 +256,7 @@ class NotionConnector:
         """
         for _ in range(MAX_RESTARTS):
             scan = _Scan()
-            yield from self._scan(key, ds_id, _edited_filter(since, None), "last_edited_time", scan)
+            yield from self._scan(key, ds_id, _edited_filter(since, None), "last_edited_time", scan, read_at)
             if not scan.incomplete or scan.last is None:
                 return
             if since is not None and scan.last <= since:
@@ -278,8 +282,10 @@ class NotionConnector:
                                           f"be paged past")
             created_since = scan.last
 
-    def _scan(self, key: str, ds_id: str, flt: dict[str, Any] | None, sort: str, scan: "_Scan") -> Iterator[Page]:
-        """One query, following its cursors; notes in ``scan`` whether Notion capped it."""
+    def _scan(self, key: str, ds_id: str, flt: dict[str, Any] | None, sort: str, scan: "_Scan",
+              read_at: list[datetime | None] | None = None) -> Iterator[Page]:
+        """One query, following its cursors; notes in ``scan`` whether Notion capped it, and in
+        ``read_at`` (when empty) Notion's clock when it served the first page."""
         guard = PageGuard(f"notion query {key}")
         start_cursor: str | None = None
         while True:
@@ -291,6 +297,8 @@ class NotionConnector:
             if start_cursor:
                 kwargs["start_cursor"] = start_cursor
             data = self.client.data_sources.query(**kwargs)
+            if read_at is not None and not read_at:
+                read_at.append(self.policy.server_time())
             page = Page()
             for raw in data.get("results") or []:
                 try:

@@ -181,6 +181,20 @@ class VendorPolicy:
         self._sleep = sleep
         self.stats = CallStats()
         self._lock = threading.Lock()
+        self._local = threading.local()  # per thread: the Date of the last answer this thread got
+
+    def server_time(self) -> datetime | None:
+        """The vendor's clock when it answered this thread's last successful request (its
+        ``Date`` header, whole seconds, floored), or None if it sent none. The connectors'
+        watermarks are read on the vendor's clock, not relais'."""
+        value = getattr(self._local, "date", None)
+        if not value:
+            return None
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
     # -- decisions ---------------------------------------------------------
     def _may_resend(self, method: str, path: str, exc: BaseException) -> bool:
@@ -260,6 +274,7 @@ class VendorPolicy:
                         self.bucket.pause_for(error.retry_after)
                     raise error
                 self._check_body(reply, call)
+                self._local.date = _header(reply.headers, "date")
                 return reply
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -199,6 +199,8 @@ class Sandbox:
         def dispatch(request: Request) -> Response:
             received = self.clock()
             response = self._serve(vendor, app, request)
+            if not response.reset:
+                response.headers.setdefault("Date", http_date(self.clock()))
             record = RequestRecord(vendor, request.method, request.path,
                                    {k: list(v) for k, v in request.query.items()},
                                    0 if response.reset else response.status, self.clock(),

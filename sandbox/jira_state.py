@@ -148,6 +148,19 @@ class JiraState:
         with self.lock:
             return [rec["key"] for rec in self._records.values() if rec["project"] != jf.PROJECT_KEY]
 
+    def field_values(self) -> dict[str, dict[str, Any]]:
+        """Per issue key (the FB project's too), its custom fields and labels as stored: what a
+        benchmark compares before and after a cycle, without copying worklogs or changelogs."""
+        with self.lock:
+            return {rec["key"]: {k: copy.deepcopy(v) for k, v in rec.items()
+                                 if k.startswith("customfield_") or k == "labels"}
+                    for rec in self._records.values()}
+
+    def worklog_counts(self) -> dict[str, int]:
+        """Per issue key, how many worklogs it has (search embeds 20; the rest is another read)."""
+        with self.lock:
+            return {rec["key"]: len(rec["worklogs"]) for rec in self._records.values()}
+
     def epic_keys(self) -> list[str]:
         """Keys of the epics (issue type Epic), in id order."""
         with self.lock:

@@ -144,7 +144,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
-        self.send_response(response.status)
+        # The vendor's clock (the sandbox's, which a test may pin) in the Date header, as real
+        # servers send theirs: relais reads the vendor's time from it.
+        self.send_response_only(response.status)
+        self.send_header("Server", self.version_string())
+        if "Date" not in response.headers:
+            self.send_header("Date", self.date_time_string())
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,17 @@ class FrozenClock:
         with self._lock:
             self._now += timedelta(**delta)
             return self._now
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, step: float = 0.02) -> Any:
+    """Poll ``condition`` until it returns something true (returned) or ``timeout`` seconds pass (None)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    return None
 
 
 def ssl_context(sb: "Sandbox") -> ssl.SSLContext:
@@ -88,4 +101,4 @@ def pagerduty_client(sb: "Sandbox", **options: Any) -> Any:
     return client
 
 
-__all__ = ["FrozenClock", "UTC", "jira_client", "notion_client", "pagerduty_client", "ssl_context"]
+__all__ = ["FrozenClock", "UTC", "jira_client", "notion_client", "pagerduty_client", "ssl_context", "wait_until"]

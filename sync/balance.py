@@ -42,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.models import WorkClass, WorkItem
-from sync.rules import matches
+from sync.rules import Matcher
 
 LEVELS = ("ok", "watch", "alert", "survival")  # ascending severity
 #: Metrics not judged in the current, partial week (counts and hours are).
@@ -179,21 +179,25 @@ class BalanceAccumulator:
         self.weeks = recent_weeks(now, self.tz, self.balance.backfill_periods + longest - 1)
         self.first = self.weeks[0]
         self.figures: dict[str | None, dict[date, WeekFigures]] = defaultdict(lambda: defaultdict(WeekFigures))
+        self.urgent = Matcher(self.balance.urgent.when) if self.balance.urgent is not None else None
 
     def add(self, item: WorkItem, team: str | None, work_class: WorkClass) -> None:
         if item.kind in ("scorecard", "epic"):  # an epic's effort is its children's
             return
         weeks = self.figures[team]
-        urgent = self.balance.urgent is not None and matches(self.balance.urgent.when, item, team)
-        if item.source == "pagerduty" and week_of(item.created, self.tz) >= self.first:
-            weeks[week_of(item.created, self.tz)].incidents += 1
-        if urgent and week_of(item.created, self.tz) >= self.first:
-            weeks[week_of(item.created, self.tz)].urgent_requests += 1
+        urgent = self.urgent is not None and self.urgent(item, team)
+        if item.source == "pagerduty" or urgent:
+            created = week_of(item.created, self.tz)
+            if item.source == "pagerduty" and created >= self.first:
+                weeks[created].incidents += 1
+            if urgent and created >= self.first:
+                weeks[created].urgent_requests += 1
+        klass = work_class.value
         for week, hours in effort(item, self.balance, self.tz, self.now):
             if week < self.first or week > self.weeks[-1]:
                 continue
             fig = weeks[week]
-            fig.hours[work_class.value] += hours
+            fig.hours[klass] += hours
             if item.source == "pagerduty" or urgent:
                 fig.unexpected_hours += hours
 

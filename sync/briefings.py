@@ -117,6 +117,7 @@ class BriefingFacts:
     issues: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # key -> (team, status cat.)
     finished: dict[str | None, list[float | None]] = field(default_factory=lambda: defaultdict(list))
     open_incidents: dict[str | None, list[WorkItem]] = field(default_factory=lambda: defaultdict(list))
+    paces: dict[tuple[str | None, str], float] = field(default_factory=dict)  # filled by _pace
 
     def add(self, item: WorkItem, team: str | None) -> None:
         if item.source == "jira" and item.kind in ("issue", "epic"):
@@ -176,12 +177,17 @@ def _team_of_key(facts: BriefingFacts, key: str) -> tuple[str | None, str | None
 
 
 def _pace(facts: BriefingFacts, team: str | None, unit: str) -> float:
-    """Per week, for one epic: the team's finished work ÷ weeks ÷ its epics with open children."""
-    finished = facts.finished.get(team, [])
-    amount = sum(p or 0 for p in finished) if unit == "points" else len(finished)
-    active = sum(1 for key, (_, t) in facts.epics.items()
-                 if t == team and any(not c.done for c in facts.children.get(key, ())))
-    return amount / facts.settings.briefings.throughput_weeks / max(active, 1)
+    """Per week, for one epic: the team's finished work ÷ weeks ÷ its epics with open children.
+    The same for all of a team's epics: computed once per team and unit (facts no longer
+    change once the status is being planned)."""
+    paces = facts.paces
+    if (team, unit) not in paces:
+        finished = facts.finished.get(team, [])
+        amount = sum(p or 0 for p in finished) if unit == "points" else len(finished)
+        active = sum(1 for key, (_, t) in facts.epics.items()
+                     if t == team and any(not c.done for c in facts.children.get(key, ())))
+        paces[(team, unit)] = amount / facts.settings.briefings.throughput_weeks / max(active, 1)
+    return paces[(team, unit)]
 
 
 def _dependencies(facts: BriefingFacts, item: WorkItem, team: str | None, linked: list[tuple[str, str]]

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from sync.models import WorkClass, WorkItem
-from sync.rules import first_failure, fold
+from sync.rules import MEMO_MAX, first_failure, fold, memo_names
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,43 @@ def _index(settings) -> _TeamIndex:
 
 
 def classify(item: WorkItem, settings, team: str | None) -> Decision:
-    for rule in settings.classify:
-        if first_failure(rule.when, item, team) is None:
-            return Decision(WorkClass(rule.then), rule.name, rule.where)
-    return Decision(WorkClass(settings.classify_default), "default", settings.classify_default_where)
+    rules, default, names, memo = _decisions(settings)
+    if memo is not None:
+        key = (team, *[getattr(item, name) for name in names])
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
+    decision = default
+    for when, candidate in rules:
+        if first_failure(when, item, team) is None:
+            decision = candidate
+            break
+    if memo is not None:
+        if len(memo) >= MEMO_MAX:
+            memo.clear()
+        memo[key] = decision
+    return decision
+
+
+_DECISIONS: dict[int, tuple[object, tuple[tuple[object, Decision], ...], Decision, tuple[str, ...], dict | None]] = {}
+
+
+def _decisions(settings) -> tuple[tuple[tuple[object, Decision], ...], Decision, tuple[str, ...], dict | None]:
+    """Built once per settings: each rule's condition with the Decision it makes (making the enum
+    and the Decision cost more than most conditions), the item attributes the rules read, and a
+    memo of decisions by those attributes and the team — classify runs for every stored item
+    each cycle, and items sharing source, type, labels… share their class. No memo when a rule
+    reads the title or text, which are every item's own."""
+    hit = _DECISIONS.get(id(settings.classify))
+    if hit is None or hit[0] is not settings.classify:
+        if len(_DECISIONS) > 64:  # reloads create new settings; forget the old ones
+            _DECISIONS.clear()
+        rules = tuple((r.when, Decision(WorkClass(r.then), r.name, r.where)) for r in settings.classify)
+        default = Decision(WorkClass(settings.classify_default), "default", settings.classify_default_where)
+        names = memo_names(*(r.when for r in settings.classify))
+        hit = _DECISIONS[id(settings.classify)] = (settings.classify, rules, default, names or (),
+                                                   None if names is None else {})
+    return hit[1], hit[2], hit[3], hit[4]
 
 
 def explain_rules(item: WorkItem, settings, team: str | None) -> list[tuple[str, str, str | None]]:

@@ -23,9 +23,9 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +71,10 @@ class SourceState:
 
 class Daemon:
     def __init__(self, config_path: str | Path, settings: Any, secrets: Any, *,
-                 interval_override: float | None = None, environ: Any = None) -> None:
+                 interval_override: float | None = None, environ: Any = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.config_path = Path(config_path)
+        self.clock = clock  # the engines' clock (None: the system's); benchmarks move it
         self.settings = settings
         self.secrets = secrets
         self.environ = environ
@@ -146,7 +148,7 @@ class Daemon:
         return None
 
     def _new_engine(self, settings: Any, secrets: Any) -> Engine:
-        engine = Engine(settings, secrets)
+        engine = Engine(settings, secrets, clock=self.clock)
         engine.on_write = self._between_writes
         return engine
 

@@ -129,6 +129,9 @@ def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
 
 def hold_conflicts(work: dict, overwrites: dict) -> list[Conflict]:
     """Take out of ``work`` the changes that would continue a conflict; return the conflicts."""
+    prefetch = getattr(overwrites, "prefetch", None)  # the state store's: one query for all
+    if prefetch is not None:
+        prefetch((c.source, c.item_id, c.field) for _, changes in work.values() for c in changes)
     conflicts = []
     for key, (item, changes) in list(work.items()):
         kept = []
@@ -175,15 +178,19 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
             rows.append(item)
             continue
         d = derive(item, settings)
+        klass = d.decision.value.value
         if routed:
-            m, kept_team = maintenance_decision(item, settings, d.team, d.decision.value.value == "RUN",
+            m, kept_team = maintenance_decision(item, settings, d.team, klass == "RUN",
                                                 (relais_wrote or {}).get((item.source, item.id)))
             if kept_team is not None:
                 kept.append(kept_team)
             if m is not None:
                 maintenance.append((item, m))
                 d = Derived(item, m.team, d.decision)  # the balance counts it for its new team now
-        classified.setdefault(d.team or "(unowned)", Counter())[d.decision.value.value] += 1
+        counts = classified.get(d.team or "(unowned)")
+        if counts is None:
+            counts = classified[d.team or "(unowned)"] = Counter()
+        counts[klass] += 1
         changes = changes_for(d, settings)
         if changes:
             work[(item.source, item.id)] = (item, changes)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,29 +74,56 @@ def resolve_target(settings: Any, target: str) -> tuple[str | None, str | None]:
     return team, target
 
 
+class Briefings:
+    """The briefings feedback may be linked to, indexed once per plan: by id, and per team by
+    word (plan routes every feedback item each cycle; scanning every briefing for each one
+    grew with feedback × briefings)."""
+
+    def __init__(self, briefings: Iterable[Briefing]) -> None:
+        self.all = list(briefings)
+        self.by_id: dict[str, Briefing] = {}
+        self.words: dict[str | None, dict[str, list[Briefing]]] = {}
+        for b in self.all:
+            self.by_id.setdefault(b.id, b)
+            index = self.words.setdefault(b.team, {})
+            for word in b.words:
+                index.setdefault(word, []).append(b)
+
+    def sharing_most_words(self, words: frozenset[str], team: str | None) -> Briefing | None:
+        """The team's briefing sharing the most words with ``words`` (ties: the oldest); None
+        when none shares a word."""
+        index = self.words.get(team, {})
+        shared: dict[int, int] = {}
+        found: dict[int, Briefing] = {}
+        for word in words:
+            for b in index.get(word, ()):
+                shared[id(b)] = shared.get(id(b), 0) + 1
+                found[id(b)] = b
+        if not shared:
+            return None
+        best = max(shared.values())
+        return min((found[k] for k, n in shared.items() if n == best), key=lambda b: (b.created, b.id))
+
+
 def _initiative(item: WorkItem, rule_initiative: str | None, team: str | None,
-                briefings: list[Briefing]) -> tuple[str | None, str | None]:
+                briefings: Briefings) -> tuple[str | None, str | None]:
     current = item.owned.get("initiative")
     if current:
         return (current[0] if isinstance(current, (list, tuple)) else current), "kept"
     if rule_initiative:
         wanted = fold(rule_initiative)
-        for b in briefings:
+        for b in briefings.all:
             if b.id == rule_initiative or fold(b.title) == wanted:
                 return b.id, "rule"
         return None, None
-    words = frozenset(WORD.findall(fold(f"{item.title} {item.text}")))
-    scored = [(len(words & b.words), b) for b in briefings if b.team == team]
-    scored = [(s, b) for s, b in scored if s > 0]
-    if not scored:
-        return None, None
-    best = max(s for s, _ in scored)
-    chosen = min((b for s, b in scored if s == best), key=lambda b: (b.created, b.id))
-    return chosen.id, "proposed"
+    chosen = briefings.sharing_most_words(frozenset(WORD.findall(fold(f"{item.title} {item.text}"))), team)
+    return (chosen.id, "proposed") if chosen is not None else (None, None)
 
 
 def route_feedback(item: WorkItem, settings: Any, team: str | None, modes: dict[str, str],
-                   briefings: list[Briefing]) -> Routing:
+                   briefings: "Briefings | list[Briefing]") -> Routing:
+    if not isinstance(briefings, Briefings):
+        briefings = Briefings(briefings)
     route = settings.route
     chosen = None
     for rule in route.feedback_rules:
@@ -115,8 +143,9 @@ def route_feedback(item: WorkItem, settings: Any, team: str | None, modes: dict[
         target, redirected = on_survival, True
         to_team, pm = resolve_target(settings, target)
     initiative, reason = _initiative(item, wanted, to_team, briefings)
-    url = next((b.url for b in briefings if b.id == initiative), None)
-    return Routing(target, to_team, pm, name, where, fallback, survival, redirected, initiative, reason, url)
+    linked = briefings.by_id.get(initiative) if initiative is not None else None
+    return Routing(target, to_team, pm, name, where, fallback, survival, redirected, initiative, reason,
+                   linked.url if linked is not None else None)
 
 
 def route_maintenance(item: WorkItem, settings: Any, mapped_team: str | None) -> Routing | None:
@@ -197,11 +226,12 @@ def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]],
 
     out = RoutingPlan([], [], list(kept or []), list(maintenance))
     route = settings.route
+    index = Briefings(briefings)
     if route is not None and route.feedback_fallback:
         for item, team in feedback:
             if not ROUTED_FIELDS_OWNED.intersection(item.owned):
                 continue  # routing is not written back for this database
-            r = route_feedback(item, settings, team, modes, briefings)
+            r = route_feedback(item, settings, team, modes, index)
             out.decisions.append((item, r))
             desired = {k: v for k, v in desired_feedback_fields(r, settings, item.source).items() if k in item.owned}
             final, overrides = keep_human_choices(item, desired, relais_wrote.get((item.source, item.id), {}))

@@ -25,9 +25,15 @@ SETS = ("labels", "components")
 TEXTS = ("title", "text")
 
 
-@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Lower-case and strip accents: 'FACTURÉ' -> 'facture'."""
+    """Lower-case and strip accents: 'FACTURÉ' -> 'facture'. ASCII text (most of it, and every
+    text rule runs over every item's title and body) has no accent to strip and folds to its
+    lower case: no normalisation, no cache entry."""
+    return text.lower() if text.isascii() else _fold(text)
+
+
+@lru_cache(maxsize=65536)
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -110,10 +116,51 @@ def _compile(when: Any) -> tuple[tuple[str, Check], ...]:
 
 def first_failure(when: Any, item: WorkItem, team: str | None) -> str | None:
     """The name of the first condition of ``when`` that ``item`` fails, or None if all hold."""
-    for name, check in _compile(when):
+    hit = _COMPILED.get(id(when))  # _compile's lookup, inline: this runs for every rule and item
+    for name, check in hit[1] if hit is not None and hit[0] is when else _compile(when):
         if not check(item, team):
             return name
     return None
+
+
+def condition_names(when: Any) -> tuple[str, ...]:
+    """The item attributes (and ``team``) the conditions of ``when`` read: title and text for
+    text conditions, the attribute itself for the others."""
+    names = [name for name, _ in _compile(when)]
+    return tuple(dict.fromkeys(n for name in names for n in (("title", "text") if name == "text" else (name,))))
+
+
+#: Results remembered per memo (by the attributes the conditions read); cleared when full.
+MEMO_MAX = 65_536
+
+
+def memo_names(*whens: Any) -> tuple[str, ...] | None:
+    """The item attributes the conditions of ``whens`` read (``team`` aside), by which their
+    results may be remembered — or None when one reads the title or text, every item's own."""
+    names = tuple(dict.fromkeys(n for when in whens for n in condition_names(when) if n != "team"))
+    return None if {"title", "text"} & set(names) else names
+
+
+class Matcher:
+    """``matches(when, item, team)`` for a condition run over every stored item each cycle:
+    remembered by the attributes it reads and the team (items sharing source, type, labels…
+    share the answer), unless it reads the title or text."""
+
+    def __init__(self, when: Any) -> None:
+        self.when = when
+        self.names = memo_names(when)
+        self.memo: dict[tuple, bool] = {}
+
+    def __call__(self, item: WorkItem, team: str | None) -> bool:
+        if self.names is None:
+            return first_failure(self.when, item, team) is None
+        key = (team, *[getattr(item, name) for name in self.names])
+        hit = self.memo.get(key)
+        if hit is None:
+            if len(self.memo) >= MEMO_MAX:
+                self.memo.clear()
+            hit = self.memo[key] = first_failure(self.when, item, team) is None
+        return hit
 
 
 def matches(when: Any, item: WorkItem, team: str | None) -> bool:

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from typing import Any
 
 from conftest import ROOT, relais_env, write_config
 from sandbox import Sandbox
+from sandbox.testing import wait_until
 
 WEBHOOK_ENV = {
     "PAGERDUTY_WEBHOOK_SECRET": "pd-webhook-secret-0001",
@@ -75,13 +75,10 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10) ->
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30, step: float = 0.05, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    value = wait_until(condition, timeout, step)
+    if not value:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return value
 
 
 # -- signatures, as each vendor documents them --------------------------------------

@@ -1,0 +1,152 @@
+"""Change-to-write latency (target 3): from a person's edit in the sandbox to the write that
+depends on it landing there, with ``relais run``'s daemon (in this process, over real
+sockets, on the large org's state store).
+
+The edit: a BUILD issue gets the ``tech-debt`` label, as a person would tag it; its Work
+type must become IMPROVE. The latency is the time, on the sandbox's clock, between the
+edit and the arrival of relais' ``PUT /rest/api/3/issue/{id}`` for that issue.
+
+* **polling** — webhooks off, every source polled each ``interval`` seconds (no jitter);
+  the edits are spread over several intervals, so they fall anywhere in the poll cycle.
+  Target: every latency ≤ one interval + 5 s.
+* **webhooks** — polling far apart (600 s), each edit followed by the signed Jira webhook
+  Jira would send (``jira:issue_updated``, HMAC-SHA256 ``X-Hub-Signature``). Target:
+  p95 ≤ 5 s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import statistics
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sandbox.testing import wait_until
+
+JIRA_SECRET = "bench-jira-webhook-secret"
+ENV = {"JIRA_WEBHOOK_SECRET": JIRA_SECRET}
+
+
+def _daemon_config(config: Path, out: Path, interval: float, webhooks: bool) -> Path:
+    data = yaml.safe_load(config.read_text())
+    data["daemon"] = {"intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
+                      "jitter_seconds": 0, "stop_seconds": 30, "watch_config": False,
+                      "http": {"listen": "127.0.0.1:0"}}
+    if webhooks:
+        data["daemon"]["webhooks"] = {"jira": None}
+    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return out
+
+
+def _build_issues(store: Any) -> list[Any]:
+    """Issues relais classified BUILD that a tech-debt label turns IMPROVE."""
+    return [i for i in store.iter_items("jira") if i.kind == "issue" and i.owned.get("work_type") == "BUILD"
+            and not {"maintenance", "ops", "tech-debt", "tooling", "training"} & set(i.labels)
+            and i.issuetype not in ("Bug", "Support")]
+
+
+def _tag(sb: Any, key: str) -> None:
+    labels = sb.jira.get_record(key)["labels"]
+    sb.jira.edit_issue(key, {"labels": sorted({*labels, "tech-debt"})})
+
+
+def _write_landed(sb: Any, issue_id: str, since: Any) -> Any:
+    path = f"/rest/api/3/issue/{issue_id}"
+    for r in reversed(list(sb.log)):
+        if r.received is not None and r.received < since:
+            return None
+        if r.vendor == "jira" and r.method == "PUT" and r.path == path and 200 <= r.status < 300:
+            return r.received
+    return None
+
+
+def _deliver(url: str, sb: Any, key: str, n: int) -> int:
+    issue = sb.jira.get_issue(key)
+    body = json.dumps({"timestamp": int(time.time() * 1000), "webhookEvent": "jira:issue_updated",
+                       "issue_event_type_name": "issue_generic", "issue": issue,
+                       "changelog": {"id": str(20000 + n), "items": [
+                           {"field": "labels", "fieldtype": "jira", "fromString": "", "toString": "tech-debt"}]}}
+                      ).encode()
+    signature = "sha256=" + hmac.new(JIRA_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "X-Hub-Signature": signature,
+        "X-Atlassian-Webhook-Identifier": f"bench-{n}", "X-Atlassian-Webhook-Retry": "0"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return r.status
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))], 2)
+
+    return {"n": len(values), "p50": round(statistics.median(values), 2), "p95": pick(0.95),
+            "max": round(max(values), 2)}
+
+
+def _daemon(sb: Any, config: Path, clock: Any) -> Any:
+    import logging
+
+    from sync.daemon import Daemon
+    from sync.settings import load_settings, resolve_secrets
+
+    environ = {**sb.env, **ENV}
+    settings = load_settings(config)
+    daemon = Daemon(config, settings, resolve_secrets(settings, environ=environ), environ=environ, clock=clock)
+    daemon.log.setLevel(logging.WARNING)  # one JSON line per cycle would drown the benchmark's own output
+    daemon.start()
+    if not wait_until(lambda: daemon.readiness()[0], timeout=300, step=0.1):
+        daemon.shutdown()
+        raise RuntimeError("the daemon's first cycles did not finish")
+    return daemon
+
+
+def latency(sb: Any, config: Path, clock: Any, work: Path, *, interval: float = 15, samples: int = 12,
+            seed: int = 9, log: Any = print) -> dict[str, Any]:
+    rng = random.Random(seed)
+    out: dict[str, Any] = {"interval_seconds": interval}
+    # -- polling -----------------------------------------------------------------------------
+    log(f"latency with polling every {interval:g} s …")
+    daemon = _daemon(sb, _daemon_config(config, work / "relais-poll.yaml", interval, False), clock)
+    try:
+        candidates = _build_issues(daemon.engine.store)
+        rng.shuffle(candidates)
+        edits = []
+        for item in candidates[:samples]:  # spread over about three intervals, at random points
+            time.sleep(rng.uniform(0, interval / 2))
+            edits.append((item, clock()))
+            _tag(sb, item.key)
+        wait_until(lambda: all(_write_landed(sb, i.id, at) is not None for i, at in edits),
+                   timeout=interval + 60, step=0.5)
+        polled = [(_write_landed(sb, i.id, at) - at).total_seconds() for i, at in edits
+                  if _write_landed(sb, i.id, at) is not None]
+        out["polling"] = {**_percentiles(polled), "missed": len(edits) - len(polled),
+                          "target_seconds": interval + 5}
+    finally:
+        daemon.shutdown()
+    # -- webhooks ----------------------------------------------------------------------------
+    log("latency with webhooks …")
+    daemon = _daemon(sb, _daemon_config(config, work / "relais-hooks.yaml", 600, True), clock)
+    try:
+        url = f"http://{daemon.listen_address()}/webhooks/jira"
+        hooked = []
+        for n, item in enumerate(candidates[samples:2 * samples]):
+            at = clock()
+            _tag(sb, item.key)
+            assert _deliver(url, sb, item.key, n) == 202
+            landed = wait_until(lambda: _write_landed(sb, item.id, at), timeout=30)
+            if landed is not None:
+                hooked.append((landed - at).total_seconds())
+            time.sleep(rng.uniform(0.2, 1.0))
+        out["webhooks"] = {**_percentiles(hooked), "missed": samples - len(hooked), "target_p95_seconds": 5}
+    finally:
+        daemon.shutdown()
+    return out
