@@ -4,7 +4,8 @@ sockets, on the large org's state store).
 
 The edit: a BUILD issue gets the ``tech-debt`` label, as a person would tag it; its Work
 type must become IMPROVE. The latency is the time, on the sandbox's clock, between the
-edit and the arrival of relais' ``PUT /rest/api/3/issue/{id}`` for that issue.
+edit and the entry relais' write of the Work type leaves in the issue's history (a
+``PUT /rest/api/3/issue/{id}``, or a bulk edit once Jira's queue has run it).
 
 * **polling** — webhooks off, every source polled each ``interval`` seconds (no jitter);
   the edits are spread over several intervals, so they fall anywhere in the poll cycle.
@@ -23,11 +24,13 @@ import random
 import statistics
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from sandbox.jira_data import WORK_TYPE
 from sandbox.testing import wait_until
 
 JIRA_SECRET = "bench-jira-webhook-secret"
@@ -57,13 +60,18 @@ def _tag(sb: Any, key: str) -> None:
     sb.jira.edit_issue(key, {"labels": sorted({*labels, "tech-debt"})})
 
 
-def _write_landed(sb: Any, issue_id: str, since: Any) -> Any:
-    path = f"/rest/api/3/issue/{issue_id}"
-    for r in reversed(list(sb.log)):
-        if r.received is not None and r.received < since:
+def _write_landed(sb: Any, key: str, since: Any) -> Any:
+    """When relais' new Work type landed on the issue: its changelog entry, on the sandbox's clock.
+
+    Read from the issue's history, not from the request log, because the write may be a
+    ``PUT /issue/{id}`` or part of a bulk edit (``POST /bulk/issues/fields``), which lands
+    when Jira's queue runs it."""
+    floor = since - timedelta(milliseconds=1)  # the sandbox stamps history to the millisecond
+    for entry in reversed(sb.jira.get_record(key)["changelog"]):
+        if entry["created"] < floor:
             return None
-        if r.vendor == "jira" and r.method == "PUT" and r.path == path and 200 <= r.status < 300:
-            return r.received
+        if any(item.get("fieldId") == WORK_TYPE for item in entry["items"]):
+            return entry["created"]
     return None
 
 
@@ -124,10 +132,10 @@ def latency(sb: Any, config: Path, clock: Any, work: Path, *, interval: float = 
             time.sleep(rng.uniform(0, interval / 2))
             edits.append((item, clock()))
             _tag(sb, item.key)
-        wait_until(lambda: all(_write_landed(sb, i.id, at) is not None for i, at in edits),
+        wait_until(lambda: all(_write_landed(sb, i.key, at) is not None for i, at in edits),
                    timeout=interval + 60, step=0.5)
-        polled = [(_write_landed(sb, i.id, at) - at).total_seconds() for i, at in edits
-                  if _write_landed(sb, i.id, at) is not None]
+        polled = [(_write_landed(sb, i.key, at) - at).total_seconds() for i, at in edits
+                  if _write_landed(sb, i.key, at) is not None]
         out["polling"] = {**_percentiles(polled), "missed": len(edits) - len(polled),
                           "target_seconds": interval + 5}
     finally:
@@ -142,7 +150,7 @@ def latency(sb: Any, config: Path, clock: Any, work: Path, *, interval: float = 
             at = clock()
             _tag(sb, item.key)
             assert _deliver(url, sb, item.key, n) == 202
-            landed = wait_until(lambda: _write_landed(sb, item.id, at), timeout=30)
+            landed = wait_until(lambda: _write_landed(sb, item.key, at), timeout=30)
             if landed is not None:
                 hooked.append((landed - at).total_seconds())
             time.sleep(rng.uniform(0.2, 1.0))

@@ -332,14 +332,13 @@ class JiraConnector:
         self.client._session.put(self.client._get_url(f"issue/{item.id}"), data=json.dumps(body))
 
     # -- bulk edit (connectors.jira_bulk) ------------------------------------------------
-    def bulk_key(self, item: WorkItem, changes: list[FieldChange]) -> tuple[str, int] | None:
-        """The bulk edit this one change could ride in (one select field, one value), or None."""
-        if self.bulk is None or len(changes) != 1:
+    def bulk_key(self, item: WorkItem, change: FieldChange) -> tuple[str, int] | None:
+        """The bulk edit this change could ride in (one select field, one value), or None."""
+        if self.bulk is None:
             return None
-        name = changes[0].field
-        field_id = self.work_type_field if name == "work_type" else \
-            self.routing_fields.get(name) if name in ("health", "team") else None
-        return self.bulk.key(field_id, changes[0].new)
+        field_id = self.work_type_field if change.field == "work_type" else \
+            self.routing_fields.get(change.field) if change.field in ("health", "team") else None
+        return self.bulk.key(field_id, change.new)
 
     def write_bulk(self, items: list[WorkItem], key: tuple[str, int]) -> BulkOutcome:
         return self.bulk.edit([i.id for i in items], key)

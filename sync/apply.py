@@ -163,55 +163,66 @@ def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | No
                 on_write: Callable[[int], None] | None) -> Work:
     """Write in bulk what a connector can (many items, one field, one value); return the rest.
 
-    An item the tool refused is quarantined, as after a refused single write; one it
-    skipped waits for the next cycle's plan; a bulk edit refused outright (no permission)
-    leaves its items to be written one by one."""
-    groups: dict[tuple[str, object], Work] = {}
-    rest: Work = []
-    for item, changes in work:
-        key = getattr(connectors[item.source], "bulk_key", lambda *_: None)(item, changes)
-        if key is None:
-            rest.append((item, changes))
-        else:
-            groups.setdefault((item.source, key), []).append((item, changes))
-    unavailable: set[str] = set()  # sources that refused a batch: the rest goes one by one
+    Changes are grouped field by field: an issue getting a new Work type and a new Team
+    rides in two bulk edits (one per field and value), and what is left of it (a field no
+    bulk edit takes, a value too few issues get) goes in one request of its own. An item
+    the tool refused is quarantined, as after a refused single write; one it skipped waits
+    for the next cycle's plan; a bulk edit refused outright (no permission) leaves its
+    changes to be written item by item."""
+    left: list[list[FieldChange]] = [list(changes) for _, changes in work]  # what each item still needs
+    groups: dict[tuple[str, object], list[tuple[int, FieldChange]]] = {}
+    for n, (item, changes) in enumerate(work):
+        bulk_key = getattr(connectors[item.source], "bulk_key", None)
+        for change in changes if bulk_key else ():
+            key = bulk_key(item, change)
+            if key is not None:
+                groups.setdefault((item.source, key), []).append((n, change))
+    groups = {k: members for k, members in groups.items() if len(members) >= connectors[k[0]].bulk_min}
+    for members in groups.values():
+        for n, change in members:
+            left[n].remove(change)
+    unavailable: set[str] = set()  # sources that refused a batch: the rest goes item by item
     for (source, key), members in groups.items():
         connector = connectors[source]
-        if len(members) < connector.bulk_min or source in unavailable:
-            rest += members
-            continue
         for start in range(0, len(members), connector.bulk_max):
             chunk = members[start:start + connector.bulk_max]
+            if source in unavailable:
+                for n, change in chunk:
+                    left[n].append(change)
+                continue
             if source in result.failed_sources:
                 result.deferred += len(chunk)
                 continue
             try:
-                outcome = connector.write_bulk([item for item, _ in chunk], key)
+                outcome = connector.write_bulk([work[n][0] for n, _ in chunk], key)
             except FatalError:
                 raise
             except TransientError as e:
                 result.failed += len(chunk)
                 result.failed_sources[source] = str(e)
-                for item, changes in chunk:
-                    store.record_write(item, changes, cycle, "failed", str(e))
+                for n, change in chunk:
+                    store.record_write(work[n][0], [change], cycle, "failed", str(e))
                 continue
-            except BatchUnavailable:  # e.g. no permission for Jira's bulk edit: one by one
+            except BatchUnavailable:  # e.g. no permission for Jira's bulk edit: item by item
                 unavailable.add(source)
-                rest += members[start:]
-                break
-            for item, changes in chunk:
+                for n, change in chunk:
+                    left[n].append(change)
+                continue
+            for n, change in chunk:
+                item = work[n][0]
                 if item.id in outcome.done:
-                    store.record_write(item, changes, cycle, "applied")
-                    result.applied += len(changes)
+                    store.record_write(item, [change], cycle, "applied")
+                    result.applied += 1
                     result.applied_items.add((item.source, item.id))
                 elif item.id in outcome.refused:
                     reason = outcome.refused[item.id]
-                    result.failed += len(changes)
-                    store.record_write(item, changes, cycle, "failed", reason)
+                    result.failed += 1
+                    store.record_write(item, [change], cycle, "failed", reason)
                     store.store_page([], {}, [Quarantined(item.source, item.id, f"{WRITE_REFUSED}: {reason}")], cycle)
                 else:
-                    result.failed += len(changes)
-                    store.record_write(item, changes, cycle, "failed", outcome.skipped.get(item.id, "not edited"))
+                    result.failed += 1
+                    store.record_write(item, [change], cycle, "failed", outcome.skipped.get(item.id, "not edited"))
             if on_write:
                 on_write(len(chunk))
-    return rest
+    # an item's changes in the plan's order, whatever came back from a refused batch
+    return [(item, [c for c in changes if c in left[n]]) for n, (item, changes) in enumerate(work) if left[n]]

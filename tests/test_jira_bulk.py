@@ -4,6 +4,7 @@ value in one request; issue by issue without the permission; the same end state 
 from __future__ import annotations
 
 from conftest import make_engine, write_config
+from connectors.jira_bulk import BULK_MIN
 
 WORK_TYPE = "customfield_10050"
 BULK = "/rest/api/3/bulk/issues/fields"
@@ -60,3 +61,36 @@ def test_bulk_edit_can_be_switched_off(sandbox, tmp_path):
         assert sandbox.count(vendor="jira", path_prefix="/rest/api/3/field/customfield_") == 0  # no options read
     finally:
         engine.close()
+
+
+def test_an_issue_getting_two_select_values_rides_in_two_bulk_edits_and_needs_no_put(sandbox, tmp_path):
+    """Work type and Team are grouped field by field: an issue needing both is in the Work type's
+    bulk edit and in the Team's, and gets no request of its own."""
+    import yaml
+
+    from sandbox.jira_routing import TEAM
+
+    data = sandbox.config(str(tmp_path / "relais.db"), balance=True, routing=True)
+    # every ticket without a Team gets one value (a project's mapped team yields to a rule, not to the fallback)
+    data["route"]["maintenance"] = [{"name": "all support", "when": {"project": "SUP"}, "to": "core"},
+                                    {"fallback": "core"}]
+    config = tmp_path / "relais.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    unowned = sandbox.jira.routing_plan.unowned  # seeded without a Team (and, like all, without a Work type)
+    assert len(unowned) >= BULK_MIN
+    engine = make_engine(sandbox, config)
+    try:
+        first = engine.run_cycle(apply=True)
+        assert first.errors == {} and first.failed_writes == 0
+        ids = {sandbox.jira.get_record(k)["id"]: k for k in unowned}
+        fields = {i: {c.field for c in first.planned if c.source == "jira" and c.item_id == i} for i in ids}
+        assert all({"work_type", "team"} <= f for f in fields.values()), fields
+        puts = {r.path.rsplit("/", 1)[1] for r in sandbox.log if r.vendor == "jira" and r.method == "PUT"}
+        assert puts.isdisjoint(ids), sorted(puts & set(ids))
+        for key in unowned:
+            held = sandbox.jira.get_issue(key)["fields"]
+            assert held[WORK_TYPE]["value"] == "RUN" and held[TEAM]["value"] == "core", (key, held[TEAM])
+        assert engine.run_cycle(apply=True).writes == 0
+    finally:
+        engine.close()
+
