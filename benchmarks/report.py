@@ -63,6 +63,11 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                          ini["wall_ratio"] <= 1.1,
                          f"naive: {naive['seconds']:.0f} s a cycle ({_ratio(naive['seconds'], ini['seconds'])})"
                          if naive else ""))
+    pub = r.get("published_limits")
+    if pub:
+        rows.append(_row(f"2. initial sync wall time, published limits ({pub['size']} org)", "≤ 1.1 × bound",
+                         f"{pub['seconds']:.0f} s vs {pub['wall_bound']:.0f} s ({pub['wall_ratio']:.2f}×)",
+                         pub["wall_ratio"] <= 1.1))
     lat = r.get("latency")
     if lat:
         p, w = lat["polling"], lat["webhooks"]

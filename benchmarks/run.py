@@ -40,6 +40,29 @@ def _log(t0: float):
     return lambda message: print(f"[{time.monotonic() - t0:6.0f} s] {message}", flush=True)
 
 
+def wall_bound(initial: dict, limits: dict[str, float]) -> dict:
+    """Target 2's bound: per vendor, the requests it received ÷ its rate; vendors in parallel."""
+    bound = {v: round(initial["requests"]["by_vendor"][v]["total"] / rate, 1) for v, rate in limits.items()
+             if v in initial["requests"]["by_vendor"]}
+    return {"wall_bound_by_vendor": bound, "wall_bound": max(bound.values()),
+            "wall_ratio": round(initial["seconds"] / max(bound.values()), 3)}
+
+
+def initial_at_limits(size: str, scale: float) -> dict:
+    """`relais sync --once` on a fresh org of ``size``, the sandbox at the limits ×``scale``."""
+    from benchmarks.cost import initial_sync
+    from benchmarks.counting import Streams
+
+    clock = ShiftedClock()
+    with tempfile.TemporaryDirectory() as tmp, Sandbox(seed=7, size=size, clock=clock) as sb:
+        limits = set_limits(sb, scale)
+        config = relais_config(sb, Path(tmp) / "relais", pace={v: r * scale for v, r in EXAMPLE_PACE.items()})
+        m = initial_sync(sb, config, Streams.of(sb, config_data(config)), subprocess=True, engine=None)
+        return {"size": size, "scale": scale, "limits": limits, "seconds": m["seconds"],
+                "requests": m["requests"]["by_vendor"], "first_write_after": m["first_write_after"],
+                **wall_bound({"seconds": m["seconds"], "requests": m["requests"]}, limits)}
+
+
 def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
     from benchmarks.latency import latency
     from benchmarks.naive import naive_cycle
@@ -54,12 +77,7 @@ def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
         log(f"sandbox up: {len(sb.jira)} issues, {len(sb.pagerduty.incident_ids())} incidents; "
             f"limits {limits} req/s")
         cost = api_cost(sb, config, clock, subprocess=True, log=log)
-        initial = cost["initial"]
-        bound = {v: round(initial["requests"]["by_vendor"][v]["total"] / rate, 1) for v, rate in limits.items()
-                 if v in initial["requests"]["by_vendor"]}
-        initial["wall_bound_by_vendor"] = bound
-        initial["wall_bound"] = max(bound.values())
-        initial["wall_ratio"] = round(initial["seconds"] / initial["wall_bound"], 3)
+        cost["initial"].update(wall_bound(cost["initial"], limits))
         out["cost"] = cost
         state = Path(config_data(config)["state"]["path"])
         if "throughput" not in skip:
@@ -77,6 +95,9 @@ def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
             records = list(sb.log[start:])
             out["naive"] = {**done, "seconds": round(time.monotonic() - t0, 1),
                             "requests": tally(records, Streams.of(sb, config_data(config)))}
+    if "published" not in skip:
+        log("initial sync of the small org at the published limits (×1) …")
+        out["published_limits"] = initial_at_limits("small", 1.0)
     if "soak" not in skip:
         log("memory: 1,000 steady-state cycles in a process of their own …")
         done = run_measured([sys.executable, "-m", "benchmarks.soak", "--size", "small", "--cycles", "1000"],
@@ -91,7 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--size", default="large", help="large (issue 8's org) or a sandbox size name")
-    parser.add_argument("--skip", default="", help="comma-separated: throughput,latency,naive,soak")
+    parser.add_argument("--skip", default="", help="comma-separated: throughput,latency,naive,published,soak")
     parser.add_argument("--no-write", action="store_true", help="print, but leave results.json and the doc alone")
     args = parser.parse_args()
     t0 = time.monotonic()

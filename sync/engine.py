@@ -333,8 +333,7 @@ class Engine:
             report.followups_waiting = done.waiting
             for name, message in done.failed_sources.items():
                 result.failed_sources.setdefault(name, message)
-        report.briefings_updated = len({(s, i) for s, i in result.applied_items
-                                        if s == "notion" and (s, i) in _briefing_ids(report)})
+        report.briefings_updated = len(result.applied_items & _briefing_ids(report))
         report.writes = result.applied
         report.failed_writes = result.failed
         for name, message in result.failed_sources.items():
