@@ -27,19 +27,19 @@ relais is refused (docs/upgrading.md).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import MISSING, asdict, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from sync.codec import content_hash, item_from_dict, item_to_dict  # noqa: F401 (re-exported)
 from sync.models import FieldChange, Quarantined, WorkItem
+from sync.overwrites import Overwrites
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -75,9 +75,6 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-_ITEM_FIELDS = {f.name for f in fields(WorkItem)}
-#: What a field of an item stored by an older relais (which lacks it) holds: its default.
-_ITEM_DEFAULTS = {f.name: f.default for f in fields(WorkItem) if f.default is not MISSING}
 #: How a quarantine for a write the tool refused begins (sync.apply); it lasts until the item changes.
 WRITE_REFUSED = "write refused"
 
@@ -96,67 +93,6 @@ def _serialized(method: Callable) -> Callable:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
-
-
-def item_to_dict(item: WorkItem) -> dict[str, Any]:
-    d = asdict(item)
-    for k, v in d.items():
-        if isinstance(v, datetime):
-            d[k] = v.isoformat()
-        elif isinstance(v, tuple):
-            d[k] = list(v)
-    d["worklogs"] = [[started.isoformat(), seconds] for started, seconds in item.worklogs]
-    return d
-
-
-def _tuples(values: dict[str, Any] | None) -> dict[str, Any]:
-    # JSON has no tuples: multi-valued values (relations, multi-selects) come back as tuples,
-    # as the connectors make them.
-    if not values:
-        return {}
-    for k, v in values.items():
-        if isinstance(v, list):
-            values[k] = tuple(v)
-    return values
-
-
-def item_from_dict(d: dict[str, Any]) -> WorkItem:
-    """The item a dict of :func:`item_to_dict` describes (``d`` is consumed: fresh from JSON).
-    Plan reads every stored item each cycle: this is kept lean (empty values, the common
-    case, skip their conversion)."""
-    if not d.keys() <= _ITEM_FIELDS:  # written by another version of relais
-        d = {k: v for k, v in d.items() if k in _ITEM_FIELDS}
-    parse = datetime.fromisoformat
-    for k in ("updated", "created", "resolved"):
-        if d.get(k):
-            d[k] = parse(d[k])
-    for k in ("labels", "components"):
-        v = d.get(k)
-        d[k] = tuple(v) if v else ()
-    v = d.get("worklogs")
-    d["worklogs"] = tuple([(parse(s), float(n)) for s, n in v]) if v else ()
-    v = d.get("links")
-    d["links"] = tuple([tuple(link) for link in v]) if v else ()
-    d["inputs"] = _tuples(d.get("inputs"))
-    d["owned"] = _tuples(d.get("owned"))
-    if d.keys() != _ITEM_FIELDS:
-        missing = _ITEM_FIELDS - d.keys() - _ITEM_DEFAULTS.keys()
-        if missing:
-            raise TypeError(f"stored item lacks {', '.join(sorted(missing))}")
-        d = {**_ITEM_DEFAULTS, **d}
-    # The dataclass's own __init__ sets 30 frozen fields one object.__setattr__ at a time
-    # (17 µs an item, most of plan's decoding): fill the instance's dict at once instead.
-    # WorkItem has no __post_init__, so nothing is skipped; every field is set, as above.
-    item = object.__new__(WorkItem)
-    item.__dict__.update(d)
-    return item
-
-
-def content_hash(d: dict[str, Any]) -> str:
-    """Hash of what an item says, not when: a re-read of an unchanged item hashes the same,
-    and two edits inside one (rounded) minute hash differently."""
-    body = {k: v for k, v in d.items() if k != "updated"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 class StateStore:
@@ -329,7 +265,7 @@ class StateStore:
             out.setdefault((source, item_id), {})[name] = tuple(value) if isinstance(value, list) else value
         return out
 
-    def overwrites(self) -> "Overwrites":
+    def overwrites(self) -> Overwrites:
         """Per (source, item id, field), looked up when asked: see :class:`Overwrites`."""
         return Overwrites(self.db, self._lock)
 
@@ -433,55 +369,3 @@ class StateStore:
     def prune_deliveries(self, before: str) -> int:
         """Forget deliveries received before ``before`` (ISO time): vendors stop retrying within a day."""
         return self.db.execute("DELETE FROM deliveries WHERE received < ?", (before,)).rowcount
-
-class Overwrites:
-    """``get((source, item id, field), default)`` → (how many times relais wrote its value back
-    over one someone else had put in its place, since the field was last found empty; the JSON
-    of the last value relais wrote there). Read from the audit log only for the fields a plan
-    asks about — the few it would write — so the cost does not grow with the log."""
-
-    def __init__(self, db: sqlite3.Connection, lock: Any) -> None:
-        self.db = db
-        self.lock = lock  # the store's: the daemon's threads share its connection
-        self._seen: dict[tuple[str, str, str], tuple[int, str | None]] = {}
-
-    def get(self, key: tuple[str, str, str], default: tuple[int, str | None] = (0, None)) -> tuple[int, str | None]:
-        if key not in self._seen:
-            with self.lock:
-                rows = self.db.execute(
-                    "SELECT old, new FROM audit WHERE source=? AND item_id=? AND field=? AND outcome='applied' "
-                    "ORDER BY seq", key).fetchall()
-            self._seen[key] = _count_overwrites(rows)
-        return self._seen[key] if self._seen[key][1] is not None else default
-
-    def prefetch(self, keys: Iterable[tuple[str, str, str]]) -> None:
-        """Look up many keys in one statement (a plan after a rule change asks about thousands:
-        one query each cost more than the rest of the conflict check)."""
-        wanted = sorted(set(keys) - self._seen.keys())
-        if not wanted:
-            return
-        found: dict[tuple[str, str, str], list[tuple[str, str]]] = {k: [] for k in wanted}
-        with self.lock:
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_overwrites (source, item_id, field)")
-            self.db.execute("DELETE FROM wanted_overwrites")
-            self.db.executemany("INSERT INTO wanted_overwrites VALUES (?,?,?)", wanted)
-            rows = self.db.execute(
-                "SELECT a.source, a.item_id, a.field, a.old, a.new FROM wanted_overwrites w JOIN audit a "
-                "ON a.source = w.source AND a.item_id = w.item_id AND a.field = w.field "
-                "WHERE a.outcome = 'applied' ORDER BY a.seq").fetchall()
-            self.db.execute("DELETE FROM wanted_overwrites")
-        for source, item_id, name, old, new in rows:
-            found[(source, item_id, name)].append((old, new))
-        for key, pairs in found.items():
-            self._seen[key] = _count_overwrites(pairs)
-
-
-def _count_overwrites(rows: Iterable[tuple[str, str]]) -> tuple[int, str | None]:
-    """(times relais wrote its value back over another since the field was last found empty,
-    the JSON of the last value it wrote), from the applied audit rows of one field, in order."""
-    count, last = 0, None
-    for old, new in rows:
-        count = 0 if old == "null" else count + (last is not None and old != last)
-        last = new
-    return count, last
-

@@ -1,0 +1,65 @@
+"""How often relais wrote a field back over someone else's value: read from the audit log.
+
+Plan holds a field a person keeps changing instead of fighting over it (docs/decisions.md);
+this counts, per field, the applied writes that replaced another's value since the field
+was last found empty.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+
+class Overwrites:
+    """``get((source, item id, field), default)`` → (how many times relais wrote its value back
+    over one someone else had put in its place, since the field was last found empty; the JSON
+    of the last value relais wrote there). Read from the audit log only for the fields a plan
+    asks about — the few it would write — so the cost does not grow with the log."""
+
+    def __init__(self, db: sqlite3.Connection, lock: Any) -> None:
+        self.db = db
+        self.lock = lock  # the store's: the daemon's threads share its connection
+        self._seen: dict[tuple[str, str, str], tuple[int, str | None]] = {}
+
+    def get(self, key: tuple[str, str, str], default: tuple[int, str | None] = (0, None)) -> tuple[int, str | None]:
+        if key not in self._seen:
+            with self.lock:
+                rows = self.db.execute(
+                    "SELECT old, new FROM audit WHERE source=? AND item_id=? AND field=? AND outcome='applied' "
+                    "ORDER BY seq", key).fetchall()
+            self._seen[key] = _count_overwrites(rows)
+        return self._seen[key] if self._seen[key][1] is not None else default
+
+    def prefetch(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Look up many keys in one statement (a plan after a rule change asks about thousands:
+        one query each cost more than the rest of the conflict check)."""
+        wanted = sorted(set(keys) - self._seen.keys())
+        if not wanted:
+            return
+        found: dict[tuple[str, str, str], list[tuple[str, str]]] = {k: [] for k in wanted}
+        with self.lock:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_overwrites (source, item_id, field)")
+            self.db.execute("DELETE FROM wanted_overwrites")
+            self.db.executemany("INSERT INTO wanted_overwrites VALUES (?,?,?)", wanted)
+            rows = self.db.execute(
+                "SELECT a.source, a.item_id, a.field, a.old, a.new FROM wanted_overwrites w JOIN audit a "
+                "ON a.source = w.source AND a.item_id = w.item_id AND a.field = w.field "
+                "WHERE a.outcome = 'applied' ORDER BY a.seq").fetchall()
+            self.db.execute("DELETE FROM wanted_overwrites")
+        for source, item_id, name, old, new in rows:
+            found[(source, item_id, name)].append((old, new))
+        for key, pairs in found.items():
+            self._seen[key] = _count_overwrites(pairs)
+
+
+def _count_overwrites(rows: Iterable[tuple[str, str]]) -> tuple[int, str | None]:
+    """(times relais wrote its value back over another since the field was last found empty,
+    the JSON of the last value it wrote), from the applied audit rows of one field, in order."""
+    count, last = 0, None
+    for old, new in rows:
+        count = 0 if old == "null" else count + (last is not None and old != last)
+        last = new
+    return count, last
+
