@@ -16,6 +16,8 @@ from sync.models import WorkItem
 _ITEM_FIELDS = {f.name for f in fields(WorkItem)}
 #: What a field of an item stored by an older relais (which lacks it) holds: its default.
 _ITEM_DEFAULTS = {f.name: f.default for f in fields(WorkItem) if f.default is not MISSING}
+
+
 def item_to_dict(item: WorkItem) -> dict[str, Any]:
     d = asdict(item)
     for k, v in d.items():

@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from sync.codec import content_hash, item_from_dict, item_to_dict  # noqa: F401 (re-exported)
+from sync.codec import content_hash, item_from_dict, item_to_dict
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.overwrites import Overwrites
 
