@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from sync.models import WorkClass, WorkItem
-from sync.rules import MEMO_MAX, first_failure, fold, memo_names
+from sync.rules import Memo, built_once, first_failure, fold
 
 
 @dataclass(frozen=True)
@@ -76,52 +76,37 @@ _INDEXES: dict[int, tuple[object, _TeamIndex]] = {}
 
 
 def _index(settings) -> _TeamIndex:
-    hit = _INDEXES.get(id(settings.teams))
-    if hit is None or hit[0] is not settings.teams:
-        if len(_INDEXES) > 64:  # reloads create new settings; forget the old ones
-            _INDEXES.clear()
-        hit = _INDEXES[id(settings.teams)] = (settings.teams, _TeamIndex(settings.teams))
-    return hit[1]
+    return built_once(_INDEXES, settings.teams, lambda: _TeamIndex(settings.teams))
 
 
 def classify(item: WorkItem, settings, team: str | None) -> Decision:
-    rules, default, names, memo = _decisions(settings)
-    if memo is not None:
-        key = (team, *[getattr(item, name) for name in names])
-        hit = memo.get(key)
-        if hit is not None:
-            return hit
+    rules, default, memo = _decisions(settings)
+    key = memo.key(item, team)
+    hit = memo.get(key)
+    if hit is not None:
+        return hit
     decision = default
     for when, candidate in rules:
         if first_failure(when, item, team) is None:
             decision = candidate
             break
-    if memo is not None:
-        if len(memo) >= MEMO_MAX:
-            memo.clear()
-        memo[key] = decision
-    return decision
+    return memo.remember(key, decision)
 
 
-_DECISIONS: dict[int, tuple[object, tuple[tuple[object, Decision], ...], Decision, tuple[str, ...], dict | None]] = {}
+_DECISIONS: dict[int, tuple[object, tuple[tuple[tuple[object, Decision], ...], Decision, Memo]]] = {}
 
 
-def _decisions(settings) -> tuple[tuple[tuple[object, Decision], ...], Decision, tuple[str, ...], dict | None]:
+def _decisions(settings) -> tuple[tuple[tuple[object, Decision], ...], Decision, Memo]:
     """Built once per settings: each rule's condition with the Decision it makes (making the enum
-    and the Decision cost more than most conditions), the item attributes the rules read, and a
-    memo of decisions by those attributes and the team — classify runs for every stored item
-    each cycle, and items sharing source, type, labels… share their class. No memo when a rule
-    reads the title or text, which are every item's own."""
-    hit = _DECISIONS.get(id(settings.classify))
-    if hit is None or hit[0] is not settings.classify:
-        if len(_DECISIONS) > 64:  # reloads create new settings; forget the old ones
-            _DECISIONS.clear()
+    and the Decision cost more than most conditions), and a memo of decisions by the attributes
+    the rules read and the team — classify runs for every stored item each cycle, and items
+    sharing source, type, labels… share their class."""
+    def build() -> tuple[tuple[tuple[object, Decision], ...], Decision, Memo]:
         rules = tuple((r.when, Decision(WorkClass(r.then), r.name, r.where)) for r in settings.classify)
         default = Decision(WorkClass(settings.classify_default), "default", settings.classify_default_where)
-        names = memo_names(*(r.when for r in settings.classify))
-        hit = _DECISIONS[id(settings.classify)] = (settings.classify, rules, default, names or (),
-                                                   None if names is None else {})
-    return hit[1], hit[2], hit[3], hit[4]
+        return rules, default, Memo(*(r.when for r in settings.classify))
+
+    return built_once(_DECISIONS, settings.classify, build)
 
 
 def explain_rules(item: WorkItem, settings, team: str | None) -> list[tuple[str, str, str | None]]:

@@ -121,9 +121,7 @@ def _initiative(item: WorkItem, rule_initiative: str | None, team: str | None,
 
 
 def route_feedback(item: WorkItem, settings: Any, team: str | None, modes: dict[str, str],
-                   briefings: "Briefings | list[Briefing]") -> Routing:
-    if not isinstance(briefings, Briefings):
-        briefings = Briefings(briefings)
+                   briefings: Briefings) -> Routing:
     route = settings.route
     chosen = None
     for rule in route.feedback_rules:

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sync.models import WorkItem
 
@@ -44,6 +44,7 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 
 Check = Callable[[WorkItem, "str | None"], bool]
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=65536)
@@ -87,14 +88,27 @@ def _text(name: str, match: Any) -> Check:
     return check
 
 
-# Compiled once per `when` (settings are immutable): rules run over every stored item each cycle.
+def built_once(cache: dict, source: Any, build: Callable[[], T], limit: int = 64) -> T:
+    """``build()`` for ``source`` (a part of the settings), made once: settings are immutable,
+    and the rules run over every stored item each cycle. Keyed by identity, ``source`` kept
+    alive so that its id stays its own; a reload makes new settings, and past ``limit``
+    entries the old ones are forgotten."""
+    hit = cache.get(id(source))
+    if hit is None or hit[0] is not source:
+        if len(cache) > limit:
+            cache.clear()
+        hit = cache[id(source)] = (source, build())
+    return hit[1]
+
+
 _COMPILED: dict[int, tuple[Any, tuple[tuple[str, Check], ...]]] = {}
 
 
 def _compile(when: Any) -> tuple[tuple[str, Check], ...]:
-    hit = _COMPILED.get(id(when))
-    if hit is not None and hit[0] is when:
-        return hit[1]
+    return built_once(_COMPILED, when, lambda: _checks(when), limit=4096)
+
+
+def _checks(when: Any) -> tuple[tuple[str, Check], ...]:
     checks: list[tuple[str, Check]] = []
     for name in (*SCALAR, "team"):
         values = getattr(when, name, None)
@@ -108,10 +122,7 @@ def _compile(when: Any) -> tuple[tuple[str, Check], ...]:
         match = getattr(when, name, None)
         if match is not None:
             checks.append((name, _text(name, match)))
-    if len(_COMPILED) > 4096:  # reloads create new settings; forget the old ones
-        _COMPILED.clear()
-    _COMPILED[id(when)] = (when, tuple(checks))  # the `when` is kept alive: its id stays its own
-    return _COMPILED[id(when)][1]
+    return tuple(checks)
 
 
 def first_failure(when: Any, item: WorkItem, team: str | None) -> str | None:
@@ -141,25 +152,42 @@ def memo_names(*whens: Any) -> tuple[str, ...] | None:
     return None if {"title", "text"} & set(names) else names
 
 
+class Memo:
+    """What some conditions decided for an item, remembered by the attributes they read and
+    the team: items sharing source, type, labels… share the answer. Nothing is remembered
+    when a condition reads the title or text (``key`` is then None)."""
+
+    def __init__(self, *whens: Any) -> None:
+        self.names = memo_names(*whens)
+        self.results: dict[tuple, Any] = {}
+
+    def key(self, item: WorkItem, team: str | None) -> tuple | None:
+        return None if self.names is None else (team, *[getattr(item, name) for name in self.names])
+
+    def get(self, key: tuple | None) -> Any:
+        return None if key is None else self.results.get(key)
+
+    def remember(self, key: tuple | None, value: Any) -> Any:
+        if key is not None:
+            if len(self.results) >= MEMO_MAX:
+                self.results.clear()
+            self.results[key] = value
+        return value
+
+
 class Matcher:
-    """``matches(when, item, team)`` for a condition run over every stored item each cycle:
-    remembered by the attributes it reads and the team (items sharing source, type, labels…
-    share the answer), unless it reads the title or text."""
+    """``matches(when, item, team)`` for a condition run over every stored item each cycle,
+    remembered through a :class:`Memo`."""
 
     def __init__(self, when: Any) -> None:
         self.when = when
-        self.names = memo_names(when)
-        self.memo: dict[tuple, bool] = {}
+        self.memo = Memo(when)
 
     def __call__(self, item: WorkItem, team: str | None) -> bool:
-        if self.names is None:
-            return first_failure(self.when, item, team) is None
-        key = (team, *[getattr(item, name) for name in self.names])
+        key = self.memo.key(item, team)
         hit = self.memo.get(key)
         if hit is None:
-            if len(self.memo) >= MEMO_MAX:
-                self.memo.clear()
-            hit = self.memo[key] = first_failure(self.when, item, team) is None
+            hit = self.memo.remember(key, first_failure(self.when, item, team) is None)
         return hit
 
 

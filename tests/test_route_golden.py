@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sync.models import WorkItem
-from sync.route import Briefing, briefing_of, desired_feedback_fields, keep_human_choices, route_feedback
+from sync.route import Briefing, Briefings, briefing_of, desired_feedback_fields, keep_human_choices, route_feedback
 from sync.settings import load_settings
 
 SETTINGS = load_settings(Path(__file__).parent / "fixtures" / "routing.yaml")
@@ -40,6 +40,7 @@ BRIEFINGS: list[Briefing] = [
     for i, (t, (team, tags)) in enumerate(BRIEFS.items())
 ]
 ID = {b.title: b.id for b in BRIEFINGS}
+INDEX = Briefings(BRIEFINGS)  # as plan_routing indexes them, once
 S, E, M, SMB = "Support", "Enterprise", "Mid-market", "SMB"
 SALES, AM = "Sales", "Account management"
 
@@ -93,7 +94,7 @@ TABLE = [
 @pytest.mark.parametrize("title,origin,tier,area,rule,pm,team,initiative", TABLE, ids=[r[0] for r in TABLE])
 def test_routing_table(title, origin, tier, area, rule, pm, team, initiative):
     item = page(title, origin=origin, tier=tier, area=area)
-    r = route_feedback(item, SETTINGS, None, {}, BRIEFINGS)
+    r = route_feedback(item, SETTINGS, None, {}, INDEX)
     assert (r.rule, r.pm, r.team) == (rule, pm, team)
     assert r.initiative == (ID[initiative] if initiative else None)
     assert r.fallback == (rule == "fallback")
@@ -105,14 +106,14 @@ def test_the_table_is_big_enough():
 
 def test_an_initiative_already_linked_is_kept():
     item = page("SAML SSO with Okta", area="Security", owned={"initiative": (ID["Self-serve exports"],)})
-    r = route_feedback(item, SETTINGS, None, {}, BRIEFINGS)
+    r = route_feedback(item, SETTINGS, None, {}, INDEX)
     assert (r.rule, r.initiative, r.initiative_reason) == ("security", ID["Self-serve exports"], "kept")
 
 
 def test_a_pm_set_by_hand_is_kept_and_reported():
     bruno = SETTINGS.people["bruno"].notion
     item = page("Refund delayed", origin=S, tier=SMB, area="Billing", owned={"pm": bruno})
-    r = route_feedback(item, SETTINGS, None, {}, BRIEFINGS)
+    r = route_feedback(item, SETTINGS, None, {}, INDEX)
     assert r.pm == "alice"
     final, overrides = keep_human_choices(item, desired_feedback_fields(r, SETTINGS, "notion"), relais_wrote={})
     assert "pm" not in final  # bruno stays
@@ -123,7 +124,7 @@ def test_a_pm_set_by_hand_is_kept_and_reported():
 def test_a_pm_relais_wrote_is_updated_when_the_rules_change():
     alice, bruno = SETTINGS.people["alice"].notion, SETTINGS.people["bruno"].notion
     item = page("Search is slow again", origin=SALES, tier=SMB, area="Search", owned={"pm": alice})
-    r = route_feedback(item, SETTINGS, None, {}, BRIEFINGS)
+    r = route_feedback(item, SETTINGS, None, {}, INDEX)
     final, overrides = keep_human_choices(item, desired_feedback_fields(r, SETTINGS, "notion"),
                                           relais_wrote={"pm": alice})
     assert final["pm"] == bruno and overrides == []
@@ -131,12 +132,12 @@ def test_a_pm_relais_wrote_is_updated_when_the_rules_change():
 
 def test_survival_mode_redirects_when_the_rule_says_so():
     item = page("Need SAML login", origin=SALES, tier=E, area="Security")
-    r = route_feedback(item, SETTINGS, None, {"core": "survival"}, BRIEFINGS)
+    r = route_feedback(item, SETTINGS, None, {"core": "survival"}, INDEX)
     assert (r.pm, r.team, r.survival, r.redirected) == ("dana", None, True, True)
 
 
 def test_survival_mode_without_a_redirect_marks_the_item():
     item = page("Search is slow", origin=SALES, tier=SMB, area="Search")
-    r = route_feedback(item, SETTINGS, None, {"core": "survival"}, BRIEFINGS)
+    r = route_feedback(item, SETTINGS, None, {"core": "survival"}, INDEX)
     assert (r.pm, r.team, r.survival, r.redirected) == ("bruno", "core", True, False)
     assert desired_feedback_fields(r, SETTINGS, "notion")["routed_by"].endswith("team in survival mode")
