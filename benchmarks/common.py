@@ -176,10 +176,3 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout: float = 1800) -> 
             "stderr": out.get("stderr", b"").decode(errors="replace"), "seconds": time.monotonic() - t0,
             "peak_rss_mib": usage.ru_maxrss / 1024}  # Linux: KiB
 
-
-def relais_env(sb: Sandbox) -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "NOTION_", "PAGERDUTY_"))}
-    env.update(sb.env)
-    return env

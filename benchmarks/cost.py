@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (PAST_OVERLAP, changed_values, config_data, make_engine, next_quiet_start,
-                               owned_snapshot, relais_env, run_measured)
+                               owned_snapshot, run_measured)
 from benchmarks.counting import Streams, kind, stream_names, tally
 from benchmarks.minimum import incremental_reads, initial_reads, setup_requests, write_requests
+from sandbox.testing import relais_env
 
 
 def bulk_edit_available(sb: Any) -> bool:

@@ -11,6 +11,7 @@ them; without it the sandbox CA would be silently replaced by the system one.
 
 from __future__ import annotations
 
+import os
 import ssl
 import threading
 import time
@@ -54,6 +55,19 @@ def wait_until(condition: Callable[[], Any], timeout: float, step: float = 0.02)
             return value
         time.sleep(step)
     return None
+
+
+def relais_env(sb: "Sandbox", **overrides: str | None) -> dict[str, str]:
+    """The environment of a ``relais`` process pointed at ``sb``: this one's, without any
+    vendor credentials it may hold, plus the sandbox's; ``overrides`` set (None: remove) more."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "NOTION_", "PAGERDUTY_"))}
+    env.update(sb.env)
+    for k, v in overrides.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
 
 
 def ssl_context(sb: "Sandbox") -> ssl.SSLContext:
@@ -101,4 +115,5 @@ def pagerduty_client(sb: "Sandbox", **options: Any) -> Any:
     return client
 
 
-__all__ = ["FrozenClock", "UTC", "jira_client", "notion_client", "pagerduty_client", "ssl_context", "wait_until"]
+__all__ = ["FrozenClock", "UTC", "jira_client", "notion_client", "pagerduty_client", "relais_env", "ssl_context",
+           "wait_until"]

@@ -6,7 +6,6 @@ sockets against the sandbox, and the tests look at what the sandbox holds.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ import pytest
 import yaml
 
 from sandbox import Sandbox
-from sandbox.testing import FrozenClock
+from sandbox.testing import FrozenClock, relais_env  # noqa: F401 (the tests import it from here)
 from sync.engine import Engine
 from sync.settings import load_settings, resolve_secrets
 
@@ -72,17 +71,6 @@ def engine(sandbox: Sandbox, config: Path) -> Iterator[Engine]:
     e = make_engine(sandbox, config)
     yield e
     e.close()
-
-
-def relais_env(sb: Sandbox, **overrides: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "NOTION_", "PAGERDUTY_"))}
-    env.update(sb.env)
-    for k, v in overrides.items():
-        if v is None:
-            env.pop(k, None)
-        else:
-            env[k] = v
-    return env
 
 
 def run_relais(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
