@@ -12,8 +12,9 @@ For each briefing, with "today" in the configured time zone:
   points when every child has points, by count otherwise. No epic, or an epic
   without children: no progress.
 * **forecast** — today + remaining ÷ pace, in days rounded up. The pace is what
-  the team (the epic's team) finished in the last ``throughput_weeks`` weeks,
-  per week, in the same unit, shared evenly among the team's epics that still
+  the team (the epic's team) finished in the last ``throughput_weeks`` weeks
+  (whole days: from that weekday N weeks ago to today, so a forecast moves at
+  most once a day), per week, in the same unit, shared evenly among the team's epics that still
   have open children. Nothing finished in that time: no forecast.
 * **health** — the worst of what applies, each with its reason:
   *Blocked*: an open child (or the epic) "is blocked by" an open issue of
@@ -41,6 +42,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sync.models import FieldChange, WorkItem
@@ -119,6 +121,14 @@ class BriefingFacts:
     open_incidents: dict[str | None, list[WorkItem]] = field(default_factory=lambda: defaultdict(list))
     paces: dict[tuple[str | None, str], float] = field(default_factory=dict)  # filled by _pace
 
+    @cached_property
+    def window(self) -> tuple[date, date]:
+        """The pace's window, in whole days of the configured zone: from the same weekday
+        ``throughput_weeks`` weeks ago to today. By days, so that a forecast moves at most
+        once a day, at midnight, not whenever an old resolution leaves a sliding window."""
+        today = self.now.astimezone(self.settings.tz).date()
+        return today - timedelta(weeks=self.settings.briefings.throughput_weeks), today
+
     def add(self, item: WorkItem, team: str | None) -> None:
         if item.source == "jira" and item.kind in ("issue", "epic"):
             self.issues[item.key] = (team, item.status_category)
@@ -128,8 +138,7 @@ class BriefingFacts:
                 self.children[item.parent].append(
                     Child(item.key, item.status_category == "done", item.points, item.links))
             if item.kind == "issue" and item.status_category == "done" and item.resolved is not None:
-                since = self.now - timedelta(weeks=self.settings.briefings.throughput_weeks)
-                if since <= item.resolved <= self.now:
+                if self.window[0] <= item.resolved.astimezone(self.settings.tz).date() <= self.window[1]:
                     self.finished[team].append(item.points)
         elif item.source == "notion" and item.kind == "briefing":
             self.briefings.append((item, team))

@@ -1,7 +1,7 @@
 """Briefing status golden tests: a small org whose every figure was computed by hand.
 
 Now is Wed 18 Nov 2026 12:34 UTC, so "today" in Europe/Paris is 2026-11-18 and
-the throughput window (4 weeks) starts 21 Oct 12:34 UTC.
+the throughput window (4 weeks, whole days in Europe/Paris) starts on 21 Oct.
 
 Finished in the window, per team (issues, not epics):
   alpha: ALP-11 (10 Nov), ALP-50 (2 Nov), ALP-51 (28 Oct) → 3 (ALP-52, 1 Oct, is outside)
@@ -257,6 +257,17 @@ def test_last_synced_rides_along_with_other_changes_only(settings, plan):
 
     again = [replace(i, owned={**i.owned, **written.get((i.source, i.id), {})}) for i in ORG]
     assert plan_cycle(again, settings, NOW).changes == []
+
+
+def test_forecasts_move_at_most_once_a_day(settings):
+    """Work finished on the window's first day counts until midnight in the configured zone, not
+    until the hour it was finished: a steady daemon must not rewrite forecasts every hour."""
+    edge = jira("ALP-53", status=DONE, resolved=utc(2026, 10, 21, 15))  # 17:00 in Paris, 4 weeks ago
+    morning = plan_cycle([*ORG, edge], settings, NOW)  # 13:34 in Paris
+    night = plan_cycle([*ORG, edge], settings, utc(2026, 11, 18, 22, 30))  # 23:30 in Paris, the same day
+    assert status(night, "today").forecast == status(morning, "today").forecast
+    # ALP-53 counts: alpha finished 4 issues, 4/4/2 = 0.5 an epic a week; ALP-10 has 2 open → 28 days.
+    assert status(morning, "today").forecast == "2026-12-16"
 
 
 def test_epic_keys_and_page_ids_are_found_in_what_people_paste():
