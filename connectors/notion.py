@@ -32,8 +32,7 @@ Writes: select properties (the work class), by option name.
 from __future__ import annotations
 
 import difflib
-import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +42,7 @@ from notion_client import Client
 
 from connectors.base import Page, PageGuard, checked, iso, parse_time, watermark_after
 from connectors.errors import ConfigMismatchError, NotFoundError
+from connectors.notion_json import describe_error, plain_text, prop_value, text_or_none, write_value
 from connectors.policy import VendorPolicy
 from connectors.transport import httpx_client
 from sync.models import FieldChange, Quarantined, WorkItem
@@ -69,66 +69,6 @@ def _edited_filter(since: datetime | None, before: datetime | None) -> dict[str,
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else {"and": parts}
-
-
-def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[str, str | None]:
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        return (body[:200].decode("utf-8", "replace").strip() or "no body"), None
-    if not isinstance(data, dict):
-        return f"HTTP {status}", None
-    message = f"{data.get('code', 'error')}: {data.get('message', '')}".strip()
-    if status == 401:
-        message += " — check NOTION_TOKEN (an internal integration secret)"
-    if status == 404:
-        message += " — is the database shared with the integration?"
-    return message, data.get("request_id")
-
-
-def plain_text(rich: list[dict[str, Any]] | None) -> str:
-    return "".join(part.get("plain_text", "") for part in rich or [])
-
-
-def prop_value(prop: dict[str, Any] | None) -> Any:
-    """The human value of one property, for the types relais reads."""
-    if not prop:
-        return None
-    kind = prop.get("type")
-    value = prop.get(kind)
-    if kind in ("title", "rich_text"):
-        return plain_text(value)
-    if kind in ("select", "status"):
-        return value.get("name") if value else None
-    if kind == "multi_select":
-        return tuple(v.get("name", "") for v in value or [])
-    if kind == "date":
-        return value.get("start") if value else None
-    if kind in ("people", "relation"):
-        return tuple(v.get("id") for v in value or [] if isinstance(v, dict))
-    return value
-
-
-def _text_or_none(prop: dict[str, Any] | None) -> str | None:
-    value = prop_value(prop)
-    return value if isinstance(value, str) and value else None
-
-
-def write_value(kind: str, value: Any) -> dict[str, Any]:
-    """A value in Notion's write shape for a property of type ``kind``."""
-    if kind in ("title", "rich_text"):
-        text = str(value or "")[:2000]  # Notion's limit for one text object
-        return {kind: [{"text": {"content": text}}] if text else []}
-    if kind in ("select", "status"):
-        return {kind: {"name": value} if value else None}
-    if kind == "date":
-        return {"date": {"start": value} if value else None}
-    if kind == "number":
-        return {"number": value}
-    if kind in ("people", "relation"):
-        ids = (value,) if isinstance(value, str) else tuple(value or ())
-        return {kind: [{"id": i} for i in ids]}
-    raise ValueError(f"relais does not write {kind} properties")
 
 
 class NotionConnector:
@@ -365,10 +305,10 @@ class NotionConnector:
             updated=parse_time(raw["last_edited_time"]), created=parse_time(raw.get("created_time")) or parse_time(raw["last_edited_time"]),
             status=prop_value(props.get(names.status)), labels=tuple(tags) if isinstance(tags, tuple) else (),
             team=None if names.team in mine else prop_value(props.get(names.team)), database=key, owned=owned,
-            origin=_text_or_none(props.get(getattr(names, "origin", ""))),
-            tier=_text_or_none(props.get(getattr(names, "tier", ""))),
-            area=_text_or_none(props.get(getattr(names, "area", ""))),
-            customer=_text_or_none(props.get(getattr(names, "customer", ""))),
+            origin=text_or_none(props.get(getattr(names, "origin", ""))),
+            tier=text_or_none(props.get(getattr(names, "tier", ""))),
+            area=text_or_none(props.get(getattr(names, "area", ""))),
+            customer=text_or_none(props.get(getattr(names, "customer", ""))),
             natural_key=owned.get("key") if key == "scorecard" else None,
             inputs=self._inputs(props) if key == "briefings" else {},
         )
