@@ -14,12 +14,14 @@ rate-limited initial sync fits the 20-minute budget (see docs/PERFORMANCE.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -48,19 +50,28 @@ def wall_bound(initial: dict, limits: dict[str, float]) -> dict:
             "wall_ratio": round(initial["seconds"] / max(bound.values()), 3)}
 
 
+@contextlib.contextmanager
+def limited_org(size: dict | str, scale: float) -> Iterator[tuple[Sandbox, Path, ShiftedClock, dict, Path]]:
+    """A sandbox holding the org of ``size`` at the vendors' limits ×``scale``, and relais'
+    config for it, paced as the example config says ×``scale``; (sandbox, config, clock,
+    limits in force, a scratch directory)."""
+    clock = ShiftedClock()
+    with tempfile.TemporaryDirectory() as tmp, Sandbox(seed=7, size=size, clock=clock) as sb:
+        limits = set_limits(sb, scale)
+        config = relais_config(sb, Path(tmp) / "relais", pace={v: r * scale for v, r in EXAMPLE_PACE.items()})
+        yield sb, config, clock, limits, Path(tmp)
+
+
 def initial_at_limits(size: str, scale: float) -> dict:
     """`relais sync --once` on a fresh org of ``size``, the sandbox at the limits ×``scale``."""
     from benchmarks.cost import initial_sync
     from benchmarks.counting import Streams
 
-    clock = ShiftedClock()
-    with tempfile.TemporaryDirectory() as tmp, Sandbox(seed=7, size=size, clock=clock) as sb:
-        limits = set_limits(sb, scale)
-        config = relais_config(sb, Path(tmp) / "relais", pace={v: r * scale for v, r in EXAMPLE_PACE.items()})
+    with limited_org(size, scale) as (sb, config, _, limits, _):
         m = initial_sync(sb, config, Streams.of(sb, config_data(config)), subprocess=True, engine=None)
         return {"size": size, "scale": scale, "limits": limits, "seconds": m["seconds"],
                 "requests": m["requests"]["by_vendor"], "first_write_after": m["first_write_after"],
-                **wall_bound({"seconds": m["seconds"], "requests": m["requests"]}, limits)}
+                **wall_bound(m, limits)}
 
 
 def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
@@ -69,11 +80,8 @@ def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
     from benchmarks.throughput import throughput
 
     out: dict = {"org": size, "scale": scale}
-    clock = ShiftedClock()
-    with tempfile.TemporaryDirectory() as tmp, Sandbox(seed=7, size=size, clock=clock) as sb:
-        limits = set_limits(sb, scale)
+    with limited_org(size, scale) as (sb, config, clock, limits, tmp):
         out["limits"] = limits
-        config = relais_config(sb, Path(tmp) / "relais", pace={v: r * scale for v, r in EXAMPLE_PACE.items()})
         log(f"sandbox up: {len(sb.jira)} issues, {len(sb.pagerduty.incident_ids())} incidents; "
             f"limits {limits} req/s")
         cost = api_cost(sb, config, clock, subprocess=True, log=log)
@@ -82,9 +90,9 @@ def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
         state = Path(config_data(config)["state"]["path"])
         if "throughput" not in skip:
             log("throughput: derive + plan over 100,000 stored items after a rule change …")
-            out["throughput"] = throughput(sb, config, state, Path(tmp) / "throughput")
+            out["throughput"] = throughput(sb, config, state, tmp / "throughput")
         if "latency" not in skip:
-            out["latency"] = latency(sb, config, clock, Path(tmp), log=log)
+            out["latency"] = latency(sb, config, clock, tmp, log=log)
         if "naive" not in skip:
             log("naive baseline: one cycle (every cycle of it is the same) …")
             start = len(sb.log)
