@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from ._checks import check_inline_secrets, check_references
 from ._checks_briefings import check_briefings
+from ._checks_owned import check_owned
 from ._checks_route import check_routes
 from ._daemon import check_daemon
 from ._errors import ConfigError, ConfigProblem, format_path
@@ -44,6 +45,8 @@ def load_settings(path: str | Path) -> Settings:
     check_briefings(doc)
     check_daemon(doc)
     settings = _validate(doc, Path(os.path.abspath(path)).parent)
+    if settings is not None:
+        check_owned(doc, settings)  # needs the defaults filled in: on the model, with the file's lines
     problems = [p for p in doc.problems if not _shadowed(p, secret_paths)]
     if settings is None and not problems:  # only the model's own copy of a reported problem
         problems = doc.problems or [ConfigProblem(given, 1, format_path(()), "invalid configuration")]
