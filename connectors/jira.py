@@ -45,14 +45,16 @@ from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
 from connectors.jira_json import _field_text, adf_text, describe_error, issue_links
 from connectors.policy import VendorPolicy
 from connectors.transport import PolicyAdapter
+from sync import owned
 from sync.models import FieldChange, Quarantined, WorkItem
 
 SAFE_POSTS = (r"/search/jql$", r"/search/approximate-count$", r"/issue/bulkfetch$")
 BASE_FIELDS = ["summary", "status", "issuetype", "project", "labels", "components", "priority",
                "created", "updated", "resolutiondate", "description", "parent", "issuelinks"]
 EPIC = "Epic"
-# Owned fields by the kind of issue they are written on (pm and team: any kind).
-ONLY_ON = {"initiative": "feedback", "health": "epic", "briefing_link": "epic"}
+#: Owned fields read only on the kinds of issue they are written on (sync.owned). The PM and the
+#: team are read on every issue: a Team someone set decides the issue's team, wherever it is.
+ONLY_ON = {name: owned.written_on("jira", name) for name in ("initiative", "health", "briefing_link")}
 
 
 class JiraConnector:
@@ -277,7 +279,7 @@ class JiraConnector:
         if kind == "issue" and issuetype == EPIC:
             kind = "epic"
         for name, fid in self.routing_fields.items():
-            if ONLY_ON.get(name, kind) != kind:
+            if kind not in ONLY_ON.get(name, (kind,)):
                 continue
             value = f.get(fid)
             if name in ("initiative", "briefing_link"):
@@ -361,11 +363,22 @@ class JiraConnector:
         fields["labels"] = labels
         return fields
 
-    def create_followup(self, f: Any) -> str:
-        """POST /issue: never re-sent by the policy after an ambiguous failure (see sync.followups)."""
+    def followup_owned(self, f: Any) -> dict[str, Any]:
+        """The owned values a follow-up is created with (audited as relais' own)."""
+        out: dict[str, Any] = {}
+        if self.work_type_field or (self.writeback is not None and self.writeback.labels_prefix):
+            out["work_type"] = f.work_type
+        if "team" in self.routing_fields:
+            out["team"] = f.team
+        return out
+
+    def create_followup(self, f: Any) -> tuple[str, str]:
+        """POST /issue: never re-sent by the policy after an ambiguous failure (see sync.followups).
+        Returns the new issue's (id, key)."""
         response = self.client._session.post(self.client._get_url("issue"),
                                              data=json.dumps({"fields": self.followup_fields(f)}))
-        return response.json()["key"]
+        created = response.json()
+        return str(created["id"]), created["key"]
 
     def find_issue_by_label(self, label: str) -> str | None:
         """The oldest issue carrying ``label`` (search is eventually consistent: a miss may be a lag)."""

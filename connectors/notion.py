@@ -45,6 +45,7 @@ from connectors.errors import ConfigMismatchError, NotFoundError
 from connectors.notion_json import describe_error, plain_text, prop_value, text_or_none, write_value
 from connectors.policy import VendorPolicy
 from connectors.transport import httpx_client
+from sync import owned
 from sync.models import FieldChange, Quarantined, WorkItem
 
 NOTION_VERSION = "2025-09-03"
@@ -96,23 +97,8 @@ class NotionConnector:
         return {k: getattr(dbs, k) for k in KINDS if getattr(dbs, k, None)}
 
     def owned_properties(self, key: str) -> dict[str, str]:
-        """Logical owned field → property name, for one database."""
-        wb, out = self.writeback, {}
-        if wb is None:
-            return out
-        if wb.work_type is not None and key in wb.work_type.databases:
-            out["work_type"] = wb.work_type.property
-        if key == "briefings" and getattr(wb, "briefings", None) is not None:
-            out.update(run_load=wb.briefings.run_load, mode=wb.briefings.mode)
-        if key == "briefings" and getattr(wb, "status", None) is not None and self.briefings is not None:
-            out.update(wb.status.model_dump())
-            out["epic"] = self.briefings.epic_property  # filled from the epic's side when empty
-        if getattr(wb, "scorecard", None) is not None and key == wb.scorecard.database:
-            out.update(wb.scorecard.properties.model_dump())
-        routing = getattr(wb, "routing", None)
-        if routing is not None and key == routing.database:
-            out.update(pm=routing.pm, team=routing.team, initiative=routing.initiative, routed_by=routing.routed_by)
-        return out
+        """Logical owned field → property name, for one database (:func:`sync.owned.notion_properties`)."""
+        return owned.notion_properties(self.writeback, self.briefings, key)
 
     def connect(self) -> str:
         me = self.client.users.me()
@@ -344,15 +330,38 @@ class NotionConnector:
                                         properties=self._properties(key, values))
         return self.to_item(key, page), page
 
-    def find_by_key(self, key: str, natural_key: str) -> tuple[WorkItem, dict[str, Any]] | None:
-        """The oldest row whose Key property holds ``natural_key``, if any."""
+    #: Keys looked up per query (an ``or`` of Key equalities).
+    KEYS_PER_QUERY = 25
+
+    def find_by_keys(self, key: str, natural_keys: list[str]) -> dict[str, tuple[WorkItem, dict[str, Any]]]:
+        """The oldest row holding each natural key in its Key property, for the keys that have one:
+        how relais knows, from the tool itself, the rows it made (with any store, or none)."""
         key_prop = self.owned_properties(key)["key"]
-        data = self.client.data_sources.query(
-            data_source_id=self.data_sources[key], page_size=10,
-            filter={"property": key_prop, "rich_text": {"equals": natural_key}},
-            sorts=[{"timestamp": "created_time", "direction": "ascending"}])
-        results = data.get("results") or []
-        return (self.to_item(key, results[0]), results[0]) if results else None
+        out: dict[str, tuple[WorkItem, dict[str, Any]]] = {}
+        wanted = list(dict.fromkeys(natural_keys))
+        for start in range(0, len(wanted), self.KEYS_PER_QUERY):
+            batch = wanted[start:start + self.KEYS_PER_QUERY]
+            conditions = [{"property": key_prop, "rich_text": {"equals": k}} for k in batch]
+            flt = conditions[0] if len(conditions) == 1 else {"or": conditions}
+            guard = PageGuard(f"notion keys in {key}")
+            cursor: str | None = None
+            while True:
+                guard.next(cursor)
+                data = self.client.data_sources.query(
+                    data_source_id=self.data_sources[key], page_size=100, filter=flt,
+                    sorts=[{"timestamp": "created_time", "direction": "ascending"}],
+                    **({"start_cursor": cursor} if cursor else {}))
+                for raw in data.get("results") or []:
+                    try:
+                        item = self.to_item(key, raw)
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue  # an unreadable row is the pull's to quarantine
+                    if item.natural_key in batch and item.natural_key not in out:
+                        out[item.natural_key] = (item, raw)
+                if not (data.get("has_more") and data.get("next_cursor")):
+                    break
+                cursor = data["next_cursor"]
+        return out
 
     def close(self) -> None:
         self.http.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zoneinfo
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -169,7 +169,7 @@ class NotionRouting(Model):
     pm: Text = Field("PM", description="A people property: the routed PM (or person).")
     team: Text = Field("Team", description="A select property: the target team.")
     initiative: Text = Field("Briefing", description="A relation property to the briefings database.")
-    routed_by: Text = Field("Routed by", description="A text property: the rule that decided, and its file:line.")
+    routed_by: Text = Field("Routed by", description="A text property: the name of the rule that decided (never its file or line).")
 
     @model_validator(mode="after")
     def _distinct(self) -> NotionRouting:
@@ -194,11 +194,35 @@ class NotionWriteback(Model):
     )
 
 
+Adopt = Literal["keep", "overwrite"]
+
+
+class AdoptFields(Model):
+    """Per decision field; a field left out follows ``default``."""
+
+    default: Adopt = "keep"
+    work_type: Adopt | None = None
+    team: Adopt | None = None
+    pm: Adopt | None = None
+
+
 class Writeback(Model):
     """The fields relais owns: it writes only these, only when the value changed."""
 
     jira: JiraWriteback | None = None
     notion: NotionWriteback | None = None
+    adopt: Adopt | AdoptFields = Field(
+        "keep", description="A decision field (work type, team, PM) that holds a value relais never wrote is a "
+        "person's: `keep` it (reported as kept) or `overwrite` it once with what the rules say. Either one word "
+        "for all, or per field: {default: keep, work_type: overwrite}. The initiative and the briefing/epic "
+        "links are only ever filled when empty."
+    )
+
+    def adopt_policy(self, field: str) -> str:
+        """``keep`` or ``overwrite`` for a decision field holding a value relais never wrote."""
+        if isinstance(self.adopt, str):
+            return self.adopt
+        return getattr(self.adopt, field, None) or self.adopt.default
 
 
 @lru_cache(maxsize=1)
