@@ -85,44 +85,64 @@ def apply_creates(creates: list, connectors: dict, store: StateStore, cycle: int
                   result: ApplyResult) -> int:
     """Create rows under their natural keys, exactly once.
 
-    The key is recorded as 'creating' before the request. If a previous
-    attempt ended without an answer (a crash, a timeout), the tool is asked
-    for a row with that key before anything is created again; a miss while
-    an unanswered attempt may still land means "wait", not "create".
+    The keys are looked up in the tool first, whatever the store says (a new, lost or
+    second store never duplicates a row): one query per batch of keys. A key found is
+    recorded and its row stored. Before a create the key is recorded as 'creating'; if
+    an earlier attempt ended without an answer (a crash, a timeout) and the tool does
+    not show the row yet, it may still land: a miss means "wait", not "create", until
+    one request timeout has passed.
     """
     created = 0
+    by_database: dict[tuple[str, str], list] = {}
     for create in creates:
-        if create.source in result.failed_sources:
+        by_database.setdefault((create.source, create.database), []).append(create)
+    for (source, database), group in by_database.items():
+        if source in result.failed_sources:
             continue
-        connector = connectors[create.source]
-        sent = False
+        connector = connectors[source]
         try:
-            found = None
-            record = store.key_record(create.natural_key)
-            if record is not None and record["state"] in ("creating", "unanswered"):
-                found = connector.find_by_key(create.database, create.natural_key)
-                if found is None and _settling(record, connector):
-                    result.waiting.append(create.natural_key)
-                    continue
-            if found is None:
-                store.set_key(create.natural_key, create.source, "creating")
-                sent = True
-                found = connector.create(create.database, create.natural_key, create.values)
-                created += 1
-            item, raw = found
-            store.store_page([item], {item.id: raw}, (), cycle)
-            store.set_key(create.natural_key, create.source, "created", item.id)
+            found = connector.find_by_keys(database, [c.natural_key for c in group])
         except FatalError:
             raise
-        except RequestError as e:
-            result.failed += 1
-            result.failed_sources.setdefault(create.source, str(e))
-        except TransientError as e:
-            result.failed += 1
-            result.failed_sources[create.source] = str(e)
-            if sent:  # no usable answer: the row may exist, or may still be made
-                store.set_key(create.natural_key, create.source, "unanswered")
+        except (RequestError, TransientError) as e:
+            result.failed += len(group)
+            result.failed_sources.setdefault(source, str(e))
+            continue
+        for create in group:
+            if source in result.failed_sources:
+                break
+            created += _create_one(create, found.get(create.natural_key), connector, store, cycle, result)
     return created
+
+
+def _create_one(create, found, connector, store: StateStore, cycle: int | None, result: ApplyResult) -> int:
+    """1 if the row was created now; 0 if it was there already, must wait, or failed."""
+    sent = False
+    made = 0
+    try:
+        if found is None:
+            record = store.key_record(create.natural_key)
+            if record is not None and _settling(record, connector):
+                result.waiting.append(create.natural_key)
+                return 0
+            store.set_key(create.natural_key, create.source, "creating")
+            sent = True
+            found = connector.create(create.database, create.natural_key, create.values)
+            made = 1
+        item, raw = found
+        store.store_page([item], {item.id: raw}, (), cycle)
+        store.set_key(create.natural_key, create.source, "created", item.id)
+    except FatalError:
+        raise
+    except RequestError as e:
+        result.failed += 1
+        result.failed_sources.setdefault(create.source, str(e))
+    except TransientError as e:
+        result.failed += 1
+        result.failed_sources[create.source] = str(e)
+        if sent:  # no usable answer: the row may exist, or may still be made
+            store.set_key(create.natural_key, create.source, "unanswered")
+    return made
 
 
 def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: dict, store: StateStore,

@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(e, ConnectorError):
             print(f"relais: {e}", file=sys.stderr)
             return EXIT_RUNTIME
+        from sync.lock import WriterLockedError
+
+        if isinstance(e, WriterLockedError):
+            print(f"relais: {e}", file=sys.stderr)
+            return EXIT_RUNTIME
         if args.debug:
             raise
         print(redact(f"relais: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)"),
@@ -119,21 +124,19 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
     settings, secrets = _load(args)
     as_json = getattr(args, "json", False)
     with output.progress(not as_json) as bar:
-        engine = Engine(settings, secrets, progress=bar)
+        engine = Engine(settings, secrets, progress=bar, writer=apply)
         try:
             report = engine.run_cycle(apply=apply)
         finally:
             engine.close()
+    for name, error in sorted(report.errors.items()):  # on stderr too, whatever stdout carries
+        print(redact(f"relais: {name}: {error}"), file=sys.stderr)
     if as_json:
-        changes = [c.as_dict() for c in report.planned] + [c.as_dict() for c in report.planned_creates]
-        if apply:
-            output.print_json({**report.as_dict(), "changes": changes})
-        else:
-            output.print_json(changes)
+        output.print_json(output.cycle_json(report) if apply else output.plan_json(report))
     else:
         output.render_cycle(report)
         if not apply:
-            output.render_changes(report.planned, creates=report.planned_creates)
+            output.render_plan(report)
     return EXIT_RUNTIME if report.errors else EXIT_OK
 
 

@@ -21,9 +21,11 @@ def demo_summary(cycles: list[CycleReport], scorecard_rows: int) -> dict[str, An
         "scorecard_rows": scorecard_rows,
         "alerts": last.alerts,
         "cycles": [{"pulled": c.pulled, "changed": c.changed, "writes": c.writes, "failed_writes": c.failed_writes,
-                    "created": c.created, "quarantined": len(c.quarantined), "errors": c.errors,
+                    "created": c.created, "rows_created": c.rows_created, "notes_created": c.notes_created,
+                    "quarantined": len(c.quarantined), "errors": c.errors, "held": len(c.held), "kept": len(c.kept),
                     "briefings_updated": c.briefings_updated, "followups_created": c.followups_created,
                     "api_calls": c.api_calls, "seconds": round(c.seconds, 2)} for c in cycles],
+        "kept": cycles[0].kept,  # what people had decided before relais ran: theirs, kept
         "classified": {k: last.classified.get(k, 0) for k in ("RUN", "BUILD", "IMPROVE")},
         "by_team": {t: dict(c) for t, c in sorted(last.by_team.items())},
         "written": [ch.as_dict() for ch in cycles[0].planned],
@@ -78,6 +80,7 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
         # A few writes of each tool, rather than the first twenty of one.
         sample = [c for src in ("jira", "notion") for c in [ch for ch in cycles[0].planned if ch.source == src][:8]]
         output.render_changes(sample, limit=len(sample), title=f"of the {cycles[0].writes} writes of cycle 1")
+        output.render_kept(cycles[0].kept)
         from sync.report import render
 
         render(balance)

@@ -14,11 +14,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -26,7 +24,10 @@ from typing import Any
 from connectors.errors import AuthError, ConnectorError, FatalError, TransientError, redact, register_secret
 from sync.apply import apply_by_vendor, side_by_side
 from sync.models import FieldChange, WorkItem
-from sync.plan import plan_cycle, writeback_fingerprint
+from sync.plan import writeback_fingerprint
+from sync.planner import outlook
+from sync.lock import WriterLock
+from sync.readiness import Readiness
 from sync.settings._secrets import mask
 from sync.state import StateStore
 
@@ -35,21 +36,6 @@ SECRET_VARS = {
     "notion": ("NOTION_TOKEN",),
     "pagerduty": ("PAGERDUTY_TOKEN",),
 }
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Plan makes a few million small objects that hold no reference cycles (decoded items,
-    their dicts and tuples); the cyclic collector would walk the growing heap again and again
-    — a fifth of plan's time over 100,000 items. Reference counting frees them as usual; a
-    cycle made meanwhile (by any thread) is collected once the collector is back."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class SourceAuthError(FatalError):
@@ -72,12 +58,16 @@ class CycleReport:
     routing: Any = None  # sync.route.RoutingPlan
     writes: int = 0
     failed_writes: int = 0
-    created: int = 0
+    created: int = 0  # everything created: scorecard rows, follow-up tickets and notes
+    rows_created: int = 0
     followups_created: int = 0
     notes_created: int = 0
     followups_waiting: list[str] = field(default_factory=list)
     creates_waiting: list[str] = field(default_factory=list)  # rows whose unanswered create may still land
-    conflicts: list[dict[str, Any]] = field(default_factory=list)  # owned fields people keep changing: left alone
+    conflicts: list[dict[str, Any]] = field(default_factory=list)  # measurements people keep changing: left alone
+    kept: list[dict[str, Any]] = field(default_factory=list)  # decisions people made: kept
+    held: list[Any] = field(default_factory=list)  # sync.planner.Held: writes waiting for complete data
+    streams: dict[str, Any] = field(default_factory=dict)  # Readiness.as_dict(): what may be computed from
     briefings_updated: int = 0
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
@@ -92,10 +82,11 @@ class CycleReport:
             "pulled": self.pulled, "changed": self.changed,
             "planned": len(self.planned), "planned_creates": len(self.planned_creates),
             "writes": self.writes, "failed_writes": self.failed_writes,
-            "created": self.created, "quarantined": len(self.quarantined),
+            "created": self.created, "rows_created": self.rows_created, "quarantined": len(self.quarantined),
             "planned_followups": len(self.planned_followups), "followups_created": self.followups_created,
             "notes_created": self.notes_created, "followups_waiting": self.followups_waiting,
-            "creates_waiting": self.creates_waiting, "conflicts": self.conflicts,
+            "creates_waiting": self.creates_waiting, "conflicts": self.conflicts, "kept": self.kept,
+            "held": [h.as_dict() for h in self.held], "streams": self.streams,
             "briefings_updated": self.briefings_updated,
             "errors": self.errors, "classified": dict(self.classified),
             "by_team": {t: dict(c) for t, c in self.by_team.items()},
@@ -119,6 +110,7 @@ class Cycle:
     followups: list[Any] = field(default_factory=list)
     only: str | None = None  # the daemon pulls one source per cycle; None: all of them
     seen: dict[str, set[str]] | None = None  # ids each source returned (the reconciliation sweep)
+    readiness: Readiness | None = None  # what each source's reads allow this cycle to compute from
 
 
 def current_alerts(balance: Any, settings: Any) -> list[dict[str, Any]]:
@@ -160,15 +152,19 @@ def build_connectors(settings, secrets) -> dict[str, Any]:
 
 def _briefing_ids(report: CycleReport) -> set[tuple[str, str]]:
     """The briefings whose delivery status this cycle planned to change."""
-    from sync.briefings import STATUS_FIELDS
+    from sync import owned
 
-    return {(c.source, c.item_id) for c in report.planned if c.source == "notion" and c.field in STATUS_FIELDS}
+    return {(c.source, c.item_id) for c in report.planned
+            if c.source == "notion" and (e := owned.lookup("notion", "briefing", c.field)) is not None
+            and e.derived_from == "status" and c.field != "last_synced"}
 
 
 class Engine:
     def __init__(self, settings, secrets, *, progress: Callable[[str, int], None] | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, writer: bool = True) -> None:
         self.settings = settings
+        self.writer = writer  # False: `relais plan` and the like, which never write and never lock
+        self.lock: WriterLock | None = None
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.secrets = secrets
         self.progress = progress
@@ -182,7 +178,10 @@ class Engine:
 
     def connect(self) -> dict[str, str]:
         """Connect every source. Credentials refused stop everything (the operator must act); a
-        tool that is down is left unconnected — the others sync, and it is tried again each cycle."""
+        tool that is down is left unconnected — the others sync, and it is tried again each cycle.
+        A writer first takes the state store's lock (:mod:`sync.lock`): a second writer stops here."""
+        if self.writer and self.lock is None:
+            self.lock = WriterLock.acquire(self.settings.state.path)
         for name, connector in self.connectors.items():
             self._connect(name, connector)
         self.store = StateStore(self.settings.state.path)
@@ -203,15 +202,14 @@ class Engine:
         self.unconnected.pop(name, None)
         return True
 
-    def _blocked(self, report: CycleReport) -> set[str]:
-        """Sources that must not be written this cycle: failing, or not connected yet."""
-        return set(report.errors) | set(self.unconnected)
-
     def close(self) -> None:
         for c in self.connectors.values():
             c.close()
         if self.store is not None:
             self.store.close()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     # -- the cycle ---------------------------------------------------------------
     def run_cycle(self, *, apply: bool) -> CycleReport:
@@ -233,7 +231,8 @@ class Engine:
         names = [n for n in self.connectors if only is None or n == only]
         reread = {n for n in names if full or self._read_with(n) != fingerprint}
         return Cycle(report=report, now=now, t0=time.monotonic(), fingerprint=fingerprint, reread=reread,
-                     calls_before={n: c.policy.stats.total for n, c in self.connectors.items()}, only=only)
+                     calls_before={n: c.policy.stats.total for n, c in self.connectors.items()}, only=only,
+                     readiness=Readiness.from_store(self.store, self.settings))
 
     def _read_with(self, name: str) -> str | None:
         """The owned-fields fingerprint the source's stored items were read with."""
@@ -256,6 +255,7 @@ class Engine:
         if name in self.unconnected and not self._connect(name, connector):
             report.errors[name] = f"cannot connect: {self.unconnected[name]}"
             report.pulled.setdefault(name, 0)
+            self._record_read(cycle, name, report.errors[name])
             return
         cursor = None if name in cycle.reread else store.cursor(name)
         try:
@@ -282,36 +282,45 @@ class Engine:
         except Exception as e:  # a client-side surprise (endless paging, an odd body): same treatment
             report.errors[name] = redact(f"{name}: unexpected {type(e).__name__}: {e}")
             report.pulled.setdefault(name, 0)
+        self._record_read(cycle, name, report.errors.get(name))
+
+    def _record_read(self, cycle: "Cycle", name: str, error: str | None) -> None:
+        """Keep what this pull did in the store: every stream of the source read (complete from
+        now on), or its latest read failing — what writes derived from it wait for."""
+        assert self.store is not None and cycle.readiness is not None
+        cycle.readiness.record(self.store, name, error)
 
     def plan(self, cycle: "Cycle") -> list[tuple[WorkItem, list[FieldChange]]]:
-        """Derive every stored item and list the writes needed. No I/O but the store."""
+        """Derive every stored item and list the writes needed (:func:`sync.planner.outlook`, the one
+        entry point report, explain and the status page share). No I/O but the store. A source
+        failing or not connected this cycle is failing for the plan: nothing computed from it, and
+        nothing into it, is written."""
         store, report = self.store, cycle.report
         assert store is not None
-        quarantined = store.quarantined_ids()
-        from sync.route import ROUTED_FIELDS
-
-        wrote = store.last_applied(ROUTED_FIELDS) if self.settings.route is not None else {}
-        states = store.key_states("followup") if self.settings.followups is not None else {}
-        with gc_paused():
-            result = plan_cycle(store.iter_items(), self.settings, cycle.now, wrote, states, store.overwrites())
+        # Read again now, not at the cycle's start: in the daemon, another source's pull may have
+        # ended meanwhile (plans run one at a time, in whatever order the pulls end).
+        ready = Readiness.from_store(store, self.settings)
+        for name, error in report.errors.items():
+            ready.fail(name, error)
+        for name, why in self.unconnected.items():
+            ready.fail(name, f"cannot connect: {why}")
+        view = outlook(self.settings, store, cycle.now, ready)
+        result = view.plan
         report.conflicts = [c.as_dict() for c in result.conflicts]
-        cycle.report.routing = result.routing
-        cycle.report.briefings = result.briefings
-        report.planned_followups = list(result.followups)
-        blocked = self._blocked(report)
-        cycle.followups = [f for f in result.followups if not {"jira", "pagerduty"} & blocked]
+        report.kept = [k.as_dict() for k in result.kept]
+        report.held = view.held
+        report.streams = ready.as_dict()
+        report.routing = result.routing
+        report.briefings = result.briefings
+        report.planned_followups = list(view.followups)
+        cycle.followups = list(view.followups)
         for team, counts in result.classified.items():
             report.by_team.setdefault(team, Counter()).update(counts)
             report.classified.update(counts)
-        work: list[tuple[WorkItem, list[FieldChange]]] = []
-        for (source, item_id), (item, changes) in result.work.items():
-            if (source, item_id) in quarantined:
-                continue
-            report.planned.extend(changes)
-            if source in self.connectors and source not in blocked:
-                work.append((item, changes))
-        cycle.creates = [c for c in result.creates if c.source not in blocked]
-        report.planned_creates = list(result.creates)
+        work = [(item, changes) for item, changes in view.work if item.source in self.connectors]
+        report.planned = [c for _, changes in work for c in changes]
+        cycle.creates = [c for c in view.creates if c.source in self.connectors]
+        report.planned_creates = list(cycle.creates)
         report.duplicates = result.duplicates
         if result.balance is not None:
             report.alerts = current_alerts(result.balance, self.settings)
@@ -321,10 +330,12 @@ class Engine:
         """Write, then checkpoint the sources whose pull and writes all went through."""
         store, report = self.store, cycle.report
         assert store is not None
+        if not self.writer:
+            raise RuntimeError("this engine was opened to read (relais plan): it does not write")
         result = apply_by_vendor(work, cycle.creates, self.connectors, store, report.cycle, self.on_write)
-        report.created = result.created
+        report.rows_created = result.created
         report.creates_waiting = result.waiting
-        if cycle.followups and not {"jira", "pagerduty"} & set(result.failed_sources):
+        if cycle.followups and not {"jira", "pagerduty"} & (set(result.failed_sources) | set(report.errors)):
             from sync.followups import apply_followups
 
             settle = timedelta(seconds=self.settings.followups.confirm_after_seconds)
@@ -333,6 +344,7 @@ class Engine:
             report.followups_waiting = done.waiting
             for name, message in done.failed_sources.items():
                 result.failed_sources.setdefault(name, message)
+        report.created = report.rows_created + report.followups_created + report.notes_created
         report.briefings_updated = len(result.applied_items & _briefing_ids(report))
         report.writes = result.applied
         report.failed_writes = result.failed

@@ -12,11 +12,17 @@ from typing import Any
 
 from sync.classify import explain_rules
 from sync.models import SOURCES
-from sync.plan import changes_for, conflict_of, derive, owns_work_type
+from sync.plan import derive, owns_work_type
 from sync.state import StateStore
 
 
 def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None:
+    """Why the item is what it is, and what the next sync would do to it: computed by the same
+    entry point as sync (:func:`sync.planner.outlook`), never by a shortcut of its own."""
+    from datetime import datetime, timezone
+
+    from sync.planner import outlook
+
     source, _, ident = ref.partition(":")
     found = store.get_item(source, ident)
     if found is None:
@@ -24,38 +30,41 @@ def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None
     item, _raw = found
     d = derive(item, settings)
     tried = explain_rules(item, settings, d.team)
-    overwrites = store.overwrites()
-    pending = changes_for(d, settings)
-    conflicts = [c.as_dict() for c in (conflict_of(ch, overwrites) for ch in pending) if c is not None]
+    view = outlook(settings, store, datetime.now(timezone.utc))
+    mine = f"{item.source}:{item.id}"
+    pending = [c for it, changes in view.work if it.source == item.source and it.id == item.id for c in changes]
     return {
         "item": item.ref, "key": item.key, "title": item.title, "kind": item.kind, "url": item.url,
-        "team": d.team,
+        "team": _team_of(view, item, d.team),
         "classification": {"value": d.decision.value.value, "rule": d.decision.rule, "where": d.decision.where},
         "rules_tried": [{"rule": name, "where": where, "matched": failed is None, "failed_condition": failed}
                         for name, where, failed in tried],
         "owned": {"work_type": {"owned": owns_work_type(item, settings), "current": item.owned.get("work_type"),
                                 "desired": d.decision.value.value}},
-        "pending_changes": [c.as_dict() for c in pending if conflict_of(c, overwrites) is None],
-        "conflicts": conflicts,
-        **_derived(settings, store, item),
+        "pending_changes": [c.as_dict() for c in pending],
+        "held": [h.as_dict() for h in view.held if h.item == mine],
+        "kept": [k.as_dict() for k in view.plan.kept if f"{k.source}:{k.item_id}" == mine],
+        "conflicts": [c.as_dict() for c in view.plan.conflicts if f"{c.source}:{c.item_id}" == mine],
+        "quarantined": [q["reason"] for q in store.quarantined() if q["source"] == item.source and q["id"] == item.id],
+        **_derived(view, settings, item),
         "writes": store.audit(item.source, item.id, limit=20),
     }
 
 
-def _derived(settings, store: StateStore, item) -> dict[str, Any]:
+def _team_of(view, item, team: str | None) -> str | None:
+    """The team the plan counts the item for (a maintenance decision moves a ticket to its team)."""
+    if view.plan.routing is not None:
+        for routed, r in view.plan.routing.maintenance:
+            if routed.source == item.source and routed.id == item.id:
+                return r.team
+    return team
+
+
+def _derived(view, settings, item) -> dict[str, Any]:
     """What the next plan decides for this item beyond its class: its routing and its delivery status."""
-    if settings.route is None and settings.briefings is None:
-        return {"routing": None}
-    from datetime import datetime, timezone
-
-    from sync.plan import plan_cycle
-    from sync.route import ROUTED_FIELDS
-
-    wrote = store.last_applied(ROUTED_FIELDS) if settings.route is not None else {}
-    result = plan_cycle(store.iter_items(), settings, datetime.now(timezone.utc), wrote)
-    out: dict[str, Any] = {"routing": _routing(result, item) if settings.route is not None else None}
-    if result.briefings is not None:
-        out["delivery"] = _delivery(result.briefings, item)
+    out: dict[str, Any] = {"routing": _routing(view.plan, item) if settings.route is not None else None}
+    if view.plan.briefings is not None:
+        out["delivery"] = _delivery(view.plan.briefings, item)
     return out
 
 
@@ -113,8 +122,7 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
     console.print(f"  → [bold]{c['value']}[/] by {c['rule']!r} ({c['where']})")
     wt = data["owned"]["work_type"]
     if wt["owned"]:
-        console.print(f"  work_type in the tool: {wt['current']!r}; desired: {wt['desired']!r}"
-                      + ("" if wt["current"] == wt["desired"] else " → will be written on the next sync"))
+        console.print(f"  work_type in the tool: {wt['current']!r}; the rules say: {wt['desired']!r}", markup=False)
     r = data.get("routing")
     if r and "rule" in r:
         console.print(f"  routed by {r['rule']!r} ({r['where']}) → {r['target']}"
@@ -132,8 +140,17 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
                       f"{dl['forecast'] or 'none'}, open incidents {dl['incidents']}, dependencies: "
                       f"{dl['dependencies']}" + (f"; undeclared: {dl['undeclared']}" if dl["undeclared"] else "")
                       + f", score {dl['score']}")
-    from sync.report import conflict_line
+    from sync.report import conflict_line, kept_line
 
+    for change in data["pending_changes"]:
+        console.print(f"  next sync writes {change['field']}: {change['old']!r} → {change['new']!r} "
+                      f"({change['rule']})", markup=False)
+    for h in data["held"]:
+        console.print(f"  held: {h['field']} → {h['new']!r}: {h['reason']}", markup=False)
+    for k in data["kept"]:
+        console.print("  " + kept_line(k), markup=False)
+    for reason in data["quarantined"]:
+        console.print(f"  quarantined: {reason}", markup=False)
     for conflict in data["conflicts"]:
         console.print("  " + conflict_line(conflict), markup=False)
     for w in data["writes"]:

@@ -4,28 +4,34 @@ Planning is pure: a resolved incident matching ``followups.when``, resolved at
 most ``lookback_days`` ago, on a service of a team with a Jira project, whose
 follow-up is not recorded as done, is a follow-up to file.
 
-Applying is where "exactly once" is earned. A follow-up has two natural keys
-in the state store, ``followup:<incident id>`` (the ticket) and
-``followup-note:<incident id>`` (the note), each recorded as *creating* before
-the request and *created* after it. The ticket carries the label
-``relais-followup-<incident id>``. When a key is found *creating* — the answer
-to the create was lost, or relais died before recording it — the tool is asked
-first: Jira for an issue with that label, PagerDuty for a note naming the
-ticket. Jira's search lags behind writes, so an unconfirmed ticket is created
-again only once ``followups.confirm_after_seconds`` (wall-clock time: the lag
-is the index's) have passed since the attempt; until then the follow-up waits
-for a later cycle.
+Applying is where "exactly once" is earned, and the key lives in the tools: the
+ticket carries the label ``relais-followup-<incident id>``, the note names the
+ticket. Before filing a ticket relais always asks Jira for an issue with that
+label, and before adding a note it always lists the incident's notes — whatever
+the state store says, so a new, lost or second store never files anything twice.
+Plan already knows the tickets that are among the stored Jira issues (their
+label), and shows those follow-ups as "note only".
+
+The state store keeps two natural keys per follow-up, ``followup:<incident id>``
+(the ticket) and ``followup-note:<incident id>`` (the note), recorded as
+*creating* before the request and *created* after it; they save the look-ups
+once both exist. Jira's search lags behind writes, so after a create whose
+answer was lost (the key says *creating*) a ticket the search does not show is
+filed again only once ``followups.confirm_after_seconds`` (wall-clock time: the
+lag is the index's) have passed since the attempt; until then the follow-up
+waits for a later cycle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from connectors.errors import FatalError, RequestError, TransientError
 from sync.classify import classify
-from sync.models import WorkItem
+from sync.models import FieldChange, WorkItem
 from sync.rules import first_failure
 
 RULE = "followups"
@@ -39,8 +45,11 @@ def note_key(incident_id: str) -> str:
     return f"followup-note:{incident_id}"
 
 
+FOLLOWUP_LABEL = "relais-followup-"
+
+
 def label_for(incident_id: str) -> str:
-    return f"relais-followup-{incident_id}"
+    return FOLLOWUP_LABEL + incident_id
 
 
 @dataclass(frozen=True)
@@ -56,15 +65,49 @@ class FollowUp:
     issuetype: str
     work_type: str
     note_only: bool = False  # the ticket exists; only the note is missing
+    ticket: str | None = None  # the ticket's key, when the store or the stored Jira issues know it
 
     @property
     def natural_key(self) -> str:
         return ticket_key(self.incident.id)
 
+    @property
+    def what(self) -> str:
+        return "note on the incident" if self.note_only else f"{self.issuetype} in {self.project}"
+
     def as_dict(self) -> dict[str, Any]:
-        what = "note on the incident" if self.note_only else f"{self.issuetype} in {self.project}"
-        return {"action": "create", "target": f"followup:{self.incident.key}", "field": what,
+        return {"action": "create", "target": f"followup:{self.incident.key}", "field": self.what,
                 "old": None, "new": self.summary, "rule": RULE}
+
+    def creates_as_dicts(self) -> list[dict[str, Any]]:
+        """The ticket (unless it exists) and the note naming it, as plan lists creates."""
+        out = []
+        if not self.note_only:
+            out.append({"action": "create", "target": f"jira:{self.project}", "field": f"{self.issuetype} (ticket)",
+                        "old": None, "new": self.summary, "rule": RULE, "key": label_for(self.incident.id)})
+        ticket = self.ticket or ("the ticket" if self.note_only else "the new ticket")
+        out.append({"action": "create", "target": f"pagerduty:{self.incident.key}", "field": "note",
+                    "old": None, "new": f"Follow-up ticket: {ticket} (filed by relais)", "rule": RULE,
+                    "key": note_key(self.incident.id),
+                    **({"unless": "the incident already has a note naming the ticket"} if self.note_only else {})})
+        return out
+
+
+def names_ticket(note: str, ticket: str) -> bool:
+    """The note names ``ticket`` as a whole key (a note naming PAY-45 does not name PAY-4)."""
+    return re.search(rf"(?<![A-Za-z0-9-]){re.escape(ticket)}(?![0-9])", note) is not None
+
+
+def with_filed_tickets(followups: list[FollowUp], jira_items: dict[str, str]) -> list[FollowUp]:
+    """The follow-ups whose ticket is among the stored Jira issues (``jira_items``: follow-up label →
+    issue key) become "note only": the ticket exists in Jira, whatever the store's keys say."""
+    out = []
+    for f in followups:
+        key = jira_items.get(label_for(f.incident.id))
+        if key is not None and not f.note_only:
+            f = replace(f, note_only=True, ticket=key)
+        out.append(f)
+    return out
 
 
 def _hours(incident: WorkItem) -> float:
@@ -134,17 +177,18 @@ def _ticket(f: FollowUp, jira: Any, store: Any, settle: timedelta, out: FollowUp
     state = store.key_record(key)
     if state is not None and state["state"] == "created":
         return state["target_id"]
-    if state is not None:  # 'creating': an earlier attempt got no answer
-        found = jira.find_issue_by_label(label_for(f.incident.id))
-        if found is None and datetime.now(timezone.utc) - state["at"] < settle:
-            out.waiting.append(f.incident.key)
-            return None
-        if found is not None:
-            store.set_key(key, "jira", "created", found)
-            return found
+    found = jira.find_issue_by_label(label_for(f.incident.id))  # the key in the tool, whatever the store says
+    if found is not None:
+        store.set_key(key, "jira", "created", found)
+        return found
+    if state is not None and datetime.now(timezone.utc) - state["at"] < settle:
+        out.waiting.append(f.incident.key)  # 'creating': an earlier attempt got no answer; search may lag
+        return None
     store.set_key(key, "jira", "creating")
-    issue_key = jira.create_followup(f)
+    issue_id, issue_key = jira.create_followup(f)
     store.set_key(key, "jira", "created", issue_key)
+    store.record_audit([FieldChange("jira", issue_id, issue_key, name, None, value, RULE)
+                        for name, value in jira.followup_owned(f).items()], None, "applied")
     out.created += 1
     return issue_key
 
@@ -154,7 +198,7 @@ def _note(f: FollowUp, ticket: str, pagerduty: Any, store: Any, out: FollowUpRes
     state = store.key_record(key)
     if state is not None and state["state"] == "created":
         return
-    if state is not None and any(ticket in note for note in pagerduty.notes(f.incident.id)):
+    if any(names_ticket(note, ticket) for note in pagerduty.notes(f.incident.id)):  # in the tool, whatever the store says
         store.set_key(key, "pagerduty", "created", ticket)
         return
     store.set_key(key, "pagerduty", "creating")

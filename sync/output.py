@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -44,12 +45,45 @@ def progress(enabled: bool) -> Iterator[Any]:
         yield update
 
 
+def creates_of(report: CycleReport) -> list[dict[str, Any]]:
+    """Every create of the cycle's plan: scorecard rows, follow-up tickets and their notes."""
+    out = [c.as_dict() for c in report.planned_creates]
+    for f in report.planned_followups:
+        out += f.creates_as_dicts()
+    return out
+
+
+def plan_json(report: CycleReport) -> dict[str, Any]:
+    """`relais plan --json`: what a sync would write and create now, what it would hold back and
+    why, the decisions people made that it keeps, and the sources that failed (``errors``: a plan
+    computed without them is not what a sync would do once they are back)."""
+    return {
+        "changes": [c.as_dict() for c in report.planned],
+        "creates": creates_of(report),
+        "held": [h.as_dict() for h in report.held],
+        "kept": report.kept,
+        "conflicts": report.conflicts,
+        "errors": report.errors,
+        "streams": report.streams,
+        "summary": {"writes": len(report.planned), "creates": len(creates_of(report)), "held": len(report.held),
+                    "kept": len(report.kept), "conflicts": len(report.conflicts)},
+    }
+
+
+def cycle_json(report: CycleReport) -> dict[str, Any]:
+    """`relais sync --once --json`: the cycle report, with the changes and creates it planned."""
+    return {**report.as_dict(), "changes": [c.as_dict() for c in report.planned], "creates": creates_of(report)}
+
+
 def render_changes(changes: list[FieldChange], limit: int = 50, title: str = "planned write(s)",
-                   creates: list | None = None) -> None:
+                   creates: list[dict[str, Any]] | None = None) -> None:
     if creates:
-        console.print(f"rows to create: [bold]{len(creates)}[/] "
-                      + ", ".join(f"{c.database}/{c.natural_key}" for c in creates[:10])
-                      + (" …" if len(creates) > 10 else ""))
+        console.print(f"to create: [bold]{len(creates)}[/]")
+        for c in creates[:10]:
+            console.print(f"  {escape(str(c['target']))} {escape(str(c['field']))}: {escape(_short(c['new']))}"
+                          + (f" (unless {escape(c['unless'])})" if c.get("unless") else ""), soft_wrap=True)
+        if len(creates) > 10:
+            console.print(f"  … and {len(creates) - 10} more (use --json for all)")
     if not changes:
         console.print("[green]Nothing to write:[/] every owned field already holds its computed value.")
         return
@@ -57,10 +91,39 @@ def render_changes(changes: list[FieldChange], limit: int = 50, title: str = "pl
     for col in ("target", "field", "old", "new", "rule"):
         table.add_column(col)
     for ch in changes[:limit]:
-        table.add_row(f"{ch.source}:{ch.target}", ch.field, str(ch.old), str(ch.new), ch.rule)
+        table.add_row(escape(f"{ch.source}:{ch.target}"), ch.field, escape(str(ch.old)), escape(str(ch.new)),
+                      escape(ch.rule))
     console.print(table)
     if len(changes) > limit:
         console.print(f"… and {len(changes) - limit} more (use --json for all)")
+
+
+def render_kept(kept: list[dict[str, Any]], limit: int = 10) -> None:
+    """Decisions people had made (or made since relais wrote), which relais keeps."""
+    if not kept:
+        return
+    table = Table(title=f"{len(kept)} decision(s) people made, kept (writeback.adopt: keep)")
+    for col in ("target", "field", "value", "the rules say", "why"):
+        table.add_column(col)
+    for k in kept[:limit]:
+        table.add_row(escape(str(k["target"])), k["field"], escape(str(k["value"])), escape(str(k["rules_say"])),
+                      escape(k["why"]))
+    console.print(table)
+    if len(kept) > limit:
+        console.print(f"… and {len(kept) - limit} more")
+
+
+def render_plan(report: CycleReport) -> None:
+    """`relais plan`: the writes and creates, then what is held back and what people decided."""
+    from sync.report import render_held_and_kept
+
+    render_changes(report.planned, creates=creates_of(report))
+    render_held_and_kept({"held": [h.as_dict() for h in report.held], "kept": report.kept})
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def render_cycle(report: CycleReport, title: str | None = None) -> None:
@@ -71,18 +134,22 @@ def render_cycle(report: CycleReport, title: str | None = None) -> None:
     table.add_column("API calls", justify="right")
     table.add_column("status")
     for src in sorted(set(report.pulled) | set(report.errors)):
-        status = f"[red]{report.errors[src]}[/]" if src in report.errors else "[green]ok[/]"
+        status = f"[red]{escape(report.errors[src])}[/]" if src in report.errors else "[green]ok[/]"
         table.add_row(src, str(report.pulled.get(src, 0)), str(report.changed.get(src, 0)),
                       str(report.api_calls.get(src, 0)), status)
     console.print(table)
     verb = "applied" if report.mode == "sync" else "planned (not written)"
     count = report.writes if report.mode == "sync" else len(report.planned)
+    created = (f", created: {report.created} ({report.rows_created} rows, {report.followups_created} tickets, "
+               f"{report.notes_created} notes)") if report.mode == "sync" else ""
     console.print(f"writes {verb}: [bold]{count}[/]"
                   + (f", failed: [red]{report.failed_writes}[/]" if report.failed_writes else "")
-                  + f", created: {report.created}, quarantined: {len(report.quarantined)}"
-                  + f"  ({report.seconds:.1f}s)")
+                  + created + (f", held: [yellow]{len(report.held)}[/]" if report.held else "")
+                  + (f", kept: {len(report.kept)}" if report.kept else "")
+                  + f", quarantined: {len(report.quarantined)}  ({report.seconds:.1f}s)")
     for q in report.quarantined[:10]:
-        console.print(f"  [yellow]quarantined[/] {q['source']}:{q['id']}: {q['reason']}")
+        console.print(f"  [yellow]quarantined[/] {escape(q['source'])}:{escape(q['id'])}: {escape(q['reason'])}",
+                      soft_wrap=True)
     if report.conflicts:
         from rich.markup import escape
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync import owned
 from sync.classify import Decision, classify, resolve_team
 from sync.models import FieldChange, WorkItem
 
@@ -81,7 +82,8 @@ class CyclePlan:
     routing: Any = None  # sync.route.RoutingPlan when `route` is configured
     briefings: Any = None  # sync.briefings.BriefingPlan when `briefings` is configured
     followups: list = field(default_factory=list)  # sync.followups.FollowUp
-    conflicts: list = field(default_factory=list)  # Conflict: owned fields a person keeps changing
+    conflicts: list = field(default_factory=list)  # Conflict: measurements a person keeps changing
+    kept: list = field(default_factory=list)  # Kept: decisions people made, which relais keeps
 
     @property
     def changes(self) -> list[FieldChange]:
@@ -93,8 +95,9 @@ def _merge(work: dict, item: WorkItem, changes: list[FieldChange]) -> None:
     work[(item.source, item.id)] = (item, prior + changes)
 
 
-#: A person who changes an owned field this many times after relais wrote it wins: relais stops
-#: writing that field on that item and reports a conflict (docs/decisions.md, "Writing").
+#: A person who changes a *measurement* this many times after relais wrote it wins: relais stops
+#: writing that field on that item and reports a conflict (docs/decisions.md, "Writing"). On a
+#: *decision* people win at once (:func:`kept_reason`).
 CONFLICT_AFTER = 2
 
 
@@ -115,6 +118,47 @@ class Conflict:
                 "field": self.field, "value": self.theirs, "rules_say": self.rules_say, "changes": self.changes}
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A decision a person made (a value relais did not write), which relais keeps."""
+
+    source: str
+    item_id: str
+    target: str
+    field: str
+    value: Any
+    rules_say: Any
+    why: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"item": f"{self.source}:{self.item_id}", "target": f"{self.source}:{self.target}",
+                "field": self.field, "value": self.value, "rules_say": self.rules_say, "why": self.why}
+
+
+#: Why a decision is kept (Kept.why).
+ADOPTED = "there before relais: adopted"
+CHANGED_BY_HAND = "changed by a person after relais wrote it"
+
+
+def empty(value: Any) -> bool:
+    return value is None or value == "" or value == () or value == []
+
+
+def kept_reason(old: Any, last_written: str | None, policy: str) -> str | None:
+    """Why the value ``old`` in a decision field is a person's and stays, or None if relais may write.
+
+    ``last_written``: the JSON of the last value relais wrote there (the audit log), None if it
+    never did. Empty: relais fills it. Never written by relais: adopted — kept, unless the adopt
+    policy says ``overwrite``. Written by relais, and now something else: a person changed it."""
+    if empty(old):
+        return None
+    if last_written is None:
+        return None if policy == "overwrite" else ADOPTED
+    if json.dumps(old) != last_written:
+        return CHANGED_BY_HAND
+    return None
+
+
 def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
     """The conflict ``change`` would continue, if its field has been changed away from relais'
     value ``CONFLICT_AFTER`` times: the times relais wrote back, plus the change pending now."""
@@ -127,25 +171,44 @@ def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
                     written_back + 1)
 
 
-def hold_conflicts(work: dict, overwrites: dict) -> list[Conflict]:
-    """Take out of ``work`` the changes that would continue a conflict; return the conflicts."""
+def adopt_policy(settings: Any, field: str) -> str:
+    wb = getattr(settings, "writeback", None)
+    return wb.adopt_policy(field) if wb is not None and hasattr(wb, "adopt_policy") else "keep"
+
+
+def guard(item: WorkItem, change: FieldChange, overwrites: Any, settings: Any) -> Conflict | Kept | None:
+    """What stops ``change``: a person's decision (Kept), a measurement fought over (Conflict),
+    or nothing. The policy is the field's kind (:mod:`sync.owned`)."""
+    if owned.is_decision(change.source, item.kind, change.field):
+        _, last = overwrites.get((change.source, change.item_id, change.field), (0, None))
+        why = kept_reason(change.old, last, adopt_policy(settings, change.field))
+        return None if why is None else Kept(change.source, change.item_id, change.target, change.field,
+                                             change.old, change.new, why)
+    return conflict_of(change, overwrites)
+
+
+def hold_conflicts(work: dict, overwrites: Any, settings: Any = None) -> tuple[list[Conflict], list[Kept]]:
+    """Take out of ``work`` the changes a person's decision or a conflict stops; return both."""
     prefetch = getattr(overwrites, "prefetch", None)  # the state store's: one query for all
     if prefetch is not None:
         prefetch((c.source, c.item_id, c.field) for _, changes in work.values() for c in changes)
-    conflicts = []
+    conflicts: list[Conflict] = []
+    kept: list[Kept] = []
     for key, (item, changes) in list(work.items()):
-        kept = []
+        left = []
         for change in changes:
-            c = conflict_of(change, overwrites)
-            if c is None:
-                kept.append(change)
+            stop = guard(item, change, overwrites, settings)
+            if stop is None:
+                left.append(change)
+            elif isinstance(stop, Kept):
+                kept.append(stop)
             else:
-                conflicts.append(c)
-        if kept:
-            work[key] = (item, kept)
+                conflicts.append(stop)
+        if left:
+            work[key] = (item, left)
         else:
             del work[key]
-    return conflicts
+    return conflicts, kept
 
 
 def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | None = None,
@@ -157,7 +220,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     changing (conflicts)."""
     from sync.balance import BalanceAccumulator
     from sync.briefings import BriefingFacts
-    from sync.followups import plan_followup
+    from sync.followups import FOLLOWUP_LABEL, plan_followup, with_filed_tickets
     from sync.route import briefing_of, maintenance_decision, plan_routing
     from sync.scorecard import plan_briefings, plan_scorecard
 
@@ -170,20 +233,25 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     briefings: list[tuple[WorkItem, str | None]] = []
     feedback: list[tuple[WorkItem, str | None]] = []
     maintenance: list = []  # (item, Routing) for RUN tickets routed to a team this cycle
-    kept: list = []  # teams people set on tickets, where a rule would say otherwise
+    team_overrides: list = []  # teams people set on tickets, where a rule would say otherwise
     all_briefings: list = []
+    filed: dict[str, str] = {}  # follow-up label -> the key of a stored Jira issue carrying it
     routed = settings.route is not None
     for item in items:
         if item.kind == "scorecard":
             rows.append(item)
             continue
+        if item.source == "jira" and settings.followups is not None:
+            for label in item.labels:
+                if label.startswith(FOLLOWUP_LABEL):
+                    filed.setdefault(label, item.key)
         d = derive(item, settings)
         klass = d.decision.value.value
         if routed:
             m, kept_team = maintenance_decision(item, settings, d.team, klass == "RUN",
                                                 (relais_wrote or {}).get((item.source, item.id)))
             if kept_team is not None:
-                kept.append(kept_team)
+                team_overrides.append(kept_team)
             if m is not None:
                 maintenance.append((item, m))
                 d = Derived(item, m.team, d.decision)  # the balance counts it for its new team now
@@ -209,6 +277,7 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
                 feedback.append((item, d.team))
             elif item.kind == "briefing":
                 all_briefings.append(briefing_of(item, d.team))
+    followups = with_filed_tickets(followups, filed)
     creates, duplicates = [], []
     notion_wb = settings.writeback.notion if settings.writeback else None
     if balance is not None and notion_wb is not None:
@@ -223,7 +292,8 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     routing = None
     if routed:
         modes = _last_complete_modes(balance, settings) if balance is not None else {}
-        routing = plan_routing(settings, feedback, maintenance, all_briefings, modes, relais_wrote or {}, kept)
+        routing = plan_routing(settings, feedback, maintenance, all_briefings, modes, relais_wrote or {},
+                               team_overrides)
         for item, changes in routing.changes:
             _merge(work, item, changes)
     status = None
@@ -233,10 +303,13 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
         status = plan_briefing_status(facts, _last_complete_modes(balance, settings, labelled=True) if balance else {})
         for item, changes in status.changes:
             _merge(work, item, changes)
-    conflicts = hold_conflicts(work, overwrites or {})
+    conflicts, kept = hold_conflicts(work, overwrites or {}, settings)
+    if routing is not None:  # the PM and team routing kept before deciding "Routed by"
+        kept = [Kept(*o.item.split(":", 1), o.target, o.field, o.human, o.rule_says, o.why)
+                for o in routing.overrides] + kept
     if facts is not None:
         _stamp_last_synced(work, settings, now)
-    return CyclePlan(work, creates, classified, balance, duplicates, routing, status, followups, conflicts)
+    return CyclePlan(work, creates, classified, balance, duplicates, routing, status, followups, conflicts, kept)
 
 
 def _stamp_last_synced(work: dict, settings, now) -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from sync.balance import BalanceAccumulator, TeamWeek
-from sync.plan import plan_cycle
 from sync.state import StateStore
 
 CLASS_COLOURS = {"RUN": "#d9534f", "BUILD": "#5b8def", "IMPROVE": "#5cb85c"}
@@ -37,34 +36,36 @@ def _week_row(tw: TeamWeek) -> dict[str, Any]:
 
 
 def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, Any]:
-    from sync.route import ROUTED_FIELDS, routing_summary
+    """The balance, routing and pending work, from the store: computed by the same entry point as
+    sync (:func:`sync.planner.outlook`), so "pending" is exactly what the next sync would write,
+    and "held" what it would hold back, with why."""
+    from sync.planner import outlook
+    from sync.route import routing_summary
 
-    wrote = store.last_applied(ROUTED_FIELDS) if settings.route is not None else {}
-    result = plan_cycle(store.iter_items(), settings, now, wrote, overwrites=store.overwrites())
-    conflicts = [c.as_dict() for c in result.conflicts]
-    routing = routing_summary(result.routing, settings) if result.routing is not None else None
+    view = outlook(settings, store, now)
+    result = view.plan
+    common = {
+        "generated": now.isoformat(), "timezone": settings.timezone,
+        "routing": routing_summary(result.routing, settings) if result.routing is not None else None,
+        "pending_writes": len(view.changes), "pending_creates": len(view.creates_as_dicts()),
+        "writes_applied": store.count_writes(),
+        "quarantined": store.quarantined(),  # items relais could not read, or a tool refused to write
+        "conflicts": [c.as_dict() for c in result.conflicts],  # measurements people keep changing: left alone
+        "kept": [k.as_dict() for k in result.kept],  # decisions people made: kept
+        "held": [h.as_dict() for h in view.held],  # writes waiting for complete data
+        "streams": view.readiness.as_dict() if view.readiness is not None else {},
+    }
     acc: BalanceAccumulator | None = result.balance  # type: ignore[assignment]
     if acc is None:
-        if routing is not None:
-            return {"generated": now.isoformat(), "timezone": settings.timezone, "teams": {}, "unowned": [],
-                    "routing": routing, "pending_writes": len(result.changes),
-                    "pending_creates": len(result.creates), "writes_applied": store.count_writes(),
-                    "quarantined": store.quarantined(), "conflicts": conflicts}
+        if result.routing is not None:
+            return {"teams": {}, "unowned": [], **common}
         raise ValueError("the config has neither `balance` nor `route`: nothing to report")
     teams = {team: [_week_row(tw) for tw in weeks] for team, weeks in acc.reported(settings.teams).items()}
     for weeks in teams.values():
         for w in weeks:
             w["complete"] = w is not weeks[-1]  # the last one is the week in progress
     unowned = [_week_row(tw) for tw in acc.unowned() if tw.metrics["total_hours"]]
-    return {
-        "generated": now.isoformat(), "timezone": settings.timezone,
-        "teams": teams, "unowned": unowned,
-        "routing": routing,
-        "pending_writes": len(result.changes), "pending_creates": len(result.creates),
-        "writes_applied": store.count_writes(),
-        "quarantined": store.quarantined(),  # items relais could not read, or a tool refused to write
-        "conflicts": conflicts,  # owned fields people keep changing, which relais leaves alone
-    }
+    return {"teams": teams, "unowned": unowned, **common}
 
 
 def render(data: dict[str, Any]) -> None:
@@ -90,8 +91,9 @@ def render(data: dict[str, Any]) -> None:
     else:
         console.print("unowned work: none")
     console.print(f"writes applied so far: {data['writes_applied']}; pending: {data['pending_writes']} "
-                  f"updates, {data['pending_creates']} rows to create")
+                  f"updates, {data['pending_creates']} creates")
     render_quarantine(data)
+    render_held_and_kept(data)
 
 
 def render_quarantine(data: dict[str, Any]) -> None:
@@ -105,6 +107,30 @@ def render_quarantine(data: dict[str, Any]) -> None:
                       f"{escape(q['reason'])}", soft_wrap=True)
     for c in data.get("conflicts") or []:
         console.print(escape(conflict_line(c)), soft_wrap=True)
+
+
+def render_held_and_kept(data: dict[str, Any], limit: int = 10) -> None:
+    """Writes held back (and why, once per reason), and the decisions people made that relais keeps."""
+    from rich.markup import escape
+
+    from sync.output import console
+
+    held = data.get("held") or []
+    if held:
+        reasons: dict[str, int] = {}
+        for h in held:
+            reasons[h["reason"]] = reasons.get(h["reason"], 0) + 1
+        for reason, n in reasons.items():
+            console.print(f"[yellow]held[/] {n} write(s): {escape(reason)}", soft_wrap=True)
+    kept = data.get("kept") or []
+    for k in kept[:limit]:
+        console.print(escape(kept_line(k)), soft_wrap=True)
+    if len(kept) > limit:
+        console.print(f"… and {len(kept) - limit} more decisions kept (--format json lists them)")
+
+
+def kept_line(k: dict[str, Any]) -> str:
+    return f"kept: {k['target']} {k['field']} = {k['value']!r} ({k['why']}; the rules say {k['rules_say']!r})"
 
 
 def conflict_line(c: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ goes to the maintenance fallback.
 
 from __future__ import annotations
 
-import os
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,7 +48,9 @@ class Routing:
 
     @property
     def label(self) -> str:
-        return f"{self.rule} ({os.path.basename(self.where)})"
+        """What "Routed by" says: the rule's name — never its file or line, which change with any
+        edit of the config and would rewrite every routed page (``where`` stays in explain)."""
+        return self.rule
 
 
 @dataclass(frozen=True)
@@ -190,16 +192,30 @@ class Override:
     field: str
     human: Any
     rule_says: Any
+    target: str = ""  # the item's key
+    why: str = "set by hand"
 
 
-def keep_human_choices(item: WorkItem, desired: dict[str, Any], relais_wrote: dict[str, Any]
-                       ) -> tuple[dict[str, Any], list[Override]]:
-    """Drop from ``desired`` the PM/team a person set (a value relais did not write) and report them."""
+def _last_written(relais_wrote: dict[str, Any], name: str) -> str | None:
+    """The JSON of what relais last wrote in ``name`` (as the audit log has it), None if never."""
+    return json.dumps(relais_wrote[name]) if name in relais_wrote else None
+
+
+def keep_human_choices(item: WorkItem, desired: dict[str, Any], relais_wrote: dict[str, Any],
+                       settings: Any = None) -> tuple[dict[str, Any], list[Override]]:
+    """Drop from ``desired`` the PM/team a person set (a value relais did not write, or one put in
+    place of relais' own) and report them; ``writeback.adopt: overwrite`` lets relais replace a
+    value it never wrote (:func:`sync.plan.kept_reason`)."""
+    from sync.plan import adopt_policy, kept_reason
+
     final, overrides = dict(desired), []
     for name in ("pm", "team"):
         current = item.owned.get(name)
-        if current and name in desired and current != desired[name] and current != relais_wrote.get(name):
-            overrides.append(Override(item.ref, name, current, desired[name]))
+        if name not in desired or current == desired[name]:
+            continue
+        why = kept_reason(current, _last_written(relais_wrote, name), adopt_policy(settings, name))
+        if why is not None:
+            overrides.append(Override(item.ref, name, current, desired[name], item.key, why))
             del final[name]
     if overrides and "routed_by" in desired:  # Jira has no "Routed by" field: nothing to say there
         final["routed_by"] = "kept as set by hand; " + desired["routed_by"]
@@ -232,21 +248,27 @@ def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]],
             r = route_feedback(item, settings, team, modes, index)
             out.decisions.append((item, r))
             desired = {k: v for k, v in desired_feedback_fields(r, settings, item.source).items() if k in item.owned}
-            final, overrides = keep_human_choices(item, desired, relais_wrote.get((item.source, item.id), {}))
+            final, overrides = keep_human_choices(item, desired, relais_wrote.get((item.source, item.id), {}),
+                                                  settings)
             out.overrides += overrides
             changes = [FieldChange(item.source, item.id, item.key, k, item.owned.get(k), v, r.label)
                        for k, v in final.items() if item.owned.get(k) != v]
             if changes:
                 out.changes.append((item, changes))
     for item, r in maintenance:
-        out.changes.append((item, [FieldChange(item.source, item.id, item.key, "team", None, r.team, r.label)]))
+        out.changes.append((item, [FieldChange(item.source, item.id, item.key, "team", item.owned.get("team"),
+                                               r.team, r.label)]))
     return out
 
 
 def maintenance_decision(item: WorkItem, settings: Any, mapped_team: str | None, is_run: bool,
                          relais_wrote: dict[str, Any] | None = None) -> tuple[Routing | None, Override | None]:
-    """For a Jira RUN issue: the team routing gives it when its (owned) Team field is empty; when a
-    person set another team than a matching rule says, that choice is kept and returned as an override."""
+    """For a Jira RUN issue: the team routing gives it when its (owned) Team field is empty. A team a
+    person set (one relais did not write) is kept, and returned as an override when a matching rule
+    says otherwise — unless relais never wrote the field and ``writeback.adopt`` says ``overwrite``:
+    then the rule's team replaces it, once."""
+    from sync.plan import adopt_policy, kept_reason
+
     route = settings.route
     if route is None or not route.maintenance_fallback or not is_run or item.source != "jira" or item.kind != "issue":
         return None, None
@@ -255,10 +277,14 @@ def maintenance_decision(item: WorkItem, settings: Any, mapped_team: str | None,
     current = item.owned["team"]
     if not current:
         return route_maintenance(item, settings, mapped_team), None
-    if current != (relais_wrote or {}).get("team"):
+    wrote = relais_wrote or {}
+    if current != wrote.get("team"):
         r = route_maintenance(item, settings, None)
         if r is not None and not r.fallback and r.team != current:
-            return None, Override(item.ref, "team", current, r.team)
+            why = kept_reason(current, _last_written(wrote, "team"), adopt_policy(settings, "team"))
+            if why is None:
+                return r, None
+            return None, Override(item.ref, "team", current, r.team, item.key, why)
     return None, None
 
 

@@ -220,15 +220,9 @@ class StateStore:
                      outcome: str, detail: str | None = None) -> None:
         """Audit one write; on success also record the new owned values on the stored item,
         so the next plan sees them before the tool echoes them back."""
-        now = _now()
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            for ch in changes:
-                self.db.execute(
-                    "INSERT INTO audit (at, cycle, source, item_id, target, field, old, new, rule, outcome, detail) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (now, cycle, ch.source, ch.item_id, ch.target, ch.field, json.dumps(ch.old),
-                     json.dumps(ch.new), ch.rule, outcome, detail))
+            self._audit(changes, cycle, outcome, detail)
             if outcome == "applied":
                 row = self.db.execute("SELECT item FROM items WHERE source=? AND id=?", (item.source, item.id)).fetchone()
                 if row is not None:
@@ -236,6 +230,28 @@ class StateStore:
                     d.setdefault("owned", {}).update({ch.field: ch.new for ch in changes})
                     self.db.execute("UPDATE items SET item=?, hash=? WHERE source=? AND id=?",
                                     (json.dumps(d), content_hash(d), item.source, item.id))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _audit(self, changes: Iterable[FieldChange], cycle: int | None, outcome: str, detail: str | None) -> None:
+        now = _now()
+        for ch in changes:
+            self.db.execute(
+                "INSERT INTO audit (at, cycle, source, item_id, target, field, old, new, rule, outcome, detail) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (now, cycle, ch.source, ch.item_id, ch.target, ch.field, json.dumps(ch.old),
+                 json.dumps(ch.new), ch.rule, outcome, detail))
+
+    @_serialized
+    def record_audit(self, changes: list[FieldChange], cycle: int | None, outcome: str,
+                     detail: str | None = None) -> None:
+        """Audit values relais set without a write of its own (those a create carried), so that
+        they count as relais' when a person's decision is told from relais' own."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self._audit(changes, cycle, outcome, detail)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")

@@ -152,6 +152,19 @@ def render(daemon: Any) -> str:
         ["when (UTC)", "target", "field", "old", "new", "rule", "outcome"], writes, "nothing written yet")
         + "</section>")
 
+    if data is not None:
+        held: dict[str, int] = {}
+        for h in data.get("held") or []:
+            held[h["reason"]] = held.get(h["reason"], 0) + 1
+        out.append("<section id=\"held\"><h2>Held writes</h2><p class=\"muted\">Computed from a stream not read "
+                   "in full yet, or from a source whose reads fail: they land once it is back.</p>" + _table(
+                       ["writes", "why"], [[escape(str(n)), escape(reason)] for reason, n in held.items()], "none")
+                   + "</section>")
+        kept = [[escape(k["target"]), escape(k["field"]), escape(_fmt(k["value"])), escape(_fmt(k["rules_say"])),
+                 escape(k["why"])] for k in (data.get("kept") or [])[:50]]
+        out.append("<section id=\"kept\"><h2>Decisions people made, kept</h2>" + _table(
+            ["target", "field", "value", "the rules say", "why"], kept, "none") + "</section>")
+
     quarantined = [[escape(q["source"]), escape(q["id"]), escape(q["reason"]), escape(q["at"][:19].replace("T", " "))]
                    for q in store.quarantined()[-50:]]
     out.append("<section><h2>Quarantined items</h2>" + _table(
@@ -174,7 +187,7 @@ th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e5e7eb;vertical-a
 th{background:#eef1f5;font-weight:600}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;background:#e5e7eb}
 .badge.ok,.badge.ready{background:#d1fae5;color:#065f46}.badge.watch,.badge.retrying,.badge.starting{background:#fef3c7;color:#92400e}
-.badge.alert,.badge.failing,.badge.degraded,.badge.survival{background:#fee2e2;color:#991b1b}
+.badge.alert,.badge.failing,.badge.stale,.badge.degraded,.badge.survival{background:#fee2e2;color:#991b1b}
 .problem{background:#fee2e2;border:1px solid #fca5a5;padding:4px 14px;margin-top:14px}
 .teams{display:flex;flex-wrap:wrap;gap:14px}.team{background:#fff;border:1px solid #e5e7eb;margin:0;padding:8px}
 .chart .grid{stroke:#e5e7eb}.chart .limit{stroke:#991b1b;stroke-dasharray:4 3}.chart .axis{font-size:11px;fill:#6b7280}

@@ -6,6 +6,7 @@ sockets against the sandbox, and the tests look at what the sandbox holds.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -77,3 +78,9 @@ def run_relais(args: list[str], env: dict[str, str], timeout: float = 120) -> su
     """The installed CLI, as a user runs it (a subprocess, its own interpreter)."""
     return subprocess.run([sys.executable, "-m", "sync.cli", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def left_to_do(plan_stdout: str) -> list[dict[str, Any]]:
+    """What `relais plan --json` says a sync would still do: writes, creates and held writes."""
+    data = json.loads(plan_stdout)
+    return [*data["changes"], *data["creates"], *data["held"]]

@@ -21,8 +21,12 @@ def test_demo_json_reports_two_cycles_and_a_quiet_second_one(tmp_path):
     assert set(first["pulled"]) == {"jira", "notion", "pagerduty"}
     # the teams' 60 issues, their 6 epics and FB's 8; 20 incidents and Core's follow-up incident
     assert first["pulled"]["jira"] == 60 + 6 + 8 and first["pulled"]["pagerduty"] == 20 + 1
-    assert first["writes"] > 0 and first["created"] == 12
+    # 12 scorecard rows, 3 follow-up tickets and their 3 notes
+    assert first["writes"] > 0 and first["created"] == 12 + 3 + 3 and first["rows_created"] == 12
+    assert first["notes_created"] == 3 and first["held"] == 0
     assert second["writes"] == 0 and second["created"] == 0
+    # decisions people made before relais ran are kept, and said so: SUP-3's Work type, routed feedback
+    assert {(k["target"], k["field"]) for k in data["kept"]} >= {("jira:SUP-3", "work_type")}
     assert first["quarantined"] == 0 and first["errors"] == {} and second["errors"] == {}
     # epics, FB feedback issues, and the 3 follow-up tickets the first cycle filed, read by the second
     assert data["followups_created"] == first["followups_created"] == 3 and second["followups_created"] == 0

@@ -45,10 +45,14 @@ def test_first_sync_writes_the_class_and_the_second_writes_nothing(sandbox, engi
 
 
 def test_sandbox_holds_what_relais_computed(sandbox, engine):
-    engine.run_cycle(apply=True)
+    report = engine.run_cycle(apply=True)
+    # The one Work type a person had set against the rules before relais ran is theirs: kept.
+    kept = {k["target"].split(":", 1)[1] for k in report.kept if k["item"].startswith("jira:")}
+    assert kept == {"SUP-3"}
     for item in engine.store.iter_items("jira"):
-        if item.issuetype in ("Bug", "Support"):
+        if item.issuetype in ("Bug", "Support") and item.key not in kept:
             assert work_type(sandbox, item.key) == "RUN", item.key
+    assert work_type(sandbox, "SUP-3") == "BUILD"
     for page_id in sandbox.notion.page_ids("briefings"):
         page = sandbox.notion.get_page(page_id)
         assert page["properties"]["Work type"]["select"]["name"] in ("RUN", "BUILD", "IMPROVE")
@@ -155,8 +159,10 @@ def test_labels_mode_keeps_human_labels_and_replaces_only_managed_ones(sandbox, 
 def test_plan_json_lists_changes_and_writes_nothing(sandbox, config: Path):
     result = run_relais(["plan", "--json", "-c", str(config)], relais_env(sandbox))
     assert result.returncode == 0, result.stderr
-    entries = json.loads(result.stdout)
+    data = json.loads(result.stdout)
+    entries = data["changes"]
     assert entries and all(set(e) >= {"target", "field", "old", "new", "rule"} for e in entries)
+    assert data["errors"] == {} and data["held"] == [] and data["summary"]["writes"] == len(entries)
     assert writes(sandbox) == 0
 
 

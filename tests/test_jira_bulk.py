@@ -83,13 +83,17 @@ def test_an_issue_getting_two_select_values_rides_in_two_bulk_edits_and_needs_no
         first = engine.run_cycle(apply=True)
         assert first.errors == {} and first.failed_writes == 0
         ids = {sandbox.jira.get_record(k)["id"]: k for k in unowned}
+        # a Work type a person set before relais is kept (SUP-3's, seeded against the rules)
+        kept = {k["item"].split(":", 1)[1] for k in first.kept if k["field"] == "work_type"}
         fields = {i: {c.field for c in first.planned if c.source == "jira" and c.item_id == i} for i in ids}
-        assert all({"work_type", "team"} <= f for f in fields.values()), fields
+        assert all({"team"} | ({"work_type"} - ({"work_type"} if i in kept else set())) <= f
+                   for i, f in fields.items()), fields
         puts = {r.path.rsplit("/", 1)[1] for r in sandbox.log if r.vendor == "jira" and r.method == "PUT"}
         assert puts.isdisjoint(ids), sorted(puts & set(ids))
         for key in unowned:
             held = sandbox.jira.get_issue(key)["fields"]
-            assert held[WORK_TYPE]["value"] == "RUN" and held[TEAM]["value"] == "core", (key, held[TEAM])
+            kept_here = sandbox.jira.get_record(key)["id"] in kept
+            assert (held[WORK_TYPE]["value"] == "RUN" or kept_here) and held[TEAM]["value"] == "core", (key, held)
         assert engine.run_cycle(apply=True).writes == 0
     finally:
         engine.close()

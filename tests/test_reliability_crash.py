@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, relais_env, run_relais
+from conftest import ROOT, left_to_do, relais_env, run_relais
 from reliability_support import duplicates, end_state, full_config, record, state_diff
 from sandbox import Sandbox
 from sync.state import StateStore
@@ -162,7 +162,7 @@ def run_crashes(tmp_path: Path, seed: int, size: str, kills: int) -> dict:
         seconds = time.monotonic() - t0
         expected, actual = end_state(ref), end_state(sb)
         dups = duplicates(sb)
-        planned = json.loads(run_relais(["plan", "--json", "-c", str(config)], relais_env(sb)).stdout)
+        planned = left_to_do(run_relais(["plan", "--json", "-c", str(config)], relais_env(sb)).stdout)
         store = StateStore(tmp_path / "crash" / "relais.db")
         try:
             stored = store.count_items()

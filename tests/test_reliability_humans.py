@@ -1,12 +1,16 @@
 """Scenario 5 — people editing while relais works.
 
 Edits to fields relais does not own always survive, also when they land between
-relais' plan and its write. For owned fields the documented conflict policy
-holds (docs/decisions.md, "Writing"): relais writes its value back over a
-person's change once; a field a person changes again is theirs — relais stops
-writing it on that item and reports a conflict, every cycle, in the cycle
-report, ``relais report`` and ``relais explain``, until the person's value
-matches the rules or the field is emptied. No silent ping-pong.
+relais' plan and its write. For owned fields the documented policy holds, per
+kind (docs/decisions.md, "Writing"; sync/owned.py):
+
+* a *decision* (work type, team, PM…) a person changes is theirs at once: relais
+  keeps it and reports it as kept, in the cycle report, ``relais report`` and
+  ``relais explain``, until the field is emptied (relais fills it again) or the
+  person's value matches the rules;
+* a *measurement* (health, scorecard figures…) is restored once; a person who
+  changes it again wins, and relais reports a conflict every cycle, until the
+  field is emptied or matches the rules. No silent ping-pong.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 from conftest import relais_env, run_relais
 from reliability_support import engine_for, full_config, record
 from sandbox import Sandbox
-from sync.plan import CONFLICT_AFTER
+from sync.plan import CHANGED_BY_HAND, CONFLICT_AFTER
 
 WORK_TYPE = "customfield_10050"
 
@@ -77,7 +81,7 @@ def test_edits_to_fields_relais_does_not_own_survive_a_write_between_plan_and_ap
     record("humans", "non-owned", items_edited=len(keys) + len(notes), human_edits_lost=0)
 
 
-def test_an_owned_field_a_person_keeps_changing_is_theirs_and_reported(tmp_path):
+def test_a_decision_a_person_changes_is_theirs_at_once_and_reported(tmp_path):
     """A person sets Work type (and a feedback page's Work type) to their own value before
     every one of ten cycles, the first time between relais' plan and its write."""
     with Sandbox(seed=7, size="demo") as sb:
@@ -109,26 +113,26 @@ def test_an_owned_field_a_person_keeps_changing_is_theirs_and_reported(tmp_path)
         finally:
             engine.close()
         assert jira_work_type(sb, key) == theirs and notion_select(sb, page, "Work type") == theirs
-        # relais wrote each field at most CONFLICT_AFTER times (its first value, once back), never again.
-        assert all(len(w) <= CONFLICT_AFTER for w in writes.values()), writes
+        # relais wrote each field once (its first value, over the change it could not see), never again.
+        assert all(len(w) == 1 for w in writes.values()), writes
         assert all(r.errors == {} for r in reports)
-        conflicted = {c["item"].split(":", 1)[1] for c in reports[-1].conflicts if c["field"] == "work_type"}
         item_id = sb.jira.get_record(key)["id"]
-        assert {item_id, page} <= conflicted
-        # Reported, every cycle from the one where relais stopped, and by `relais report` and `explain`.
-        assert all({item_id, page} <= {c["item"].split(":", 1)[1] for c in r.conflicts} for r in reports[-8:])
+        # Reported as kept, every cycle, and by `relais report` and `explain`.
+        for r in reports:
+            kept = {k["item"].split(":", 1)[1]: k for k in r.kept if k["field"] == "work_type"}
+            assert {item_id, page} <= set(kept) and kept[item_id]["why"] == CHANGED_BY_HAND
         listed = run_relais(["report", "--format", "json", "-c", str(config)], relais_env(sb))
-        assert {item_id, page} <= {c["item"].split(":", 1)[1] for c in json.loads(listed.stdout)["conflicts"]}
+        assert {item_id, page} <= {k["item"].split(":", 1)[1] for k in json.loads(listed.stdout)["kept"]}
         shown = run_relais(["explain", f"jira:{key}", "-c", str(config)], relais_env(sb))
-        assert shown.returncode == 0 and "conflict:" in shown.stdout and theirs in shown.stdout
+        assert shown.returncode == 0 and "kept:" in shown.stdout and theirs in shown.stdout
         explained = json.loads(run_relais(["explain", f"jira:{key}", "--json", "-c", str(config)],
                                           relais_env(sb)).stdout)
-        assert explained["pending_changes"] == [] and explained["conflicts"][0]["value"] == theirs
-    record("humans", "owned-conflict", cycles=11, human_changes=11, relais_writes_per_field=max(map(len, writes.values())),
-           ping_pong_limit=CONFLICT_AFTER)
+        assert explained["pending_changes"] == [] and explained["kept"][0]["value"] == theirs
+    record("humans", "owned-decision", cycles=11, human_changes=11,
+           relais_writes_per_field=max(map(len, writes.values())), ping_pong_limit=1)
 
 
-def test_a_conflict_ends_when_the_person_empties_the_field_or_agrees_with_the_rules(tmp_path):
+def test_a_decision_kept_is_handed_back_by_emptying_it_or_agreeing_with_the_rules(tmp_path):
     with Sandbox(seed=7, size="demo") as sb:
         engine = engine_for(sb, full_config(sb, tmp_path))
         key = "CORE-3"
@@ -136,20 +140,58 @@ def test_a_conflict_ends_when_the_person_empties_the_field_or_agrees_with_the_ru
             engine.run_cycle(apply=True)
             ours = jira_work_type(sb, key)
             theirs = next(v for v in ("RUN", "BUILD", "IMPROVE") if v != ours)
-            for _ in range(CONFLICT_AFTER):
-                person_sets_work_type(sb, key, theirs)
-                last = engine.run_cycle(apply=True)
-            assert jira_work_type(sb, key) == theirs and last.conflicts
+            person_sets_work_type(sb, key, theirs)
+            kept = engine.run_cycle(apply=True)
+            assert jira_work_type(sb, key) == theirs and any(k["target"] == f"jira:{key}" for k in kept.kept)
             person_sets_work_type(sb, key, None)  # handed back to relais
             back = engine.run_cycle(apply=True)
-            assert jira_work_type(sb, key) == ours and back.conflicts == []
-            person_sets_work_type(sb, key, theirs)  # a fresh start: overwritten once again
-            engine.run_cycle(apply=True)
-            assert jira_work_type(sb, key) == ours
-            person_sets_work_type(sb, key, theirs)
-            assert engine.run_cycle(apply=True).conflicts
+            assert jira_work_type(sb, key) == ours and all(k["target"] != f"jira:{key}" for k in back.kept)
+            person_sets_work_type(sb, key, theirs)  # theirs again: kept at once, not overwritten
+            assert engine.run_cycle(apply=True).writes == 0 and jira_work_type(sb, key) == theirs
             person_sets_work_type(sb, key, ours)  # the person now agrees with the rules
             agreed = engine.run_cycle(apply=True)
         finally:
             engine.close()
-        assert agreed.conflicts == [] and agreed.writes == 0
+        assert agreed.writes == 0 and all(k["target"] != f"jira:{key}" for k in agreed.kept)
+
+
+def briefing_health(sb: Sandbox, page_id: str) -> str | None:
+    return notion_select(sb, page_id, "Health")
+
+
+def person_sets_health(sb: Sandbox, page_id: str, value: str | None) -> None:
+    sb.notion.edit_page(page_id, {"Health": {"select": {"name": value} if value else None}})
+
+
+def test_a_measurement_a_person_keeps_changing_is_restored_once_then_left_and_reported(tmp_path):
+    with Sandbox(seed=7, size="demo") as sb:
+        config = full_config(sb, tmp_path)
+        engine = engine_for(sb, config)
+        page = sb.notion.page_ids("briefings")[0]
+        try:
+            engine.run_cycle(apply=True)
+            ours = briefing_health(sb, page)
+            theirs = next(v for v in ("On track", "At risk", "Off track", "Blocked") if v != ours)
+            person_sets_health(sb, page, theirs)
+            engine.run_cycle(apply=True)
+            assert briefing_health(sb, page) == ours  # a measurement is restored, once
+            reports = []
+            for _ in range(5):
+                person_sets_health(sb, page, theirs)
+                reports.append(engine.run_cycle(apply=True))
+            assert briefing_health(sb, page) == theirs
+            assert all(any(c["item"] == f"notion:{page}" and c["field"] == "health" for c in r.conflicts)
+                       for r in reports)
+            listed = run_relais(["report", "--format", "json", "-c", str(config)], relais_env(sb))
+            assert f"notion:{page}" in {c["item"] for c in json.loads(listed.stdout)["conflicts"]}
+            person_sets_health(sb, page, None)  # handed back
+            back = engine.run_cycle(apply=True)
+            assert briefing_health(sb, page) == ours and not any(c["item"] == f"notion:{page}" for c in back.conflicts)
+            writes = [w for w in engine.store.audit("notion", page, limit=100)
+                      if w["field"] == "health" and w["outcome"] == "applied"]
+        finally:
+            engine.close()
+        # its first value, once back over the person's, and once more when handed back
+        assert len(writes) == 3, writes
+    record("humans", "owned-measurement", cycles=8, human_changes=6, relais_writes_per_field=CONFLICT_AFTER,
+           ping_pong_limit=CONFLICT_AFTER)

@@ -155,7 +155,7 @@ def test_changing_an_alert_threshold_replays_without_reading_history(sandbox, tm
     before = len(sandbox.log)
     result = run_relais(["plan", "--json", "-c", str(config)], relais_env(sandbox))
     assert result.returncode == 0, result.stderr
-    changes = json.loads(result.stdout)
+    changes = json.loads(result.stdout)["changes"]
     assert changes and {c["field"] for c in changes} <= {"level", "alerts", "mode"}
     assert any(c["new"] == "watch" for c in changes)
     # Only incremental reads: no search/query without a time filter, no write.

@@ -1,0 +1,119 @@
+"""What a sync would do now, from the state store: the one entry point for sync, plan, report,
+explain and the status page, so that they can never show something other than what sync writes.
+
+:func:`outlook` derives every stored item (:func:`sync.plan.plan_cycle`), then sorts what the
+plan would write into what may be written now and what is *held*: a value computed from a
+stream that has not been read in full yet, or from a source whose latest read failed
+(:mod:`sync.readiness`), waits, with its reason. Quarantined items are left out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sync import owned
+from sync.models import FieldChange, WorkItem
+from sync.plan import CyclePlan, plan_cycle
+from sync.readiness import Readiness
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Plan makes a few million small objects that hold no reference cycles (decoded items,
+    their dicts and tuples); the cyclic collector would walk the growing heap again and again
+    — a fifth of plan's time over 100,000 items. Reference counting frees them as usual; a
+    cycle made meanwhile (by any thread) is collected once the collector is back."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass(frozen=True)
+class Held:
+    """A write or create that waits, and why."""
+
+    source: str
+    target: str
+    field: str
+    new: Any
+    reason: str
+    item: str | None = None  # source:id of the item written, None for a create
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"action": "held", "target": self.target, "item": self.item, "field": self.field,
+                "new": self.new, "reason": self.reason}
+
+
+@dataclass
+class Outlook:
+    """Everything the plan derived, and what of it may be written now."""
+
+    plan: CyclePlan
+    work: list[tuple[WorkItem, list[FieldChange]]]  # ready to write, in the plan's order
+    creates: list  # sync.scorecard.Create, ready
+    followups: list  # sync.followups.FollowUp, ready
+    held: list[Held] = field(default_factory=list)
+    readiness: Readiness | None = None
+
+    @property
+    def changes(self) -> list[FieldChange]:
+        return [c for _, changes in self.work for c in changes]
+
+    def creates_as_dicts(self) -> list[dict[str, Any]]:
+        """Every create this sync would make: scorecard rows, follow-up tickets, notes."""
+        out = [c.as_dict() for c in self.creates]
+        for f in self.followups:
+            out += f.creates_as_dicts()
+        return out
+
+
+def outlook(settings: Any, store: Any, now: datetime, readiness: Readiness | None = None) -> Outlook:
+    """Plan over every stored item; ``readiness`` defaults to what the store says of each source."""
+    from sync.route import ROUTED_FIELDS
+
+    ready = readiness if readiness is not None else Readiness.from_store(store, settings)
+    quarantined = store.quarantined_ids()
+    wrote = store.last_applied(ROUTED_FIELDS) if settings.route is not None else {}
+    states = store.key_states("followup") if settings.followups is not None else {}
+    with gc_paused():
+        result = plan_cycle(store.iter_items(), settings, now, wrote, states, store.overwrites())
+    configured = ready.configured
+    out = Outlook(result, [], [], [], readiness=ready)
+    for (source, item_id), (item, changes) in result.work.items():
+        if (source, item_id) in quarantined:
+            continue
+        go = []
+        for change in changes:
+            reason = ready.missing(owned.needs_of_change(source, item.kind, item.database, change.field,
+                                                         settings, configured))
+            if reason is None:
+                go.append(change)
+            else:
+                out.held.append(Held(source, f"{source}:{change.target}", change.field, change.new, reason,
+                                     f"{source}:{item_id}"))
+        if go and not all(c.field == "last_synced" for c in go):  # never written alone
+            out.work.append((item, go))
+    if result.creates:
+        reason = ready.missing(owned.needs("scorecard", None, settings, configured))
+        if reason is None:
+            out.creates = list(result.creates)
+        else:
+            out.held += [Held(c.source, f"{c.source}:{c.database}/{c.natural_key}", "row", c.values, reason)
+                         for c in result.creates]
+    if result.followups:
+        reason = ready.missing(owned.needs("followups", None, settings, configured))
+        if reason is None:
+            out.followups = list(result.followups)
+        else:
+            out.held += [Held("jira", f"followup:{f.incident.key}", f.what, f.summary, reason)
+                         for f in result.followups]
+    return out
