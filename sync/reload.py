@@ -87,6 +87,7 @@ class ConfigWatcher:
 def reload_config(daemon: Any) -> bool:
     """Load, check, connect and swap in the config file; True if the new config now runs."""
     from connectors.errors import ConnectorError, redact
+    from sync.lock import WriterLockedError
     from sync.settings import ConfigError, SecretError, load_settings, resolve_secrets
 
     log, metrics = daemon.log, daemon.metrics
@@ -105,7 +106,7 @@ def reload_config(daemon: Any) -> bool:
     engine = daemon._new_engine(settings, secrets)
     try:
         engine.connect()
-    except ConnectorError as e:
+    except (ConnectorError, WriterLockedError) as e:
         engine.close()
         return _refuse(daemon, [f"{daemon.config_path}: the new config could not connect: {e}"])
     old = daemon.swap_engine(engine)
