@@ -29,12 +29,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import schedule
-
 from connectors.errors import redact
 from sync.engine import CycleReport, Engine
 from sync.log import get_logger
 from sync.metrics import Metrics
+from sync.timers import Timers
 
 SOURCES = ("jira", "notion", "pagerduty")
 #: A sweep forgets only items unchanged for this long: a lagging search index is not a deletion.
@@ -64,6 +63,7 @@ class SourceState:
     last_kind: str | None = None
     last_started: float | None = None
     last_finished: float | None = None
+    last_finished_monotonic: float | None = None  # how long ago, whatever the wall clock did
     last_success: float | None = None
     last_error: str | None = None
     last_summary: dict[str, Any] = field(default_factory=dict)
@@ -88,6 +88,8 @@ class Daemon:
         self.sources: dict[str, SourceState] = {}
         self.config_errors: list[str] = []  # problems of the file on disk, when it is not the one running
         self.last_alerts: list[dict[str, Any]] = []
+        self.last_held: list[dict[str, Any]] = []  # writes the last cycle held back, and why
+        self.streams: dict[str, Any] = {}  # Readiness.as_dict() of the last cycle
         self.finished_cycles = 0
         self._queues: dict[str, queue.Queue[Job]] = {}
         self._workers: dict[str, threading.Thread] = {}
@@ -171,16 +173,19 @@ class Daemon:
     def workers_alive(self) -> bool:
         return all(w.is_alive() for w in self._workers.values()) or self.stop.is_set()
 
-    def timers(self, name: str) -> schedule.Scheduler:
-        """The source's timers: a poll every interval ± jitter, counted from the end of the last poll
-        (``schedule`` draws each wait between the two bounds), and the reconciliation sweep."""
+    def interval(self, name: str) -> float:
+        return self.interval_override or getattr(self.settings.daemon.intervals, name)
+
+    def timers(self, name: str) -> Timers:
+        """The source's timers, on the monotonic clock (:mod:`sync.timers`): a poll every interval
+        ± jitter, counted from the end of the last poll, and the reconciliation sweep."""
         daemon = self.settings.daemon
-        base = self.interval_override or getattr(daemon.intervals, name)
+        base = self.interval(name)
         jitter = min(daemon.jitter_seconds, base / 2)
-        low, high = max(1, round(base - jitter)), max(1, round(base + jitter))
-        timers = schedule.Scheduler()
-        timers.every(low).to(high).seconds.do(self._run_guarded, name, "poll")
-        timers.every(max(1, round(daemon.reconcile_every))).seconds.do(self._run_guarded, name, "reconcile")
+        timers = Timers()
+        timers.every(max(1.0, base - jitter), max(1.0, base + jitter), lambda: self._run_guarded(name, "poll"))
+        reconcile = max(1.0, daemon.reconcile_every)
+        timers.every(reconcile, reconcile, lambda: self._run_guarded(name, "reconcile"))
         return timers
 
     def enqueue(self, name: str, ids: list[str]) -> bool:
@@ -308,6 +313,10 @@ class Daemon:
         state.cycles += 1
         state.last_kind = job.kind
         state.last_finished = now
+        state.last_finished_monotonic = time.monotonic()
+        self.last_held = [h.as_dict() for h in report.held] if report.cycle else self.last_held
+        if report.streams:
+            self.streams = report.streams
         summary = report.as_dict()
         state.last_summary = {k: summary[k] for k in ("pulled", "changed", "writes", "failed_writes", "created",
                                                       "planned", "quarantined", "seconds")}
@@ -328,25 +337,48 @@ class Daemon:
                                                "errors": report.errors})
 
     # -- what the endpoints show -------------------------------------------------
+    #: A source whose last cycle ended longer ago than this many of its intervals is "stale":
+    #: its timer or worker is stuck, whatever the wall clock says.
+    STALE_AFTER_INTERVALS = 3
+
     def readiness(self) -> tuple[bool, dict[str, Any]]:
-        """(ready, details). Ready once every source has finished a first cycle, failed or not."""
+        """(ready, details). Ready once every source has finished a first cycle, failed or not;
+        degraded when the config has errors, a source keeps failing, or a source's last cycle is
+        older than a few of its intervals (on the monotonic clock). While a stream has not been
+        read in full yet, the writes computed from it are held: the body says which and why."""
         limit = self.settings.daemon.failing_after
         sources = {}
         running = self.engine.connectors if self.engine is not None else {}
+        now = time.monotonic()
         for name, s in sorted(self.sources.items()):
             if name not in running:
                 continue  # switched off by a reload
+            interval = self.interval(name)
+            age = None if s.last_finished_monotonic is None else now - s.last_finished_monotonic
+            stale = age is not None and age > self.STALE_AFTER_INTERVALS * interval + 30
             status = "starting" if s.cycles == 0 else "failing" if s.failures >= limit else \
-                "retrying" if s.failures else "ok"
+                "stale" if stale else "retrying" if s.failures else "ok"
             sources[name] = {"status": status, "cycles": s.cycles, "consecutive_failures": s.failures,
                              "last_cycle": _iso(s.last_finished), "last_success": _iso(s.last_success),
+                             "seconds_since_last_cycle": None if age is None else round(age, 1),
                              "last_error": s.last_error}
         ready = self.engine is not None and all(self.sources[n].cycles for n in sources)
-        degraded = bool(self.config_errors) or any(v["status"] == "failing" for v in sources.values())
+        degraded = bool(self.config_errors) or any(v["status"] in ("failing", "stale") for v in sources.values())
         status = "degraded" if ready and degraded else "ready" if ready else "starting"
+        incomplete = self.streams.get("incomplete") if self.streams else None
         return ready, {"status": status, "config": {"file": str(self.config_path), "ok": not self.config_errors,
                                                     "errors": list(self.config_errors)},
-                       "sources": sources}
+                       "sources": sources,
+                       "first_read_incomplete": incomplete if incomplete is not None else "not known yet",
+                       "held_writes": len(self.last_held), "held": _held_summary(self.last_held)}
+
+
+def _held_summary(held: list[dict[str, Any]]) -> dict[str, int]:
+    """Held writes counted by reason."""
+    out: dict[str, int] = {}
+    for h in held:
+        out[h["reason"]] = out.get(h["reason"], 0) + 1
+    return out
 
 
 def _iso(ts: float | None) -> str | None:
