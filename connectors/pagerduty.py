@@ -11,9 +11,9 @@ Endpoints used:
                                       webhooks (``read_items``)
   GET/POST /incidents/{id}/notes      the follow-up note (sync.followups)
 
-Cursor: ``{"since": <start of the last successful pull, UTC ISO>}``; the
-next pull reads from ``since − overlap``. The time-window reads go through
-``iter_history``, which bisects a window until each part holds fewer than
+Cursor: ``{"since": <start of the last successful pull on PagerDuty's clock
+(its Date header), UTC ISO>}``; the next pull reads from ``since − overlap``.
+The time-window reads go through ``iter_history``, which bisects a window until each part holds fewer than
 10,000 records (classic pagination stops at offset + limit = 10,000).
 The API is asked for UTC explicitly: without an offset, since/until are
 read in the account's time zone.
@@ -89,11 +89,16 @@ class PagerDutyConnector:
 
     # -- pull ------------------------------------------------------------------
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
+        # The window is asked on PagerDuty's clock (the Date of its last answer, carried forward on the
+        # monotonic clock): relais' wall clock stepped back an hour made `until` fall before the saved
+        # `since`, and every pull failed with "Since must be before until" until the clock caught up.
+        now = self.policy.vendor_now() or now
         since_cursor = parse_time((cursor or {}).get("since"))
         if since_cursor is None:
             since = now - timedelta(days=self.source.first_sync_days)
         else:
-            since = since_cursor - timedelta(minutes=self.source.overlap_minutes)
+            # never after `until` (a cursor saved by a clock that ran ahead)
+            since = min(since_cursor, now) - timedelta(minutes=self.source.overlap_minutes)
         # The client sends since/until with whole seconds; round `until` up so that
         # what happened in the current second is inside this window, not only the next one.
         until = now.replace(microsecond=0) + timedelta(seconds=1)

@@ -39,8 +39,8 @@ def _name(common_name: str) -> x509.Name:
 def generate(directory: str) -> CertPaths:
     """Write ``ca.pem``, ``server.pem`` and ``server.key`` into ``directory``."""
     now = datetime.now(timezone.utc)
-    not_before = now - timedelta(hours=1)
-    not_after = now + timedelta(days=7)
+    not_before = now - timedelta(days=2)  # a test may step a client's wall clock back
+    not_after = now + timedelta(days=30)  # … or forward a day or more
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("relais sandbox CA")

@@ -63,6 +63,7 @@ class SourceState:
     last_kind: str | None = None
     last_started: float | None = None
     last_finished: float | None = None
+    last_started_monotonic: float | None = None
     last_finished_monotonic: float | None = None  # how long ago, whatever the wall clock did
     last_success: float | None = None
     last_error: str | None = None
@@ -262,6 +263,7 @@ class Daemon:
             if name not in engine.connectors:
                 return  # a reload switched this source off
             state.last_started = time.time()
+            state.last_started_monotonic = time.monotonic()
             try:
                 report = self._cycle(engine, name, job)
             except Stopping:
@@ -353,9 +355,13 @@ class Daemon:
         for name, s in sorted(self.sources.items()):
             if name not in running:
                 continue  # switched off by a reload
-            interval = self.interval(name)
+            interval = self.interval(name) + self.settings.daemon.jitter_seconds
             age = None if s.last_finished_monotonic is None else now - s.last_finished_monotonic
-            stale = age is not None and age > self.STALE_AFTER_INTERVALS * interval + 30
+            busy = s.last_started_monotonic is not None and (
+                s.last_finished_monotonic is None or s.last_started_monotonic > s.last_finished_monotonic)
+            # A long cycle (a first sync of a large tenant) is running, not stale; a source whose
+            # timer no longer fires is.
+            stale = age is not None and not busy and age > self.STALE_AFTER_INTERVALS * interval + 30
             status = "starting" if s.cycles == 0 else "failing" if s.failures >= limit else \
                 "stale" if stale else "retrying" if s.failures else "ok"
             sources[name] = {"status": status, "cycles": s.cycles, "consecutive_failures": s.failures,

@@ -80,8 +80,11 @@ class Metrics:
                                    ["source"], registry=r)
         self.writes = PromCounter("relais_writes_applied", "Field writes that the tools accepted", registry=r)
         self.failed_writes = PromCounter("relais_writes_failed", "Field writes that failed", registry=r)
-        self.creates = PromCounter("relais_creates", "Rows created (scorecard rows)", registry=r)
+        self.creates = PromCounter("relais_creates", "Things created: scorecard rows, follow-up tickets and notes",
+                                   registry=r)
         self.planned = Gauge("relais_writes_planned", "Field writes the last cycle planned", registry=r)
+        self.held = Gauge("relais_writes_held", "Writes and creates the last cycle held back: computed from a "
+                          "stream not read in full yet, or from a source whose reads fail", registry=r)
         self.quarantined = Gauge("relais_quarantined_items", "Items quarantined now (unreadable, or a write "
                                  "refused)", registry=r)
         self.deleted = PromCounter("relais_items_deleted", "Items the tools no longer have, forgotten",
@@ -113,6 +116,7 @@ class Metrics:
         self.creates.inc(report.created)
         if report.cycle:  # a job that failed before its cycle began planned nothing
             self.planned.set(len(report.planned) + len(report.planned_creates))
+            self.held.set(len(report.held))
             self.quarantined.set(len(report.quarantined))
         self.source_up.labels(source).set(1 if ok else 0)
         if ok:
