@@ -6,13 +6,15 @@ Endpoints used:
                                       *creation* time (max 6 months)
   GET /log_entries?since&until        CHANGED older incidents: any log entry
                                       (ack, resolve, note…) since the cursor
-  GET /incidents?statuses[]=…         OPEN incidents, re-read every cycle
+  GET /incidents?statuses[]=…         OPEN incidents, re-read every cycle, first:
+                                      its Date is the clock the windows use
   GET /incidents/{id}                 incidents named by log entries, and by
                                       webhooks (``read_items``)
   GET/POST /incidents/{id}/notes      the follow-up note (sync.followups)
 
 Cursor: ``{"since": <start of the last successful pull on PagerDuty's clock
-(its Date header), UTC ISO>}``; the next pull reads from ``since − overlap``.
+(the Date of the open-incidents listing, read first), UTC ISO>}``; the next
+pull reads from ``since − overlap``.
 The time-window reads go through ``iter_history``, which bisects a window until each part holds fewer than
 10,000 records (classic pagination stops at offset + limit = 10,000).
 The API is asked for UTC explicitly: without an offset, since/until are
@@ -29,6 +31,7 @@ failure); incidents themselves are never changed.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -89,10 +92,16 @@ class PagerDutyConnector:
 
     # -- pull ------------------------------------------------------------------
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
-        # The window is asked on PagerDuty's clock (the Date of its last answer, carried forward on the
-        # monotonic clock): relais' wall clock stepped back an hour made `until` fall before the saved
-        # `since`, and every pull failed with "Since must be before until" until the clock caught up.
-        now = self.policy.vendor_now() or now
+        params = {"service_ids[]": sorted(self.services), "time_zone": "UTC"}
+        seen: set[str] = set()
+        # Open incidents first: their listing needs no window, and its answer carries PagerDuty's
+        # clock (Date), on which the windows below are asked. On relais' clock, a wall clock
+        # stepped back an hour made `until` fall before the saved `since`: every pull failed with
+        # "Since must be before until" until the clock caught up.
+        open_now = iter(self.client.iter_all("incidents", params={
+            **params, "statuses[]": ["triggered", "acknowledged"], "date_range": "all"}))
+        first = next(open_now, None)
+        now = self.policy.server_time() or now
         since_cursor = parse_time((cursor or {}).get("since"))
         if since_cursor is None:
             since = now - timedelta(days=self.source.first_sync_days)
@@ -102,16 +111,11 @@ class PagerDutyConnector:
         # The client sends since/until with whole seconds; round `until` up so that
         # what happened in the current second is inside this window, not only the next one.
         until = now.replace(microsecond=0) + timedelta(seconds=1)
-        params = {"service_ids[]": sorted(self.services), "time_zone": "UTC"}
-        seen: set[str] = set()
-
+        yield from self._batches(itertools.chain([first] if first is not None else [], open_now), seen)
         created = self.client.iter_history("incidents", since, until, params=dict(params))
         yield from self._batches(created, seen)
         if since_cursor is not None:
             yield from self._batches(self._changed_incidents(since, until, seen), seen)
-        open_now = self.client.iter_all("incidents", params={
-            **params, "statuses[]": ["triggered", "acknowledged"], "date_range": "all"})
-        yield from self._batches(open_now, seen)
         self.pending_cursor = {"since": iso(now)}
 
     def _changed_incidents(self, since: datetime, until: datetime, seen: set[str]) -> Iterator[dict[str, Any]]:

@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import tenacity
@@ -182,21 +182,6 @@ class VendorPolicy:
         self.stats = CallStats()
         self._lock = threading.Lock()
         self._local = threading.local()  # per thread: the Date of the last answer this thread got
-        self._last_date: tuple[str, float] | None = None  # any thread's: (Date, monotonic time received)
-
-    def vendor_now(self) -> datetime | None:
-        """The vendor's clock now, estimated from the Date of its last answer (any thread) plus the
-        time since on the monotonic clock — so a step of relais' own wall clock (NTP, a resumed VM)
-        cannot move a window relais asks the vendor for. None before any answer with a Date."""
-        last = self._last_date
-        if last is None:
-            return None
-        try:
-            when = email.utils.parsedate_to_datetime(last[0])
-        except (TypeError, ValueError):
-            return None
-        when = when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
-        return when + timedelta(seconds=time.monotonic() - last[1])
 
     def server_time(self) -> datetime | None:
         """The vendor's clock when it answered this thread's last successful request (its
@@ -290,8 +275,6 @@ class VendorPolicy:
                     raise error
                 self._check_body(reply, call)
                 self._local.date = _header(reply.headers, "date")
-                if self._local.date:
-                    self._last_date = (self._local.date, time.monotonic())
                 return reply
         raise AssertionError("unreachable")  # pragma: no cover
 

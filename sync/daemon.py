@@ -322,6 +322,7 @@ class Daemon:
         summary = report.as_dict()
         state.last_summary = {k: summary[k] for k in ("pulled", "changed", "writes", "failed_writes", "created",
                                                       "planned", "quarantined", "seconds")}
+        state.last_summary["held"] = len(report.held)
         self.finished_cycles += 1
         if report.cycle:
             self.last_alerts = report.alerts

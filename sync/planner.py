@@ -88,13 +88,20 @@ def outlook(settings: Any, store: Any, now: datetime, readiness: Readiness | Non
         result = plan_cycle(store.iter_items(), settings, now, wrote, states, store.overwrites())
     configured = ready.configured
     out = Outlook(result, [], [], [], readiness=ready)
+    reasons: dict[tuple[str, str, str | None, str], str | None] = {}  # a few kinds of field, many changes
+
+    def why_wait(source: str, kind: str, database: str | None, field: str) -> str | None:
+        key = (source, kind, database, field)
+        if key not in reasons:
+            reasons[key] = ready.missing(owned.needs_of_change(source, kind, database, field, settings, configured))
+        return reasons[key]
+
     for (source, item_id), (item, changes) in result.work.items():
         if (source, item_id) in quarantined:
             continue
         go = []
         for change in changes:
-            reason = ready.missing(owned.needs_of_change(source, item.kind, item.database, change.field,
-                                                         settings, configured))
+            reason = why_wait(source, item.kind, item.database, change.field)
             if reason is None:
                 go.append(change)
             else:
