@@ -41,18 +41,20 @@ def is_read(r) -> bool:
     return r.method == "GET" or r.path.endswith(("/query", "/search/jql"))
 
 
-def people_work(sb: Sandbox, rng: random.Random) -> None:
+def people_work(sb: Sandbox, rng: random.Random, relabel: bool = True) -> None:
     """What people do between two restarts: empty Work types (one issue in 30), label an issue
-    tech-debt or maintenance (its class changes). Never a value in an owned field: that is
-    scenario 5."""
+    tech-debt or maintenance (its class changes; not with ``relabel=False``). Never a value in
+    an owned field: that is scenario 5."""
     # The seeded issues only: the follow-up tickets relais files do not exist yet in the reference.
     keys = sorted(k for k in sb.jira.keys()
                   if not any(lb.startswith("relais-followup-") for lb in sb.jira.get_issue(k)["fields"]["labels"]))
     for key in rng.sample(keys, max(2, len(keys) // 30)):
         sb.jira.edit_issue(key, {"customfield_10050": None})
     key = rng.choice(keys)
-    labels = sb.jira.get_issue(key)["fields"]["labels"]
-    sb.jira.edit_issue(key, {"labels": sorted({*labels, rng.choice(["tech-debt", "maintenance"])})})
+    label = rng.choice(["tech-debt", "maintenance"])
+    if relabel:
+        labels = sb.jira.get_issue(key)["fields"]["labels"]
+        sb.jira.edit_issue(key, {"labels": sorted({*labels, label})})
 
 
 def kill_once(sb: Sandbox, config: Path, rng: random.Random, trigger: str | None = None) -> tuple[str, str]:
@@ -129,9 +131,18 @@ def unrecorded_writes(sb: Sandbox, db: Path) -> int:
     return accepted + sb.jira.bulk_edited() - recorded
 
 
-def run_crashes(tmp_path: Path, seed: int, size: str, kills: int) -> dict:
-    rng, work = random.Random(seed), random.Random(seed + 1)
-    edits = 0
+def lose_store(db: Path) -> None:
+    """The state store is gone: a lost volume, a move to another machine, another state.path."""
+    for suffix in ("", "-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+
+
+def run_crashes(tmp_path: Path, seed: int, size: str, kills: int, losing: float = 0.0) -> dict:
+    """``losing``: the chance that the state store is deleted after a kill. Then people only empty
+    Work types: an issue's class changed after the store was lost is not relais' to follow
+    (with no audit log, a value relais wrote earlier cannot be told from a person's: it is kept)."""
+    rng, work, lose = random.Random(seed), random.Random(seed + 1), random.Random(seed + 2)
+    edits = lost = 0
     with Sandbox(seed=seed, size=size) as sb, Sandbox(seed=seed, size=size) as ref:
         config = full_config(sb, tmp_path / "crash")
         triggers, doing = Counter(), Counter()
@@ -144,8 +155,11 @@ def run_crashes(tmp_path: Path, seed: int, size: str, kills: int) -> dict:
             creating = creating and what != "finished"  # a run that ends has made every row
             triggers[trigger] += 1
             doing[what] += 1
-            people_work(sb, work)
+            people_work(sb, work, relabel=not losing)
             edits += 1
+            if losing and lose.random() < losing:
+                lose_store(tmp_path / "crash" / "relais.db")
+                lost += 1
             assert sum(triggers.values()) < kills * 3, f"the kills keep missing: {dict(doing)}"
         for _ in range(3):  # the reference gets the same edits, then one uninterrupted run
             hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
@@ -153,7 +167,7 @@ def run_crashes(tmp_path: Path, seed: int, size: str, kills: int) -> dict:
             if not (tmp_path / "reference" / "edited").exists():
                 replay = random.Random(seed + 1)
                 for _ in range(edits):
-                    people_work(ref, replay)
+                    people_work(ref, replay, relabel=not losing)
                 (tmp_path / "reference" / "edited").touch()
             syncs = settle(sb, config)
             settle(ref, ref_config)
@@ -174,11 +188,14 @@ def run_crashes(tmp_path: Path, seed: int, size: str, kills: int) -> dict:
         assert stored["jira"] == len(sb.jira.keys()) + len(sb.jira.feedback_keys())
         assert stored["pagerduty"] == len(sb.pagerduty.incident_ids())
         assert stored["notion"] == sum(len(sb.notion.page_ids(s)) for s in ("briefings", "feedback", "scorecard"))
-        unrecorded = unrecorded_writes(sb, tmp_path / "crash" / "relais.db")
-        # At most the write in flight at each kill: one item, or the issues of one bulk edit.
-        in_flight = max([1, *(len(t.processed) for t in sb.jira.bulk.tasks.values())])
-        assert 0 <= unrecorded <= (doing["apply"] + doing["create"]) * in_flight
-    return {"kills": kills, "runs_that_finished_first": doing["finished"], "killed_during": dict(doing - Counter(
+        unrecorded = None
+        if not losing:  # a lost store lost its audit log with it
+            unrecorded = unrecorded_writes(sb, tmp_path / "crash" / "relais.db")
+            # At most the write in flight at each kill: one item, or the issues of one bulk edit.
+            in_flight = max([1, *(len(t.processed) for t in sb.jira.bulk.tasks.values())])
+            assert 0 <= unrecorded <= (doing["apply"] + doing["create"]) * in_flight
+    return {"kills": kills, "stores_lost": lost, "runs_that_finished_first": doing["finished"],
+            "killed_during": dict(doing - Counter(
         finished=doing["finished"])), "triggers": dict(triggers), "people_edits": edits,
         "syncs_to_settle": syncs, "duplicates": sum(dups.values()), "writes_lost": len(state_diff(
             expected, actual, limit=10**6)), "writes_unrecorded_at_a_kill": unrecorded,
@@ -192,3 +209,11 @@ def test_sigkills_at_random_points_then_restarts_end_like_an_uninterrupted_run(t
 @pytest.mark.slow
 def test_thirty_sigkills_during_a_larger_sync_end_like_an_uninterrupted_run(tmp_path):
     record("crash", "long", size="small", **run_crashes(tmp_path, 11, "small", kills=30))
+
+
+def test_sigkills_with_the_state_store_lost_half_the_time_duplicate_nothing(tmp_path):
+    """Scenario 13's kills: the store deleted after half of them (seeded). Creates are looked up in
+    the tools, so a lost store duplicates no row, ticket or note."""
+    figures = run_crashes(tmp_path, 13, "demo", kills=6, losing=0.5)
+    assert figures["stores_lost"] >= 2 and figures["duplicates"] == 0
+    record("store", "kills-and-lost-store", size="demo", **figures)

@@ -1,0 +1,74 @@
+"""What relais prints is what it does: plan, sync, report and explain tell the same story.
+
+Found from outside: with every tool unreachable, `plan --json` printed a plausible plan
+from an empty store (new scorecard rows of zeros) and nothing on stderr; `sync` said
+`created: 0` after filing 3 tickets; `plan` did not list the follow-ups it would
+create; `report` and `explain` assembled the plan's inputs their own way.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import relais_env, run_relais
+from reliability_support import full_config
+from sandbox import Sandbox
+
+
+def test_plan_json_with_every_tool_unreachable_says_so_and_plans_nothing(tmp_path: Path):
+    with Sandbox(seed=7, size="demo") as sb:
+        config = full_config(sb, tmp_path)
+        for vendor in ("jira", "notion", "pagerduty"):
+            sb.faults.add(vendor, 503, retry_after=0)
+        result = run_relais(["plan", "--json", "-c", str(config)], relais_env(sb))
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert set(data["errors"]) == {"jira", "notion", "pagerduty"}
+    assert data["changes"] == [] and data["creates"] == []
+    # the rows an empty store would imply are held, with the reason, not planned
+    assert data["held"] and all("is failing" in h["reason"] for h in data["held"])
+    lines = result.stderr.strip().splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == ["jira", "notion", "pagerduty"], lines
+
+
+def test_plan_lists_every_create_and_sync_counts_them_all(tmp_path: Path):
+    with Sandbox(seed=7, size="demo") as sb:
+        config = full_config(sb, tmp_path)
+        env = relais_env(sb)
+        plan = json.loads(run_relais(["plan", "--json", "-c", str(config)], env).stdout)
+        text = run_relais(["plan", "-c", str(config)], env).stdout
+        sync = json.loads(run_relais(["sync", "--once", "--json", "-c", str(config)], env).stdout)
+        tickets = [key for key in sb.jira.keys()
+                   if any(lb.startswith("relais-followup-") for lb in sb.jira.get_issue(key)["fields"]["labels"])]
+    kinds = [c["field"] for c in plan["creates"]]
+    assert kinds.count("Task (ticket)") == 3 and kinds.count("note") == 3 and kinds.count("*") == 12
+    assert plan["summary"]["creates"] == 18 and "to create: 18" in text
+    assert sync["created"] == 18 == sync["rows_created"] + sync["followups_created"] + sync["notes_created"]
+    assert sync["followups_created"] == len(tickets) == 3 and sync["notes_created"] == 3
+    assert len(sync["creates"]) == 18
+
+
+def test_report_explain_and_sync_show_what_sync_writes(tmp_path: Path):
+    with Sandbox(seed=7, size="demo") as sb:
+        config = full_config(sb, tmp_path)
+        env = relais_env(sb)
+        assert run_relais(["sync", "--once", "-c", str(config)], env).returncode == 0
+        # people work, and PagerDuty starts failing: some writes land, some are held
+        sb.jira.edit_issue("CORE-2", {"labels": ["tech-debt"]})
+        sb.jira.edit_issue("PAY-5", {"customfield_10050": None})
+        sb.faults.add("pagerduty", 503, retry_after=0)
+        plan = json.loads(run_relais(["plan", "--json", "-c", str(config)], env).stdout)
+        report = json.loads(run_relais(["report", "--format", "json", "-c", str(config)], env).stdout)
+        explained = json.loads(run_relais(["explain", "jira:CORE-2", "--json", "-c", str(config)], env).stdout)
+        sync = json.loads(run_relais(["sync", "--once", "--json", "-c", str(config)], env).stdout)
+
+    def writes(entries: list[dict]) -> set:
+        return {(e["item"], e["field"], json.dumps(e["new"])) for e in entries}
+
+    assert plan["changes"] and plan["held"] and plan["errors"].keys() == {"pagerduty"}
+    assert writes(sync["changes"]) == writes(plan["changes"])
+    assert sync["writes"] == len(sync["changes"]) and sync["held"] == plan["held"]
+    assert report["pending_writes"] == len(plan["changes"]) and report["held"] == plan["held"]
+    core2 = [c for c in plan["changes"] if c["target"] == "jira:CORE-2"]
+    assert core2 and writes(explained["pending_changes"]) == writes(core2)
