@@ -380,12 +380,13 @@ class JiraConnector:
         created = response.json()
         return str(created["id"]), created["key"]
 
-    def find_issue_by_label(self, label: str) -> str | None:
-        """The oldest issue carrying ``label`` (search is eventually consistent: a miss may be a lag)."""
+    def find_issue_by_label(self, label: str) -> tuple[str, str] | None:
+        """(id, key) of the oldest issue carrying ``label`` (search is eventually consistent: a miss
+        may be a lag)."""
         data = self.client.enhanced_search_issues(f'labels = "{label}" ORDER BY created ASC', maxResults=1,
                                                   fields=["summary"], json_result=True)
         issues = data.get("issues") or []
-        return issues[0]["key"] if issues else None
+        return (str(issues[0]["id"]), issues[0]["key"]) if issues else None
 
     def close(self) -> None:
         self.client.close()

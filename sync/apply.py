@@ -154,21 +154,25 @@ def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: di
             result.deferred += len(changes)
             continue
         connector = connectors[item.source]
+        intents = store.record_intent(changes, cycle)
         try:
             connector.write(item, changes)
         except FatalError:
+            store.record_write(item, changes, cycle, "failed", "stopped: the tool refused relais", intents)
             raise
         except RequestError as e:
             result.failed += len(changes)
-            store.record_write(item, changes, cycle, "failed", str(e))
+            store.record_write(item, changes, cycle, "failed", str(e), intents)
             store.store_page([], {}, [Quarantined(item.source, item.id, f"{WRITE_REFUSED}: {e}")], cycle)
             continue
         except TransientError as e:
             result.failed += len(changes)
             result.failed_sources[item.source] = str(e)
-            store.record_write(item, changes, cycle, "failed", str(e))
+            # no usable answer: it may have landed, so its rows stay 'sent' (a value the tool then
+            # shows is relais', not a person's); the detail says why
+            store.record_write(item, changes, cycle, "sent", str(e), intents)
             continue
-        store.record_write(item, changes, cycle, "applied")
+        store.record_write(item, changes, cycle, "applied", intents=intents)
         result.applied += len(changes)
         result.applied_items.add((item.source, item.id))
         if on_write:
@@ -213,6 +217,7 @@ def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | No
             if source in result.failed_sources:
                 result.deferred += len(chunk)
                 continue
+            intents = store.record_intent([change for _, change in chunk], cycle)
             try:
                 outcome = connector.write_bulk([work[n][0] for n, _ in chunk], key)
             except FatalError:
@@ -220,28 +225,30 @@ def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | No
             except TransientError as e:
                 result.failed += len(chunk)
                 result.failed_sources[source] = str(e)
-                for n, change in chunk:
-                    store.record_write(work[n][0], [change], cycle, "failed", str(e))
+                for (n, change), seq in zip(chunk, intents):  # it may have landed: see apply_changes
+                    store.record_write(work[n][0], [change], cycle, "sent", str(e), [seq])
                 continue
             except BatchUnavailable:  # e.g. no permission for Jira's bulk edit: item by item
                 unavailable.add(source)
-                for n, change in chunk:
+                for (n, change), seq in zip(chunk, intents):
                     left[n].append(change)
+                    store.record_write(work[n][0], [change], cycle, "failed", "bulk edit refused: sent alone", [seq])
                 continue
-            for n, change in chunk:
+            for (n, change), seq in zip(chunk, intents):
                 item = work[n][0]
                 if item.id in outcome.done:
-                    store.record_write(item, [change], cycle, "applied")
+                    store.record_write(item, [change], cycle, "applied", intents=[seq])
                     result.applied += 1
                     result.applied_items.add((item.source, item.id))
                 elif item.id in outcome.refused:
                     reason = outcome.refused[item.id]
                     result.failed += 1
-                    store.record_write(item, [change], cycle, "failed", reason)
+                    store.record_write(item, [change], cycle, "failed", reason, [seq])
                     store.store_page([], {}, [Quarantined(item.source, item.id, f"{WRITE_REFUSED}: {reason}")], cycle)
                 else:
                     result.failed += 1
-                    store.record_write(item, [change], cycle, "failed", outcome.skipped.get(item.id, "not edited"))
+                    store.record_write(item, [change], cycle, "failed", outcome.skipped.get(item.id, "not edited"),
+                                       [seq])
             if on_write:
                 on_write(len(chunk))
     # an item's changes in the plan's order, whatever came back from a refused batch

@@ -140,7 +140,7 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
                       f"{dl['forecast'] or 'none'}, open incidents {dl['incidents']}, dependencies: "
                       f"{dl['dependencies']}" + (f"; undeclared: {dl['undeclared']}" if dl["undeclared"] else "")
                       + f", score {dl['score']}")
-    from sync.report import conflict_line, kept_line
+    from sync.output import conflict_line, kept_line
 
     for change in data["pending_changes"]:
         console.print(f"  next sync writes {change['field']}: {change['old']!r} → {change['new']!r} "

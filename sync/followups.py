@@ -46,6 +46,8 @@ def note_key(incident_id: str) -> str:
 
 
 FOLLOWUP_LABEL = "relais-followup-"
+NOTE = "Follow-up ticket: {ticket} (filed by relais)"
+NOTE_PATTERN = re.compile(r"Follow-up ticket: (\S+) \(filed by relais\)")
 
 
 def label_for(incident_id: str) -> str:
@@ -87,7 +89,7 @@ class FollowUp:
                         "old": None, "new": self.summary, "rule": RULE, "key": label_for(self.incident.id)})
         ticket = self.ticket or ("the ticket" if self.note_only else "the new ticket")
         out.append({"action": "create", "target": f"pagerduty:{self.incident.key}", "field": "note",
-                    "old": None, "new": f"Follow-up ticket: {ticket} (filed by relais)", "rule": RULE,
+                    "old": None, "new": NOTE.format(ticket=ticket), "rule": RULE,
                     "key": note_key(self.incident.id),
                     **({"unless": "the incident already has a note naming the ticket"} if self.note_only else {})})
         return out
@@ -161,7 +163,7 @@ def apply_followups(followups: list[FollowUp], connectors: dict, store: Any, set
         if "jira" in out.failed_sources or "pagerduty" in out.failed_sources:
             break
         try:
-            ticket = _ticket(f, jira, store, settle, out)
+            ticket = _ticket(f, jira, pagerduty, store, settle, out)
             if ticket is not None:
                 _note(f, ticket, pagerduty, store, out)
         except FatalError:
@@ -172,25 +174,51 @@ def apply_followups(followups: list[FollowUp], connectors: dict, store: Any, set
     return out
 
 
-def _ticket(f: FollowUp, jira: Any, store: Any, settle: timedelta, out: FollowUpResult) -> str | None:
+def _noted_ticket(notes: list[str]) -> str | None:
+    """The ticket a note relais added names, if the incident has one."""
+    for note in notes:
+        match = NOTE_PATTERN.search(note)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _ticket(f: FollowUp, jira: Any, pagerduty: Any, store: Any, settle: timedelta,
+            out: FollowUpResult) -> str | None:
     key = ticket_key(f.incident.id)
     state = store.key_record(key)
     if state is not None and state["state"] == "created":
         return state["target_id"]
     found = jira.find_issue_by_label(label_for(f.incident.id))  # the key in the tool, whatever the store says
     if found is not None:
-        store.set_key(key, "jira", "created", found)
-        return found
+        # relais made it (its label says so), with these values: audited as relais', so that a
+        # value a person changed since is kept and one still as made follows the rules
+        _audit_created(f, *found, jira, store)
+        store.set_key(key, "jira", "created", found[1])
+        return found[1]
+    noted = _noted_ticket(pagerduty.notes(f.incident.id))
+    if noted is not None:  # filed before, and the ticket since deleted or moved out of reach: not again
+        store.set_key(key, "jira", "created", noted)
+        store.set_key(note_key(f.incident.id), "pagerduty", "created", noted)
+        return None
     if state is not None and datetime.now(timezone.utc) - state["at"] < settle:
         out.waiting.append(f.incident.key)  # 'creating': an earlier attempt got no answer; search may lag
         return None
     store.set_key(key, "jira", "creating")
     issue_id, issue_key = jira.create_followup(f)
     store.set_key(key, "jira", "created", issue_key)
-    store.record_audit([FieldChange("jira", issue_id, issue_key, name, None, value, RULE)
-                        for name, value in jira.followup_owned(f).items()], None, "applied")
+    _audit_created(f, issue_id, issue_key, jira, store)
     out.created += 1
     return issue_key
+
+
+def _audit_created(f: FollowUp, issue_id: str, issue_key: str, jira: Any, store: Any) -> None:
+    """The owned values a follow-up was created with, audited as written by relais (once)."""
+    changes = [FieldChange("jira", issue_id, issue_key, name, None, value, RULE)
+               for name, value in jira.followup_owned(f).items()]
+    overwrites = store.overwrites()
+    if all(overwrites.written(("jira", issue_id, c.field)).last is None for c in changes):
+        store.record_audit(changes, None, "applied")
 
 
 def _note(f: FollowUp, ticket: str, pagerduty: Any, store: Any, out: FollowUpResult) -> None:
@@ -202,6 +230,6 @@ def _note(f: FollowUp, ticket: str, pagerduty: Any, store: Any, out: FollowUpRes
         store.set_key(key, "pagerduty", "created", ticket)
         return
     store.set_key(key, "pagerduty", "creating")
-    pagerduty.add_note(f.incident.id, f"Follow-up ticket: {ticket} (filed by relais)")
+    pagerduty.add_note(f.incident.id, NOTE.format(ticket=ticket))
     store.set_key(key, "pagerduty", "created", ticket)
     out.notes += 1

@@ -115,8 +115,6 @@ def render_kept(kept: list[dict[str, Any]], limit: int = 10) -> None:
 
 def render_plan(report: CycleReport) -> None:
     """`relais plan`: the writes and creates, then what is held back and what people decided."""
-    from sync.report import render_held_and_kept
-
     render_changes(report.planned, creates=creates_of(report))
     render_held_and_kept({"held": [h.as_dict() for h in report.held], "kept": report.kept})
 
@@ -151,12 +149,34 @@ def render_cycle(report: CycleReport, title: str | None = None) -> None:
         console.print(f"  [yellow]quarantined[/] {escape(q['source'])}:{escape(q['id'])}: {escape(q['reason'])}",
                       soft_wrap=True)
     if report.conflicts:
-        from rich.markup import escape
-
-        from sync.report import conflict_line
-
         for c in report.conflicts[:10]:
             console.print("  " + escape(conflict_line(c)), soft_wrap=True)
+
+
+def render_held_and_kept(data: dict[str, Any], limit: int = 10) -> None:
+    """Writes held back (and why, once per reason), and the decisions people made that relais keeps."""
+    held = data.get("held") or []
+    if held:
+        reasons: dict[str, int] = {}
+        for h in held:
+            reasons[h["reason"]] = reasons.get(h["reason"], 0) + 1
+        for reason, n in reasons.items():
+            console.print(f"[yellow]held[/] {n} write(s): {escape(reason)}", soft_wrap=True)
+    kept = data.get("kept") or []
+    for k in kept[:limit]:
+        console.print(escape(kept_line(k)), soft_wrap=True)
+    if len(kept) > limit:
+        console.print(f"… and {len(kept) - limit} more decisions kept (--format json lists them)")
+
+
+def kept_line(k: dict[str, Any]) -> str:
+    return f"kept: {k['target']} {k['field']} = {k['value']!r} ({k['why']}; the rules say {k['rules_say']!r})"
+
+
+def conflict_line(c: dict[str, Any]) -> str:
+    return (f"conflict: {c['target']} {c['field']} is {c['value']!r}, the rules say {c['rules_say']!r}; changed "
+            f"by someone {c['changes']} times after relais wrote it, so relais leaves it (empty the field to hand "
+            f"it back)")
 
 
 def render_classification(report: CycleReport) -> None:

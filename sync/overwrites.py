@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from sync.owned import Written
+
 
 class Overwrites:
     """``get((source, item id, field), default)`` → (how many times relais wrote its value back
@@ -22,15 +24,32 @@ class Overwrites:
         self.db = db
         self.lock = lock  # the store's: the daemon's threads share its connection
         self._seen: dict[tuple[str, str, str], tuple[int, str | None]] = {}
+        self._sent: dict[tuple[str, str, str], frozenset[str]] = {}
 
     def get(self, key: tuple[str, str, str], default: tuple[int, str | None] = (0, None)) -> tuple[int, str | None]:
+        self._load(key)
+        return self._seen[key] if self._seen[key][1] is not None else default
+
+    def written(self, key: tuple[str, str, str]) -> Written:
+        """What relais wrote there: the last value confirmed, and those sent since without an answer
+        recorded (a crash between the tool's answer and relais' record)."""
+        self._load(key)
+        return Written(self._seen[key][1], self._sent[key])
+
+    def _load(self, key: tuple[str, str, str]) -> None:
         if key not in self._seen:
             with self.lock:
                 rows = self.db.execute(
-                    "SELECT old, new FROM audit WHERE source=? AND item_id=? AND field=? AND outcome='applied' "
-                    "ORDER BY seq", key).fetchall()
-            self._seen[key] = _count_overwrites(rows)
-        return self._seen[key] if self._seen[key][1] is not None else default
+                    "SELECT old, new, outcome FROM audit WHERE source=? AND item_id=? AND field=? "
+                    "AND outcome IN ('applied', 'sent') ORDER BY seq", key).fetchall()
+            self._remember(key, rows)
+
+    def _remember(self, key: tuple[str, str, str], rows: list[tuple[str, str, str]]) -> None:
+        self._seen[key] = _count_overwrites((old, new) for old, new, outcome in rows if outcome == "applied")
+        sent: set[str] = set()
+        for _, new, outcome in rows:
+            sent = set() if outcome == "applied" else sent | {new}
+        self._sent[key] = frozenset(sent)
 
     def prefetch(self, keys: Iterable[tuple[str, str, str]]) -> None:
         """Look up many keys in one statement (a plan after a rule change asks about thousands:
@@ -38,20 +57,20 @@ class Overwrites:
         wanted = sorted(set(keys) - self._seen.keys())
         if not wanted:
             return
-        found: dict[tuple[str, str, str], list[tuple[str, str]]] = {k: [] for k in wanted}
+        found: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {k: [] for k in wanted}
         with self.lock:
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_overwrites (source, item_id, field)")
             self.db.execute("DELETE FROM wanted_overwrites")
             self.db.executemany("INSERT INTO wanted_overwrites VALUES (?,?,?)", wanted)
             rows = self.db.execute(
-                "SELECT a.source, a.item_id, a.field, a.old, a.new FROM wanted_overwrites w JOIN audit a "
+                "SELECT a.source, a.item_id, a.field, a.old, a.new, a.outcome FROM wanted_overwrites w JOIN audit a "
                 "ON a.source = w.source AND a.item_id = w.item_id AND a.field = w.field "
-                "WHERE a.outcome = 'applied' ORDER BY a.seq").fetchall()
+                "WHERE a.outcome IN ('applied', 'sent') ORDER BY a.seq").fetchall()
             self.db.execute("DELETE FROM wanted_overwrites")
-        for source, item_id, name, old, new in rows:
-            found[(source, item_id, name)].append((old, new))
-        for key, pairs in found.items():
-            self._seen[key] = _count_overwrites(pairs)
+        for source, item_id, name, old, new, outcome in rows:
+            found[(source, item_id, name)].append((old, new, outcome))
+        for key, triples in found.items():
+            self._remember(key, triples)
 
 
 def _count_overwrites(rows: Iterable[tuple[str, str]]) -> tuple[int, str | None]:

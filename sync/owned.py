@@ -23,6 +23,7 @@ the README's table (``python -m sync.owned``) read this table.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,14 @@ class Owned:
 
 
 _J = ("issue", "epic", "feedback")
+
+
+def _measurements(derived_from: str, on: str, setting: str, rows: tuple[tuple[str, str, str], ...]) -> list[Owned]:
+    """Notion properties of one write-back section: (field, what, type) rows."""
+    return [Owned("notion", name, MEASUREMENT, derived_from, (on,), f"{setting}.{name}", what, kind)
+            for name, what, kind in rows]
+
+
 FIELDS: tuple[Owned, ...] = (
     # -- Jira ----------------------------------------------------------------------------------
     Owned("jira", "work_type", DECISION, "classify", _J, "writeback.jira.work_type",
@@ -76,32 +85,29 @@ FIELDS: tuple[Owned, ...] = (
           "the team's alert level in its last complete week", "select ok/watch/alert/survival"),
     Owned("notion", "epic", DECISION, "link", ("briefing",), "briefings.epic_property",
           "the key of the epic that names the briefing, filled when empty", "text, URL or title"),
-    *(Owned("notion", name, MEASUREMENT, "status", ("briefing",), f"writeback.notion.status.{name}", what, kind)
-      for name, what, kind in (
-          ("health", "On track, At risk, Off track or Blocked", "select"),
-          ("reason", "why the health is what it is", "text"),
-          ("progress", "% of the epic's work done", "number"),
-          ("forecast", "the expected finish at the team's pace", "date"),
-          ("incidents", "open incidents on the team's services", "number"),
-          ("dependencies", '"N of M validated"', "text"),
-          ("undeclared", "teams the epic's issues link to that the briefing does not declare", "text"),
-          ("score", "impact / (effort × (1 + dependencies))", "number"),
-          ("last_synced", "when relais last changed the status (never written alone)", "date"))),
-    *(Owned("notion", name, MEASUREMENT, "scorecard", ("scorecard",), f"writeback.notion.scorecard.properties.{name}",
-            what, kind)
-      for name, what, kind in (
-          ("title", "team · week", "title"),
-          ("key", "the row's natural key, team:week (how relais finds it again)", "text"),
-          ("team", "the team's name", "select or text"),
-          ("period", "the week's Monday", "date"),
-          ("run", "RUN share of the week's hours (percent points)", "number"),
-          ("build", "BUILD share (percent points)", "number"),
-          ("improve", "IMPROVE share (percent points)", "number"),
-          ("run_hours", "RUN hours", "number"),
-          ("incidents", "incidents triggered that week", "number"),
-          ("urgent", "urgent requests created that week", "number"),
-          ("level", "the week's alert level", "select ok/watch/alert/survival"),
-          ("alerts", "the active alerts", "text"))),
+    *_measurements("status", "briefing", "writeback.notion.status", (
+        ("health", "On track, At risk, Off track or Blocked", "select"),
+        ("reason", "why the health is what it is", "text"),
+        ("progress", "% of the epic's work done", "number"),
+        ("forecast", "the expected finish at the team's pace", "date"),
+        ("incidents", "open incidents on the team's services", "number"),
+        ("dependencies", '"N of M validated"', "text"),
+        ("undeclared", "teams the epic's issues link to that the briefing does not declare", "text"),
+        ("score", "impact / (effort × (1 + dependencies))", "number"),
+        ("last_synced", "when relais last changed the status (never written alone)", "date"))),
+    *_measurements("scorecard", "scorecard", "writeback.notion.scorecard.properties", (
+        ("title", "team · week", "title"),
+        ("key", "the row's natural key, team:week (how relais finds it again)", "text"),
+        ("team", "the team's name", "select or text"),
+        ("period", "the week's Monday", "date"),
+        ("run", "RUN share of the week's hours (percent points)", "number"),
+        ("build", "BUILD share (percent points)", "number"),
+        ("improve", "IMPROVE share (percent points)", "number"),
+        ("run_hours", "RUN hours", "number"),
+        ("incidents", "incidents triggered that week", "number"),
+        ("urgent", "urgent requests created that week", "number"),
+        ("level", "the week's alert level", "select ok/watch/alert/survival"),
+        ("alerts", "the active alerts", "text"))),
 )
 
 _BY_KEY: dict[tuple[str, str, str], Owned] = {(f.vendor, kind, f.field): f for f in FIELDS for kind in f.on}
@@ -126,6 +132,52 @@ def written_on(vendor: str, field: str) -> tuple[str, ...]:
     """The item kinds ``field`` is written on (every kind when it is not in the table)."""
     kinds = tuple(k for f in FIELDS if f.vendor == vendor and f.field == field for k in f.on)
     return kinds or _J
+
+
+# -- the policy of decisions -------------------------------------------------------------------
+#: Why a decision is kept (sync.plan.Kept.why).
+ADOPTED = "there before relais: adopted"
+CHANGED_BY_HAND = "changed by a person after relais wrote it"
+
+
+def empty(value: Any) -> bool:
+    return value is None or value == "" or value == () or value == []
+
+
+def kept_reason(old: Any, last_written: str | None, policy: str) -> str | None:
+    """Why the value ``old`` in a decision field is a person's and stays, or None if relais may write.
+
+    ``last_written``: the JSON of the last value relais wrote there (the audit log), None if it
+    never did. Empty: relais fills it. Never written by relais: adopted — kept, unless the adopt
+    policy says ``overwrite``. Written by relais, and now something else: a person changed it."""
+    if empty(old):
+        return None
+    if last_written is None:
+        return None if policy == "overwrite" else ADOPTED
+    if json.dumps(old) != last_written:
+        return CHANGED_BY_HAND
+    return None
+
+
+@dataclass(frozen=True)
+class Written:
+    """What relais wrote in one field of one item, as its audit log has it: the JSON of the last
+    value a write of it was confirmed for, and those it sent after that without hearing back (a
+    crash between the tool's answer and relais' record). A value sent but unconfirmed is relais'
+    if the tool shows it: the write landed."""
+
+    last: str | None = None
+    sent: frozenset[str] = frozenset()
+
+    def relais_value(self, current: Any) -> str | None:
+        """The JSON of relais' value in the field, given what the tool holds now (None: never wrote)."""
+        now = json.dumps(current)
+        return now if now in self.sent else self.last
+
+
+def adopt_policy(settings: Any, field: str) -> str:
+    wb = getattr(settings, "writeback", None)
+    return wb.adopt_policy(field) if wb is not None and hasattr(wb, "adopt_policy") else "keep"
 
 
 # -- the settings' names for them ----------------------------------------------------------

@@ -97,7 +97,7 @@ def _merge(work: dict, item: WorkItem, changes: list[FieldChange]) -> None:
 
 #: A person who changes a *measurement* this many times after relais wrote it wins: relais stops
 #: writing that field on that item and reports a conflict (docs/decisions.md, "Writing"). On a
-#: *decision* people win at once (:func:`kept_reason`).
+#: *decision* people win at once (:func:`sync.owned.kept_reason`).
 CONFLICT_AFTER = 2
 
 
@@ -135,30 +135,6 @@ class Kept:
                 "field": self.field, "value": self.value, "rules_say": self.rules_say, "why": self.why}
 
 
-#: Why a decision is kept (Kept.why).
-ADOPTED = "there before relais: adopted"
-CHANGED_BY_HAND = "changed by a person after relais wrote it"
-
-
-def empty(value: Any) -> bool:
-    return value is None or value == "" or value == () or value == []
-
-
-def kept_reason(old: Any, last_written: str | None, policy: str) -> str | None:
-    """Why the value ``old`` in a decision field is a person's and stays, or None if relais may write.
-
-    ``last_written``: the JSON of the last value relais wrote there (the audit log), None if it
-    never did. Empty: relais fills it. Never written by relais: adopted — kept, unless the adopt
-    policy says ``overwrite``. Written by relais, and now something else: a person changed it."""
-    if empty(old):
-        return None
-    if last_written is None:
-        return None if policy == "overwrite" else ADOPTED
-    if json.dumps(old) != last_written:
-        return CHANGED_BY_HAND
-    return None
-
-
 def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
     """The conflict ``change`` would continue, if its field has been changed away from relais'
     value ``CONFLICT_AFTER`` times: the times relais wrote back, plus the change pending now."""
@@ -171,17 +147,14 @@ def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
                     written_back + 1)
 
 
-def adopt_policy(settings: Any, field: str) -> str:
-    wb = getattr(settings, "writeback", None)
-    return wb.adopt_policy(field) if wb is not None and hasattr(wb, "adopt_policy") else "keep"
-
-
 def guard(item: WorkItem, change: FieldChange, overwrites: Any, settings: Any) -> Conflict | Kept | None:
     """What stops ``change``: a person's decision (Kept), a measurement fought over (Conflict),
     or nothing. The policy is the field's kind (:mod:`sync.owned`)."""
     if owned.is_decision(change.source, item.kind, change.field):
-        _, last = overwrites.get((change.source, change.item_id, change.field), (0, None))
-        why = kept_reason(change.old, last, adopt_policy(settings, change.field))
+        key = (change.source, change.item_id, change.field)
+        written = getattr(overwrites, "written", None)  # the store's; a plain mapping in pure uses
+        last = written(key).relais_value(change.old) if written is not None else overwrites.get(key, (0, None))[1]
+        why = owned.kept_reason(change.old, last, owned.adopt_policy(settings, change.field))
         return None if why is None else Kept(change.source, change.item_id, change.target, change.field,
                                              change.old, change.new, why)
     return conflict_of(change, overwrites)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.balance import BalanceAccumulator, TeamWeek
+from sync import output
 from sync.state import StateStore
 
 CLASS_COLOURS = {"RUN": "#d9534f", "BUILD": "#5b8def", "IMPROVE": "#5cb85c"}
@@ -93,7 +94,7 @@ def render(data: dict[str, Any]) -> None:
     console.print(f"writes applied so far: {data['writes_applied']}; pending: {data['pending_writes']} "
                   f"updates, {data['pending_creates']} creates")
     render_quarantine(data)
-    render_held_and_kept(data)
+    output.render_held_and_kept(data)
 
 
 def render_quarantine(data: dict[str, Any]) -> None:
@@ -106,37 +107,7 @@ def render_quarantine(data: dict[str, Any]) -> None:
         console.print(f"[yellow]quarantined[/] {q['source']}:{escape(q['id'])} since {q['at'][:19]}: "
                       f"{escape(q['reason'])}", soft_wrap=True)
     for c in data.get("conflicts") or []:
-        console.print(escape(conflict_line(c)), soft_wrap=True)
-
-
-def render_held_and_kept(data: dict[str, Any], limit: int = 10) -> None:
-    """Writes held back (and why, once per reason), and the decisions people made that relais keeps."""
-    from rich.markup import escape
-
-    from sync.output import console
-
-    held = data.get("held") or []
-    if held:
-        reasons: dict[str, int] = {}
-        for h in held:
-            reasons[h["reason"]] = reasons.get(h["reason"], 0) + 1
-        for reason, n in reasons.items():
-            console.print(f"[yellow]held[/] {n} write(s): {escape(reason)}", soft_wrap=True)
-    kept = data.get("kept") or []
-    for k in kept[:limit]:
-        console.print(escape(kept_line(k)), soft_wrap=True)
-    if len(kept) > limit:
-        console.print(f"… and {len(kept) - limit} more decisions kept (--format json lists them)")
-
-
-def kept_line(k: dict[str, Any]) -> str:
-    return f"kept: {k['target']} {k['field']} = {k['value']!r} ({k['why']}; the rules say {k['rules_say']!r})"
-
-
-def conflict_line(c: dict[str, Any]) -> str:
-    return (f"conflict: {c['target']} {c['field']} is {c['value']!r}, the rules say {c['rules_say']!r}; changed "
-            f"by someone {c['changes']} times after relais wrote it, so relais leaves it (empty the field to hand "
-            f"it back)")
+        console.print(escape(output.conflict_line(c)), soft_wrap=True)
 
 
 def render_routing(data: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync.models import WorkItem
+from sync.owned import Written, adopt_policy, kept_reason
 from sync.rules import first_failure, fold
 
 WORD = re.compile(r"[a-z0-9]{4,}")
@@ -196,24 +197,22 @@ class Override:
     why: str = "set by hand"
 
 
-def _last_written(relais_wrote: dict[str, Any], name: str) -> str | None:
-    """The JSON of what relais last wrote in ``name`` (as the audit log has it), None if never."""
-    return json.dumps(relais_wrote[name]) if name in relais_wrote else None
+def _last_written(relais_wrote: dict[str, Written], name: str, current: Any) -> str | None:
+    """The JSON of relais' value in ``name`` (as the audit log has it), None if it never wrote one."""
+    return relais_wrote[name].relais_value(current) if name in relais_wrote else None
 
 
-def keep_human_choices(item: WorkItem, desired: dict[str, Any], relais_wrote: dict[str, Any],
+def keep_human_choices(item: WorkItem, desired: dict[str, Any], relais_wrote: dict[str, Written],
                        settings: Any = None) -> tuple[dict[str, Any], list[Override]]:
     """Drop from ``desired`` the PM/team a person set (a value relais did not write, or one put in
     place of relais' own) and report them; ``writeback.adopt: overwrite`` lets relais replace a
-    value it never wrote (:func:`sync.plan.kept_reason`)."""
-    from sync.plan import adopt_policy, kept_reason
-
+    value it never wrote (:func:`sync.owned.kept_reason`)."""
     final, overrides = dict(desired), []
     for name in ("pm", "team"):
         current = item.owned.get(name)
         if name not in desired or current == desired[name]:
             continue
-        why = kept_reason(current, _last_written(relais_wrote, name), adopt_policy(settings, name))
+        why = kept_reason(current, _last_written(relais_wrote, name, current), adopt_policy(settings, name))
         if why is not None:
             overrides.append(Override(item.ref, name, current, desired[name], item.key, why))
             del final[name]
@@ -262,13 +261,11 @@ def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]],
 
 
 def maintenance_decision(item: WorkItem, settings: Any, mapped_team: str | None, is_run: bool,
-                         relais_wrote: dict[str, Any] | None = None) -> tuple[Routing | None, Override | None]:
+                         relais_wrote: dict[str, Written] | None = None) -> tuple[Routing | None, Override | None]:
     """For a Jira RUN issue: the team routing gives it when its (owned) Team field is empty. A team a
     person set (one relais did not write) is kept, and returned as an override when a matching rule
     says otherwise — unless relais never wrote the field and ``writeback.adopt`` says ``overwrite``:
     then the rule's team replaces it, once."""
-    from sync.plan import adopt_policy, kept_reason
-
     route = settings.route
     if route is None or not route.maintenance_fallback or not is_run or item.source != "jira" or item.kind != "issue":
         return None, None
@@ -278,10 +275,11 @@ def maintenance_decision(item: WorkItem, settings: Any, mapped_team: str | None,
     if not current:
         return route_maintenance(item, settings, mapped_team), None
     wrote = relais_wrote or {}
-    if current != wrote.get("team"):
+    last = _last_written(wrote, "team", current)
+    if last != json.dumps(current):  # not relais' value
         r = route_maintenance(item, settings, None)
         if r is not None and not r.fallback and r.team != current:
-            why = kept_reason(current, _last_written(wrote, "team"), adopt_policy(settings, "team"))
+            why = kept_reason(current, last, adopt_policy(settings, "team"))
             if why is None:
                 return r, None
             return None, Override(item.ref, "team", current, r.team, item.key, why)

@@ -40,6 +40,7 @@ import orjson
 from sync.codec import content_hash, item_from_dict, item_to_dict
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.overwrites import Overwrites
+from sync.owned import Written
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -216,13 +217,34 @@ class StateStore:
 
     # -- writes ------------------------------------------------------------------
     @_serialized
+    def record_intent(self, changes: list[FieldChange], cycle: int | None) -> list[int]:
+        """Audit writes about to be sent, as 'sent': if relais dies before it hears back, the audit
+        log still says it may have written these values (a value the tool then shows is relais',
+        not a person's). Returns the rows, for :meth:`record_write`."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                seqs = self._audit(changes, cycle, "sent", None)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            return seqs
+
+    @_serialized
     def record_write(self, item: WorkItem, changes: list[FieldChange], cycle: int | None,
-                     outcome: str, detail: str | None = None) -> None:
-        """Audit one write; on success also record the new owned values on the stored item,
-        so the next plan sees them before the tool echoes them back."""
+                     outcome: str, detail: str | None = None, intents: list[int] | None = None) -> None:
+        """Audit one write (``intents``: the rows :meth:`record_intent` made for it, which take the
+        outcome); on success also record the new owned values on the stored item, so the next plan
+        sees them before the tool echoes them back."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self._audit(changes, cycle, outcome, detail)
+            if intents:
+                marks = ",".join("?" * len(intents))
+                self.db.execute(f"UPDATE audit SET outcome=?, detail=? WHERE seq IN ({marks})",
+                                (outcome, detail, *intents))
+            else:
+                self._audit(changes, cycle, outcome, detail)
             if outcome == "applied":
                 row = self.db.execute("SELECT item FROM items WHERE source=? AND id=?", (item.source, item.id)).fetchone()
                 if row is not None:
@@ -235,14 +257,18 @@ class StateStore:
             self.db.execute("ROLLBACK")
             raise
 
-    def _audit(self, changes: Iterable[FieldChange], cycle: int | None, outcome: str, detail: str | None) -> None:
+    def _audit(self, changes: Iterable[FieldChange], cycle: int | None, outcome: str,
+               detail: str | None) -> list[int]:
         now = _now()
+        seqs = []
         for ch in changes:
-            self.db.execute(
+            cur = self.db.execute(
                 "INSERT INTO audit (at, cycle, source, item_id, target, field, old, new, rule, outcome, detail) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (now, cycle, ch.source, ch.item_id, ch.target, ch.field, json.dumps(ch.old),
                  json.dumps(ch.new), ch.rule, outcome, detail))
+            seqs.append(int(cur.lastrowid))
+        return seqs
 
     @_serialized
     def record_audit(self, changes: list[FieldChange], cycle: int | None, outcome: str,
@@ -269,17 +295,20 @@ class StateStore:
         return [dict(zip(cols, r)) for r in rows]
 
     @_serialized
-    def last_applied(self, fields: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Any]]:
-        """The last value relais wrote, per item and field, for these fields."""
+    def last_applied(self, fields: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Written]]:
+        """What relais wrote, per item and field, for these fields (:class:`sync.owned.Written`: the
+        last value confirmed, and values sent since without an answer recorded)."""
         marks = ",".join("?" * len(fields))
         rows = self.db.execute(
-            f"SELECT source, item_id, field, new FROM audit WHERE outcome='applied' AND field IN ({marks}) "
-            f"ORDER BY seq", fields).fetchall()
-        out: dict[tuple[str, str], dict[str, Any]] = {}
-        for source, item_id, name, new in rows:
-            value = json.loads(new)
-            out.setdefault((source, item_id), {})[name] = tuple(value) if isinstance(value, list) else value
-        return out
+            f"SELECT source, item_id, field, new, outcome FROM audit WHERE outcome IN ('applied', 'sent') "
+            f"AND field IN ({marks}) ORDER BY seq", fields).fetchall()
+        found: dict[tuple[str, str], dict[str, tuple[str | None, set[str]]]] = {}
+        for source, item_id, name, new, outcome in rows:
+            fields_of = found.setdefault((source, item_id), {})
+            last, sent = fields_of.get(name, (None, set()))
+            fields_of[name] = (new, set()) if outcome == "applied" else (last, sent | {new})
+        return {key: {name: Written(last, frozenset(sent)) for name, (last, sent) in by_field.items()}
+                for key, by_field in found.items()}
 
     def overwrites(self) -> Overwrites:
         """Per (source, item id, field), looked up when asked: see :class:`Overwrites`."""

@@ -11,8 +11,9 @@ from sync.engine import Engine
 from sync.settings import load_settings, resolve_secrets
 
 
-def daemon_with(sandbox, tmp_path: Path, **ages: tuple[float, float]) -> Daemon:
-    """A daemon (not started) whose sources last started and finished a cycle so many seconds ago."""
+def readiness_with(sandbox, tmp_path: Path, **ages: tuple[float, float]) -> tuple[bool, dict]:
+    """/readyz of a daemon (not started) whose sources last started and finished a cycle so many
+    seconds ago."""
     config = write_config(sandbox, tmp_path, lambda d: d.update(daemon={"intervals": {
         "jira": 60, "notion": 60, "pagerduty": 60}, "jitter_seconds": 0}))
     settings = load_settings(config)
@@ -23,15 +24,14 @@ def daemon_with(sandbox, tmp_path: Path, **ages: tuple[float, float]) -> Daemon:
     for name, (started, finished) in ages.items():
         daemon.sources[name] = SourceState(name, cycles=3, last_started_monotonic=now - started,
                                            last_finished_monotonic=now - finished)
-    return daemon
+    try:
+        return daemon.readiness()
+    finally:
+        daemon.engine.close()
 
 
 def test_a_source_whose_last_cycle_is_several_intervals_old_is_stale_and_ready_says_degraded(sandbox, tmp_path):
-    daemon = daemon_with(sandbox, tmp_path, jira=(1000, 999), notion=(5, 4), pagerduty=(3, 2))
-    try:
-        ready, details = daemon.readiness()
-    finally:
-        daemon.engine.close()
+    ready, details = readiness_with(sandbox, tmp_path, jira=(1000, 999), notion=(5, 4), pagerduty=(3, 2))
     assert ready and details["status"] == "degraded"
     assert {n: s["status"] for n, s in details["sources"].items()} == {"jira": "stale", "notion": "ok",
                                                                        "pagerduty": "ok"}
@@ -39,9 +39,5 @@ def test_a_source_whose_last_cycle_is_several_intervals_old_is_stale_and_ready_s
 
 
 def test_a_long_first_cycle_still_running_is_not_stale(sandbox, tmp_path):
-    daemon = daemon_with(sandbox, tmp_path, jira=(900, 1000), notion=(5, 4), pagerduty=(3, 2))
-    try:
-        ready, details = daemon.readiness()
-    finally:
-        daemon.engine.close()
+    ready, details = readiness_with(sandbox, tmp_path, jira=(900, 1000), notion=(5, 4), pagerduty=(3, 2))
     assert details["sources"]["jira"]["status"] == "ok" and details["status"] == "ready"

@@ -20,7 +20,8 @@ import json
 from conftest import relais_env, run_relais
 from reliability_support import engine_for, full_config, record
 from sandbox import Sandbox
-from sync.plan import CHANGED_BY_HAND, CONFLICT_AFTER
+from sync.owned import CHANGED_BY_HAND
+from sync.plan import CONFLICT_AFTER
 
 WORK_TYPE = "customfield_10050"
 

@@ -81,3 +81,30 @@ def test_an_item_readable_again_leaves_quarantine_even_when_its_content_is_what_
         finally:
             engine.close()
         assert fixed.quarantined == [] and fixed.errors == {}
+
+
+def test_a_write_whose_answer_was_lost_is_still_relais_own_when_the_rules_change(tmp_path):
+    # The PUT landed but every answer was lost (a reset after the write): relais cannot know it landed.
+    # Its audit keeps the write as 'sent', so the value the tool then shows is relais' own — not a
+    # person's decision to keep when the rules later say otherwise (found by scenario 2's kills).
+    from sandbox.jira_data import WORK_TYPE, expected_work_type
+
+    with Sandbox(seed=7, size="demo") as sb:
+        engine = engine_for(sb, full_config(sb, tmp_path, lambda d: d["sources"]["jira"].update(bulk_edit=False)))
+        try:
+            key = next(k for k in sb.jira.keys() if (r := sb.jira.get_record(k))["issuetype"] in ("Story", "Task")
+                       and r[WORK_TYPE] is None and expected_work_type(r["issuetype"], r["labels"]) == "BUILD"
+                       and expected_work_type(r["issuetype"], [*r["labels"], "tech-debt"]) == "IMPROVE")
+            item_id = sb.jira.get_record(key)["id"]
+            sb.faults.add("jira", "lost", method="PUT", path=f"/issue/{item_id}$", count=10)
+            first = engine.run_cycle(apply=True)
+            assert "jira" in first.errors and sb.jira.get_issue(key)["fields"][WORK_TYPE]["value"] == "BUILD"
+            sb.faults.clear()
+            converge(engine)
+            labels = sb.jira.get_issue(key)["fields"]["labels"]
+            sb.jira.edit_issue(key, {"labels": [*labels, "tech-debt"]})
+            changed = engine.run_cycle(apply=True)
+        finally:
+            engine.close()
+        assert sb.jira.get_issue(key)["fields"][WORK_TYPE]["value"] == "IMPROVE"
+        assert not any(k["item"] == f"jira:{item_id}" for k in changed.kept)

@@ -94,3 +94,27 @@ def test_a_lost_emptied_or_swapped_store_between_cycles_duplicates_nothing(tmp_p
     assert created["tickets"] == 4 and created["notes"] == 4 and created["rows"] == 0  # the 4 new ones only
     record("store", how, rounds=4, created_after_losing_it=dict(created), followups=len(tickets),
            duplicates=sum(dups.values()))
+
+
+def test_a_followup_ticket_a_person_deleted_is_not_filed_again_with_a_new_store(tmp_path: Path):
+    """The note on the incident names the ticket: the follow-up was filed, even if the ticket is gone."""
+    with Sandbox(seed=7, size="demo") as sb:
+        config = full_config(sb, tmp_path)
+        engine = engine_for(sb, config)
+        try:
+            converge(engine)
+        finally:
+            engine.close()
+        tickets, _ = followups_in_the_tools(sb)
+        label = sorted(tickets)[0]
+        deleted = next(k for k in sb.jira.keys() if label in sb.jira.get_issue(k)["fields"]["labels"])
+        sb.jira.delete_issue(deleted)  # a person decided this follow-up was not needed
+        lose(tmp_path / "relais.db", "deleted", tmp_path / "stash")
+        engine = engine_for(sb, config)
+        try:
+            reports, _ = converge(engine)
+        finally:
+            engine.close()
+        after, _ = followups_in_the_tools(sb)
+    assert label not in after and sum(r.followups_created for r in reports) == 0
+    assert sum(r.notes_created for r in reports) == 0

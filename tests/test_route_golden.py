@@ -3,12 +3,15 @@ initiative and rule each must get — worked out by hand from tests/fixtures/rou
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from sync.models import WorkItem
+from sync.owned import Written
 from sync.route import Briefing, Briefings, briefing_of, desired_feedback_fields, keep_human_choices, route_feedback
 from sync.settings import load_settings
 
@@ -126,7 +129,7 @@ def test_a_pm_relais_wrote_is_updated_when_the_rules_change():
     item = page("Search is slow again", origin=SALES, tier=SMB, area="Search", owned={"pm": alice})
     r = route_feedback(item, SETTINGS, None, {}, INDEX)
     final, overrides = keep_human_choices(item, desired_feedback_fields(r, SETTINGS, "notion"),
-                                          relais_wrote={"pm": alice})
+                                          relais_wrote={"pm": Written(json.dumps(alice))})
     assert final["pm"] == bruno and overrides == []
 
 
