@@ -49,8 +49,12 @@ def _daemon_config(config: Path, out: Path, interval: float, webhooks: bool) -> 
 
 
 def _build_issues(store: Any) -> list[Any]:
-    """Issues relais classified BUILD that a tech-debt label turns IMPROVE."""
+    """Issues relais classified BUILD — it wrote their Work type: one a person had set before relais
+    ran is theirs, and stays (``writeback.adopt: keep``) — that a tech-debt label turns IMPROVE."""
+    wrote = store.last_applied(("work_type",))
     return [i for i in store.iter_items("jira") if i.kind == "issue" and i.owned.get("work_type") == "BUILD"
+            and wrote.get((i.source, i.id), {}).get("work_type") is not None
+            and wrote[(i.source, i.id)]["work_type"].last == '"BUILD"'
             and not {"maintenance", "ops", "tech-debt", "tooling", "training"} & set(i.labels)
             and i.issuetype not in ("Bug", "Support")]
 

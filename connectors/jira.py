@@ -380,13 +380,35 @@ class JiraConnector:
         created = response.json()
         return str(created["id"]), created["key"]
 
-    def find_issue_by_label(self, label: str) -> tuple[str, str] | None:
-        """(id, key) of the oldest issue carrying ``label`` (search is eventually consistent: a miss
-        may be a lag)."""
-        data = self.client.enhanced_search_issues(f'labels = "{label}" ORDER BY created ASC', maxResults=1,
-                                                  fields=["summary"], json_result=True)
-        issues = data.get("issues") or []
-        return (str(issues[0]["id"]), issues[0]["key"]) if issues else None
+    #: Labels asked per search (JQL ``labels in (…)``); a search answers 100 issues a page.
+    LABELS_PER_SEARCH = 50
+
+    def find_issues_by_labels(self, labels: list[str]) -> dict[str, tuple[str, str]]:
+        """label → (id, key) of the oldest issue carrying it, for the labels some issue carries
+        (search is eventually consistent: a miss may be a lag)."""
+        out: dict[str, tuple[str, str]] = {}
+        wanted = list(dict.fromkeys(labels))
+        for start in range(0, len(wanted), self.LABELS_PER_SEARCH):
+            batch = wanted[start:start + self.LABELS_PER_SEARCH]
+            quoted = ", ".join('"' + label.replace('"', "") + '"' for label in batch)
+            for page in self._search_json(f"labels in ({quoted}) ORDER BY created ASC", ["labels"]):
+                for issue in page:
+                    for label in (issue.get("fields") or {}).get("labels") or ():
+                        if label in batch and label not in out:
+                            out[label] = (str(issue["id"]), issue["key"])
+        return out
+
+    def _search_json(self, jql: str, fields: list[str]) -> Iterator[list[dict[str, Any]]]:
+        guard = PageGuard("jira search")
+        token: str | None = None
+        while True:
+            guard.next(token)
+            data = self.client.enhanced_search_issues(jql, nextPageToken=token, maxResults=self.source.page_size,
+                                                      fields=fields, json_result=True)
+            yield data.get("issues") or []
+            token = data.get("nextPageToken")
+            if not token or data.get("isLast"):
+                return
 
     def close(self) -> None:
         self.client.close()

@@ -159,13 +159,21 @@ def apply_followups(followups: list[FollowUp], connectors: dict, store: Any, set
     ``settle``: how long Jira's search may take to show a ticket just created."""
     out = FollowUpResult()
     jira, pagerduty = connectors.get("jira"), connectors.get("pagerduty")
+    todo = [f for f in followups if (store.key_record(ticket_key(f.incident.id)) or {}).get("state") != "created"]
+    try:  # every label of this cycle's follow-ups in one search: the keys in the tool, whatever the store says
+        filed = jira.find_issues_by_labels([label_for(f.incident.id) for f in todo]) if todo else {}
+    except FatalError:
+        raise
+    except (RequestError, TransientError) as e:
+        out.failed_sources["jira"] = str(e)
+        return out
     for f in followups:
         if "jira" in out.failed_sources or "pagerduty" in out.failed_sources:
             break
         try:
-            ticket = _ticket(f, jira, pagerduty, store, settle, out)
+            ticket, new = _ticket(f, filed.get(label_for(f.incident.id)), jira, pagerduty, store, settle, out)
             if ticket is not None:
-                _note(f, ticket, pagerduty, store, out)
+                _note(f, ticket, new, pagerduty, store, out)
         except FatalError:
             raise
         except (RequestError, TransientError) as e:
@@ -183,33 +191,34 @@ def _noted_ticket(notes: list[str]) -> str | None:
     return None
 
 
-def _ticket(f: FollowUp, jira: Any, pagerduty: Any, store: Any, settle: timedelta,
-            out: FollowUpResult) -> str | None:
+def _ticket(f: FollowUp, found: tuple[str, str] | None, jira: Any, pagerduty: Any, store: Any, settle: timedelta,
+            out: FollowUpResult) -> tuple[str | None, bool]:
+    """(the follow-up's ticket key, or None to wait or stop; whether it was created just now).
+    ``found``: (id, key) of the issue carrying the follow-up's label, if the search saw one."""
     key = ticket_key(f.incident.id)
     state = store.key_record(key)
     if state is not None and state["state"] == "created":
-        return state["target_id"]
-    found = jira.find_issue_by_label(label_for(f.incident.id))  # the key in the tool, whatever the store says
+        return state["target_id"], False
     if found is not None:
         # relais made it (its label says so), with these values: audited as relais', so that a
         # value a person changed since is kept and one still as made follows the rules
         _audit_created(f, *found, jira, store)
         store.set_key(key, "jira", "created", found[1])
-        return found[1]
+        return found[1], False
     noted = _noted_ticket(pagerduty.notes(f.incident.id))
     if noted is not None:  # filed before, and the ticket since deleted or moved out of reach: not again
         store.set_key(key, "jira", "created", noted)
         store.set_key(note_key(f.incident.id), "pagerduty", "created", noted)
-        return None
+        return None, False
     if state is not None and datetime.now(timezone.utc) - state["at"] < settle:
         out.waiting.append(f.incident.key)  # 'creating': an earlier attempt got no answer; search may lag
-        return None
+        return None, False
     store.set_key(key, "jira", "creating")
     issue_id, issue_key = jira.create_followup(f)
     store.set_key(key, "jira", "created", issue_key)
     _audit_created(f, issue_id, issue_key, jira, store)
     out.created += 1
-    return issue_key
+    return issue_key, True
 
 
 def _audit_created(f: FollowUp, issue_id: str, issue_key: str, jira: Any, store: Any) -> None:
@@ -221,12 +230,14 @@ def _audit_created(f: FollowUp, issue_id: str, issue_key: str, jira: Any, store:
         store.record_audit(changes, None, "applied")
 
 
-def _note(f: FollowUp, ticket: str, pagerduty: Any, store: Any, out: FollowUpResult) -> None:
+def _note(f: FollowUp, ticket: str, new: bool, pagerduty: Any, store: Any, out: FollowUpResult) -> None:
+    """The note naming ``ticket``; looked for first, whatever the store says — but for a ticket made
+    just now (``new``): no note can name a key that did not exist."""
     key = note_key(f.incident.id)
     state = store.key_record(key)
     if state is not None and state["state"] == "created":
         return
-    if any(names_ticket(note, ticket) for note in pagerduty.notes(f.incident.id)):  # in the tool, whatever the store says
+    if not new and any(names_ticket(note, ticket) for note in pagerduty.notes(f.incident.id)):
         store.set_key(key, "pagerduty", "created", ticket)
         return
     store.set_key(key, "pagerduty", "creating")
