@@ -14,10 +14,12 @@ save — and the engine saves it only after the cycle's writes succeeded.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from sync.codec import clean_text
 from sync.models import FieldChange, Quarantined, WorkItem
 
 #: Hard ceiling on pages one pull may read, whatever the server says; a
@@ -157,4 +159,15 @@ def checked(item: Any) -> Any:
             raise bad("status", " or ".join(sorted(PAGERDUTY_STATUSES)))
         if item.urgency not in PAGERDUTY_URGENCIES:
             raise bad("urgency", "high or low")
-    return item
+    return _clean_item(item)
+
+
+def _clean_item(item: Any) -> Any:
+    fixed = {}
+    for f in dataclass_fields(item):
+        value = getattr(item, f.name)
+        if isinstance(value, (str, tuple, dict)):
+            clean = clean_text(value)
+            if clean != value:
+                fixed[f.name] = clean
+    return replace(item, **fixed) if fixed else item

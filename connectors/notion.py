@@ -260,7 +260,7 @@ class NotionConnector:
                 gone.append(page_id)
                 continue
             try:
-                item = self.to_item(key, raw)
+                item = checked(self.to_item(key, raw))  # what a pull checks, a webhook's re-read checks too
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 page.quarantined.append(Quarantined("notion", page_id, f"unreadable page payload ({type(e).__name__}: {e})"))
                 continue

@@ -64,7 +64,10 @@ class Response:
 
     @classmethod
     def json(cls, status: int, data: Any, headers: dict[str, str] | None = None) -> "Response":
-        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        try:
+            body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (half an emoji): served escaped, "\ud83d", as the APIs do
+            body = json.dumps(data, separators=(",", ":")).encode("ascii")
         merged = {"Content-Type": "application/json;charset=UTF-8"}
         merged.update(headers or {})
         return cls(status=status, body=body, headers=merged, data=data)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import MISSING, asdict, fields
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,28 @@ from sync.models import WorkItem
 _ITEM_FIELDS = {f.name for f in fields(WorkItem)}
 #: What a field of an item stored by an older relais (which lacks it) holds: its default.
 _ITEM_DEFAULTS = {f.name: f.default for f in fields(WorkItem) if f.default is not MISSING}
+
+
+#: A UTF-16 surrogate on its own: half an emoji (text cut mid-character), served as ``\ud83d`` in
+#: JSON. It is not a Unicode character: SQLite, UTF-8 and orjson refuse it (one in a Jira summary
+#: stopped every later plan). JSON decoders join a valid pair into one code point, so any
+#: surrogate left in a decoded string is a lone one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (and keys) replaced by U+FFFD, the
+    replacement character; anything else — NUL, control characters, markup, RTL overrides, huge
+    strings — is data and is kept as it is."""
+    if isinstance(value, str):
+        return value if value.isascii() or not _SURROGATE.search(value) else _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, tuple):
+        return tuple(clean_text(v) for v in value)
+    if isinstance(value, list):
+        return [clean_text(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k): clean_text(v) for k, v in value.items()}
+    return value
 
 
 def item_to_dict(item: WorkItem) -> dict[str, Any]:

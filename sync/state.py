@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 
-from sync.codec import content_hash, item_from_dict, item_to_dict
+from sync.codec import clean_text, content_hash, item_from_dict, item_to_dict
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.overwrites import Overwrites
 from sync.owned import Written
@@ -76,20 +76,62 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+#: Webhook deliveries remembered at the most (replays are recognised among them; 7 days otherwise).
+DELIVERIES_KEPT_MAX = 10_000
+
 #: How a quarantine for a write the tool refused begins (sync.apply); it lasts until the item changes.
 WRITE_REFUSED = "write refused"
 
 
 def _serialized(method: Callable) -> Callable:
-    """Run the method under the store's lock (see the module docstring)."""
+    """Run the method under the store's lock (see the module docstring); a damaged store is said
+    so, with the file and what to do (:class:`StateStoreError`)."""
 
     def locked(self: "StateStore", *args: Any, **kwargs: Any) -> Any:
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as e:
+                if _unreadable(e):
+                    raise StateStoreError(self.path, e) from None
+                raise
 
     locked.__name__ = method.__name__
     locked.__doc__ = method.__doc__
     return locked
+
+
+def _item_json(d: dict[str, Any]) -> str:
+    """Items are written and read with one codec, orjson (plan reads every item each cycle); their
+    text has been cleaned by the connectors (connectors.base.clean_text). Raw payloads, which are
+    the vendor's JSON as served, are written and read with ``json``, which takes any of it."""
+    return orjson.dumps(d).decode()
+
+
+def _item_from_json(blob: str) -> dict[str, Any]:
+    try:
+        return orjson.loads(blob)
+    except orjson.JSONDecodeError:
+        # written by an older relais, which wrote with ``json`` and let a lone surrogate through
+        # (half an emoji): read it as it was written, and clean it as the connectors now do
+        return clean_text(json.loads(blob))
+
+
+class StateStoreError(RuntimeError):
+    """The state store cannot be read: its message names the file and the remedy."""
+
+    def __init__(self, path: Path, error: BaseException) -> None:
+        name = path.name
+        super().__init__(
+            f"{path}: the state store cannot be read ({error}). It is a cache of the tools: stop relais, delete "
+            f"{name} and the {name}-wal and {name}-shm files beside it, and sync again — relais reads the tools "
+            "again and creates nothing twice (README, \"The state store\")")
+
+
+def _unreadable(error: BaseException) -> bool:
+    """A store damaged or not a store at all (as opposed to locked, full, or read-only)."""
+    text = str(error).lower()
+    return type(error) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text
 
 
 def _now() -> str:
@@ -101,10 +143,15 @@ class StateStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=30000")
+        try:
+            self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.DatabaseError as e:
+            if _unreadable(e):
+                raise StateStoreError(self.path, e) from None
+            raise
         self.migrate()
 
     @_serialized
@@ -160,13 +207,13 @@ class StateStore:
                     self.db.execute(
                         "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (item.source, item.id, item.key, item.kind, item.updated.isoformat(), h,
-                         json.dumps(d), json.dumps(raw.get(item.id, {})), now, now))
+                         _item_json(d), json.dumps(raw.get(item.id, {})), now, now))
                 elif row[0] != h:
                     counts["changed"] += 1
                     self.db.execute(
                         "UPDATE items SET key=?, kind=?, updated=?, hash=?, item=?, raw=?, last_changed=? "
                         "WHERE source=? AND id=?",
-                        (item.key, item.kind, item.updated.isoformat(), h, json.dumps(d),
+                        (item.key, item.kind, item.updated.isoformat(), h, _item_json(d),
                          json.dumps(raw.get(item.id, {})), now, item.source, item.id))
                 else:
                     counts["unchanged"] += 1
@@ -196,11 +243,16 @@ class StateStore:
                 q += " AND source = ?"
                 args.append(source)
             with self._lock:
-                rows = self.db.execute(q + " ORDER BY source, id LIMIT ?", (*args, batch)).fetchall()
+                try:
+                    rows = self.db.execute(q + " ORDER BY source, id LIMIT ?", (*args, batch)).fetchall()
+                except sqlite3.DatabaseError as e:
+                    if _unreadable(e):
+                        raise StateStoreError(self.path, e) from None
+                    raise
             if not rows:
                 return
             for s, i, blob in rows:
-                yield item_from_dict(orjson.loads(blob))
+                yield item_from_dict(_item_from_json(blob))
             last = (rows[-1][0], rows[-1][1])
 
     @_serialized
@@ -209,7 +261,7 @@ class StateStore:
                               "ORDER BY id=? DESC LIMIT 1", (source, ident, ident, ident)).fetchone()
         if row is None:
             return None
-        return item_from_dict(orjson.loads(row[0])), json.loads(row[1])
+        return item_from_dict(_item_from_json(row[0])), json.loads(row[1])
 
     @_serialized
     def count_items(self) -> dict[str, int]:
@@ -248,10 +300,10 @@ class StateStore:
             if outcome == "applied":
                 row = self.db.execute("SELECT item FROM items WHERE source=? AND id=?", (item.source, item.id)).fetchone()
                 if row is not None:
-                    d = json.loads(row[0])
+                    d = orjson.loads(row[0])
                     d.setdefault("owned", {}).update({ch.field: ch.new for ch in changes})
                     self.db.execute("UPDATE items SET item=?, hash=? WHERE source=? AND id=?",
-                                    (json.dumps(d), content_hash(d), item.source, item.id))
+                                    (_item_json(d), content_hash(d), item.source, item.id))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -408,6 +460,9 @@ class StateStore:
         """Record a webhook delivery; False if it was received before (a replay or a retry)."""
         cur = self.db.execute("INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?)",
                               (vendor, delivery_id, _now(), summary))
+        if cur.rowcount == 1:  # bounded, whatever arrives: the oldest go first
+            self.db.execute("DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries "
+                            "ORDER BY received DESC LIMIT -1 OFFSET ?)", (DELIVERIES_KEPT_MAX,))
         return cur.rowcount == 1
 
     @_serialized
