@@ -79,4 +79,6 @@ def test_randomly_damaged_copies_of_the_example_never_escape_as_other_exceptions
             refused += 1
             assert all(SHAPE.match(str(p)) for p in error.problems), str(error)
             assert "please report this bug" not in str(error)
-    assert refused > 60  # the damage is real; most copies must be refused
+    # the damage is real: many copies must be refused (the rest were damaged in comments, which the
+    # example has more of since it explains writeback.adopt and RE2: 56 of the same 200 copies)
+    assert refused > 50

@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Union
 
+import re2
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, model_validator
+
+from sync.rules import re2_options
 
 from ._sources import Model
 from ._types import OneOrMany, Text, WorkClassField, quoted, relais_error, suggest
@@ -56,12 +59,22 @@ def _set_shorthand(value: Any) -> Any:
 
 
 def _compiles(pattern: str | None) -> str | None:
+    """A pattern RE2 takes: relais matches rules with RE2, whose time is linear in the text, so no
+    rule can hang a cycle; RE2 has no back-references and no look-around, which are what make a
+    backtracking engine's time explode."""
     if pattern is not None:
         try:
-            re.compile(pattern, re.IGNORECASE)
+            re.compile(pattern, re.IGNORECASE)  # compiling takes linear time; only matching may explode
         except re.error as exc:
             where = f" at position {exc.pos}" if exc.pos is not None else ""
             raise relais_error(f"invalid regular expression: {exc.msg}{where}") from None
+        try:
+            re2.compile(pattern, re2_options())
+        except re2.error as exc:
+            reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) \
+                else str(exc)
+            raise relais_error(f"a regular expression relais cannot run: {reason} (relais runs "
+                               "rules with RE2, in linear time: no back-references, no look-around)") from None
     return pattern
 
 
@@ -71,7 +84,8 @@ class TextMatch(Model):
     contains_any: OneOrMany | None = None
     contains_all: OneOrMany | None = None
     matches: Annotated[Text | None, AfterValidator(_compiles)] = Field(
-        None, description="A Python regular expression, matched case-insensitively."
+        None, description="A regular expression in RE2's syntax (Python's, without back-references or "
+        "look-around), matched case-insensitively, in linear time."
     )
 
     @model_validator(mode="after")
