@@ -25,9 +25,19 @@ time (``hmac.compare_digest``) before it parses anything:
 
 A valid event's item ids go to the source's worker, which re-reads them and
 plans/applies what depends on them; the answer (202) does not wait for that.
-A delivery id is recorded in the state store when accepted, so a replay — even
-after a restart — answers 200 and does nothing. The events carry ids only:
+A replay is recognised by what the signature covers — a digest of the signed
+body — never by the delivery-id header, which anyone holding a captured
+delivery can change: a digest is recorded in the state store when accepted, so
+a replay, even after a restart, answers 200 and does nothing; the table keeps
+7 days and at most ``DELIVERIES_KEPT_MAX`` rows. The events carry ids only:
 what relais stores always comes from the tool's API, never from the body.
+
+The Notion handshake is unsigned by nature, so it is trusted as little as
+possible: it is taken only while no token is configured (NOTION_WEBHOOK_TOKEN
+unset), never over a token already waiting in the file, at most once a
+minute, for a short body holding a token of token characters; the token is
+neither logged nor added to the list of secrets to redact (request data must
+not decide what the log hides).
 """
 
 from __future__ import annotations
@@ -36,13 +46,19 @@ import hashlib
 import hmac
 import json
 import os
+import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from connectors.errors import register_secret
+from sync.codec import clean_text
 
 VENDORS = ("pagerduty", "jira", "notion")
+HANDSHAKE_MAX_BYTES = 1_024
+HANDSHAKE_EVERY = 60.0  # seconds between two Notion verification requests taken
+TOKEN = re.compile(r"[A-Za-z0-9_.~-]{8,512}")
 
 
 class Rejected(Exception):
@@ -84,8 +100,8 @@ def verify_sha256_header(body: bytes, header: str | None, secret: str | None) ->
 def _json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Rejected(400, "malformed", "the body is not JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Rejected(400, "malformed", "the body is not JSON (or nested too deep)") from None
     if not isinstance(data, dict):
         raise Rejected(400, "malformed", "the body is not a JSON object")
     return data
@@ -116,7 +132,8 @@ def parse_jira(body: bytes, headers: Mapping[str, str]) -> Event:
     delivery = _header(headers, "X-Atlassian-Webhook-Identifier") or ""
     issue = data.get("issue") if isinstance(data.get("issue"), dict) else {}
     ident = str(issue.get("id") or "")
-    return Event("jira", delivery, str(data.get("webhookEvent") or ""), [ident] if ident.isdigit() else [])
+    return Event("jira", delivery, str(data.get("webhookEvent") or ""),
+                 [ident] if ident.isascii() and ident.isdigit() else [])
 
 
 def parse_notion(data: dict[str, Any]) -> Event:
@@ -130,6 +147,7 @@ class WebhookReceiver:
 
     def __init__(self, daemon: Any) -> None:
         self.daemon = daemon
+        self._last_handshake: float | None = None
 
     def handle(self, vendor: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         try:
@@ -137,6 +155,9 @@ class WebhookReceiver:
             outcome = answer.get("outcome", "accepted")
         except Rejected as r:
             status, answer, outcome = r.status, {"error": str(r)}, r.outcome
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError, UnicodeError) as e:
+            # a signed body of an odd shape: refused with a 4xx, never a traceback
+            status, answer, outcome = 400, {"error": f"unreadable delivery ({type(e).__name__})"}, "malformed"
         self.daemon.metrics.webhooks.labels(vendor, outcome).inc()
         if status >= 400:
             self.daemon.log.warning("webhook refused", extra={"vendor": vendor, "status": status, "reason": outcome})
@@ -169,20 +190,36 @@ class WebhookReceiver:
         engine = self.daemon.engine
         if engine is None or engine.store is None:
             raise Rejected(503, "not_ready", "starting")
-        if not engine.store.first_delivery(vendor, event.delivery_id[:200], event.kind[:100]):
+        # A replay is the same signed body: its digest, not the delivery-id header the signature
+        # does not cover (a captured delivery re-sent with a fresh id is still a replay).
+        digest = hashlib.sha256(body).hexdigest()
+        if not engine.store.first_delivery(vendor, digest, clean_text(event.kind)[:100]):
             return 200, {"outcome": "duplicate"}
         if event.ids and not self.daemon.enqueue(vendor, event.ids):
             return 202, {"outcome": "ignored", "reason": f"the {vendor} source is not configured"}
         return 202, {"outcome": "accepted" if event.ids else "ignored", "items": len(event.ids)}
 
     def _notion_handshake(self, body: bytes) -> tuple[int, dict[str, Any]]:
+        if len(body) > HANDSHAKE_MAX_BYTES:
+            raise Rejected(401, "invalid_signature", "no X-Notion-Signature")
         data = _json(body)
         token = data.get("verification_token")
-        if set(data) != {"verification_token"} or not isinstance(token, str) or not 8 <= len(token) <= 512:
+        if set(data) != {"verification_token"} or not isinstance(token, str) or not TOKEN.fullmatch(token):
             raise Rejected(401, "invalid_signature", "no X-Notion-Signature")
-        register_secret(token)
+        if self.daemon.secrets.notion_webhook_token:
+            raise Rejected(409, "handshake_refused", "a verification token is configured (NOTION_WEBHOOK_TOKEN); "
+                           "relais takes no other: unset it to verify a new subscription")
+        now = time.monotonic()
+        if self._last_handshake is not None and now - self._last_handshake < HANDSHAKE_EVERY:
+            raise Rejected(429, "rate_limited", "one verification request a minute")
+        self._last_handshake = now
         path = self.daemon.settings.state.path.parent / "notion-webhook-verification-token"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never over a token waiting there
+        except FileExistsError:
+            self.daemon.log.warning("a Notion verification request came while a token is waiting in the file: "
+                                    "kept the one in the file (delete it to take a new one)", extra={"file": str(path)})
+            raise Rejected(409, "handshake_refused", "a verification token is already waiting for the operator") from None
         with os.fdopen(fd, "w") as f:
             f.write(token + "\n")
         self.daemon.log.warning("Notion sent its webhook verification token: paste it in the integration's "

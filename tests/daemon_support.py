@@ -69,9 +69,18 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10) ->
                                      headers={"Content-Type": "application/json", **headers})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as r:
-            return r.status, json.loads(r.read() or b"{}")
+            return r.status, _answer(r.read())
     except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+        return e.code, _answer(e.read())
+
+
+def _answer(body: bytes) -> dict[str, Any]:
+    """relais answers JSON; the HTTP server refuses some requests itself (a body over the cap, 413,
+    unread) with a line of text."""
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        return {"error": body.decode("utf-8", "replace").strip()}
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30, step: float = 0.05, what: str = "condition") -> Any:

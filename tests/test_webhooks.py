@@ -185,16 +185,21 @@ def test_a_rotated_secret_file_is_picked_up_without_a_restart(sandbox, tmp_path:
 
 
 # -- Notion's verification handshake --------------------------------------------------------
-def test_notion_verification_request_is_answered_and_its_token_kept_for_the_operator(sandbox, hooked, tmp_path):
+def test_notion_verification_request_is_answered_and_its_token_kept_for_the_operator(sandbox, tmp_path):
+    """Until NOTION_WEBHOOK_TOKEN is set (the subscription being made): once set, no handshake is taken
+    (tests/test_reliability_attacks.py)."""
     token = "secret_tMrlL1qK5vuQAh1b6cZGhFChZTSYJlce98V0pYn7yBl"
     body = json.dumps({"verification_token": token}).encode()
-    assert post(hooked.url + PATHS["notion"], body, {}) == (200, {"outcome": "verification"})
-    kept = tmp_path / "notion-webhook-verification-token"
-    assert kept.read_text().strip() == token
-    assert oct(os.stat(kept).st_mode & 0o777) == "0o600"
-    assert webhook_cycles(hooked, "notion") == 0
-    # Anything else without a signature is refused.
-    assert post(hooked.url + PATHS["notion"], b'{"type": "page.created"}', {})[0] == 401
+    config = daemon_config(sandbox, tmp_path, interval=600, webhooks=True)
+    env = {k: v for k, v in WEBHOOK_ENV.items() if k != "NOTION_WEBHOOK_TOKEN"}
+    with running_daemon(sandbox, config, env) as daemon:
+        assert post(daemon.url + PATHS["notion"], body, {}) == (200, {"outcome": "verification"})
+        kept = tmp_path / "notion-webhook-verification-token"
+        assert kept.read_text().strip() == token
+        assert oct(os.stat(kept).st_mode & 0o777) == "0o600"
+        assert webhook_cycles(daemon, "notion") == 0
+        # Anything else without a signature is refused.
+        assert post(daemon.url + PATHS["notion"], b'{"type": "page.created"}', {})[0] == 401
 
 
 # -- HTTP hygiene ----------------------------------------------------------------------------

@@ -63,6 +63,15 @@ def _webhook_path(value: str) -> str:
 WebhookPath = Annotated[str, AfterValidator(_webhook_path)]
 
 
+def _host_name(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?", value.strip()):
+        raise expected("a host name or an IP address, without a port")
+    return value.strip().strip("[]").lower()
+
+
+HostName = Annotated[str, BeforeValidator(_host_name)]
+
+
 class Intervals(Model):
     """Seconds between two pulls of each source (each source has its own timer)."""
 
@@ -82,6 +91,12 @@ class Http(Model):
     status_page: bool = Field(True, description="Serve the read-only status page on `/` (no login).")
     max_body_bytes: int = Field(
         262_144, ge=1_024, le=10_485_760, description="Larger webhook bodies are refused (413) unread."
+    )
+    allowed_hosts: Annotated[list[HostName], BeforeValidator(lambda v: [] if v is None else v)] = Field(
+        default_factory=list,
+        description="Host names requests may be addressed to (the Host header, without its port); others get "
+        "421. Empty: the loopback names when `listen` is a loopback address, any name otherwise. Set it when "
+        "the port is exposed, e.g. [relais.internal.example.com, 10.0.0.12].",
     )
 
 
