@@ -72,18 +72,25 @@ def main(argv: list[str] | None = None) -> int:
             print(redact(f"relais: {e}"), file=sys.stderr)
             return EXIT_RUNTIME
         if isinstance(e, ConnectorError):
-            print(f"relais: {e}", file=sys.stderr)
+            print(_plain(f"relais: {e}"), file=sys.stderr)  # a tool's error body is its text: inert
             return EXIT_RUNTIME
         from sync.lock import WriterLockedError
+        from sync.state import StateStoreError
 
-        if isinstance(e, WriterLockedError):
-            print(f"relais: {e}", file=sys.stderr)
+        if isinstance(e, (WriterLockedError, StateStoreError)):
+            print(redact(f"relais: {e}"), file=sys.stderr)
             return EXIT_RUNTIME
         if args.debug:
             raise
         print(redact(f"relais: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)"),
               file=sys.stderr)
         return EXIT_RUNTIME
+
+
+def _plain(text: str) -> str:
+    from sync.output import plain
+
+    return plain(text)
 
 
 def _print_problems(error: Any) -> None:
@@ -130,7 +137,7 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
         finally:
             engine.close()
     for name, error in sorted(report.errors.items()):  # on stderr too, whatever stdout carries
-        print(redact(f"relais: {name}: {error}"), file=sys.stderr)
+        print(output.plain(redact(f"relais: {name}: {error}")), file=sys.stderr)
     if as_json:
         output.print_json(output.cycle_json(report) if apply else output.plan_json(report))
     else:

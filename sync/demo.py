@@ -73,7 +73,7 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
         console = output.console
         console.rule("relais demo — against the bundled sandbox")
         for name, who in identities.items():
-            console.print(f"connected to {name}: {who}")
+            console.print(f"connected to {name}: {output.inert(who)}")
         for i, c in enumerate(cycles, 1):
             output.render_cycle(c, title=f"Cycle {i}")
         output.render_classification(cycles[-1])

@@ -111,48 +111,50 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(data, indent=2, default=str))
         return 0
-    from sync.output import console
+    from sync.output import conflict_line, console, inert, kept_line, plain
 
     c = data["classification"]
-    console.print(f"[bold]{data['item']}[/] {data['key']} — {data['title']}")
-    console.print(f"  team: {data['team'] or '(unowned: no team mapping matches)'}")
+    console.print(f"[bold]{inert(data['item'])}[/] {inert(data['key'])} — {inert(data['title'])}")
+    console.print(f"  team: {inert(data['team'] or '(unowned: no team mapping matches)')}")
     for r in data["rules_tried"]:
-        mark = "[green]matched[/]" if r["matched"] else f"no match ({r['failed_condition']} differs)"
-        console.print(f"  rule {r['rule']!r} at {r['where']}: {mark}")
-    console.print(f"  → [bold]{c['value']}[/] by {c['rule']!r} ({c['where']})")
+        mark = "[green]matched[/]" if r["matched"] else f"no match ({inert(r['failed_condition'])} differs)"
+        console.print(f"  rule {inert(repr(r['rule']))} at {inert(r['where'])}: {mark}")
+    console.print(f"  → [bold]{inert(c['value'])}[/] by {inert(repr(c['rule']))} ({inert(c['where'])})")
     wt = data["owned"]["work_type"]
     if wt["owned"]:
-        console.print(f"  work_type in the tool: {wt['current']!r}; the rules say: {wt['desired']!r}", markup=False)
+        console.print(plain(f"  work_type in the tool: {wt['current']!r}; the rules say: {wt['desired']!r}"),
+                      markup=False)
     r = data.get("routing")
     if r and "rule" in r:
-        console.print(f"  routed by {r['rule']!r} ({r['where']}) → {r['target']}"
-                      + (f", PM {r['pm']}" if r["pm"] else "") + (f", team {r['team']}" if r["team"] else "")
-                      + (" [team in survival mode]" if r["survival"] else "")
-                      + (f"; initiative {r['initiative']} ({r['initiative_reason']})" if r["initiative"] else ""))
+        console.print(plain(f"  routed by {r['rule']!r} ({r['where']}) → {r['target']}"
+                            + (f", PM {r['pm']}" if r["pm"] else "") + (f", team {r['team']}" if r["team"] else "")
+                            + (" [team in survival mode]" if r["survival"] else "")
+                            + (f"; initiative {r['initiative']} ({r['initiative_reason']})" if r["initiative"]
+                               else "")), markup=False)
     elif r:
         for k in r["kept_by_hand"]:
-            console.print(f"  {k['field']} set by hand to {k['value']!r} (the rules say {k['rules_say']!r}): kept")
+            console.print(plain(f"  {k['field']} set by hand to {k['value']!r} (the rules say {k['rules_say']!r}): "
+                                "kept"), markup=False)
     dl = data.get("delivery")
     if dl:
-        console.print(f"  delivery ({dl['briefing']}, epic {dl['epic'] or 'none'}): [bold]{dl['health']}[/] — "
-                      f"{dl['reason']}")
-        console.print(f"  progress {dl['progress']}% ({dl['done']} of {dl['total']} {dl['unit']}), forecast "
-                      f"{dl['forecast'] or 'none'}, open incidents {dl['incidents']}, dependencies: "
-                      f"{dl['dependencies']}" + (f"; undeclared: {dl['undeclared']}" if dl["undeclared"] else "")
-                      + f", score {dl['score']}")
-    from sync.output import conflict_line, kept_line
-
+        console.print(plain(f"  delivery ({dl['briefing']}, epic {dl['epic'] or 'none'}): {dl['health']} — "
+                            f"{dl['reason']}"), markup=False)
+        console.print(plain(f"  progress {dl['progress']}% ({dl['done']} of {dl['total']} {dl['unit']}), forecast "
+                            f"{dl['forecast'] or 'none'}, open incidents {dl['incidents']}, dependencies: "
+                            f"{dl['dependencies']}" + (f"; undeclared: {dl['undeclared']}" if dl["undeclared"] else "")
+                            + f", score {dl['score']}"), markup=False)
     for change in data["pending_changes"]:
-        console.print(f"  next sync writes {change['field']}: {change['old']!r} → {change['new']!r} "
-                      f"({change['rule']})", markup=False)
+        console.print(plain(f"  next sync writes {change['field']}: {change['old']!r} → {change['new']!r} "
+                            f"({change['rule']})"), markup=False)
     for h in data["held"]:
-        console.print(f"  held: {h['field']} → {h['new']!r}: {h['reason']}", markup=False)
+        console.print(plain(f"  held: {h['field']} → {h['new']!r}: {h['reason']}"), markup=False)
     for k in data["kept"]:
-        console.print("  " + kept_line(k), markup=False)
+        console.print(plain("  " + kept_line(k)), markup=False)
     for reason in data["quarantined"]:
-        console.print(f"  quarantined: {reason}", markup=False)
+        console.print(plain(f"  quarantined: {reason}"), markup=False)
     for conflict in data["conflicts"]:
-        console.print("  " + conflict_line(conflict), markup=False)
+        console.print(plain("  " + conflict_line(conflict)), markup=False)
     for w in data["writes"]:
-        console.print(f"  {w['at']}: {w['field']} {w['old']} → {w['new']} ({w['outcome']}, {w['rule']})")
+        console.print(plain(f"  {w['at']}: {w['field']} {w['old']} → {w['new']} ({w['outcome']}, {w['rule']})"),
+                      markup=False)
     return 0

@@ -2,11 +2,19 @@
 
 JSON output never goes through here: ``--json`` prints plain JSON on stdout,
 and progress is shown only on an interactive terminal.
+
+Text from the tools is data, never instructions to the terminal: every string
+that comes from a tool (a title, a value, an error body) goes through
+:func:`inert` — control characters (so no ANSI or OSC sequence, no clickable
+link), bidirectional overrides, and Rich markup (``[/]``, ``[link=…]``) made
+harmless — and the consoles never turn ``:100:`` into an emoji or colour what
+looks like a number. Markup is relais' own, in its own strings only.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +28,23 @@ from rich.table import Table
 from sync.engine import CycleReport
 from sync.models import FieldChange
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False, highlight=False)
+err_console = Console(stderr=True, emoji=False, highlight=False)
+
+#: C0 controls but tab and newline, DEL, the C1 set (0x9b is a one-byte CSI), and the
+#: bidirectional marks and overrides that make a terminal show text in another order.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: Any) -> str:
+    """``value`` as text with no control character or direction override left (for output that
+    is not parsed as markup)."""
+    return _CONTROLS.sub("", str(value))
+
+
+def inert(value: Any) -> str:
+    """``value`` as text that Rich prints as it reads: :func:`plain`, markup escaped."""
+    return escape(plain(value))
 
 
 def print_json(data: Any) -> None:
@@ -80,8 +103,8 @@ def render_changes(changes: list[FieldChange], limit: int = 50, title: str = "pl
     if creates:
         console.print(f"to create: [bold]{len(creates)}[/]")
         for c in creates[:10]:
-            console.print(f"  {escape(str(c['target']))} {escape(str(c['field']))}: {escape(_short(c['new']))}"
-                          + (f" (unless {escape(c['unless'])})" if c.get("unless") else ""), soft_wrap=True)
+            console.print(f"  {inert(c['target'])} {inert(c['field'])}: {inert(_short(c['new']))}"
+                          + (f" (unless {inert(c['unless'])})" if c.get("unless") else ""), soft_wrap=True)
         if len(creates) > 10:
             console.print(f"  … and {len(creates) - 10} more (use --json for all)")
     if not changes:
@@ -91,8 +114,8 @@ def render_changes(changes: list[FieldChange], limit: int = 50, title: str = "pl
     for col in ("target", "field", "old", "new", "rule"):
         table.add_column(col)
     for ch in changes[:limit]:
-        table.add_row(escape(f"{ch.source}:{ch.target}"), ch.field, escape(str(ch.old)), escape(str(ch.new)),
-                      escape(ch.rule))
+        table.add_row(inert(f"{ch.source}:{ch.target}"), inert(ch.field), inert(ch.old), inert(ch.new),
+                      inert(ch.rule))
     console.print(table)
     if len(changes) > limit:
         console.print(f"… and {len(changes) - limit} more (use --json for all)")
@@ -106,8 +129,8 @@ def render_kept(kept: list[dict[str, Any]], limit: int = 10) -> None:
     for col in ("target", "field", "value", "the rules say", "why"):
         table.add_column(col)
     for k in kept[:limit]:
-        table.add_row(escape(str(k["target"])), k["field"], escape(str(k["value"])), escape(str(k["rules_say"])),
-                      escape(k["why"]))
+        table.add_row(inert(k["target"]), inert(k["field"]), inert(k["value"]), inert(k["rules_say"]),
+                      inert(k["why"]))
     console.print(table)
     if len(kept) > limit:
         console.print(f"… and {len(kept) - limit} more")
@@ -132,7 +155,7 @@ def render_cycle(report: CycleReport, title: str | None = None) -> None:
     table.add_column("API calls", justify="right")
     table.add_column("status")
     for src in sorted(set(report.pulled) | set(report.errors)):
-        status = f"[red]{escape(report.errors[src])}[/]" if src in report.errors else "[green]ok[/]"
+        status = f"[red]{inert(report.errors[src])}[/]" if src in report.errors else "[green]ok[/]"
         table.add_row(src, str(report.pulled.get(src, 0)), str(report.changed.get(src, 0)),
                       str(report.api_calls.get(src, 0)), status)
     console.print(table)
@@ -146,11 +169,11 @@ def render_cycle(report: CycleReport, title: str | None = None) -> None:
                   + (f", kept: {len(report.kept)}" if report.kept else "")
                   + f", quarantined: {len(report.quarantined)}  ({report.seconds:.1f}s)")
     for q in report.quarantined[:10]:
-        console.print(f"  [yellow]quarantined[/] {escape(q['source'])}:{escape(q['id'])}: {escape(q['reason'])}",
+        console.print(f"  [yellow]quarantined[/] {inert(q['source'])}:{inert(q['id'])}: {inert(q['reason'])}",
                       soft_wrap=True)
     if report.conflicts:
         for c in report.conflicts[:10]:
-            console.print("  " + escape(conflict_line(c)), soft_wrap=True)
+            console.print("  " + inert(conflict_line(c)), soft_wrap=True)
 
 
 def render_held_and_kept(data: dict[str, Any], limit: int = 10) -> None:
@@ -161,10 +184,10 @@ def render_held_and_kept(data: dict[str, Any], limit: int = 10) -> None:
         for h in held:
             reasons[h["reason"]] = reasons.get(h["reason"], 0) + 1
         for reason, n in reasons.items():
-            console.print(f"[yellow]held[/] {n} write(s): {escape(reason)}", soft_wrap=True)
+            console.print(f"[yellow]held[/] {n} write(s): {inert(reason)}", soft_wrap=True)
     kept = data.get("kept") or []
     for k in kept[:limit]:
-        console.print(escape(kept_line(k)), soft_wrap=True)
+        console.print(inert(kept_line(k)), soft_wrap=True)
     if len(kept) > limit:
         console.print(f"… and {len(kept) - limit} more decisions kept (--format json lists them)")
 
@@ -187,7 +210,7 @@ def render_classification(report: CycleReport) -> None:
         table.add_column(c, justify="right")
     for team in sorted(report.by_team):
         counts = report.by_team[team]
-        table.add_row(team, *(str(counts.get(c, 0)) for c in classes))
+        table.add_row(inert(team), *(str(counts.get(c, 0)) for c in classes))
     table.add_row("[bold]all[/]", *(f"[bold]{report.classified.get(c, 0)}[/]" for c in classes))
     console.print(table)
 
@@ -203,8 +226,9 @@ def render_briefings(rows: list[dict], followups: int = 0) -> None:
     for r in rows:
         progress = "" if r["progress"] is None else f"{r['progress']}%"
         deps = r["dependencies"] + (f"; undeclared: {r['undeclared']}" if r["undeclared"] else "")
-        table.add_row(r["title"], r["team"] or "", r["epic"] or "—", f"[{colour[r['health']]}]{r['health']}[/]",
-                      progress, r["forecast"] or "", deps, "" if r["score"] is None else str(r["score"]))
+        table.add_row(inert(r["title"]), inert(r["team"] or ""), inert(r["epic"] or "—"),
+                      f"[{colour.get(r['health'], 'white')}]{inert(r['health'])}[/]", progress,
+                      inert(r["forecast"] or ""), inert(deps), "" if r["score"] is None else str(r["score"]))
     console.print(table)
     if followups:
         console.print(f"incident follow-up tickets filed: [bold]{followups}[/]")

@@ -72,19 +72,20 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
 def render(data: dict[str, Any]) -> None:
     from rich.table import Table
 
-    from sync.output import console
+    from sync.output import console, inert
 
     for team, weeks in data["teams"].items():
-        table = Table(title=f"{team} — RUN/BUILD/IMPROVE per week ({data['timezone']})")
+        table = Table(title=f"{inert(team)} — RUN/BUILD/IMPROVE per week ({data['timezone']})")
         for col, justify in (("week", "left"), ("RUN %", "right"), ("BUILD %", "right"), ("IMPROVE %", "right"),
                              ("RUN h", "right"), ("incidents", "right"), ("urgent", "right"),
                              ("buffer left %", "right"), ("level", "left"), ("alerts", "left")):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for w in weeks:
             colour = {"ok": "green", "watch": "yellow", "alert": "red", "survival": "bold red"}[w["level"]]
-            table.add_row(w["week"] + ("" if w["complete"] else " (so far)"), _fmt(w["run"]), _fmt(w["build"]), _fmt(w["improve"]), f"{w['run_hours']:.1f}",
+            table.add_row(w["week"] + ("" if w["complete"] else " (so far)"), _fmt(w["run"]), _fmt(w["build"]),
+                          _fmt(w["improve"]), f"{w['run_hours']:.1f}",
                           str(w["incidents"]), str(w["urgent_requests"]), _fmt(w["buffer_left"]),
-                          f"[{colour}]{w['level']}[/]", "; ".join(a["name"] for a in w["alerts"]))
+                          f"[{colour}]{w['level']}[/]", inert("; ".join(a["name"] for a in w["alerts"])))
         console.print(table)
     if data["unowned"]:
         hours = ", ".join(f"{w['week']}: {w['total_hours']:.1f} h" for w in data["unowned"])
@@ -99,21 +100,19 @@ def render(data: dict[str, Any]) -> None:
 
 def render_quarantine(data: dict[str, Any]) -> None:
     """Items left out until they change: unreadable payloads and writes a tool refused."""
-    from rich.markup import escape
-
-    from sync.output import console
+    from sync.output import console, inert
 
     for q in data.get("quarantined") or []:
-        console.print(f"[yellow]quarantined[/] {q['source']}:{escape(q['id'])} since {q['at'][:19]}: "
-                      f"{escape(q['reason'])}", soft_wrap=True)
+        console.print(f"[yellow]quarantined[/] {inert(q['source'])}:{inert(q['id'])} since {inert(q['at'][:19])}: "
+                      f"{inert(q['reason'])}", soft_wrap=True)
     for c in data.get("conflicts") or []:
-        console.print(escape(output.conflict_line(c)), soft_wrap=True)
+        console.print(inert(output.conflict_line(c)), soft_wrap=True)
 
 
 def render_routing(data: dict[str, Any]) -> None:
     from rich.table import Table
 
-    from sync.output import console
+    from sync.output import console, inert
 
     routing = data.get("routing")
     if routing is None:
@@ -124,16 +123,16 @@ def render_routing(data: dict[str, Any]) -> None:
         table.add_column(col)
     for who, e in routing["per_pm"].items():
         rules = ", ".join(f"{rule}: {n}" for rule, n in sorted(e["by_rule"].items()))
-        table.add_row(who, str(e["items"]), rules, str(e["survival"]))
+        table.add_row(inert(who), str(e["items"]), inert(rules), str(e["survival"]))
     console.print(table)
     share = routing["fallback_share"]
     console.print(f"fallback: {routing['fallback']} item(s)"
                   + (f" ({share:.0%} — a high share means the rules need work)" if share is not None else ""))
     for o in routing["overrides"]:
-        console.print(f"[yellow]set by hand[/] {o['item']}: {o['field']} = {o['set_by_hand']} "
-                      f"(the rules say {o['rules_say']}); kept")
+        console.print(f"[yellow]set by hand[/] {inert(o['item'])}: {o['field']} = {inert(o['set_by_hand'])} "
+                      f"(the rules say {inert(o['rules_say'])}); kept")
     for m in routing["maintenance"]:
-        console.print(f"maintenance {m['key']} → {m['team']} ({m['rule']})")
+        console.print(f"maintenance {inert(m['key'])} → {inert(m['team'])} ({inert(m['rule'])})")
 
 
 def _fmt(v: float | None) -> str:

@@ -2,10 +2,13 @@
 
 For Product Ops: the last cycle of each source, each team's RUN/BUILD/IMPROVE
 balance over the scorecard's weeks (an inline SVG chart per team), the active
-alerts, the recent writes and the quarantined items with their reason.
-Nothing is loaded from elsewhere (no CDN: the page works on an air-gapped
-network), every value is HTML-escaped, and the balance is recomputed from the
-state store only when a cycle finished since the last view.
+alerts, the writes held back and why, the decisions people made that relais
+keeps, the recent writes and the quarantined items with their reason. Nothing
+is loaded from elsewhere (no CDN: the page works on an air-gapped network).
+The HTML comes from a Jinja2 template with autoescape on: every value is
+escaped by default, not by remembering to escape each cell. The balance is
+recomputed from the state store only when a cycle finished since the last
+view.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime, timezone
-from html import escape
 from typing import Any
+
+from jinja2 import Environment
 
 from sync.report import CLASS_COLOURS
 
@@ -47,7 +51,7 @@ def _fmt(value: Any) -> str:
 
 
 def _when(iso: str | None) -> str:
-    return iso.replace("T", " ").rstrip("Z") if iso else "—"
+    return iso.replace("T", " ").rstrip("Z")[:19] if iso else "—"
 
 
 def _json_value(text: str | None) -> str:
@@ -57,123 +61,34 @@ def _json_value(text: str | None) -> str:
         return text or "—"
 
 
-def team_chart(team: str, weeks: list[dict[str, Any]]) -> str:
-    """Stacked RUN/BUILD/IMPROVE shares per week, with the 50 % RUN line."""
+def chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The geometry of one team's chart: stacked RUN/BUILD/IMPROVE shares per week, the 50 % line."""
     width, height, left, bottom, top = 420, 190, 34, 34, 10
     plot_h = height - bottom - top
     step = (width - left - 10) / max(1, len(weeks))
     bar = min(46.0, step * 0.6)
-    parts = [f'<svg class="chart" role="img" aria-label="RUN, BUILD and IMPROVE shares per week for {escape(team)}" '
-             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">']
-    for pct in (0, 25, 50, 75, 100):
-        y = top + plot_h * (1 - pct / 100)
-        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                     f'<text x="{left - 4}" y="{y + 4:.1f}" class="axis" text-anchor="end">{pct}%</text>')
+    grid = [{"y": round(top + plot_h * (1 - pct / 100), 1), "pct": pct} for pct in (0, 25, 50, 75, 100)]
+    columns = []
     for i, w in enumerate(weeks):
         x = left + step * i + (step - bar) / 2
         y = top + plot_h
+        rects = []
         for cls, key in (("RUN", "run"), ("BUILD", "build"), ("IMPROVE", "improve")):
             share = w.get(key)
             if not share:
                 continue
             h = plot_h * share / 100
             y -= h
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{CLASS_COLOURS[cls]}">'
-                         f'<title>{escape(w["week"])} {cls} {share:.1f}%</title></rect>')
-        if w.get("run") is None:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h - 4}" class="axis" '
-                         f'text-anchor="middle">no hours</text>')
-        label = escape(w["week"].split("-")[-1]) + ("" if w.get("complete", True) else "*")
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 16}" class="axis" '
-                     f'text-anchor="middle">{label}</text>')
-    y50 = top + plot_h / 2
-    parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y50}" y2="{y50}" class="limit"/></svg>')
-    return "".join(parts)
+            rects.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar, 1), "h": round(h, 1),
+                          "fill": CLASS_COLOURS[cls], "title": f"{w['week']} {cls} {share:.1f}%"})
+        columns.append({"rects": rects, "mid": round(x + bar / 2, 1), "empty": w.get("run") is None,
+                        "label": w["week"].split("-")[-1] + ("" if w.get("complete", True) else "*")})
+    return {"width": width, "height": height, "left": left, "right": width - 10, "grid": grid,
+            "columns": columns, "empty_y": top + plot_h - 4, "label_y": height - bottom + 16,
+            "y50": top + plot_h / 2}
 
 
-def _table(headers: list[str], rows: list[list[str]], empty: str) -> str:
-    if not rows:
-        return f'<p class="empty">{escape(empty)}</p>'
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def render(daemon: Any) -> str:
-    ready, details = daemon.readiness()
-    engine = daemon.engine
-    store = engine.store
-    data = balance_data(daemon)
-    status = details["status"]
-    out = [_HEAD, f'<header><h1>relais</h1><span class="badge {escape(status)}">{escape(status)}</span>'
-           f'<span class="muted">config {escape(details["config"]["file"])} · updated '
-           f'{datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}</span></header>']
-    if details["config"]["errors"]:
-        items = "".join(f"<li><code>{escape(e)}</code></li>" for e in details["config"]["errors"])
-        out.append(f'<section class="problem"><h2>The config file has errors — still running the last good '
-                   f'config</h2><ul>{items}</ul></section>')
-    rows = []
-    for name, s in details["sources"].items():
-        summary = daemon.sources[name].last_summary
-        rows.append([escape(name), f'<span class="badge {escape(s["status"])}">{escape(s["status"])}</span>',
-                     escape(_when(s["last_cycle"])), escape(_when(s["last_success"])),
-                     escape(str(summary.get("pulled", {}).get(name, "—"))), escape(str(summary.get("writes", "—"))),
-                     escape(_fmt(s["last_error"]))])
-    out.append("<section><h2>Sources</h2>" + _table(
-        ["source", "state", "last cycle (UTC)", "last success (UTC)", "pulled", "writes", "last error"], rows,
-        "no source configured") + "</section>")
-
-    out.append('<section><h2>RUN / BUILD / IMPROVE per team and week</h2>')
-    if data is None or not data.get("teams"):
-        out.append('<p class="empty">No balance: add a <code>balance:</code> section to the config.</p>')
-    else:
-        out.append('<p class="legend">' + "".join(
-            f'<span><i style="background:{c}"></i>{k}</span>' for k, c in CLASS_COLOURS.items())
-            + f'<span><i class="limit"></i>RUN 50 %</span> <span class="muted">weeks in {escape(data["timezone"])};'
-            f' * = week in progress</span></p><div class="teams">')
-        for team, weeks in data["teams"].items():
-            last = weeks[-2] if len(weeks) >= 2 else weeks[-1]
-            out.append(f'<figure class="team" id="team-{escape(team)}"><figcaption><b>{escape(team)}</b> '
-                       f'<span class="badge {escape(last["level"])}">{escape(last["level"])}</span></figcaption>'
-                       f'{team_chart(team, weeks)}</figure>')
-        out.append("</div>")
-    out.append("</section>")
-
-    alert_rows = [[escape(a["team"]), escape(a["week"]), escape(a["alert"]), escape(a["level"]),
-                   escape(a.get("message") or "")] for a in daemon.last_alerts]
-    out.append("<section><h2>Active alerts</h2>" + _table(
-        ["team", "week", "alert", "level", "message"], alert_rows, "no active alert") + "</section>")
-
-    writes = [[escape(w["at"][:19].replace("T", " ")), escape(w["target"]), escape(w["field"]),
-               escape(_json_value(w["old"])), escape(_json_value(w["new"])), escape(w["rule"] or ""),
-               f'<span class="badge {"ok" if w["outcome"] == "applied" else "failing"}">{escape(w["outcome"])}</span>']
-              for w in store.audit(limit=20)]
-    out.append('<section id="writes"><h2>Recent writes</h2>' + _table(
-        ["when (UTC)", "target", "field", "old", "new", "rule", "outcome"], writes, "nothing written yet")
-        + "</section>")
-
-    if data is not None:
-        held: dict[str, int] = {}
-        for h in data.get("held") or []:
-            held[h["reason"]] = held.get(h["reason"], 0) + 1
-        out.append("<section id=\"held\"><h2>Held writes</h2><p class=\"muted\">Computed from a stream not read "
-                   "in full yet, or from a source whose reads fail: they land once it is back.</p>" + _table(
-                       ["writes", "why"], [[escape(str(n)), escape(reason)] for reason, n in held.items()], "none")
-                   + "</section>")
-        kept = [[escape(k["target"]), escape(k["field"]), escape(_fmt(k["value"])), escape(_fmt(k["rules_say"])),
-                 escape(k["why"])] for k in (data.get("kept") or [])[:50]]
-        out.append("<section id=\"kept\"><h2>Decisions people made, kept</h2>" + _table(
-            ["target", "field", "value", "the rules say", "why"], kept, "none") + "</section>")
-
-    quarantined = [[escape(q["source"]), escape(q["id"]), escape(q["reason"]), escape(q["at"][:19].replace("T", " "))]
-                   for q in store.quarantined()[-50:]]
-    out.append("<section><h2>Quarantined items</h2>" + _table(
-        ["source", "id", "reason", "since (UTC)"], quarantined, "none") + "</section>")
-    out.append("</main></body></html>")
-    return "".join(out)
-
-
-_HEAD = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="30"><title>relais — status</title>
 <link rel="icon" href="data:,">
@@ -193,4 +108,80 @@ th{background:#eef1f5;font-weight:600}
 .chart .grid{stroke:#e5e7eb}.chart .limit{stroke:#991b1b;stroke-dasharray:4 3}.chart .axis{font-size:11px;fill:#6b7280}
 .legend span{margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 .legend i.limit{height:0;border-top:2px dashed #991b1b}
-</style></head><body><main>"""
+</style></head><body><main>
+<header><h1>relais</h1><span class="badge {{ status }}">{{ status }}</span>
+<span class="muted">config {{ config_file }} · updated {{ now }}</span></header>
+{% if config_errors %}<section class="problem"><h2>The config file has errors — still running the last good config</h2>
+<ul>{% for e in config_errors %}<li><code>{{ e }}</code></li>{% endfor %}</ul></section>{% endif %}
+{% macro table(headers, rows, empty) -%}
+{% if rows %}<table><thead><tr>{% for h in headers %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
+{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
+{%- else %}<p class="empty">{{ empty }}</p>{% endif %}
+{%- endmacro %}
+<section><h2>Sources</h2>
+{% if sources %}<table><thead><tr><th>source</th><th>state</th><th>last cycle (UTC)</th><th>last success (UTC)</th>
+<th>pulled</th><th>writes</th><th>held</th><th>last error</th></tr></thead><tbody>
+{% for s in sources %}<tr><td>{{ s.name }}</td><td><span class="badge {{ s.status }}">{{ s.status }}</span></td>
+<td>{{ s.last_cycle }}</td><td>{{ s.last_success }}</td><td>{{ s.pulled }}</td><td>{{ s.writes }}</td>
+<td>{{ s.held }}</td><td>{{ s.error }}</td></tr>{% endfor %}</tbody></table>
+{% else %}<p class="empty">no source configured</p>{% endif %}</section>
+<section><h2>RUN / BUILD / IMPROVE per team and week</h2>
+{% if not teams %}<p class="empty">No balance: add a <code>balance:</code> section to the config.</p>
+{% else %}<p class="legend">{% for cls, colour in colours %}<span><i style="background:{{ colour }}"></i>{{ cls }}</span>{% endfor %}
+<span><i class="limit"></i>RUN 50 %</span> <span class="muted">weeks in {{ timezone }}; * = week in progress</span></p>
+<div class="teams">{% for t in teams %}<figure class="team" id="team-{{ t.name }}"><figcaption><b>{{ t.name }}</b>
+<span class="badge {{ t.level }}">{{ t.level }}</span></figcaption>
+{% set c = t.chart %}<svg class="chart" role="img" aria-label="RUN, BUILD and IMPROVE shares per week for {{ t.name }}"
+viewBox="0 0 {{ c.width }} {{ c.height }}" width="{{ c.width }}" height="{{ c.height }}">
+{% for g in c.grid %}<line x1="{{ c.left }}" x2="{{ c.right }}" y1="{{ g.y }}" y2="{{ g.y }}" class="grid"/><text x="{{ c.left - 4 }}" y="{{ g.y + 4 }}" class="axis" text-anchor="end">{{ g.pct }}%</text>{% endfor %}
+{% for col in c.columns %}{% for r in col.rects %}<rect x="{{ r.x }}" y="{{ r.y }}" width="{{ r.w }}" height="{{ r.h }}" fill="{{ r.fill }}"><title>{{ r.title }}</title></rect>{% endfor %}
+{% if col.empty %}<text x="{{ col.mid }}" y="{{ c.empty_y }}" class="axis" text-anchor="middle">no hours</text>{% endif %}
+<text x="{{ col.mid }}" y="{{ c.label_y }}" class="axis" text-anchor="middle">{{ col.label }}</text>{% endfor %}
+<line x1="{{ c.left }}" x2="{{ c.right }}" y1="{{ c.y50 }}" y2="{{ c.y50 }}" class="limit"/></svg></figure>{% endfor %}</div>
+{% endif %}</section>
+<section><h2>Active alerts</h2>{{ table(["team", "week", "alert", "level", "message"], alerts, "no active alert") }}</section>
+{% if has_balance %}<section id="held"><h2>Held writes</h2><p class="muted">Computed from a stream not read in full yet,
+or from a source whose reads fail: they land once it is back.</p>{{ table(["writes", "why"], held, "none") }}</section>
+<section id="kept"><h2>Decisions people made, kept</h2>{{ table(["target", "field", "value", "the rules say", "why"], kept, "none") }}</section>{% endif %}
+<section id="writes"><h2>Recent writes</h2>
+{% if writes %}<table><thead><tr><th>when (UTC)</th><th>target</th><th>field</th><th>old</th><th>new</th><th>rule</th><th>outcome</th></tr></thead><tbody>
+{% for w in writes %}<tr><td>{{ w.at }}</td><td>{{ w.target }}</td><td>{{ w.field }}</td><td>{{ w.old }}</td><td>{{ w.new }}</td>
+<td>{{ w.rule }}</td><td><span class="badge {{ 'ok' if w.outcome == 'applied' else 'failing' }}">{{ w.outcome }}</span></td></tr>{% endfor %}
+</tbody></table>{% else %}<p class="empty">nothing written yet</p>{% endif %}</section>
+<section><h2>Quarantined items</h2>{{ table(["source", "id", "reason", "since (UTC)"], quarantined, "none") }}</section>
+</main></body></html>"""
+
+_ENV = Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
+_PAGE = _ENV.from_string(TEMPLATE)
+
+
+def render(daemon: Any) -> str:
+    _, details = daemon.readiness()
+    store = daemon.engine.store
+    data = balance_data(daemon)
+    sources = []
+    for name, s in details["sources"].items():
+        summary = daemon.sources[name].last_summary
+        sources.append({"name": name, "status": s["status"], "last_cycle": _when(s["last_cycle"]),
+                        "last_success": _when(s["last_success"]),
+                        "pulled": summary.get("pulled", {}).get(name, "—"), "writes": summary.get("writes", "—"),
+                        "held": summary.get("held", "—"), "error": _fmt(s["last_error"])})
+    teams = []
+    for team, weeks in ((data or {}).get("teams") or {}).items():
+        last = weeks[-2] if len(weeks) >= 2 else weeks[-1]
+        teams.append({"name": team, "level": last["level"], "chart": chart(weeks)})
+    held: dict[str, int] = {}
+    for h in (data or {}).get("held") or []:
+        held[h["reason"]] = held.get(h["reason"], 0) + 1
+    return _PAGE.render(
+        status=details["status"], config_file=details["config"]["file"], config_errors=details["config"]["errors"],
+        now=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"), sources=sources, teams=teams,
+        colours=list(CLASS_COLOURS.items()), timezone=(data or {}).get("timezone", ""),
+        alerts=[[a["team"], a["week"], a["alert"], a["level"], a.get("message") or ""] for a in daemon.last_alerts],
+        has_balance=data is not None, held=[[n, reason] for reason, n in held.items()],
+        kept=[[k["target"], k["field"], _fmt(k["value"]), _fmt(k["rules_say"]), k["why"]]
+              for k in ((data or {}).get("kept") or [])[:50]],
+        writes=[{"at": _when(w["at"]), "target": w["target"], "field": w["field"], "old": _json_value(w["old"]),
+                 "new": _json_value(w["new"]), "rule": w["rule"] or "", "outcome": w["outcome"]}
+                for w in store.audit(limit=20)],
+        quarantined=[[q["source"], q["id"], q["reason"], _when(q["at"])] for q in store.quarantined()[-50:]])
