@@ -20,12 +20,12 @@ from reliability_support import ROOT, results_dir  # noqa: E402
 
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
 ORDER = ["flaky", "crash", "config", "payloads", "humans", "ratelimits", "outage", "secrets", "webhooks",
-         "partial", "adoption", "clock", "store", "writers", "edits"]
+         "partial", "adoption", "clock", "store", "writers", "edits", "attacks"]
 TITLES = {"flaky": "1 Flaky vendors", "crash": "2 Crashes", "config": "3 Bad config", "payloads": "4 Bad payloads",
           "humans": "5 People editing", "ratelimits": "6 Rate limits", "outage": "7 Outage", "secrets": "8 Secrets",
           "webhooks": "9 Webhook abuse", "partial": "10 Partial data", "adoption": "11 People decided first",
           "clock": "12 Clock steps", "store": "13 Lost state store", "writers": "14 Two writers",
-          "edits": "15 Config edits"}
+          "edits": "15 Config edits", "attacks": "16 Hostile input"}
 HEADLINE = {  # the figures the issue asks for, per scenario, in this order
     "flaky": ["size", "runs", "requests", "requests_faulted", "writes_applied", "rows_created", "max_cycles",
               "duplicates", "writes_lost", "retry_after_cut_short"],
