@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -234,6 +236,19 @@ def test_the_daemon_answers_healthz_while_a_cycle_runs_a_catastrophic_rule(sandb
 
 
 # -- requests --------------------------------------------------------------------------------
+@contextmanager
+def hooked_process(sandbox: Sandbox, tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[RelaisProcess, str]]:
+    """`relais run` with the three webhooks on, ready; stopped (exit 0) at the end."""
+    relais = RelaisProcess(sandbox, daemon_config(sandbox, tmp_path, interval=600, webhooks=True), **env)
+    try:
+        url = relais.url
+        wait_for(lambda: get(url + "/readyz")[0] == 200, timeout=60, what="the first cycles")
+        yield relais, url
+        assert relais.stop() == 0
+    finally:
+        relais.close()
+
+
 def raw_request(address: str, data: bytes, timeout: float = 5) -> bytes:
     host, port = address.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=timeout) as s:
@@ -256,13 +271,9 @@ def status_of(answer: bytes) -> int:
 
 
 def test_malformed_requests_get_a_4xx_and_leave_no_traceback(sandbox, tmp_path: Path):
-    config = daemon_config(sandbox, tmp_path, interval=600, webhooks=True)
-    relais = RelaisProcess(sandbox, config, **WEBHOOK_ENV)
     statuses = {}
-    try:
-        url = relais.url
+    with hooked_process(sandbox, tmp_path, WEBHOOK_ENV) as (relais, url):
         address = url.removeprefix("http://")
-        wait_for(lambda: get(url + "/readyz")[0] == 200, timeout=60, what="the first cycles")
         path = "/webhooks/jira"
         host = f"Host: {address}\r\n"
 
@@ -297,9 +308,6 @@ def test_malformed_requests_get_a_4xx_and_leave_no_traceback(sandbox, tmp_path: 
         healthz_seconds = time.monotonic() - t0
         for s in slow:
             s.close()
-        assert relais.stop() == 0
-    finally:
-        relais.close()
     assert statuses.pop("/healthz beside 60 slow clients") == 200 and healthz_seconds < 2
     # genuine but odd (a lone surrogate for its type, a non-ASCII digit for its issue id): answered, nothing read
     assert odd_answer == (202, {"outcome": "ignored", "items": 0})
@@ -310,18 +318,11 @@ def test_malformed_requests_get_a_4xx_and_leave_no_traceback(sandbox, tmp_path: 
 
 
 def test_the_notion_handshake_cannot_be_forged_over_a_configured_token(sandbox, tmp_path: Path):
-    config = daemon_config(sandbox, tmp_path, interval=600, webhooks=True)
     token_file = tmp_path / "notion-webhook-verification-token"
-    relais = RelaisProcess(sandbox, config, **WEBHOOK_ENV)
-    try:
-        url = relais.url
-        wait_for(lambda: get(url + "/readyz")[0] == 200, timeout=60, what="the first cycles")
+    with hooked_process(sandbox, tmp_path, WEBHOOK_ENV) as (relais, url):
         forged = [post(url + "/hooks/notion", json.dumps({"verification_token": t}).encode(), {})[0]
                   for t in ("attacker-token-0001", '", "level": "', "cycle finished")]
         before = len(relais.lines)
-        assert relais.stop() == 0
-    finally:
-        relais.close()
     assert forged[0] == 409 and set(forged) <= {401, 409} and not token_file.exists()  # odd tokens: 401
     lines = [json.loads(line) for line in relais.lines if line.strip()]
     assert any(entry["msg"] == "stopped" for entry in lines[before - 5:])  # messages intact, never redacted
@@ -330,21 +331,14 @@ def test_the_notion_handshake_cannot_be_forged_over_a_configured_token(sandbox, 
 
 def test_without_a_token_one_handshake_is_taken_and_never_overwritten(sandbox, tmp_path: Path):
     env = {k: v for k, v in WEBHOOK_ENV.items() if k != "NOTION_WEBHOOK_TOKEN"}
-    config = daemon_config(sandbox, tmp_path, interval=600, webhooks=True)
     token_file = tmp_path / "notion-webhook-verification-token"
-    relais = RelaisProcess(sandbox, config, **env)
-    try:
-        url = relais.url
-        wait_for(lambda: get(url + "/readyz")[0] == 200, timeout=60, what="the first cycles")
+    with hooked_process(sandbox, tmp_path, env) as (relais, url):
         first = post(url + "/hooks/notion", json.dumps({"verification_token": "secret_first-token"}).encode(), {})
         others = [post(url + "/hooks/notion", json.dumps({"verification_token": f"secret_other-{n}"}).encode(),
                        {})[0] for n in range(300)]
         plain_text = raw_request(url.removeprefix("http://"), (
             f"POST /hooks/notion HTTP/1.1\r\nHost: {url.removeprefix('http://')}\r\nContent-Type: text/plain\r\n"
             "Content-Length: 43\r\n\r\n" '{"verification_token": "secret_xsite-0001"}').encode())
-        assert relais.stop() == 0
-    finally:
-        relais.close()
     assert first[0] == 200 and token_file.read_text().strip() == "secret_first-token"
     assert set(others) <= {409, 429} and status_of(plain_text) == 415
     record("attacks", "notion-handshake", forged_over_a_token=3, refused=3, later_handshakes=300,
