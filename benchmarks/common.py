@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: The organisation issue 8 names: 10,000 Jira issues with worklogs and links, 2,000
 #: incidents with their log entries, 500 briefings, 2,000 feedback pages, 12 teams, 12 weeks.
-LARGE = {"teams": 12, "people_per_team": 4, "weeks": 12, "issues": 10_000, "incidents": 2_000,
-         "open_incidents": 10, "briefings": 500, "feedback": 2_000, "epics_per_team": 20}
+LARGE = {
+    "teams": 12,
+    "people_per_team": 4,
+    "weeks": 12,
+    "issues": 10_000,
+    "incidents": 2_000,
+    "open_incidents": 10,
+    "briefings": 500,
+    "feedback": 2_000,
+    "epics_per_team": 20,
+}
 #: The smoke version in `make test` (a few seconds).
 SMOKE = "demo"
 
@@ -46,11 +55,11 @@ class ShiftedClock:
 
     def __call__(self) -> datetime:
         with self._lock:
-            return datetime.now(timezone.utc) + self._offset
+            return datetime.now(UTC) + self._offset
 
     def set(self, when: datetime) -> None:
         with self._lock:
-            self._offset = when - datetime.now(timezone.utc)
+            self._offset = when - datetime.now(UTC)
 
     def advance(self, delta: timedelta) -> datetime:
         self.set(self() + delta)
@@ -65,8 +74,13 @@ def next_quiet_start(now: datetime) -> datetime:
     return after.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1, minutes=1)
 
 
-def relais_config(sb: Sandbox, directory: Path, *, pace: dict[str, float] | None = None,
-                  tweak: Callable[[dict[str, Any]], None] | None = None) -> Path:
+def relais_config(
+    sb: Sandbox,
+    directory: Path,
+    *,
+    pace: dict[str, float] | None = None,
+    tweak: Callable[[dict[str, Any]], None] | None = None,
+) -> Path:
     """Everything relais writes switched on (work types, scorecard, routing, briefing status,
     follow-ups), as the reliability suite runs it; ``pace``: relais' requests_per_second."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -117,8 +131,10 @@ def owned_snapshot(sb: Sandbox) -> dict[str, Any]:
             continue
         schema = sb.notion.schemas[rec["source"]]
         snap[f"notion:{rec['source']}:{page_id}"] = {
-            name: value for name, value in rec["values"].items()
-            if getattr(schema.get(name), "type", None) not in _VOLATILE}
+            name: value
+            for name, value in rec["values"].items()
+            if getattr(schema.get(name), "type", None) not in _VOLATILE
+        }
     for iid in sb.pagerduty.incident_ids():
         snap[f"pagerduty:{iid}"] = {"notes": len(sb.pagerduty.find(iid)["notes"])}
     return snap
@@ -157,8 +173,10 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout: float = 1800) -> 
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out: dict[str, bytes] = {}
-    readers = [threading.Thread(target=lambda name=name, f=f: out.__setitem__(name, f.read()))
-               for name, f in (("stdout", proc.stdout), ("stderr", proc.stderr))]
+    readers = [
+        threading.Thread(target=lambda name=name, f=f: out.__setitem__(name, f.read()))
+        for name, f in (("stdout", proc.stdout), ("stderr", proc.stderr))
+    ]
     for reader in readers:
         reader.start()
     timer = threading.Timer(timeout, proc.kill)
@@ -172,7 +190,10 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout: float = 1800) -> 
         reader.join()
     proc.stdout.close()
     proc.stderr.close()
-    return {"returncode": proc.returncode, "stdout": out.get("stdout", b"").decode(errors="replace"),
-            "stderr": out.get("stderr", b"").decode(errors="replace"), "seconds": time.monotonic() - t0,
-            "peak_rss_mib": usage.ru_maxrss / 1024}  # Linux: KiB
-
+    return {
+        "returncode": proc.returncode,
+        "stdout": out.get("stdout", b"").decode(errors="replace"),
+        "stderr": out.get("stderr", b"").decode(errors="replace"),
+        "seconds": time.monotonic() - t0,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+    }  # Linux: KiB

@@ -27,12 +27,19 @@ import random
 import sqlite3
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import (PAST_OVERLAP, changed_values, config_data, make_engine, next_quiet_start,
-                               owned_snapshot, run_measured)
+from benchmarks.common import (
+    PAST_OVERLAP,
+    changed_values,
+    config_data,
+    make_engine,
+    next_quiet_start,
+    owned_snapshot,
+    run_measured,
+)
 from benchmarks.counting import Streams, kind, stream_names, tally
 from benchmarks.minimum import incremental_reads, initial_reads, setup_requests, write_requests
 from sandbox.testing import relais_env
@@ -52,25 +59,46 @@ def _measured(sb: Any, streams: Streams, run: Any) -> dict[str, Any]:
     seconds = time.monotonic() - t0
     records = list(sb.log[start:])
     changed = changed_values(before, owned_snapshot(sb))
-    return {"seconds": round(seconds, 2), "requests": tally(records, streams), "report": report,
-            "changed": changed, "records": records}
+    return {
+        "seconds": round(seconds, 2),
+        "requests": tally(records, streams),
+        "report": report,
+        "changed": changed,
+        "records": records,
+    }
 
 
 def _summary(report: Any) -> dict[str, Any]:
     d = report if isinstance(report, dict) else report.as_dict()
-    return {k: d.get(k) for k in ("pulled", "changed", "writes", "failed_writes", "created", "followups_created",
-                                  "notes_created", "errors", "api_calls", "seconds")}
+    return {
+        k: d.get(k)
+        for k in (
+            "pulled",
+            "changed",
+            "writes",
+            "failed_writes",
+            "created",
+            "followups_created",
+            "notes_created",
+            "errors",
+            "api_calls",
+            "seconds",
+        )
+    }
 
 
-def initial_sync(sb: Any, config: Path, streams: Streams, *, subprocess: bool, engine: Any = None
-                 ) -> dict[str, Any]:
+def initial_sync(
+    sb: Any, config: Path, streams: Streams, *, subprocess: bool, engine: Any = None
+) -> dict[str, Any]:
     """The first sync: ``relais sync --once`` in a subprocess (peak RSS measured), or ``engine``."""
     peak: dict[str, Any] = {}
 
     def run() -> dict[str, Any]:
         if not subprocess:
             return _summary(engine.run_cycle(apply=True))
-        done = run_measured([sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)], relais_env(sb))
+        done = run_measured(
+            [sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)], relais_env(sb)
+        )
         peak.update(done)
         if done["returncode"] != 0:
             raise RuntimeError(f"relais sync --once exited {done['returncode']}: {done['stderr'][-2000:]}")
@@ -80,8 +108,10 @@ def initial_sync(sb: Any, config: Path, streams: Streams, *, subprocess: bool, e
     m = _measured(sb, streams, run)
     writes = [r.received for r in m["records"] if kind(r.vendor, r.method, r.path) == "write" and r.received]
     m["first_write_after"] = round((min(writes) - started).total_seconds(), 1) if writes else None
-    m["vendor_busy_until"] = {v: round((max(r.at for r in m["records"] if r.vendor == v) - started).total_seconds(), 1)
-                              for v in {r.vendor for r in m["records"]}}
+    m["vendor_busy_until"] = {
+        v: round((max(r.at for r in m["records"] if r.vendor == v) - started).total_seconds(), 1)
+        for v in {r.vendor for r in m["records"]}
+    }
     if peak:
         m["peak_rss_mib"] = round(peak["peak_rss_mib"], 1)
     return m
@@ -101,7 +131,7 @@ def edit_one_percent(sb: Any, seed: int = 8) -> dict[str, set[str]]:
     now = sb.clock()
     edited: dict[str, set[str]] = {}
     epics = set(sb.jira.epic_keys())
-    issues = [k for k in sb.jira.keys() if k not in epics]
+    issues = [k for k in sb.jira if k not in epics]
     for i, key in enumerate(rng.sample(issues, max(3, len(sb.jira.keys()) // 100))):
         if i % 3 == 0:  # a person tags tech debt: the class may change, and the team's balance
             labels = sb.jira.get_record(key)["labels"]
@@ -114,7 +144,11 @@ def edit_one_percent(sb: Any, seed: int = 8) -> dict[str, set[str]]:
     feedback = sb.notion.page_ids("feedback")
     briefings = sb.notion.page_ids("briefings")
     for i, page in enumerate(rng.sample(feedback, max(1, len(feedback) // 100))):
-        text = ["Refund requested twice by the customer", "Search results are incomplete", "CSV export broken"][i % 3]
+        text = [
+            "Refund requested twice by the customer",
+            "Search results are incomplete",
+            "CSV export broken",
+        ][i % 3]
         sb.notion.edit_page(page, {"Details": {"rich_text": [{"text": {"content": text}}]}})
         edited.setdefault("notion:feedback", set()).add(page)
     for page in rng.sample(briefings, max(1, len(briefings) // 100)):
@@ -124,7 +158,9 @@ def edit_one_percent(sb: Any, seed: int = 8) -> dict[str, set[str]]:
     n = max(2, len(incidents) // 100)
     services = sorted({sb.pagerduty.find(i)["service_id"] for i in incidents})
     for i in range(n // 2):  # new incidents
-        inc = sb.pagerduty.trigger_incident(services[i % len(services)], f"Benchmark incident {i}", urgency="low")
+        inc = sb.pagerduty.trigger_incident(
+            services[i % len(services)], f"Benchmark incident {i}", urgency="low"
+        )
         edited.setdefault("pagerduty", set()).add(inc["id"])
     older = [i for i in incidents if sb.pagerduty.find(i)["status"] == "resolved"]
     for iid in rng.sample(older, n - n // 2):  # a note on an older incident: a log entry names it
@@ -135,20 +171,25 @@ def edit_one_percent(sb: Any, seed: int = 8) -> dict[str, set[str]]:
 
 def _checks(m: dict[str, Any], reads_min: dict[str, int] | None, streams: Streams) -> dict[str, Any]:
     reads = m["requests"]["reads_by_stream"]
-    out: dict[str, Any] = {"reads": m["requests"]["by_kind"].get("read", 0),
-                           "writes": m["requests"]["by_kind"].get("write", 0),
-                           "write_polls": m["requests"]["by_kind"].get("write_poll", 0),
-                           "reads_by_stream": reads, "streams": stream_names(streams)}
+    out: dict[str, Any] = {
+        "reads": m["requests"]["by_kind"].get("read", 0),
+        "writes": m["requests"]["by_kind"].get("write", 0),
+        "write_polls": m["requests"]["by_kind"].get("write_poll", 0),
+        "reads_by_stream": reads,
+        "streams": stream_names(streams),
+    }
     if reads_min is not None:
         out["reads_min_by_stream"] = reads_min
         out["reads_min"] = sum(reads_min.values())
-        out["reads_over_min_by_stream"] = {s: reads.get(s, 0) - reads_min.get(s, 0)
-                                           for s in sorted(set(reads) | set(reads_min))}
+        out["reads_over_min_by_stream"] = {
+            s: reads.get(s, 0) - reads_min.get(s, 0) for s in sorted(set(reads) | set(reads_min))
+        }
     return out
 
 
-def api_cost(sb: Any, config: Path, clock: Any, *, subprocess: bool = True, one_percent: bool = True,
-             log: Any = print) -> dict[str, Any]:
+def api_cost(
+    sb: Any, config: Path, clock: Any, *, subprocess: bool = True, one_percent: bool = True, log: Any = print
+) -> dict[str, Any]:
     """Run the sequence of the module docstring; returns the figures of each cycle."""
     data = config_data(config)
     streams = Streams.of(sb, data)
@@ -164,16 +205,29 @@ def api_cost(sb: Any, config: Path, clock: Any, *, subprocess: bool = True, one_
         reads_min = initial_reads(sb, streams, first_sync_days, start)
         writes_min = write_requests(m["changed"])
         setup = setup_requests(streams)
-        minimum = sum(reads_min.values()) + sum(setup.values()) + sum(
-            (writes_min["with_bulk"] if bulk else writes_min["per_item"]).values())
-        out["initial"] = {**_checks(m, reads_min, streams), "seconds": m["seconds"], "report": m["report"],
-                          "requests": m["requests"], "setup": m["requests"]["by_kind"].get("setup", 0),
-                          "setup_min": sum(setup.values()), "writes_min": writes_min,
-                          "fields_changed": m["changed"]["fields"], "items_changed": m["changed"]["items"],
-                          "created": m["changed"]["created"], "total": m["requests"]["total"], "minimum": minimum,
-                          "ratio": round(m["requests"]["total"] / minimum, 3),
-                          "peak_rss_mib": m.get("peak_rss_mib"), "first_write_after": m["first_write_after"],
-                          "vendor_busy_until": m["vendor_busy_until"]}
+        minimum = (
+            sum(reads_min.values())
+            + sum(setup.values())
+            + sum((writes_min["with_bulk"] if bulk else writes_min["per_item"]).values())
+        )
+        out["initial"] = {
+            **_checks(m, reads_min, streams),
+            "seconds": m["seconds"],
+            "report": m["report"],
+            "requests": m["requests"],
+            "setup": m["requests"]["by_kind"].get("setup", 0),
+            "setup_min": sum(setup.values()),
+            "writes_min": writes_min,
+            "fields_changed": m["changed"]["fields"],
+            "items_changed": m["changed"]["items"],
+            "created": m["changed"]["created"],
+            "total": m["requests"]["total"],
+            "minimum": minimum,
+            "ratio": round(m["requests"]["total"] / minimum, 3),
+            "peak_rss_mib": m.get("peak_rss_mib"),
+            "first_write_after": m["first_write_after"],
+            "vendor_busy_until": m["vendor_busy_until"],
+        }
         if engine is None:
             engine = make_engine(sb, config, clock)
         engine.connect()  # once per process, as the daemon does: not part of any cycle below
@@ -181,8 +235,14 @@ def api_cost(sb: Any, config: Path, clock: Any, *, subprocess: bool = True, one_
         def cycle(name: str) -> dict[str, Any]:
             log(f"{name} …")
             m = _measured(sb, streams, lambda: _summary(engine.run_cycle(apply=True)))
-            return {"m": m, "seconds": m["seconds"], "report": m["report"], "requests": m["requests"],
-                    "fields_changed": m["changed"]["fields"], "created": m["changed"]["created"]}
+            return {
+                "m": m,
+                "seconds": m["seconds"],
+                "report": m["report"],
+                "requests": m["requests"],
+                "fields_changed": m["changed"]["fields"],
+                "created": m["changed"]["created"],
+            }
 
         clock.set(next_quiet_start(clock()))
         echo = cycle("echo of the initial sync")
@@ -198,11 +258,15 @@ def api_cost(sb: Any, config: Path, clock: Any, *, subprocess: bool = True, one_
             change = cycle("1 % changed")
             changed = change["m"]["changed"]
             report = change["report"]
-            out["change"] = {**_checks(change.pop("m"), reads_min, streams), **change,
-                             "edited": {k: len(v) for k, v in edited.items()},
-                             "writes_min": write_requests(changed), "items_changed": changed["items"],
-                             "fields_written": report["writes"],
-                             "fields_changed_total": sum(changed["fields"].values())}
+            out["change"] = {
+                **_checks(change.pop("m"), reads_min, streams),
+                **change,
+                "edited": {k: len(v) for k, v in edited.items()},
+                "writes_min": write_requests(changed),
+                "items_changed": changed["items"],
+                "fields_written": report["writes"],
+                "fields_changed_total": sum(changed["fields"].values()),
+            }
             clock.advance(PAST_OVERLAP)
             echo2 = cycle("echo of the 1 % cycle")
             out["echo_change"] = {**_checks(echo2.pop("m"), None, streams), **echo2}
@@ -212,7 +276,7 @@ def api_cost(sb: Any, config: Path, clock: Any, *, subprocess: bool = True, one_
     finally:
         if engine is not None:
             engine.close()
-    out["at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    out["at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return out
 
 

@@ -23,13 +23,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-_ID = re.compile(r"^(\d+|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[A-Z][A-Z0-9]*-\d+|"
-                 r"(?=[A-Z0-9]*\d)[A-Z][A-Z0-9]{6,})$")
+_ID = re.compile(
+    r"^(\d+|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[A-Z][A-Z0-9]*-\d+|"
+    r"(?=[A-Z0-9]*\d)[A-Z][A-Z0-9]{6,})$"
+)
 #: Reads relais makes once per process (connect), not per cycle.
 SETUP = {
-    ("jira", "GET", "/rest/api/3/serverInfo"), ("jira", "GET", "/rest/api/3/myself"),
-    ("jira", "GET", "/rest/api/3/field"), ("notion", "GET", "/v1/users/me"),
-    ("notion", "GET", "/v1/databases/{id}"), ("notion", "GET", "/v1/data_sources/{id}"),
+    ("jira", "GET", "/rest/api/3/serverInfo"),
+    ("jira", "GET", "/rest/api/3/myself"),
+    ("jira", "GET", "/rest/api/3/field"),
+    ("notion", "GET", "/v1/users/me"),
+    ("notion", "GET", "/v1/databases/{id}"),
+    ("notion", "GET", "/v1/data_sources/{id}"),
     ("pagerduty", "GET", "/abilities"),
 }
 #: POSTs that only read.
@@ -42,7 +47,9 @@ def endpoint(path: str) -> str:
     """The path with ids (numbers, UUIDs, issue keys, PagerDuty ids) replaced by ``{id}``;
     an API version (``/rest/api/3``) is kept."""
     parts = path.split("/")
-    return "/".join("{id}" if _ID.match(part) and parts[i - 1] != "api" else part for i, part in enumerate(parts))
+    return "/".join(
+        "{id}" if _ID.match(part) and parts[i - 1] != "api" else part for i, part in enumerate(parts)
+    )
 
 
 def kind(vendor: str, method: str, path: str) -> str:
@@ -65,12 +72,16 @@ class Streams:
     data_sources: dict[str, str]  # data source id -> database key
 
     @classmethod
-    def of(cls, sb: Any, config: dict[str, Any]) -> "Streams":
+    def of(cls, sb: Any, config: dict[str, Any]) -> Streams:
         jira = config["sources"]["jira"]
         dbs = config["sources"]["notion"]["databases"]
-        ids = {sb.org.notion[f"{key}_database"]: sb.org.notion[f"{key}_data_source"]
-               for key in ("briefings", "feedback", "scorecard")}
-        return cls(jira["jql"], jira.get("feedback_jql"), {ids[db]: key for key, db in dbs.items() if db in ids})
+        ids = {
+            sb.org.notion[f"{key}_database"]: sb.org.notion[f"{key}_data_source"]
+            for key in ("briefings", "feedback", "scorecard")
+        }
+        return cls(
+            jira["jql"], jira.get("feedback_jql"), {ids[db]: key for key, db in dbs.items() if db in ids}
+        )
 
     def of_record(self, r: Any) -> str:
         """The stream a read belongs to ("" for setup and writes)."""
@@ -112,9 +123,12 @@ def tally(records: Iterable[Any], streams: Streams | None = None) -> dict[str, A
         if k == "read" and streams is not None:
             by_stream[streams.of_record(r)] += 1
     return {
-        "total": sum(by_kind.values()), "by_kind": dict(by_kind), "throttled": throttled,
+        "total": sum(by_kind.values()),
+        "by_kind": dict(by_kind),
+        "throttled": throttled,
         "by_vendor": {v: dict(c) | {"total": sum(c.values())} for v, c in sorted(per_vendor.items())},
-        "by_endpoint": dict(sorted(by_endpoint.items())), "reads_by_stream": dict(sorted(by_stream.items())),
+        "by_endpoint": dict(sorted(by_endpoint.items())),
+        "reads_by_stream": dict(sorted(by_stream.items())),
     }
 
 

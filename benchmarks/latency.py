@@ -39,9 +39,13 @@ ENV = {"JIRA_WEBHOOK_SECRET": JIRA_SECRET}
 
 def _daemon_config(config: Path, out: Path, interval: float, webhooks: bool) -> Path:
     data = yaml.safe_load(config.read_text())
-    data["daemon"] = {"intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
-                      "jitter_seconds": 0, "stop_seconds": 30, "watch_config": False,
-                      "http": {"listen": "127.0.0.1:0"}}
+    data["daemon"] = {
+        "intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
+        "jitter_seconds": 0,
+        "stop_seconds": 30,
+        "watch_config": False,
+        "http": {"listen": "127.0.0.1:0"},
+    }
     if webhooks:
         data["daemon"]["webhooks"] = {"jira": None}
     out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
@@ -52,11 +56,16 @@ def _build_issues(store: Any) -> list[Any]:
     """Issues relais classified BUILD — it wrote their Work type: one a person had set before relais
     ran is theirs, and stays (``writeback.adopt: keep``) — that a tech-debt label turns IMPROVE."""
     wrote = store.last_applied(("work_type",))
-    return [i for i in store.iter_items("jira") if i.kind == "issue" and i.owned.get("work_type") == "BUILD"
-            and wrote.get((i.source, i.id), {}).get("work_type") is not None
-            and wrote[(i.source, i.id)]["work_type"].last == '"BUILD"'
-            and not {"maintenance", "ops", "tech-debt", "tooling", "training"} & set(i.labels)
-            and i.issuetype not in ("Bug", "Support")]
+    return [
+        i
+        for i in store.iter_items("jira")
+        if i.kind == "issue"
+        and i.owned.get("work_type") == "BUILD"
+        and wrote.get((i.source, i.id), {}).get("work_type") is not None
+        and wrote[(i.source, i.id)]["work_type"].last == '"BUILD"'
+        and not {"maintenance", "ops", "tech-debt", "tooling", "training"} & set(i.labels)
+        and i.issuetype not in ("Bug", "Support")
+    ]
 
 
 def _tag(sb: Any, key: str) -> None:
@@ -81,15 +90,32 @@ def _write_landed(sb: Any, key: str, since: Any) -> Any:
 
 def _deliver(url: str, sb: Any, key: str, n: int) -> int:
     issue = sb.jira.get_issue(key)
-    body = json.dumps({"timestamp": int(time.time() * 1000), "webhookEvent": "jira:issue_updated",
-                       "issue_event_type_name": "issue_generic", "issue": issue,
-                       "changelog": {"id": str(20000 + n), "items": [
-                           {"field": "labels", "fieldtype": "jira", "fromString": "", "toString": "tech-debt"}]}}
-                      ).encode()
+    body = json.dumps(
+        {
+            "timestamp": int(time.time() * 1000),
+            "webhookEvent": "jira:issue_updated",
+            "issue_event_type_name": "issue_generic",
+            "issue": issue,
+            "changelog": {
+                "id": str(20000 + n),
+                "items": [
+                    {"field": "labels", "fieldtype": "jira", "fromString": "", "toString": "tech-debt"}
+                ],
+            },
+        }
+    ).encode()
     signature = "sha256=" + hmac.new(JIRA_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Hub-Signature": signature,
-        "X-Atlassian-Webhook-Identifier": f"bench-{n}", "X-Atlassian-Webhook-Retry": "0"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature": signature,
+            "X-Atlassian-Webhook-Identifier": f"bench-{n}",
+            "X-Atlassian-Webhook-Retry": "0",
+        },
+    )
     with urllib.request.urlopen(request, timeout=10) as r:
         return r.status
 
@@ -100,8 +126,12 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     def pick(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))], 2)
 
-    return {"n": len(values), "p50": round(statistics.median(values), 2), "p95": pick(0.95),
-            "max": round(max(values), 2)}
+    return {
+        "n": len(values),
+        "p50": round(statistics.median(values), 2),
+        "p95": pick(0.95),
+        "max": round(max(values), 2),
+    }
 
 
 def _daemon(sb: Any, config: Path, clock: Any) -> Any:
@@ -112,7 +142,9 @@ def _daemon(sb: Any, config: Path, clock: Any) -> Any:
 
     environ = {**sb.env, **ENV}
     settings = load_settings(config)
-    daemon = Daemon(config, settings, resolve_secrets(settings, environ=environ), environ=environ, clock=clock)
+    daemon = Daemon(
+        config, settings, resolve_secrets(settings, environ=environ), environ=environ, clock=clock
+    )
     daemon.log.setLevel(logging.WARNING)  # one JSON line per cycle would drown the benchmark's own output
     daemon.start()
     if not wait_until(lambda: daemon.readiness()[0], timeout=300, step=0.1):
@@ -121,8 +153,17 @@ def _daemon(sb: Any, config: Path, clock: Any) -> Any:
     return daemon
 
 
-def latency(sb: Any, config: Path, clock: Any, work: Path, *, interval: float = 15, samples: int = 12,
-            seed: int = 9, log: Any = print) -> dict[str, Any]:
+def latency(
+    sb: Any,
+    config: Path,
+    clock: Any,
+    work: Path,
+    *,
+    interval: float = 15,
+    samples: int = 12,
+    seed: int = 9,
+    log: Any = print,
+) -> dict[str, Any]:
     rng = random.Random(seed)
     out: dict[str, Any] = {"interval_seconds": interval}
     # -- polling -----------------------------------------------------------------------------
@@ -136,12 +177,21 @@ def latency(sb: Any, config: Path, clock: Any, work: Path, *, interval: float = 
             time.sleep(rng.uniform(0, interval / 2))
             edits.append((item, clock()))
             _tag(sb, item.key)
-        wait_until(lambda: all(_write_landed(sb, i.key, at) is not None for i, at in edits),
-                   timeout=interval + 60, step=0.5)
-        polled = [(_write_landed(sb, i.key, at) - at).total_seconds() for i, at in edits
-                  if _write_landed(sb, i.key, at) is not None]
-        out["polling"] = {**_percentiles(polled), "missed": len(edits) - len(polled),
-                          "target_seconds": interval + 5}
+        wait_until(
+            lambda: all(_write_landed(sb, i.key, at) is not None for i, at in edits),
+            timeout=interval + 60,
+            step=0.5,
+        )
+        polled = [
+            (_write_landed(sb, i.key, at) - at).total_seconds()
+            for i, at in edits
+            if _write_landed(sb, i.key, at) is not None
+        ]
+        out["polling"] = {
+            **_percentiles(polled),
+            "missed": len(edits) - len(polled),
+            "target_seconds": interval + 5,
+        }
     finally:
         daemon.shutdown()
     # -- webhooks ----------------------------------------------------------------------------
@@ -150,7 +200,7 @@ def latency(sb: Any, config: Path, clock: Any, work: Path, *, interval: float = 
     try:
         url = f"http://{daemon.listen_address()}/webhooks/jira"
         hooked = []
-        for n, item in enumerate(candidates[samples:2 * samples]):
+        for n, item in enumerate(candidates[samples : 2 * samples]):
             at = clock()
             _tag(sb, item.key)
             assert _deliver(url, sb, item.key, n) == 202

@@ -40,13 +40,17 @@ def initial_reads(sb: Any, streams: Streams, first_sync_days: int, now: datetime
     """Per stream, the reads a first sync needs."""
     keys = sb.jira.keys()
     worklogs = sb.jira.worklog_counts()
-    out = {"jira:issues": pages(len(keys)),
-           "jira:worklogs": sum(1 for k in keys if worklogs[k] > EMBEDDED_WORKLOGS)}
+    out = {
+        "jira:issues": pages(len(keys)),
+        "jira:worklogs": sum(1 for k in keys if worklogs[k] > EMBEDDED_WORKLOGS),
+    }
     if streams.feedback_jql:
         out["jira:feedback"] = pages(len(sb.jira.feedback_keys()))
-    for ds, key in streams.data_sources.items():
+    for key in streams.data_sources.values():
         out[f"notion:{key}"] = pages(len(sb.notion.page_ids(key)))
-    created = list(sb.pagerduty.incidents_in(now - timedelta(days=first_sync_days), now + timedelta(seconds=1)))
+    created = list(
+        sb.pagerduty.incidents_in(now - timedelta(days=first_sync_days), now + timedelta(seconds=1))
+    )
     out["pagerduty:created"] = pages(len(created))
     out["pagerduty:open"] = pages(len(open_incidents(sb)))
     return out
@@ -56,14 +60,17 @@ def open_incidents(sb: Any) -> list[str]:
     return [i for i in sb.pagerduty.incident_ids() if sb.pagerduty.find(i)["status"] != "resolved"]
 
 
-def incremental_reads(sb: Any, streams: Streams, edited: dict[str, set[str]], since: datetime,
-                      now: datetime) -> dict[str, int]:
+def incremental_reads(
+    sb: Any, streams: Streams, edited: dict[str, set[str]], since: datetime, now: datetime
+) -> dict[str, int]:
     """Per stream, the reads a cycle needs to see the edits made since ``since``: ``edited``
     holds the Jira keys, Notion page ids per database and incident ids (new and older)."""
     worklogs = sb.jira.worklog_counts()
     jira = edited.get("jira", set())
-    out = {"jira:issues": pages(len(jira)),
-           "jira:worklogs": sum(1 for k in jira if worklogs.get(k, 0) > EMBEDDED_WORKLOGS)}
+    out = {
+        "jira:issues": pages(len(jira)),
+        "jira:worklogs": sum(1 for k in jira if worklogs.get(k, 0) > EMBEDDED_WORKLOGS),
+    }
     if streams.feedback_jql:
         out["jira:feedback"] = pages(len(edited.get("jira:feedback", ())))
     for key in streams.data_sources.values():
@@ -85,8 +92,10 @@ def write_requests(changed: dict[str, Any]) -> dict[str, Any]:
     jira = {k: v for k, v in changed["changes"].items() if k.startswith("jira:")}
     by_set = Counter(tuple(sorted((f, repr(v)) for f, v in values.items())) for values in jira.values())
     by_field = Counter((f, repr(v)) for values in jira.values() for f, v in values.items())
-    bulk = min(sum(math.ceil(n / BULK_MAX) for n in by_set.values()),
-               sum(math.ceil(n / BULK_MAX) for n in by_field.values()))
+    bulk = min(
+        sum(math.ceil(n / BULK_MAX) for n in by_set.values()),
+        sum(math.ceil(n / BULK_MAX) for n in by_field.values()),
+    )
     with_bulk = dict(per_item)
     with_bulk["jira"] = bulk + changed["created"].get("jira", 0)
     return {"per_item": dict(per_item), "with_bulk": {k: v for k, v in with_bulk.items() if v}}

@@ -14,7 +14,7 @@ incident follow-ups (that needs state to be done once).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,11 @@ class Pace:
             try:
                 return request()
             except Exception as e:  # each client has its own error type; all carry the status
-                status = getattr(e, "status_code", None) or getattr(e, "status", None) or getattr(
-                    getattr(e, "response", None), "status_code", None)
+                status = (
+                    getattr(e, "status_code", None)
+                    or getattr(e, "status", None)
+                    or getattr(getattr(e, "response", None), "status_code", None)
+                )
                 if status != 429:
                     raise
                 time.sleep(float(_retry_after(e) or 1))
@@ -56,7 +59,9 @@ def _retry_after(e: Exception) -> str | None:
     return headers.get("Retry-After") or headers.get("retry-after")
 
 
-def naive_cycle(sb: Any, config: Path, rates: dict[str, float], now: datetime | None = None) -> dict[str, Any]:
+def naive_cycle(
+    sb: Any, config: Path, rates: dict[str, float], now: datetime | None = None
+) -> dict[str, Any]:
     """One cycle of the naive sync; returns the owned fields it wrote and the items it wrote to."""
     settings = load_settings(config)
     mappers = build_connectors(settings, resolve_secrets(settings, environ=sb.env))
@@ -66,22 +71,29 @@ def naive_cycle(sb: Any, config: Path, rates: dict[str, float], now: datetime | 
     for name, m in mappers.items():  # field ids, data sources: what the script needs to know once
         pace[name](m.connect)
     jira, notion, pd = jira_client(sb), notion_client(sb), pagerduty_client(sb)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     items = []
     try:
         # -- read everything --------------------------------------------------------------
-        for jql, kind in ((settings.sources.jira.jql, "issue"), (settings.sources.jira.feedback_jql, "feedback")):
+        for jql, kind in (
+            (settings.sources.jira.jql, "issue"),
+            (settings.sources.jira.feedback_jql, "feedback"),
+        ):
             if not jql:
                 continue
             token = None
             while True:
-                page = pace["jira"](lambda: jira.enhanced_search_issues(
-                    jql, nextPageToken=token, maxResults=100, fields=jira_map._fields(), json_result=True))
+                page = pace["jira"](
+                    lambda: jira.enhanced_search_issues(
+                        jql, nextPageToken=token, maxResults=100, fields=jira_map._fields(), json_result=True
+                    )
+                )
                 for raw in page.get("issues") or []:
                     wl = raw["fields"].get("worklog") or {}
                     if wl.get("total", 0) > len(wl.get("worklogs") or []):
-                        wl["worklogs"] = pace["jira"](lambda: jira._get_json(
-                            f"issue/{raw['id']}/worklog", params={"maxResults": 5000}))["worklogs"]
+                        wl["worklogs"] = pace["jira"](
+                            lambda: jira._get_json(f"issue/{raw['id']}/worklog", params={"maxResults": 5000})
+                        )["worklogs"]
                     items.append(jira_map.to_item(raw, kind))
                 token = page.get("nextPageToken")
                 if not token:
@@ -89,17 +101,27 @@ def naive_cycle(sb: Any, config: Path, rates: dict[str, float], now: datetime | 
         for key, ds in notion_map.data_sources.items():
             cursor = None
             while True:
-                kwargs = {"data_source_id": ds, "page_size": 100, **({"start_cursor": cursor} if cursor else {})}
+                kwargs = {
+                    "data_source_id": ds,
+                    "page_size": 100,
+                    **({"start_cursor": cursor} if cursor else {}),
+                }
                 page = pace["notion"](lambda: notion.data_sources.query(**kwargs))
                 items += [notion_map.to_item(key, raw) for raw in page["results"]]
                 cursor = page.get("next_cursor")
                 if not page.get("has_more"):
                     break
         since = now.timestamp() - settings.sources.pagerduty.first_sync_days * 86400
-        params = {"service_ids[]": sorted(settings.sources.pagerduty.services), "time_zone": "UTC",
-                  "since": datetime.fromtimestamp(since, timezone.utc).isoformat(), "until": now.isoformat()}
-        items += [pd_map.to_item(raw) for raw in pace["pagerduty"](lambda: list(pd.iter_all("incidents",
-                                                                                          params=params)))]
+        params = {
+            "service_ids[]": sorted(settings.sources.pagerduty.services),
+            "time_zone": "UTC",
+            "since": datetime.fromtimestamp(since, UTC).isoformat(),
+            "until": now.isoformat(),
+        }
+        items += [
+            pd_map.to_item(raw)
+            for raw in pace["pagerduty"](lambda: list(pd.iter_all("incidents", params=params)))
+        ]
         # -- the same values relais computes ------------------------------------------------
         plan = plan_cycle(items, settings, now)
         # -- write every owned field of every item --------------------------------------------
@@ -108,8 +130,10 @@ def naive_cycle(sb: Any, config: Path, rates: dict[str, float], now: datetime | 
             if not item.owned or item.source == "pagerduty":
                 continue
             planned = {c.field: c.new for c in plan.work.get((item.source, item.id), (item, []))[1]}
-            changes = [FieldChange(item.source, item.id, item.key, name, value, planned.get(name, value), "naive")
-                       for name, value in item.owned.items()]
+            changes = [
+                FieldChange(item.source, item.id, item.key, name, value, planned.get(name, value), "naive")
+                for name, value in item.owned.items()
+            ]
             if item.source == "jira":
                 body = jira_map.write_body(item, changes)
                 pace["jira"](lambda: jira._session.put(jira._get_url(f"issue/{item.id}"), json=body))

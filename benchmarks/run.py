@@ -22,14 +22,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import (EXAMPLE_PACE, LARGE, ShiftedClock, config_data, relais_config,  # noqa: E402
-                               run_measured, set_limits)
+from benchmarks.common import (  # noqa: E402
+    EXAMPLE_PACE,
+    LARGE,
+    ShiftedClock,
+    config_data,
+    relais_config,
+    run_measured,
+    set_limits,
+)
 from benchmarks.cost import api_cost  # noqa: E402
 from benchmarks.report import render, targets  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
@@ -44,10 +51,16 @@ def _log(t0: float):
 
 def wall_bound(initial: dict, limits: dict[str, float]) -> dict:
     """Target 2's bound: per vendor, the requests it received ÷ its rate; vendors in parallel."""
-    bound = {v: round(initial["requests"]["by_vendor"][v]["total"] / rate, 1) for v, rate in limits.items()
-             if v in initial["requests"]["by_vendor"]}
-    return {"wall_bound_by_vendor": bound, "wall_bound": max(bound.values()),
-            "wall_ratio": round(initial["seconds"] / max(bound.values()), 3)}
+    bound = {
+        v: round(initial["requests"]["by_vendor"][v]["total"] / rate, 1)
+        for v, rate in limits.items()
+        if v in initial["requests"]["by_vendor"]
+    }
+    return {
+        "wall_bound_by_vendor": bound,
+        "wall_bound": max(bound.values()),
+        "wall_ratio": round(initial["seconds"] / max(bound.values()), 3),
+    }
 
 
 @contextlib.contextmanager
@@ -69,9 +82,15 @@ def initial_at_limits(size: str, scale: float) -> dict:
 
     with limited_org(size, scale) as (sb, config, _, limits, _):
         m = initial_sync(sb, config, Streams.of(sb, config_data(config)), subprocess=True, engine=None)
-        return {"size": size, "scale": scale, "limits": limits, "seconds": m["seconds"],
-                "requests": m["requests"]["by_vendor"], "first_write_after": m["first_write_after"],
-                **wall_bound(m, limits)}
+        return {
+            "size": size,
+            "scale": scale,
+            "limits": limits,
+            "seconds": m["seconds"],
+            "requests": m["requests"]["by_vendor"],
+            "first_write_after": m["first_write_after"],
+            **wall_bound(m, limits),
+        }
 
 
 def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
@@ -82,8 +101,10 @@ def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
     out: dict = {"org": size, "scale": scale}
     with limited_org(size, scale) as (sb, config, clock, limits, tmp):
         out["limits"] = limits
-        log(f"sandbox up: {len(sb.jira)} issues, {len(sb.pagerduty.incident_ids())} incidents; "
-            f"limits {limits} req/s")
+        log(
+            f"sandbox up: {len(sb.jira)} issues, {len(sb.pagerduty.incident_ids())} incidents; "
+            f"limits {limits} req/s"
+        )
         cost = api_cost(sb, config, clock, subprocess=True, log=log)
         cost["initial"].update(wall_bound(cost["initial"], limits))
         out["cost"] = cost
@@ -101,15 +122,19 @@ def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
             from benchmarks.counting import Streams, tally
 
             records = list(sb.log[start:])
-            out["naive"] = {**done, "seconds": round(time.monotonic() - t0, 1),
-                            "requests": tally(records, Streams.of(sb, config_data(config)))}
+            out["naive"] = {
+                **done,
+                "seconds": round(time.monotonic() - t0, 1),
+                "requests": tally(records, Streams.of(sb, config_data(config))),
+            }
     if "published" not in skip:
         log("initial sync of the small org at the published limits (×1) …")
         out["published_limits"] = initial_at_limits("small", 1.0)
     if "soak" not in skip:
         log("memory: 1,000 steady-state cycles in a process of their own …")
-        done = run_measured([sys.executable, "-m", "benchmarks.soak", "--size", "small", "--cycles", "1000"],
-                            dict(os.environ))
+        done = run_measured(
+            [sys.executable, "-m", "benchmarks.soak", "--size", "small", "--cycles", "1000"], dict(os.environ)
+        )
         if done["returncode"] != 0:
             raise RuntimeError(f"soak failed: {done['stderr'][-2000:]}")
         out["soak"] = json.loads(done["stdout"].strip().splitlines()[-1])
@@ -117,19 +142,29 @@ def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--size", default="large", help="large (issue 8's org) or a sandbox size name")
     parser.add_argument("--skip", default="", help="comma-separated: throughput,latency,naive,published,soak")
-    parser.add_argument("--no-write", action="store_true", help="print, but leave results.json and the doc alone")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print, but leave results.json and the doc alone"
+    )
     args = parser.parse_args()
     t0 = time.monotonic()
     log = _log(t0)
     size = LARGE if args.size == "large" else args.size
     result = measure(size, args.scale, set(filter(None, args.skip.split(","))), log)
-    result.update({"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   "python": platform.python_version(), "machine": platform.machine(), "cores": os.cpu_count(),
-                   "bench_seconds": round(time.monotonic() - t0)})
+    result.update(
+        {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cores": os.cpu_count(),
+            "bench_seconds": round(time.monotonic() - t0),
+        }
+    )
     checks = targets(result)
     result["targets"] = checks
     for row in checks:

@@ -58,10 +58,17 @@ def soak(size: str, cycles: int, every: int) -> dict:
         finally:
             engine.close()
     settled = [p for p in samples if p[0] >= cycles // 10]
-    return {"size": size, "cycles": cycles, "seconds": round(seconds, 1), "writes": writes,
-            "rss_kib": samples, "first_mib": round(samples[0][1] / 1024, 1),
-            "last_mib": round(samples[-1][1] / 1024, 1), "peak_mib": round(max(y for _, y in samples) / 1024, 1),
-            "slope_kib_per_100_cycles": round(slope(settled) * 100, 1)}
+    return {
+        "size": size,
+        "cycles": cycles,
+        "seconds": round(seconds, 1),
+        "writes": writes,
+        "rss_kib": samples,
+        "first_mib": round(samples[0][1] / 1024, 1),
+        "last_mib": round(samples[-1][1] / 1024, 1),
+        "peak_mib": round(max(y for _, y in samples) / 1024, 1),
+        "slope_kib_per_100_cycles": round(slope(settled) * 100, 1),
+    }
 
 
 def main() -> int:

@@ -49,7 +49,8 @@ def cloned_store(source: Path, target: Path, items: int = TARGET_ITEMS) -> int:
                 "INSERT INTO items SELECT source, id || ?1, key || ?1, kind, updated, hash, "
                 "json_set(item, '$.id', id || ?1, '$.key', key || ?1), raw, first_seen, last_changed "
                 "FROM items WHERE kind != 'scorecard' AND instr(id, '~') = 0 ORDER BY source, id LIMIT ?2",
-                (f"~{n}", min(base, left)))
+                (f"~{n}", min(base, left)),
+            )
             n += 1
         db.commit()
         return db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
@@ -92,9 +93,14 @@ def plan_seconds(sb: Any, config: Path, state: Path, profile: bool = False) -> d
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         items = sum(engine.store.count_items().values())
-        return {"items": items, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-                "items_per_second": round(items / seconds), "planned_changes": len(cycle.report.planned),
-                "api_requests": len(sb.log) - requests}
+        return {
+            "items": items,
+            "seconds": round(seconds, 2),
+            "cpu_seconds": round(cpu, 2),
+            "items_per_second": round(items / seconds),
+            "planned_changes": len(cycle.report.planned),
+            "api_requests": len(sb.log) - requests,
+        }
     finally:
         engine.close()
 
@@ -111,7 +117,6 @@ def throughput(sb: Any, config: Path, state: Path, work: Path, profile: bool = F
 
 if __name__ == "__main__":
     import argparse
-
     import tempfile
 
     parser = argparse.ArgumentParser(description=__doc__)

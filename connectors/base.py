@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sync.codec import clean_text
@@ -91,8 +91,8 @@ def parse_time(value: str | None) -> datetime | None:
         text = text[:-2] + ":" + text[-2:]
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def watermark_after(seen: datetime | None, read_at: datetime | None) -> datetime | None:
@@ -108,17 +108,35 @@ def watermark_after(seen: datetime | None, read_at: datetime | None) -> datetime
 
 
 def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 #: Enum values relais decides on; anything else is an item it cannot read as meant.
-STATUS_CATEGORIES = {"jira": {"new", "indeterminate", "done", "undefined"}, "notion": {None},
-                     "pagerduty": {"open", "done"}}
+STATUS_CATEGORIES = {
+    "jira": {"new", "indeterminate", "done", "undefined"},
+    "notion": {None},
+    "pagerduty": {"open", "done"},
+}
 PAGERDUTY_STATUSES = {"triggered", "acknowledged", "resolved"}
 PAGERDUTY_URGENCIES = {None, "high", "low"}
 _TEXT = ("id", "key", "kind", "title", "text")
-_OPTIONAL_TEXT = ("url", "status", "project", "issuetype", "priority", "urgency", "service", "team", "database",
-                  "origin", "tier", "area", "customer", "natural_key", "parent")
+_OPTIONAL_TEXT = (
+    "url",
+    "status",
+    "project",
+    "issuetype",
+    "priority",
+    "urgency",
+    "service",
+    "team",
+    "database",
+    "origin",
+    "tier",
+    "area",
+    "customer",
+    "natural_key",
+    "parent",
+)
 
 
 def checked(item: Any) -> Any:
@@ -126,6 +144,7 @@ def checked(item: Any) -> Any:
     naming the field: a payload with a null, a wrong type or an unknown enum value where relais
     decides something is quarantined by the connector, not left to fail later in store or plan
     (where it would stop the whole source, or the cycle)."""
+
     def bad(name: str, expected: str) -> ValueError:
         value = repr(getattr(item, name))
         return ValueError(f"{name}: expected {expected}, got {value[:60]}{'…' if len(value) > 60 else ''}")
@@ -141,14 +160,20 @@ def checked(item: Any) -> Any:
     for name in ("updated", "created"):
         if not isinstance(getattr(item, name), datetime) or getattr(item, name).tzinfo is None:
             raise bad(name, "a timestamp")
-    if item.resolved is not None and (not isinstance(item.resolved, datetime) or item.resolved.tzinfo is None):
+    if item.resolved is not None and (
+        not isinstance(item.resolved, datetime) or item.resolved.tzinfo is None
+    ):
         raise bad("resolved", "a timestamp or nothing")
     for name in ("labels", "components"):
         value = getattr(item, name)
         if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
             raise bad(name, "a list of text")
-    if item.points is not None and (isinstance(item.points, bool) or not isinstance(item.points, (int, float))
-                                    or item.points != item.points or abs(item.points) == float("inf")):
+    if item.points is not None and (
+        isinstance(item.points, bool)
+        or not isinstance(item.points, (int, float))
+        or item.points != item.points
+        or abs(item.points) == float("inf")
+    ):
         raise bad("points", "a finite number")
     if item.status_category not in STATUS_CATEGORIES.get(item.source, {item.status_category}) | {None}:
         raise bad("status_category", " or ".join(sorted(c for c in STATUS_CATEGORIES[item.source] if c)))

@@ -53,8 +53,15 @@ class ConnectorError(Exception):
 
     retryable = False
 
-    def __init__(self, vendor: str, message: str, *, status: int | None = None,
-                 request_id: str | None = None, call: str | None = None) -> None:
+    def __init__(
+        self,
+        vendor: str,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        call: str | None = None,
+    ) -> None:
         self.vendor = vendor
         self.status = status
         self.request_id = request_id

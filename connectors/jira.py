@@ -49,8 +49,21 @@ from sync import owned
 from sync.models import FieldChange, Quarantined, WorkItem
 
 SAFE_POSTS = (r"/search/jql$", r"/search/approximate-count$", r"/issue/bulkfetch$")
-BASE_FIELDS = ["summary", "status", "issuetype", "project", "labels", "components", "priority",
-               "created", "updated", "resolutiondate", "description", "parent", "issuelinks"]
+BASE_FIELDS = [
+    "summary",
+    "status",
+    "issuetype",
+    "project",
+    "labels",
+    "components",
+    "priority",
+    "created",
+    "updated",
+    "resolutiondate",
+    "description",
+    "parent",
+    "issuelinks",
+]
 EPIC = "Epic"
 #: Owned fields read only on the kinds of issue they are written on (sync.owned). The PM and the
 #: team are read on every issue: a Team someone set decides the issue's team, wherever it is.
@@ -61,27 +74,45 @@ class JiraConnector:
     vendor = "jira"
     bulk_min, bulk_max = BULK_MIN, BULK_MAX  # issues per bulk edit (sync.apply groups them)
 
-    def __init__(self, source: Any, email: str, token: str, writeback: Any | None = None,
-                 *, effort: Any | None = None, pm_field: str | None = None, team_field: str | None = None,
-                 initiative_field: str | None = None, epic: Any | None = None,
-                 policy: VendorPolicy | None = None) -> None:
+    def __init__(
+        self,
+        source: Any,
+        email: str,
+        token: str,
+        writeback: Any | None = None,
+        *,
+        effort: Any | None = None,
+        pm_field: str | None = None,
+        team_field: str | None = None,
+        initiative_field: str | None = None,
+        epic: Any | None = None,
+        policy: VendorPolicy | None = None,
+    ) -> None:
         self.source = source
         # Owned fields besides the work type: logical name -> (field name, schema type)
-        self.field_names = {"pm": (pm_field, "user"), "team": (team_field, "option"),
-                            "initiative": (initiative_field, "string"),
-                            "health": (epic.health.field if epic and epic.health else None, "option"),
-                            "briefing_link": (epic.briefing_link.field if epic and epic.briefing_link else None,
-                                              "string")}
-        self.feedback_fields: dict[str, str] = {}  # origin/customer/tier/area -> field id, resolved at connect
+        self.field_names = {
+            "pm": (pm_field, "user"),
+            "team": (team_field, "option"),
+            "initiative": (initiative_field, "string"),
+            "health": (epic.health.field if epic and epic.health else None, "option"),
+            "briefing_link": (epic.briefing_link.field if epic and epic.briefing_link else None, "string"),
+        }
+        self.feedback_fields: dict[
+            str, str
+        ] = {}  # origin/customer/tier/area -> field id, resolved at connect
         self.routing_fields: dict[str, str] = {}  # logical name -> field id, resolved at connect
         self.writeback = writeback  # settings.writeback.jira.work_type or None
         self.effort = effort  # settings.balance.effort.jira or None: read worklogs and story points
         self.policy = policy or VendorPolicy(
-            "jira", requests_per_second=source.requests_per_second,
-            describe=describe_error, safe_post=SAFE_POSTS)
+            "jira",
+            requests_per_second=source.requests_per_second,
+            describe=describe_error,
+            safe_post=SAFE_POSTS,
+        )
         ca = str(source.ca_bundle) if source.ca_bundle else None
         self.client = JIRA(
-            server=source.url, basic_auth=(email, token),
+            server=source.url,
+            basic_auth=(email, token),
             options={"rest_api_version": "3", "check_update": False, "verify": ca or True},
             get_server_info=False,  # done in connect(), once the policy adapter is mounted
             max_retries=0,  # the policy retries, honouring Retry-After
@@ -103,8 +134,11 @@ class JiraConnector:
         self.client.deploymentType = info.get("deploymentType")
         self.client._version = tuple(info.get("versionNumbers") or (0, 0, 0))
         if self.client.deploymentType != "Cloud":
-            raise ConfigMismatchError("jira", f"{self.source.url} is not Jira Cloud (deploymentType="
-                                      f"{self.client.deploymentType!r}); relais reads Jira Cloud's REST API v3")
+            raise ConfigMismatchError(
+                "jira",
+                f"{self.source.url} is not Jira Cloud (deploymentType="
+                f"{self.client.deploymentType!r}); relais reads Jira Cloud's REST API v3",
+            )
         me = self.client.myself()
         self.tz = ZoneInfo(me.get("timeZone") or "UTC")
         fields = self.client.fields()
@@ -120,18 +154,29 @@ class JiraConnector:
             for name, field_name in self.source.feedback_fields.model_dump().items():
                 ids = [f["id"] for f in fields if f.get("name") == field_name]
                 if not ids:
-                    raise ConfigMismatchError("jira", f"sources.jira.feedback_fields.{name}: no field named "
-                                              f"{field_name!r}")
+                    raise ConfigMismatchError(
+                        "jira", f"sources.jira.feedback_fields.{name}: no field named {field_name!r}"
+                    )
                 self.feedback_fields[name] = ids[0]
         if self.effort is not None and "story_points" in self.effort.measures:
             named = [f["id"] for f in fields if f.get("name") == self.effort.story_points_field]
             if not named:
-                raise ConfigMismatchError("jira", f"balance.effort.jira.story_points_field: no field named "
-                                          f"{self.effort.story_points_field!r}")
+                raise ConfigMismatchError(
+                    "jira",
+                    f"balance.effort.jira.story_points_field: no field named "
+                    f"{self.effort.story_points_field!r}",
+                )
             self.points_field = named[0]
         if self.bulk is not None:
-            self.bulk.load_options(f for f in (self.work_type_field, self.routing_fields.get("health"),
-                                               self.routing_fields.get("team")) if f)
+            self.bulk.load_options(
+                f
+                for f in (
+                    self.work_type_field,
+                    self.routing_fields.get("health"),
+                    self.routing_fields.get("team"),
+                )
+                if f
+            )
         return f"{me.get('emailAddress') or me.get('displayName')} on {self.source.url} (time zone {self.tz.key})"
 
     def _resolve_field(self, fields: list[dict[str, Any]], name: str, kind: str = "option") -> str:
@@ -141,6 +186,7 @@ class JiraConnector:
             return selects[0]["id"]
         if not matches:
             import difflib
+
             names = sorted({f.get("name", "") for f in fields if f.get("custom")})
             near = difflib.get_close_matches(name, names, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
@@ -149,8 +195,9 @@ class JiraConnector:
         if not selects:
             raise ConfigMismatchError("jira", f"writeback.jira: {name!r} is not a {what} field")
         ids = ", ".join(f["id"] for f in selects)
-        raise ConfigMismatchError("jira", f"writeback.jira: several {what} fields are named "
-                                  f"{name!r} ({ids}); rename one in Jira")
+        raise ConfigMismatchError(
+            "jira", f"writeback.jira: several {what} fields are named {name!r} ({ids}); rename one in Jira"
+        )
 
     # -- pull ------------------------------------------------------------------
     def jql_for(self, cursor: dict[str, Any] | None, jql: str | None = None, key: str = "watermark") -> str:
@@ -169,8 +216,16 @@ class JiraConnector:
         return out
 
     def _fields(self) -> list[str]:
-        fields = BASE_FIELDS + [f for f in (self.work_type_field, self.points_field, *self.routing_fields.values(),
-                                            *self.feedback_fields.values()) if f]
+        fields = BASE_FIELDS + [
+            f
+            for f in (
+                self.work_type_field,
+                self.points_field,
+                *self.routing_fields.values(),
+                *self.feedback_fields.values(),
+            )
+            if f
+        ]
         if self.effort is not None and "worklog" in self.effort.measures:
             fields.append("worklog")
         return fields
@@ -204,7 +259,9 @@ class JiraConnector:
             found = False
             for _, jql, kind in self.streams():
                 try:
-                    pages = list(self._search(f"({jql}) AND id = {ident}", self._fields(), kind, [int(ident)]))
+                    pages = list(
+                        self._search(f"({jql}) AND id = {ident}", self._fields(), kind, [int(ident)])
+                    )
                 except RequestError:  # Jira answers 400 "does not exist" for a deleted id
                     break
                 for page in pages:
@@ -216,16 +273,27 @@ class JiraConnector:
                 gone.append(ident)
         return out, gone
 
-    def _search(self, jql: str, fields: list[str], kind: str, reconcile: list[int] | None = None,
-                read_at: list[datetime | None] | None = None) -> Iterator[Page]:
+    def _search(
+        self,
+        jql: str,
+        fields: list[str],
+        kind: str,
+        reconcile: list[int] | None = None,
+        read_at: list[datetime | None] | None = None,
+    ) -> Iterator[Page]:
         """The pages of one search; ``read_at`` receives Jira's clock when the first page was served."""
         guard = PageGuard("jira search")
         token: str | None = None
         while True:
             guard.next(token)
             data = self.client.enhanced_search_issues(
-                jql, nextPageToken=token, maxResults=self.source.page_size,
-                fields=list(fields), json_result=True, reconcileIssues=reconcile)
+                jql,
+                nextPageToken=token,
+                maxResults=self.source.page_size,
+                fields=list(fields),
+                json_result=True,
+                reconcileIssues=reconcile,
+            )
             if read_at is not None and not read_at:
                 read_at.append(self.policy.server_time())
             page = Page()
@@ -234,8 +302,13 @@ class JiraConnector:
                     self._complete_worklogs(raw)
                     item = checked(self.to_item(raw, kind))
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
-                    page.quarantined.append(Quarantined("jira", str(raw.get("id", "?")) if isinstance(raw, dict) else "?",
-                                                        f"unreadable issue payload ({type(e).__name__}: {e})"))
+                    page.quarantined.append(
+                        Quarantined(
+                            "jira",
+                            str(raw.get("id", "?")) if isinstance(raw, dict) else "?",
+                            f"unreadable issue payload ({type(e).__name__}: {e})",
+                        )
+                    )
                     continue
                 page.items.append(item)
                 page.raw[item.id] = raw
@@ -253,7 +326,9 @@ class JiraConnector:
         guard = PageGuard(f"jira worklogs of {raw.get('key')}")
         while True:
             guard.next(str(len(logs)) if logs else None)
-            data = self.client._get_json(f"issue/{raw['id']}/worklog", params={"startAt": len(logs), "maxResults": 5000})
+            data = self.client._get_json(
+                f"issue/{raw['id']}/worklog", params={"startAt": len(logs), "maxResults": 5000}
+            )
             batch = data.get("worklogs") or []
             logs.extend(batch)
             if not batch or len(logs) >= data.get("total", 0):
@@ -273,7 +348,7 @@ class JiraConnector:
                 value = f.get(self.work_type_field)
                 owned["work_type"] = value.get("value") if isinstance(value, dict) else None
             elif prefix:
-                managed = sorted(lb[len(prefix):] for lb in labels if lb.startswith(prefix))
+                managed = sorted(lb[len(prefix) :] for lb in labels if lb.startswith(prefix))
                 owned["work_type"] = ",".join(managed) or None
         issuetype = (f.get("issuetype") or {}).get("name")
         if kind == "issue" and issuetype == EPIC:
@@ -285,25 +360,47 @@ class JiraConnector:
             if name in ("initiative", "briefing_link"):
                 owned[name] = value or None  # a URL field holds a plain string
             else:
-                owned[name] = (value.get("accountId") if name == "pm" else value.get("value")) if isinstance(value, dict) else None
+                owned[name] = (
+                    (value.get("accountId") if name == "pm" else value.get("value"))
+                    if isinstance(value, dict)
+                    else None
+                )
         if prefix:  # our own labels never feed classification (that would be an echo loop)
             labels = tuple(lb for lb in labels if not lb.startswith(prefix))
         status = f.get("status") or {}
         return WorkItem(
-            source="jira", id=str(raw["id"]), key=raw["key"], kind=kind,
-            title=f.get("summary") or "", text=adf_text(f.get("description")).strip(),
+            source="jira",
+            id=str(raw["id"]),
+            key=raw["key"],
+            kind=kind,
+            title=f.get("summary") or "",
+            text=adf_text(f.get("description")).strip(),
             url=f"{self._base_url}/browse/{raw['key']}",
-            updated=parse_time(f["updated"]), created=parse_time(f.get("created")) or parse_time(f["updated"]),
-            status=status.get("name"), status_category=(status.get("statusCategory") or {}).get("key"),
-            project=(f.get("project") or {}).get("key"), issuetype=issuetype,
-            parent=(f.get("parent") or {}).get("key"), links=issue_links(f.get("issuelinks")),
-            labels=labels, components=tuple(c.get("name", "") for c in f.get("components") or ()),
-            priority=(f.get("priority") or {}).get("name"), resolved=parse_time(f.get("resolutiondate")),
-            worklogs=tuple((parse_time(w["started"]), float(w["timeSpentSeconds"]))
-                           for w in (f.get("worklog") or {}).get("worklogs") or ()),
-            points=float(f[self.points_field]) if self.points_field and f.get(self.points_field) is not None else None,
+            updated=parse_time(f["updated"]),
+            created=parse_time(f.get("created")) or parse_time(f["updated"]),
+            status=status.get("name"),
+            status_category=(status.get("statusCategory") or {}).get("key"),
+            project=(f.get("project") or {}).get("key"),
+            issuetype=issuetype,
+            parent=(f.get("parent") or {}).get("key"),
+            links=issue_links(f.get("issuelinks")),
+            labels=labels,
+            components=tuple(c.get("name", "") for c in f.get("components") or ()),
+            priority=(f.get("priority") or {}).get("name"),
+            resolved=parse_time(f.get("resolutiondate")),
+            worklogs=tuple(
+                (parse_time(w["started"]), float(w["timeSpentSeconds"]))
+                for w in (f.get("worklog") or {}).get("worklogs") or ()
+            ),
+            points=float(f[self.points_field])
+            if self.points_field and f.get(self.points_field) is not None
+            else None,
             owned=owned,
-            **({name: _field_text(f.get(fid)) for name, fid in self.feedback_fields.items()} if kind == "feedback" else {}),
+            **(
+                {name: _field_text(f.get(fid)) for name, fid in self.feedback_fields.items()}
+                if kind == "feedback"
+                else {}
+            ),
         )
 
     def write_body(self, item: WorkItem, changes: list[FieldChange]) -> dict[str, Any]:
@@ -315,7 +412,9 @@ class JiraConnector:
                 continue
             if ch.field in self.routing_fields:
                 key = "accountId" if ch.field == "pm" else "value"
-                body.setdefault("fields", {})[self.routing_fields[ch.field]] = {key: ch.new} if ch.new else None
+                body.setdefault("fields", {})[self.routing_fields[ch.field]] = (
+                    {key: ch.new} if ch.new else None
+                )
                 continue
             if ch.field != "work_type":
                 raise ValueError(f"jira: no write mapping for owned field {ch.field!r}")
@@ -338,8 +437,13 @@ class JiraConnector:
         """The bulk edit this change could ride in (one select field, one value), or None."""
         if self.bulk is None:
             return None
-        field_id = self.work_type_field if change.field == "work_type" else \
-            self.routing_fields.get(change.field) if change.field in ("health", "team") else None
+        field_id = (
+            self.work_type_field
+            if change.field == "work_type"
+            else self.routing_fields.get(change.field)
+            if change.field in ("health", "team")
+            else None
+        )
         return self.bulk.key(field_id, change.new)
 
     def write_bulk(self, items: list[WorkItem], key: tuple[str, int]) -> BulkOutcome:
@@ -350,9 +454,14 @@ class JiraConnector:
         """The create body's fields for a follow-up: its Work type and Team set like relais' own writes."""
         labels = list(f.labels)
         fields: dict[str, Any] = {
-            "project": {"key": f.project}, "issuetype": {"name": f.issuetype}, "summary": f.summary,
-            "description": {"type": "doc", "version": 1, "content": [
-                {"type": "paragraph", "content": [{"type": "text", "text": f.description}]}]},
+            "project": {"key": f.project},
+            "issuetype": {"name": f.issuetype},
+            "summary": f.summary,
+            "description": {
+                "type": "doc",
+                "version": 1,
+                "content": [{"type": "paragraph", "content": [{"type": "text", "text": f.description}]}],
+            },
         }
         if self.work_type_field:
             fields[self.work_type_field] = {"value": f.work_type}
@@ -375,8 +484,9 @@ class JiraConnector:
     def create_followup(self, f: Any) -> tuple[str, str]:
         """POST /issue: never re-sent by the policy after an ambiguous failure (see sync.followups).
         Returns the new issue's (id, key)."""
-        response = self.client._session.post(self.client._get_url("issue"),
-                                             data=json.dumps({"fields": self.followup_fields(f)}))
+        response = self.client._session.post(
+            self.client._get_url("issue"), data=json.dumps({"fields": self.followup_fields(f)})
+        )
         created = response.json()
         return str(created["id"]), created["key"]
 
@@ -389,7 +499,7 @@ class JiraConnector:
         out: dict[str, tuple[str, str]] = {}
         wanted = list(dict.fromkeys(labels))
         for start in range(0, len(wanted), self.LABELS_PER_SEARCH):
-            batch = wanted[start:start + self.LABELS_PER_SEARCH]
+            batch = wanted[start : start + self.LABELS_PER_SEARCH]
             quoted = ", ".join('"' + label.replace('"', "") + '"' for label in batch)
             for page in self._search_json(f"labels in ({quoted}) ORDER BY created ASC", ["labels"]):
                 for issue in page:
@@ -403,8 +513,9 @@ class JiraConnector:
         token: str | None = None
         while True:
             guard.next(token)
-            data = self.client.enhanced_search_issues(jql, nextPageToken=token, maxResults=self.source.page_size,
-                                                      fields=fields, json_result=True)
+            data = self.client.enhanced_search_issues(
+                jql, nextPageToken=token, maxResults=self.source.page_size, fields=fields, json_result=True
+            )
             yield data.get("issues") or []
             token = data.get("nextPageToken")
             if not token or data.get("isLast"):

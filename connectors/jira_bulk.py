@@ -89,11 +89,17 @@ class JiraBulkEdit:
         field_id, option_id = key
         # sendBulkNotification is left at Jira's default: turning it off needs an administrator's
         # rights (a 403 otherwise), and relais' single writes do not turn notifications off either.
-        body = {"selectedIssueIdsOrKeys": issue_ids, "selectedActions": [field_id],
-                "editedFieldsInput": {"singleSelectFields": [{"fieldId": field_id,
-                                                              "option": {"optionId": option_id}}]}}
+        body = {
+            "selectedIssueIdsOrKeys": issue_ids,
+            "selectedActions": [field_id],
+            "editedFieldsInput": {
+                "singleSelectFields": [{"fieldId": field_id, "option": {"optionId": option_id}}]
+            },
+        }
         try:
-            answer = self.client._session.post(self.client._get_url("bulk/issues/fields"), data=json.dumps(body))
+            answer = self.client._session.post(
+                self.client._get_url("bulk/issues/fields"), data=json.dumps(body)
+            )
         except ForbiddenError as e:
             self.refused = str(e)
             raise BulkRefused(str(e)) from None
@@ -108,12 +114,17 @@ class JiraBulkEdit:
             if progress.get("status") in DONE:
                 break
             if waited >= POLL_GIVE_UP:
-                raise TransientError("jira", f"bulk edit {task_id} still {progress.get('status')} after "
-                                     f"{waited:.0f} s; its issues are planned again next cycle")
+                raise TransientError(
+                    "jira",
+                    f"bulk edit {task_id} still {progress.get('status')} after "
+                    f"{waited:.0f} s; its issues are planned again next cycle",
+                )
             pause = min(pause * 2, POLL_MAX)
         out = BulkOutcome()
-        out.refused = {str(i): "; ".join(map(str, why))
-                       for i, why in (progress.get("failedAccessibleIssues") or {}).items()}
+        out.refused = {
+            str(i): "; ".join(map(str, why))
+            for i, why in (progress.get("failedAccessibleIssues") or {}).items()
+        }
         processed = {str(i) for i in progress.get("processedAccessibleIssues") or ()}
         for ident in issue_ids:
             if ident in out.refused:

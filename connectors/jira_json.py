@@ -24,8 +24,11 @@ def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tupl
         msgs += [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors]
     request_id = next((v for k, v in headers.items() if k.lower() == "x-arequestid"), None)
     if status == 401:
-        msgs.insert(0, "authentication failed: check JIRA_EMAIL and JIRA_API_TOKEN "
-                       "(an API token from id.atlassian.com, for that email)")
+        msgs.insert(
+            0,
+            "authentication failed: check JIRA_EMAIL and JIRA_API_TOKEN "
+            "(an API token from id.atlassian.com, for that email)",
+        )
     return ("; ".join(str(m) for m in msgs) or f"HTTP {status}"), request_id
 
 

@@ -75,19 +75,34 @@ def _edited_filter(since: datetime | None, before: datetime | None) -> dict[str,
 class NotionConnector:
     vendor = "notion"
 
-    def __init__(self, source: Any, token: str, writeback: Any | None = None,
-                 *, briefings: Any | None = None, policy: VendorPolicy | None = None) -> None:
+    def __init__(
+        self,
+        source: Any,
+        token: str,
+        writeback: Any | None = None,
+        *,
+        briefings: Any | None = None,
+        policy: VendorPolicy | None = None,
+    ) -> None:
         self.source = source
         self.writeback = writeback  # settings.writeback.notion or None
         self.briefings = briefings  # settings.briefings or None: the delivery inputs read on briefings
         self.policy = policy or VendorPolicy(
-            "notion", requests_per_second=source.requests_per_second,
-            describe=describe_error, safe_post=SAFE_POSTS)
+            "notion",
+            requests_per_second=source.requests_per_second,
+            describe=describe_error,
+            safe_post=SAFE_POSTS,
+        )
         ca = str(source.ca_bundle) if source.ca_bundle else None
         self.http = httpx_client(httpx, self.policy, ca, source.timeout_seconds)
-        self.client = Client(client=self.http, auth=token, base_url=source.url.rstrip("/"),
-                             notion_version=NOTION_VERSION, retry=False,
-                             timeout_ms=int(source.timeout_seconds * 1000))
+        self.client = Client(
+            client=self.http,
+            auth=token,
+            base_url=source.url.rstrip("/"),
+            notion_version=NOTION_VERSION,
+            retry=False,
+            timeout_ms=int(source.timeout_seconds * 1000),
+        )
         self.data_sources: dict[str, str] = {}  # database key -> data source id
         self.schemas: dict[str, dict[str, Any]] = {}  # database key -> properties
         self.pending_cursor: dict[str, Any] | None = None
@@ -107,8 +122,11 @@ class NotionConnector:
             sources = db.get("data_sources") or []
             if len(sources) != 1:
                 names = ", ".join(s.get("name", s.get("id", "?")) for s in sources) or "none"
-                raise ConfigMismatchError("notion", f"sources.notion.databases.{key}: database {database_id} has "
-                                          f"{len(sources)} data sources ({names}); relais needs exactly one")
+                raise ConfigMismatchError(
+                    "notion",
+                    f"sources.notion.databases.{key}: database {database_id} has "
+                    f"{len(sources)} data sources ({names}); relais needs exactly one",
+                )
             ds_id = sources[0]["id"]
             schema = self.client.data_sources.retrieve(data_source_id=ds_id)
             self.data_sources[key] = ds_id
@@ -123,19 +141,28 @@ class NotionConnector:
         b, props = self.briefings, self.schemas["briefings"]
         if b is None:
             return
-        wanted = {"epic_property": (b.epic_property, ("rich_text", "url", "title")),
-                  "target_date": (b.target_date, ("date",)), "depends_on": (b.depends_on, ("multi_select",)),
-                  "validated_by": (b.validated_by, ("multi_select",)), "impact": (b.impact, ("number",)),
-                  "effort": (b.effort, ("number",)), "security": (b.security, ("checkbox",))}
+        wanted = {
+            "epic_property": (b.epic_property, ("rich_text", "url", "title")),
+            "target_date": (b.target_date, ("date",)),
+            "depends_on": (b.depends_on, ("multi_select",)),
+            "validated_by": (b.validated_by, ("multi_select",)),
+            "impact": (b.impact, ("number",)),
+            "effort": (b.effort, ("number",)),
+            "security": (b.security, ("checkbox",)),
+        }
         for setting, (prop, kinds) in wanted.items():
             if prop not in props:
                 near = difflib.get_close_matches(prop, list(props), n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise ConfigMismatchError("notion", f"briefings.{setting}: the briefings database has no property "
-                                          f"{prop!r}{hint}")
+                raise ConfigMismatchError(
+                    "notion", f"briefings.{setting}: the briefings database has no property {prop!r}{hint}"
+                )
             if props[prop].get("type") not in kinds:
-                raise ConfigMismatchError("notion", f"briefings.{setting}: {prop!r} is a {props[prop].get('type')} "
-                                          f"property; relais reads a {' or '.join(kinds)} there")
+                raise ConfigMismatchError(
+                    "notion",
+                    f"briefings.{setting}: {prop!r} is a {props[prop].get('type')} "
+                    f"property; relais reads a {' or '.join(kinds)} there",
+                )
 
     def _check_owned_property(self, key: str) -> None:
         props = self.schemas[key]
@@ -143,14 +170,16 @@ class NotionConnector:
             if prop not in props:
                 near = difflib.get_close_matches(prop, list(props), n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise ConfigMismatchError("notion", f"writeback: the {key} database has no property {prop!r}{hint} "
-                                          f"(for {name})")
+                raise ConfigMismatchError(
+                    "notion", f"writeback: the {key} database has no property {prop!r}{hint} (for {name})"
+                )
             kind = props[prop].get("type")
             try:
                 write_value(kind, None)
             except ValueError:
-                raise ConfigMismatchError("notion", f"writeback: {prop!r} in {key} is a {kind} property, "
-                                          f"which relais cannot write") from None
+                raise ConfigMismatchError(
+                    "notion", f"writeback: {prop!r} in {key} is a {kind} property, which relais cannot write"
+                ) from None
 
     # -- pull ------------------------------------------------------------------
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
@@ -170,8 +199,9 @@ class NotionConnector:
                 new_cursor[key] = iso(watermark)
         self.pending_cursor = new_cursor
 
-    def _iter_edited(self, key: str, ds_id: str, since: datetime | None,
-                     read_at: list[datetime | None] | None = None) -> Iterator[Page]:
+    def _iter_edited(
+        self, key: str, ds_id: str, since: datetime | None, read_at: list[datetime | None] | None = None
+    ) -> Iterator[Page]:
         """Rows edited on or after ``since``, past the 10,000-rows-per-query cap.
 
         Rows come sorted by last_edited_time; when a query is capped, a new one
@@ -198,26 +228,44 @@ class NotionConnector:
             scan = _Scan()
             flt = _edited_filter(minute, minute + timedelta(minutes=1))
             if created_since is not None:
-                flt = {"and": [flt, {"timestamp": "created_time", "created_time": {"on_or_after": iso(created_since)}}]}
+                flt = {
+                    "and": [
+                        flt,
+                        {"timestamp": "created_time", "created_time": {"on_or_after": iso(created_since)}},
+                    ]
+                }
             yield from self._scan(key, ds_id, flt, "created_time", scan)
             if not scan.incomplete or scan.last is None:
                 return
             if created_since is not None and scan.last <= created_since:
-                raise ConfigMismatchError("notion", f"{key}: more than 10,000 rows were created in the same minute "
-                                          f"and edited in the same minute ({iso(minute)}); Notion's query cap cannot "
-                                          f"be paged past")
+                raise ConfigMismatchError(
+                    "notion",
+                    f"{key}: more than 10,000 rows were created in the same minute "
+                    f"and edited in the same minute ({iso(minute)}); Notion's query cap cannot "
+                    f"be paged past",
+                )
             created_since = scan.last
 
-    def _scan(self, key: str, ds_id: str, flt: dict[str, Any] | None, sort: str, scan: "_Scan",
-              read_at: list[datetime | None] | None = None) -> Iterator[Page]:
+    def _scan(
+        self,
+        key: str,
+        ds_id: str,
+        flt: dict[str, Any] | None,
+        sort: str,
+        scan: _Scan,
+        read_at: list[datetime | None] | None = None,
+    ) -> Iterator[Page]:
         """One query, following its cursors; notes in ``scan`` whether Notion capped it, and in
         ``read_at`` (when empty) Notion's clock when it served the first page."""
         guard = PageGuard(f"notion query {key}")
         start_cursor: str | None = None
         while True:
             guard.next(start_cursor)
-            kwargs: dict[str, Any] = {"data_source_id": ds_id, "page_size": 100,
-                                      "sorts": [{"timestamp": sort, "direction": "ascending"}]}
+            kwargs: dict[str, Any] = {
+                "data_source_id": ds_id,
+                "page_size": 100,
+                "sorts": [{"timestamp": sort, "direction": "ascending"}],
+            }
             if flt is not None:
                 kwargs["filter"] = flt
             if start_cursor:
@@ -231,7 +279,9 @@ class NotionConnector:
                     item = checked(self.to_item(key, raw))
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
                     rid = str(raw.get("id", "?")) if isinstance(raw, dict) else "?"
-                    page.quarantined.append(Quarantined("notion", rid, f"unreadable page payload ({type(e).__name__}: {e})"))
+                    page.quarantined.append(
+                        Quarantined("notion", rid, f"unreadable page payload ({type(e).__name__}: {e})")
+                    )
                     continue
                 page.items.append(item)
                 page.raw[item.id] = raw
@@ -262,7 +312,9 @@ class NotionConnector:
             try:
                 item = checked(self.to_item(key, raw))  # what a pull checks, a webhook's re-read checks too
             except (KeyError, TypeError, ValueError, AttributeError) as e:
-                page.quarantined.append(Quarantined("notion", page_id, f"unreadable page payload ({type(e).__name__}: {e})"))
+                page.quarantined.append(
+                    Quarantined("notion", page_id, f"unreadable page payload ({type(e).__name__}: {e})")
+                )
                 continue
             page.items.append(item)
             page.raw[item.id] = raw
@@ -280,17 +332,31 @@ class NotionConnector:
         # names a rule, and a text rule could match it; a Team relais set would become the
         # item's team). A value a person put in an owned property is still seen, as `owned`.
         mine = set(owned_props.values())
-        title_prop = props.get(names.title) or next((p for p in props.values() if p.get("type") == "title"), None)
-        text = " ".join(plain_text(p.get("rich_text")) for name, p in props.items()
-                        if p.get("type") == "rich_text" and name not in mine)
+        title_prop = props.get(names.title) or next(
+            (p for p in props.values() if p.get("type") == "title"), None
+        )
+        text = " ".join(
+            plain_text(p.get("rich_text"))
+            for name, p in props.items()
+            if p.get("type") == "rich_text" and name not in mine
+        )
         tags = prop_value(props.get(names.tags)) or ()
         title = prop_value(title_prop) or ""
         return WorkItem(
-            source="notion", id=raw["id"], key=title or raw["id"], kind=KINDS.get(key, key),
-            title=title, text=text.strip(), url=raw.get("url"),
-            updated=parse_time(raw["last_edited_time"]), created=parse_time(raw.get("created_time")) or parse_time(raw["last_edited_time"]),
-            status=prop_value(props.get(names.status)), labels=tuple(tags) if isinstance(tags, tuple) else (),
-            team=None if names.team in mine else prop_value(props.get(names.team)), database=key, owned=owned,
+            source="notion",
+            id=raw["id"],
+            key=title or raw["id"],
+            kind=KINDS.get(key, key),
+            title=title,
+            text=text.strip(),
+            url=raw.get("url"),
+            updated=parse_time(raw["last_edited_time"]),
+            created=parse_time(raw.get("created_time")) or parse_time(raw["last_edited_time"]),
+            status=prop_value(props.get(names.status)),
+            labels=tuple(tags) if isinstance(tags, tuple) else (),
+            team=None if names.team in mine else prop_value(props.get(names.team)),
+            database=key,
+            owned=owned,
             origin=text_or_none(props.get(getattr(names, "origin", ""))),
             tier=text_or_none(props.get(getattr(names, "tier", ""))),
             area=text_or_none(props.get(getattr(names, "area", ""))),
@@ -304,8 +370,15 @@ class NotionConnector:
         b = self.briefings
         if b is None:
             return {}
-        names = {"epic": b.epic_property, "target_date": b.target_date, "depends_on": b.depends_on,
-                 "validated_by": b.validated_by, "impact": b.impact, "effort": b.effort, "security": b.security}
+        names = {
+            "epic": b.epic_property,
+            "target_date": b.target_date,
+            "depends_on": b.depends_on,
+            "validated_by": b.validated_by,
+            "impact": b.impact,
+            "effort": b.effort,
+            "security": b.security,
+        }
         return {name: prop_value(props.get(prop)) for name, prop in names.items() if prop in props}
 
     def _properties(self, key: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -326,8 +399,9 @@ class NotionConnector:
 
     def create(self, key: str, natural_key: str, values: dict[str, Any]) -> tuple[WorkItem, dict[str, Any]]:
         """Create a row (a POST: never re-sent by the policy after an ambiguous failure)."""
-        page = self.client.pages.create(parent={"data_source_id": self.data_sources[key]},
-                                        properties=self._properties(key, values))
+        page = self.client.pages.create(
+            parent={"data_source_id": self.data_sources[key]}, properties=self._properties(key, values)
+        )
         return self.to_item(key, page), page
 
     #: Keys looked up per query (an ``or`` of Key equalities).
@@ -340,7 +414,7 @@ class NotionConnector:
         out: dict[str, tuple[WorkItem, dict[str, Any]]] = {}
         wanted = list(dict.fromkeys(natural_keys))
         for start in range(0, len(wanted), self.KEYS_PER_QUERY):
-            batch = wanted[start:start + self.KEYS_PER_QUERY]
+            batch = wanted[start : start + self.KEYS_PER_QUERY]
             conditions = [{"property": key_prop, "rich_text": {"equals": k}} for k in batch]
             flt = conditions[0] if len(conditions) == 1 else {"or": conditions}
             guard = PageGuard(f"notion keys in {key}")
@@ -348,9 +422,12 @@ class NotionConnector:
             while True:
                 guard.next(cursor)
                 data = self.client.data_sources.query(
-                    data_source_id=self.data_sources[key], page_size=100, filter=flt,
+                    data_source_id=self.data_sources[key],
+                    page_size=100,
+                    filter=flt,
                     sorts=[{"timestamp": "created_time", "direction": "ascending"}],
-                    **({"start_cursor": cursor} if cursor else {}))
+                    **({"start_cursor": cursor} if cursor else {}),
+                )
                 for raw in data.get("results") or []:
                     try:
                         item = self.to_item(key, raw)

@@ -74,11 +74,16 @@ class PagerDutyConnector:
     def __init__(self, source: Any, token: str, *, policy: VendorPolicy | None = None) -> None:
         self.source = source
         self.policy = policy or VendorPolicy(
-            "pagerduty", requests_per_second=source.requests_per_second, describe=describe_error)
+            "pagerduty", requests_per_second=source.requests_per_second, describe=describe_error
+        )
         ca = str(source.ca_bundle) if source.ca_bundle else None
         self.client = pagerduty.RestApiV2Client(
-            token, default_from=source.from_email, base_url=source.url.rstrip("/"),
-            transport=httpx_transport(httpx2, self.policy, ca), trust_env=False)
+            token,
+            default_from=source.from_email,
+            base_url=source.url.rstrip("/"),
+            transport=httpx_transport(httpx2, self.policy, ca),
+            trust_env=False,
+        )
         self.client.timeout = source.timeout_seconds
         # The policy under the client retries; the client's own loops must not.
         self.client.retry = {}
@@ -98,8 +103,12 @@ class PagerDutyConnector:
         # clock (Date), on which the windows below are asked. On relais' clock, a wall clock
         # stepped back an hour made `until` fall before the saved `since`: every pull failed with
         # "Since must be before until" until the clock caught up.
-        open_now = iter(self.client.iter_all("incidents", params={
-            **params, "statuses[]": ["triggered", "acknowledged"], "date_range": "all"}))
+        open_now = iter(
+            self.client.iter_all(
+                "incidents",
+                params={**params, "statuses[]": ["triggered", "acknowledged"], "date_range": "all"},
+            )
+        )
         first = next(open_now, None)
         now = self.policy.server_time() or now
         since_cursor = parse_time((cursor or {}).get("since"))
@@ -118,14 +127,22 @@ class PagerDutyConnector:
             yield from self._batches(self._changed_incidents(since, until, seen), seen)
         self.pending_cursor = {"since": iso(now)}
 
-    def _changed_incidents(self, since: datetime, until: datetime, seen: set[str]) -> Iterator[dict[str, Any]]:
+    def _changed_incidents(
+        self, since: datetime, until: datetime, seen: set[str]
+    ) -> Iterator[dict[str, Any]]:
         wanted: list[str] = []
-        for entry in self.client.iter_history("log_entries", since, until,
-                                              params={"time_zone": "UTC", "is_overview": True}):
+        for entry in self.client.iter_history(
+            "log_entries", since, until, params={"time_zone": "UTC", "is_overview": True}
+        ):
             inc = entry.get("incident") or {}
             service = (entry.get("service") or {}).get("id")
             iid = inc.get("id")
-            if iid and iid not in seen and iid not in wanted and (service is None or service in self.services):
+            if (
+                iid
+                and iid not in seen
+                and iid not in wanted
+                and (service is None or service in self.services)
+            ):
                 wanted.append(iid)
         for iid in wanted:
             yield self.client.rget(f"incidents/{iid}")
@@ -140,7 +157,9 @@ class PagerDutyConnector:
             try:
                 item = checked(self.to_item(raw))
             except (KeyError, TypeError, ValueError, AttributeError) as e:
-                page.quarantined.append(Quarantined("pagerduty", rid, f"unreadable incident payload ({type(e).__name__}: {e})"))
+                page.quarantined.append(
+                    Quarantined("pagerduty", rid, f"unreadable incident payload ({type(e).__name__}: {e})")
+                )
                 continue
             if item.service not in self.services:
                 continue
@@ -157,16 +176,25 @@ class PagerDutyConnector:
         created = parse_time(raw["created_at"])
         status = raw["status"]
         resolved = parse_time(raw.get("resolved_at")) or (
-            parse_time(raw.get("last_status_change_at")) if status == "resolved" else None)
+            parse_time(raw.get("last_status_change_at")) if status == "resolved" else None
+        )
         updated = parse_time(raw.get("updated_at")) or parse_time(raw.get("last_status_change_at")) or created
         teams = raw.get("teams") or []
         return WorkItem(
-            source="pagerduty", id=raw["id"], key=f"#{raw.get('incident_number', raw['id'])}", kind="incident",
-            title=raw.get("title") or raw.get("summary") or "", url=raw.get("html_url"),
-            updated=updated, created=created, status=status,
+            source="pagerduty",
+            id=raw["id"],
+            key=f"#{raw.get('incident_number', raw['id'])}",
+            kind="incident",
+            title=raw.get("title") or raw.get("summary") or "",
+            url=raw.get("html_url"),
+            updated=updated,
+            created=created,
+            status=status,
             status_category="done" if status == "resolved" else "open",
-            urgency=raw.get("urgency"), priority=(raw.get("priority") or {}).get("summary"),
-            service=(raw.get("service") or {}).get("id"), team=teams[0].get("id") if teams else None,
+            urgency=raw.get("urgency"),
+            priority=(raw.get("priority") or {}).get("summary"),
+            service=(raw.get("service") or {}).get("id"),
+            team=teams[0].get("id") if teams else None,
             resolved=resolved,
         )
 

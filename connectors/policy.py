@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import tenacity
@@ -53,9 +53,13 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 class TokenBucket:
     """Blocking token bucket: ``rate`` tokens per second, bursts up to ``capacity``."""
 
-    def __init__(self, rate: float, capacity: float | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        capacity: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
@@ -109,8 +113,8 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
             when = None
         if when is not None:
             if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            now = now or datetime.now(timezone.utc)
+                when = when.replace(tzinfo=UTC)
+            now = now or datetime.now(UTC)
             return max(0.0, (when - now).total_seconds())
     reset = _header(headers, "ratelimit-reset")  # PagerDuty: seconds until the window resets
     if reset is not None and re.fullmatch(r"\d+(\.\d+)?", reset.strip()):
@@ -161,17 +165,26 @@ class CallStats:
 
 
 class VendorPolicy:
-    def __init__(self, vendor: str, *, requests_per_second: float,
-                 describe: Describe = describe_json_error,
-                 safe_post: Iterable[str] = (),
-                 max_attempts: int = 5, max_wait: float = 60.0,
-                 backoff_base: float = 0.5, backoff_max: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        vendor: str,
+        *,
+        requests_per_second: float,
+        describe: Describe = describe_json_error,
+        safe_post: Iterable[str] = (),
+        max_attempts: int = 5,
+        max_wait: float = 60.0,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.vendor = vendor
         # Burst to half the vendor's allowance at most: pacing at exactly the vendor's rate *and*
         # burst, a few milliseconds of network jitter make a request arrive "early" and draw a 429
         # (the reliability suite saw it against Notion's 3/s). The steady pace is the full rate.
-        self.bucket = TokenBucket(requests_per_second, capacity=max(1.0, requests_per_second / 2), sleep=sleep)
+        self.bucket = TokenBucket(
+            requests_per_second, capacity=max(1.0, requests_per_second / 2), sleep=sleep
+        )
         self.describe = describe
         self.safe_post = [re.compile(p) for p in safe_post]
         self.max_attempts = max_attempts
@@ -194,7 +207,7 @@ class VendorPolicy:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
     # -- decisions ---------------------------------------------------------
     def _may_resend(self, method: str, path: str, exc: BaseException) -> bool:
@@ -240,8 +253,12 @@ class VendorPolicy:
         if paused > self.max_wait:
             # A Retry-After asked for longer than relais sleeps through: the vendor is not called
             # until it is over, even by a later cycle.
-            raise RateLimitedError(self.vendor, f"not called: the vendor asked to wait {paused:.0f} s more "
-                                   "(Retry-After)", call=call, retry_after=paused)
+            raise RateLimitedError(
+                self.vendor,
+                f"not called: the vendor asked to wait {paused:.0f} s more (Retry-After)",
+                call=call,
+                retry_after=paused,
+            )
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_attempts),
             wait=self._wait,
@@ -282,12 +299,25 @@ class VendorPolicy:
         message, request_id = self.describe(reply.status, reply.headers, reply.body())
         cls = error_for_status(reply.status)
         if cls is RateLimitedError:
-            return RateLimitedError(self.vendor, message, status=reply.status, request_id=request_id,
-                                    call=call, retry_after=parse_retry_after(reply.headers))
+            return RateLimitedError(
+                self.vendor,
+                message,
+                status=reply.status,
+                request_id=request_id,
+                call=call,
+                retry_after=parse_retry_after(reply.headers),
+            )
         if reply.status == 503:  # "unavailable for N s" (RFC 9110 §10.2.3): honoured like a 429's
-            return ServerError(self.vendor, message, status=reply.status, request_id=request_id, call=call,
-                               retry_after=parse_retry_after({k: v for k, v in reply.headers.items()
-                                                              if k.lower() == "retry-after"}))
+            return ServerError(
+                self.vendor,
+                message,
+                status=reply.status,
+                request_id=request_id,
+                call=call,
+                retry_after=parse_retry_after(
+                    {k: v for k, v in reply.headers.items() if k.lower() == "retry-after"}
+                ),
+            )
         return cls(self.vendor, message, status=reply.status, request_id=request_id, call=call)
 
     def _check_body(self, reply: Reply, call: str) -> None:
@@ -300,5 +330,9 @@ class VendorPolicy:
         try:
             json.loads(body)
         except ValueError as e:
-            raise MalformedResponseError(self.vendor, f"the response is not valid JSON ({e.msg} at byte {e.pos})",
-                                         status=reply.status, call=call) from None
+            raise MalformedResponseError(
+                self.vendor,
+                f"the response is not valid JSON ({e.msg} at byte {e.pos})",
+                status=reply.status,
+                call=call,
+            ) from None

@@ -102,9 +102,13 @@ def httpx_transport(module: ModuleType, policy: VendorPolicy, ca_bundle: str | N
                     # A new, unread response over the raw bytes: the client reads it
                     # itself (setting `.elapsed`, decoding Content-Encoding) as if it
                     # came straight off the socket.
-                    return module.Response(resp.status_code, headers=resp.headers,
-                                           stream=module.ByteStream(raw), extensions=resp.extensions,
-                                           request=request)
+                    return module.Response(
+                        resp.status_code,
+                        headers=resp.headers,
+                        stream=module.ByteStream(raw),
+                        extensions=resp.extensions,
+                        request=request,
+                    )
 
                 decoded: list[bytes] = []
 
@@ -125,4 +129,6 @@ def httpx_transport(module: ModuleType, policy: VendorPolicy, ca_bundle: str | N
 
 
 def httpx_client(module: ModuleType, policy: VendorPolicy, ca_bundle: str | None, timeout: float) -> Any:
-    return module.Client(transport=httpx_transport(module, policy, ca_bundle), timeout=timeout, trust_env=False)
+    return module.Client(
+        transport=httpx_transport(module, policy, ca_bundle), timeout=timeout, trust_env=False
+    )

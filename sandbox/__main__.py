@@ -14,7 +14,7 @@ import shlex
 import signal
 import sys
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from .core import Sandbox
 from .org import SIZES
@@ -37,26 +37,43 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve fake Jira, Notion and PagerDuty until interrupted")
     serve.add_argument("--seed", type=int, default=7)
     serve.add_argument("--size", type=_size, default="demo", help=f"{', '.join(SIZES)} or key=count,...")
-    serve.add_argument("--port-base", type=int, default=None, help="jira on P, notion on P+1, pagerduty on P+2")
-    serve.add_argument("--fault", action="append", default=[], metavar="SPEC",
-                       help="vendor:kind[:key=value,...], e.g. jira:500:rate=0.1 (repeatable)")
+    serve.add_argument(
+        "--port-base", type=int, default=None, help="jira on P, notion on P+1, pagerduty on P+2"
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="vendor:kind[:key=value,...], e.g. jira:500:rate=0.1 (repeatable)",
+    )
     serve.add_argument("--write-config", metavar="PATH", help="write a relais config for this org")
     serve.add_argument("--state-path", default="relais-sandbox.db", help="state.path in the written config")
-    serve.add_argument("--balance", action="store_true",
-                       help="the written config also has the scorecard database and a balance section")
-    serve.add_argument("--routing", action="store_true",
-                       help="the written config also has a route section and the routing write-backs")
-    serve.add_argument("--briefings", action="store_true",
-                       help="the written config also has the briefings and followups sections and the epic and "
-                            "briefing status write-backs")
+    serve.add_argument(
+        "--balance",
+        action="store_true",
+        help="the written config also has the scorecard database and a balance section",
+    )
+    serve.add_argument(
+        "--routing",
+        action="store_true",
+        help="the written config also has a route section and the routing write-backs",
+    )
+    serve.add_argument(
+        "--briefings",
+        action="store_true",
+        help="the written config also has the briefings and followups sections and the epic and "
+        "briefing status write-backs",
+    )
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s"
+    )
     sandbox = Sandbox(seed=args.seed, size=args.size, port_base=args.port_base)
     try:
         for spec in args.fault:
@@ -75,8 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             out.write(f"export {name}={shlex.quote(value)}\n")
         if args.write_config:
             with open(args.write_config, "w", encoding="utf-8") as fh:
-                fh.write(sandbox.config_yaml(args.state_path, balance=args.balance, routing=args.routing,
-                                             briefings=args.briefings))
+                fh.write(
+                    sandbox.config_yaml(
+                        args.state_path, balance=args.balance, routing=args.routing, briefings=args.briefings
+                    )
+                )
             out.write(f"\nconfig written to {os.path.abspath(args.write_config)}\n")
         out.write("\nserving; Ctrl-C to stop\n")
         out.flush()

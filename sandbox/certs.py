@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,7 +38,7 @@ def _name(common_name: str) -> x509.Name:
 
 def generate(directory: str) -> CertPaths:
     """Write ``ca.pem``, ``server.pem`` and ``server.key`` into ``directory``."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     not_before = now - timedelta(days=2)  # a test may step a client's wall clock back
     not_after = now + timedelta(days=30)  # … or forward a day or more
 
@@ -104,9 +104,7 @@ def generate(directory: str) -> CertPaths:
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import yaml
 
@@ -14,8 +15,11 @@ CLASSIFY: list[dict[str, Any]] = [
     {"name": "incidents are RUN", "when": {"source": "pagerduty"}, "then": "RUN"},
     {"name": "bugs and support", "when": {"issuetype": ["Bug", "Support"]}, "then": "RUN"},
     {"name": "maintenance", "when": {"labels": {"any": ["maintenance", "ops"]}}, "then": "RUN"},
-    {"name": "tech debt and tooling", "when": {"labels": {"any": ["tech-debt", "tooling", "training"]}},
-     "then": "IMPROVE"},
+    {
+        "name": "tech debt and tooling",
+        "when": {"labels": {"any": ["tech-debt", "tooling", "training"]}},
+        "then": "IMPROVE",
+    },
     {"default": "BUILD"},
 ]
 
@@ -34,8 +38,15 @@ BALANCE_WRITEBACK: dict[str, Any] = {
 }
 
 
-def build_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: str,
-                 balance: bool = False, routing: bool = False, briefings: bool = False) -> dict[str, Any]:
+def build_config(
+    org: Org,
+    urls: Mapping[str, str],
+    ca_path: str,
+    state_path: str,
+    balance: bool = False,
+    routing: bool = False,
+    briefings: bool = False,
+) -> dict[str, Any]:
     """``balance=True`` adds the scorecard database, a ``balance`` section and the
     scorecard/briefing write-backs; ``routing=True`` a ``route`` section and the
     routing write-backs; ``briefings=True`` the ``briefings`` and ``followups`` sections
@@ -80,13 +91,17 @@ def route_section(org: Org) -> dict[str, Any]:
         out[section] = [*kept, {"fallback": fallback}]
     return out
 
+
 # What relais routes (its routing issue); added by ``routing=True``. Written for the
 # seeded feedback pages (sandbox/notion_feedback.py) and the demo's RUN tickets without
 # a Team (sandbox/jira_routing.py); sandbox/README.md tables what each decides.
 ROUTE: dict[str, list[dict[str, Any]]] = {
     "feedback": [
-        {"name": "billing", "when": {"text": {"contains_any": ["factur", "invoice", "refund", "rembours"]}},
-         "to": "payments"},
+        {
+            "name": "billing",
+            "when": {"text": {"contains_any": ["factur", "invoice", "refund", "rembours"]}},
+            "to": "payments",
+        },
         {"name": "enterprise support", "when": {"origin": "Support", "tier": "Enterprise"}, "to": "farid"},
         {"name": "search and API", "when": {"area": ["Search", "API"]}, "to": "core"},
         {"name": "single sign-on", "when": {"text": {"matches": r"\b(sso|saml|2fa)\b"}}, "to": "core"},
@@ -94,18 +109,30 @@ ROUTE: dict[str, list[dict[str, Any]]] = {
         {"fallback": "chloe"},
     ],
     "maintenance": [
-        {"name": "billing and payments",
-         "when": {"text": {"contains_any": ["invoice", "refund", "card payment", "billing", "factur"]}},
-         "to": "payments"},
-        {"name": "search and API", "when": {"text": {"contains_any": ["search", "api", "webhook", "login"]}},
-         "to": "core"},
-        {"name": "portal and tooling", "when": {"components": ["Portal", "Knowledge base", "Tooling"]},
-         "to": "support"},
+        {
+            "name": "billing and payments",
+            "when": {"text": {"contains_any": ["invoice", "refund", "card payment", "billing", "factur"]}},
+            "to": "payments",
+        },
+        {
+            "name": "search and API",
+            "when": {"text": {"contains_any": ["search", "api", "webhook", "login"]}},
+            "to": "core",
+        },
+        {
+            "name": "portal and tooling",
+            "when": {"components": ["Portal", "Knowledge base", "Tooling"]},
+            "to": "support",
+        },
         {"fallback": "core"},
     ],
 }
 ROUTING_WRITEBACK: dict[str, dict[str, Any]] = {
-    "jira": {"pm": {"field": "Product Manager"}, "team": {"field": "Team"}, "initiative": {"field": "Briefing link"}},
+    "jira": {
+        "pm": {"field": "Product Manager"},
+        "team": {"field": "Team"},
+        "initiative": {"field": "Briefing link"},
+    },
     "notion": {"routing": {"database": "feedback"}},
 }
 
@@ -129,14 +156,26 @@ FOLLOWUPS: dict[str, Any] = {
     "labels": ["incident-follow-up"],
     "lookback_days": 7,
 }
-FOLLOWUP_RULE: dict[str, Any] = {"name": "incident follow-ups", "when": {"labels": {"any": ["incident-follow-up"]}},
-                                 "then": "RUN"}
+FOLLOWUP_RULE: dict[str, Any] = {
+    "name": "incident follow-ups",
+    "when": {"labels": {"any": ["incident-follow-up"]}},
+    "then": "RUN",
+}
 BRIEFINGS_WRITEBACK: dict[str, dict[str, Any]] = {
     "jira": {"epic": {"health": {"field": "Health"}, "briefing_link": {"field": "Briefing link"}}},
-    "notion": {"status": {"health": "Health", "reason": "Health reason", "progress": "Progress",
-                          "forecast": "Forecast", "incidents": "Open incidents", "dependencies": "Dependencies",
-                          "undeclared": "Undeclared dependencies", "score": "Priority score",
-                          "last_synced": "Last synced"}},
+    "notion": {
+        "status": {
+            "health": "Health",
+            "reason": "Health reason",
+            "progress": "Progress",
+            "forecast": "Forecast",
+            "incidents": "Open incidents",
+            "dependencies": "Dependencies",
+            "undeclared": "Undeclared dependencies",
+            "score": "Priority score",
+            "last_synced": "Last synced",
+        }
+    },
 }
 
 
@@ -177,7 +216,8 @@ def _base_config(org: Org, urls: Mapping[str, str], ca_path: str, state_path: st
             },
         },
         "people": {
-            p.slug: {"email": p.email, "jira": p.jira_account_id, "notion": p.notion_user_id} for p in org.people
+            p.slug: {"email": p.email, "jira": p.jira_account_id, "notion": p.notion_user_id}
+            for p in org.people
         },
         "teams": {
             t.slug: {

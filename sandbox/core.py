@@ -11,9 +11,10 @@ import copy
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from . import certs
 from .config import build_config, render_yaml
@@ -76,7 +77,9 @@ class Sandbox:
         # PAGERDUTY_FROM: the user email PagerDuty writes need in their From header.
         unknown = set(tokens or {}) - set(TOKENS)
         if unknown:
-            raise ValueError(f"unknown token(s) {', '.join(sorted(unknown))}; expected one of {', '.join(TOKENS)}")
+            raise ValueError(
+                f"unknown token(s) {', '.join(sorted(unknown))}; expected one of {', '.join(TOKENS)}"
+            )
         self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, **(tokens or {}), "PAGERDUTY_FROM": BOT_EMAIL}
         self.jira = JiraState(self.org, self.clock)
         # The Notion fake takes the Jira fake's pairing of briefings and epics (sandbox.initiatives).
@@ -101,7 +104,7 @@ class Sandbox:
         self._stopping = threading.Event()
 
     # ---------------------------------------------------------------- lifecycle
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         if self._servers:
             return self
         self._stopping.clear()
@@ -133,7 +136,7 @@ class Sandbox:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -155,18 +158,30 @@ class Sandbox:
             raise RuntimeError("the sandbox is not started")
         return self._ca_path
 
-    def config(self, state_path: str, balance: bool = False, routing: bool = False,
-               briefings: bool = False) -> dict[str, Any]:
+    def config(
+        self, state_path: str, balance: bool = False, routing: bool = False, briefings: bool = False
+    ) -> dict[str, Any]:
         """A relais config for this org; ``balance=True`` adds the scorecard and balance sections,
         ``routing=True`` the ``route`` section and the routing write-backs, ``briefings=True`` the
         ``briefings``/``followups`` sections and the epic and briefing status write-backs."""
-        return build_config(self.org, self.urls, self.ca_path, state_path, balance=balance, routing=routing,
-                            briefings=briefings)
+        return build_config(
+            self.org,
+            self.urls,
+            self.ca_path,
+            state_path,
+            balance=balance,
+            routing=routing,
+            briefings=briefings,
+        )
 
-    def config_yaml(self, state_path: str, balance: bool = False, routing: bool = False,
-                    briefings: bool = False) -> str:
-        return render_yaml(self.config(state_path, balance=balance, routing=routing, briefings=briefings),
-                           self.seed, self.org.size_name)
+    def config_yaml(
+        self, state_path: str, balance: bool = False, routing: bool = False, briefings: bool = False
+    ) -> str:
+        return render_yaml(
+            self.config(state_path, balance=balance, routing=routing, briefings=briefings),
+            self.seed,
+            self.org.size_name,
+        )
 
     def tamper(self, vendor: str, fn: Callable[[dict[str, Any]], None] | None) -> None:
         """Rewrite every item ``vendor`` serves with ``fn(item)`` (it mutates the dict in place):
@@ -183,12 +198,18 @@ class Sandbox:
         self.buckets[vendor].configure(requests_per_second, burst)
 
     # ---------------------------------------------------------------- requests
-    def count(self, vendor: str | None = None, method: str | None = None, path_prefix: str | None = None,
-              status: int | None = None) -> int:
+    def count(
+        self,
+        vendor: str | None = None,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        status: int | None = None,
+    ) -> int:
         with self._log_lock:
             records = list(self.log)
         return sum(
-            1 for r in records
+            1
+            for r in records
             if (vendor is None or r.vendor == vendor)
             and (method is None or r.method == method.upper())
             and (path_prefix is None or r.path.startswith(path_prefix))
@@ -201,13 +222,20 @@ class Sandbox:
             response = self._serve(vendor, app, request)
             if not response.reset:
                 response.headers.setdefault("Date", http_date(self.clock()))
-            record = RequestRecord(vendor, request.method, request.path,
-                                   {k: list(v) for k, v in request.query.items()},
-                                   0 if response.reset else response.status, self.clock(),
-                                   response.headers.get("Retry-After"), received)
+            record = RequestRecord(
+                vendor,
+                request.method,
+                request.path,
+                {k: list(v) for k, v in request.query.items()},
+                0 if response.reset else response.status,
+                self.clock(),
+                response.headers.get("Retry-After"),
+                received,
+            )
             with self._log_lock:
                 self.log.append(record)
             return response
+
         return dispatch
 
     def _serve(self, vendor: str, app: VendorApp, request: Request) -> Response:
@@ -231,9 +259,13 @@ class Sandbox:
             self._stopping.wait(rule.delay)
         if rule is not None and response.status == 200:
             if rule.kind == "malformed":
-                response = Response(200, response.body[: max(1, len(response.body) // 2)], dict(response.headers))
+                response = Response(
+                    200, response.body[: max(1, len(response.body) // 2)], dict(response.headers)
+                )
             elif rule.kind == "bad_item" and response.data is not None:
-                response = response.rebuild(app.break_one(copy.deepcopy(response.data), self.faults.choose_index))
+                response = response.rebuild(
+                    app.break_one(copy.deepcopy(response.data), self.faults.choose_index)
+                )
         tamper = self._tampers.get(vendor)
         if tamper is not None and response.status == 200 and isinstance(response.data, dict):
             response = response.rebuild(_each_item(copy.deepcopy(response.data), app.list_keys, tamper))
@@ -255,7 +287,9 @@ class Sandbox:
         return app.error(int(rule.kind), retry_after=header or None)
 
 
-def _each_item(data: dict[str, Any], list_keys: tuple[str, ...], fn: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def _each_item(
+    data: dict[str, Any], list_keys: tuple[str, ...], fn: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
     """Apply ``fn`` to the items of a list page, or to the single object a response holds."""
     for key in list_keys:
         items = data.get(key)
@@ -271,4 +305,3 @@ def _each_item(data: dict[str, Any], list_keys: tuple[str, ...], fn: Callable[[d
     if data.get("object") == "page" or "fields" in data:
         fn(data)
     return data
-

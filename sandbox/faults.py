@@ -48,7 +48,7 @@ from typing import Union
 
 VENDORS = ("jira", "notion", "pagerduty")
 KINDS = ("timeout", "reset", "lost", "malformed", "bad_item")
-FaultKind = Union[int, str]
+FaultKind = Union[int, str]  # noqa: UP007 - a runtime alias, kept readable
 
 
 @dataclass
@@ -74,15 +74,18 @@ class FaultRule:
             if not 400 <= self.kind <= 599:
                 raise ValueError(f"fault status {self.kind} is not an HTTP error status")
         elif self.kind not in KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected an HTTP status or one of {', '.join(KINDS)}")
+            raise ValueError(
+                f"unknown fault kind {self.kind!r}; expected an HTTP status or one of {', '.join(KINDS)}"
+            )
         if self.rate is not None and not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"rate must be between 0 and 1, got {self.rate}")
         if self.count is not None and self.count < 0:
             raise ValueError(f"count must be >= 0, got {self.count}")
         if self.retry_after is not None and not isinstance(self.retry_after, int):
             if not str(self.retry_after).startswith("http-date") and self.retry_after != "omit":
-                raise ValueError(f"retry_after must be None, seconds, 'http-date[:N]' or 'omit', "
-                                 f"got {self.retry_after!r}")
+                raise ValueError(
+                    f"retry_after must be None, seconds, 'http-date[:N]' or 'omit', got {self.retry_after!r}"
+                )
         if self.after and self.kind != "timeout":
             raise ValueError(f"after=True only applies to the 'timeout' kind, not {self.kind!r}")
         self.method = self.method.upper() if self.method else None

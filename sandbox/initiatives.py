@@ -36,8 +36,9 @@ What each side seeds for a role is in :mod:`sandbox.jira_epics` and :mod:`sandbo
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .org import Org
 
@@ -138,8 +139,9 @@ def build_plan(org: Org, counts: Mapping[str, int] | None = None) -> Plan:
         own = slugs.index(initiatives[i].team)
         partner = slugs[(own + 1) % len(slugs)] if len(slugs) > 1 else None
         role = ROLES[n] if n < len(ROLES) else None
-        initiatives[i] = replace(initiatives[i], epic=key, via=VIA[n % 2], role=role,
-                                 partner=partner if role else None)
+        initiatives[i] = replace(
+            initiatives[i], epic=key, via=VIA[n % 2], role=role, partner=partner if role else None
+        )
         paired[key] = i
     epics = [Epic(key, ids[key], team, paired.get(key)) for team, keys in epic_keys.items() for key in keys]
     return Plan(initiatives, epics)

@@ -22,8 +22,10 @@ from .server import Request, Response
 from .timeutil import as_utc, jira_format
 from .vendor import BadRequest, VendorApp
 
-REMOVED = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
-           "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
+REMOVED = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
 
 
@@ -79,7 +81,9 @@ class JiraApp(BulkRoutes, VendorApp):
             headers["Retry-After"] = str(extra["retry_after"])
         return Response.json(status, body, headers)
 
-    def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False) -> Response:
+    def rate_limited(
+        self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False
+    ) -> Response:
         reset = as_utc(self.state.clock()) + timedelta(seconds=wait_seconds)
         headers = {
             "X-RateLimit-Limit": str(int(limit)),
@@ -110,27 +114,38 @@ class JiraApp(BulkRoutes, VendorApp):
     # -- routes -------------------------------------------------------------
     def server_info(self, request: Request, version: str) -> Response:
         now = self.state.clock()
-        return Response.json(200, {
-            "baseUrl": self.state.base_url,
-            "displayUrl": self.state.base_url,
-            "version": "1001.0.0-SNAPSHOT",
-            "versionNumbers": [1001, 0, 0],
-            "deploymentType": "Cloud",
-            "buildNumber": 100294,
-            "buildDate": "2026-11-01T00:00:00.000+0000",
-            "serverTime": jira_format(now, self.state.tz),
-            "scmInfo": "2f3a7a5e0c9b6f0e1c1d5b7a8e9f0a1b2c3d4e5f",
-            "serverTitle": "Jira",
-            "defaultLocale": {"locale": "en_US"},
-            "serverTimeZone": "Etc/UTC",
-        })
+        return Response.json(
+            200,
+            {
+                "baseUrl": self.state.base_url,
+                "displayUrl": self.state.base_url,
+                "version": "1001.0.0-SNAPSHOT",
+                "versionNumbers": [1001, 0, 0],
+                "deploymentType": "Cloud",
+                "buildNumber": 100294,
+                "buildDate": "2026-11-01T00:00:00.000+0000",
+                "serverTime": jira_format(now, self.state.tz),
+                "scmInfo": "2f3a7a5e0c9b6f0e1c1d5b7a8e9f0a1b2c3d4e5f",
+                "serverTitle": "Jira",
+                "defaultLocale": {"locale": "en_US"},
+                "serverTimeZone": "Etc/UTC",
+            },
+        )
 
     def myself(self, request: Request) -> Response:
         bot = self.state.org.bot
         user = self.state.renderer().user(bot.jira_account_id) or {}
-        user.update({"displayName": bot.name, "emailAddress": bot.email, "timeZone": str(self.state.tz),
-                     "locale": "en_US", "groups": {"size": 1, "items": []},
-                     "applicationRoles": {"size": 1, "items": []}, "expand": "groups,applicationRoles"})
+        user.update(
+            {
+                "displayName": bot.name,
+                "emailAddress": bot.email,
+                "timeZone": str(self.state.tz),
+                "locale": "en_US",
+                "groups": {"size": 1, "items": []},
+                "applicationRoles": {"size": 1, "items": []},
+                "expand": "groups,applicationRoles",
+            }
+        )
         return Response.json(200, user)
 
     def fields(self, request: Request) -> Response:
@@ -163,7 +178,9 @@ class JiraApp(BulkRoutes, VendorApp):
         try:
             wanted = 50 if max_results in (None, "") else int(max_results)
         except (TypeError, ValueError):
-            raise BadRequest(400, f"The value '{max_results}' is invalid for the 'maxResults' parameter.") from None
+            raise BadRequest(
+                400, f"The value '{max_results}' is invalid for the 'maxResults' parameter."
+            ) from None
         # Jira hands out at most 5000 ids per page, far fewer once fields are asked for.
         cap = 100 if field_ids else 5000
         wanted = max(1, min(wanted, cap))
@@ -189,7 +206,9 @@ class JiraApp(BulkRoutes, VendorApp):
             try:
                 rec = self.state.find(key)
             except NotFound:
-                raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
+                raise BadRequest(
+                    404, "Issue does not exist or you do not have permission to see it."
+                ) from None
             return Response.json(200, self.state.renderer().issue(rec, field_ids, expand))
 
     def put_issue(self, request: Request, key: str) -> Response:
@@ -200,7 +219,9 @@ class JiraApp(BulkRoutes, VendorApp):
             try:
                 rec = self.state.find(key)
             except NotFound:
-                raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
+                raise BadRequest(
+                    404, "Issue does not exist or you do not have permission to see it."
+                ) from None
             try:
                 self.state.apply(rec, body.get("fields") or {}, body.get("update") or {}, self.state.api_user)
             except FieldErrors as exc:
@@ -230,14 +251,21 @@ class JiraApp(BulkRoutes, VendorApp):
             try:
                 rec = self.state.find(key)
             except NotFound:
-                raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
+                raise BadRequest(
+                    404, "Issue does not exist or you do not have permission to see it."
+                ) from None
             renderer = self.state.renderer()
             histories = [renderer.history(h) for h in rec["changelog"]]  # oldest first on this endpoint
-        page = histories[start:start + size]
+        page = histories[start : start + size]
         base = f"{self.state.base_url}/rest/api/3/issue/{rec['id']}/changelog"
-        body: dict[str, Any] = {"self": f"{base}?maxResults={size}&startAt={start}", "maxResults": size,
-                                "startAt": start, "total": len(histories),
-                                "isLast": start + len(page) >= len(histories), "values": page}
+        body: dict[str, Any] = {
+            "self": f"{base}?maxResults={size}&startAt={start}",
+            "maxResults": size,
+            "startAt": start,
+            "total": len(histories),
+            "isLast": start + len(page) >= len(histories),
+            "values": page,
+        }
         if not body["isLast"]:
             body["nextPage"] = f"{base}?maxResults={size}&startAt={start + len(page)}"
         return Response.json(200, body)
@@ -253,18 +281,27 @@ class JiraApp(BulkRoutes, VendorApp):
             after_ms = int(after) if after not in (None, "") else None
             before_ms = int(before) if before not in (None, "") else None
         except ValueError:  # the spec lists non-numeric paging values under 404
-            raise BadRequest(404, "startAt, maxResults, startedAfter and startedBefore must be numbers.") from None
+            raise BadRequest(
+                404, "startAt, maxResults, startedAfter and startedBefore must be numbers."
+            ) from None
         with self.state.lock:
             try:
                 rec = self.state.find(key)
             except NotFound:
-                raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
-            logs = [w for w in rec["worklogs"]
-                    if (after_ms is None or w["started"].timestamp() * 1000 >= after_ms)
-                    and (before_ms is None or w["started"].timestamp() * 1000 < before_ms)]
+                raise BadRequest(
+                    404, "Issue does not exist or you do not have permission to see it."
+                ) from None
+            logs = [
+                w
+                for w in rec["worklogs"]
+                if (after_ms is None or w["started"].timestamp() * 1000 >= after_ms)
+                and (before_ms is None or w["started"].timestamp() * 1000 < before_ms)
+            ]
             renderer = self.state.renderer()
-            page = [renderer.worklog(rec, w) for w in logs[start:start + size]]
-        return Response.json(200, {"startAt": start, "maxResults": size, "total": len(logs), "worklogs": page})
+            page = [renderer.worklog(rec, w) for w in logs[start : start + size]]
+        return Response.json(
+            200, {"startAt": start, "maxResults": size, "total": len(logs), "worklogs": page}
+        )
 
     def link_types(self, request: Request) -> Response:
         """What ``jira.create_issue_link`` reads before every link it makes."""
@@ -282,7 +319,9 @@ class JiraApp(BulkRoutes, VendorApp):
         ``outwardIssue`` for a Blocks link (:mod:`sandbox.jira_links`). A comment is ignored."""
         body = self.body(request)
         if not isinstance(body, dict):
-            raise BadRequest(400, "Can not deserialize instance of LinkIssueRequestJsonBean: expected a JSON object.")
+            raise BadRequest(
+                400, "Can not deserialize instance of LinkIssueRequestJsonBean: expected a JSON object."
+            )
         ends = {}
         with self.state.lock:
             try:
@@ -295,8 +334,9 @@ class JiraApp(BulkRoutes, VendorApp):
                     try:
                         ends[end] = self.state.find(wanted)
                     except NotFound:
-                        raise jl.LinkError(404, f"Issue '{wanted}' does not exist or you do not have permission "
-                                                "to see it.") from None
+                        raise jl.LinkError(
+                            404, f"Issue '{wanted}' does not exist or you do not have permission to see it."
+                        ) from None
                 jl.add(self.state, kind, ends["inwardIssue"], ends["outwardIssue"], self.state.api_user)
             except jl.LinkError as exc:
                 raise BadRequest(exc.status, str(exc)) from None

@@ -45,16 +45,40 @@ CLEAR = -1
 FIRST_TASK_ID = 30000
 INVALID_PAYLOAD = "Invalid request payload. Refer to the REST API documentation and try again."
 NO_PERMISSION = "You do not have the global permission 'Make bulk changes'."
-NOT_LISTED = "The following editedFieldInput values are not listed as selectedActions : {}"  # the spec's example
+NOT_LISTED = (
+    "The following editedFieldInput values are not listed as selectedActions : {}"  # the spec's example
+)
 # JiraIssueFields' properties (the spec): anything else in editedFieldsInput is an invalid payload.
-INPUT_KINDS = frozenset({
-    "cascadingSelectFields", "clearableNumberFields", "colorFields", "datePickerFields", "dateTimePickerFields",
-    "issueType", "labelsFields", "multipleGroupPickerFields", "multipleSelectClearableUserPickerFields",
-    "multipleSelectFields", "multipleVersionPickerFields", "multiselectComponents", "originalEstimateField",
-    "priority", "richTextFields", "singleGroupPickerFields", "singleLineTextFields",
-    "singleSelectClearableUserPickerFields", "singleSelectFields", "singleVersionPickerFields", "status",
-    "timeTrackingField", "urlFields"})
-PAYLOAD_KEYS = frozenset({"editedFieldsInput", "selectedActions", "selectedIssueIdsOrKeys", "sendBulkNotification"})
+INPUT_KINDS = frozenset(
+    {
+        "cascadingSelectFields",
+        "clearableNumberFields",
+        "colorFields",
+        "datePickerFields",
+        "dateTimePickerFields",
+        "issueType",
+        "labelsFields",
+        "multipleGroupPickerFields",
+        "multipleSelectClearableUserPickerFields",
+        "multipleSelectFields",
+        "multipleVersionPickerFields",
+        "multiselectComponents",
+        "originalEstimateField",
+        "priority",
+        "richTextFields",
+        "singleGroupPickerFields",
+        "singleLineTextFields",
+        "singleSelectClearableUserPickerFields",
+        "singleSelectFields",
+        "singleVersionPickerFields",
+        "status",
+        "timeTrackingField",
+        "urlFields",
+    }
+)
+PAYLOAD_KEYS = frozenset(
+    {"editedFieldsInput", "selectedActions", "selectedIssueIdsOrKeys", "sendBulkNotification"}
+)
 
 
 class BulkError(Exception):
@@ -81,8 +105,9 @@ def _strings(payload: dict[str, Any], key: str) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def parse(payload: Any, fields: dict[str, dict[str, Any]], selects: dict[str, dict[str, str]],
-          editable: set[str]) -> Edit:
+def parse(
+    payload: Any, fields: dict[str, dict[str, Any]], selects: dict[str, dict[str, str]], editable: set[str]
+) -> Edit:
     """Validate ``IssueBulkEditPayload`` (``fields``: the /field catalogue by id, ``selects``: single
     select field id → options, ``editable``: the fields a PUT can write); :class:`BulkError` if not."""
     if not isinstance(payload, dict):
@@ -95,10 +120,14 @@ def parse(payload: Any, fields: dict[str, dict[str, Any]], selects: dict[str, di
             raise BulkError(f"{key} is required.")
     issues = _strings(payload, "selectedIssueIdsOrKeys")
     if len(issues) > MAX_ISSUES:
-        raise BulkError(f"You can edit at most {MAX_ISSUES} issues in one bulk edit; {len(issues)} were selected.")
+        raise BulkError(
+            f"You can edit at most {MAX_ISSUES} issues in one bulk edit; {len(issues)} were selected."
+        )
     actions = _strings(payload, "selectedActions")
     if len(actions) > MAX_FIELDS:
-        raise BulkError(f"You can edit at most {MAX_FIELDS} fields in one bulk edit; {len(actions)} were selected.")
+        raise BulkError(
+            f"You can edit at most {MAX_FIELDS} fields in one bulk edit; {len(actions)} were selected."
+        )
     unknown = [a for a in actions if a not in fields]
     if unknown:
         raise BulkError(f"The following selectedActions are not valid field ids : {', '.join(unknown)}")
@@ -123,17 +152,24 @@ def parse(payload: Any, fields: dict[str, dict[str, Any]], selects: dict[str, di
         raise BulkError(NOT_LISTED.format(", ".join(not_listed)))
     no_input = [a for a in actions if a not in values]
     if no_input:
-        raise BulkError(f"The following selectedActions have no value in editedFieldsInput : {', '.join(no_input)}")
+        raise BulkError(
+            f"The following selectedActions have no value in editedFieldsInput : {', '.join(no_input)}"
+        )
     return Edit(issues, values, True if notify is None else notify)
 
 
-def _single_selects(entries: Any, fields: dict[str, dict[str, Any]],
-                    selects: dict[str, dict[str, str]]) -> dict[str, str | None]:
+def _single_selects(
+    entries: Any, fields: dict[str, dict[str, Any]], selects: dict[str, dict[str, str]]
+) -> dict[str, str | None]:
     if not isinstance(entries, list):
         raise BulkError(INVALID_PAYLOAD)
     values: dict[str, str | None] = {}
     for entry in entries:
-        if not isinstance(entry, dict) or set(entry) - {"fieldId", "option"} or not isinstance(entry.get("fieldId"), str):
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - {"fieldId", "option"}
+            or not isinstance(entry.get("fieldId"), str)
+        ):
             raise BulkError(INVALID_PAYLOAD)
         fid, option = entry["fieldId"], entry.get("option")
         if not isinstance(option, dict) or set(option) - {"optionId"}:
@@ -256,19 +292,35 @@ class Queue:
             task = self.tasks.get(task_id)
             if task is None:
                 return None
-            body: dict[str, Any] = {"taskId": task.id, "submittedBy": {"accountId": task.submitted_by},
-                                    "created": _ms(task.created)}
+            body: dict[str, Any] = {
+                "taskId": task.id,
+                "submittedBy": {"accountId": task.submitted_by},
+                "created": _ms(task.created),
+            }
             if task.finished is not None:
                 assert task.started is not None
-                body.update({"status": "COMPLETE", "progressPercent": 100, "started": _ms(task.started),
-                             "updated": _ms(task.finished), "processedAccessibleIssues": list(task.processed),
-                             "failedAccessibleIssues": {k: list(v) for k, v in task.failed.items()},
-                             "invalidOrInaccessibleIssueCount": task.invalid,
-                             "totalIssueCount": task.invalid + len(task.processed) + len(task.failed)})
+                body.update(
+                    {
+                        "status": "COMPLETE",
+                        "progressPercent": 100,
+                        "started": _ms(task.started),
+                        "updated": _ms(task.finished),
+                        "processedAccessibleIssues": list(task.processed),
+                        "failedAccessibleIssues": {k: list(v) for k, v in task.failed.items()},
+                        "invalidOrInaccessibleIssueCount": task.invalid,
+                        "totalIssueCount": task.invalid + len(task.processed) + len(task.failed),
+                    }
+                )
             elif time.monotonic() >= task.running_at:
                 task.started = task.started or self.state.now()
-                body.update({"status": "RUNNING", "progressPercent": 0, "started": _ms(task.started),
-                             "updated": _ms(task.started)})
+                body.update(
+                    {
+                        "status": "RUNNING",
+                        "progressPercent": 0,
+                        "started": _ms(task.started),
+                        "updated": _ms(task.started),
+                    }
+                )
             else:
                 body.update({"status": "ENQUEUED", "progressPercent": 0, "updated": _ms(task.created)})
             return body

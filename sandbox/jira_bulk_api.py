@@ -37,17 +37,28 @@ class BulkRoutes:
 
     def field_contexts(self, request: Request, field_id: str) -> Response:
         try:
-            page = fc.contexts_page(field_id, request.arg("startAt"), request.arg("maxResults"),
-                                    request.arg("isGlobalContext"), request.arg("isAnyIssueType"),
-                                    request.args("contextId"))
+            page = fc.contexts_page(
+                field_id,
+                request.arg("startAt"),
+                request.arg("maxResults"),
+                request.arg("isGlobalContext"),
+                request.arg("isAnyIssueType"),
+                request.args("contextId"),
+            )
         except fc.ContextError as exc:
             raise BadRequest(exc.status, str(exc)) from None
         return Response.json(200, page)
 
     def context_options(self, request: Request, field_id: str, context_id: str) -> Response:
         try:
-            page = fc.options_page(self.state.org, field_id, context_id, request.arg("startAt"),
-                                   request.arg("maxResults"), request.arg("optionId"))
+            page = fc.options_page(
+                self.state.org,
+                field_id,
+                context_id,
+                request.arg("startAt"),
+                request.arg("maxResults"),
+                request.arg("optionId"),
+            )
         except fc.ContextError as exc:
             raise BadRequest(exc.status, str(exc)) from None
         return Response.json(200, page)

@@ -9,8 +9,9 @@ and every read sees current state. The catalogue follows
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from . import jira_epics as je
 from . import jira_feedback as jf
@@ -45,11 +46,23 @@ PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": 
 PRIORITY_RANK = {name: int(pid) for name, pid in PRIORITIES.items()}
 
 
-def _system(fid: str, name: str, schema: dict[str, Any] | None, clauses: list[str], orderable: bool = True,
-            searchable: bool = True) -> dict[str, Any]:
+def _system(
+    fid: str,
+    name: str,
+    schema: dict[str, Any] | None,
+    clauses: list[str],
+    orderable: bool = True,
+    searchable: bool = True,
+) -> dict[str, Any]:
     field: dict[str, Any] = {
-        "id": fid, "key": fid, "name": name, "custom": False, "orderable": orderable,
-        "navigable": True, "searchable": searchable, "clauseNames": clauses,
+        "id": fid,
+        "key": fid,
+        "name": name,
+        "custom": False,
+        "orderable": orderable,
+        "navigable": True,
+        "searchable": searchable,
+        "clauseNames": clauses,
     }
     if schema is not None:
         field["schema"] = schema
@@ -65,55 +78,157 @@ FIELDS: list[dict[str, Any]] = [
     _system("status", "Status", {"type": "status", "system": "status"}, ["status"], orderable=False),
     _system("priority", "Priority", {"type": "priority", "system": "priority"}, ["priority"]),
     _system("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}, ["labels"]),
-    _system("components", "Components", {"type": "array", "items": "component", "system": "components"},
-            ["component"]),
+    _system(
+        "components",
+        "Components",
+        {"type": "array", "items": "component", "system": "components"},
+        ["component"],
+    ),
     _system("assignee", "Assignee", {"type": "user", "system": "assignee"}, ["assignee"]),
     _system("reporter", "Reporter", {"type": "user", "system": "reporter"}, ["reporter"]),
-    _system("created", "Created", {"type": "datetime", "system": "created"}, ["created", "createdDate"],
-            orderable=False),
-    _system("updated", "Updated", {"type": "datetime", "system": "updated"}, ["updated", "updatedDate"],
-            orderable=False),
+    _system(
+        "created",
+        "Created",
+        {"type": "datetime", "system": "created"},
+        ["created", "createdDate"],
+        orderable=False,
+    ),
+    _system(
+        "updated",
+        "Updated",
+        {"type": "datetime", "system": "updated"},
+        ["updated", "updatedDate"],
+        orderable=False,
+    ),
     _system("resolution", "Resolution", {"type": "resolution", "system": "resolution"}, ["resolution"]),
-    _system("resolutiondate", "Resolved", {"type": "datetime", "system": "resolutiondate"},
-            ["resolutiondate", "resolved"], orderable=False),
+    _system(
+        "resolutiondate",
+        "Resolved",
+        {"type": "datetime", "system": "resolutiondate"},
+        ["resolutiondate", "resolved"],
+        orderable=False,
+    ),
     {
-        "id": STORY_POINTS, "key": STORY_POINTS, "name": "Story Points", "custom": True, "orderable": True,
-        "navigable": True, "searchable": True, "clauseNames": ["cf[10016]", "Story Points", "Story Points[Number]"],
-        "schema": {"type": "number", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float",
-                   "customId": 10016},
+        "id": STORY_POINTS,
+        "key": STORY_POINTS,
+        "name": "Story Points",
+        "custom": True,
+        "orderable": True,
+        "navigable": True,
+        "searchable": True,
+        "clauseNames": ["cf[10016]", "Story Points", "Story Points[Number]"],
+        "schema": {
+            "type": "number",
+            "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float",
+            "customId": 10016,
+        },
     },
     # Not navigable: ``*navigable`` leaves it out, ``*all`` or naming it brings it in.
-    _system("worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}, [],
-            searchable=True) | {"navigable": False},
+    _system(
+        "worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}, [], searchable=True
+    )
+    | {"navigable": False},
     {
-        "id": WORK_TYPE, "key": WORK_TYPE, "name": "Work type", "custom": True, "orderable": True,
-        "navigable": True, "searchable": True, "clauseNames": ["cf[10050]", "Work type", "Work type[Dropdown]"],
-        "schema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select",
-                   "customId": 10050},
+        "id": WORK_TYPE,
+        "key": WORK_TYPE,
+        "name": "Work type",
+        "custom": True,
+        "orderable": True,
+        "navigable": True,
+        "searchable": True,
+        "clauseNames": ["cf[10050]", "Work type", "Work type[Dropdown]"],
+        "schema": {
+            "type": "option",
+            "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select",
+            "customId": 10050,
+        },
     },
     *jr.FIELDS,  # Product Manager, Team, Briefing link (relais' routing)
     *jf.FIELDS,  # Origin, Customer, Tier, Area (the FB project's feedback)
     # As Jira Cloud lists them: parent has no schema and is not "searchable", yet JQL knows `parent`.
-    {"id": "parent", "key": "parent", "name": "Parent", "custom": False, "orderable": False, "navigable": True,
-     "searchable": False, "clauseNames": ["parent"]},
-    _system("issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}, []),
+    {
+        "id": "parent",
+        "key": "parent",
+        "name": "Parent",
+        "custom": False,
+        "orderable": False,
+        "navigable": True,
+        "searchable": False,
+        "clauseNames": ["parent"],
+    },
+    _system(
+        "issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}, []
+    ),
     *je.FIELDS,  # Health (relais' initiative status, on epics)
 ]
 FIELD_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey"]
 NAVIGABLE_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey" and f["navigable"]]
 EMBEDDED_WORKLOGS = 20  # search and issue bodies carry at most this many; the rest via /issue/{id}/worklog
 FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
-EDITABLE = {"summary", "description", "issuetype", "priority", "labels", "components", "assignee", "reporter",
-            STORY_POINTS, WORK_TYPE, *jr.ROUTING_FIELDS, *jf.FIELD_IDS, "parent", je.HEALTH}
+EDITABLE = {
+    "summary",
+    "description",
+    "issuetype",
+    "priority",
+    "labels",
+    "components",
+    "assignee",
+    "reporter",
+    STORY_POINTS,
+    WORK_TYPE,
+    *jr.ROUTING_FIELDS,
+    *jf.FIELD_IDS,
+    "parent",
+    je.HEALTH,
+}
 
-_THINGS = ["refund", "invoice export", "login", "webhook retry", "search filter", "password reset",
-           "card payment", "ticket assignment", "CSV import", "API pagination"]
-_CONDITIONS = ["the amount has three decimals", "the session expires", "two tabs are open",
-               "the locale is fr-FR", "the payload exceeds 1 MB", "the customer has no email"]
-_CUSTOMERS = ["Globex", "Initech", "Umbrella", "Hooli", "Stark Retail", "Wayne Logistics", "Soylent", "Acme Travel"]
-_ACTIONS = ["download invoices", "reset 2FA", "export their data", "add a second admin", "change billing currency"]
-_FEATURES = ["instant refunds", "multi-currency invoices", "SSO for enterprise", "audit log export",
-             "self-serve plan upgrades", "saved searches", "usage-based billing", "status page widget"]
+_THINGS = [
+    "refund",
+    "invoice export",
+    "login",
+    "webhook retry",
+    "search filter",
+    "password reset",
+    "card payment",
+    "ticket assignment",
+    "CSV import",
+    "API pagination",
+]
+_CONDITIONS = [
+    "the amount has three decimals",
+    "the session expires",
+    "two tabs are open",
+    "the locale is fr-FR",
+    "the payload exceeds 1 MB",
+    "the customer has no email",
+]
+_CUSTOMERS = [
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark Retail",
+    "Wayne Logistics",
+    "Soylent",
+    "Acme Travel",
+]
+_ACTIONS = [
+    "download invoices",
+    "reset 2FA",
+    "export their data",
+    "add a second admin",
+    "change billing currency",
+]
+_FEATURES = [
+    "instant refunds",
+    "multi-currency invoices",
+    "SSO for enterprise",
+    "audit log export",
+    "self-serve plan upgrades",
+    "saved searches",
+    "usage-based billing",
+    "status page widget",
+]
 _TASKS = {
     "tech-debt": ["Remove legacy {x} client", "Split the {x} god module", "Delete dead {x} feature flags"],
     "tooling": ["Automate {x} release notes", "Add a CLI to replay {x} events", "Lint {x} migrations in CI"],
@@ -214,12 +329,13 @@ def _seeded_issues(org: Org) -> Iterator[dict[str, Any]]:
 def adf(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
-    paragraphs = [p for p in text.split("\n\n")]
+    paragraphs = list(text.split("\n\n"))
     return {
         "type": "doc",
         "version": 1,
-        "content": [{"type": "paragraph", "content": [{"type": "text", "text": p}] if p else []}
-                    for p in paragraphs],
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": p}] if p else []} for p in paragraphs
+        ],
     }
 
 
@@ -231,7 +347,9 @@ def adf_text(doc: Any) -> str | None:
         return doc
     parts: list[str] = []
     for block in doc.get("content", []):
-        parts.append("".join(node.get("text", "") for node in block.get("content", []) if isinstance(node, dict)))
+        parts.append(
+            "".join(node.get("text", "") for node in block.get("content", []) if isinstance(node, dict))
+        )
     return "\n\n".join(parts)
 
 

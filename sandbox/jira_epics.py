@@ -23,9 +23,10 @@ To Do → To Do, all Done → Done (resolved after the last of them), else In Pr
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from . import jira_options as jo
 from . import jira_routing as jr
@@ -40,8 +41,16 @@ HEALTH = "customfield_10094"
 HEALTH_OPTIONS = {str(10330 + i): v for i, v in enumerate(["On track", "At risk", "Off track", "Blocked"])}
 WRONG_HIERARCHY = "Given parent work item does not belong to appropriate hierarchy."
 _PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes:"
-_FEATURES = ["Instant refunds", "Multi-currency invoices", "SSO for enterprise", "Audit log export",
-             "Self-serve plan upgrades", "Saved searches", "Usage-based billing", "Status page widget"]
+_FEATURES = [
+    "Instant refunds",
+    "Multi-currency invoices",
+    "SSO for enterprise",
+    "Audit log export",
+    "Self-serve plan upgrades",
+    "Saved searches",
+    "Usage-based billing",
+    "Status page widget",
+]
 
 FIELDS: list[dict[str, Any]] = [
     jr._custom(HEALTH, "Health", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
@@ -109,13 +118,20 @@ def set_parent(state: Any, rec: dict[str, Any], value: Any) -> str | None:
 
 def parent_item(state: Any, old: str | None, new: str | None) -> dict[str, Any]:
     keys = {i: state._records[i]["key"] for i in (old, new) if i in state._records}
-    return {"field": "IssueParentAssociation", "fieldtype": "jira", "from": old, "fromString": keys.get(old or ""),
-            "to": new, "toString": keys.get(new or "")}
+    return {
+        "field": "IssueParentAssociation",
+        "fieldtype": "jira",
+        "from": old,
+        "fromString": keys.get(old or ""),
+        "to": new,
+        "toString": keys.get(new or ""),
+    }
 
 
 # --------------------------------------------------------------------- seeding
-def build_epics(org: Org, records: list[dict[str, Any]], initiatives: Initiatives
-                ) -> tuple[list[dict[str, Any]], dict[str, str], list[tuple[str, str, str]], Plan]:
+def build_epics(
+    org: Org, records: list[dict[str, Any]], initiatives: Initiatives
+) -> tuple[list[dict[str, Any]], dict[str, str], list[tuple[str, str, str]], Plan]:
     """(epic records, child id -> epic id, links as (type, source id, target id), plan)."""
     from .jira_data import expected_work_type
 
@@ -130,7 +146,9 @@ def build_epics(org: Org, records: list[dict[str, Any]], initiatives: Initiative
     rng = org.rng("jira-epic-children")
     children: dict[str, list[dict[str, Any]]] = {}
     for team in org.teams:
-        pool = [r for r in by_team.get(team.slug, []) if expected_work_type(r["issuetype"], r["labels"]) != "RUN"]
+        pool = [
+            r for r in by_team.get(team.slug, []) if expected_work_type(r["issuetype"], r["labels"]) != "RUN"
+        ]
         rng.shuffle(pool)
         text = {r["id"]: r["summary"].lower() for r in pool}
         naming: dict[str, list[dict[str, Any]]] = {}  # feature -> pool issues whose summary names it
@@ -143,7 +161,8 @@ def build_epics(org: Org, records: list[dict[str, Any]], initiatives: Initiative
                 naming[feature] = [r for r in pool if feature and feature in text[r["id"]]]
 
             def ranked() -> Iterator[dict[str, Any]]:  # the issues naming the feature first, shuffled order
-                return (r for r in itertools.chain(naming[feature], pool) if r["id"] not in taken)
+                return (r for r in itertools.chain(naming[feature], pool) if r["id"] not in taken)  # noqa: B023 - used in this pass
+
             if role == "empty":
                 picked: list[dict[str, Any]] = []
             elif role == "done":
@@ -151,7 +170,7 @@ def build_epics(org: Org, records: list[dict[str, Any]], initiatives: Initiative
             else:
                 n = rng.randint(2, 4)
                 opened = _take(ranked(), 1, lambda r: r["status"] != "Done") if role else []
-                picked = opened + _take(ranked(), n - len(opened), lambda r: r not in opened)
+                picked = opened + _take(ranked(), n - len(opened), lambda r: r not in opened)  # noqa: B023
             taken.update(r["id"] for r in picked)
             children[epic.key] = picked  # in pick order: the first open one carries a role's link
     rng = org.rng("jira-epics")
@@ -174,20 +193,44 @@ def build_epics(org: Org, records: list[dict[str, Any]], initiatives: Initiative
         updated = floor_ms(created + (org.anchor - created) * 0.9 * rng.random())
         if status == "Done":
             last = max(k["resolutiondate"] for k in kids)
-            resolved = updated = floor_ms(min(last + timedelta(hours=rng.uniform(1, 24)), org.anchor - timedelta(minutes=5)))
-        epics.append({
-            "id": epic.id, "key": epic.key, "project": team.project_key, "issuetype": EPIC, "summary": summary,
-            "description": f"Everything needed to ship {summary.lower()}.", "status": status,
-            "priority": rng.choice(["High", "Medium"]), "labels": [], "components": [], "assignee": pm,
-            "reporter": pm, "created": created, "updated": updated, "resolutiondate": resolved,
-            "customfield_10016": None, "customfield_10050": None, jr.PM: None, jr.TEAM: team_option[team.slug],
-            jr.BRIEFING_LINK: initiative.url if initiative and initiative.via == "briefing link" else None,
-            "changelog": [], "worklogs": [],
-        })
+            resolved = updated = floor_ms(
+                min(last + timedelta(hours=rng.uniform(1, 24)), org.anchor - timedelta(minutes=5))
+            )
+        epics.append(
+            {
+                "id": epic.id,
+                "key": epic.key,
+                "project": team.project_key,
+                "issuetype": EPIC,
+                "summary": summary,
+                "description": f"Everything needed to ship {summary.lower()}.",
+                "status": status,
+                "priority": rng.choice(["High", "Medium"]),
+                "labels": [],
+                "components": [],
+                "assignee": pm,
+                "reporter": pm,
+                "created": created,
+                "updated": updated,
+                "resolutiondate": resolved,
+                "customfield_10016": None,
+                "customfield_10050": None,
+                jr.PM: None,
+                jr.TEAM: team_option[team.slug],
+                jr.BRIEFING_LINK: initiative.url
+                if initiative and initiative.via == "briefing link"
+                else None,
+                "changelog": [],
+                "worklogs": [],
+            }
+        )
         for kid in kids:
             parents[kid["id"]] = epic.id
-        plan.epics[epic.key] = Seeded(epic.key, initiative.role if initiative else None,
-                                      [k["key"] for k in sorted(kids, key=lambda r: int(r["id"]))])
+        plan.epics[epic.key] = Seeded(
+            epic.key,
+            initiative.role if initiative else None,
+            [k["key"] for k in sorted(kids, key=lambda r: int(r["id"]))],
+        )
     links = _seed_links(org, by_team, children, initiatives, plan)
     return epics, parents, links, plan
 
@@ -203,8 +246,13 @@ def _take(candidates: Iterator[dict[str, Any]], n: int, want: Any) -> list[dict[
     return out
 
 
-def _seed_links(org: Org, by_team: dict[str, list[dict[str, Any]]], children: dict[str, list[dict[str, Any]]],
-                initiatives: Initiatives, plan: Plan) -> list[tuple[str, str, str]]:
+def _seed_links(
+    org: Org,
+    by_team: dict[str, list[dict[str, Any]]],
+    children: dict[str, list[dict[str, Any]]],
+    initiatives: Initiatives,
+    plan: Plan,
+) -> list[tuple[str, str, str]]:
     """The links each role needs (:mod:`sandbox.initiatives`); a plain epic's first two children
     relate to each other (same team: not a dependency)."""
     rng = org.rng("jira-links")
@@ -216,8 +264,11 @@ def _seed_links(org: Org, by_team: dict[str, list[dict[str, Any]]], children: di
         role = initiative.role if initiative else None
         if role in ("blocked", "validated", "undeclared") and kids and initiative and initiative.partner:
             want_done = role == "validated"
-            others = [r for r in by_team.get(initiative.partner, [])
-                      if (r["status"] == "Done") == want_done and r["key"] not in used]
+            others = [
+                r
+                for r in by_team.get(initiative.partner, [])
+                if (r["status"] == "Done") == want_done and r["key"] not in used
+            ]
             if not others:
                 continue
             other = rng.choice(others)

@@ -27,9 +27,10 @@ creation (a changelog entry by that person: :class:`Plan`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Iterator
+from datetime import timedelta
+from typing import Any
 
 from . import jira_options as jo
 from . import jira_routing as jr
@@ -49,8 +50,10 @@ FIELD_IDS = (ORIGIN, CUSTOMER, TIER, AREA)
 SELECTS: dict[str, dict[str, str]] = {  # field id -> option id -> value
     ORIGIN: {str(10300 + i): v for i, v in enumerate(["Sales", "Support", "Account management"])},
     TIER: {str(10310 + i): v for i, v in enumerate(["SMB", "Mid-market", "Enterprise"])},
-    AREA: {str(10320 + i): v for i, v in enumerate(["Billing", "Search", "API", "Exports", "Security",
-                                                     "Onboarding", "Dashboard"])},
+    AREA: {
+        str(10320 + i): v
+        for i, v in enumerate(["Billing", "Search", "API", "Exports", "Security", "Onboarding", "Dashboard"])
+    },
 }
 TEXT_LIMIT = 255
 WEEKS = 3  # seeded feedback is created over the last three weeks
@@ -68,31 +71,87 @@ FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
 # summary, description, origin, customer, tier, area, status, priority. What the
 # ``routing=True`` rules decide for each is tabled in sandbox/README.md.
 FEEDBACK: list[tuple[str, str, str, str, str, str, str, str]] = [
-    ("Facture envoyée deux fois au client",
-     "Le client a reçu la même facture deux fois ce mois-ci et a été prélevé deux fois. Il demande un avoir.",
-     "Support", "Boulangeries Roux", "SMB", "Billing", "To Do", "High"),
-    ("Invoice shows the wrong VAT",
-     "The invoice charges 20 % VAT to a Belgian customer with a valid VAT number; it should be reverse-charged.",
-     "Account management", "Initech", "Mid-market", "Billing", "In Progress", "Medium"),
-    ("Search ignores accents",
-     "Searching for Hélène finds nothing while Helene finds the contact. French users type the accents.",
-     "Sales", "Hooli", "Mid-market", "Search", "To Do", "Medium"),
-    ("API returns 502 under load",
-     "During their nightly batch (about 300 requests a minute) one call in ten answers 502 Bad Gateway. "
-     "They retry, but the batch now takes three hours.",
-     "Support", "Globex", "Enterprise", "API", "In Progress", "High"),
-    ("Export CSV incomplet",
-     "L'export CSV des contacts s'arrête à 10 000 lignes, sans message d'erreur. Le client en a 14 000.",
-     "Support", "Mairie de Villeurbanne", "SMB", "Exports", "To Do", "Medium"),
-    ("SSO with Azure AD",
-     "Their IT wants every employee to sign in through Azure AD and passwords switched off.",
-     "Sales", "Stark Retail", "Enterprise", "Security", "To Do", "Medium"),
-    ("Onboarding emails in English only",
-     "New users in France and Belgium get the welcome and setup emails in English, whatever language they chose.",
-     "Account management", "Wayne Logistics", "Mid-market", "Onboarding", "To Do", "Low"),
-    ("Dashboard slow on Mondays",
-     "Every Monday morning the dashboard takes 20 to 30 seconds to load; the rest of the week it is instant.",
-     "Account management", "Umbrella", "Enterprise", "Dashboard", "In Progress", "Medium"),
+    (
+        "Facture envoyée deux fois au client",
+        "Le client a reçu la même facture deux fois ce mois-ci et a été prélevé deux fois. Il demande un avoir.",
+        "Support",
+        "Boulangeries Roux",
+        "SMB",
+        "Billing",
+        "To Do",
+        "High",
+    ),
+    (
+        "Invoice shows the wrong VAT",
+        "The invoice charges 20 % VAT to a Belgian customer with a valid VAT number; it should be reverse-charged.",
+        "Account management",
+        "Initech",
+        "Mid-market",
+        "Billing",
+        "In Progress",
+        "Medium",
+    ),
+    (
+        "Search ignores accents",
+        "Searching for Hélène finds nothing while Helene finds the contact. French users type the accents.",
+        "Sales",
+        "Hooli",
+        "Mid-market",
+        "Search",
+        "To Do",
+        "Medium",
+    ),
+    (
+        "API returns 502 under load",
+        "During their nightly batch (about 300 requests a minute) one call in ten answers 502 Bad Gateway. "
+        "They retry, but the batch now takes three hours.",
+        "Support",
+        "Globex",
+        "Enterprise",
+        "API",
+        "In Progress",
+        "High",
+    ),
+    (
+        "Export CSV incomplet",
+        "L'export CSV des contacts s'arrête à 10 000 lignes, sans message d'erreur. Le client en a 14 000.",
+        "Support",
+        "Mairie de Villeurbanne",
+        "SMB",
+        "Exports",
+        "To Do",
+        "Medium",
+    ),
+    (
+        "SSO with Azure AD",
+        "Their IT wants every employee to sign in through Azure AD and passwords switched off.",
+        "Sales",
+        "Stark Retail",
+        "Enterprise",
+        "Security",
+        "To Do",
+        "Medium",
+    ),
+    (
+        "Onboarding emails in English only",
+        "New users in France and Belgium get the welcome and setup emails in English, whatever language they chose.",
+        "Account management",
+        "Wayne Logistics",
+        "Mid-market",
+        "Onboarding",
+        "To Do",
+        "Low",
+    ),
+    (
+        "Dashboard slow on Mondays",
+        "Every Monday morning the dashboard takes 20 to 30 seconds to load; the rest of the week it is instant.",
+        "Account management",
+        "Umbrella",
+        "Enterprise",
+        "Dashboard",
+        "In Progress",
+        "Medium",
+    ),
 ]
 HUMAN_PM_INDEX = 7  # "Dashboard slow on Mondays": the rules' fallback, but a person chose a PM
 
@@ -130,27 +189,48 @@ def build_feedback(org: Org) -> tuple[list[dict[str, Any]], Plan]:
         created = floor_ms(start + timedelta(seconds=offsets[i]))
         life = (org.anchor - created).total_seconds()
         updated = floor_ms(created + timedelta(seconds=life * (0.2 + 0.7 * rng.random())))
-        records.append({
-            "id": str(first_id(org) + i), "key": f"{PROJECT_KEY}-{i + 1}", "project": PROJECT_KEY,
-            "issuetype": ISSUE_TYPE, "summary": summary, "description": description, "status": status,
-            "priority": priority, "labels": [], "components": [], "assignee": None,
-            "reporter": rng.choice(org.people).jira_account_id, "created": created, "updated": updated,
-            "resolutiondate": None, STORY_POINTS: None, WORK_TYPE: None,
-            **{fid: None for fid in jr.ROUTING_FIELDS},
-            ORIGIN: jo.option_id(SELECTS[ORIGIN], origin), CUSTOMER: customer,
-            TIER: jo.option_id(SELECTS[TIER], tier), AREA: jo.option_id(SELECTS[AREA], area),
-            "changelog": [], "worklogs": [],
-        })
+        records.append(
+            {
+                "id": str(first_id(org) + i),
+                "key": f"{PROJECT_KEY}-{i + 1}",
+                "project": PROJECT_KEY,
+                "issuetype": ISSUE_TYPE,
+                "summary": summary,
+                "description": description,
+                "status": status,
+                "priority": priority,
+                "labels": [],
+                "components": [],
+                "assignee": None,
+                "reporter": rng.choice(org.people).jira_account_id,
+                "created": created,
+                "updated": updated,
+                "resolutiondate": None,
+                STORY_POINTS: None,
+                WORK_TYPE: None,
+                **dict.fromkeys(jr.ROUTING_FIELDS),
+                ORIGIN: jo.option_id(SELECTS[ORIGIN], origin),
+                CUSTOMER: customer,
+                TIER: jo.option_id(SELECTS[TIER], tier),
+                AREA: jo.option_id(SELECTS[AREA], area),
+                "changelog": [],
+                "worklogs": [],
+            }
+        )
     plan = Plan(keys=[r["key"] for r in records])
     rec = records[HUMAN_PM_INDEX]
     person = lead(org)
     chosen = org.person(org.teams[min(1, len(org.teams) - 1)].pm)  # demo: bruno, Core's PM
     plan.human_pm, plan.human, plan.human_value = rec["key"], person.slug, chosen.slug
     users = {p.jira_account_id: p for p in org.people}
-    rec["changelog"].append({
-        "id": str(HUMAN_PM_HISTORY), "author": person.jira_account_id,
-        "created": floor_ms(rec["created"] + (rec["updated"] - rec["created"]) / 2),
-        "items": [jr.change_item(org, jr.PM, None, chosen.jira_account_id, users)]})
+    rec["changelog"].append(
+        {
+            "id": str(HUMAN_PM_HISTORY),
+            "author": person.jira_account_id,
+            "created": floor_ms(rec["created"] + (rec["updated"] - rec["created"]) / 2),
+            "items": [jr.change_item(org, jr.PM, None, chosen.jira_account_id, users)],
+        }
+    )
     rec[jr.PM] = chosen.jira_account_id
     return records, plan
 
@@ -187,8 +267,15 @@ def change_item(fid: str, old: Any, new: Any) -> dict[str, Any]:
     """The changelog item Jira records for a change of one of these fields."""
     if fid != CUSTOMER:
         return jo.change_item(fid, FIELD_NAMES[fid], SELECTS[fid], old, new)
-    return {"field": FIELD_NAMES[fid], "fieldtype": "custom", "fieldId": fid, "from": None, "fromString": old,
-            "to": None, "toString": new}
+    return {
+        "field": FIELD_NAMES[fid],
+        "fieldtype": "custom",
+        "fieldId": fid,
+        "from": None,
+        "fromString": old,
+        "to": None,
+        "toString": new,
+    }
 
 
 # --------------------------------------------------------------------- JQL

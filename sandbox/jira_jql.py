@@ -44,8 +44,19 @@ _TOKEN = re.compile(
 )
 _CLAUSES = {name.lower(): f["id"] for f in FIELDS for name in f["clauseNames"]}
 _CLAUSES["statuscategory"] = "statusCategory"
-_ORDERABLE = {"created", "updated", "resolutiondate", "issuekey", "id", "priority", "project", "issuetype",
-              "status", "summary", STORY_POINTS}
+_ORDERABLE = {
+    "created",
+    "updated",
+    "resolutiondate",
+    "issuekey",
+    "id",
+    "priority",
+    "project",
+    "issuetype",
+    "status",
+    "summary",
+    STORY_POINTS,
+}
 
 
 def _tokenize(text: str) -> list[tuple[str, str, int]]:
@@ -55,9 +66,11 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
             break
         m = _TOKEN.match(text, pos)
         if not m:
-            raise JQLError(f"Error in the JQL Query: The character '{text[pos:].lstrip()[0]}' is a reserved JQL "
-                           f"character. You must enclose it in a string or use the escape '\\u0022' instead. "
-                           f"(line 1, character {pos + 1})")
+            raise JQLError(
+                f"Error in the JQL Query: The character '{text[pos:].lstrip()[0]}' is a reserved JQL "
+                f"character. You must enclose it in a string or use the escape '\\u0022' instead. "
+                f"(line 1, character {pos + 1})"
+            )
         kind = m.lastgroup or "word"
         value = m.group(kind)
         if kind == "string":
@@ -85,7 +98,9 @@ class _Parser:
     def take(self) -> tuple[str, str, int]:
         tok = self.peek()
         if tok is None:
-            raise JQLError("Error in the JQL Query: Expecting either a value, list or function but got end of query.")
+            raise JQLError(
+                "Error in the JQL Query: Expecting either a value, list or function but got end of query."
+            )
         self.i += 1
         return tok
 
@@ -93,8 +108,9 @@ class _Parser:
         tok = self.peek()
         if tok is None:
             return JQLError(f"Error in the JQL Query: Expecting {expecting} but got end of query.")
-        return JQLError(f"Error in the JQL Query: Expecting {expecting} but got '{tok[1]}'. "
-                        f"(line 1, character {tok[2]})")
+        return JQLError(
+            f"Error in the JQL Query: Expecting {expecting} but got '{tok[1]}'. (line 1, character {tok[2]})"
+        )
 
     def parse(self) -> Query:
         predicate: Predicate = lambda rec: True  # noqa: E731
@@ -120,8 +136,10 @@ class _Parser:
         kind, name, _ = self.take()
         field = "id" if name.lower() == "id" else _CLAUSES.get(name.lower())
         if field is None:
-            raise JQLError(f"Error in the JQL Query: Field '{name}' does not exist or you do not have permission to "
-                           f"view it.")
+            raise JQLError(
+                f"Error in the JQL Query: Field '{name}' does not exist or you do not have permission to "
+                f"view it."
+            )
         if field not in _ORDERABLE:
             raise JQLError(f"Field '{name}' does not support sorting.")
         descending = field in DATES

@@ -8,10 +8,11 @@ status, an issue key) are errors, worded like Jira Cloud's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from . import jira_epics as je
 from . import jira_feedback as jf
@@ -21,8 +22,10 @@ from .jira_data import ISSUE_TYPES, PRIORITY_RANK, STATUSES, STORY_POINTS, WORK_
 DATES = {"created", "updated", "resolutiondate"}
 
 Predicate = Callable[[dict[str, Any]], bool]
-DATE_HELP = ("Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', "
-             "or a period format e.g. '-5d', '4w 2d'.")
+DATE_HELP = (
+    "Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', "
+    "or a period format e.g. '-5d', '4w 2d'."
+)
 
 
 class JQLError(ValueError):
@@ -63,8 +66,12 @@ def parse_date(value: str | None, field: str, ctx: Context) -> datetime:
     if period:
         total = timedelta()
         for amount, unit in re.findall(r"(\d+)\s*([wdhm])", period.group(2)):
-            total += {"w": timedelta(weeks=1), "d": timedelta(days=1), "h": timedelta(hours=1),
-                      "m": timedelta(minutes=1)}[unit] * int(amount)
+            total += {
+                "w": timedelta(weeks=1),
+                "d": timedelta(days=1),
+                "h": timedelta(hours=1),
+                "m": timedelta(minutes=1),
+            }[unit] * int(amount)
         return ctx.now - total if period.group(1) == "-" else ctx.now + total
     for fmt in ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d"):
         try:
@@ -112,8 +119,10 @@ def _lookup(field: str, name: str, values: list[str | None], ctx: Context) -> li
                 raise JQLError(f"The value '{v}' does not exist for the field '{name}'.")
             out.append(hit)
         elif field == "priority":
-            hit = next((p for p, pid in ((p, str(r)) for p, r in PRIORITY_RANK.items()) if low in (p.lower(), pid)),
-                       None)
+            hit = next(
+                (p for p, pid in ((p, str(r)) for p, r in PRIORITY_RANK.items()) if low in (p.lower(), pid)),
+                None,
+            )
             if hit is None:
                 raise JQLError(f"The value '{v}' does not exist for the field '{name}'.")
             out.append(hit)
@@ -172,8 +181,10 @@ def compile_clause(field: str, name: str, op: str, raw: list[str | None], ctx: C
             raise JQLError(f"The operator '{op}' is not supported by the '{name}' field.")
         values = _lookup(field, name, raw, ctx)
     if field == "issuekey":
+
         def key_of(rec: dict[str, Any], v: tuple[str, str]) -> bool:
             return rec[v[0]] == v[1]
+
         if op in ("=", "in"):
             return lambda rec: any(key_of(rec, v) for v in values)
         if op in ("!=", "not in"):
@@ -207,8 +218,15 @@ def _ordered(get: Callable[[dict[str, Any]], Any], op: str, bound: Any) -> Predi
         value = get(rec)
         if value is None:
             return False
-        return {">": value > bound, ">=": value >= bound, "<": value < bound, "<=": value <= bound,
-                "=": value == bound, "!=": value != bound}[op]
+        return {
+            ">": value > bound,
+            ">=": value >= bound,
+            "<": value < bound,
+            "<=": value <= bound,
+            "=": value == bound,
+            "!=": value != bound,
+        }[op]
+
     return check
 
 

@@ -25,7 +25,10 @@ from __future__ import annotations
 from typing import Any
 
 # name -> (id, inward, outward): Jira Cloud's default link types and their ids
-LINK_TYPES = {"Blocks": ("10000", "is blocked by", "blocks"), "Relates": ("10003", "relates to", "relates to")}
+LINK_TYPES = {
+    "Blocks": ("10000", "is blocked by", "blocks"),
+    "Relates": ("10003", "relates to", "relates to"),
+}
 FIRST_LINK_ID = 10000
 
 
@@ -63,8 +66,14 @@ class Links:
         return [self.by_id[i] for i in self._of.get(issue_id, [])]
 
     def find(self, type_name: str, source: str, target: str) -> dict[str, Any] | None:
-        return next((link for link in self.of(source) if (link["type"], link["source"], link["target"]) == (
-            type_name, source, target)), None)
+        return next(
+            (
+                link
+                for link in self.of(source)
+                if (link["type"], link["source"], link["target"]) == (type_name, source, target)
+            ),
+            None,
+        )
 
 
 def type_name(value: Any) -> str:
@@ -80,35 +89,57 @@ def type_name(value: Any) -> str:
 
 def link_type(base: str, name: str) -> dict[str, Any]:
     tid, inward, outward = LINK_TYPES[name]
-    return {"id": tid, "name": name, "inward": inward, "outward": outward,
-            "self": f"{base}/rest/api/3/issueLinkType/{tid}"}
+    return {
+        "id": tid,
+        "name": name,
+        "inward": inward,
+        "outward": outward,
+        "self": f"{base}/rest/api/3/issueLinkType/{tid}",
+    }
 
 
 def linked_issue(renderer: Any, rec: dict[str, Any]) -> dict[str, Any]:
     """A ``LinkedIssue``: the issue as a link (or ``fields.parent``) shows it, current values."""
-    return {"id": rec["id"], "key": rec["key"], "self": f"{renderer.base}/rest/api/3/issue/{rec['id']}",
-            "fields": {"summary": rec["summary"], "status": renderer.status(rec["status"]),
-                       "priority": renderer.field_value(rec, "priority"),
-                       "issuetype": renderer.field_value(rec, "issuetype")}}
+    return {
+        "id": rec["id"],
+        "key": rec["key"],
+        "self": f"{renderer.base}/rest/api/3/issue/{rec['id']}",
+        "fields": {
+            "summary": rec["summary"],
+            "status": renderer.status(rec["status"]),
+            "priority": renderer.field_value(rec, "priority"),
+            "issuetype": renderer.field_value(rec, "issuetype"),
+        },
+    }
 
 
 def render_link(renderer: Any, link: dict[str, Any], records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """``GET /issueLink/{id}``: ``inwardIssue`` is the source, as in the POST that made it."""
-    return {"id": link["id"], "self": f"{renderer.base}/rest/api/3/issueLink/{link['id']}",
-            "type": link_type(renderer.base, link["type"]),
-            "inwardIssue": linked_issue(renderer, records[link["source"]]),
-            "outwardIssue": linked_issue(renderer, records[link["target"]])}
+    return {
+        "id": link["id"],
+        "self": f"{renderer.base}/rest/api/3/issueLink/{link['id']}",
+        "type": link_type(renderer.base, link["type"]),
+        "inwardIssue": linked_issue(renderer, records[link["source"]]),
+        "outwardIssue": linked_issue(renderer, records[link["target"]]),
+    }
 
 
-def issuelinks(renderer: Any, rec: dict[str, Any], links: Links, records: dict[str, dict[str, Any]]) -> list[Any]:
+def issuelinks(
+    renderer: Any, rec: dict[str, Any], links: Links, records: dict[str, dict[str, Any]]
+) -> list[Any]:
     """``fields.issuelinks`` of one issue: each link with the *other* end, named from this one."""
     out = []
     for link in links.of(rec["id"]):
         mine_is_source = link["source"] == rec["id"]
         other = records[link["target"] if mine_is_source else link["source"]]
-        out.append({"id": link["id"], "self": f"{renderer.base}/rest/api/3/issueLink/{link['id']}",
-                    "type": link_type(renderer.base, link["type"]),
-                    "outwardIssue" if mine_is_source else "inwardIssue": linked_issue(renderer, other)})
+        out.append(
+            {
+                "id": link["id"],
+                "self": f"{renderer.base}/rest/api/3/issueLink/{link['id']}",
+                "type": link_type(renderer.base, link["type"]),
+                "outwardIssue" if mine_is_source else "inwardIssue": linked_issue(renderer, other),
+            }
+        )
     return out
 
 
@@ -117,10 +148,22 @@ def change_item(link: dict[str, Any], rec: dict[str, Any], other_key: str, remov
     _, inward, outward = LINK_TYPES[link["type"]]
     text = f"This issue {outward if link['source'] == rec['id'] else inward} {other_key}"
     if removed:
-        return {"field": "Link", "fieldtype": "jira", "from": other_key, "fromString": text, "to": None,
-                "toString": None}
-    return {"field": "Link", "fieldtype": "jira", "from": None, "fromString": None, "to": other_key,
-            "toString": text}
+        return {
+            "field": "Link",
+            "fieldtype": "jira",
+            "from": other_key,
+            "fromString": text,
+            "to": None,
+            "toString": None,
+        }
+    return {
+        "field": "Link",
+        "fieldtype": "jira",
+        "from": None,
+        "fromString": None,
+        "to": other_key,
+        "toString": text,
+    }
 
 
 def add(state: Any, kind: str, source: dict[str, Any], target: dict[str, Any], author: str) -> str:
@@ -142,11 +185,23 @@ def remove(state: Any, link_id: str, author: str) -> None:
     _record(state, link, state._records[link["source"]], state._records[link["target"]], author, removed=True)
 
 
-def _record(state: Any, link: dict[str, Any], source: dict[str, Any], target: dict[str, Any], author: str,
-            removed: bool) -> None:
+def _record(
+    state: Any,
+    link: dict[str, Any],
+    source: dict[str, Any],
+    target: dict[str, Any],
+    author: str,
+    removed: bool,
+) -> None:
     now = state.now()
     for rec, other in ((source, target), (target, source)):
-        rec["changelog"].append({"id": str(next(state._history_ids)), "author": author, "created": now,
-                                 "items": [change_item(link, rec, other["key"], removed)]})
+        rec["changelog"].append(
+            {
+                "id": str(next(state._history_ids)),
+                "author": author,
+                "created": now,
+                "items": [change_item(link, rec, other["key"], removed)],
+            }
+        )
         rec["updated"] = now
         state._touch(rec, 0)

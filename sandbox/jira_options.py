@@ -8,7 +8,8 @@ value or id in any case; an unknown option is an error worded like Jira's.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 Options = Mapping[str, str]  # option id -> value
 
@@ -27,7 +28,11 @@ def option_id(options: Options, value: Any) -> str | None:
 def render(base: str, options: Options, value: str | None) -> dict[str, Any] | None:
     if value is None:
         return None
-    return {"self": f"{base}/rest/api/3/customFieldOption/{value}", "value": options.get(value, value), "id": value}
+    return {
+        "self": f"{base}/rest/api/3/customFieldOption/{value}",
+        "value": options.get(value, value),
+        "id": value,
+    }
 
 
 def set_option(rec: dict[str, Any], fid: str, options: Options, value: Any, human: bool) -> str | None:
@@ -41,15 +46,25 @@ def set_option(rec: dict[str, Any], fid: str, options: Options, value: Any, huma
         return "Could not find valid 'id' or 'value' in the Parent Option object."
     oid = option_id(options, value)
     if oid is None:
-        return (f"Option id '{value['id']}' is not valid" if value.get("id") is not None
-                else f"Option value '{value.get('value')}' is not valid")
+        return (
+            f"Option id '{value['id']}' is not valid"
+            if value.get("id") is not None
+            else f"Option value '{value.get('value')}' is not valid"
+        )
     rec[fid] = oid
     return None
 
 
 def change_item(fid: str, name: str, options: Options, old: Any, new: Any) -> dict[str, Any]:
-    return {"field": name, "fieldtype": "custom", "fieldId": fid, "from": old, "fromString": options.get(old),
-            "to": new, "toString": options.get(new)}
+    return {
+        "field": name,
+        "fieldtype": "custom",
+        "fieldId": fid,
+        "from": old,
+        "fromString": options.get(old),
+        "to": new,
+        "toString": options.get(new),
+    }
 
 
 def jql_values(options: Options, name: str, values: list[str | None]) -> list[Any]:

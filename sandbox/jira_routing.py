@@ -37,13 +37,23 @@ _PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes:"
 
 def _custom(fid: str, name: str, searcher: str, schema: dict[str, Any]) -> dict[str, Any]:
     number = fid.rsplit("_", 1)[1]
-    return {"id": fid, "key": fid, "name": name, "custom": True, "orderable": True, "navigable": True,
-            "searchable": True, "clauseNames": [f"cf[{number}]", name, f"{name}[{searcher}]"],
-            "schema": {**schema, "customId": int(number)}}
+    return {
+        "id": fid,
+        "key": fid,
+        "name": name,
+        "custom": True,
+        "orderable": True,
+        "navigable": True,
+        "searchable": True,
+        "clauseNames": [f"cf[{number}]", name, f"{name}[{searcher}]"],
+        "schema": {**schema, "customId": int(number)},
+    }
 
 
 FIELDS: list[dict[str, Any]] = [
-    _custom(PM, "Product Manager", "User Picker (single user)", {"type": "user", "custom": _PLUGIN + "userpicker"}),
+    _custom(
+        PM, "Product Manager", "User Picker (single user)", {"type": "user", "custom": _PLUGIN + "userpicker"}
+    ),
     _custom(TEAM, "Team", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
     _custom(BRIEFING_LINK, "Briefing link", "URL Field", {"type": "string", "custom": _PLUGIN + "url"}),
 ]
@@ -75,8 +85,11 @@ def plan_routing(org: Org, records: list[dict[str, Any]]) -> Plan:
     from .jira_data import expected_work_type
 
     owner = org.teams[min(2, len(org.teams) - 1)]  # demo: Support
-    run = [r["key"] for r in records if r["project"] == owner.project_key
-           and expected_work_type(r["issuetype"], r["labels"]) == "RUN"]
+    run = [
+        r["key"]
+        for r in records
+        if r["project"] == owner.project_key and expected_work_type(r["issuetype"], r["labels"]) == "RUN"
+    ]
     plan = Plan(unowned=run[:UNOWNED])
     if len(run) > UNOWNED:
         members = org.members(owner.slug)
@@ -95,10 +108,14 @@ def seed_routing(org: Org, records: list[dict[str, Any]]) -> Plan:
         rec[TEAM] = None if rec["key"] in plan.unowned else by_project[rec["project"]]
         if rec["key"] == plan.human_team:
             chosen = option_id(org, plan.human_value)
-            rec["changelog"].append({
-                "id": str(FIRST_SEEDED_HISTORY), "author": org.person(plan.human or "").jira_account_id,
-                "created": floor_ms(rec["created"] + (rec["updated"] - rec["created"]) / 2),
-                "items": [change_item(org, TEAM, None, chosen)]})
+            rec["changelog"].append(
+                {
+                    "id": str(FIRST_SEEDED_HISTORY),
+                    "author": org.person(plan.human or "").jira_account_id,
+                    "created": floor_ms(rec["created"] + (rec["updated"] - rec["created"]) / 2),
+                    "items": [change_item(org, TEAM, None, chosen)],
+                }
+            )
             rec[TEAM] = chosen
     return plan
 
@@ -141,17 +158,32 @@ def set_value(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
     return None
 
 
-def change_item(org: Org, fid: str, old: Any, new: Any, users: dict[str, Any] | None = None) -> dict[str, Any]:
+def change_item(
+    org: Org, fid: str, old: Any, new: Any, users: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The changelog item Jira records for a change of one of these fields."""
     name = next(f["name"] for f in FIELDS if f["id"] == fid)
     if fid == TEAM:
         return jo.change_item(fid, name, team_options(org), old, new)
-    item = {"field": name, "fieldtype": "custom", "fieldId": fid, "from": None, "fromString": None, "to": None,
-            "toString": None}
+    item = {
+        "field": name,
+        "fieldtype": "custom",
+        "fieldId": fid,
+        "from": None,
+        "fromString": None,
+        "to": None,
+        "toString": None,
+    }
     if fid == PM:
         users = users or {}
-        item.update({"from": old, "fromString": users[old].name if old in users else None, "to": new,
-                     "toString": users[new].name if new in users else None})
+        item.update(
+            {
+                "from": old,
+                "fromString": users[old].name if old in users else None,
+                "to": new,
+                "toString": users[new].name if new in users else None,
+            }
+        )
     else:
         item.update({"fromString": old, "toString": new})
     return item

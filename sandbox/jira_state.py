@@ -18,8 +18,9 @@ import itertools
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import jira_bulk as jb
@@ -53,7 +54,9 @@ class NotFound(KeyError):
 
 
 class JiraState:
-    def __init__(self, org: Org, clock: Callable[[], datetime], base_url: str = "https://jira.sandbox.invalid"):
+    def __init__(
+        self, org: Org, clock: Callable[[], datetime], base_url: str = "https://jira.sandbox.invalid"
+    ):
         self.org = org
         self.clock = clock
         self.tz = ZoneInfo(TIMEZONE)
@@ -71,7 +74,9 @@ class JiraState:
         self._snapshot_ids = itertools.count(1)
         self._history_ids = itertools.count(10500)
         records, self.worklog_plan = jd.build_issues(org)  # worklog_plan: sandbox.jira_worklogs.Plan
-        self.routing_plan = jr.plan_routing(org, records)  # which issues have no Team, whose Team a person set
+        self.routing_plan = jr.plan_routing(
+            org, records
+        )  # which issues have no Team, whose Team a person set
         # Drawn after everything else, from their own stream: the teams' issues are unchanged.
         feedback, self.feedback_plan = jf.build_feedback(org)  # FB issues, whose PM a person set
         # Then the epics, their children and links (own streams too), paired with the briefings.
@@ -86,7 +91,8 @@ class JiraState:
             self.links.add(kind, source, target)
         self._next_id = 10001 + len(self._records)
         self._worklog_ids = itertools.count(
-            1 + max((int(w["id"]) for rec in records for w in rec["worklogs"]), default=FIRST_WORKLOG_ID - 1))
+            1 + max((int(w["id"]) for rec in records for w in rec["worklogs"]), default=FIRST_WORKLOG_ID - 1)
+        )
         self._projects: dict[str, tuple[str, str, str]] = {}
         for team in org.teams:
             entry = (team.project_key, team.name, team.project_id)
@@ -148,13 +154,26 @@ class JiraState:
         with self.lock:
             return [rec["key"] for rec in self._records.values() if rec["project"] != jf.PROJECT_KEY]
 
+    def __iter__(self) -> Iterator[str]:
+        """The keys of :meth:`keys`, as a snapshot: the state may change while a caller iterates."""
+        return iter(self.keys())
+
+    def __contains__(self, key: object) -> bool:
+        """Whether ``key`` is one of :meth:`keys`."""
+        return key in self.keys()
+
     def field_values(self) -> dict[str, dict[str, Any]]:
         """Per issue key (the FB project's too), its custom fields and labels as stored: what a
         benchmark compares before and after a cycle, without copying worklogs or changelogs."""
         with self.lock:
-            return {rec["key"]: {k: copy.deepcopy(v) for k, v in rec.items()
-                                 if k.startswith("customfield_") or k == "labels"}
-                    for rec in self._records.values()}
+            return {
+                rec["key"]: {
+                    k: copy.deepcopy(v)
+                    for k, v in rec.items()
+                    if k.startswith("customfield_") or k == "labels"
+                }
+                for rec in self._records.values()
+            }
 
     def worklog_counts(self) -> dict[str, int]:
         """Per issue key, how many worklogs it has (search embeds 20; the rest is another read)."""
@@ -172,15 +191,23 @@ class JiraState:
             return [rec["key"] for rec in self._records.values() if rec["project"] == jf.PROJECT_KEY]
 
     # ------------------------------------------------------------- writes
-    def edit_issue(self, id_or_key: str, fields: dict[str, Any], author_account_id: str | None = None) -> None:
+    def edit_issue(
+        self, id_or_key: str, fields: dict[str, Any], author_account_id: str | None = None
+    ) -> None:
         """Change fields like a person in the UI (status included), bumping ``updated``."""
         with self.lock:
             rec = self.find(id_or_key)
             author = author_account_id or self._default_author(rec)
             self.apply(rec, fields, None, author, human=True)
 
-    def add_worklog(self, id_or_key: str, seconds: int, started: datetime, author_account_id: str | None = None,
-                    comment: str | None = None) -> dict[str, Any]:
+    def add_worklog(
+        self,
+        id_or_key: str,
+        seconds: int,
+        started: datetime,
+        author_account_id: str | None = None,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
         """Log work like a person in the UI: bumps the issue's ``updated`` and records the
         ``timespent``/``WorklogId`` changelog items Jira writes. Returns the Worklog JSON."""
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 60:
@@ -192,18 +219,45 @@ class JiraState:
             author = author_account_id or self._default_author(rec)
             now = self.now()
             before = sum(w["seconds"] for w in rec["worklogs"])
-            worklog = {"id": str(next(self._worklog_ids)), "author": author, "started": floor_ms(started),
-                       "seconds": seconds, "created": now, "updated": now, "comment": comment or "Work logged"}
+            worklog = {
+                "id": str(next(self._worklog_ids)),
+                "author": author,
+                "started": floor_ms(started),
+                "seconds": seconds,
+                "created": now,
+                "updated": now,
+                "comment": comment or "Work logged",
+            }
             rec["worklogs"].append(worklog)
             rec["updated"] = now
             self._touch(rec, 0)
             spent = str(before + seconds)
-            rec["changelog"].append({"id": str(next(self._history_ids)), "author": author, "created": now, "items": [
-                {"field": "timespent", "fieldtype": "jira", "fieldId": "timespent", "from": str(before) if before
-                 else None, "fromString": str(before) if before else None, "to": spent, "toString": spent},
-                {"field": "WorklogId", "fieldtype": "jira", "from": None, "fromString": None,
-                 "to": worklog["id"], "toString": worklog["id"]},
-            ]})
+            rec["changelog"].append(
+                {
+                    "id": str(next(self._history_ids)),
+                    "author": author,
+                    "created": now,
+                    "items": [
+                        {
+                            "field": "timespent",
+                            "fieldtype": "jira",
+                            "fieldId": "timespent",
+                            "from": str(before) if before else None,
+                            "fromString": str(before) if before else None,
+                            "to": spent,
+                            "toString": spent,
+                        },
+                        {
+                            "field": "WorklogId",
+                            "fieldtype": "jira",
+                            "from": None,
+                            "fromString": None,
+                            "to": worklog["id"],
+                            "toString": worklog["id"],
+                        },
+                    ],
+                }
+            )
             return self.renderer().worklog(rec, worklog)
 
     def worklogs(self, id_or_key: str) -> list[dict[str, Any]]:
@@ -236,25 +290,39 @@ class JiraState:
         """Land pending bulk edits now (one task or all), without waiting for ``bulk_delay_seconds``."""
         self.bulk.run(task_id)
 
-    def link(self, inward_key: str, outward_key: str, kind: str = "Blocks",
-             author_account_id: str | None = None) -> str:
+    def link(
+        self, inward_key: str, outward_key: str, kind: str = "Blocks", author_account_id: str | None = None
+    ) -> str:
         """Link two issues like a person: ``inward_key`` is the source ("blocks"), ``outward_key`` the
         issue it blocks — the ends of ``POST /issueLink`` (see :mod:`sandbox.jira_links`). Returns
         the link id."""
         with self.lock:
             source, target = self.find(inward_key), self.find(outward_key)
-            return jl.add(self, jl.type_name({"name": kind}), source, target,
-                          author_account_id or self._default_author(target))
+            return jl.add(
+                self,
+                jl.type_name({"name": kind}),
+                source,
+                target,
+                author_account_id or self._default_author(target),
+            )
 
     def unlink(self, link_id: str, author_account_id: str | None = None) -> None:
         """Remove a link like a person (author: the blocked issue's project PM unless named)."""
         with self.lock:
             link = self.links.by_id.get(str(link_id))
-            author = author_account_id or (self._default_author(self._records[link["target"]]) if link else "")
+            author = author_account_id or (
+                self._default_author(self._records[link["target"]]) if link else ""
+            )
             jl.remove(self, str(link_id), author)  # an unknown id: LinkError 404
 
-    def create_issue(self, project: str, summary: str, issuetype: str = "Task", fields: dict[str, Any] | None = None,
-                     author_account_id: str | None = None) -> dict[str, str]:
+    def create_issue(
+        self,
+        project: str,
+        summary: str,
+        issuetype: str = "Task",
+        fields: dict[str, Any] | None = None,
+        author_account_id: str | None = None,
+    ) -> dict[str, str]:
         body = {"project": {"key": project}, "issuetype": {"name": issuetype}, "summary": summary}
         body.update(fields or {})
         with self.lock:
@@ -270,8 +338,9 @@ class JiraState:
         person = self.org.person(self.org.team(slug).pm) if slug else jf.lead(self.org)
         return person.jira_account_id
 
-    def create(self, fields: dict[str, Any], update: dict[str, Any] | None, author: str,
-               human: bool = False) -> dict[str, str]:
+    def create(
+        self, fields: dict[str, Any], update: dict[str, Any] | None, author: str, human: bool = False
+    ) -> dict[str, str]:
         errors: dict[str, str] = {}
         project = fields.get("project") or {}
         team = None
@@ -290,12 +359,27 @@ class JiraState:
         number = self._counters.get(team, 0) + 1
         now = self.now()
         rec: dict[str, Any] = {
-            "id": str(self._next_id), "key": f"{team}-{number}", "project": team, "issuetype": "Task",
-            "summary": "", "description": None, "status": "To Do", "priority": "Medium", "labels": [],
-            "components": [], "assignee": None, "reporter": author, "created": now, "updated": now,
-            "resolutiondate": None, jd.STORY_POINTS: None, jd.WORK_TYPE: None, "changelog": [], "worklogs": [],
-            **{fid: None for fid in jr.ROUTING_FIELDS},
-            **({fid: None for fid in jf.FIELD_IDS} if team == jf.PROJECT_KEY else {}),
+            "id": str(self._next_id),
+            "key": f"{team}-{number}",
+            "project": team,
+            "issuetype": "Task",
+            "summary": "",
+            "description": None,
+            "status": "To Do",
+            "priority": "Medium",
+            "labels": [],
+            "components": [],
+            "assignee": None,
+            "reporter": author,
+            "created": now,
+            "updated": now,
+            "resolutiondate": None,
+            jd.STORY_POINTS: None,
+            jd.WORK_TYPE: None,
+            "changelog": [],
+            "worklogs": [],
+            **dict.fromkeys(jr.ROUTING_FIELDS),
+            **(dict.fromkeys(jf.FIELD_IDS) if team == jf.PROJECT_KEY else {}),
         }
         rest = {k: v for k, v in fields.items() if k != "project"}
         self._validate_and_set(rec, rest, update or {}, human)
@@ -304,25 +388,35 @@ class JiraState:
         self._store(rec)
         return {"id": rec["id"], "key": rec["key"], "self": f"{self.base_url}/rest/api/3/issue/{rec['id']}"}
 
-    def apply(self, rec: dict[str, Any], fields: dict[str, Any], update: dict[str, Any] | None, author: str,
-              human: bool = False) -> None:
+    def apply(
+        self,
+        rec: dict[str, Any],
+        fields: dict[str, Any],
+        update: dict[str, Any] | None,
+        author: str,
+        human: bool = False,
+    ) -> None:
         """Validate then apply a write; record the changelog; always bump ``updated`` (like Jira)."""
         before = copy.deepcopy(rec)
         self._validate_and_set(rec, fields or {}, update or {}, human)
-        items = [item for fid in self._edited(fields, update) for item in change_items(self, fid, before, rec)]
+        items = [
+            item for fid in self._edited(fields, update) for item in change_items(self, fid, before, rec)
+        ]
         now = self.now()
         rec["updated"] = now
         self._touch(rec, 0)
         if items:
-            rec["changelog"].append({"id": str(next(self._history_ids)), "author": author, "created": now,
-                                     "items": items})
+            rec["changelog"].append(
+                {"id": str(next(self._history_ids)), "author": author, "created": now, "items": items}
+            )
 
     @staticmethod
     def _edited(fields: dict[str, Any] | None, update: dict[str, Any] | None) -> list[str]:
         return list(dict.fromkeys([*(fields or {}), *(update or {})]))
 
-    def _validate_and_set(self, rec: dict[str, Any], fields: dict[str, Any], update: dict[str, Any],
-                          human: bool) -> None:
+    def _validate_and_set(
+        self, rec: dict[str, Any], fields: dict[str, Any], update: dict[str, Any], human: bool
+    ) -> None:
         errors: dict[str, str] = {}
         staged = copy.deepcopy(rec)
         for fid in set(fields) & set(update):
@@ -345,28 +439,47 @@ class JiraState:
 
     # ------------------------------------------------------------- search
     def _context(self, now: datetime) -> Context:
-        return Context(now=now, tz=self.tz, user_account_id=self.api_user, projects=self._projects,
-                       keys=self._by_key.keys(), ids=self._records.keys(),  # type: ignore[arg-type]
-                       org=self.org, users=set(self.renderer().users), by_key=self._by_key)
+        return Context(
+            now=now,
+            tz=self.tz,
+            user_account_id=self.api_user,
+            projects=self._projects,
+            keys=self._by_key.keys(),
+            ids=self._records.keys(),  # type: ignore[arg-type]
+            org=self.org,
+            users=set(self.renderer().users),
+            by_key=self._by_key,
+        )
 
     def _run_query(self, jql: str, now: datetime, reconcile: frozenset[str] = frozenset()) -> list[str]:
         """Matching ids, sorted. Issues updated within ``search_lag_seconds`` are not indexed yet,
         except those named in ``reconcileIssues`` (Jira's read-after-write escape hatch)."""
         query = parse(jql, self._context(now))
         if not query.bounded:
-            raise JQLError("Unbounded JQL queries are not allowed here. Please add a search restriction to your "
-                           "query.")
+            raise JQLError(
+                "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+            )
         cutoff = now - timedelta(seconds=self.search_lag_seconds) if self.search_lag_seconds else None
-        matches = [rec for rec in self._records.values()
-                   if (cutoff is None or rec["updated"] <= cutoff or rec["id"] in reconcile) and query.predicate(rec)]
+        matches = [
+            rec
+            for rec in self._records.values()
+            if (cutoff is None or rec["updated"] <= cutoff or rec["id"] in reconcile) and query.predicate(rec)
+        ]
         order = query.order or [("id", True)]
         matches.sort(key=lambda rec: int(rec["id"]))  # final tie-breaker: id ascending
         for field, descending in reversed(order):
             matches.sort(key=sort_key(field), reverse=descending)
         return [rec["id"] for rec in matches]
 
-    def search(self, jql: str, token: str | None, max_results: int, field_ids: list[str] | None,
-               expand: set[str], reconcile: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def search(
+        self,
+        jql: str,
+        token: str | None,
+        max_results: int,
+        field_ids: list[str] | None,
+        expand: set[str],
+        reconcile: frozenset[str] = frozenset(),
+    ) -> dict[str, Any]:
         with self.lock:
             digest = hashlib.sha1(jql.encode("utf-8")).hexdigest()[:12]
             offset, ids = 0, None
@@ -385,9 +498,11 @@ class JiraState:
                 self._snapshots[snapshot] = ids
                 while len(self._snapshots) > 64:
                     self._snapshots.popitem(last=False)
-            page_ids = ids[offset:offset + max_results]
+            page_ids = ids[offset : offset + max_results]
             renderer = self.renderer()
-            issues = [renderer.issue(self._records[i], field_ids, expand) for i in page_ids if i in self._records]
+            issues = [
+                renderer.issue(self._records[i], field_ids, expand) for i in page_ids if i in self._records
+            ]
             result: dict[str, Any] = {"issues": issues}
             end = offset + len(page_ids)
             if end < len(ids):

@@ -53,10 +53,22 @@ MIXES = {  # share of entries per class (RUN, BUILD, IMPROVE), and the class to 
 URGENT_PER_WEEK = 4
 IN_PROGRESS = ("In Progress", "In Review")
 _COMMENTS = {
-    "RUN": ["Investigated the alert", "Reproduced and fixed", "Call with the customer", "Hotfix and deploy",
-            "Read the logs and the traces", "Post-incident clean-up"],
-    "BUILD": ["Implementation", "Code review", "Design session", "Pairing on the feature", "Wrote the tests",
-              "Demo preparation"],
+    "RUN": [
+        "Investigated the alert",
+        "Reproduced and fixed",
+        "Call with the customer",
+        "Hotfix and deploy",
+        "Read the logs and the traces",
+        "Post-incident clean-up",
+    ],
+    "BUILD": [
+        "Implementation",
+        "Code review",
+        "Design session",
+        "Pairing on the feature",
+        "Wrote the tests",
+        "Demo preparation",
+    ],
     "IMPROVE": ["Refactoring", "Removed dead code", "CI pipeline work", "Dependency upgrade", "Training"],
 }
 
@@ -155,8 +167,9 @@ def _mark_urgent(issues: list[dict[str, Any]], weeks: list[date]) -> date | None
     return monday
 
 
-def _choose_tracked(rng: Any, issues: list[dict[str, Any]], profile: str,
-                    hot: tuple[datetime, datetime] | None) -> None:
+def _choose_tracked(
+    rng: Any, issues: list[dict[str, Any]], profile: str, hot: tuple[datetime, datetime] | None
+) -> None:
     """Which issues people log time on; the others fall back to points or count."""
     for rec in issues:
         draw = rng.random()
@@ -175,29 +188,43 @@ def _focus(issues: list[dict[str, Any]], hot: tuple[datetime, datetime] | None) 
         pool = [r for r in issues if r["_class"] == "RUN"]
         best = max(pool, key=lambda r: _overlap(r, *hot), default=None)
     else:
-        best = max((r for r in issues if r["_class"] == "BUILD"),
-                   key=lambda r: (r["resolutiondate"] is None, r["_until"] - r["created"]), default=None)
+        best = max(
+            (r for r in issues if r["_class"] == "BUILD"),
+            key=lambda r: (r["resolutiondate"] is None, r["_until"] - r["created"]),
+            default=None,
+        )
     if best is not None:
         best["_tracked"] = True
     return best
 
 
-def _keep_fallbacks(issues: list[dict[str, Any]], profile: str, hot: tuple[datetime, datetime] | None,
-                    focus: dict[str, Any] | None) -> None:
+def _keep_fallbacks(
+    issues: list[dict[str, Any]],
+    profile: str,
+    hot: tuple[datetime, datetime] | None,
+    focus: dict[str, Any] | None,
+) -> None:
     """Keep one resolved issue with points and one without that nobody logs on, so relais'
     fallbacks have work: RUN ones in a firefighting team (the fallback then adds RUN), the
     latest-resolved BUILD ones in a calm team (points land in the thinly logged recent weeks)."""
+
     def preference(r: dict[str, Any]) -> tuple[Any, ...]:
         if profile == "firefighting":
             return (r["_class"] != "RUN", r["created"])
         if profile == "calm":
             return (r["_class"] == "RUN", r["_class"] == "BUILD", r["created"])
         return (False, r["created"])
+
     for with_points in (True, False):
-        pool = [r for r in issues if r["resolutiondate"] and r is not focus
-                and (r["customfield_10016"] is not None) == with_points]
+        pool = [
+            r
+            for r in issues
+            if r["resolutiondate"] and r is not focus and (r["customfield_10016"] is not None) == with_points
+        ]
         if hot:
-            pool = [r for r in pool if r["_class"] == "RUN" or not hot[0] <= r["resolutiondate"] < hot[1]] or pool
+            pool = [
+                r for r in pool if r["_class"] == "RUN" or not hot[0] <= r["resolutiondate"] < hot[1]
+            ] or pool
         if pool and all(r["_tracked"] for r in pool):
             min(pool, key=preference)["_tracked"] = False
 
@@ -206,8 +233,14 @@ def _fits(rec: dict[str, Any], start: datetime, seconds: int) -> bool:
     return rec["created"] <= start and start + timedelta(seconds=seconds) <= rec["_until"]
 
 
-def _simulate_days(org: Org, rng: Any, by_team: dict[str, list[dict[str, Any]]], plan: Plan,
-                   hot: dict[str, tuple[datetime, datetime]], focus: dict[str, dict[str, Any] | None]) -> None:
+def _simulate_days(
+    org: Org,
+    rng: Any,
+    by_team: dict[str, list[dict[str, Any]]],
+    plan: Plan,
+    hot: dict[str, tuple[datetime, datetime]],
+    focus: dict[str, dict[str, Any] | None],
+) -> None:
     day = org.start.astimezone(WEEK_TZ).date()
     last = (org.anchor - timedelta(seconds=1)).astimezone(WEEK_TZ).date()
     waiting = {key: [r for r in issues if r["_tracked"]] for key, issues in by_team.items()}  # oldest first
@@ -245,8 +278,16 @@ def _pick(rng: Any, pool: list[dict[str, Any]], at: datetime, seconds: int) -> d
     return rng.choice(fitting) if fitting else None
 
 
-def _member_day(org: Org, rng: Any, author: str, morning: datetime, pools: dict[str, list[dict[str, Any]]],
-                mix: tuple[tuple[float, float, float], str], focus: dict[str, Any] | None, sessions: int) -> None:
+def _member_day(
+    org: Org,
+    rng: Any,
+    author: str,
+    morning: datetime,
+    pools: dict[str, list[dict[str, Any]]],
+    mix: tuple[tuple[float, float, float], str],
+    focus: dict[str, Any] | None,
+    sessions: int,
+) -> None:
     weights, main = mix
     target = rng.randint(16, 28) * QUARTER
     spent = 0
@@ -259,8 +300,9 @@ def _member_day(org: Org, rng: Any, author: str, morning: datetime, pools: dict[
         else:
             cls = rng.choices(CLASSES, weights)[0]
             # Nothing of that kind to work on: people turn to the team's main kind of work.
-            rec = _pick(rng, pools[cls], at, seconds) or (_pick(rng, pools[main], at, seconds)
-                                                          if main != cls else None)
+            rec = _pick(rng, pools[cls], at, seconds) or (
+                _pick(rng, pools[main], at, seconds) if main != cls else None
+            )
         if rec is not None:
             _add(org, rng, rec, author, at, seconds)
         spent += seconds
@@ -275,10 +317,17 @@ def _add(org: Org, rng: Any, rec: dict[str, Any], author: str, started: datetime
     updated = created
     if rng.random() < 0.1:  # corrected later the same day
         updated = min(created + timedelta(seconds=rng.randint(1, 16) * QUARTER), rec["_until"])
-    rec["worklogs"].append({
-        "id": "", "author": author, "started": started, "seconds": seconds, "created": created,
-        "updated": max(updated, created), "comment": rng.choice(_COMMENTS[rec["_class"]]),
-    })
+    rec["worklogs"].append(
+        {
+            "id": "",
+            "author": author,
+            "started": started,
+            "seconds": seconds,
+            "created": created,
+            "updated": max(updated, created),
+            "comment": rng.choice(_COMMENTS[rec["_class"]]),
+        }
+    )
 
 
 def _log_the_forgotten(org: Org, rng: Any, by_team: dict[str, list[dict[str, Any]]]) -> None:
@@ -291,7 +340,9 @@ def _log_the_forgotten(org: Org, rng: Any, by_team: dict[str, list[dict[str, Any
             life = int((rec["_until"] - rec["created"]).total_seconds())
             seconds = min(rng.choice([2, 4, 6, 8]) * QUARTER, max(QUARTER, life // QUARTER * QUARTER))
             room = max(0, life - seconds) // 60
-            started = rec["created"].replace(second=0, microsecond=0) + timedelta(minutes=rng.randint(0, room) + 1)
+            started = rec["created"].replace(second=0, microsecond=0) + timedelta(
+                minutes=rng.randint(0, room) + 1
+            )
             started = min(started, rec["_until"])
             _add(org, rng, rec, rng.choice(members).jira_account_id, started, seconds)
 

@@ -114,7 +114,9 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
             return f"Specify the {fid} by id or name"
         hit = next((n for n, i in table.items() if value.get("name") == n or str(value.get("id")) == i), None)
         if hit is None:
-            return f"Specify a valid '{fid}' id or name" if fid == "issuetype" else "Priority name is not valid"
+            return (
+                f"Specify a valid '{fid}' id or name" if fid == "issuetype" else "Priority name is not valid"
+            )
         rec[fid] = hit
     elif fid in ("assignee", "reporter"):
         if value is None:
@@ -163,21 +165,46 @@ def change_items(state: Any, fid: str, before: dict[str, Any], after: dict[str, 
         return [jr.change_item(state.org, fid, old, new, state.renderer().users)]
     name = jd.FIELD_NAMES.get(fid, fid)
     custom = fid.startswith("customfield_")
-    item = {"field": name if custom else fid, "fieldtype": "custom" if custom else "jira", "fieldId": fid,
-            "from": None, "fromString": None, "to": None, "toString": None}
+    item = {
+        "field": name if custom else fid,
+        "fieldtype": "custom" if custom else "jira",
+        "fieldId": fid,
+        "from": None,
+        "fromString": None,
+        "to": None,
+        "toString": None,
+    }
     users = state.renderer().users
     if fid == jd.WORK_TYPE:
-        item.update({"from": old, "fromString": jd.WORK_TYPE_OPTIONS.get(old), "to": new,
-                     "toString": jd.WORK_TYPE_OPTIONS.get(new)})
+        item.update(
+            {
+                "from": old,
+                "fromString": jd.WORK_TYPE_OPTIONS.get(old),
+                "to": new,
+                "toString": jd.WORK_TYPE_OPTIONS.get(new),
+            }
+        )
     elif fid in ("labels", "components"):
         item.update({"fromString": " ".join(old) or None, "toString": " ".join(new) or None})
     elif fid == "status":
-        item.update({"from": jd.STATUSES[old][0], "fromString": old, "to": jd.STATUSES[new][0], "toString": new})
+        item.update(
+            {"from": jd.STATUSES[old][0], "fromString": old, "to": jd.STATUSES[new][0], "toString": new}
+        )
     elif fid in ("assignee", "reporter"):
-        item.update({"from": old, "fromString": users[old].name if old in users else None, "to": new,
-                     "toString": users[new].name if new in users else None})
+        item.update(
+            {
+                "from": old,
+                "fromString": users[old].name if old in users else None,
+                "to": new,
+                "toString": users[new].name if new in users else None,
+            }
+        )
     elif fid == "priority":
-        item.update({"from": jd.PRIORITIES[old], "fromString": old, "to": jd.PRIORITIES[new], "toString": new})
+        item.update(
+            {"from": jd.PRIORITIES[old], "fromString": old, "to": jd.PRIORITIES[new], "toString": new}
+        )
     else:
-        item.update({"fromString": None if old is None else str(old), "toString": None if new is None else str(new)})
+        item.update(
+            {"fromString": None if old is None else str(old), "toString": None if new is None else str(new)}
+        )
     return [item]

@@ -57,7 +57,12 @@ class NotionApp(VendorApp):
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:
         code, default = CODES.get(status, ("internal_server_error", self.phrase(status)))
         code = extra.get("code") or code
-        body: dict[str, Any] = {"object": "error", "status": status, "code": code, "message": message or default}
+        body: dict[str, Any] = {
+            "object": "error",
+            "status": status,
+            "code": code,
+            "message": message or default,
+        }
         if extra.get("additional_data"):
             body["additional_data"] = extra["additional_data"]
         body["request_id"] = str(uuid.uuid4())
@@ -66,9 +71,13 @@ class NotionApp(VendorApp):
             headers["Retry-After"] = str(extra["retry_after"])
         return Response.json(status, body, headers)
 
-    def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False) -> Response:
+    def rate_limited(
+        self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False
+    ) -> Response:
         # Notion's 429 carries an integer Retry-After; a fault may ask for an http-date or none ("").
-        return self.error(429, retry_after=str(wait_seconds) if retry_after is None else (retry_after or None))
+        return self.error(
+            429, retry_after=str(wait_seconds) if retry_after is None else (retry_after or None)
+        )
 
     def corrupt_item(self, item: dict[str, Any]) -> None:
         item.pop("properties", None)
@@ -77,8 +86,12 @@ class NotionApp(VendorApp):
         if (request.header("Authorization") or "") != f"Bearer {self.token}":
             return self.error(401)
         if not request.header("Notion-Version"):
-            return self.error(400, "Notion-Version header failed validation: Notion-Version header should be "
-                                   "defined, instead was `undefined`.", code="missing_version")
+            return self.error(
+                400,
+                "Notion-Version header failed validation: Notion-Version header should be "
+                "defined, instead was `undefined`.",
+                code="missing_version",
+            )
         return None
 
     def not_found(self, request: Request) -> Response:
@@ -95,9 +108,12 @@ class NotionApp(VendorApp):
         return Response.json(200, data, {"x-notion-request-id": data["request_id"]})
 
     def missing(self, exc: NotionNotFound) -> BadRequest:
-        return BadRequest(404, f"Could not find {exc.kind} with ID: {exc.object_id}. Make sure the relevant pages "
-                               f"and databases are shared with your integration \"relais\".",
-                          additional_data={"integration_id": self.state.org.bot.notion_user_id})
+        return BadRequest(
+            404,
+            f"Could not find {exc.kind} with ID: {exc.object_id}. Make sure the relevant pages "
+            f'and databases are shared with your integration "relais".',
+            additional_data={"integration_id": self.state.org.bot.notion_user_id},
+        )
 
     def run(self, fn: Any, *args: Any) -> Any:
         try:
@@ -113,7 +129,9 @@ class NotionApp(VendorApp):
         if body is None:
             return {}
         if not isinstance(body, dict):
-            raise BadRequest(400, "body failed validation: body should be an object.", code="validation_error")
+            raise BadRequest(
+                400, "body failed validation: body should be an object.", code="validation_error"
+            )
         return body
 
     # -- users ----------------------------------------------------------------
@@ -123,8 +141,16 @@ class NotionApp(VendorApp):
     def list_users(self, request: Request) -> Response:
         renderer = self.state.renderer()
         users = [renderer.person(p.notion_user_id) for p in self.state.org.people] + [renderer.bot()]
-        return self.ok({"object": "list", "results": users, "next_cursor": None, "has_more": False,
-                        "type": "user", "user": {}})
+        return self.ok(
+            {
+                "object": "list",
+                "results": users,
+                "next_cursor": None,
+                "has_more": False,
+                "type": "user",
+                "user": {},
+            }
+        )
 
     def get_user(self, request: Request, user_id: str) -> Response:
         renderer = self.state.renderer()
@@ -152,9 +178,14 @@ class NotionApp(VendorApp):
         with self.state.lock:
             renderer = self.state.renderer()
             results = [renderer.page(r, only) for r in records]
-        data: dict[str, Any] = {"object": "list", "results": results, "next_cursor": next_cursor,
-                                "has_more": next_cursor is not None, "type": "page_or_data_source",
-                                "page_or_data_source": {}}
+        data: dict[str, Any] = {
+            "object": "list",
+            "results": results,
+            "next_cursor": next_cursor,
+            "has_more": next_cursor is not None,
+            "type": "page_or_data_source",
+            "page_or_data_source": {},
+        }
         if incomplete:
             data["request_status"] = {"type": "incomplete", "incomplete_reason": "query_result_limit_reached"}
         return self.ok(data)
@@ -176,16 +207,24 @@ class NotionApp(VendorApp):
         body = self.json_object(request)
         parent = body.get("parent") or {}
         if not isinstance(parent, dict):
-            raise BadRequest(400, "body failed validation: body.parent should be an object.", code="validation_error")
+            raise BadRequest(
+                400, "body failed validation: body.parent should be an object.", code="validation_error"
+            )
         dsid = parent.get("data_source_id")
         if dsid is None and parent.get("database_id"):
             # Allowed while the database has a single data source (2025-09-03 upgrade guide).
             source = self.run(self.state.database_source, parent["database_id"])
             dsid = self.state.data_source_ids[source]
         if dsid is None:
-            raise BadRequest(400, "body failed validation: body.parent.data_source_id should be defined, instead was "
-                                  "`undefined`.", code="validation_error")
-        rec = self.run(self.state.create, dsid, body.get("properties") or {}, self.state.org.bot.notion_user_id)
+            raise BadRequest(
+                400,
+                "body failed validation: body.parent.data_source_id should be defined, instead was "
+                "`undefined`.",
+                code="validation_error",
+            )
+        rec = self.run(
+            self.state.create, dsid, body.get("properties") or {}, self.state.org.bot.notion_user_id
+        )
         with self.state.lock:
             return self.ok(self.state.renderer().page(rec))
 
@@ -195,7 +234,9 @@ class NotionApp(VendorApp):
             schema = self.state.schemas[rec["source"]]
             prop = next((p for p in schema.values() if p.id == property_id or p.name == property_id), None)
             if prop is None:
-                raise BadRequest(404, f"Could not find property with ID: {property_id}.", code="object_not_found")
+                raise BadRequest(
+                    404, f"Could not find property with ID: {property_id}.", code="object_not_found"
+                )
             value = rec["values"].get(prop.name)
             renderer = self.state.renderer()
             if prop.type not in PAGINATED:
@@ -209,14 +250,25 @@ class NotionApp(VendorApp):
         except ValueError:
             raise BadRequest(400, "The start_cursor provided is invalid.", code="validation_error") from None
         size = max(1, min(size, 100))
-        chunk = items[start:start + size]
+        chunk = items[start : start + size]
         more = start + size < len(items)
         results = [self._item(prop, entry, renderer.users) for entry in chunk]
         base = f"{self.state.base_url}/v1/pages/{rec['id']}/properties/{prop.id}"
-        return self.ok({"object": "list", "results": results, "next_cursor": str(start + size) if more else None,
-                        "has_more": more, "type": "property_item",
-                        "property_item": {"id": prop.id, "next_url": f"{base}?start_cursor={start + size}"
-                                          if more else None, "type": prop.type, prop.type: {}}})
+        return self.ok(
+            {
+                "object": "list",
+                "results": results,
+                "next_cursor": str(start + size) if more else None,
+                "has_more": more,
+                "type": "property_item",
+                "property_item": {
+                    "id": prop.id,
+                    "next_url": f"{base}?start_cursor={start + size}" if more else None,
+                    "type": prop.type,
+                    prop.type: {},
+                },
+            }
+        )
 
     @staticmethod
     def _item(prop: Any, entry: Any, users: dict[str, Any]) -> dict[str, Any]:

@@ -55,8 +55,10 @@ def properties(org: Org) -> list[Property]:
 
     def options(names: list[str]) -> list[dict[str, Any]]:
         colors = ["blue", "purple", "pink", "brown", "gray", "default", "orange", "yellow", "green", "red"]
-        return [{"id": short_id(rng), "name": n, "color": colors[i % len(colors)], "description": None}
-                for i, n in enumerate(names)]
+        return [
+            {"id": short_id(rng), "name": n, "color": colors[i % len(colors)], "description": None}
+            for i, n in enumerate(names)
+        ]
 
     return [
         Property("Target date", short_id(rng), "date"),
@@ -65,8 +67,12 @@ def properties(org: Org) -> list[Property]:
         Property("Impact", short_id(rng), "number"),
         Property("Effort", short_id(rng), "number"),
         Property("Security critical", short_id(rng), "checkbox"),
-        Property("Health", short_id(rng), "select",
-                 [{"id": short_id(rng), "name": n, "color": c, "description": None} for n, c in HEALTH]),
+        Property(
+            "Health",
+            short_id(rng),
+            "select",
+            [{"id": short_id(rng), "name": n, "color": c, "description": None} for n, c in HEALTH],
+        ),
         *[Property(name, short_id(rng), "rich_text") for name in OUTPUT_TEXTS],
         *[Property(name, short_id(rng), "number") for name in OUTPUT_NUMBERS],
         *[Property(name, short_id(rng), "date") for name in OUTPUT_DATES],
@@ -99,11 +105,19 @@ def seeded_values(org: Org, plan: Any) -> list[dict[str, Any]]:
             partner = names.get(initiative.partner or "")
             depends = [partner] if declared and partner else []
             validated = [partner] if ok and partner else []
-        out.append({
-            "Epic": [initiative.epic] if initiative.via == "epic property" else [],
-            "Target date": _date(org, days), "Depends on": depends, "Validated by": validated,
-            "Impact": impact, "Effort": effort, "Security critical": security,
-            "Health": None, **{name: [] for name in OUTPUT_TEXTS}, **{name: None for name in OUTPUT_NUMBERS},
-            **{name: None for name in OUTPUT_DATES},
-        })
+        out.append(
+            {
+                "Epic": [initiative.epic] if initiative.via == "epic property" else [],
+                "Target date": _date(org, days),
+                "Depends on": depends,
+                "Validated by": validated,
+                "Impact": impact,
+                "Effort": effort,
+                "Security critical": security,
+                "Health": None,
+                **{name: [] for name in OUTPUT_TEXTS},
+                **dict.fromkeys(OUTPUT_NUMBERS),
+                **dict.fromkeys(OUTPUT_DATES),
+            }
+        )
     return out

@@ -8,8 +8,9 @@ the generated TS types for property values the cassettes do not show.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from . import notion_briefings
 from .notion_feedback import EXTRA_AREAS, routing_values
@@ -17,24 +18,54 @@ from .notion_schema import Property, make_options, render_value, rich_text, shor
 from .org import Org, uuid_from
 from .timeutil import notion_database_format, notion_format
 
-DATABASES = {"briefings": "Initiative briefings", "feedback": "Customer feedback",
-             "scorecard": "Team balance scorecard"}
+DATABASES = {
+    "briefings": "Initiative briefings",
+    "feedback": "Customer feedback",
+    "scorecard": "Team balance scorecard",
+}
 STATUSES = ["Draft", "Refined", "Dependencies validated", "Presented"]
 WORK_TYPES = ["RUN", "BUILD", "IMPROVE"]
 ORIGINS = ["Sales", "Support", "Account management"]
 TIERS = ["Enterprise", "Growth", "Starter"]
 BRIEFING_TAGS = ["customer-facing", "compliance", "platform", "revenue", "retention"]
 FEEDBACK_TAGS = ["bug", "feature request", "ux", "performance", "pricing"]
-_FEATURES = ["Instant refunds", "Multi-currency invoices", "SSO for enterprise", "Audit log export",
-             "Self-serve plan upgrades", "Saved searches", "Usage-based billing", "Status page widget",
-             "Bulk ticket actions", "Data residency in the EU"]
-_ASKS = ["Export invoices as CSV", "Refunds take too long to show up", "Need SAML login", "Search is slow on big "
-         "accounts", "Cannot bulk-close tickets", "Want a sandbox API key", "Dark mode for the dashboard",
-         "Webhook retries are unclear", "Monthly usage report by email", "Pricing page is confusing"]
+_FEATURES = [
+    "Instant refunds",
+    "Multi-currency invoices",
+    "SSO for enterprise",
+    "Audit log export",
+    "Self-serve plan upgrades",
+    "Saved searches",
+    "Usage-based billing",
+    "Status page widget",
+    "Bulk ticket actions",
+    "Data residency in the EU",
+]
+_ASKS = [
+    "Export invoices as CSV",
+    "Refunds take too long to show up",
+    "Need SAML login",
+    "Search is slow on big accounts",
+    "Cannot bulk-close tickets",
+    "Want a sandbox API key",
+    "Dark mode for the dashboard",
+    "Webhook retries are unclear",
+    "Monthly usage report by email",
+    "Pricing page is confusing",
+]
 # Team modes, mildest first, coloured like a traffic light (relais writes them; see issue 3).
 LEVELS = [("ok", "green"), ("watch", "yellow"), ("alert", "orange"), ("survival", "red")]
 SCORECARD_NUMBERS = ["RUN %", "BUILD %", "IMPROVE %", "RUN hours", "Incidents", "Urgent requests"]
-_CUSTOMERS = ["Globex", "Initech", "Umbrella", "Hooli", "Stark Retail", "Wayne Logistics", "Soylent", "Acme Travel"]
+_CUSTOMERS = [
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark Retail",
+    "Wayne Logistics",
+    "Soylent",
+    "Acme Travel",
+]
 
 
 def build_schemas(org: Org) -> dict[str, dict[str, Property]]:
@@ -67,14 +98,22 @@ def build_schemas(org: Org) -> dict[str, dict[str, Property]]:
         Property("Area", short_id(rng), "select", make_options(rng, areas)),
         Property("Tags", short_id(rng), "multi_select", make_options(rng, FEEDBACK_TAGS)),
         Property("Work type", short_id(rng), "select", make_options(rng, WORK_TYPES)),
-        Property("Briefing", short_id(rng), "relation",
-                 relation={"database_id": org.notion["briefings_database"],
-                           "data_source_id": org.notion["briefings_data_source"]}),
+        Property(
+            "Briefing",
+            short_id(rng),
+            "relation",
+            relation={
+                "database_id": org.notion["briefings_database"],
+                "data_source_id": org.notion["briefings_data_source"],
+            },
+        ),
     ]
     # The balance properties come from their own stream: the ids above stay what they were.
     rng = org.rng("notion-schema-balance")
-    briefings += [Property("Team RUN load", short_id(rng), "number"),
-                  Property("Team mode", short_id(rng), "select", _levels(rng))]
+    briefings += [
+        Property("Team RUN load", short_id(rng), "number"),
+        Property("Team mode", short_id(rng), "select", _levels(rng)),
+    ]
     scorecard = [
         Property("Name", "title", "title"),
         Property("Key", short_id(rng), "rich_text"),
@@ -89,16 +128,23 @@ def build_schemas(org: Org) -> dict[str, dict[str, Property]]:
     rng = org.rng("notion-schema-routing")
     area = next(p for p in feedback if p.name == "Area")
     area.options += make_options(rng, [a for a in EXTRA_AREAS if area.option(name=a) is None])
-    feedback += [Property("PM", short_id(rng), "people"),
-                 Property("Routed by", short_id(rng), "rich_text"),
-                 Property("Details", short_id(rng), "rich_text")]
+    feedback += [
+        Property("PM", short_id(rng), "people"),
+        Property("Routed by", short_id(rng), "rich_text"),
+        Property("Details", short_id(rng), "rich_text"),
+    ]
     briefings += notion_briefings.properties(org)  # relais' briefing status: a stream of its own too
-    return {"briefings": {p.name: p for p in briefings}, "feedback": {p.name: p for p in feedback},
-            "scorecard": {p.name: p for p in scorecard}}
+    return {
+        "briefings": {p.name: p for p in briefings},
+        "feedback": {p.name: p for p in feedback},
+        "scorecard": {p.name: p for p in scorecard},
+    }
 
 
 def _levels(rng: Any) -> list[dict[str, Any]]:
-    return [{"id": short_id(rng), "name": name, "color": color, "description": None} for name, color in LEVELS]
+    return [
+        {"id": short_id(rng), "name": name, "color": color, "description": None} for name, color in LEVELS
+    ]
 
 
 def _times(org: Org, rng: Any) -> tuple[datetime, datetime]:
@@ -135,12 +181,15 @@ def drawn_pages(org: Org) -> Iterator[dict[str, Any]]:
     """The pages as drawn from the ``notion`` stream, before the briefings' relais properties."""
     rng = org.rng("notion")
     briefings_by_team: dict[str, list[str]] = {}
-    briefings: list[tuple[str, str, str]] = []  # (id, team name, title), for the feedback's explicit initiatives
+    briefings: list[
+        tuple[str, str, str]
+    ] = []  # (id, team name, title), for the feedback's explicit initiatives
     for i in range(org.counts["briefings"]):
         team = org.teams[rng.randrange(len(org.teams))]
         pm = org.person(team.pm)
-        owners = [pm.notion_user_id] + ([m.notion_user_id for m in org.members(team.slug) if m != pm][:1]
-                                        if rng.random() < 0.3 else [])
+        owners = [pm.notion_user_id] + (
+            [m.notion_user_id for m in org.members(team.slug) if m != pm][:1] if rng.random() < 0.3 else []
+        )
         created, edited = _times(org, rng)
         work = "BUILD" if i % 9 == 2 else ("RUN" if i == 5 else None)  # a right and a wrong value to correct
         page_id = uuid_from(rng)
@@ -150,8 +199,13 @@ def drawn_pages(org: Org) -> Iterator[dict[str, Any]]:
         title = f"{quarter} — {rng.choice(_FEATURES)}"
         briefings.append((page_id, team.name, title))
         yield {
-            "id": page_id, "source": "briefings", "created": created, "edited": edited,
-            "created_by": pm.notion_user_id, "edited_by": editor, "in_trash": False,
+            "id": page_id,
+            "source": "briefings",
+            "created": created,
+            "edited": edited,
+            "created_by": pm.notion_user_id,
+            "edited_by": editor,
+            "in_trash": False,
             "values": {
                 "Name": [title],
                 "Team": team.name,
@@ -172,8 +226,12 @@ def drawn_pages(org: Org) -> Iterator[dict[str, Any]]:
         candidates = briefings_by_team.get(team.name, [])
         relation = [rng.choice(candidates)] if candidates and rng.random() < 0.4 else []
         page = {
-            "id": uuid_from(rng), "source": "feedback", "created": created, "edited": edited,
-            "created_by": author.notion_user_id, "edited_by": author.notion_user_id,
+            "id": uuid_from(rng),
+            "source": "feedback",
+            "created": created,
+            "edited": edited,
+            "created_by": author.notion_user_id,
+            "edited_by": author.notion_user_id,
             "in_trash": i == n_feedback - 1 and n_feedback > 3,  # one trashed row: queries must skip it
             "values": {
                 "Name": [rng.choice(_ASKS)],
@@ -205,32 +263,59 @@ class Renderer:
 
     def person(self, user_id: str) -> dict[str, Any]:
         p = next(x for x in self.org.people if x.notion_user_id == user_id)
-        return {"object": "user", "id": user_id, "name": p.name, "avatar_url": None, "type": "person",
-                "person": {"email": p.email}}
+        return {
+            "object": "user",
+            "id": user_id,
+            "name": p.name,
+            "avatar_url": None,
+            "type": "person",
+            "person": {"email": p.email},
+        }
 
     def bot(self) -> dict[str, Any]:
-        return {"object": "user", "id": self.org.bot.notion_user_id, "name": "relais", "avatar_url": None,
-                "type": "bot", "bot": {"owner": {"type": "workspace", "workspace": True},
-                                       "workspace_name": "Acme (sandbox)",
-                                       "workspace_id": self.org.notion["workspace"],
-                                       "workspace_limits": {"max_file_upload_size_in_bytes": 5242880}}}
+        return {
+            "object": "user",
+            "id": self.org.bot.notion_user_id,
+            "name": "relais",
+            "avatar_url": None,
+            "type": "bot",
+            "bot": {
+                "owner": {"type": "workspace", "workspace": True},
+                "workspace_name": "Acme (sandbox)",
+                "workspace_id": self.org.notion["workspace"],
+                "workspace_limits": {"max_file_upload_size_in_bytes": 5242880},
+            },
+        }
 
     def page(self, rec: dict[str, Any], only: set[str] | None = None) -> dict[str, Any]:
         source = rec["source"]
         schema = self.schemas[source]
         title = "".join(rec["values"].get("Name") or [])
         return {
-            "object": "page", "id": rec["id"],
-            "created_time": notion_format(rec["created"]), "last_edited_time": notion_format(rec["edited"]),
+            "object": "page",
+            "id": rec["id"],
+            "created_time": notion_format(rec["created"]),
+            "last_edited_time": notion_format(rec["edited"]),
             "created_by": {"object": "user", "id": rec["created_by"]},
             "last_edited_by": {"object": "user", "id": rec["edited_by"]},
-            "cover": None, "icon": None,
-            "parent": {"type": "data_source_id", "data_source_id": self.org.notion[f"{source}_data_source"],
-                       "database_id": self.org.notion[f"{source}_database"]},
-            "in_trash": rec["in_trash"], "is_archived": False, "is_locked": False,
-            "properties": {name: render_value(prop, rec["values"].get(name), self.users)
-                           for name, prop in schema.items() if only is None or prop.id in only},
-            "url": page_url(title, rec["id"]), "public_url": None, "archived": rec["in_trash"],
+            "cover": None,
+            "icon": None,
+            "parent": {
+                "type": "data_source_id",
+                "data_source_id": self.org.notion[f"{source}_data_source"],
+                "database_id": self.org.notion[f"{source}_database"],
+            },
+            "in_trash": rec["in_trash"],
+            "is_archived": False,
+            "is_locked": False,
+            "properties": {
+                name: render_value(prop, rec["values"].get(name), self.users)
+                for name, prop in schema.items()
+                if only is None or prop.id in only
+            },
+            "url": page_url(title, rec["id"]),
+            "public_url": None,
+            "archived": rec["in_trash"],
         }
 
     def data_source(self, source: str, edited: datetime) -> dict[str, Any]:
@@ -238,17 +323,24 @@ class Renderer:
         name = DATABASES[source]
         dsid = self.org.notion[f"{source}_data_source"]
         return {
-            "object": "data_source", "id": dsid, "cover": None, "icon": None,
+            "object": "data_source",
+            "id": dsid,
+            "cover": None,
+            "icon": None,
             "created_time": notion_format(created),
             "created_by": {"object": "user", "id": self.org.people[0].notion_user_id},
             "last_edited_by": {"object": "user", "id": self.org.people[0].notion_user_id},
             "last_edited_time": notion_format(edited),
-            "title": rich_text([name]), "description": [], "is_inline": False,
+            "title": rich_text([name]),
+            "description": [],
+            "is_inline": False,
             "properties": {n: p.config() for n, p in self.schemas[source].items()},
             "parent": {"type": "database_id", "database_id": self.org.notion[f"{source}_database"]},
             "database_parent": {"type": "page_id", "page_id": self.org.notion["workspace_page"]},
-            "url": page_url("", self.org.notion[f"{source}_database"]), "public_url": None,
-            "in_trash": False, "archived": False,
+            "url": page_url("", self.org.notion[f"{source}_database"]),
+            "public_url": None,
+            "in_trash": False,
+            "archived": False,
         }
 
     def database(self, source: str, edited: datetime) -> dict[str, Any]:
@@ -256,10 +348,20 @@ class Renderer:
         name = DATABASES[source]
         dbid = self.org.notion[f"{source}_database"]
         return {
-            "object": "database", "id": dbid, "title": rich_text([name]), "description": [],
+            "object": "database",
+            "id": dbid,
+            "title": rich_text([name]),
+            "description": [],
             "parent": {"type": "page_id", "page_id": self.org.notion["workspace_page"]},
-            "is_inline": False, "in_trash": False, "is_locked": False,
-            "created_time": notion_database_format(created), "last_edited_time": notion_database_format(edited),
+            "is_inline": False,
+            "in_trash": False,
+            "is_locked": False,
+            "created_time": notion_database_format(created),
+            "last_edited_time": notion_database_format(edited),
             "data_sources": [{"id": self.org.notion[f"{source}_data_source"], "name": name}],
-            "icon": None, "cover": None, "url": page_url("", dbid), "public_url": None, "archived": False,
+            "icon": None,
+            "cover": None,
+            "url": page_url("", dbid),
+            "public_url": None,
+            "archived": False,
         }

@@ -39,46 +39,165 @@ class Feedback:
 
 
 FEEDBACK: list[Feedback] = [
-    Feedback("Search is slow on large accounts", "Searches take more than 10 s once an account has over "
-             "50,000 tickets; their agents gave up on it.", "Hooli", "Sales", "Enterprise", "Search", "Core",
-             ("performance",)),
-    Feedback("Facture en double pour ACME", "Le client a reçu deux factures pour la commande de mars et "
-             "demande un avoir.", "ACME", "Account management", "Enterprise", "Billing", None, ("bug",)),
-    Feedback("FACTURATION: montant erroné", "Le montant facturé ne tient pas compte de la remise annuelle "
-             "négociée.", "Globex", "Support", "Growth", "Billing", "Payments", ("bug", "pricing"),
-             briefing_words=("invoice", "billing", "plan")),
-    Feedback("Refund took 3 weeks", "The customer waited three weeks for the refund of a cancelled plan and "
-             "asks for instant refunds.", "Stark Retail", "Support", "Growth", "Refunds", None,
-             ("feature request",)),
-    Feedback("API rate limit too low", "Their nightly sync hits 429 after 1,000 calls; they need 5,000 an "
-             "hour.", "Initech", "Sales", "Enterprise", "API", None, ("feature request", "performance")),
-    Feedback("Export CSV cassé", "L'export CSV coupe les lignes qui contiennent des accents (é, è, ç).",
-             "Umbrella", "Support", "Starter", "Exports", "Support", ("bug",)),
-    Feedback("Need SAML login for the whole team", "Their IT requires SSO through SAML before rolling out to "
-             "400 seats.", "Wayne Logistics", "Sales", "Enterprise", "Auth", "Core", ("feature request",),
-             briefing_words=("sso", "enterprise")),
-    Feedback("Remboursement non reçu", "Le remboursement de la commande annulée n'apparaît toujours pas dans "
-             "le portail client.", "Acme Travel", "Support", "Enterprise", "Portal", "Support", (),
-             human_pm="chloe"),
-    Feedback("Dark mode for the dashboard", "Agents on night shifts ask for a dark theme.", "Soylent",
-             "Account management", "Starter", "Portal", "Support", ("ux",)),
-    Feedback("Webhook retries are unclear", "Nothing says whether a failed webhook will be retried, nor "
-             "when.", "Initech", "Support", "Growth", "API", "Core", ("ux",)),
-    Feedback("Recherche : résultats incomplets", "La recherche ne trouve pas les tickets archivés ; le client "
-             "les croyait perdus.", "Globex", "Account management", "Growth", "Search", None, ("bug",)),
-    Feedback("Pricing page is confusing", "Prospects cannot tell which plan includes SSO; two deals stalled "
-             "on it.", "Hooli", "Sales", "Starter", "Checkout", "Payments", ("pricing", "ux")),
-    Feedback("Besoin d'un rapport mensuel d'usage", "Le DAF veut chaque mois un récapitulatif par e-mail de "
-             "l'usage par équipe.", "Stark Retail", "Account management", "Growth", "Knowledge base", None,
-             ("feature request",)),
-    Feedback("Cannot bulk-close tickets", "Support leads close 200 spam tickets by hand every Monday.",
-             "Umbrella", "Support", "Enterprise", "Tooling", "Support", ("feature request",)),
-    Feedback("Doublon : export CSV des remboursements", "Même demande que « Export CSV cassé ».", "Globex",
-             "Support", "Growth", "Exports", "Support", ()),  # the seeded trashed row (demo)
+    Feedback(
+        "Search is slow on large accounts",
+        "Searches take more than 10 s once an account has over 50,000 tickets; their agents gave up on it.",
+        "Hooli",
+        "Sales",
+        "Enterprise",
+        "Search",
+        "Core",
+        ("performance",),
+    ),
+    Feedback(
+        "Facture en double pour ACME",
+        "Le client a reçu deux factures pour la commande de mars et demande un avoir.",
+        "ACME",
+        "Account management",
+        "Enterprise",
+        "Billing",
+        None,
+        ("bug",),
+    ),
+    Feedback(
+        "FACTURATION: montant erroné",
+        "Le montant facturé ne tient pas compte de la remise annuelle négociée.",
+        "Globex",
+        "Support",
+        "Growth",
+        "Billing",
+        "Payments",
+        ("bug", "pricing"),
+        briefing_words=("invoice", "billing", "plan"),
+    ),
+    Feedback(
+        "Refund took 3 weeks",
+        "The customer waited three weeks for the refund of a cancelled plan and asks for instant refunds.",
+        "Stark Retail",
+        "Support",
+        "Growth",
+        "Refunds",
+        None,
+        ("feature request",),
+    ),
+    Feedback(
+        "API rate limit too low",
+        "Their nightly sync hits 429 after 1,000 calls; they need 5,000 an hour.",
+        "Initech",
+        "Sales",
+        "Enterprise",
+        "API",
+        None,
+        ("feature request", "performance"),
+    ),
+    Feedback(
+        "Export CSV cassé",
+        "L'export CSV coupe les lignes qui contiennent des accents (é, è, ç).",
+        "Umbrella",
+        "Support",
+        "Starter",
+        "Exports",
+        "Support",
+        ("bug",),
+    ),
+    Feedback(
+        "Need SAML login for the whole team",
+        "Their IT requires SSO through SAML before rolling out to 400 seats.",
+        "Wayne Logistics",
+        "Sales",
+        "Enterprise",
+        "Auth",
+        "Core",
+        ("feature request",),
+        briefing_words=("sso", "enterprise"),
+    ),
+    Feedback(
+        "Remboursement non reçu",
+        "Le remboursement de la commande annulée n'apparaît toujours pas dans le portail client.",
+        "Acme Travel",
+        "Support",
+        "Enterprise",
+        "Portal",
+        "Support",
+        (),
+        human_pm="chloe",
+    ),
+    Feedback(
+        "Dark mode for the dashboard",
+        "Agents on night shifts ask for a dark theme.",
+        "Soylent",
+        "Account management",
+        "Starter",
+        "Portal",
+        "Support",
+        ("ux",),
+    ),
+    Feedback(
+        "Webhook retries are unclear",
+        "Nothing says whether a failed webhook will be retried, nor when.",
+        "Initech",
+        "Support",
+        "Growth",
+        "API",
+        "Core",
+        ("ux",),
+    ),
+    Feedback(
+        "Recherche : résultats incomplets",
+        "La recherche ne trouve pas les tickets archivés ; le client les croyait perdus.",
+        "Globex",
+        "Account management",
+        "Growth",
+        "Search",
+        None,
+        ("bug",),
+    ),
+    Feedback(
+        "Pricing page is confusing",
+        "Prospects cannot tell which plan includes SSO; two deals stalled on it.",
+        "Hooli",
+        "Sales",
+        "Starter",
+        "Checkout",
+        "Payments",
+        ("pricing", "ux"),
+    ),
+    Feedback(
+        "Besoin d'un rapport mensuel d'usage",
+        "Le DAF veut chaque mois un récapitulatif par e-mail de l'usage par équipe.",
+        "Stark Retail",
+        "Account management",
+        "Growth",
+        "Knowledge base",
+        None,
+        ("feature request",),
+    ),
+    Feedback(
+        "Cannot bulk-close tickets",
+        "Support leads close 200 spam tickets by hand every Monday.",
+        "Umbrella",
+        "Support",
+        "Enterprise",
+        "Tooling",
+        "Support",
+        ("feature request",),
+    ),
+    Feedback(
+        "Doublon : export CSV des remboursements",
+        "Même demande que « Export CSV cassé ».",
+        "Globex",
+        "Support",
+        "Growth",
+        "Exports",
+        "Support",
+        (),
+    ),  # the seeded trashed row (demo)
 ]
 
-def routing_values(org: Org, i: int, drawn: dict[str, Any], areas: set[str],
-                   briefings: list[tuple[str, str, str]]) -> tuple[dict[str, Any], str | None]:
+
+def routing_values(
+    org: Org, i: int, drawn: dict[str, Any], areas: set[str], briefings: list[tuple[str, str, str]]
+) -> tuple[dict[str, Any], str | None]:
     """Values replacing the drawn ones for feedback page ``i`` (names, not option ids),
     and the Notion user id of the human who routed it (None if nobody did).
 
@@ -90,9 +209,17 @@ def routing_values(org: Org, i: int, drawn: dict[str, Any], areas: set[str],
     team_names = {t.name for t in org.teams}
     team = f.team if f.team is None or f.team in team_names else drawn["Team"]
     values: dict[str, Any] = {
-        "Name": [f.title], "Details": [f.details], "Customer": [f.customer], "Origin": f.origin, "Tier": f.tier,
-        "Area": f.area if f.area in areas else drawn["Area"], "Team": team, "Tags": list(f.tags),
-        "Briefing": [], "PM": [], "Routed by": [],
+        "Name": [f.title],
+        "Details": [f.details],
+        "Customer": [f.customer],
+        "Origin": f.origin,
+        "Tier": f.tier,
+        "Area": f.area if f.area in areas else drawn["Area"],
+        "Team": team,
+        "Tags": list(f.tags),
+        "Briefing": [],
+        "PM": [],
+        "Routed by": [],
     }
     if f.briefing_words and briefings:
         own = [b for b in briefings if b[1] == team] or briefings

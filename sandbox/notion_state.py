@@ -13,8 +13,9 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from . import notion_data as nd
 from .notion_query import compile_filter, sort_records
@@ -29,8 +30,13 @@ class NotionNotFound(KeyError):
 
 
 class NotionState:
-    def __init__(self, org: Org, clock: Callable[[], datetime], base_url: str = "https://notion.sandbox.invalid",
-                 initiatives: Any = None):
+    def __init__(
+        self,
+        org: Org,
+        clock: Callable[[], datetime],
+        base_url: str = "https://notion.sandbox.invalid",
+        initiatives: Any = None,
+    ):
         """``initiatives``: the org's :class:`sandbox.initiatives.Plan` (the Jira fake's, so both agree
         without replaying the Jira draws); built from the org when not given."""
         self.org = org
@@ -43,7 +49,7 @@ class NotionState:
         self.data_source_ids = {key: org.notion[f"{key}_data_source"] for key in nd.DATABASES}
         self._rng = org.rng("notion-runtime")
         self._pages: dict[str, dict[str, Any]] = {}
-        self._schema_edited = {key: org.start for key in nd.DATABASES}
+        self._schema_edited = dict.fromkeys(nd.DATABASES, org.start)
         self._snapshots: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
         for rec in nd.iter_pages(org, initiatives):
             schema = self.schemas[rec["source"]]
@@ -115,8 +121,11 @@ class NotionState:
 
     def page_ids(self, source: str, include_trashed: bool = False) -> list[str]:
         with self.lock:
-            return [p["id"] for p in self._pages.values()
-                    if p["source"] == source and (include_trashed or not p["in_trash"])]
+            return [
+                p["id"]
+                for p in self._pages.values()
+                if p["source"] == source and (include_trashed or not p["in_trash"])
+            ]
 
     def edit_page(self, page_id: str, properties: dict[str, Any], editor_user_id: str | None = None) -> None:
         """Change properties (request shape) like a person in Notion; bumps last_edited_time."""
@@ -131,17 +140,25 @@ class NotionState:
 
     def create_page(self, source: str, properties: dict[str, Any], creator_user_id: str | None = None) -> str:
         with self.lock:
-            return self.create(self.data_source_ids.get(source, source), properties,
-                               self._person(creator_user_id))["id"]
+            return self.create(
+                self.data_source_ids.get(source, source), properties, self._person(creator_user_id)
+            )["id"]
 
     # ------------------------------------------------------------------ API operations
     def create(self, data_source_id: str, properties: Any, creator: str) -> dict[str, Any]:
         source = self.source_of(data_source_id)
         now = self.clock()
         schema = self.schemas[source]
-        rec = {"id": uuid_from(self._rng), "source": source, "created": now, "edited": now, "created_by": creator,
-               "edited_by": creator, "in_trash": False,
-               "values": {name: empty_value(p) for name, p in schema.items()}}  # a checkbox is False, not None
+        rec = {
+            "id": uuid_from(self._rng),
+            "source": source,
+            "created": now,
+            "edited": now,
+            "created_by": creator,
+            "edited_by": creator,
+            "in_trash": False,
+            "values": {name: empty_value(p) for name, p in schema.items()},
+        }  # a checkbox is False, not None
         self._write(rec, properties or {}, creator)
         self._pages[rec["id"]] = rec
         return rec
@@ -150,7 +167,9 @@ class NotionState:
         rec = self.find(page_id)
         trash = body.get("in_trash", body.get("archived"))
         if rec["in_trash"] and trash is not False:
-            raise ValidationError("Can't edit block that is archived. You must unarchive the block before editing.")
+            raise ValidationError(
+                "Can't edit block that is archived. You must unarchive the block before editing."
+            )
         if "properties" in body:
             self._write(rec, body["properties"], editor)
         if trash is not None:
@@ -161,16 +180,22 @@ class NotionState:
         rec["edited_by"] = editor
         return rec
 
-    def query(self, data_source_id: str, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None, bool]:
+    def query(
+        self, data_source_id: str, body: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], str | None, bool]:
         """One page of results: (records, next_cursor, incomplete)."""
         source = self.source_of(data_source_id)
         schema = self.schemas[source]
         size = body.get("page_size", 100)
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 100:
-            raise ValidationError(f"body failed validation: body.page_size should be a number between 1 and 100, "
-                                  f"instead was `{size!r}`.")
+            raise ValidationError(
+                f"body failed validation: body.page_size should be a number between 1 and 100, "
+                f"instead was `{size!r}`."
+            )
         shape = {k: v for k, v in body.items() if k not in ("start_cursor", "page_size")}
-        digest = hashlib.sha1(json.dumps([data_source_id, shape], sort_keys=True, default=str).encode()).hexdigest()
+        digest = hashlib.sha1(
+            json.dumps([data_source_id, shape], sort_keys=True, default=str).encode()
+        ).hexdigest()
         cursor = body.get("start_cursor")
         ids = self._snapshots.get((digest, cursor)) if cursor else None
         if ids is None:
@@ -195,8 +220,11 @@ class NotionState:
     def _run(self, source: str, schema: dict[str, Any], shape: dict[str, Any]) -> list[str]:
         predicate = compile_filter(shape["filter"], schema) if shape.get("filter") is not None else None
         want_trash = bool(shape.get("in_trash", shape.get("archived", False)))
-        rows = [r for r in self._pages.values()
-                if r["source"] == source and r["in_trash"] == want_trash and (predicate is None or predicate(r))]
+        rows = [
+            r
+            for r in self._pages.values()
+            if r["source"] == source and r["in_trash"] == want_trash and (predicate is None or predicate(r))
+        ]
         return [r["id"] for r in sort_records(rows, shape.get("sorts"), schema)]
 
     def schema_edited(self, source: str) -> datetime:

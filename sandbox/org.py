@@ -15,24 +15,46 @@ import hashlib
 import json
 import random
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from .timeutil import floor_day
 
 SIZES: dict[str, dict[str, int]] = {
     "demo": {
-        "teams": 3, "people_per_team": 2, "weeks": 4, "issues": 60,
-        "incidents": 20, "open_incidents": 3, "briefings": 8, "feedback": 15, "epics_per_team": 2,
+        "teams": 3,
+        "people_per_team": 2,
+        "weeks": 4,
+        "issues": 60,
+        "incidents": 20,
+        "open_incidents": 3,
+        "briefings": 8,
+        "feedback": 15,
+        "epics_per_team": 2,
     },
     "small": {
-        "teams": 5, "people_per_team": 3, "weeks": 8, "issues": 600,
-        "incidents": 150, "open_incidents": 5, "briefings": 40, "feedback": 160, "epics_per_team": 6,
+        "teams": 5,
+        "people_per_team": 3,
+        "weeks": 8,
+        "issues": 600,
+        "incidents": 150,
+        "open_incidents": 5,
+        "briefings": 40,
+        "feedback": 160,
+        "epics_per_team": 6,
     },
     "large": {
-        "teams": 20, "people_per_team": 5, "weeks": 26, "issues": 50_000,
-        "incidents": 15_000, "open_incidents": 25, "briefings": 1_500, "feedback": 10_500, "epics_per_team": 50,
+        "teams": 20,
+        "people_per_team": 5,
+        "weeks": 26,
+        "issues": 50_000,
+        "incidents": 15_000,
+        "open_incidents": 25,
+        "briefings": 1_500,
+        "feedback": 10_500,
+        "epics_per_team": 50,
     },
 }
 # Keys added after custom sizes existed: a custom size's name hashes them only when they differ
@@ -67,11 +89,45 @@ TEAM_CATALOG: list[tuple[str, str, str, str, tuple[str, ...]]] = [
 ]
 
 FIRST_NAMES = [
-    "alice", "bruno", "chloe", "david", "emma", "farid", "gina", "hugo", "ines", "jules",
-    "karim", "lea", "malik", "nora", "oscar", "paula", "quentin", "rosa", "sami", "tess",
-    "ugo", "vera", "wassim", "xenia", "yann", "zoe",
+    "alice",
+    "bruno",
+    "chloe",
+    "david",
+    "emma",
+    "farid",
+    "gina",
+    "hugo",
+    "ines",
+    "jules",
+    "karim",
+    "lea",
+    "malik",
+    "nora",
+    "oscar",
+    "paula",
+    "quentin",
+    "rosa",
+    "sami",
+    "tess",
+    "ugo",
+    "vera",
+    "wassim",
+    "xenia",
+    "yann",
+    "zoe",
 ]
-LAST_NAMES = ["Martin", "Bernard", "Dubois", "Laurent", "Moreau", "Garcia", "Roux", "Fontaine", "Chevalier", "Nguyen"]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Laurent",
+    "Moreau",
+    "Garcia",
+    "Roux",
+    "Fontaine",
+    "Chevalier",
+    "Nguyen",
+]
 
 
 @dataclass(frozen=True)
@@ -205,10 +261,21 @@ def build_org(seed: int = 7, size: str | Mapping[str, int] = "demo", now: dateti
             )
         )
     teams = [
-        Team(t.slug, t.name, t.project_key, t.project_id, t.components, people[i].slug, t.service_id, t.pd_team_id)
+        Team(
+            t.slug,
+            t.name,
+            t.project_key,
+            t.project_id,
+            t.components,
+            people[i].slug,
+            t.service_id,
+            t.pd_team_id,
+        )
         for i, t in enumerate(teams)
     ]
-    bot = Person("relais-bot", "relais bot", BOT_EMAIL, "", "5b10ac8d" + hex_id(rng, 16), uuid_from(rng), "PUSR000")
+    bot = Person(
+        "relais-bot", "relais bot", BOT_EMAIL, "", "5b10ac8d" + hex_id(rng, 16), uuid_from(rng), "PUSR000"
+    )
     notion = {
         "briefings_database": uuid_from(rng),
         "briefings_data_source": uuid_from(rng),

@@ -54,17 +54,28 @@ class PagerDutyApp(VendorApp):
 
     # -- vendor hooks ---------------------------------------------------------
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:
-        body: dict[str, Any] = {"message": message or self.phrase(status),
-                                "code": extra.get("code") or DEFAULT_CODES.get(status, 2000)}
+        body: dict[str, Any] = {
+            "message": message or self.phrase(status),
+            "code": extra.get("code") or DEFAULT_CODES.get(status, 2000),
+        }
         if extra.get("errors"):
             body["errors"] = list(extra["errors"])
         headers = {"Retry-After": str(extra["retry_after"])} if extra.get("retry_after") is not None else {}
         return Response.json(status, {"error": body}, headers)
 
-    def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False) -> Response:
+    def rate_limited(
+        self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False
+    ) -> Response:
         # PagerDuty sends ratelimit-* headers (seconds until reset), not Retry-After; "" = no header at all.
-        headers = {} if retry_after == "" else {"ratelimit-limit": str(int(limit * 60)), "ratelimit-remaining": "0",
-                                                "ratelimit-reset": str(wait_seconds)}
+        headers = (
+            {}
+            if retry_after == ""
+            else {
+                "ratelimit-limit": str(int(limit * 60)),
+                "ratelimit-remaining": "0",
+                "ratelimit-reset": str(wait_seconds),
+            }
+        )
         if fault and retry_after:
             headers["Retry-After"] = retry_after
         return Response.json(429, {"error": {"message": "Rate Limit Exceeded", "code": 2020}}, headers)
@@ -95,8 +106,14 @@ class PagerDutyApp(VendorApp):
     def from_user(self, request: Request) -> str:
         user = self.state.user_by_email(request.header("From"))
         if user is None:
-            raise BadRequest(400, "Invalid Input Provided", code=2001, errors=[
-                "You must specify a user's email address in the \"From\" header to perform this action"])
+            raise BadRequest(
+                400,
+                "Invalid Input Provided",
+                code=2001,
+                errors=[
+                    'You must specify a user\'s email address in the "From" header to perform this action'
+                ],
+            )
         return user
 
     # -- parameters ---------------------------------------------------------
@@ -105,12 +122,16 @@ class PagerDutyApp(VendorApp):
             limit = int(request.arg("limit") or 25)
             offset = int(request.arg("offset") or 0)
         except ValueError:
-            raise BadRequest(400, "Invalid Input Provided", errors=["Limit and offset must be integers."]) from None
+            raise BadRequest(
+                400, "Invalid Input Provided", errors=["Limit and offset must be integers."]
+            ) from None
         limit = max(1, min(limit, 100))
         if offset < 0:
             raise BadRequest(400, "Invalid Input Provided", errors=["Offset must be a positive integer."])
         if offset + limit > ITERATION_LIMIT:
-            raise BadRequest(400, "Invalid Input Provided", errors=[f"Offset must be less than {ITERATION_LIMIT}."])
+            raise BadRequest(
+                400, "Invalid Input Provided", errors=[f"Offset must be less than {ITERATION_LIMIT}."]
+            )
         return limit, offset, (request.arg("total") or "").lower() == "true"
 
     def zone(self, request: Request, default: Any) -> Any:
@@ -131,7 +152,9 @@ class PagerDutyApp(VendorApp):
             since = parse_iso(request.arg("since"), tz) if request.arg("since") else None
             until = parse_iso(request.arg("until"), tz) if request.arg("until") else None
         except ValueError:
-            raise BadRequest(400, "Invalid Input Provided", errors=["Since or until is not a valid date."]) from None
+            raise BadRequest(
+                400, "Invalid Input Provided", errors=["Since or until is not a valid date."]
+            ) from None
         if month_default:
             if until is None:
                 until = (since + timedelta(days=30)) if since else self.state.clock()
@@ -143,9 +166,17 @@ class PagerDutyApp(VendorApp):
 
     @staticmethod
     def page(key: str, items: list[Any], limit: int, offset: int, total: bool, render: Any) -> Response:
-        chunk = items[offset:offset + limit]
-        return Response.json(200, {key: [render(x) for x in chunk], "limit": limit, "offset": offset,
-                                   "total": len(items) if total else None, "more": offset + len(chunk) < len(items)})
+        chunk = items[offset : offset + limit]
+        return Response.json(
+            200,
+            {
+                key: [render(x) for x in chunk],
+                "limit": limit,
+                "offset": offset,
+                "total": len(items) if total else None,
+                "more": offset + len(chunk) < len(items),
+            },
+        )
 
     # -- incidents ----------------------------------------------------------
     def list_incidents(self, request: Request) -> Response:
@@ -160,23 +191,35 @@ class PagerDutyApp(VendorApp):
         services, teams = set(request.args("service_ids")), set(request.args("team_ids"))
         users, urgencies = set(request.args("user_ids")), set(request.args("urgencies"))
         key = request.arg("incident_key")
-        team_services = {s.id for s in self.state.org.services
-                         if self.state.org.team(s.team).pd_team_id in teams} if teams else set()
+        team_services = (
+            {s.id for s in self.state.org.services if self.state.org.team(s.team).pd_team_id in teams}
+            if teams
+            else set()
+        )
         sort = self.sort_spec(request)
         with self.state.lock:
-            matches = [r for r in self.state.incidents_in(since, until)
-                       if (not statuses or r["status"] in statuses)
-                       and (not services or r["service_id"] in services)
-                       and (not teams or r["service_id"] in team_services)
-                       and (not users or r["assignee"] in users)
-                       and (not urgencies or r["urgency"] in urgencies)
-                       and (key is None or r["incident_key"] == key)]
+            matches = [
+                r
+                for r in self.state.incidents_in(since, until)
+                if (not statuses or r["status"] in statuses)
+                and (not services or r["service_id"] in services)
+                and (not teams or r["service_id"] in team_services)
+                and (not users or r["assignee"] in users)
+                and (not urgencies or r["urgency"] in urgencies)
+                and (key is None or r["incident_key"] == key)
+            ]
             for field, descending in reversed(sort):
                 matches.sort(key=_sort_key(field), reverse=descending)
             renderer = self.state.renderer()
             entries = self.state._entry_by_id
-            return self.page("incidents", matches, limit, offset, total,
-                             lambda r: renderer.incident(r, include, tz, entries))
+            return self.page(
+                "incidents",
+                matches,
+                limit,
+                offset,
+                total,
+                lambda r: renderer.incident(r, include, tz, entries),
+            )
 
     def sort_spec(self, request: Request) -> list[tuple[str, bool]]:
         spec: list[tuple[str, bool]] = []
@@ -184,10 +227,14 @@ class PagerDutyApp(VendorApp):
             for part in value.split(","):
                 field, _, direction = part.strip().partition(":")
                 if field not in SORT_FIELDS or direction not in ("", "asc", "desc"):
-                    raise BadRequest(400, "Invalid Input Provided", errors=[f"Sort by {part!r} is not supported."])
+                    raise BadRequest(
+                        400, "Invalid Input Provided", errors=[f"Sort by {part!r} is not supported."]
+                    )
                 spec.append((field, direction == "desc"))
         if len(spec) > 2:
-            raise BadRequest(400, "Invalid Input Provided", errors=["At most two sort_by fields are allowed."])
+            raise BadRequest(
+                400, "Invalid Input Provided", errors=["At most two sort_by fields are allowed."]
+            )
         return spec or [("created_at", False)]
 
     def get_incident(self, request: Request, iid: str) -> Response:
@@ -206,18 +253,28 @@ class PagerDutyApp(VendorApp):
         service = (data.get("service") or {}).get("id")
         priority = (data.get("priority") or {}).get("id") if data.get("priority") else None
         details = (data.get("body") or {}).get("details")
-        rec = self.call(self.state.create, service, data.get("title"), data.get("urgency"), data.get("incident_key"),
-                        priority, details, user)
+        rec = self.call(
+            self.state.create,
+            service,
+            data.get("title"),
+            data.get("urgency"),
+            data.get("incident_key"),
+            priority,
+            details,
+            user,
+        )
         with self.state.lock:
             body = self.state.renderer().incident(rec, set(), UTC, self.state._entry_by_id, single=True)
         return Response.json(201, {"incident": body})
 
     def put_incident(self, request: Request, iid: str) -> Response:
         user = self.from_user(request)
-        data = (self.body(request) or {})
+        data = self.body(request) or {}
         changes = data.get("incident") if isinstance(data, dict) else None
         if not isinstance(changes, dict):
-            raise BadRequest(400, "Invalid Input Provided", errors=["The incident wrapper object is required."])
+            raise BadRequest(
+                400, "Invalid Input Provided", errors=["The incident wrapper object is required."]
+            )
         rec = self.call(self.state.update, iid, changes, user)
         with self.state.lock:
             body = self.state.renderer().incident(rec, set(), UTC, self.state._entry_by_id, single=True)
@@ -225,9 +282,14 @@ class PagerDutyApp(VendorApp):
 
     def note_json(self, note: dict[str, Any]) -> dict[str, Any]:
         renderer = self.state.renderer()
-        return {"id": note["id"], "user": renderer.user_ref(note["user"]),
-                "channel": {"summary": "The PagerDuty website or APIs"}, "content": note["content"],
-                "created_at": pdd.pd_time(note["created_at"]), "updated_at": pdd.pd_time(note["created_at"])}
+        return {
+            "id": note["id"],
+            "user": renderer.user_ref(note["user"]),
+            "channel": {"summary": "The PagerDuty website or APIs"},
+            "content": note["content"],
+            "created_at": pdd.pd_time(note["created_at"]),
+            "updated_at": pdd.pd_time(note["created_at"]),
+        }
 
     def list_notes(self, request: Request, iid: str) -> Response:
         rec = self.call(self.state.find, iid)
@@ -255,14 +317,23 @@ class PagerDutyApp(VendorApp):
         with self.state.lock:
             by_id = self.state._by_id
             team_of = {s.id: self.state.org.team(s.team).pd_team_id for s in self.state.org.services}
-            matches = [e for e in self.state.entries_in(since, until)
-                       if (incident_id is None or e["incident_id"] == incident_id)
-                       and (not overview or e["type"] in pdd.OVERVIEW_TYPES)
-                       and (not teams or team_of[by_id[e["incident_id"]]["service_id"]] in teams)]
+            matches = [
+                e
+                for e in self.state.entries_in(since, until)
+                if (incident_id is None or e["incident_id"] == incident_id)
+                and (not overview or e["type"] in pdd.OVERVIEW_TYPES)
+                and (not teams or team_of[by_id[e["incident_id"]]["service_id"]] in teams)
+            ]
             renderer = self.state.renderer()
             entries = self.state._entry_by_id
-            return self.page("log_entries", matches, limit, offset, total,
-                             lambda e: renderer.log_entry(e, by_id[e["incident_id"]], include, tz, entries))
+            return self.page(
+                "log_entries",
+                matches,
+                limit,
+                offset,
+                total,
+                lambda e: renderer.log_entry(e, by_id[e["incident_id"]], include, tz, entries),
+            )
 
     def incident_log_entries(self, request: Request, iid: str) -> Response:
         self.call(self.state.find, iid)
@@ -282,8 +353,9 @@ class PagerDutyApp(VendorApp):
     def list_services(self, request: Request) -> Response:
         limit, offset, total = self.page_params(request)
         renderer = self.state.renderer()
-        return self.page("services", [s.id for s in self.state.org.services], limit, offset, total,
-                         renderer.service)
+        return self.page(
+            "services", [s.id for s in self.state.org.services], limit, offset, total, renderer.service
+        )
 
     def get_service(self, request: Request, sid: str) -> Response:
         if sid not in {s.id for s in self.state.org.services}:
@@ -293,8 +365,14 @@ class PagerDutyApp(VendorApp):
     def list_priorities(self, request: Request) -> Response:
         limit, offset, total = self.page_params(request)
         renderer = self.state.renderer()
-        return self.page("priorities", [p[0] for p in pdd.PRIORITIES], limit, offset, total,
-                         lambda pid: renderer.priority(pid, True))
+        return self.page(
+            "priorities",
+            [p[0] for p in pdd.PRIORITIES],
+            limit,
+            offset,
+            total,
+            lambda pid: renderer.priority(pid, True),
+        )
 
     def list_users(self, request: Request) -> Response:
         limit, offset, total = self.page_params(request)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import bisect
 import copy
 import threading
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import pagerduty_data as pdd
 from .org import Org, hex_id, pd_id
@@ -31,7 +32,9 @@ def invalid(*errors: str) -> PDError:
 
 
 class PagerDutyState:
-    def __init__(self, org: Org, clock: Callable[[], datetime], base_url: str = "https://pagerduty.sandbox.invalid"):
+    def __init__(
+        self, org: Org, clock: Callable[[], datetime], base_url: str = "https://pagerduty.sandbox.invalid"
+    ):
         self.org = org
         self.clock = clock
         self.base_url = base_url
@@ -71,13 +74,23 @@ class PagerDutyState:
     def user_by_email(self, email: str | None) -> str | None:
         if not email:
             return None
-        person = next((p for p in [*self.org.people, self.org.bot] if p.email.lower() == email.strip().lower()), None)
+        person = next(
+            (p for p in [*self.org.people, self.org.bot] if p.email.lower() == email.strip().lower()), None
+        )
         return person.pd_user_id if person else None
 
-    def _log(self, rec: dict[str, Any], kind: str, agent: tuple[str, str], channel: str,
-             note: str | None = None) -> dict[str, Any]:
-        entry = {"id": pd_id(self._rng, "R"), "type": kind, "created_at": self.now(), "incident_id": rec["id"],
-                 "agent": agent, "channel": channel, "note": note}
+    def _log(
+        self, rec: dict[str, Any], kind: str, agent: tuple[str, str], channel: str, note: str | None = None
+    ) -> dict[str, Any]:
+        entry = {
+            "id": pd_id(self._rng, "R"),
+            "type": kind,
+            "created_at": self.now(),
+            "incident_id": rec["id"],
+            "agent": agent,
+            "channel": channel,
+            "note": note,
+        }
         bisect.insort(self._entries, entry, key=lambda e: (e["created_at"], e["id"]))
         self._entry_by_id[entry["id"]] = entry
         rec["updated_at"] = entry["created_at"]
@@ -104,30 +117,52 @@ class PagerDutyState:
     def get_incident(self, incident_id: str) -> dict[str, Any]:
         """The incident as ``GET /incidents/{id}`` returns it (a fresh copy)."""
         with self.lock:
-            return self.renderer().incident(self.find(incident_id), set(), UTC, self._entry_by_id, single=True)
+            return self.renderer().incident(
+                self.find(incident_id), set(), UTC, self._entry_by_id, single=True
+            )
 
     def log_entries_of(self, incident_id: str) -> list[dict[str, Any]]:
         with self.lock:
             return [copy.deepcopy(e) for e in self._entries if e["incident_id"] == incident_id]
 
-    def trigger_incident(self, service_id: str, title: str, urgency: str = "high", incident_key: str | None = None,
-                         priority: str | None = None, from_email: str | None = None) -> dict[str, Any]:
+    def trigger_incident(
+        self,
+        service_id: str,
+        title: str,
+        urgency: str = "high",
+        incident_key: str | None = None,
+        priority: str | None = None,
+        from_email: str | None = None,
+    ) -> dict[str, Any]:
         with self.lock:
-            rec = self.create(service_id, title, urgency, incident_key, priority, None,
-                              self.user_by_email(from_email) or self.org.bot.pd_user_id)
+            rec = self.create(
+                service_id,
+                title,
+                urgency,
+                incident_key,
+                priority,
+                None,
+                self.user_by_email(from_email) or self.org.bot.pd_user_id,
+            )
             return self.get_incident(rec["id"])
 
     def acknowledge(self, incident_id: str, user_id: str | None = None) -> dict[str, Any]:
         with self.lock:
             rec = self.find(incident_id)
-            self._status(rec, "acknowledged", ("user", user_id or rec["assignee"] or self.org.bot.pd_user_id),
-                         "website")
+            self._status(
+                rec,
+                "acknowledged",
+                ("user", user_id or rec["assignee"] or self.org.bot.pd_user_id),
+                "website",
+            )
             return self.get_incident(incident_id)
 
     def resolve(self, incident_id: str, user_id: str | None = None) -> dict[str, Any]:
         with self.lock:
             rec = self.find(incident_id)
-            self._status(rec, "resolved", ("user", user_id or rec["assignee"] or self.org.bot.pd_user_id), "website")
+            self._status(
+                rec, "resolved", ("user", user_id or rec["assignee"] or self.org.bot.pd_user_id), "website"
+            )
             return self.get_incident(incident_id)
 
     def incident_ids(self) -> list[str]:
@@ -135,8 +170,16 @@ class PagerDutyState:
             return [rec["id"] for rec in self._incidents]
 
     # ------------------------------------------------------------------ API operations
-    def create(self, service_id: str, title: str, urgency: str | None, incident_key: str | None,
-               priority_id: str | None, details: str | None, user_id: str) -> dict[str, Any]:
+    def create(
+        self,
+        service_id: str,
+        title: str,
+        urgency: str | None,
+        incident_key: str | None,
+        priority_id: str | None,
+        details: str | None,
+        user_id: str,
+    ) -> dict[str, Any]:
         service = next((s for s in self.org.services if s.id == service_id), None)
         if service is None:
             raise invalid("Service not found")
@@ -149,19 +192,37 @@ class PagerDutyState:
         if incident_key:
             # "Sending subsequent requests referencing the same service and with the same incident_key
             # will result in those requests being rejected if an open incident matches" (API reference).
-            clash = any(r["incident_key"] == incident_key and r["service_id"] == service_id
-                        and r["status"] != "resolved" for r in self._incidents)
+            clash = any(
+                r["incident_key"] == incident_key
+                and r["service_id"] == service_id
+                and r["status"] != "resolved"
+                for r in self._incidents
+            )
             if clash:
                 raise invalid(f"Open incident with key '{incident_key}' already exists for this service")
         members = self.org.members(service.team) or self.org.people
         now = self.now()
         rec: dict[str, Any] = {
-            "id": pd_id(self._rng, "Q"), "number": self._next_number, "title": title, "service_id": service_id,
-            "status": "triggered", "urgency": urgency or "high", "priority_id": priority_id,
-            "incident_key": incident_key or hex_id(self._rng, 32), "assignee": members[0].pd_user_id,
-            "created_at": now, "acknowledged_at": None, "acknowledged_by": None, "resolved_at": None,
-            "last_status_change_at": now, "last_status_change_by": ("user", user_id), "updated_at": now,
-            "first_trigger_log_entry": "", "alerts": 0, "details": details, "notes": [],
+            "id": pd_id(self._rng, "Q"),
+            "number": self._next_number,
+            "title": title,
+            "service_id": service_id,
+            "status": "triggered",
+            "urgency": urgency or "high",
+            "priority_id": priority_id,
+            "incident_key": incident_key or hex_id(self._rng, 32),
+            "assignee": members[0].pd_user_id,
+            "created_at": now,
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+            "resolved_at": None,
+            "last_status_change_at": now,
+            "last_status_change_by": ("user", user_id),
+            "updated_at": now,
+            "first_trigger_log_entry": "",
+            "alerts": 0,
+            "details": details,
+            "notes": [],
         }
         self._next_number += 1
         bisect.insort(self._incidents, rec, key=lambda r: (r["created_at"], r["number"]))

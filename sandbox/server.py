@@ -11,6 +11,7 @@ left for the garbage collector (tests run with ``-W error``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -18,10 +19,11 @@ import socket
 import ssl
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -63,20 +65,22 @@ class Response:
     data: Any = None  # the JSON document the body was made from (for fault post-processing)
 
     @classmethod
-    def json(cls, status: int, data: Any, headers: dict[str, str] | None = None) -> "Response":
+    def json(cls, status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
         try:
             body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate (half an emoji): served escaped, "\ud83d", as the APIs do
+        except (
+            UnicodeEncodeError
+        ):  # a lone surrogate (half an emoji): served escaped, "\ud83d", as the APIs do
             body = json.dumps(data, separators=(",", ":")).encode("ascii")
         merged = {"Content-Type": "application/json;charset=UTF-8"}
         merged.update(headers or {})
         return cls(status=status, body=body, headers=merged, data=data)
 
     @classmethod
-    def empty(cls, status: int = 204, headers: dict[str, str] | None = None) -> "Response":
+    def empty(cls, status: int = 204, headers: dict[str, str] | None = None) -> Response:
         return cls(status=status, headers=dict(headers or {}))
 
-    def rebuild(self, data: Any) -> "Response":
+    def rebuild(self, data: Any) -> Response:
         """A copy of this response with a new JSON document as body."""
         fresh = Response.json(self.status, data)
         fresh.headers = dict(self.headers)
@@ -114,14 +118,14 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "relais-sandbox"
     sys_version = ""
     timeout = 30  # idle keep-alive connections are dropped after this many seconds
-    server: "_Server"
+    server: _Server
 
     def setup(self) -> None:
         self.request.settimeout(10)
         self.request.do_handshake()
         super().setup()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.server.vendor, format % args)
 
     def _serve(self) -> None:
@@ -140,10 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
         if response.reset:
             # SO_LINGER 0 turns the close into a TCP RST: the client sees
             # "connection reset by peer", no HTTP response and no TLS close_notify.
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
             self.close_connection = True
             self.connection.close()
             return
@@ -166,7 +168,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, vendor: str, ssl_context: ssl.SSLContext, dispatch: Callable[[Request], Response]):
+    def __init__(
+        self, port: int, vendor: str, ssl_context: ssl.SSLContext, dispatch: Callable[[Request], Response]
+    ):
         self.vendor = vendor
         self.dispatch = dispatch
         self._ssl_context = ssl_context
@@ -211,10 +215,8 @@ class _Server(ThreadingHTTPServer):
             connections = list(self._connections)
             threads = list(self._conn_threads)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for thread in threads:
             thread.join(join_timeout)
 
@@ -222,14 +224,19 @@ class _Server(ThreadingHTTPServer):
 class VendorServer:
     """One HTTPS listener for one vendor, served from a daemon thread."""
 
-    def __init__(self, vendor: str, dispatch: Callable[[Request], Response], cert: str, key: str, port: int = 0):
+    def __init__(
+        self, vendor: str, dispatch: Callable[[Request], Response], cert: str, key: str, port: int = 0
+    ):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(cert, key)
         self.vendor = vendor
         self._server = _Server(port, vendor, context, dispatch)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{vendor}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-{vendor}",
+            daemon=True,
         )
 
     @property

@@ -57,7 +57,7 @@ def wait_until(condition: Callable[[], Any], timeout: float, step: float = 0.02)
     return None
 
 
-def relais_env(sb: "Sandbox", **overrides: str | None) -> dict[str, str]:
+def relais_env(sb: Sandbox, **overrides: str | None) -> dict[str, str]:
     """The environment of a ``relais`` process pointed at ``sb``: this one's, without any
     vendor credentials it may hold, plus the sandbox's; ``overrides`` set (None: remove) more."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "NOTION_", "PAGERDUTY_"))}
@@ -70,12 +70,12 @@ def relais_env(sb: "Sandbox", **overrides: str | None) -> dict[str, str]:
     return env
 
 
-def ssl_context(sb: "Sandbox") -> ssl.SSLContext:
+def ssl_context(sb: Sandbox) -> ssl.SSLContext:
     """Trusts the sandbox CA only (pass as ``verify=`` to httpx / httpx2)."""
     return ssl.create_default_context(cafile=sb.ca_path)
 
 
-def jira_client(sb: "Sandbox", **options: Any) -> Any:
+def jira_client(sb: Sandbox, **options: Any) -> Any:
     from jira import JIRA
 
     client = JIRA(
@@ -94,7 +94,7 @@ def jira_client(sb: "Sandbox", **options: Any) -> Any:
     return client
 
 
-def notion_client(sb: "Sandbox", **options: Any) -> Any:
+def notion_client(sb: Sandbox, **options: Any) -> Any:
     import httpx
     from notion_client import Client
 
@@ -103,11 +103,16 @@ def notion_client(sb: "Sandbox", **options: Any) -> Any:
     return Client(auth=sb.env["NOTION_TOKEN"], base_url=sb.urls["notion"], client=http, **options)
 
 
-def pagerduty_client(sb: "Sandbox", **options: Any) -> Any:
+def pagerduty_client(sb: Sandbox, **options: Any) -> Any:
     import pagerduty
 
-    client = pagerduty.RestApiV2Client(sb.env["PAGERDUTY_TOKEN"], default_from=sb.env["PAGERDUTY_FROM"],
-                                       base_url=sb.urls["pagerduty"], verify=ssl_context(sb), **options)
+    client = pagerduty.RestApiV2Client(
+        sb.env["PAGERDUTY_TOKEN"],
+        default_from=sb.env["PAGERDUTY_FROM"],
+        base_url=sb.urls["pagerduty"],
+        verify=ssl_context(sb),
+        **options,
+    )
     # The client retries 429 forever by default (0 means "use that default"): bound it to one
     # quick retry so a test sees the 429 instead of hanging.
     client.retry = {429: 1}
@@ -115,5 +120,13 @@ def pagerduty_client(sb: "Sandbox", **options: Any) -> Any:
     return client
 
 
-__all__ = ["FrozenClock", "UTC", "jira_client", "notion_client", "pagerduty_client", "relais_env", "ssl_context",
-           "wait_until"]
+__all__ = [
+    "FrozenClock",
+    "UTC",
+    "jira_client",
+    "notion_client",
+    "pagerduty_client",
+    "relais_env",
+    "ssl_context",
+    "wait_until",
+]

@@ -16,11 +16,11 @@ exactly what the vendor writes, because connectors parse these strings:
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc_now() -> datetime:
@@ -78,7 +78,7 @@ def parse_iso(value: str, default_tz: ZoneInfo | timezone = UTC) -> datetime:
     text = value.strip()
     if not text:
         raise ValueError("empty date")
-    if text.endswith("Z") or text.endswith("z"):
+    if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     if len(text) == 10:
         d = date.fromisoformat(text)

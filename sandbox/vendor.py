@@ -46,8 +46,9 @@ class VendorApp:
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:  # pragma: no cover
         raise NotImplementedError
 
-    def rate_limited(self, wait_seconds: int, limit: float, retry_after: str | None,
-                     fault: bool = False) -> Response:  # pragma: no cover
+    def rate_limited(
+        self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False
+    ) -> Response:  # pragma: no cover
         raise NotImplementedError
 
     def corrupt_item(self, item: dict[str, Any]) -> None:  # pragma: no cover
@@ -78,7 +79,9 @@ class VendorApp:
         try:
             return request.json()
         except (ValueError, UnicodeDecodeError):
-            raise BadRequest(400, "The request body could not be decoded as JSON.", code="invalid_json") from None
+            raise BadRequest(
+                400, "The request body could not be decoded as JSON.", code="invalid_json"
+            ) from None
 
     @staticmethod
     def phrase(status: int) -> str:

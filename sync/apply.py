@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from connectors.errors import BatchUnavailable, FatalError, RequestError, TransientError
 from sync.models import FieldChange, Quarantined, WorkItem
@@ -31,7 +31,7 @@ class ApplyResult:
     waiting: list[str] = field(default_factory=list)  # natural keys of creates not confirmed yet
     created: int = 0
 
-    def merge(self, other: "ApplyResult") -> None:
+    def merge(self, other: ApplyResult) -> None:
         self.applied += other.applied
         self.failed += other.failed
         self.deferred += other.deferred
@@ -52,9 +52,14 @@ def side_by_side(job: Callable[[str], object], names: Iterable[str], prefix: str
     return [f.result() for f in futures]
 
 
-def apply_by_vendor(work: list[tuple[WorkItem, list[FieldChange]]], creates: list, connectors: dict,
-                    store: StateStore, cycle: int | None, on_write: Callable[[int], None] | None = None
-                    ) -> ApplyResult:
+def apply_by_vendor(
+    work: list[tuple[WorkItem, list[FieldChange]]],
+    creates: list,
+    connectors: dict,
+    store: StateStore,
+    cycle: int | None,
+    on_write: Callable[[int], None] | None = None,
+) -> ApplyResult:
     """Each vendor's writes, then its creates, in a thread of its own: the vendors' rate limits
     are separate, so the writes of a cycle take as long as the busiest vendor's, not the sum.
     One vendor's writes keep the plan's order."""
@@ -62,7 +67,9 @@ def apply_by_vendor(work: list[tuple[WorkItem, list[FieldChange]]], creates: lis
 
     def one(source: str) -> ApplyResult:
         result = apply_changes([w for w in work if w[0].source == source], connectors, store, cycle, on_write)
-        result.created = apply_creates([c for c in creates if c.source == source], connectors, store, cycle, result)
+        result.created = apply_creates(
+            [c for c in creates if c.source == source], connectors, store, cycle, result
+        )
         return result
 
     merged = ApplyResult()
@@ -78,11 +85,12 @@ def _settling(record: dict, connector) -> bool:
     in the server's hands: a miss is trusted only one request timeout after relais gave
     up. A create cut short by a crash is looked for at once (its key says 'creating')."""
     timeout = getattr(getattr(connector, "source", None), "timeout_seconds", 30)
-    return record["state"] == "unanswered" and datetime.now(timezone.utc) - record["at"] < timedelta(seconds=timeout)
+    return record["state"] == "unanswered" and datetime.now(UTC) - record["at"] < timedelta(seconds=timeout)
 
 
-def apply_creates(creates: list, connectors: dict, store: StateStore, cycle: int | None,
-                  result: ApplyResult) -> int:
+def apply_creates(
+    creates: list, connectors: dict, store: StateStore, cycle: int | None, result: ApplyResult
+) -> int:
     """Create rows under their natural keys, exactly once.
 
     The keys are looked up in the tool first, whatever the store says (a new, lost or
@@ -145,8 +153,13 @@ def _create_one(create, found, connector, store: StateStore, cycle: int | None, 
     return made
 
 
-def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: dict, store: StateStore,
-                  cycle: int | None, on_write: Callable[[int], None] | None = None) -> ApplyResult:
+def apply_changes(
+    work: list[tuple[WorkItem, list[FieldChange]]],
+    connectors: dict,
+    store: StateStore,
+    cycle: int | None,
+    on_write: Callable[[int], None] | None = None,
+) -> ApplyResult:
     result = ApplyResult()
     work = _apply_bulk(work, connectors, store, cycle, result, on_write)
     for item, changes in work:
@@ -183,8 +196,14 @@ def apply_changes(work: list[tuple[WorkItem, list[FieldChange]]], connectors: di
 Work = list[tuple[WorkItem, list[FieldChange]]]
 
 
-def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | None, result: ApplyResult,
-                on_write: Callable[[int], None] | None) -> Work:
+def _apply_bulk(
+    work: Work,
+    connectors: dict,
+    store: StateStore,
+    cycle: int | None,
+    result: ApplyResult,
+    on_write: Callable[[int], None] | None,
+) -> Work:
     """Write in bulk what a connector can (many items, one field, one value); return the rest.
 
     Changes are grouped field by field: an issue getting a new Work type and a new Team
@@ -209,7 +228,7 @@ def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | No
     for (source, key), members in groups.items():
         connector = connectors[source]
         for start in range(0, len(members), connector.bulk_max):
-            chunk = members[start:start + connector.bulk_max]
+            chunk = members[start : start + connector.bulk_max]
             if source in unavailable:
                 for n, change in chunk:
                     left[n].append(change)
@@ -232,7 +251,9 @@ def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | No
                 unavailable.add(source)
                 for (n, change), seq in zip(chunk, intents):
                     left[n].append(change)
-                    store.record_write(work[n][0], [change], cycle, "failed", "bulk edit refused: sent alone", [seq])
+                    store.record_write(
+                        work[n][0], [change], cycle, "failed", "bulk edit refused: sent alone", [seq]
+                    )
                 continue
             for (n, change), seq in zip(chunk, intents):
                 item = work[n][0]
@@ -244,11 +265,14 @@ def _apply_bulk(work: Work, connectors: dict, store: StateStore, cycle: int | No
                     reason = outcome.refused[item.id]
                     result.failed += 1
                     store.record_write(item, [change], cycle, "failed", reason, [seq])
-                    store.store_page([], {}, [Quarantined(item.source, item.id, f"{WRITE_REFUSED}: {reason}")], cycle)
+                    store.store_page(
+                        [], {}, [Quarantined(item.source, item.id, f"{WRITE_REFUSED}: {reason}")], cycle
+                    )
                 else:
                     result.failed += 1
-                    store.record_write(item, [change], cycle, "failed", outcome.skipped.get(item.id, "not edited"),
-                                       [seq])
+                    store.record_write(
+                        item, [change], cycle, "failed", outcome.skipped.get(item.id, "not edited"), [seq]
+                    )
             if on_write:
                 on_write(len(chunk))
     # an item's changes in the plan's order, whatever came back from a refused batch

@@ -47,8 +47,14 @@ from sync.rules import Matcher
 LEVELS = ("ok", "watch", "alert", "survival")  # ascending severity
 #: Metrics not judged in the current, partial week (counts and hours are).
 PARTIAL_WEEK_BLIND = frozenset({"run_share", "build_share", "improve_share", "buffer_left"})
-OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
-       "==": operator.eq, "!=": operator.ne}
+OPS = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 # -- weeks ---------------------------------------------------------------------
@@ -134,10 +140,15 @@ class WeekFigures:
         total = self.total_hours
         share = {c: (self.hours[c] / total if total else None) for c in self.hours}
         return {
-            "run_share": share["RUN"], "build_share": share["BUILD"], "improve_share": share["IMPROVE"],
-            "run_hours": self.hours["RUN"], "build_hours": self.hours["BUILD"],
-            "improve_hours": self.hours["IMPROVE"], "total_hours": total,
-            "incidents": self.incidents, "urgent_requests": self.urgent_requests,
+            "run_share": share["RUN"],
+            "build_share": share["BUILD"],
+            "improve_share": share["IMPROVE"],
+            "run_hours": self.hours["RUN"],
+            "build_hours": self.hours["BUILD"],
+            "improve_hours": self.hours["IMPROVE"],
+            "total_hours": total,
+            "incidents": self.incidents,
+            "urgent_requests": self.urgent_requests,
             "buffer_left": buffer_target - self.unexpected_hours / total if total else None,
         }
 
@@ -178,7 +189,9 @@ class BalanceAccumulator:
         # Extra weeks before the reported ones, so "N weeks running" sees its history.
         self.weeks = recent_weeks(now, self.tz, self.balance.backfill_periods + longest - 1)
         self.first = self.weeks[0]
-        self.figures: dict[str | None, dict[date, WeekFigures]] = defaultdict(lambda: defaultdict(WeekFigures))
+        self.figures: dict[str | None, dict[date, WeekFigures]] = defaultdict(
+            lambda: defaultdict(WeekFigures)
+        )
         self.urgent = Matcher(self.balance.urgent.when) if self.balance.urgent is not None else None
 
     def add(self, item: WorkItem, team: str | None, work_class: WorkClass) -> None:
@@ -204,8 +217,12 @@ class BalanceAccumulator:
     def team_weeks(self, team: str | None) -> list[TeamWeek]:
         """Every computed week of ``team``, oldest first, with its active alerts."""
         figures = self.figures.get(team, {})
-        metrics = [figures[w].metrics(self.balance.buffer_target) if w in figures
-                   else WeekFigures().metrics(self.balance.buffer_target) for w in self.weeks]
+        metrics = [
+            figures[w].metrics(self.balance.buffer_target)
+            if w in figures
+            else WeekFigures().metrics(self.balance.buffer_target)
+            for w in self.weeks
+        ]
         out = []
         streaks = {a.name: 0 for a in self.balance.alerts}
         for week, m in zip(self.weeks, metrics):
@@ -228,4 +245,4 @@ class BalanceAccumulator:
         return {t: self.team_weeks(t)[-n:] for t in teams}
 
     def unowned(self) -> list[TeamWeek]:
-        return self.team_weeks(None)[-self.balance.backfill_periods:]
+        return self.team_weeks(None)[-self.balance.backfill_periods :]

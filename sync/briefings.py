@@ -53,7 +53,16 @@ RULE = "briefing status"
 LINK_RULE = "briefing ↔ epic link"
 ISSUE_KEY = re.compile(r"\b([A-Z][A-Z0-9_]+-\d+)\b")
 NOTION_ID = re.compile(r"([0-9a-f]{32})(?:[?#].*)?$")
-STATUS_FIELDS = ("health", "reason", "progress", "forecast", "incidents", "dependencies", "undeclared", "score")
+STATUS_FIELDS = (
+    "health",
+    "reason",
+    "progress",
+    "forecast",
+    "incidents",
+    "dependencies",
+    "undeclared",
+    "score",
+)
 
 
 @dataclass(frozen=True)
@@ -88,9 +97,16 @@ class Status:
         return "; ".join(self.reasons)
 
     def values(self) -> dict[str, Any]:
-        return {"health": self.health, "reason": self.reason, "progress": self.progress,
-                "forecast": self.forecast, "incidents": self.incidents, "dependencies": self.dependencies,
-                "undeclared": self.undeclared, "score": self.score}
+        return {
+            "health": self.health,
+            "reason": self.reason,
+            "progress": self.progress,
+            "forecast": self.forecast,
+            "incidents": self.incidents,
+            "dependencies": self.dependencies,
+            "undeclared": self.undeclared,
+            "score": self.score,
+        }
 
 
 def epic_key_in(text: Any) -> str | None:
@@ -116,7 +132,9 @@ class BriefingFacts:
     briefings: list[tuple[WorkItem, str | None]] = field(default_factory=list)
     epics: dict[str, tuple[WorkItem, str | None]] = field(default_factory=dict)
     children: dict[str, list[Child]] = field(default_factory=lambda: defaultdict(list))
-    issues: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # key -> (team, status cat.)
+    issues: dict[str, tuple[str | None, str | None]] = field(
+        default_factory=dict
+    )  # key -> (team, status cat.)
     finished: dict[str | None, list[float | None]] = field(default_factory=lambda: defaultdict(list))
     open_incidents: dict[str | None, list[WorkItem]] = field(default_factory=lambda: defaultdict(list))
     paces: dict[tuple[str | None, str], float] = field(default_factory=dict)  # filled by _pace
@@ -136,7 +154,8 @@ class BriefingFacts:
                 self.epics[item.key] = (item, team)
             elif item.parent:
                 self.children[item.parent].append(
-                    Child(item.key, item.status_category == "done", item.points, item.links))
+                    Child(item.key, item.status_category == "done", item.points, item.links)
+                )
             if item.kind == "issue" and item.status_category == "done" and item.resolved is not None:
                 if self.window[0] <= item.resolved.astimezone(self.settings.tz).date() <= self.window[1]:
                     self.finished[team].append(item.points)
@@ -181,7 +200,9 @@ def _team_of_key(facts: BriefingFacts, key: str) -> tuple[str | None, str | None
         team, status = facts.issues[key]
         return team, status, True
     project = key.rsplit("-", 1)[0]
-    team = next((name for name, t in facts.settings.teams.items() if project in (t.jira.projects or [])), None)
+    team = next(
+        (name for name, t in facts.settings.teams.items() if project in (t.jira.projects or [])), None
+    )
     return team, None, False
 
 
@@ -193,14 +214,18 @@ def _pace(facts: BriefingFacts, team: str | None, unit: str) -> float:
     if (team, unit) not in paces:
         finished = facts.finished.get(team, [])
         amount = sum(p or 0 for p in finished) if unit == "points" else len(finished)
-        active = sum(1 for key, (_, t) in facts.epics.items()
-                     if t == team and any(not c.done for c in facts.children.get(key, ())))
+        active = sum(
+            1
+            for key, (_, t) in facts.epics.items()
+            if t == team and any(not c.done for c in facts.children.get(key, ()))
+        )
         paces[(team, unit)] = amount / facts.settings.briefings.throughput_weeks / max(active, 1)
     return paces[(team, unit)]
 
 
-def _dependencies(facts: BriefingFacts, item: WorkItem, team: str | None, linked: list[tuple[str, str]]
-                  ) -> tuple[str, str, int]:
+def _dependencies(
+    facts: BriefingFacts, item: WorkItem, team: str | None, linked: list[tuple[str, str]]
+) -> tuple[str, str, int]:
     """("N of M validated (waiting for …)", undeclared text, number of dependencies)."""
     declared = [str(v) for v in item.inputs.get("depends_on") or ()]
     validated = {fold(str(v)) for v in item.inputs.get("validated_by") or ()}
@@ -232,15 +257,22 @@ def _score(settings: Any, item: WorkItem, dependencies: int) -> float | None:
     return round(impact / (effort * (1 + dependencies)), 2)
 
 
-def briefing_status(facts: BriefingFacts, item: WorkItem, team: str | None, epic_key: str | None,
-                    modes: dict[str, tuple[str, str]]) -> Status:
+def briefing_status(
+    facts: BriefingFacts,
+    item: WorkItem,
+    team: str | None,
+    epic_key: str | None,
+    modes: dict[str, tuple[str, str]],
+) -> Status:
     """The status of one briefing. ``modes``: team → (mode, ISO week) of its last complete week."""
     settings = facts.settings
     today = facts.now.astimezone(settings.tz).date()
     children = facts.children.get(epic_key, []) if epic_key else []
     unit = "points" if children and all(c.points is not None for c in children) else "issues"
     total = sum(c.points or 0 for c in children) if unit == "points" else len(children)
-    done = sum(c.points or 0 for c in children if c.done) if unit == "points" else sum(c.done for c in children)
+    done = (
+        sum(c.points or 0 for c in children if c.done) if unit == "points" else sum(c.done for c in children)
+    )
     remaining = total - done
     status = Status(epic_key, "On track", [], unit=unit, done=done, total=total, title=item.title, team=team)
     status.progress = round(100 * done / total, 1) if total else None
@@ -250,7 +282,9 @@ def briefing_status(facts: BriefingFacts, item: WorkItem, team: str | None, epic
     pace = _pace(facts, epic_team, unit) if children else 0.0
     if children and remaining > 0 and pace > 0:
         status.forecast = (today + timedelta(days=math.ceil(remaining / pace * 7))).isoformat()
-    linked = [(epic_key, link[2]) for link in (facts.epics[epic_key][0].links if epic_key in facts.epics else ())]
+    linked = [
+        (epic_key, link[2]) for link in (facts.epics[epic_key][0].links if epic_key in facts.epics else ())
+    ]
     linked += [(c.key, link[2]) for c in children for link in c.links]
     status.dependencies, status.undeclared, n_deps = _dependencies(facts, item, team, linked)
     status.score = _score(settings, item, n_deps)
@@ -268,8 +302,10 @@ def briefing_status(facts: BriefingFacts, item: WorkItem, team: str | None, epic
         if incident.urgency == "high":
             found["Blocked"].append(f"high-urgency incident {incident.key} is open: {incident.title}")
     if target is not None and target < today:
-        found["Off track"].append(f"the target date {target.isoformat()} has passed with "
-                                  f"{_amount(remaining, unit) if children else 'the work'} open")
+        found["Off track"].append(
+            f"the target date {target.isoformat()} has passed with "
+            f"{_amount(remaining, unit) if children else 'the work'} open"
+        )
     mode = modes.get(epic_team or team or "")
     if mode and mode[0] == "survival":
         found["At risk"].append(f"team {epic_team or team} is in survival mode ({mode[1]})")
@@ -280,10 +316,14 @@ def briefing_status(facts: BriefingFacts, item: WorkItem, team: str | None, epic
     elif not children:
         found["At risk"].append(f"{epic_key} has no child issues yet")
     elif status.forecast is None:
-        found["At risk"].append(f"no issue of the team finished in the last {settings.briefings.throughput_weeks} "
-                                "weeks: no forecast")
+        found["At risk"].append(
+            f"no issue of the team finished in the last {settings.briefings.throughput_weeks} "
+            "weeks: no forecast"
+        )
     elif target is not None and today <= target and status.forecast > target.isoformat():
-        found["At risk"].append(f"the forecast {status.forecast} is after the target date {target.isoformat()}")
+        found["At risk"].append(
+            f"the forecast {status.forecast} is after the target date {target.isoformat()}"
+        )
     for health in reversed(HEALTHS[1:]):
         if found[health]:
             status.health = status.health if status.health != "On track" else health
@@ -332,8 +372,11 @@ class BriefingPlan:
 
 
 def _diff(item: WorkItem, desired: dict[str, Any], rule: str) -> list[FieldChange]:
-    return [FieldChange(item.source, item.id, item.key, k, item.owned.get(k), v, rule)
-            for k, v in desired.items() if k in item.owned and item.owned.get(k) != v]
+    return [
+        FieldChange(item.source, item.id, item.key, k, item.owned.get(k), v, rule)
+        for k, v in desired.items()
+        if k in item.owned and item.owned.get(k) != v
+    ]
 
 
 def plan_briefing_status(facts: BriefingFacts, modes: dict[str, tuple[str, str]]) -> BriefingPlan:

@@ -45,7 +45,9 @@ class _TeamIndex:
         self.notion: dict[str, str] = {}
         for name, team in teams.items():
             for project in team.jira.projects or ():
-                components = frozenset(fold(c) for c in team.jira.components) if team.jira.components else None
+                components = (
+                    frozenset(fold(c) for c in team.jira.components) if team.jira.components else None
+                )
                 self.projects.setdefault(project, []).append((name, components))
             for service in team.pagerduty.services or ():
                 self.services.setdefault(service, name)
@@ -65,7 +67,9 @@ class _TeamIndex:
                     return name
             return next((name for name, components in candidates if components is None), None)
         if item.source == "pagerduty":
-            found = [t for t in (self.services.get(item.service or ""), self.pd_teams.get(item.team or "")) if t]
+            found = [
+                t for t in (self.services.get(item.service or ""), self.pd_teams.get(item.team or "")) if t
+            ]
             return min(found, key=self.order.__getitem__) if found else None
         if item.source == "notion" and item.team:
             return self.notion.get(fold(item.team))
@@ -101,6 +105,7 @@ def _decisions(settings) -> tuple[tuple[tuple[object, Decision], ...], Decision,
     and the Decision cost more than most conditions), and a memo of decisions by the attributes
     the rules read and the team — classify runs for every stored item each cycle, and items
     sharing source, type, labels… share their class."""
+
     def build() -> tuple[tuple[tuple[object, Decision], ...], Decision, Memo]:
         rules = tuple((r.when, Decision(WorkClass(r.then), r.name, r.where)) for r in settings.classify)
         default = Decision(WorkClass(settings.classify_default), "default", settings.classify_default_where)

@@ -11,6 +11,7 @@ import argparse
 import os
 import signal
 import sys
+from datetime import UTC
 from typing import Any
 
 from connectors.errors import ConnectorError, redact
@@ -20,34 +21,68 @@ DEFAULT_CONFIG = "relais.yaml"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="relais", description="Pull PagerDuty, Jira and Notion; classify work "
-                                "RUN/BUILD/IMPROVE; write the results back where teams look.")
+    p = argparse.ArgumentParser(
+        prog="relais",
+        description="Pull PagerDuty, Jira and Notion; classify work "
+        "RUN/BUILD/IMPROVE; write the results back where teams look.",
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sp.add_argument("-c", "--config", default=os.environ.get("RELAIS_CONFIG", DEFAULT_CONFIG),
-                        help="config file (default: $RELAIS_CONFIG or ./relais.yaml)")
+        sp.add_argument(
+            "-c",
+            "--config",
+            default=os.environ.get("RELAIS_CONFIG", DEFAULT_CONFIG),
+            help="config file (default: $RELAIS_CONFIG or ./relais.yaml)",
+        )
         return sp
 
-    with_config(sub.add_parser("validate", help="check the config and the environment's secrets; write nothing"))
-    sp = with_config(sub.add_parser("plan", help="pull, then show the writes a sync would make; write nothing"))
-    sp.add_argument("--json", action="store_true", help="print {target, field, old, new, rule} entries as JSON")
+    with_config(
+        sub.add_parser("validate", help="check the config and the environment's secrets; write nothing")
+    )
+    sp = with_config(
+        sub.add_parser("plan", help="pull, then show the writes a sync would make; write nothing")
+    )
+    sp.add_argument(
+        "--json", action="store_true", help="print {target, field, old, new, rule} entries as JSON"
+    )
     sp = with_config(sub.add_parser("sync", help="run one full cycle: pull, plan, write, checkpoint"))
     sp.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
     sp.add_argument("--json", action="store_true", help="print the cycle report as JSON")
-    sp = with_config(sub.add_parser("run", help="the daemon: each source on its timer, webhooks, /healthz, "
-                                    "/readyz, /metrics and the status page, until SIGTERM/SIGINT"))
-    sp.add_argument("--interval", type=float, default=None,
-                    help="seconds between cycles of every source (default: daemon.intervals in the config)")
-    sp = with_config(sub.add_parser("explain", help="why an item is classified the way it is (from the state store)"))
+    sp = with_config(
+        sub.add_parser(
+            "run",
+            help="the daemon: each source on its timer, webhooks, /healthz, "
+            "/readyz, /metrics and the status page, until SIGTERM/SIGINT",
+        )
+    )
+    sp.add_argument(
+        "--interval",
+        type=float,
+        default=None,
+        help="seconds between cycles of every source (default: daemon.intervals in the config)",
+    )
+    sp = with_config(
+        sub.add_parser("explain", help="why an item is classified the way it is (from the state store)")
+    )
     sp.add_argument("item", help="source:id or source:key, e.g. jira:PAY-12, pagerduty:Q1ABC2D")
     sp.add_argument("--json", action="store_true")
-    sp = with_config(sub.add_parser("report", help="balance per team and week, alerts, unowned work (from the state store)"))
+    sp = with_config(
+        sub.add_parser(
+            "report", help="balance per team and week, alerts, unowned work (from the state store)"
+        )
+    )
     sp.add_argument("--format", choices=("table", "json"), default="table")
-    sp.add_argument("--chart", metavar="PNG", help="also draw the shares per week as a PNG (needs relais[chart])")
-    sp.add_argument("--routing", action="store_true", help="feedback routed per PM, fallback share, overrides")
-    sp = with_config(sub.add_parser("health", help="exit 0 if the last cycle finished recently (container HEALTHCHECK)"))
+    sp.add_argument(
+        "--chart", metavar="PNG", help="also draw the shares per week as a PNG (needs relais[chart])"
+    )
+    sp.add_argument(
+        "--routing", action="store_true", help="feedback routed per PM, fallback share, overrides"
+    )
+    sp = with_config(
+        sub.add_parser("health", help="exit 0 if the last cycle finished recently (container HEALTHCHECK)")
+    )
     sp.add_argument("--max-age", type=float, default=300.0, help="seconds (default 300)")
     sp = sub.add_parser("demo", help="start the bundled sandbox and run two sync cycles against it")
     sp.add_argument("--json", action="store_true", help="print the demo summary as one JSON object")
@@ -82,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_RUNTIME
         if args.debug:
             raise
-        print(redact(f"relais: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)"),
-              file=sys.stderr)
+        print(
+            redact(f"relais: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)"),
+            file=sys.stderr,
+        )
         return EXIT_RUNTIME
 
 
@@ -118,9 +155,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except SecretError as e:
         _print_problems(e)
         return EXIT_CONFIG
-    sources = ", ".join(n for n in ("jira", "notion", "pagerduty") if getattr(settings.sources, n) is not None)
-    print(f"{args.config}: OK — sources: {sources or 'none'}; {len(settings.teams)} teams, "
-          f"{len(settings.people)} people, {len(settings.classify)} classify rules + default")
+    sources = ", ".join(
+        n for n in ("jira", "notion", "pagerduty") if getattr(settings.sources, n) is not None
+    )
+    print(
+        f"{args.config}: OK — sources: {sources or 'none'}; {len(settings.teams)} teams, "
+        f"{len(settings.people)} people, {len(settings.classify)} classify rules + default"
+    )
     return EXIT_OK
 
 
@@ -173,7 +214,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from sync.explain import explain
-
     from sync.settings import load_settings
 
     settings = load_settings(args.config)
@@ -184,12 +224,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sync.report import run_report
     from sync.settings import load_settings
 
-    return run_report(load_settings(args.config), as_json=args.format == "json", chart_path=args.chart,
-                      routing=args.routing)
+    return run_report(
+        load_settings(args.config), as_json=args.format == "json", chart_path=args.chart, routing=args.routing
+    )
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sync.settings import load_settings
     from sync.state import StateStore
@@ -206,7 +247,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     if not row or not row[0]:
         print("relais: no cycle has finished yet", file=sys.stderr)
         return EXIT_RUNTIME
-    age = (datetime.now(timezone.utc) - datetime.fromisoformat(row[0])).total_seconds()
+    age = (datetime.now(UTC) - datetime.fromisoformat(row[0])).total_seconds()
     print(f"last cycle finished {age:.0f}s ago")
     return EXIT_OK if age <= args.max_age else EXIT_RUNTIME
 
@@ -218,8 +259,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "validate": cmd_validate, "plan": cmd_plan, "sync": cmd_sync, "run": cmd_run,
-    "explain": cmd_explain, "report": cmd_report, "health": cmd_health, "demo": cmd_demo,
+    "validate": cmd_validate,
+    "plan": cmd_plan,
+    "sync": cmd_sync,
+    "run": cmd_run,
+    "explain": cmd_explain,
+    "report": cmd_report,
+    "health": cmd_health,
+    "demo": cmd_demo,
 }
 
 if __name__ == "__main__":  # pragma: no cover

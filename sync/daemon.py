@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +71,16 @@ class SourceState:
 
 
 class Daemon:
-    def __init__(self, config_path: str | Path, settings: Any, secrets: Any, *,
-                 interval_override: float | None = None, environ: Any = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        config_path: str | Path,
+        settings: Any,
+        secrets: Any,
+        *,
+        interval_override: float | None = None,
+        environ: Any = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.config_path = Path(config_path)
         self.clock = clock  # the engines' clock (None: the system's); benchmarks move it
         self.settings = settings
@@ -115,8 +122,14 @@ class Daemon:
         for service in self._services:
             service.start()
         self._spawn_workers()
-        self.log.info("started", extra={"sources": sorted(engine.connectors), "identities": engine.identities,
-                                        "listen": self.listen_address()})
+        self.log.info(
+            "started",
+            extra={
+                "sources": sorted(engine.connectors),
+                "identities": engine.identities,
+                "listen": self.listen_address(),
+            },
+        )
 
     def run(self) -> None:
         """Start, then block until :meth:`request_stop`; then stop cleanly."""
@@ -136,8 +149,10 @@ class Daemon:
         for name, worker in self._workers.items():
             worker.join(max(0.0, deadline - time.monotonic()))
             if worker.is_alive():
-                self.log.warning("stop: abandoning a job still running; its cycle will be redone at the next start",
-                                 extra={"source": name})
+                self.log.warning(
+                    "stop: abandoning a job still running; its cycle will be redone at the next start",
+                    extra={"source": name},
+                )
         for service in self._services:
             service.close()
         if self.engine is not None and not any(w.is_alive() for w in self._workers.values()):
@@ -184,7 +199,9 @@ class Daemon:
         base = self.interval(name)
         jitter = min(daemon.jitter_seconds, base / 2)
         timers = Timers()
-        timers.every(max(1.0, base - jitter), max(1.0, base + jitter), lambda: self._run_guarded(name, "poll"))
+        timers.every(
+            max(1.0, base - jitter), max(1.0, base + jitter), lambda: self._run_guarded(name, "poll")
+        )
         reconcile = max(1.0, daemon.reconcile_every)
         timers.every(reconcile, reconcile, lambda: self._run_guarded(name, "reconcile"))
         return timers
@@ -223,7 +240,9 @@ class Daemon:
         try:
             self._run(name, Job(job) if isinstance(job, str) else job)
         except Exception as e:  # a bug in the bookkeeping must not kill the source's worker
-            self.log.error("worker error", extra={"source": name, "error": redact(f"{type(e).__name__}: {e}")})
+            self.log.error(
+                "worker error", extra={"source": name, "error": redact(f"{type(e).__name__}: {e}")}
+            )
 
     @contextlib.contextmanager
     def _running(self) -> Iterator[Engine]:
@@ -267,12 +286,22 @@ class Daemon:
             try:
                 report = self._cycle(engine, name, job)
             except Stopping:
-                self.log.info("stop: writes interrupted between two writes; the cycle will be redone",
-                              extra={"source": name})
+                self.log.info(
+                    "stop: writes interrupted between two writes; the cycle will be redone",
+                    extra={"source": name},
+                )
                 return
             except Exception as e:  # an auth error, a bug: the worker survives, the source is failing
-                report = CycleReport(cycle=0, mode=job.kind, started="", errors={
-                    name: redact(str(e) if hasattr(e, "vendor") else f"{name}: unexpected {type(e).__name__}: {e}")})
+                report = CycleReport(
+                    cycle=0,
+                    mode=job.kind,
+                    started="",
+                    errors={
+                        name: redact(
+                            str(e) if hasattr(e, "vendor") else f"{name}: unexpected {type(e).__name__}: {e}"
+                        )
+                    },
+                )
         self._record(name, job, report)
 
     def _cycle(self, engine: Engine, name: str, job: Job) -> CycleReport:
@@ -299,8 +328,10 @@ class Daemon:
                 gone = store.forget_missing(name, cycle.seen.get(name, set()), cycle.now - SWEEP_GRACE)
                 if gone:
                     self.metrics.deleted.labels(name).inc(len(gone))
-                    self.log.info("reconcile: forgot items the tool no longer has",
-                                  extra={"source": name, "count": len(gone)})
+                    self.log.info(
+                        "reconcile: forgot items the tool no longer has",
+                        extra={"source": name, "count": len(gone)},
+                    )
         if self.stop.is_set():
             raise Stopping()
         with self.apply_lock:
@@ -320,8 +351,19 @@ class Daemon:
         if report.streams:
             self.streams = report.streams
         summary = report.as_dict()
-        state.last_summary = {k: summary[k] for k in ("pulled", "changed", "writes", "failed_writes", "created",
-                                                      "planned", "quarantined", "seconds")}
+        state.last_summary = {
+            k: summary[k]
+            for k in (
+                "pulled",
+                "changed",
+                "writes",
+                "failed_writes",
+                "created",
+                "planned",
+                "quarantined",
+                "seconds",
+            )
+        }
         state.last_summary["held"] = len(report.held)
         self.finished_cycles += 1
         if report.cycle:
@@ -336,8 +378,10 @@ class Daemon:
             state.last_error = error
             if state.failures == 1:
                 self.log.error("source failing", extra={"source": name, "error": error})
-        self.log.info("cycle finished", extra={"source": name, "kind": job.kind, "summary": state.last_summary,
-                                               "errors": report.errors})
+        self.log.info(
+            "cycle finished",
+            extra={"source": name, "kind": job.kind, "summary": state.last_summary, "errors": report.errors},
+        )
 
     # -- what the endpoints show -------------------------------------------------
     #: A source whose last cycle ended longer ago than this many of its intervals is "stale":
@@ -359,25 +403,49 @@ class Daemon:
             interval = self.interval(name) + self.settings.daemon.jitter_seconds
             age = None if s.last_finished_monotonic is None else now - s.last_finished_monotonic
             busy = s.last_started_monotonic is not None and (
-                s.last_finished_monotonic is None or s.last_started_monotonic > s.last_finished_monotonic)
+                s.last_finished_monotonic is None or s.last_started_monotonic > s.last_finished_monotonic
+            )
             # A long cycle (a first sync of a large tenant) is running, not stale; a source whose
             # timer no longer fires is.
             stale = age is not None and not busy and age > self.STALE_AFTER_INTERVALS * interval + 30
-            status = "starting" if s.cycles == 0 else "failing" if s.failures >= limit else \
-                "stale" if stale else "retrying" if s.failures else "ok"
-            sources[name] = {"status": status, "cycles": s.cycles, "consecutive_failures": s.failures,
-                             "last_cycle": _iso(s.last_finished), "last_success": _iso(s.last_success),
-                             "seconds_since_last_cycle": None if age is None else round(age, 1),
-                             "last_error": s.last_error}
+            status = (
+                "starting"
+                if s.cycles == 0
+                else "failing"
+                if s.failures >= limit
+                else "stale"
+                if stale
+                else "retrying"
+                if s.failures
+                else "ok"
+            )
+            sources[name] = {
+                "status": status,
+                "cycles": s.cycles,
+                "consecutive_failures": s.failures,
+                "last_cycle": _iso(s.last_finished),
+                "last_success": _iso(s.last_success),
+                "seconds_since_last_cycle": None if age is None else round(age, 1),
+                "last_error": s.last_error,
+            }
         ready = self.engine is not None and all(self.sources[n].cycles for n in sources)
-        degraded = bool(self.config_errors) or any(v["status"] in ("failing", "stale") for v in sources.values())
+        degraded = bool(self.config_errors) or any(
+            v["status"] in ("failing", "stale") for v in sources.values()
+        )
         status = "degraded" if ready and degraded else "ready" if ready else "starting"
         incomplete = self.streams.get("incomplete") if self.streams else None
-        return ready, {"status": status, "config": {"file": str(self.config_path), "ok": not self.config_errors,
-                                                    "errors": list(self.config_errors)},
-                       "sources": sources,
-                       "first_read_incomplete": incomplete if incomplete is not None else "not known yet",
-                       "held_writes": len(self.last_held), "held": _held_summary(self.last_held)}
+        return ready, {
+            "status": status,
+            "config": {
+                "file": str(self.config_path),
+                "ok": not self.config_errors,
+                "errors": list(self.config_errors),
+            },
+            "sources": sources,
+            "first_read_incomplete": incomplete if incomplete is not None else "not known yet",
+            "held_writes": len(self.last_held),
+            "held": _held_summary(self.last_held),
+        }
 
 
 def _held_summary(held: list[dict[str, Any]]) -> dict[str, int]:
@@ -391,6 +459,6 @@ def _held_summary(held: list[dict[str, Any]]) -> dict[str, int]:
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

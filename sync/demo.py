@@ -20,19 +20,40 @@ def demo_summary(cycles: list[CycleReport], scorecard_rows: int) -> dict[str, An
     return {
         "scorecard_rows": scorecard_rows,
         "alerts": last.alerts,
-        "cycles": [{"pulled": c.pulled, "changed": c.changed, "writes": c.writes, "failed_writes": c.failed_writes,
-                    "created": c.created, "rows_created": c.rows_created, "notes_created": c.notes_created,
-                    "quarantined": len(c.quarantined), "errors": c.errors, "held": len(c.held), "kept": len(c.kept),
-                    "briefings_updated": c.briefings_updated, "followups_created": c.followups_created,
-                    "api_calls": c.api_calls, "seconds": round(c.seconds, 2)} for c in cycles],
+        "cycles": [
+            {
+                "pulled": c.pulled,
+                "changed": c.changed,
+                "writes": c.writes,
+                "failed_writes": c.failed_writes,
+                "created": c.created,
+                "rows_created": c.rows_created,
+                "notes_created": c.notes_created,
+                "quarantined": len(c.quarantined),
+                "errors": c.errors,
+                "held": len(c.held),
+                "kept": len(c.kept),
+                "briefings_updated": c.briefings_updated,
+                "followups_created": c.followups_created,
+                "api_calls": c.api_calls,
+                "seconds": round(c.seconds, 2),
+            }
+            for c in cycles
+        ],
         "kept": cycles[0].kept,  # what people had decided before relais ran: theirs, kept
         "classified": {k: last.classified.get(k, 0) for k in ("RUN", "BUILD", "IMPROVE")},
         "by_team": {t: dict(c) for t, c in sorted(last.by_team.items())},
         "written": [ch.as_dict() for ch in cycles[0].planned],
         "briefings_updated": sum(c.briefings_updated for c in cycles),
         "followups_created": sum(c.followups_created for c in cycles),
-        "briefings": ([{"title": s.title, "team": s.team, "epic": s.epic, **s.values()}
-                       for s in last.briefings.statuses.values()] if last.briefings is not None else []),
+        "briefings": (
+            [
+                {"title": s.title, "team": s.team, "epic": s.epic, **s.values()}
+                for s in last.briefings.statuses.values()
+            ]
+            if last.briefings is not None
+            else []
+        ),
     }
 
 
@@ -46,7 +67,12 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
 
     with tempfile.TemporaryDirectory(prefix="relais-demo-") as tmp, Sandbox(seed=seed, size="demo") as sb:
         config = Path(tmp) / "relais.yaml"
-        config.write_text(yaml.safe_dump(sb.config(str(Path(tmp) / "relais.db"), balance=True, routing=True, briefings=True), sort_keys=False))
+        config.write_text(
+            yaml.safe_dump(
+                sb.config(str(Path(tmp) / "relais.db"), balance=True, routing=True, briefings=True),
+                sort_keys=False,
+            )
+        )
         settings = load_settings(config)
         secrets = resolve_secrets(settings, environ=sb.env)
         engine = Engine(settings, secrets)
@@ -78,7 +104,9 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
             output.render_cycle(c, title=f"Cycle {i}")
         output.render_classification(cycles[-1])
         # A few writes of each tool, rather than the first twenty of one.
-        sample = [c for src in ("jira", "notion") for c in [ch for ch in cycles[0].planned if ch.source == src][:8]]
+        sample = [
+            c for src in ("jira", "notion") for c in [ch for ch in cycles[0].planned if ch.source == src][:8]
+        ]
         output.render_changes(sample, limit=len(sample), title=f"of the {cycles[0].writes} writes of cycle 1")
         output.render_kept(cycles[0].kept)
         from sync.report import render
@@ -92,8 +120,11 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
         console.print(f"scorecard rows in Notion: [bold]{rows}[/] (one per team and week)")
         if chart:
             console.print(f"chart written to {chart}")
-        steady = "[green]0 writes — steady state reached[/]" if cycles[-1].writes == 0 else \
-            f"[red]{cycles[-1].writes} writes — expected none[/]"
+        steady = (
+            "[green]0 writes — steady state reached[/]"
+            if cycles[-1].writes == 0
+            else f"[red]{cycles[-1].writes} writes — expected none[/]"
+        )
         console.print(f"second cycle: {steady}")
     quiet = cycles[-1].writes == 0 and cycles[-1].created == 0
     return 0 if quiet and not any(c.errors for c in cycles) else 1

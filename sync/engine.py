@@ -18,15 +18,15 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.errors import AuthError, ConnectorError, FatalError, TransientError, redact, register_secret
 from sync.apply import apply_by_vendor, side_by_side
+from sync.lock import WriterLock
 from sync.models import FieldChange, WorkItem
 from sync.plan import writeback_fingerprint
 from sync.planner import outlook
-from sync.lock import WriterLock
 from sync.readiness import Readiness
 from sync.settings._secrets import mask
 from sync.state import StateStore
@@ -64,7 +64,9 @@ class CycleReport:
     notes_created: int = 0
     followups_waiting: list[str] = field(default_factory=list)
     creates_waiting: list[str] = field(default_factory=list)  # rows whose unanswered create may still land
-    conflicts: list[dict[str, Any]] = field(default_factory=list)  # measurements people keep changing: left alone
+    conflicts: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # measurements people keep changing: left alone
     kept: list[dict[str, Any]] = field(default_factory=list)  # decisions people made: kept
     held: list[Any] = field(default_factory=list)  # sync.planner.Held: writes waiting for complete data
     streams: dict[str, Any] = field(default_factory=dict)  # Readiness.as_dict(): what may be computed from
@@ -78,20 +80,35 @@ class CycleReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "cycle": self.cycle, "mode": self.mode, "started": self.started,
-            "pulled": self.pulled, "changed": self.changed,
-            "planned": len(self.planned), "planned_creates": len(self.planned_creates),
-            "writes": self.writes, "failed_writes": self.failed_writes,
-            "created": self.created, "rows_created": self.rows_created, "quarantined": len(self.quarantined),
-            "planned_followups": len(self.planned_followups), "followups_created": self.followups_created,
-            "notes_created": self.notes_created, "followups_waiting": self.followups_waiting,
-            "creates_waiting": self.creates_waiting, "conflicts": self.conflicts, "kept": self.kept,
-            "held": [h.as_dict() for h in self.held], "streams": self.streams,
+            "cycle": self.cycle,
+            "mode": self.mode,
+            "started": self.started,
+            "pulled": self.pulled,
+            "changed": self.changed,
+            "planned": len(self.planned),
+            "planned_creates": len(self.planned_creates),
+            "writes": self.writes,
+            "failed_writes": self.failed_writes,
+            "created": self.created,
+            "rows_created": self.rows_created,
+            "quarantined": len(self.quarantined),
+            "planned_followups": len(self.planned_followups),
+            "followups_created": self.followups_created,
+            "notes_created": self.notes_created,
+            "followups_waiting": self.followups_waiting,
+            "creates_waiting": self.creates_waiting,
+            "conflicts": self.conflicts,
+            "kept": self.kept,
+            "held": [h.as_dict() for h in self.held],
+            "streams": self.streams,
             "briefings_updated": self.briefings_updated,
-            "errors": self.errors, "classified": dict(self.classified),
+            "errors": self.errors,
+            "classified": dict(self.classified),
             "by_team": {t: dict(c) for t, c in self.by_team.items()},
-            "api_calls": self.api_calls, "seconds": round(self.seconds, 3),
-            "alerts": self.alerts, "duplicate_rows": self.duplicates,
+            "api_calls": self.api_calls,
+            "seconds": round(self.seconds, 3),
+            "alerts": self.alerts,
+            "duplicate_rows": self.duplicates,
         }
 
 
@@ -120,8 +137,10 @@ def current_alerts(balance: Any, settings: Any) -> list[dict[str, Any]]:
         weeks = balance.team_weeks(team)
         if len(weeks) >= 2:
             tw = weeks[-2]
-            out += [{"team": team, "week": tw.label, "alert": a.name, "level": a.level, "message": a.message}
-                    for a in tw.alerts]
+            out += [
+                {"team": team, "week": tw.label, "alert": a.name, "level": a.level, "message": a.message}
+                for a in tw.alerts
+            ]
     return out
 
 
@@ -134,17 +153,21 @@ def build_connectors(settings, secrets) -> dict[str, Any]:
     out: dict[str, Any] = {}
     src = settings.sources
     if src.jira is not None:
-        out["jira"] = JiraConnector(src.jira, secrets.jira_email, secrets.jira_api_token,
-                                    wb.jira.work_type if wb and wb.jira else None,
-                                    effort=settings.balance.effort.jira if settings.balance else None,
-                                    pm_field=wb.jira.pm.field if wb and wb.jira and wb.jira.pm else None,
-                                    team_field=wb.jira.team.field if wb and wb.jira and wb.jira.team else None,
-                                    initiative_field=wb.jira.initiative.field if wb and wb.jira and wb.jira.initiative
-                                    else None,
-                                    epic=wb.jira.epic if wb and wb.jira else None)
+        out["jira"] = JiraConnector(
+            src.jira,
+            secrets.jira_email,
+            secrets.jira_api_token,
+            wb.jira.work_type if wb and wb.jira else None,
+            effort=settings.balance.effort.jira if settings.balance else None,
+            pm_field=wb.jira.pm.field if wb and wb.jira and wb.jira.pm else None,
+            team_field=wb.jira.team.field if wb and wb.jira and wb.jira.team else None,
+            initiative_field=wb.jira.initiative.field if wb and wb.jira and wb.jira.initiative else None,
+            epic=wb.jira.epic if wb and wb.jira else None,
+        )
     if src.notion is not None:
-        out["notion"] = NotionConnector(src.notion, secrets.notion_token, wb.notion if wb else None,
-                                        briefings=settings.briefings)
+        out["notion"] = NotionConnector(
+            src.notion, secrets.notion_token, wb.notion if wb else None, briefings=settings.briefings
+        )
     if src.pagerduty is not None:
         out["pagerduty"] = PagerDutyConnector(src.pagerduty, secrets.pagerduty_token)
     return out
@@ -154,18 +177,30 @@ def _briefing_ids(report: CycleReport) -> set[tuple[str, str]]:
     """The briefings whose delivery status this cycle planned to change."""
     from sync import owned
 
-    return {(c.source, c.item_id) for c in report.planned
-            if c.source == "notion" and (e := owned.lookup("notion", "briefing", c.field)) is not None
-            and e.derived_from == "status" and c.field != "last_synced"}
+    return {
+        (c.source, c.item_id)
+        for c in report.planned
+        if c.source == "notion"
+        and (e := owned.lookup("notion", "briefing", c.field)) is not None
+        and e.derived_from == "status"
+        and c.field != "last_synced"
+    }
 
 
 class Engine:
-    def __init__(self, settings, secrets, *, progress: Callable[[str, int], None] | None = None,
-                 clock: Callable[[], datetime] | None = None, writer: bool = True) -> None:
+    def __init__(
+        self,
+        settings,
+        secrets,
+        *,
+        progress: Callable[[str, int], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        writer: bool = True,
+    ) -> None:
         self.settings = settings
         self.writer = writer  # False: `relais plan` and the like, which never write and never lock
         self.lock: WriterLock | None = None
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.secrets = secrets
         self.progress = progress
         for f in fields(secrets):
@@ -174,7 +209,9 @@ class Engine:
         self.identities: dict[str, str] = {}
         self.unconnected: dict[str, str] = {}  # source -> why it could not connect (a tool that is down)
         self.store: StateStore | None = None
-        self.on_write: Callable[[int], None] | None = None  # after each write; the daemon stops between writes
+        self.on_write: Callable[[int], None] | None = (
+            None  # after each write; the daemon stops between writes
+        )
 
     def connect(self) -> dict[str, str]:
         """Connect every source. Credentials refused stop everything (the operator must act); a
@@ -194,8 +231,12 @@ class Engine:
             var = SECRET_VARS[name][-1]
             token = getattr(self.secrets, var.lower(), None)
             names = " and ".join(SECRET_VARS[name])
-            raise SourceAuthError(name, f"the API refused the credentials (401 Unauthorized): check {names}; "
-                                  f"the token in {var} is {mask(token)}", status=401) from None
+            raise SourceAuthError(
+                name,
+                f"the API refused the credentials (401 Unauthorized): check {names}; "
+                f"the token in {var} is {mask(token)}",
+                status=401,
+            ) from None
         except TransientError as e:
             self.unconnected[name] = str(e)
             return False
@@ -220,7 +261,7 @@ class Engine:
             self.apply(cycle, work)
         return self.finish(cycle)
 
-    def begin(self, mode: str, only: str | None = None, full: bool = False) -> "Cycle":
+    def begin(self, mode: str, only: str | None = None, full: bool = False) -> Cycle:
         """Open a cycle of every source, or of ``only`` one; ``full`` re-reads from no cursor."""
         if self.store is None:
             self.connect()
@@ -230,9 +271,16 @@ class Engine:
         fingerprint = writeback_fingerprint(self.settings)
         names = [n for n in self.connectors if only is None or n == only]
         reread = {n for n in names if full or self._read_with(n) != fingerprint}
-        return Cycle(report=report, now=now, t0=time.monotonic(), fingerprint=fingerprint, reread=reread,
-                     calls_before={n: c.policy.stats.total for n, c in self.connectors.items()}, only=only,
-                     readiness=Readiness.from_store(self.store, self.settings))
+        return Cycle(
+            report=report,
+            now=now,
+            t0=time.monotonic(),
+            fingerprint=fingerprint,
+            reread=reread,
+            calls_before={n: c.policy.stats.total for n, c in self.connectors.items()},
+            only=only,
+            readiness=Readiness.from_store(self.store, self.settings),
+        )
 
     def _read_with(self, name: str) -> str | None:
         """The owned-fields fingerprint the source's stored items were read with."""
@@ -240,7 +288,7 @@ class Engine:
         mark = self.store.cursor(f"_writeback:{name}") or self.store.cursor("_writeback") or {}
         return mark.get("fingerprint")
 
-    def pull(self, cycle: "Cycle") -> None:
+    def pull(self, cycle: Cycle) -> None:
         """Read what changed in every source of the cycle; store it page by page.
 
         Sources are read side by side, one thread each: every vendor has its own rate limit,
@@ -249,7 +297,7 @@ class Engine:
         names = [n for n in self.connectors if cycle.only is None or n == cycle.only]
         side_by_side(lambda name: self._pull_source(cycle, name), names, "relais-pull")
 
-    def _pull_source(self, cycle: "Cycle", name: str) -> None:
+    def _pull_source(self, cycle: Cycle, name: str) -> None:
         store, report, connector = self.store, cycle.report, self.connectors[name]
         assert store is not None
         if name in self.unconnected and not self._connect(name, connector):
@@ -264,7 +312,8 @@ class Engine:
                 counts = store.store_page(page.items, page.raw, page.quarantined, report.cycle)
                 if cycle.seen is not None:
                     cycle.seen.setdefault(name, set()).update(
-                        [i.id for i in page.items] + [q.id for q in page.quarantined])
+                        [i.id for i in page.items] + [q.id for q in page.quarantined]
+                    )
                 pulled += len(page.items)
                 changed += counts["new"] + counts["changed"]
                 if self.progress:
@@ -284,13 +333,13 @@ class Engine:
             report.pulled.setdefault(name, 0)
         self._record_read(cycle, name, report.errors.get(name))
 
-    def _record_read(self, cycle: "Cycle", name: str, error: str | None) -> None:
+    def _record_read(self, cycle: Cycle, name: str, error: str | None) -> None:
         """Keep what this pull did in the store: every stream of the source read (complete from
         now on), or its latest read failing — what writes derived from it wait for."""
         assert self.store is not None and cycle.readiness is not None
         cycle.readiness.record(self.store, name, error)
 
-    def plan(self, cycle: "Cycle") -> list[tuple[WorkItem, list[FieldChange]]]:
+    def plan(self, cycle: Cycle) -> list[tuple[WorkItem, list[FieldChange]]]:
         """Derive every stored item and list the writes needed (:func:`sync.planner.outlook`, the one
         entry point report, explain and the status page share). No I/O but the store. A source
         failing or not connected this cycle is failing for the plan: nothing computed from it, and
@@ -326,7 +375,7 @@ class Engine:
             report.alerts = current_alerts(result.balance, self.settings)
         return work
 
-    def apply(self, cycle: "Cycle", work: list[tuple[WorkItem, list[FieldChange]]]) -> None:
+    def apply(self, cycle: Cycle, work: list[tuple[WorkItem, list[FieldChange]]]) -> None:
         """Write, then checkpoint the sources whose pull and writes all went through."""
         store, report = self.store, cycle.report
         assert store is not None
@@ -355,12 +404,13 @@ class Engine:
                 store.save_cursor(name, cursor)
                 store.save_cursor(f"_writeback:{name}", {"fingerprint": cycle.fingerprint})
 
-    def finish(self, cycle: "Cycle") -> CycleReport:
+    def finish(self, cycle: Cycle) -> CycleReport:
         store, report = self.store, cycle.report
         assert store is not None
         report.quarantined = store.quarantined()
-        report.api_calls = {n: c.policy.stats.total - cycle.calls_before[n] for n, c in self.connectors.items()}
+        report.api_calls = {
+            n: c.policy.stats.total - cycle.calls_before[n] for n, c in self.connectors.items()
+        }
         report.seconds = time.monotonic() - cycle.t0
         store.finish_cycle(report.cycle, report.as_dict())
         return report
-

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC
 from typing import Any
 
 from sync.classify import explain_rules
@@ -19,7 +20,7 @@ from sync.state import StateStore
 def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None:
     """Why the item is what it is, and what the next sync would do to it: computed by the same
     entry point as sync (:func:`sync.planner.outlook`), never by a shortcut of its own."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sync.planner import outlook
 
@@ -30,22 +31,41 @@ def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None
     item, _raw = found
     d = derive(item, settings)
     tried = explain_rules(item, settings, d.team)
-    view = outlook(settings, store, datetime.now(timezone.utc))
+    view = outlook(settings, store, datetime.now(UTC))
     mine = f"{item.source}:{item.id}"
-    pending = [c for it, changes in view.work if it.source == item.source and it.id == item.id for c in changes]
+    pending = [
+        c for it, changes in view.work if it.source == item.source and it.id == item.id for c in changes
+    ]
     return {
-        "item": item.ref, "key": item.key, "title": item.title, "kind": item.kind, "url": item.url,
+        "item": item.ref,
+        "key": item.key,
+        "title": item.title,
+        "kind": item.kind,
+        "url": item.url,
         "team": _team_of(view, item, d.team),
-        "classification": {"value": d.decision.value.value, "rule": d.decision.rule, "where": d.decision.where},
-        "rules_tried": [{"rule": name, "where": where, "matched": failed is None, "failed_condition": failed}
-                        for name, where, failed in tried],
-        "owned": {"work_type": {"owned": owns_work_type(item, settings), "current": item.owned.get("work_type"),
-                                "desired": d.decision.value.value}},
+        "classification": {
+            "value": d.decision.value.value,
+            "rule": d.decision.rule,
+            "where": d.decision.where,
+        },
+        "rules_tried": [
+            {"rule": name, "where": where, "matched": failed is None, "failed_condition": failed}
+            for name, where, failed in tried
+        ],
+        "owned": {
+            "work_type": {
+                "owned": owns_work_type(item, settings),
+                "current": item.owned.get("work_type"),
+                "desired": d.decision.value.value,
+            }
+        },
         "pending_changes": [c.as_dict() for c in pending],
         "held": [h.as_dict() for h in view.held if h.item == mine],
         "kept": [k.as_dict() for k in view.plan.kept if f"{k.source}:{k.item_id}" == mine],
         "conflicts": [c.as_dict() for c in view.plan.conflicts if f"{c.source}:{c.item_id}" == mine],
-        "quarantined": [q["reason"] for q in store.quarantined() if q["source"] == item.source and q["id"] == item.id],
+        "quarantined": [
+            q["reason"] for q in store.quarantined() if q["source"] == item.source and q["id"] == item.id
+        ],
         **_derived(view, settings, item),
         "writes": store.audit(item.source, item.id, limit=20),
     }
@@ -71,9 +91,17 @@ def _derived(view, settings, item) -> dict[str, Any]:
 def _delivery(plan, item) -> dict | None:
     """A briefing's status, or, for an epic, the status of the briefing it belongs to."""
     for briefing_id, status in plan.statuses.items():
-        if (item.kind == "briefing" and briefing_id == item.id) or (item.kind == "epic" and status.epic == item.key):
-            return {"briefing": f"notion:{briefing_id}", "epic": status.epic, **status.values(),
-                    "unit": status.unit, "done": status.done, "total": status.total}
+        if (item.kind == "briefing" and briefing_id == item.id) or (
+            item.kind == "epic" and status.epic == item.key
+        ):
+            return {
+                "briefing": f"notion:{briefing_id}",
+                "epic": status.epic,
+                **status.values(),
+                "unit": status.unit,
+                "done": status.done,
+                "total": status.total,
+            }
     return None
 
 
@@ -81,23 +109,39 @@ def _routing(result, item) -> dict | None:
     """The routing decision for this item, as the next plan would take it (None: not routed)."""
     for routed, r in [*result.routing.decisions, *result.routing.maintenance]:
         if routed.id == item.id and routed.source == item.source:
-            return {"rule": r.rule, "where": r.where, "target": r.target, "pm": r.pm, "team": r.team,
-                    "fallback": r.fallback, "survival": r.survival, "redirected": r.redirected,
-                    "initiative": r.initiative, "initiative_reason": r.initiative_reason}
+            return {
+                "rule": r.rule,
+                "where": r.where,
+                "target": r.target,
+                "pm": r.pm,
+                "team": r.team,
+                "fallback": r.fallback,
+                "survival": r.survival,
+                "redirected": r.redirected,
+                "initiative": r.initiative,
+                "initiative_reason": r.initiative_reason,
+            }
     kept = [o for o in result.routing.overrides if o.item == item.ref]
     if kept:
-        return {"kept_by_hand": [{"field": o.field, "value": o.human, "rules_say": o.rule_says} for o in kept]}
+        return {
+            "kept_by_hand": [{"field": o.field, "value": o.human, "rules_say": o.rule_says} for o in kept]
+        }
     return None
 
 
 def explain(settings, ref: str, *, as_json: bool) -> int:
     source = ref.partition(":")[0]
     if source not in SOURCES or ":" not in ref:
-        print(f"relais: explain wants source:id or source:key (source one of {', '.join(SOURCES)}), got {ref!r}",
-              file=sys.stderr)
+        print(
+            f"relais: explain wants source:id or source:key (source one of {', '.join(SOURCES)}), got {ref!r}",
+            file=sys.stderr,
+        )
         return 2
     if not settings.state.path.exists():
-        print(f"relais: no state store at {settings.state.path} yet: run `relais sync --once` first", file=sys.stderr)
+        print(
+            f"relais: no state store at {settings.state.path} yet: run `relais sync --once` first",
+            file=sys.stderr,
+        )
         return 1
     store = StateStore(settings.state.path)
     try:
@@ -105,8 +149,10 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
     finally:
         store.close()
     if data is None:
-        print(f"relais: {ref} is not in the state store (not pulled yet, or outside the configured scope)",
-              file=sys.stderr)
+        print(
+            f"relais: {ref} is not in the state store (not pulled yet, or outside the configured scope)",
+            file=sys.stderr,
+        )
         return 1
     if as_json:
         print(json.dumps(data, indent=2, default=str))
@@ -122,30 +168,56 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
     console.print(f"  → [bold]{inert(c['value'])}[/] by {inert(repr(c['rule']))} ({inert(c['where'])})")
     wt = data["owned"]["work_type"]
     if wt["owned"]:
-        console.print(plain(f"  work_type in the tool: {wt['current']!r}; the rules say: {wt['desired']!r}"),
-                      markup=False)
+        console.print(
+            plain(f"  work_type in the tool: {wt['current']!r}; the rules say: {wt['desired']!r}"),
+            markup=False,
+        )
     r = data.get("routing")
     if r and "rule" in r:
-        console.print(plain(f"  routed by {r['rule']!r} ({r['where']}) → {r['target']}"
-                            + (f", PM {r['pm']}" if r["pm"] else "") + (f", team {r['team']}" if r["team"] else "")
-                            + (" [team in survival mode]" if r["survival"] else "")
-                            + (f"; initiative {r['initiative']} ({r['initiative_reason']})" if r["initiative"]
-                               else "")), markup=False)
+        console.print(
+            plain(
+                f"  routed by {r['rule']!r} ({r['where']}) → {r['target']}"
+                + (f", PM {r['pm']}" if r["pm"] else "")
+                + (f", team {r['team']}" if r["team"] else "")
+                + (" [team in survival mode]" if r["survival"] else "")
+                + (f"; initiative {r['initiative']} ({r['initiative_reason']})" if r["initiative"] else "")
+            ),
+            markup=False,
+        )
     elif r:
         for k in r["kept_by_hand"]:
-            console.print(plain(f"  {k['field']} set by hand to {k['value']!r} (the rules say {k['rules_say']!r}): "
-                                "kept"), markup=False)
+            console.print(
+                plain(
+                    f"  {k['field']} set by hand to {k['value']!r} (the rules say {k['rules_say']!r}): kept"
+                ),
+                markup=False,
+            )
     dl = data.get("delivery")
     if dl:
-        console.print(plain(f"  delivery ({dl['briefing']}, epic {dl['epic'] or 'none'}): {dl['health']} — "
-                            f"{dl['reason']}"), markup=False)
-        console.print(plain(f"  progress {dl['progress']}% ({dl['done']} of {dl['total']} {dl['unit']}), forecast "
-                            f"{dl['forecast'] or 'none'}, open incidents {dl['incidents']}, dependencies: "
-                            f"{dl['dependencies']}" + (f"; undeclared: {dl['undeclared']}" if dl["undeclared"] else "")
-                            + f", score {dl['score']}"), markup=False)
+        console.print(
+            plain(
+                f"  delivery ({dl['briefing']}, epic {dl['epic'] or 'none'}): {dl['health']} — {dl['reason']}"
+            ),
+            markup=False,
+        )
+        console.print(
+            plain(
+                f"  progress {dl['progress']}% ({dl['done']} of {dl['total']} {dl['unit']}), forecast "
+                f"{dl['forecast'] or 'none'}, open incidents {dl['incidents']}, dependencies: "
+                f"{dl['dependencies']}"
+                + (f"; undeclared: {dl['undeclared']}" if dl["undeclared"] else "")
+                + f", score {dl['score']}"
+            ),
+            markup=False,
+        )
     for change in data["pending_changes"]:
-        console.print(plain(f"  next sync writes {change['field']}: {change['old']!r} → {change['new']!r} "
-                            f"({change['rule']})"), markup=False)
+        console.print(
+            plain(
+                f"  next sync writes {change['field']}: {change['old']!r} → {change['new']!r} "
+                f"({change['rule']})"
+            ),
+            markup=False,
+        )
     for h in data["held"]:
         console.print(plain(f"  held: {h['field']} → {h['new']!r}: {h['reason']}"), markup=False)
     for k in data["kept"]:
@@ -155,6 +227,8 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
     for conflict in data["conflicts"]:
         console.print(plain("  " + conflict_line(conflict)), markup=False)
     for w in data["writes"]:
-        console.print(plain(f"  {w['at']}: {w['field']} {w['old']} → {w['new']} ({w['outcome']}, {w['rule']})"),
-                      markup=False)
+        console.print(
+            plain(f"  {w['at']}: {w['field']} {w['old']} → {w['new']} ({w['outcome']}, {w['rule']})"),
+            markup=False,
+        )
     return 0

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.errors import FatalError, RequestError, TransientError
@@ -78,20 +78,43 @@ class FollowUp:
         return "note on the incident" if self.note_only else f"{self.issuetype} in {self.project}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"action": "create", "target": f"followup:{self.incident.key}", "field": self.what,
-                "old": None, "new": self.summary, "rule": RULE}
+        return {
+            "action": "create",
+            "target": f"followup:{self.incident.key}",
+            "field": self.what,
+            "old": None,
+            "new": self.summary,
+            "rule": RULE,
+        }
 
     def creates_as_dicts(self) -> list[dict[str, Any]]:
         """The ticket (unless it exists) and the note naming it, as plan lists creates."""
         out = []
         if not self.note_only:
-            out.append({"action": "create", "target": f"jira:{self.project}", "field": f"{self.issuetype} (ticket)",
-                        "old": None, "new": self.summary, "rule": RULE, "key": label_for(self.incident.id)})
+            out.append(
+                {
+                    "action": "create",
+                    "target": f"jira:{self.project}",
+                    "field": f"{self.issuetype} (ticket)",
+                    "old": None,
+                    "new": self.summary,
+                    "rule": RULE,
+                    "key": label_for(self.incident.id),
+                }
+            )
         ticket = self.ticket or ("the ticket" if self.note_only else "the new ticket")
-        out.append({"action": "create", "target": f"pagerduty:{self.incident.key}", "field": "note",
-                    "old": None, "new": NOTE.format(ticket=ticket), "rule": RULE,
-                    "key": note_key(self.incident.id),
-                    **({"unless": "the incident already has a note naming the ticket"} if self.note_only else {})})
+        out.append(
+            {
+                "action": "create",
+                "target": f"pagerduty:{self.incident.key}",
+                "field": "note",
+                "old": None,
+                "new": NOTE.format(ticket=ticket),
+                "rule": RULE,
+                "key": note_key(self.incident.id),
+                **({"unless": "the incident already has a note naming the ticket"} if self.note_only else {}),
+            }
+        )
         return out
 
 
@@ -117,8 +140,9 @@ def _hours(incident: WorkItem) -> float:
     return max(0.0, (end - incident.created).total_seconds() / 3600)
 
 
-def plan_followup(incident: WorkItem, team: str | None, settings: Any, now: datetime,
-                  states: dict[str, str]) -> FollowUp | None:
+def plan_followup(
+    incident: WorkItem, team: str | None, settings: Any, now: datetime, states: dict[str, str]
+) -> FollowUp | None:
     """The follow-up ``incident`` needs, or None. ``states``: natural key → state in the store."""
     cfg = settings.followups
     if cfg is None or incident.source != "pagerduty" or incident.status_category != "done" or team is None:
@@ -134,15 +158,37 @@ def plan_followup(incident: WorkItem, team: str | None, settings: Any, now: date
         return None
     labels = (*cfg.labels, label_for(incident.id))
     summary = f"Follow-up of incident {incident.key}: {incident.title}"[:250]
-    description = (f"{incident.urgency or 'unknown'}-urgency incident {incident.key} on service "
-                   f"{incident.service}, open {_hours(incident):.1f} h "
-                   f"({incident.created:%Y-%m-%d %H:%M} → {incident.resolved:%Y-%m-%d %H:%M} UTC). "
-                   f"Incident: {incident.url or incident.id}. Filed by relais.")
-    would_be = WorkItem(source="jira", id="", key="", kind="issue", title=summary, text=description,
-                        updated=now, created=now, project=projects[0], issuetype=cfg.issuetype, labels=labels)
+    description = (
+        f"{incident.urgency or 'unknown'}-urgency incident {incident.key} on service "
+        f"{incident.service}, open {_hours(incident):.1f} h "
+        f"({incident.created:%Y-%m-%d %H:%M} → {incident.resolved:%Y-%m-%d %H:%M} UTC). "
+        f"Incident: {incident.url or incident.id}. Filed by relais."
+    )
+    would_be = WorkItem(
+        source="jira",
+        id="",
+        key="",
+        kind="issue",
+        title=summary,
+        text=description,
+        updated=now,
+        created=now,
+        project=projects[0],
+        issuetype=cfg.issuetype,
+        labels=labels,
+    )
     work_type = classify(would_be, settings, team).value.value
-    return FollowUp(incident, team, projects[0], summary, description, labels, cfg.issuetype, work_type,
-                    note_only=states.get(ticket_key(incident.id)) == "created")
+    return FollowUp(
+        incident,
+        team,
+        projects[0],
+        summary,
+        description,
+        labels,
+        cfg.issuetype,
+        work_type,
+        note_only=states.get(ticket_key(incident.id)) == "created",
+    )
 
 
 @dataclass
@@ -153,13 +199,16 @@ class FollowUpResult:
     failed_sources: dict[str, str] = field(default_factory=dict)
 
 
-def apply_followups(followups: list[FollowUp], connectors: dict, store: Any, settle: timedelta,
-                    cycle: int | None) -> FollowUpResult:
+def apply_followups(
+    followups: list[FollowUp], connectors: dict, store: Any, settle: timedelta, cycle: int | None
+) -> FollowUpResult:
     """File each ticket, then the note, each exactly once (see the module docstring).
     ``settle``: how long Jira's search may take to show a ticket just created."""
     out = FollowUpResult()
     jira, pagerduty = connectors.get("jira"), connectors.get("pagerduty")
-    todo = [f for f in followups if (store.key_record(ticket_key(f.incident.id)) or {}).get("state") != "created"]
+    todo = [
+        f for f in followups if (store.key_record(ticket_key(f.incident.id)) or {}).get("state") != "created"
+    ]
     try:  # every label of this cycle's follow-ups in one search: the keys in the tool, whatever the store says
         filed = jira.find_issues_by_labels([label_for(f.incident.id) for f in todo]) if todo else {}
     except FatalError:
@@ -191,8 +240,15 @@ def _noted_ticket(notes: list[str]) -> str | None:
     return None
 
 
-def _ticket(f: FollowUp, found: tuple[str, str] | None, jira: Any, pagerduty: Any, store: Any, settle: timedelta,
-            out: FollowUpResult) -> tuple[str | None, bool]:
+def _ticket(
+    f: FollowUp,
+    found: tuple[str, str] | None,
+    jira: Any,
+    pagerduty: Any,
+    store: Any,
+    settle: timedelta,
+    out: FollowUpResult,
+) -> tuple[str | None, bool]:
     """(the follow-up's ticket key, or None to wait or stop; whether it was created just now).
     ``found``: (id, key) of the issue carrying the follow-up's label, if the search saw one."""
     key = ticket_key(f.incident.id)
@@ -210,7 +266,7 @@ def _ticket(f: FollowUp, found: tuple[str, str] | None, jira: Any, pagerduty: An
         store.set_key(key, "jira", "created", noted)
         store.set_key(note_key(f.incident.id), "pagerduty", "created", noted)
         return None, False
-    if state is not None and datetime.now(timezone.utc) - state["at"] < settle:
+    if state is not None and datetime.now(UTC) - state["at"] < settle:
         out.waiting.append(f.incident.key)  # 'creating': an earlier attempt got no answer; search may lag
         return None, False
     store.set_key(key, "jira", "creating")
@@ -223,8 +279,10 @@ def _ticket(f: FollowUp, found: tuple[str, str] | None, jira: Any, pagerduty: An
 
 def _audit_created(f: FollowUp, issue_id: str, issue_key: str, jira: Any, store: Any) -> None:
     """The owned values a follow-up was created with, audited as written by relais (once)."""
-    changes = [FieldChange("jira", issue_id, issue_key, name, None, value, RULE)
-               for name, value in jira.followup_owned(f).items()]
+    changes = [
+        FieldChange("jira", issue_id, issue_key, name, None, value, RULE)
+        for name, value in jira.followup_owned(f).items()
+    ]
     overwrites = store.overwrites()
     if all(overwrites.written(("jira", issue_id, c.field)).last is None for c in changes):
         store.record_audit(changes, None, "applied")

@@ -22,7 +22,7 @@ import os
 import socket
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class WriterLock:
         self.released = False
 
     @classmethod
-    def acquire(cls, state_path: str | Path, command: str | None = None) -> "WriterLock":
+    def acquire(cls, state_path: str | Path, command: str | None = None) -> WriterLock:
         path = lock_path(state_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         key = _key(path)
@@ -66,9 +66,17 @@ class WriterLock:
                 raise WriterLockedError(_message(state_path, holder)) from None
             handle.seek(0)
             handle.truncate()
-            handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                     "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                     "command": command or " ".join(["relais", *sys.argv[1:2]])}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "pid": os.getpid(),
+                        "host": socket.gethostname(),
+                        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "command": command or " ".join(["relais", *sys.argv[1:2]]),
+                    }
+                )
+                + "\n"
+            )
             handle.flush()
             _held[key] = (handle, 1)
         return cls(path)
@@ -122,5 +130,7 @@ def _message(state_path: str | Path, who: dict[str, Any] | None) -> str:
             by += f" ({who['command']})"
     else:
         by = "another process"
-    return (f"another relais is writing with the state store {state_path}: {by}. One writer per store: stop "
-            "it first (`relais plan`, `report` and `explain` work beside it)")
+    return (
+        f"another relais is writing with the state store {state_path}: {by}. One writer per store: stop "
+        "it first (`relais plan`, `report` and `explain` work beside it)"
+    )

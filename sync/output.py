@@ -57,7 +57,9 @@ def progress(enabled: bool) -> Iterator[Any]:
     if not enabled or not err_console.is_terminal:
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def update(source: str, n: int) -> None:
@@ -88,23 +90,39 @@ def plan_json(report: CycleReport) -> dict[str, Any]:
         "conflicts": report.conflicts,
         "errors": report.errors,
         "streams": report.streams,
-        "summary": {"writes": len(report.planned), "creates": len(creates_of(report)), "held": len(report.held),
-                    "kept": len(report.kept), "conflicts": len(report.conflicts)},
+        "summary": {
+            "writes": len(report.planned),
+            "creates": len(creates_of(report)),
+            "held": len(report.held),
+            "kept": len(report.kept),
+            "conflicts": len(report.conflicts),
+        },
     }
 
 
 def cycle_json(report: CycleReport) -> dict[str, Any]:
     """`relais sync --once --json`: the cycle report, with the changes and creates it planned."""
-    return {**report.as_dict(), "changes": [c.as_dict() for c in report.planned], "creates": creates_of(report)}
+    return {
+        **report.as_dict(),
+        "changes": [c.as_dict() for c in report.planned],
+        "creates": creates_of(report),
+    }
 
 
-def render_changes(changes: list[FieldChange], limit: int = 50, title: str = "planned write(s)",
-                   creates: list[dict[str, Any]] | None = None) -> None:
+def render_changes(
+    changes: list[FieldChange],
+    limit: int = 50,
+    title: str = "planned write(s)",
+    creates: list[dict[str, Any]] | None = None,
+) -> None:
     if creates:
         console.print(f"to create: [bold]{len(creates)}[/]")
         for c in creates[:10]:
-            console.print(f"  {inert(c['target'])} {inert(c['field'])}: {inert(_short(c['new']))}"
-                          + (f" (unless {inert(c['unless'])})" if c.get("unless") else ""), soft_wrap=True)
+            console.print(
+                f"  {inert(c['target'])} {inert(c['field'])}: {inert(_short(c['new']))}"
+                + (f" (unless {inert(c['unless'])})" if c.get("unless") else ""),
+                soft_wrap=True,
+            )
         if len(creates) > 10:
             console.print(f"  … and {len(creates) - 10} more (use --json for all)")
     if not changes:
@@ -114,8 +132,9 @@ def render_changes(changes: list[FieldChange], limit: int = 50, title: str = "pl
     for col in ("target", "field", "old", "new", "rule"):
         table.add_column(col)
     for ch in changes[:limit]:
-        table.add_row(inert(f"{ch.source}:{ch.target}"), inert(ch.field), inert(ch.old), inert(ch.new),
-                      inert(ch.rule))
+        table.add_row(
+            inert(f"{ch.source}:{ch.target}"), inert(ch.field), inert(ch.old), inert(ch.new), inert(ch.rule)
+        )
     console.print(table)
     if len(changes) > limit:
         console.print(f"… and {len(changes) - limit} more (use --json for all)")
@@ -129,8 +148,9 @@ def render_kept(kept: list[dict[str, Any]], limit: int = 10) -> None:
     for col in ("target", "field", "value", "the rules say", "why"):
         table.add_column(col)
     for k in kept[:limit]:
-        table.add_row(inert(k["target"]), inert(k["field"]), inert(k["value"]), inert(k["rules_say"]),
-                      inert(k["why"]))
+        table.add_row(
+            inert(k["target"]), inert(k["field"]), inert(k["value"]), inert(k["rules_say"]), inert(k["why"])
+        )
     console.print(table)
     if len(kept) > limit:
         console.print(f"… and {len(kept) - limit} more")
@@ -144,7 +164,7 @@ def render_plan(report: CycleReport) -> None:
 
 def _short(value: Any, limit: int = 60) -> str:
     text = str(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render_cycle(report: CycleReport, title: str | None = None) -> None:
@@ -156,21 +176,37 @@ def render_cycle(report: CycleReport, title: str | None = None) -> None:
     table.add_column("status")
     for src in sorted(set(report.pulled) | set(report.errors)):
         status = f"[red]{inert(report.errors[src])}[/]" if src in report.errors else "[green]ok[/]"
-        table.add_row(src, str(report.pulled.get(src, 0)), str(report.changed.get(src, 0)),
-                      str(report.api_calls.get(src, 0)), status)
+        table.add_row(
+            src,
+            str(report.pulled.get(src, 0)),
+            str(report.changed.get(src, 0)),
+            str(report.api_calls.get(src, 0)),
+            status,
+        )
     console.print(table)
     verb = "applied" if report.mode == "sync" else "planned (not written)"
     count = report.writes if report.mode == "sync" else len(report.planned)
-    created = (f", created: {report.created} ({report.rows_created} rows, {report.followups_created} tickets, "
-               f"{report.notes_created} notes)") if report.mode == "sync" else ""
-    console.print(f"writes {verb}: [bold]{count}[/]"
-                  + (f", failed: [red]{report.failed_writes}[/]" if report.failed_writes else "")
-                  + created + (f", held: [yellow]{len(report.held)}[/]" if report.held else "")
-                  + (f", kept: {len(report.kept)}" if report.kept else "")
-                  + f", quarantined: {len(report.quarantined)}  ({report.seconds:.1f}s)")
+    created = (
+        (
+            f", created: {report.created} ({report.rows_created} rows, {report.followups_created} tickets, "
+            f"{report.notes_created} notes)"
+        )
+        if report.mode == "sync"
+        else ""
+    )
+    console.print(
+        f"writes {verb}: [bold]{count}[/]"
+        + (f", failed: [red]{report.failed_writes}[/]" if report.failed_writes else "")
+        + created
+        + (f", held: [yellow]{len(report.held)}[/]" if report.held else "")
+        + (f", kept: {len(report.kept)}" if report.kept else "")
+        + f", quarantined: {len(report.quarantined)}  ({report.seconds:.1f}s)"
+    )
     for q in report.quarantined[:10]:
-        console.print(f"  [yellow]quarantined[/] {inert(q['source'])}:{inert(q['id'])}: {inert(q['reason'])}",
-                      soft_wrap=True)
+        console.print(
+            f"  [yellow]quarantined[/] {inert(q['source'])}:{inert(q['id'])}: {inert(q['reason'])}",
+            soft_wrap=True,
+        )
     if report.conflicts:
         for c in report.conflicts[:10]:
             console.print("  " + inert(conflict_line(c)), soft_wrap=True)
@@ -197,9 +233,11 @@ def kept_line(k: dict[str, Any]) -> str:
 
 
 def conflict_line(c: dict[str, Any]) -> str:
-    return (f"conflict: {c['target']} {c['field']} is {c['value']!r}, the rules say {c['rules_say']!r}; changed "
-            f"by someone {c['changes']} times after relais wrote it, so relais leaves it (empty the field to hand "
-            f"it back)")
+    return (
+        f"conflict: {c['target']} {c['field']} is {c['value']!r}, the rules say {c['rules_say']!r}; changed "
+        f"by someone {c['changes']} times after relais wrote it, so relais leaves it (empty the field to hand "
+        f"it back)"
+    )
 
 
 def render_classification(report: CycleReport) -> None:
@@ -226,9 +264,16 @@ def render_briefings(rows: list[dict], followups: int = 0) -> None:
     for r in rows:
         progress = "" if r["progress"] is None else f"{r['progress']}%"
         deps = r["dependencies"] + (f"; undeclared: {r['undeclared']}" if r["undeclared"] else "")
-        table.add_row(inert(r["title"]), inert(r["team"] or ""), inert(r["epic"] or "—"),
-                      f"[{colour.get(r['health'], 'white')}]{inert(r['health'])}[/]", progress,
-                      inert(r["forecast"] or ""), inert(deps), "" if r["score"] is None else str(r["score"]))
+        table.add_row(
+            inert(r["title"]),
+            inert(r["team"] or ""),
+            inert(r["epic"] or "—"),
+            f"[{colour.get(r['health'], 'white')}]{inert(r['health'])}[/]",
+            progress,
+            inert(r["forecast"] or ""),
+            inert(deps),
+            "" if r["score"] is None else str(r["score"]),
+        )
     console.print(table)
     if followups:
         console.print(f"incident follow-up tickets filed: [bold]{followups}[/]")

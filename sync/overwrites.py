@@ -26,7 +26,9 @@ class Overwrites:
         self._seen: dict[tuple[str, str, str], tuple[int, str | None]] = {}
         self._sent: dict[tuple[str, str, str], frozenset[str]] = {}
 
-    def get(self, key: tuple[str, str, str], default: tuple[int, str | None] = (0, None)) -> tuple[int, str | None]:
+    def get(
+        self, key: tuple[str, str, str], default: tuple[int, str | None] = (0, None)
+    ) -> tuple[int, str | None]:
         self._load(key)
         return self._seen[key] if self._seen[key][1] is not None else default
 
@@ -41,7 +43,9 @@ class Overwrites:
             with self.lock:
                 rows = self.db.execute(
                     "SELECT old, new, outcome FROM audit WHERE source=? AND item_id=? AND field=? "
-                    "AND outcome IN ('applied', 'sent') ORDER BY seq", key).fetchall()
+                    "AND outcome IN ('applied', 'sent') ORDER BY seq",
+                    key,
+                ).fetchall()
             self._remember(key, rows)
 
     def _remember(self, key: tuple[str, str, str], rows: list[tuple[str, str, str]]) -> None:
@@ -65,7 +69,8 @@ class Overwrites:
             rows = self.db.execute(
                 "SELECT a.source, a.item_id, a.field, a.old, a.new, a.outcome FROM wanted_overwrites w JOIN audit a "
                 "ON a.source = w.source AND a.item_id = w.item_id AND a.field = w.field "
-                "WHERE a.outcome IN ('applied', 'sent') ORDER BY a.seq").fetchall()
+                "WHERE a.outcome IN ('applied', 'sent') ORDER BY a.seq"
+            ).fetchall()
             self.db.execute("DELETE FROM wanted_overwrites")
         for source, item_id, name, old, new, outcome in rows:
             found[(source, item_id, name)].append((old, new, outcome))
@@ -81,4 +86,3 @@ def _count_overwrites(rows: Iterable[tuple[str, str]]) -> tuple[int, str | None]
         count = 0 if old == "null" else count + (last is not None and old != last)
         last = new
     return count, last
-

@@ -46,68 +46,204 @@ class Owned:
 _J = ("issue", "epic", "feedback")
 
 
-def _measurements(derived_from: str, on: str, setting: str, rows: tuple[tuple[str, str, str], ...]) -> list[Owned]:
+def _measurements(
+    derived_from: str, on: str, setting: str, rows: tuple[tuple[str, str, str], ...]
+) -> list[Owned]:
     """Notion properties of one write-back section: (field, what, type) rows."""
-    return [Owned("notion", name, MEASUREMENT, derived_from, (on,), f"{setting}.{name}", what, kind)
-            for name, what, kind in rows]
+    return [
+        Owned("notion", name, MEASUREMENT, derived_from, (on,), f"{setting}.{name}", what, kind)
+        for name, what, kind in rows
+    ]
 
 
 FIELDS: tuple[Owned, ...] = (
     # -- Jira ----------------------------------------------------------------------------------
-    Owned("jira", "work_type", DECISION, "classify", _J, "writeback.jira.work_type",
-          "RUN, BUILD or IMPROVE, by the classify rules", "single select RUN/BUILD/IMPROVE, or managed labels"),
-    Owned("jira", "team", DECISION, "maintenance", ("issue",), "writeback.jira.team",
-          "the team of a RUN ticket no team mapping owns", "single select, options = team keys"),
-    Owned("jira", "team", DECISION, "routing", ("feedback",), "writeback.jira.team",
-          "the team a feedback issue is routed to", "single select, options = team keys"),
-    Owned("jira", "pm", DECISION, "routing", ("feedback",), "writeback.jira.pm",
-          "the PM a feedback issue is routed to", "user picker"),
-    Owned("jira", "initiative", DECISION, "routing", ("feedback",), "writeback.jira.initiative",
-          "the briefing a feedback issue concerns (its Notion URL)", "URL or text"),
-    Owned("jira", "health", MEASUREMENT, "status", ("epic",), "writeback.jira.epic.health",
-          "the delivery health of the briefing the epic belongs to", "single select On track/At risk/Off track/Blocked"),
-    Owned("jira", "briefing_link", DECISION, "link", ("epic",), "writeback.jira.epic.briefing_link",
-          "the briefing's URL, filled when empty", "URL"),
+    Owned(
+        "jira",
+        "work_type",
+        DECISION,
+        "classify",
+        _J,
+        "writeback.jira.work_type",
+        "RUN, BUILD or IMPROVE, by the classify rules",
+        "single select RUN/BUILD/IMPROVE, or managed labels",
+    ),
+    Owned(
+        "jira",
+        "team",
+        DECISION,
+        "maintenance",
+        ("issue",),
+        "writeback.jira.team",
+        "the team of a RUN ticket no team mapping owns",
+        "single select, options = team keys",
+    ),
+    Owned(
+        "jira",
+        "team",
+        DECISION,
+        "routing",
+        ("feedback",),
+        "writeback.jira.team",
+        "the team a feedback issue is routed to",
+        "single select, options = team keys",
+    ),
+    Owned(
+        "jira",
+        "pm",
+        DECISION,
+        "routing",
+        ("feedback",),
+        "writeback.jira.pm",
+        "the PM a feedback issue is routed to",
+        "user picker",
+    ),
+    Owned(
+        "jira",
+        "initiative",
+        DECISION,
+        "routing",
+        ("feedback",),
+        "writeback.jira.initiative",
+        "the briefing a feedback issue concerns (its Notion URL)",
+        "URL or text",
+    ),
+    Owned(
+        "jira",
+        "health",
+        MEASUREMENT,
+        "status",
+        ("epic",),
+        "writeback.jira.epic.health",
+        "the delivery health of the briefing the epic belongs to",
+        "single select On track/At risk/Off track/Blocked",
+    ),
+    Owned(
+        "jira",
+        "briefing_link",
+        DECISION,
+        "link",
+        ("epic",),
+        "writeback.jira.epic.briefing_link",
+        "the briefing's URL, filled when empty",
+        "URL",
+    ),
     # -- Notion --------------------------------------------------------------------------------
-    Owned("notion", "work_type", DECISION, "classify", ("briefing", "feedback"), "writeback.notion.work_type",
-          "RUN, BUILD or IMPROVE, by the classify rules", "select RUN/BUILD/IMPROVE"),
-    Owned("notion", "pm", DECISION, "routing", ("feedback",), "writeback.notion.routing.pm",
-          "the PM a feedback page is routed to", "people"),
-    Owned("notion", "team", DECISION, "routing", ("feedback",), "writeback.notion.routing.team",
-          "the team a feedback page is routed to (its Notion team name)", "select"),
-    Owned("notion", "initiative", DECISION, "routing", ("feedback",), "writeback.notion.routing.initiative",
-          "the briefing a feedback page concerns", "relation to the briefings database"),
-    Owned("notion", "routed_by", MEASUREMENT, "routing", ("feedback",), "writeback.notion.routing.routed_by",
-          "the name of the routing rule that decided", "text"),
-    Owned("notion", "run_load", MEASUREMENT, "balance", ("briefing",), "writeback.notion.briefings.run_load",
-          "the team's RUN share in its last complete week (percent points)", "number"),
-    Owned("notion", "mode", MEASUREMENT, "balance", ("briefing",), "writeback.notion.briefings.mode",
-          "the team's alert level in its last complete week", "select ok/watch/alert/survival"),
-    Owned("notion", "epic", DECISION, "link", ("briefing",), "briefings.epic_property",
-          "the key of the epic that names the briefing, filled when empty", "text, URL or title"),
-    *_measurements("status", "briefing", "writeback.notion.status", (
-        ("health", "On track, At risk, Off track or Blocked", "select"),
-        ("reason", "why the health is what it is", "text"),
-        ("progress", "% of the epic's work done", "number"),
-        ("forecast", "the expected finish at the team's pace", "date"),
-        ("incidents", "open incidents on the team's services", "number"),
-        ("dependencies", '"N of M validated"', "text"),
-        ("undeclared", "teams the epic's issues link to that the briefing does not declare", "text"),
-        ("score", "impact / (effort × (1 + dependencies))", "number"),
-        ("last_synced", "when relais last changed the status (never written alone)", "date"))),
-    *_measurements("scorecard", "scorecard", "writeback.notion.scorecard.properties", (
-        ("title", "team · week", "title"),
-        ("key", "the row's natural key, team:week (how relais finds it again)", "text"),
-        ("team", "the team's name", "select or text"),
-        ("period", "the week's Monday", "date"),
-        ("run", "RUN share of the week's hours (percent points)", "number"),
-        ("build", "BUILD share (percent points)", "number"),
-        ("improve", "IMPROVE share (percent points)", "number"),
-        ("run_hours", "RUN hours", "number"),
-        ("incidents", "incidents triggered that week", "number"),
-        ("urgent", "urgent requests created that week", "number"),
-        ("level", "the week's alert level", "select ok/watch/alert/survival"),
-        ("alerts", "the active alerts", "text"))),
+    Owned(
+        "notion",
+        "work_type",
+        DECISION,
+        "classify",
+        ("briefing", "feedback"),
+        "writeback.notion.work_type",
+        "RUN, BUILD or IMPROVE, by the classify rules",
+        "select RUN/BUILD/IMPROVE",
+    ),
+    Owned(
+        "notion",
+        "pm",
+        DECISION,
+        "routing",
+        ("feedback",),
+        "writeback.notion.routing.pm",
+        "the PM a feedback page is routed to",
+        "people",
+    ),
+    Owned(
+        "notion",
+        "team",
+        DECISION,
+        "routing",
+        ("feedback",),
+        "writeback.notion.routing.team",
+        "the team a feedback page is routed to (its Notion team name)",
+        "select",
+    ),
+    Owned(
+        "notion",
+        "initiative",
+        DECISION,
+        "routing",
+        ("feedback",),
+        "writeback.notion.routing.initiative",
+        "the briefing a feedback page concerns",
+        "relation to the briefings database",
+    ),
+    Owned(
+        "notion",
+        "routed_by",
+        MEASUREMENT,
+        "routing",
+        ("feedback",),
+        "writeback.notion.routing.routed_by",
+        "the name of the routing rule that decided",
+        "text",
+    ),
+    Owned(
+        "notion",
+        "run_load",
+        MEASUREMENT,
+        "balance",
+        ("briefing",),
+        "writeback.notion.briefings.run_load",
+        "the team's RUN share in its last complete week (percent points)",
+        "number",
+    ),
+    Owned(
+        "notion",
+        "mode",
+        MEASUREMENT,
+        "balance",
+        ("briefing",),
+        "writeback.notion.briefings.mode",
+        "the team's alert level in its last complete week",
+        "select ok/watch/alert/survival",
+    ),
+    Owned(
+        "notion",
+        "epic",
+        DECISION,
+        "link",
+        ("briefing",),
+        "briefings.epic_property",
+        "the key of the epic that names the briefing, filled when empty",
+        "text, URL or title",
+    ),
+    *_measurements(
+        "status",
+        "briefing",
+        "writeback.notion.status",
+        (
+            ("health", "On track, At risk, Off track or Blocked", "select"),
+            ("reason", "why the health is what it is", "text"),
+            ("progress", "% of the epic's work done", "number"),
+            ("forecast", "the expected finish at the team's pace", "date"),
+            ("incidents", "open incidents on the team's services", "number"),
+            ("dependencies", '"N of M validated"', "text"),
+            ("undeclared", "teams the epic's issues link to that the briefing does not declare", "text"),
+            ("score", "impact / (effort × (1 + dependencies))", "number"),
+            ("last_synced", "when relais last changed the status (never written alone)", "date"),
+        ),
+    ),
+    *_measurements(
+        "scorecard",
+        "scorecard",
+        "writeback.notion.scorecard.properties",
+        (
+            ("title", "team · week", "title"),
+            ("key", "the row's natural key, team:week (how relais finds it again)", "text"),
+            ("team", "the team's name", "select or text"),
+            ("period", "the week's Monday", "date"),
+            ("run", "RUN share of the week's hours (percent points)", "number"),
+            ("build", "BUILD share (percent points)", "number"),
+            ("improve", "IMPROVE share (percent points)", "number"),
+            ("run_hours", "RUN hours", "number"),
+            ("incidents", "incidents triggered that week", "number"),
+            ("urgent", "urgent requests created that week", "number"),
+            ("level", "the week's alert level", "select ok/watch/alert/survival"),
+            ("alerts", "the active alerts", "text"),
+        ),
+    ),
 )
 
 _BY_KEY: dict[tuple[str, str, str], Owned] = {(f.vendor, kind, f.field): f for f in FIELDS for kind in f.on}
@@ -216,8 +352,12 @@ def notion_properties(writeback: Any, briefings: Any, database: str) -> dict[str
     if wb.scorecard is not None and database == wb.scorecard.database:
         out.update(wb.scorecard.properties.model_dump())
     if wb.routing is not None and database == wb.routing.database:
-        out.update(pm=wb.routing.pm, team=wb.routing.team, initiative=wb.routing.initiative,
-                   routed_by=wb.routing.routed_by)
+        out.update(
+            pm=wb.routing.pm,
+            team=wb.routing.team,
+            initiative=wb.routing.initiative,
+            routed_by=wb.routing.routed_by,
+        )
     return out
 
 
@@ -251,11 +391,15 @@ def _balance_streams(settings: Any, configured: list[str]) -> set[str]:
     """The balance counts every item but relais' own scorecard rows."""
     if settings.balance is None:
         return set()
-    scorecard = settings.writeback.notion.scorecard if settings.writeback and settings.writeback.notion else None
+    scorecard = (
+        settings.writeback.notion.scorecard if settings.writeback and settings.writeback.notion else None
+    )
     return {s for s in configured if scorecard is None or s != f"notion:{scorecard.database}"}
 
 
-def needs(derived_from: str, own: str | None, settings: Any, configured: list[str] | None = None) -> frozenset[str]:
+def needs(
+    derived_from: str, own: str | None, settings: Any, configured: list[str] | None = None
+) -> frozenset[str]:
     """The streams a value derived this way is computed from; ``own``: the stream of the item
     it is written on (None for a row or ticket relais creates)."""
     configured = streams(settings) if configured is None else configured
@@ -268,7 +412,9 @@ def needs(derived_from: str, own: str | None, settings: Any, configured: list[st
         out |= _balance_streams(settings, configured)  # a team in survival mode changes the target
     elif derived_from in ("balance", "scorecard"):
         out |= _balance_streams(settings, configured)
-        scorecard = settings.writeback.notion.scorecard if settings.writeback and settings.writeback.notion else None
+        scorecard = (
+            settings.writeback.notion.scorecard if settings.writeback and settings.writeback.notion else None
+        )
         if derived_from == "scorecard" and scorecard is not None:
             out.add(f"notion:{scorecard.database}")  # the rows already there
     elif derived_from in ("status", "link"):
@@ -283,8 +429,14 @@ def needs(derived_from: str, own: str | None, settings: Any, configured: list[st
     return frozenset(out & have)
 
 
-def needs_of_change(vendor: str, item_kind: str, database: str | None, field: str, settings: Any,
-                    configured: list[str] | None = None) -> frozenset[str]:
+def needs_of_change(
+    vendor: str,
+    item_kind: str,
+    database: str | None,
+    field: str,
+    settings: Any,
+    configured: list[str] | None = None,
+) -> frozenset[str]:
     entry = lookup(vendor, item_kind, field)
     derived = entry.derived_from if entry is not None else "status"
     return needs(derived, stream_of(vendor, item_kind, database), settings, configured)

@@ -37,8 +37,11 @@ def owns_work_type(item: WorkItem, settings) -> bool:
     if item.source == "jira":
         return wb.jira is not None and wb.jira.work_type is not None
     if item.source == "notion":
-        return (wb.notion is not None and wb.notion.work_type is not None
-                and item.database in wb.notion.work_type.databases)
+        return (
+            wb.notion is not None
+            and wb.notion.work_type is not None
+            and item.database in wb.notion.work_type.databases
+        )
     return False
 
 
@@ -64,7 +67,10 @@ def writeback_fingerprint(settings) -> str:
     briefing inputs, relais' own reader): items pulled before lack those values, so the next
     sync re-reads everything once."""
     wb = settings.writeback
-    owned = (wb.jira.model_dump() if wb and wb.jira else None, wb.notion.model_dump() if wb and wb.notion else None)
+    owned = (
+        wb.jira.model_dump() if wb and wb.jira else None,
+        wb.notion.model_dump() if wb and wb.notion else None,
+    )
     effort = settings.balance.effort.jira.model_dump() if settings.balance else None
     briefings = settings.briefings.model_dump() if settings.briefings else None
     return repr((READ_VERSION, owned, effort, briefings))
@@ -76,7 +82,9 @@ class CyclePlan:
 
     work: dict[tuple[str, str], tuple[WorkItem, list[FieldChange]]]
     creates: list  # sync.scorecard.Create
-    classified: dict[str, Counter]  # team (or "(unowned)") -> class -> items; counts, not items: memory stays flat
+    classified: dict[
+        str, Counter
+    ]  # team (or "(unowned)") -> class -> items; counts, not items: memory stays flat
     balance: object | None  # sync.balance.BalanceAccumulator when `balance` is configured
     duplicates: list[str]
     routing: Any = None  # sync.route.RoutingPlan when `route` is configured
@@ -114,8 +122,14 @@ class Conflict:
     changes: int  # times it was changed away from relais' value
 
     def as_dict(self) -> dict[str, Any]:
-        return {"item": f"{self.source}:{self.item_id}", "target": f"{self.source}:{self.target}",
-                "field": self.field, "value": self.theirs, "rules_say": self.rules_say, "changes": self.changes}
+        return {
+            "item": f"{self.source}:{self.item_id}",
+            "target": f"{self.source}:{self.target}",
+            "field": self.field,
+            "value": self.theirs,
+            "rules_say": self.rules_say,
+            "changes": self.changes,
+        }
 
 
 @dataclass(frozen=True)
@@ -131,8 +145,14 @@ class Kept:
     why: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"item": f"{self.source}:{self.item_id}", "target": f"{self.source}:{self.target}",
-                "field": self.field, "value": self.value, "rules_say": self.rules_say, "why": self.why}
+        return {
+            "item": f"{self.source}:{self.item_id}",
+            "target": f"{self.source}:{self.target}",
+            "field": self.field,
+            "value": self.value,
+            "rules_say": self.rules_say,
+            "why": self.why,
+        }
 
 
 def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
@@ -143,8 +163,9 @@ def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
         return None  # never fought over; emptied (relais takes it back); or still relais' value
     if written_back + 1 < CONFLICT_AFTER:
         return None
-    return Conflict(change.source, change.item_id, change.target, change.field, change.old, change.new,
-                    written_back + 1)
+    return Conflict(
+        change.source, change.item_id, change.target, change.field, change.old, change.new, written_back + 1
+    )
 
 
 def guard(item: WorkItem, change: FieldChange, overwrites: Any, settings: Any) -> Conflict | Kept | None:
@@ -153,10 +174,17 @@ def guard(item: WorkItem, change: FieldChange, overwrites: Any, settings: Any) -
     if owned.is_decision(change.source, item.kind, change.field):
         key = (change.source, change.item_id, change.field)
         written = getattr(overwrites, "written", None)  # the store's; a plain mapping in pure uses
-        last = written(key).relais_value(change.old) if written is not None else overwrites.get(key, (0, None))[1]
+        last = (
+            written(key).relais_value(change.old)
+            if written is not None
+            else overwrites.get(key, (0, None))[1]
+        )
         why = owned.kept_reason(change.old, last, owned.adopt_policy(settings, change.field))
-        return None if why is None else Kept(change.source, change.item_id, change.target, change.field,
-                                             change.old, change.new, why)
+        return (
+            None
+            if why is None
+            else Kept(change.source, change.item_id, change.target, change.field, change.old, change.new, why)
+        )
     return conflict_of(change, overwrites)
 
 
@@ -184,8 +212,14 @@ def hold_conflicts(work: dict, overwrites: Any, settings: Any = None) -> tuple[l
     return conflicts, kept
 
 
-def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | None = None,
-               key_states: dict[str, str] | None = None, overwrites: dict | None = None) -> CyclePlan:
+def plan_cycle(
+    items: Iterable[WorkItem],
+    settings,
+    now,
+    relais_wrote: dict | None = None,
+    key_states: dict[str, str] | None = None,
+    overwrites: dict | None = None,
+) -> CyclePlan:
     """Pass 1 streams the stored items (classify, per-item changes, balance, briefing facts,
     follow-ups); pass 2 turns the balance into scorecard rows and briefing properties, and the
     facts into each briefing's delivery status. ``key_states``: the state store's follow-up keys;
@@ -221,8 +255,9 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
         d = derive(item, settings)
         klass = d.decision.value.value
         if routed:
-            m, kept_team = maintenance_decision(item, settings, d.team, klass == "RUN",
-                                                (relais_wrote or {}).get((item.source, item.id)))
+            m, kept_team = maintenance_decision(
+                item, settings, d.team, klass == "RUN", (relais_wrote or {}).get((item.source, item.id))
+            )
             if kept_team is not None:
                 team_overrides.append(kept_team)
             if m is not None:
@@ -265,33 +300,53 @@ def plan_cycle(items: Iterable[WorkItem], settings, now, relais_wrote: dict | No
     routing = None
     if routed:
         modes = _last_complete_modes(balance, settings) if balance is not None else {}
-        routing = plan_routing(settings, feedback, maintenance, all_briefings, modes, relais_wrote or {},
-                               team_overrides)
+        routing = plan_routing(
+            settings, feedback, maintenance, all_briefings, modes, relais_wrote or {}, team_overrides
+        )
         for item, changes in routing.changes:
             _merge(work, item, changes)
     status = None
     if facts is not None:
         from sync.briefings import plan_briefing_status
 
-        status = plan_briefing_status(facts, _last_complete_modes(balance, settings, labelled=True) if balance else {})
+        status = plan_briefing_status(
+            facts, _last_complete_modes(balance, settings, labelled=True) if balance else {}
+        )
         for item, changes in status.changes:
             _merge(work, item, changes)
     conflicts, kept = hold_conflicts(work, overwrites or {}, settings)
     if routing is not None:  # the PM and team routing kept before deciding "Routed by"
-        kept = [Kept(*o.item.split(":", 1), o.target, o.field, o.human, o.rule_says, o.why)
-                for o in routing.overrides] + kept
+        kept = [
+            Kept(*o.item.split(":", 1), o.target, o.field, o.human, o.rule_says, o.why)
+            for o in routing.overrides
+        ] + kept
     if facts is not None:
         _stamp_last_synced(work, settings, now)
-    return CyclePlan(work, creates, classified, balance, duplicates, routing, status, followups, conflicts, kept)
+    return CyclePlan(
+        work, creates, classified, balance, duplicates, routing, status, followups, conflicts, kept
+    )
 
 
 def _stamp_last_synced(work: dict, settings, now) -> None:
-    """"Last synced" rides along with a briefing's other changes; it never causes a write itself."""
+    """ "Last synced" rides along with a briefing's other changes; it never causes a write itself."""
     stamp = now.astimezone(settings.tz).isoformat(timespec="seconds")
     for key, (item, changes) in work.items():
         if item.kind == "briefing" and "last_synced" in item.owned and changes:
-            work[key] = (item, changes + [FieldChange(item.source, item.id, item.key, "last_synced",
-                                                      item.owned.get("last_synced"), stamp, "briefing status")])
+            work[key] = (
+                item,
+                changes
+                + [
+                    FieldChange(
+                        item.source,
+                        item.id,
+                        item.key,
+                        "last_synced",
+                        item.owned.get("last_synced"),
+                        stamp,
+                        "briefing status",
+                    )
+                ],
+            )
 
 
 def _last_complete_modes(balance, settings, labelled: bool = False) -> dict[str, Any]:

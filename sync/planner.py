@@ -49,8 +49,14 @@ class Held:
     item: str | None = None  # source:id of the item written, None for a create
 
     def as_dict(self) -> dict[str, Any]:
-        return {"action": "held", "target": self.target, "item": self.item, "field": self.field,
-                "new": self.new, "reason": self.reason}
+        return {
+            "action": "held",
+            "target": self.target,
+            "item": self.item,
+            "field": self.field,
+            "new": self.new,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -93,7 +99,9 @@ def outlook(settings: Any, store: Any, now: datetime, readiness: Readiness | Non
     def why_wait(source: str, kind: str, database: str | None, field: str) -> str | None:
         key = (source, kind, database, field)
         if key not in reasons:
-            reasons[key] = ready.missing(owned.needs_of_change(source, kind, database, field, settings, configured))
+            reasons[key] = ready.missing(
+                owned.needs_of_change(source, kind, database, field, settings, configured)
+            )
         return reasons[key]
 
     for (source, item_id), (item, changes) in result.work.items():
@@ -105,8 +113,16 @@ def outlook(settings: Any, store: Any, now: datetime, readiness: Readiness | Non
             if reason is None:
                 go.append(change)
             else:
-                out.held.append(Held(source, f"{source}:{change.target}", change.field, change.new, reason,
-                                     f"{source}:{item_id}"))
+                out.held.append(
+                    Held(
+                        source,
+                        f"{source}:{change.target}",
+                        change.field,
+                        change.new,
+                        reason,
+                        f"{source}:{item_id}",
+                    )
+                )
         if go and not all(c.field == "last_synced" for c in go):  # never written alone
             out.work.append((item, go))
     if result.creates:
@@ -114,13 +130,17 @@ def outlook(settings: Any, store: Any, now: datetime, readiness: Readiness | Non
         if reason is None:
             out.creates = list(result.creates)
         else:
-            out.held += [Held(c.source, f"{c.source}:{c.database}/{c.natural_key}", "row", c.values, reason)
-                         for c in result.creates]
+            out.held += [
+                Held(c.source, f"{c.source}:{c.database}/{c.natural_key}", "row", c.values, reason)
+                for c in result.creates
+            ]
     if result.followups:
         reason = ready.missing(owned.needs("followups", None, settings, configured))
         if reason is None:
             out.followups = list(result.followups)
         else:
-            out.held += [Held("jira", f"followup:{f.incident.key}", f.what, f.summary, reason)
-                         for f in result.followups]
+            out.held += [
+                Held("jira", f"followup:{f.incident.key}", f.what, f.summary, reason)
+                for f in result.followups
+            ]
     return out

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sync import owned
@@ -37,7 +37,7 @@ class Readiness:
     at: dict[str, str] = field(default_factory=dict)  # source -> when its latest read ended (ISO)
 
     @classmethod
-    def from_store(cls, store: Any, settings: Any) -> "Readiness":
+    def from_store(cls, store: Any, settings: Any) -> Readiness:
         ready = cls(owned.streams(settings))
         for source in {s.split(":", 1)[0] for s in ready.configured}:
             mark = store.cursor(MARK + source) or {}
@@ -50,7 +50,7 @@ class Readiness:
 
     def record(self, store: Any, source: str, error: str | None) -> None:
         """What a pull of ``source`` did: all its streams read (``error`` None), or failed."""
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         if error is None:
             self.complete |= {s for s in self.configured if s.startswith(source + ":")}
             self.failing.pop(source, None)
@@ -70,8 +70,7 @@ class Readiness:
         reasons = []
         for source in sorted({s.split(":", 1)[0] for s in needs if s.split(":", 1)[0] in self.failing}):
             reasons.append(f"{source} is failing ({_short(self.failing[source])})")
-        unread = sorted(s for s in needs if s not in self.complete
-                        and s.split(":", 1)[0] not in self.failing)
+        unread = sorted(s for s in needs if s not in self.complete and s.split(":", 1)[0] not in self.failing)
         if unread:
             reasons.append("waiting for the first full read of " + ", ".join(unread))
         return "; ".join(reasons) or None
@@ -81,9 +80,13 @@ class Readiness:
         return [s for s in self.configured if s not in self.complete]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"complete": sorted(self.complete), "incomplete": self.incomplete(), "failing": dict(self.failing)}
+        return {
+            "complete": sorted(self.complete),
+            "incomplete": self.incomplete(),
+            "failing": dict(self.failing),
+        }
 
 
 def _short(text: str, limit: int = 160) -> str:
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -80,8 +80,9 @@ class ConfigWatcher:
             try:
                 reload_config(self.daemon)
             except Exception as e:  # never let the watcher die: the next change is tried again
-                self.daemon.log.error("config reload failed unexpectedly",
-                                      extra={"error": f"{type(e).__name__}: {e}"})
+                self.daemon.log.error(
+                    "config reload failed unexpectedly", extra={"error": f"{type(e).__name__}: {e}"}
+                )
 
 
 def reload_config(daemon: Any) -> bool:
@@ -93,7 +94,9 @@ def reload_config(daemon: Any) -> bool:
     log, metrics = daemon.log, daemon.metrics
     try:
         settings = load_settings(daemon.config_path)
-        secrets = resolve_secrets(settings, **({"environ": daemon.environ} if daemon.environ is not None else {}))
+        secrets = resolve_secrets(
+            settings, **({"environ": daemon.environ} if daemon.environ is not None else {})
+        )
     except (ConfigError, SecretError) as e:
         return _refuse(daemon, [redact(str(p)) for p in getattr(e, "problems", [e])])
     changes = changed_keys(daemon.settings, settings)
@@ -127,6 +130,7 @@ def _refuse(daemon: Any, problems: list[str]) -> bool:
     daemon.metrics.config_reloads.labels("invalid").inc()
     for problem in problems:
         daemon.log.error("config not reloaded", extra={"problem": problem})
-    daemon.log.error("config not reloaded: still running the last good config",
-                     extra={"problems": len(problems)})
+    daemon.log.error(
+        "config not reloaded: still running the last good config", extra={"problems": len(problems)}
+    )
     return False

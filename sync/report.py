@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sync.balance import BalanceAccumulator, TeamWeek
 from sync import output
+from sync.balance import BalanceAccumulator, TeamWeek
 from sync.state import StateStore
 
 CLASS_COLOURS = {"RUN": "#d9534f", "BUILD": "#5b8def", "IMPROVE": "#5cb85c"}
@@ -27,11 +27,17 @@ def _week_row(tw: TeamWeek) -> dict[str, Any]:
         return None if v is None else round(v * 100, 1)
 
     return {
-        "week": tw.label, "start": tw.week.isoformat(),
-        "run": pct(m["run_share"]), "build": pct(m["build_share"]), "improve": pct(m["improve_share"]),
-        "run_hours": round(m["run_hours"] or 0, 1), "total_hours": round(m["total_hours"] or 0, 1),
-        "incidents": m["incidents"], "urgent_requests": m["urgent_requests"],
-        "buffer_left": pct(m["buffer_left"]), "level": tw.mode,
+        "week": tw.label,
+        "start": tw.week.isoformat(),
+        "run": pct(m["run_share"]),
+        "build": pct(m["build_share"]),
+        "improve": pct(m["improve_share"]),
+        "run_hours": round(m["run_hours"] or 0, 1),
+        "total_hours": round(m["total_hours"] or 0, 1),
+        "incidents": m["incidents"],
+        "urgent_requests": m["urgent_requests"],
+        "buffer_left": pct(m["buffer_left"]),
+        "level": tw.mode,
         "alerts": [{"name": a.name, "level": a.level, "message": a.message} for a in tw.alerts],
     }
 
@@ -46,9 +52,11 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
     view = outlook(settings, store, now)
     result = view.plan
     common = {
-        "generated": now.isoformat(), "timezone": settings.timezone,
+        "generated": now.isoformat(),
+        "timezone": settings.timezone,
         "routing": routing_summary(result.routing, settings) if result.routing is not None else None,
-        "pending_writes": len(view.changes), "pending_creates": len(view.creates_as_dicts()),
+        "pending_writes": len(view.changes),
+        "pending_creates": len(view.creates_as_dicts()),
         "writes_applied": store.count_writes(),
         "quarantined": store.quarantined(),  # items relais could not read, or a tool refused to write
         "conflicts": [c.as_dict() for c in result.conflicts],  # measurements people keep changing: left alone
@@ -76,24 +84,43 @@ def render(data: dict[str, Any]) -> None:
 
     for team, weeks in data["teams"].items():
         table = Table(title=f"{inert(team)} — RUN/BUILD/IMPROVE per week ({data['timezone']})")
-        for col, justify in (("week", "left"), ("RUN %", "right"), ("BUILD %", "right"), ("IMPROVE %", "right"),
-                             ("RUN h", "right"), ("incidents", "right"), ("urgent", "right"),
-                             ("buffer left %", "right"), ("level", "left"), ("alerts", "left")):
+        for col, justify in (
+            ("week", "left"),
+            ("RUN %", "right"),
+            ("BUILD %", "right"),
+            ("IMPROVE %", "right"),
+            ("RUN h", "right"),
+            ("incidents", "right"),
+            ("urgent", "right"),
+            ("buffer left %", "right"),
+            ("level", "left"),
+            ("alerts", "left"),
+        ):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for w in weeks:
             colour = {"ok": "green", "watch": "yellow", "alert": "red", "survival": "bold red"}[w["level"]]
-            table.add_row(w["week"] + ("" if w["complete"] else " (so far)"), _fmt(w["run"]), _fmt(w["build"]),
-                          _fmt(w["improve"]), f"{w['run_hours']:.1f}",
-                          str(w["incidents"]), str(w["urgent_requests"]), _fmt(w["buffer_left"]),
-                          f"[{colour}]{w['level']}[/]", inert("; ".join(a["name"] for a in w["alerts"])))
+            table.add_row(
+                w["week"] + ("" if w["complete"] else " (so far)"),
+                _fmt(w["run"]),
+                _fmt(w["build"]),
+                _fmt(w["improve"]),
+                f"{w['run_hours']:.1f}",
+                str(w["incidents"]),
+                str(w["urgent_requests"]),
+                _fmt(w["buffer_left"]),
+                f"[{colour}]{w['level']}[/]",
+                inert("; ".join(a["name"] for a in w["alerts"])),
+            )
         console.print(table)
     if data["unowned"]:
         hours = ", ".join(f"{w['week']}: {w['total_hours']:.1f} h" for w in data["unowned"])
         console.print(f"[yellow]unowned work[/] (no team mapping matches): {hours}")
     else:
         console.print("unowned work: none")
-    console.print(f"writes applied so far: {data['writes_applied']}; pending: {data['pending_writes']} "
-                  f"updates, {data['pending_creates']} creates")
+    console.print(
+        f"writes applied so far: {data['writes_applied']}; pending: {data['pending_writes']} "
+        f"updates, {data['pending_creates']} creates"
+    )
     render_quarantine(data)
     output.render_held_and_kept(data)
 
@@ -103,8 +130,11 @@ def render_quarantine(data: dict[str, Any]) -> None:
     from sync.output import console, inert
 
     for q in data.get("quarantined") or []:
-        console.print(f"[yellow]quarantined[/] {inert(q['source'])}:{inert(q['id'])} since {inert(q['at'][:19])}: "
-                      f"{inert(q['reason'])}", soft_wrap=True)
+        console.print(
+            f"[yellow]quarantined[/] {inert(q['source'])}:{inert(q['id'])} since {inert(q['at'][:19])}: "
+            f"{inert(q['reason'])}",
+            soft_wrap=True,
+        )
     for c in data.get("conflicts") or []:
         console.print(inert(output.conflict_line(c)), soft_wrap=True)
 
@@ -126,11 +156,15 @@ def render_routing(data: dict[str, Any]) -> None:
         table.add_row(inert(who), str(e["items"]), inert(rules), str(e["survival"]))
     console.print(table)
     share = routing["fallback_share"]
-    console.print(f"fallback: {routing['fallback']} item(s)"
-                  + (f" ({share:.0%} — a high share means the rules need work)" if share is not None else ""))
+    console.print(
+        f"fallback: {routing['fallback']} item(s)"
+        + (f" ({share:.0%} — a high share means the rules need work)" if share is not None else "")
+    )
     for o in routing["overrides"]:
-        console.print(f"[yellow]set by hand[/] {inert(o['item'])}: {o['field']} = {inert(o['set_by_hand'])} "
-                      f"(the rules say {inert(o['rules_say'])}); kept")
+        console.print(
+            f"[yellow]set by hand[/] {inert(o['item'])}: {o['field']} = {inert(o['set_by_hand'])} "
+            f"(the rules say {inert(o['rules_say'])}); kept"
+        )
     for m in routing["maintenance"]:
         console.print(f"maintenance {inert(m['key'])} → {inert(m['team'])} ({inert(m['rule'])})")
 
@@ -175,11 +209,14 @@ def chart(data: dict[str, Any], path: Path) -> None:
 
 def run_report(settings: Any, *, as_json: bool, chart_path: str | None, routing: bool = False) -> int:
     if not settings.state.path.exists():
-        print(f"relais: no state store at {settings.state.path} yet: run `relais sync --once` first", file=sys.stderr)
+        print(
+            f"relais: no state store at {settings.state.path} yet: run `relais sync --once` first",
+            file=sys.stderr,
+        )
         return 1
     store = StateStore(settings.state.path)
     try:
-        data = report_data(settings, store, datetime.now(timezone.utc))
+        data = report_data(settings, store, datetime.now(UTC))
     except ValueError as e:
         print(f"relais: {e}", file=sys.stderr)
         return 2

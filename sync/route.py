@@ -108,8 +108,9 @@ class Briefings:
         return min((found[k] for k, n in shared.items() if n == best), key=lambda b: (b.created, b.id))
 
 
-def _initiative(item: WorkItem, rule_initiative: str | None, team: str | None,
-                briefings: Briefings) -> tuple[str | None, str | None]:
+def _initiative(
+    item: WorkItem, rule_initiative: str | None, team: str | None, briefings: Briefings
+) -> tuple[str | None, str | None]:
     current = item.owned.get("initiative")
     if current:
         return (current[0] if isinstance(current, (list, tuple)) else current), "kept"
@@ -123,8 +124,9 @@ def _initiative(item: WorkItem, rule_initiative: str | None, team: str | None,
     return (chosen.id, "proposed") if chosen is not None else (None, None)
 
 
-def route_feedback(item: WorkItem, settings: Any, team: str | None, modes: dict[str, str],
-                   briefings: Briefings) -> Routing:
+def route_feedback(
+    item: WorkItem, settings: Any, team: str | None, modes: dict[str, str], briefings: Briefings
+) -> Routing:
     route = settings.route
     chosen = None
     for rule in route.feedback_rules:
@@ -133,10 +135,22 @@ def route_feedback(item: WorkItem, settings: Any, team: str | None, modes: dict[
             break
     if chosen is None:
         target, name, where, fallback, on_survival, wanted = (
-            route.feedback_fallback, "fallback", route.feedback_fallback_where, True, None, None)
+            route.feedback_fallback,
+            "fallback",
+            route.feedback_fallback_where,
+            True,
+            None,
+            None,
+        )
     else:
         target, name, where, fallback, on_survival, wanted = (
-            chosen.to, chosen.name, chosen.where, False, chosen.when_survival, chosen.initiative)
+            chosen.to,
+            chosen.name,
+            chosen.where,
+            False,
+            chosen.when_survival,
+            chosen.initiative,
+        )
     to_team, pm = resolve_target(settings, target)
     survival = to_team is not None and modes.get(to_team) == "survival"
     redirected = False
@@ -145,8 +159,19 @@ def route_feedback(item: WorkItem, settings: Any, team: str | None, modes: dict[
         to_team, pm = resolve_target(settings, target)
     initiative, reason = _initiative(item, wanted, to_team, briefings)
     linked = briefings.by_id.get(initiative) if initiative is not None else None
-    return Routing(target, to_team, pm, name, where, fallback, survival, redirected, initiative, reason,
-                   linked.url if linked is not None else None)
+    return Routing(
+        target,
+        to_team,
+        pm,
+        name,
+        where,
+        fallback,
+        survival,
+        redirected,
+        initiative,
+        reason,
+        linked.url if linked is not None else None,
+    )
 
 
 def route_maintenance(item: WorkItem, settings: Any, mapped_team: str | None) -> Routing | None:
@@ -168,13 +193,17 @@ ROUTED_FIELDS = ("pm", "team", "initiative", "routed_by")
 def desired_feedback_fields(routing: Routing, settings: Any, source: str) -> dict[str, Any]:
     """Owned values a routed feedback item should hold, in the tool's representation."""
     person = settings.people.get(routing.pm) if routing.pm else None
-    out: dict[str, Any] = {"routed_by": routing.label + (" — team in survival mode" if routing.survival else "")}
+    out: dict[str, Any] = {
+        "routed_by": routing.label + (" — team in survival mode" if routing.survival else "")
+    }
     pm_id = getattr(person, source, None) if person else None
     if pm_id:
         out["pm"] = pm_id
     if routing.team:
         team = settings.teams[routing.team]
-        out["team"] = (team.notion.team if source == "notion" and team.notion and team.notion.team else routing.team)
+        out["team"] = (
+            team.notion.team if source == "notion" and team.notion and team.notion.team else routing.team
+        )
     if routing.initiative:
         if source == "notion":
             out["initiative"] = (routing.initiative,)
@@ -202,8 +231,9 @@ def _last_written(relais_wrote: dict[str, Written], name: str, current: Any) -> 
     return relais_wrote[name].relais_value(current) if name in relais_wrote else None
 
 
-def keep_human_choices(item: WorkItem, desired: dict[str, Any], relais_wrote: dict[str, Written],
-                       settings: Any = None) -> tuple[dict[str, Any], list[Override]]:
+def keep_human_choices(
+    item: WorkItem, desired: dict[str, Any], relais_wrote: dict[str, Written], settings: Any = None
+) -> tuple[dict[str, Any], list[Override]]:
     """Drop from ``desired`` the PM/team a person set (a value relais did not write, or one put in
     place of relais' own) and report them; ``writeback.adopt: overwrite`` lets relais replace a
     value it never wrote (:func:`sync.owned.kept_reason`)."""
@@ -229,10 +259,15 @@ class RoutingPlan:
     maintenance: list[tuple[WorkItem, Routing]]
 
 
-def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]],
-                 maintenance: list[tuple[WorkItem, Routing]], briefings: list[Briefing], modes: dict[str, str],
-                 relais_wrote: dict[tuple[str, str], dict[str, Any]], kept: list[Override] | None = None
-                 ) -> RoutingPlan:
+def plan_routing(
+    settings: Any,
+    feedback: list[tuple[WorkItem, str | None]],
+    maintenance: list[tuple[WorkItem, Routing]],
+    briefings: list[Briefing],
+    modes: dict[str, str],
+    relais_wrote: dict[tuple[str, str], dict[str, Any]],
+    kept: list[Override] | None = None,
+) -> RoutingPlan:
     """Owned-field changes for routed feedback, and for the maintenance decisions already taken
     (plan takes those while streaming, so that the balance counts the routed team at once)."""
     from sync.models import FieldChange
@@ -246,28 +281,53 @@ def plan_routing(settings: Any, feedback: list[tuple[WorkItem, str | None]],
                 continue  # routing is not written back for this database
             r = route_feedback(item, settings, team, modes, index)
             out.decisions.append((item, r))
-            desired = {k: v for k, v in desired_feedback_fields(r, settings, item.source).items() if k in item.owned}
-            final, overrides = keep_human_choices(item, desired, relais_wrote.get((item.source, item.id), {}),
-                                                  settings)
+            desired = {
+                k: v for k, v in desired_feedback_fields(r, settings, item.source).items() if k in item.owned
+            }
+            final, overrides = keep_human_choices(
+                item, desired, relais_wrote.get((item.source, item.id), {}), settings
+            )
             out.overrides += overrides
-            changes = [FieldChange(item.source, item.id, item.key, k, item.owned.get(k), v, r.label)
-                       for k, v in final.items() if item.owned.get(k) != v]
+            changes = [
+                FieldChange(item.source, item.id, item.key, k, item.owned.get(k), v, r.label)
+                for k, v in final.items()
+                if item.owned.get(k) != v
+            ]
             if changes:
                 out.changes.append((item, changes))
     for item, r in maintenance:
-        out.changes.append((item, [FieldChange(item.source, item.id, item.key, "team", item.owned.get("team"),
-                                               r.team, r.label)]))
+        out.changes.append(
+            (
+                item,
+                [
+                    FieldChange(
+                        item.source, item.id, item.key, "team", item.owned.get("team"), r.team, r.label
+                    )
+                ],
+            )
+        )
     return out
 
 
-def maintenance_decision(item: WorkItem, settings: Any, mapped_team: str | None, is_run: bool,
-                         relais_wrote: dict[str, Written] | None = None) -> tuple[Routing | None, Override | None]:
+def maintenance_decision(
+    item: WorkItem,
+    settings: Any,
+    mapped_team: str | None,
+    is_run: bool,
+    relais_wrote: dict[str, Written] | None = None,
+) -> tuple[Routing | None, Override | None]:
     """For a Jira RUN issue: the team routing gives it when its (owned) Team field is empty. A team a
     person set (one relais did not write) is kept, and returned as an override when a matching rule
     says otherwise — unless relais never wrote the field and ``writeback.adopt`` says ``overwrite``:
     then the rule's team replaces it, once."""
     route = settings.route
-    if route is None or not route.maintenance_fallback or not is_run or item.source != "jira" or item.kind != "issue":
+    if (
+        route is None
+        or not route.maintenance_fallback
+        or not is_run
+        or item.source != "jira"
+        or item.kind != "issue"
+    ):
         return None, None
     if "team" not in item.owned:
         return None, None  # the Team field is not managed here
@@ -301,7 +361,7 @@ def routing_summary(plan: RoutingPlan, settings: Any) -> dict[str, Any]:
     """Per PM: items routed, by rule; the fallback share; survival flags; human overrides."""
     per_pm: dict[str, dict[str, Any]] = {}
     fallback = survival = 0
-    for item, r in plan.decisions:
+    for _item, r in plan.decisions:
         who = r.pm or r.target
         entry = per_pm.setdefault(who, {"items": 0, "by_rule": {}, "survival": 0})
         entry["items"] += 1
@@ -316,7 +376,16 @@ def routing_summary(plan: RoutingPlan, settings: Any) -> dict[str, Any]:
         "fallback": fallback,
         "fallback_share": round(fallback / total, 3) if total else None,
         "survival_flags": survival,
-        "overrides": [{"item": o.item, "field": o.field, "set_by_hand": _who(settings, o.human),
-                       "rules_say": _who(settings, o.rule_says)} for o in plan.overrides],
-        "maintenance": [{"item": i.ref, "key": i.key, "team": r.team, "rule": r.rule} for i, r in plan.maintenance],
+        "overrides": [
+            {
+                "item": o.item,
+                "field": o.field,
+                "set_by_hand": _who(settings, o.human),
+                "rules_say": _who(settings, o.rule_says),
+            }
+            for o in plan.overrides
+        ],
+        "maintenance": [
+            {"item": i.ref, "key": i.key, "team": r.team, "rule": r.rule} for i, r in plan.maintenance
+        ],
     }

@@ -11,8 +11,8 @@ why a rule did not match, not only that it didn't.
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import re2
@@ -20,8 +20,20 @@ import re2
 from sync.models import WorkItem
 
 #: Conditions over one scalar attribute of the item: any of the listed values.
-SCALAR = ("source", "kind", "project", "issuetype", "status", "priority", "urgency", "service",
-          "origin", "tier", "area", "customer")
+SCALAR = (
+    "source",
+    "kind",
+    "project",
+    "issuetype",
+    "status",
+    "priority",
+    "urgency",
+    "service",
+    "origin",
+    "tier",
+    "area",
+    "customer",
+)
 SETS = ("labels", "components")
 TEXTS = ("title", "text")
 
@@ -80,8 +92,12 @@ def _set(name: str, match: Any) -> Check:
 
     def check(item: WorkItem, team: str | None) -> bool:
         have = _folded_set(getattr(item, name))
-        return ((any_ is None or bool(have & any_)) and (all_ is None or all_ <= have)
-                and (none is None or not have & none))
+        return (
+            (any_ is None or bool(have & any_))
+            and (all_ is None or all_ <= have)
+            and (none is None or not have & none)
+        )
+
     return check
 
 
@@ -98,6 +114,7 @@ def _text(name: str, match: Any) -> Check:
         if all_ is not None and not all(w in folded for w in all_):
             return False
         return regex is None or bool(regex.search(actual) or regex.search(folded))
+
     return check
 
 
@@ -151,7 +168,9 @@ def condition_names(when: Any) -> tuple[str, ...]:
     """The item attributes (and ``team``) the conditions of ``when`` read: title and text for
     text conditions, the attribute itself for the others."""
     names = [name for name, _ in _compile(when)]
-    return tuple(dict.fromkeys(n for name in names for n in (("title", "text") if name == "text" else (name,))))
+    return tuple(
+        dict.fromkeys(n for name in names for n in (("title", "text") if name == "text" else (name,)))
+    )
 
 
 #: Results remembered per memo (by the attributes the conditions read); cleared when full.

@@ -29,8 +29,14 @@ class Create:
     rule: str = RULE
 
     def as_dict(self) -> dict[str, Any]:
-        return {"action": "create", "target": f"{self.source}:{self.database}/{self.natural_key}",
-                "field": "*", "old": None, "new": self.values, "rule": self.rule}
+        return {
+            "action": "create",
+            "target": f"{self.source}:{self.database}/{self.natural_key}",
+            "field": "*",
+            "old": None,
+            "new": self.values,
+            "rule": self.rule,
+        }
 
 
 def row_key(team: str, tw: TeamWeek) -> str:
@@ -70,8 +76,11 @@ class ScorecardPlan:
 
 
 def _diff(item: WorkItem, desired: dict[str, Any], rule: str) -> list[FieldChange]:
-    return [FieldChange(item.source, item.id, item.key, name, item.owned.get(name), value, rule)
-            for name, value in desired.items() if item.owned.get(name) != value]
+    return [
+        FieldChange(item.source, item.id, item.key, name, item.owned.get(name), value, rule)
+        for name, value in desired.items()
+        if item.owned.get(name) != value
+    ]
 
 
 def plan_scorecard(settings: Any, acc: BalanceAccumulator, rows: list[WorkItem]) -> ScorecardPlan:
@@ -99,9 +108,10 @@ def plan_scorecard(settings: Any, acc: BalanceAccumulator, rows: list[WorkItem])
     return out
 
 
-def plan_briefings(settings: Any, acc: BalanceAccumulator, briefings: list[tuple[WorkItem, str | None]]
-                   ) -> list[tuple[WorkItem, list[FieldChange]]]:
-    """"Team RUN load" and "Team mode" on each briefing, from the team's last complete week."""
+def plan_briefings(
+    settings: Any, acc: BalanceAccumulator, briefings: list[tuple[WorkItem, str | None]]
+) -> list[tuple[WorkItem, list[FieldChange]]]:
+    """ "Team RUN load" and "Team mode" on each briefing, from the team's last complete week."""
     out = []
     last_complete: dict[str, TeamWeek | None] = {}
     for item, team in briefings:

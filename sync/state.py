@@ -31,7 +31,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,7 @@ def _serialized(method: Callable) -> Callable:
     """Run the method under the store's lock (see the module docstring); a damaged store is said
     so, with the file and what to do (:class:`StateStoreError`)."""
 
-    def locked(self: "StateStore", *args: Any, **kwargs: Any) -> Any:
+    def locked(self: StateStore, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
             try:
                 return method(self, *args, **kwargs)
@@ -125,7 +125,8 @@ class StateStoreError(RuntimeError):
         super().__init__(
             f"{path}: the state store cannot be read ({error}). It is a cache of the tools: stop relais, delete "
             f"{name} and the {name}-wal and {name}-shm files beside it, and sync again — relais reads the tools "
-            "again and creates nothing twice (README, \"The state store\")")
+            'again and creates nothing twice (README, "The state store")'
+        )
 
 
 def _unreadable(error: BaseException) -> bool:
@@ -135,7 +136,7 @@ def _unreadable(error: BaseException) -> bool:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 class StateStore:
@@ -144,7 +145,9 @@ class StateStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         try:
-            self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
+            self.db = sqlite3.connect(
+                str(self.path), timeout=30, isolation_level=None, check_same_thread=False
+            )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=30000")
@@ -171,8 +174,10 @@ class StateStore:
     def migrate(self) -> None:
         version = self.schema_version
         if version > len(MIGRATIONS):
-            raise RuntimeError(f"{self.path}: state schema version {version} is newer than this relais "
-                               f"understands ({len(MIGRATIONS)}); upgrade relais")
+            raise RuntimeError(
+                f"{self.path}: state schema version {version} is newer than this relais "
+                f"understands ({len(MIGRATIONS)}); upgrade relais"
+            )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self.db.execute("BEGIN IMMEDIATE")
             if self.schema_version >= number:
@@ -191,8 +196,13 @@ class StateStore:
 
     # -- items -------------------------------------------------------------------
     @_serialized
-    def store_page(self, items: Iterable[WorkItem], raw: dict[str, Any],
-                   quarantined: Iterable[Quarantined] = (), cycle: int | None = None) -> dict[str, int]:
+    def store_page(
+        self,
+        items: Iterable[WorkItem],
+        raw: dict[str, Any],
+        quarantined: Iterable[Quarantined] = (),
+        cycle: int | None = None,
+    ) -> dict[str, int]:
         """Upsert one page in one transaction; returns counts of new / changed / unchanged."""
         counts = {"new": 0, "changed": 0, "unchanged": 0}
         now = _now()
@@ -201,32 +211,59 @@ class StateStore:
             for item in items:
                 d = item_to_dict(item)
                 h = content_hash(d)
-                row = self.db.execute("SELECT hash FROM items WHERE source=? AND id=?", (item.source, item.id)).fetchone()
+                row = self.db.execute(
+                    "SELECT hash FROM items WHERE source=? AND id=?", (item.source, item.id)
+                ).fetchone()
                 if row is None:
                     counts["new"] += 1
                     self.db.execute(
                         "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (item.source, item.id, item.key, item.kind, item.updated.isoformat(), h,
-                         _item_json(d), json.dumps(raw.get(item.id, {})), now, now))
+                        (
+                            item.source,
+                            item.id,
+                            item.key,
+                            item.kind,
+                            item.updated.isoformat(),
+                            h,
+                            _item_json(d),
+                            json.dumps(raw.get(item.id, {})),
+                            now,
+                            now,
+                        ),
+                    )
                 elif row[0] != h:
                     counts["changed"] += 1
                     self.db.execute(
                         "UPDATE items SET key=?, kind=?, updated=?, hash=?, item=?, raw=?, last_changed=? "
                         "WHERE source=? AND id=?",
-                        (item.key, item.kind, item.updated.isoformat(), h, _item_json(d),
-                         json.dumps(raw.get(item.id, {})), now, item.source, item.id))
+                        (
+                            item.key,
+                            item.kind,
+                            item.updated.isoformat(),
+                            h,
+                            _item_json(d),
+                            json.dumps(raw.get(item.id, {})),
+                            now,
+                            item.source,
+                            item.id,
+                        ),
+                    )
                 else:
                     counts["unchanged"] += 1
                     # Readable again: out of a read quarantine, even if what it says is what was
                     # stored (an edit reverted); a write the tool refused waits for a change.
-                    self.db.execute("DELETE FROM quarantine WHERE source=? AND id=? AND reason NOT LIKE ?",
-                                    (item.source, item.id, WRITE_REFUSED + "%"))
+                    self.db.execute(
+                        "DELETE FROM quarantine WHERE source=? AND id=? AND reason NOT LIKE ?",
+                        (item.source, item.id, WRITE_REFUSED + "%"),
+                    )
                     continue
                 # A quarantined item that changed gets another chance.
                 self.db.execute("DELETE FROM quarantine WHERE source=? AND id=?", (item.source, item.id))
             for q in quarantined:
-                self.db.execute("INSERT OR REPLACE INTO quarantine VALUES (?,?,?,?,?)",
-                                (q.source, q.id, q.reason, now, cycle))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO quarantine VALUES (?,?,?,?,?)",
+                    (q.source, q.id, q.reason, now, cycle),
+                )
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -251,14 +288,16 @@ class StateStore:
                     raise
             if not rows:
                 return
-            for s, i, blob in rows:
+            for _s, _i, blob in rows:
                 yield item_from_dict(_item_from_json(blob))
             last = (rows[-1][0], rows[-1][1])
 
     @_serialized
     def get_item(self, source: str, ident: str) -> tuple[WorkItem, dict[str, Any]] | None:
-        row = self.db.execute("SELECT item, raw FROM items WHERE source=? AND (id=? OR key=?) "
-                              "ORDER BY id=? DESC LIMIT 1", (source, ident, ident, ident)).fetchone()
+        row = self.db.execute(
+            "SELECT item, raw FROM items WHERE source=? AND (id=? OR key=?) ORDER BY id=? DESC LIMIT 1",
+            (source, ident, ident, ident),
+        ).fetchone()
         if row is None:
             return None
         return item_from_dict(_item_from_json(row[0])), json.loads(row[1])
@@ -284,8 +323,15 @@ class StateStore:
             return seqs
 
     @_serialized
-    def record_write(self, item: WorkItem, changes: list[FieldChange], cycle: int | None,
-                     outcome: str, detail: str | None = None, intents: list[int] | None = None) -> None:
+    def record_write(
+        self,
+        item: WorkItem,
+        changes: list[FieldChange],
+        cycle: int | None,
+        outcome: str,
+        detail: str | None = None,
+        intents: list[int] | None = None,
+    ) -> None:
         """Audit one write (``intents``: the rows :meth:`record_intent` made for it, which take the
         outcome); on success also record the new owned values on the stored item, so the next plan
         sees them before the tool echoes them back."""
@@ -293,38 +339,58 @@ class StateStore:
         try:
             if intents:
                 marks = ",".join("?" * len(intents))
-                self.db.execute(f"UPDATE audit SET outcome=?, detail=? WHERE seq IN ({marks})",
-                                (outcome, detail, *intents))
+                self.db.execute(
+                    f"UPDATE audit SET outcome=?, detail=? WHERE seq IN ({marks})",
+                    (outcome, detail, *intents),
+                )
             else:
                 self._audit(changes, cycle, outcome, detail)
             if outcome == "applied":
-                row = self.db.execute("SELECT item FROM items WHERE source=? AND id=?", (item.source, item.id)).fetchone()
+                row = self.db.execute(
+                    "SELECT item FROM items WHERE source=? AND id=?", (item.source, item.id)
+                ).fetchone()
                 if row is not None:
                     d = orjson.loads(row[0])
                     d.setdefault("owned", {}).update({ch.field: ch.new for ch in changes})
-                    self.db.execute("UPDATE items SET item=?, hash=? WHERE source=? AND id=?",
-                                    (_item_json(d), content_hash(d), item.source, item.id))
+                    self.db.execute(
+                        "UPDATE items SET item=?, hash=? WHERE source=? AND id=?",
+                        (_item_json(d), content_hash(d), item.source, item.id),
+                    )
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
 
-    def _audit(self, changes: Iterable[FieldChange], cycle: int | None, outcome: str,
-               detail: str | None) -> list[int]:
+    def _audit(
+        self, changes: Iterable[FieldChange], cycle: int | None, outcome: str, detail: str | None
+    ) -> list[int]:
         now = _now()
         seqs = []
         for ch in changes:
             cur = self.db.execute(
                 "INSERT INTO audit (at, cycle, source, item_id, target, field, old, new, rule, outcome, detail) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (now, cycle, ch.source, ch.item_id, ch.target, ch.field, json.dumps(ch.old),
-                 json.dumps(ch.new), ch.rule, outcome, detail))
+                (
+                    now,
+                    cycle,
+                    ch.source,
+                    ch.item_id,
+                    ch.target,
+                    ch.field,
+                    json.dumps(ch.old),
+                    json.dumps(ch.new),
+                    ch.rule,
+                    outcome,
+                    detail,
+                ),
+            )
             seqs.append(int(cur.lastrowid))
         return seqs
 
     @_serialized
-    def record_audit(self, changes: list[FieldChange], cycle: int | None, outcome: str,
-                     detail: str | None = None) -> None:
+    def record_audit(
+        self, changes: list[FieldChange], cycle: int | None, outcome: str, detail: str | None = None
+    ) -> None:
         """Audit values relais set without a write of its own (those a create carried), so that
         they count as relais' when a person's decision is told from relais' own."""
         self.db.execute("BEGIN IMMEDIATE")
@@ -336,14 +402,28 @@ class StateStore:
             raise
 
     @_serialized
-    def audit(self, source: str | None = None, item_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def audit(
+        self, source: str | None = None, item_id: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
         q = "SELECT at, cycle, source, item_id, target, field, old, new, rule, outcome, detail FROM audit"
         args: list[Any] = []
         if source and item_id:
             q += " WHERE source=? AND item_id=?"
             args = [source, item_id]
         rows = self.db.execute(q + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
-        cols = ("at", "cycle", "source", "item_id", "target", "field", "old", "new", "rule", "outcome", "detail")
+        cols = (
+            "at",
+            "cycle",
+            "source",
+            "item_id",
+            "target",
+            "field",
+            "old",
+            "new",
+            "rule",
+            "outcome",
+            "detail",
+        )
         return [dict(zip(cols, r)) for r in rows]
 
     @_serialized
@@ -353,14 +433,18 @@ class StateStore:
         marks = ",".join("?" * len(fields))
         rows = self.db.execute(
             f"SELECT source, item_id, field, new, outcome FROM audit WHERE outcome IN ('applied', 'sent') "
-            f"AND field IN ({marks}) ORDER BY seq", fields).fetchall()
+            f"AND field IN ({marks}) ORDER BY seq",
+            fields,
+        ).fetchall()
         found: dict[tuple[str, str], dict[str, tuple[str | None, set[str]]]] = {}
         for source, item_id, name, new, outcome in rows:
             fields_of = found.setdefault((source, item_id), {})
             last, sent = fields_of.get(name, (None, set()))
             fields_of[name] = (new, set()) if outcome == "applied" else (last, sent | {new})
-        return {key: {name: Written(last, frozenset(sent)) for name, (last, sent) in by_field.items()}
-                for key, by_field in found.items()}
+        return {
+            key: {name: Written(last, frozenset(sent)) for name, (last, sent) in by_field.items()}
+            for key, by_field in found.items()
+        }
 
     def overwrites(self) -> Overwrites:
         """Per (source, item id, field), looked up when asked: see :class:`Overwrites`."""
@@ -374,21 +458,26 @@ class StateStore:
     @_serialized
     def key_state(self, natural_key: str) -> tuple[str, str | None] | None:
         """(state, target id) recorded for a natural key: 'creating' until the tool confirmed."""
-        row = self.db.execute("SELECT state, target_id FROM keys WHERE natural_key=?", (natural_key,)).fetchone()
+        row = self.db.execute(
+            "SELECT state, target_id FROM keys WHERE natural_key=?", (natural_key,)
+        ).fetchone()
         return (row[0], row[1]) if row else None
 
     @_serialized
     def key_record(self, natural_key: str) -> dict[str, Any] | None:
         """state, target_id and ``at`` (when the state was last set, aware) for a natural key."""
-        row = self.db.execute("SELECT state, target_id, updated_at FROM keys WHERE natural_key=?",
-                              (natural_key,)).fetchone()
+        row = self.db.execute(
+            "SELECT state, target_id, updated_at FROM keys WHERE natural_key=?", (natural_key,)
+        ).fetchone()
         return {"state": row[0], "target_id": row[1], "at": datetime.fromisoformat(row[2])} if row else None
 
     @_serialized
     def key_states(self, prefix: str) -> dict[str, str]:
         """natural key → state, for the keys starting with ``prefix``."""
-        rows = self.db.execute("SELECT natural_key, state FROM keys WHERE natural_key >= ? AND natural_key < ?",
-                               (prefix, prefix + "\U0010ffff")).fetchall()
+        rows = self.db.execute(
+            "SELECT natural_key, state FROM keys WHERE natural_key >= ? AND natural_key < ?",
+            (prefix, prefix + "\U0010ffff"),
+        ).fetchall()
         return dict(rows)
 
     @_serialized
@@ -397,7 +486,8 @@ class StateStore:
         self.db.execute(
             "INSERT INTO keys VALUES (?,?,?,?,?,?) ON CONFLICT(natural_key) DO UPDATE SET "
             "state=excluded.state, target_id=COALESCE(excluded.target_id, keys.target_id), updated_at=excluded.updated_at",
-            (natural_key, source, target_id, state, now, now))
+            (natural_key, source, target_id, state, now, now),
+        )
 
     # -- cursors and cycles -----------------------------------------------------
     @_serialized
@@ -425,7 +515,9 @@ class StateStore:
 
     @_serialized
     def finish_cycle(self, cycle: int, summary: dict[str, Any]) -> None:
-        self.db.execute("UPDATE cycles SET finished=?, summary=? WHERE id=?", (_now(), json.dumps(summary), cycle))
+        self.db.execute(
+            "UPDATE cycles SET finished=?, summary=? WHERE id=?", (_now(), json.dumps(summary), cycle)
+        )
 
     # -- deletions (the reconciliation sweep) ---------------------------------------
     @_serialized
@@ -434,15 +526,20 @@ class StateStore:
 
         Only items last updated before ``updated_before``: a search index that lags
         (Jira's) may leave out what changed a moment ago, which is not a deletion."""
-        rows = self.db.execute("SELECT id FROM items WHERE source=? AND updated < ?",
-                               (source, updated_before.astimezone(timezone.utc).isoformat())).fetchall()
+        rows = self.db.execute(
+            "SELECT id FROM items WHERE source=? AND updated < ?",
+            (source, updated_before.astimezone(UTC).isoformat()),
+        ).fetchall()
         return self.forget(source, [i for (i,) in rows if i not in seen])
 
     @_serialized
     def forget(self, source: str, ids: Iterable[str]) -> list[str]:
         """Delete these items (the tool no longer has them); returns the ids that were stored."""
-        gone = [i for i in ids
-                if self.db.execute("SELECT 1 FROM items WHERE source=? AND id=?", (source, i)).fetchone()]
+        gone = [
+            i
+            for i in ids
+            if self.db.execute("SELECT 1 FROM items WHERE source=? AND id=?", (source, i)).fetchone()
+        ]
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for ident in gone:
@@ -458,11 +555,15 @@ class StateStore:
     @_serialized
     def first_delivery(self, vendor: str, delivery_id: str, summary: str | None = None) -> bool:
         """Record a webhook delivery; False if it was received before (a replay or a retry)."""
-        cur = self.db.execute("INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?)",
-                              (vendor, delivery_id, _now(), summary))
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?)", (vendor, delivery_id, _now(), summary)
+        )
         if cur.rowcount == 1:  # bounded, whatever arrives: the oldest go first
-            self.db.execute("DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries "
-                            "ORDER BY received DESC LIMIT -1 OFFSET ?)", (DELIVERIES_KEPT_MAX,))
+            self.db.execute(
+                "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries "
+                "ORDER BY received DESC LIMIT -1 OFFSET ?)",
+                (DELIVERIES_KEPT_MAX,),
+            )
         return cur.rowcount == 1
 
     @_serialized

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment
@@ -35,7 +35,7 @@ def balance_data(daemon: Any) -> dict[str, Any] | None:
     with _cache_lock:
         if _cache["key"] != key:
             try:
-                data = report_data(engine.settings, engine.store, datetime.now(timezone.utc))
+                data = report_data(engine.settings, engine.store, datetime.now(UTC))
             except ValueError:  # neither balance nor route configured
                 data = None
             _cache.update(key=key, data=data)
@@ -79,13 +79,35 @@ def chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
                 continue
             h = plot_h * share / 100
             y -= h
-            rects.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar, 1), "h": round(h, 1),
-                          "fill": CLASS_COLOURS[cls], "title": f"{w['week']} {cls} {share:.1f}%"})
-        columns.append({"rects": rects, "mid": round(x + bar / 2, 1), "empty": w.get("run") is None,
-                        "label": w["week"].split("-")[-1] + ("" if w.get("complete", True) else "*")})
-    return {"width": width, "height": height, "left": left, "right": width - 10, "grid": grid,
-            "columns": columns, "empty_y": top + plot_h - 4, "label_y": height - bottom + 16,
-            "y50": top + plot_h / 2}
+            rects.append(
+                {
+                    "x": round(x, 1),
+                    "y": round(y, 1),
+                    "w": round(bar, 1),
+                    "h": round(h, 1),
+                    "fill": CLASS_COLOURS[cls],
+                    "title": f"{w['week']} {cls} {share:.1f}%",
+                }
+            )
+        columns.append(
+            {
+                "rects": rects,
+                "mid": round(x + bar / 2, 1),
+                "empty": w.get("run") is None,
+                "label": w["week"].split("-")[-1] + ("" if w.get("complete", True) else "*"),
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - 10,
+        "grid": grid,
+        "columns": columns,
+        "empty_y": top + plot_h - 4,
+        "label_y": height - bottom + 16,
+        "y50": top + plot_h / 2,
+    }
 
 
 TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -162,10 +184,18 @@ def render(daemon: Any) -> str:
     sources = []
     for name, s in details["sources"].items():
         summary = daemon.sources[name].last_summary
-        sources.append({"name": name, "status": s["status"], "last_cycle": _when(s["last_cycle"]),
-                        "last_success": _when(s["last_success"]),
-                        "pulled": summary.get("pulled", {}).get(name, "—"), "writes": summary.get("writes", "—"),
-                        "held": summary.get("held", "—"), "error": _fmt(s["last_error"])})
+        sources.append(
+            {
+                "name": name,
+                "status": s["status"],
+                "last_cycle": _when(s["last_cycle"]),
+                "last_success": _when(s["last_success"]),
+                "pulled": summary.get("pulled", {}).get(name, "—"),
+                "writes": summary.get("writes", "—"),
+                "held": summary.get("held", "—"),
+                "error": _fmt(s["last_error"]),
+            }
+        )
     teams = []
     for team, weeks in ((data or {}).get("teams") or {}).items():
         last = weeks[-2] if len(weeks) >= 2 else weeks[-1]
@@ -174,14 +204,34 @@ def render(daemon: Any) -> str:
     for h in (data or {}).get("held") or []:
         held[h["reason"]] = held.get(h["reason"], 0) + 1
     return _PAGE.render(
-        status=details["status"], config_file=details["config"]["file"], config_errors=details["config"]["errors"],
-        now=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"), sources=sources, teams=teams,
-        colours=list(CLASS_COLOURS.items()), timezone=(data or {}).get("timezone", ""),
-        alerts=[[a["team"], a["week"], a["alert"], a["level"], a.get("message") or ""] for a in daemon.last_alerts],
-        has_balance=data is not None, held=[[n, reason] for reason, n in held.items()],
-        kept=[[k["target"], k["field"], _fmt(k["value"]), _fmt(k["rules_say"]), k["why"]]
-              for k in ((data or {}).get("kept") or [])[:50]],
-        writes=[{"at": _when(w["at"]), "target": w["target"], "field": w["field"], "old": _json_value(w["old"]),
-                 "new": _json_value(w["new"]), "rule": w["rule"] or "", "outcome": w["outcome"]}
-                for w in store.audit(limit=20)],
-        quarantined=[[q["source"], q["id"], q["reason"], _when(q["at"])] for q in store.quarantined()[-50:]])
+        status=details["status"],
+        config_file=details["config"]["file"],
+        config_errors=details["config"]["errors"],
+        now=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        sources=sources,
+        teams=teams,
+        colours=list(CLASS_COLOURS.items()),
+        timezone=(data or {}).get("timezone", ""),
+        alerts=[
+            [a["team"], a["week"], a["alert"], a["level"], a.get("message") or ""] for a in daemon.last_alerts
+        ],
+        has_balance=data is not None,
+        held=[[n, reason] for reason, n in held.items()],
+        kept=[
+            [k["target"], k["field"], _fmt(k["value"]), _fmt(k["rules_say"]), k["why"]]
+            for k in ((data or {}).get("kept") or [])[:50]
+        ],
+        writes=[
+            {
+                "at": _when(w["at"]),
+                "target": w["target"],
+                "field": w["field"],
+                "old": _json_value(w["old"]),
+                "new": _json_value(w["new"]),
+                "rule": w["rule"] or "",
+                "outcome": w["outcome"],
+            }
+            for w in store.audit(limit=20)
+        ],
+        quarantined=[[q["source"], q["id"], q["reason"], _when(q["at"])] for q in store.quarantined()[-50:]],
+    )

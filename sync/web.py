@@ -68,7 +68,7 @@ def host_name(header: str) -> str:
     """``example.com:8765`` → ``example.com``; ``[::1]:8765`` → ``::1``."""
     header = header.strip().lower()
     if header.startswith("["):
-        return header[1:header.find("]")] if "]" in header else header
+        return header[1 : header.find("]")] if "]" in header else header
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
@@ -90,14 +90,23 @@ class App:
             self.relais.log.error("http handler error", extra={"error": f"{type(e).__name__}: {e}"})
             status, body, content_type, headers = _json(500, {"error": "internal error"})
         reason = _REASONS.get(status, "")
-        start_response(f"{status} {reason}", [
-            ("Content-Type", content_type), ("Content-Length", str(len(body))), ("Cache-Control", "no-store"),
-            ("X-Content-Type-Options", "nosniff"), *headers.items()])
+        start_response(
+            f"{status} {reason}",
+            [
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+                ("X-Content-Type-Options", "nosniff"),
+                *headers.items(),
+            ],
+        )
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
     def answer(self, environ: dict[str, Any]) -> Answer:
         if self.hosts is not None and host_name(environ.get("HTTP_HOST") or "") not in self.hosts:
-            return _json(421, {"error": "this server does not answer to that host name (daemon.http.allowed_hosts)"})
+            return _json(
+                421, {"error": "this server does not answer to that host name (daemon.http.allowed_hosts)"}
+            )
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO") or "/"
         relais = self.relais
@@ -114,8 +123,14 @@ class App:
             if path == "/" and relais.settings.daemon.http.status_page and relais.engine is not None:
                 from sync.status_page import render
 
-                return (200, render(relais).encode(), "text/html; charset=utf-8",
-                        {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"})
+                return (
+                    200,
+                    render(relais).encode(),
+                    "text/html; charset=utf-8",
+                    {
+                        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+                    },
+                )
             if path in webhooks:
                 return _json(405, {"error": "POST only"})
             return _json(404, {"error": "not found"})
@@ -157,10 +172,23 @@ class _Headers(dict):
         return super().get(name.lower(), default)
 
 
-_REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 411: "Length Required",
-            413: "Content Too Large", 415: "Unsupported Media Type", 421: "Misdirected Request",
-            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    411: "Length Required",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    421: "Misdirected Request",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 def _json(status: int, data: Any) -> Answer:
@@ -189,14 +217,26 @@ class WebServer:
             sys.set_int_max_str_digits(MAX_HEADER_BYTES)
         try:
             self.server = create_server(
-                App(relais), host=host, port=port, threads=THREADS, connection_limit=CONNECTIONS,
-                channel_timeout=TIMEOUT, cleanup_interval=2, max_request_header_size=MAX_HEADER_BYTES,
-                max_request_body_size=relais.settings.daemon.http.max_body_bytes + 1, expose_tracebacks=False,
-                clear_untrusted_proxy_headers=True, ident="relais", asyncore_use_poll=True)
+                App(relais),
+                host=host,
+                port=port,
+                threads=THREADS,
+                connection_limit=CONNECTIONS,
+                channel_timeout=TIMEOUT,
+                cleanup_interval=2,
+                max_request_header_size=MAX_HEADER_BYTES,
+                max_request_body_size=relais.settings.daemon.http.max_body_bytes + 1,
+                expose_tracebacks=False,
+                clear_untrusted_proxy_headers=True,
+                ident="relais",
+                asyncore_use_poll=True,
+            )
         except OSError as e:
             raise ListenError(f"cannot listen on {listen} (daemon.http.listen): {e.strerror or e}") from None
         bound_host, bound_port = self.server.effective_host, self.server.effective_port
-        self.address = f"[{bound_host}]:{bound_port}" if ":" in str(bound_host) else f"{bound_host}:{bound_port}"
+        self.address = (
+            f"[{bound_host}]:{bound_port}" if ":" in str(bound_host) else f"{bound_host}:{bound_port}"
+        )
         self._thread = threading.Thread(target=self.server.run, name="relais-http", daemon=True)
 
     def start(self) -> None:

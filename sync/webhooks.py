@@ -132,8 +132,12 @@ def parse_jira(body: bytes, headers: Mapping[str, str]) -> Event:
     delivery = _header(headers, "X-Atlassian-Webhook-Identifier") or ""
     issue = data.get("issue") if isinstance(data.get("issue"), dict) else {}
     ident = str(issue.get("id") or "")
-    return Event("jira", delivery, str(data.get("webhookEvent") or ""),
-                 [ident] if ident.isascii() and ident.isdigit() else [])
+    return Event(
+        "jira",
+        delivery,
+        str(data.get("webhookEvent") or ""),
+        [ident] if ident.isascii() and ident.isdigit() else [],
+    )
 
 
 def parse_notion(data: dict[str, Any]) -> Event:
@@ -160,7 +164,9 @@ class WebhookReceiver:
             status, answer, outcome = 400, {"error": f"unreadable delivery ({type(e).__name__})"}, "malformed"
         self.daemon.metrics.webhooks.labels(vendor, outcome).inc()
         if status >= 400:
-            self.daemon.log.warning("webhook refused", extra={"vendor": vendor, "status": status, "reason": outcome})
+            self.daemon.log.warning(
+                "webhook refused", extra={"vendor": vendor, "status": status, "reason": outcome}
+            )
         return status, answer
 
     def _handle(self, vendor: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
@@ -182,8 +188,11 @@ class WebhookReceiver:
             if signature is None:
                 return self._notion_handshake(body)
             if not verify_sha256_header(body, signature, token):
-                raise Rejected(401, "invalid_signature", "signature does not match"
-                               + ("" if token else "; NOTION_WEBHOOK_TOKEN is not set"))
+                raise Rejected(
+                    401,
+                    "invalid_signature",
+                    "signature does not match" + ("" if token else "; NOTION_WEBHOOK_TOKEN is not set"),
+                )
             event = parse_notion(_json(body))
         if not event.delivery_id:
             raise Rejected(400, "malformed", "no delivery id")
@@ -207,22 +216,36 @@ class WebhookReceiver:
         if set(data) != {"verification_token"} or not isinstance(token, str) or not TOKEN.fullmatch(token):
             raise Rejected(401, "invalid_signature", "no X-Notion-Signature")
         if self.daemon.secrets.notion_webhook_token:
-            raise Rejected(409, "handshake_refused", "a verification token is configured (NOTION_WEBHOOK_TOKEN); "
-                           "relais takes no other: unset it to verify a new subscription")
+            raise Rejected(
+                409,
+                "handshake_refused",
+                "a verification token is configured (NOTION_WEBHOOK_TOKEN); "
+                "relais takes no other: unset it to verify a new subscription",
+            )
         now = time.monotonic()
         if self._last_handshake is not None and now - self._last_handshake < HANDSHAKE_EVERY:
             raise Rejected(429, "rate_limited", "one verification request a minute")
         self._last_handshake = now
         path = self.daemon.settings.state.path.parent / "notion-webhook-verification-token"
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never over a token waiting there
+            fd = os.open(
+                path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+            )  # never over a token waiting there
         except FileExistsError:
-            self.daemon.log.warning("a Notion verification request came while a token is waiting in the file: "
-                                    "kept the one in the file (delete it to take a new one)", extra={"file": str(path)})
-            raise Rejected(409, "handshake_refused", "a verification token is already waiting for the operator") from None
+            self.daemon.log.warning(
+                "a Notion verification request came while a token is waiting in the file: "
+                "kept the one in the file (delete it to take a new one)",
+                extra={"file": str(path)},
+            )
+            raise Rejected(
+                409, "handshake_refused", "a verification token is already waiting for the operator"
+            ) from None
         with os.fdopen(fd, "w") as f:
             f.write(token + "\n")
-        self.daemon.log.warning("Notion sent its webhook verification token: paste it in the integration's "
-                                "webhook settings to verify the subscription, and set NOTION_WEBHOOK_TOKEN "
-                                "to it", extra={"file": str(path)})
+        self.daemon.log.warning(
+            "Notion sent its webhook verification token: paste it in the integration's "
+            "webhook settings to verify the subscription, and set NOTION_WEBHOOK_TOKEN "
+            "to it",
+            extra={"file": str(path)},
+        )
         return 200, {"outcome": "verification"}

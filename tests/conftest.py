@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def clock() -> FrozenClock:
     # Twenty seconds into a minute, a little in the past so relais' own "now" is later.
-    now = datetime.now(timezone.utc).replace(second=20, microsecond=0) - timedelta(hours=1)
+    now = datetime.now(UTC).replace(second=20, microsecond=0) - timedelta(hours=1)
     return FrozenClock(now)
 
 
@@ -47,8 +47,9 @@ def pinned_sandbox(clock: Clock) -> Iterator[Sandbox]:
         yield sb
 
 
-def write_config(sb: Sandbox, directory: Path, tweak: Callable[[dict[str, Any]], None] | None = None,
-                 balance: bool = False) -> Path:
+def write_config(
+    sb: Sandbox, directory: Path, tweak: Callable[[dict[str, Any]], None] | None = None, balance: bool = False
+) -> Path:
     data = sb.config(str(directory / "relais.db"), balance=balance)
     if tweak:
         tweak(data)
@@ -76,8 +77,14 @@ def engine(sandbox: Sandbox, config: Path) -> Iterator[Engine]:
 
 def run_relais(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     """The installed CLI, as a user runs it (a subprocess, its own interpreter)."""
-    return subprocess.run([sys.executable, "-m", "sync.cli", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "sync.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def left_to_do(plan_stdout: str) -> list[dict[str, Any]]:

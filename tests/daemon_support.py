@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-
 from conftest import ROOT, relais_env, write_config
+
 from sandbox import Sandbox
 from sandbox.testing import wait_until
 
@@ -30,8 +30,15 @@ WEBHOOK_ENV = {
 }
 
 
-def daemon_config(sb: Sandbox, directory: Path, *, interval: float = 1, webhooks: bool = False,
-                  balance: bool = True, tweak: Callable[[dict[str, Any]], None] | None = None) -> Path:
+def daemon_config(
+    sb: Sandbox,
+    directory: Path,
+    *,
+    interval: float = 1,
+    webhooks: bool = False,
+    balance: bool = True,
+    tweak: Callable[[dict[str, Any]], None] | None = None,
+) -> Path:
     """The sandbox's config with a `daemon:` section: short intervals, no jitter, any free port."""
 
     def with_daemon(data: dict[str, Any]) -> None:
@@ -42,7 +49,11 @@ def daemon_config(sb: Sandbox, directory: Path, *, interval: float = 1, webhooks
             "http": {"listen": "127.0.0.1:0"},
         }
         if webhooks:
-            data["daemon"]["webhooks"] = {"pagerduty": None, "jira": None, "notion": {"path": "/hooks/notion"}}
+            data["daemon"]["webhooks"] = {
+                "pagerduty": None,
+                "jira": None,
+                "notion": {"path": "/hooks/notion"},
+            }
         if tweak:
             tweak(data)
 
@@ -65,8 +76,9 @@ def get(url: str, timeout: float = 10) -> tuple[int, str, dict[str, str]]:
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", **headers})
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as r:
             return r.status, _answer(r.read())
@@ -83,7 +95,9 @@ def _answer(body: bytes) -> dict[str, Any]:
         return {"error": body.decode("utf-8", "replace").strip()}
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 30, step: float = 0.05, what: str = "condition") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 30, step: float = 0.05, what: str = "condition"
+) -> Any:
     value = wait_until(condition, timeout, step)
     if not value:
         raise AssertionError(f"timed out after {timeout}s waiting for {what}")
@@ -125,9 +139,14 @@ class RelaisProcess:
     """`python -m sync.cli run -c CONFIG` with its stderr (JSON log lines) collected as it goes."""
 
     def __init__(self, sb: Sandbox, config: Path, *args: str, **env: str | None) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "run", "-c", str(config), *args],
-                                     env=relais_env(sb, **env), cwd=ROOT, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sync.cli", "run", "-c", str(config), *args],
+            env=relais_env(sb, **env),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -23,7 +23,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +44,29 @@ def results_dir() -> Path:
 
 def record(scenario: str, variant: str, **figures: Any) -> dict[str, Any]:
     """Save one run's figures (``<scenario>-<variant>.json``) and print them for the test log."""
-    data = {"scenario": scenario, "variant": variant,
-            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "figures": figures}
+    data = {
+        "scenario": scenario,
+        "variant": variant,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "figures": figures,
+    }
     out = results_dir()
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{scenario}-{variant}.json").write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    (out / f"{scenario}-{variant}.json").write_text(
+        json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    )
     print(f"\n[reliability] {scenario} ({variant}): {json.dumps(figures, sort_keys=True, default=str)}")
     return data
 
 
 # -- configs and engines ---------------------------------------------------------------
-def full_config(sb: Sandbox, directory: Path, tweak: Callable[[dict[str, Any]], None] | None = None,
-                *, name: str = "relais.yaml") -> Path:
+def full_config(
+    sb: Sandbox,
+    directory: Path,
+    tweak: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    name: str = "relais.yaml",
+) -> Path:
     """The sandbox's config with everything relais writes switched on: work types, the
     balance scorecard (rows relais creates), routing, briefing status and incident
     follow-ups (tickets and notes relais creates)."""
@@ -81,15 +92,21 @@ def pinned(now: datetime) -> Callable[[], datetime]:
     return lambda: now
 
 
-def converge(engine: Engine, max_cycles: int = 8, between: Callable[[], None] | None = None
-             ) -> tuple[list[CycleReport], int]:
+def converge(
+    engine: Engine, max_cycles: int = 8, between: Callable[[], None] | None = None
+) -> tuple[list[CycleReport], int]:
     """Sync until a cycle has no error and nothing to write; returns the reports and the cycles
     needed (``max_cycles + 1`` if it never settled, which every caller asserts against)."""
     reports = []
     for n in range(1, max_cycles + 1):
         report = engine.run_cycle(apply=True)
         reports.append(report)
-        if not report.errors and not report.planned and not report.planned_creates and not report.planned_followups:
+        if (
+            not report.errors
+            and not report.planned
+            and not report.planned_creates
+            and not report.planned_followups
+        ):
             return reports, n
         if between:
             between()
@@ -98,8 +115,11 @@ def converge(engine: Engine, max_cycles: int = 8, between: Callable[[], None] | 
 
 # -- what the tools hold ---------------------------------------------------------------
 def _notion_values(rec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in rec["values"].items()
-            if getattr(schema.get(name), "type", None) not in _VOLATILE}
+    return {
+        name: value
+        for name, value in rec["values"].items()
+        if getattr(schema.get(name), "type", None) not in _VOLATILE
+    }
 
 
 def end_state(sb: Sandbox) -> dict[str, Any]:
@@ -115,14 +135,18 @@ def end_state(sb: Sandbox) -> dict[str, Any]:
     bases = {url: f"<{vendor}>" for vendor, url in sb.urls.items()}
     for key in sb.jira.keys() + sb.jira.feedback_keys():
         fields = sb.jira.get_issue(key)["fields"]
-        values = _portless({k: v for k, v in fields.items() if k.startswith("customfield_") or k == "labels"}, bases)
+        values = _portless(
+            {k: v for k, v in fields.items() if k.startswith("customfield_") or k == "labels"}, bases
+        )
         label = _followup_label(fields)
         if label is None:
             state[f"jira:{key}"] = values
             continue
         incident = label.removeprefix(FOLLOWUP_PREFIX)
         notes = sum(key in n["content"] for n in sb.pagerduty.find(incident)["notes"])
-        state.setdefault(f"followup:{label}", []).append({**values, "summary": fields["summary"], "notes": notes})
+        state.setdefault(f"followup:{label}", []).append(
+            {**values, "summary": fields["summary"], "notes": notes}
+        )
     pages = sb.notion.snapshot_pages()
     rows: dict[str, list[dict[str, Any]]] = {}
     for page_id, rec in sorted(pages.items()):
@@ -154,8 +178,12 @@ def _portless(value: Any, bases: dict[str, str]) -> Any:
 def _plain(value: Any) -> str:
     """The text of a stored rich-text value (a list of text objects) or a plain string."""
     if isinstance(value, list):
-        return "".join(str((part.get("text") or {}).get("content", part.get("plain_text", "")))
-                       if isinstance(part, dict) else str(part) for part in value)
+        return "".join(
+            str((part.get("text") or {}).get("content", part.get("plain_text", "")))
+            if isinstance(part, dict)
+            else str(part)
+            for part in value
+        )
     return "" if value is None else str(value)
 
 
@@ -169,18 +197,24 @@ def _followup_label(fields: dict[str, Any]) -> str | None:
 def duplicates(sb: Sandbox) -> dict[str, int]:
     """What relais created more than once: scorecard rows sharing a Key (live ones), follow-up
     tickets sharing an incident, notes naming a follow-up ticket more than once."""
-    keys = Counter(_plain(rec["values"].get("Key")) for rec in sb.notion.snapshot_pages().values()
-                   if rec["source"] == "scorecard" and not rec["in_trash"])
+    keys = Counter(
+        _plain(rec["values"].get("Key"))
+        for rec in sb.notion.snapshot_pages().values()
+        if rec["source"] == "scorecard" and not rec["in_trash"]
+    )
     tickets: Counter = Counter()
     notes = 0
-    for key in sb.jira.keys():
+    for key in sb.jira:
         label = _followup_label(sb.jira.get_issue(key)["fields"])
         if label is not None:
             tickets[label] += 1
             incident = sb.pagerduty.find(label.removeprefix(FOLLOWUP_PREFIX))
             notes += max(0, sum(key in n["content"] for n in incident["notes"]) - 1)
-    return {"scorecard_rows": sum(n - 1 for n in keys.values() if n > 1),
-            "followup_tickets": sum(n - 1 for n in tickets.values() if n > 1), "followup_notes": notes}
+    return {
+        "scorecard_rows": sum(n - 1 for n in keys.values() if n > 1),
+        "followup_tickets": sum(n - 1 for n in tickets.values() if n > 1),
+        "followup_notes": notes,
+    }
 
 
 def state_diff(expected: dict[str, Any], actual: dict[str, Any], limit: int = 10) -> list[str]:
@@ -229,7 +263,9 @@ def cut_short(sb: Sandbox) -> list[str]:
     for r in sorted(sb.log, key=lambda r: r.received or r.at):
         until = pause.get(r.vendor)
         if until is not None and r.received < until:
-            short.append(f"{r.vendor} {r.method} {r.path} at {r.received.isoformat()} before {until.isoformat()}")
+            short.append(
+                f"{r.vendor} {r.method} {r.path} at {r.received.isoformat()} before {until.isoformat()}"
+            )
         if r.status in (429, 503):
             asked = retry_after_seconds(r.retry_after, r.at)
             if asked is not None:

@@ -8,8 +8,8 @@ W45 = 2 Nov, W46 = 9 Nov, W47 = 16 Nov (the current week: now is Wed 18 Nov
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
 from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,63 +20,108 @@ from sync.plan import derive
 from sync.settings import load_settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "balance.yaml"
-NOW = datetime(2026, 11, 18, 12, 34, tzinfo=timezone.utc)
-W43, W44, W45, W46, W47 = (date(2026, 10, 19), date(2026, 10, 26), date(2026, 11, 2),
-                           date(2026, 11, 9), date(2026, 11, 16))
+NOW = datetime(2026, 11, 18, 12, 34, tzinfo=UTC)
+W43, W44, W45, W46, W47 = (
+    date(2026, 10, 19),
+    date(2026, 10, 26),
+    date(2026, 11, 2),
+    date(2026, 11, 9),
+    date(2026, 11, 16),
+)
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 _n = iter(range(1, 10_000))
 
 
-def issue(project: str, issuetype: str, *, worklog_hours: float | None = None, at: datetime | None = None,
-          points: float | None = None, resolved: datetime | None = None, priority: str = "Medium",
-          created: datetime | None = None, labels: tuple[str, ...] = ()) -> WorkItem:
+def issue(
+    project: str,
+    issuetype: str,
+    *,
+    worklog_hours: float | None = None,
+    at: datetime | None = None,
+    points: float | None = None,
+    resolved: datetime | None = None,
+    priority: str = "Medium",
+    created: datetime | None = None,
+    labels: tuple[str, ...] = (),
+) -> WorkItem:
     n = next(_n)
     created = created or utc(2026, 9, 1)
     return WorkItem(
-        source="jira", id=str(10_000 + n), key=f"{project}-{n}", kind="issue", title=f"{issuetype} {n}",
-        updated=created, created=created, project=project, issuetype=issuetype, priority=priority,
-        labels=labels, points=points, resolved=resolved,
-        worklogs=((at, worklog_hours * 3600),) if worklog_hours is not None else ())
+        source="jira",
+        id=str(10_000 + n),
+        key=f"{project}-{n}",
+        kind="issue",
+        title=f"{issuetype} {n}",
+        updated=created,
+        created=created,
+        project=project,
+        issuetype=issuetype,
+        priority=priority,
+        labels=labels,
+        points=points,
+        resolved=resolved,
+        worklogs=((at, worklog_hours * 3600),) if worklog_hours is not None else (),
+    )
 
 
 def incident(service: str, start: datetime, end: datetime | None, urgency: str = "high") -> WorkItem:
     n = next(_n)
-    return WorkItem(source="pagerduty", id=f"Q{n:06d}", key=f"#{n}", kind="incident", title=f"incident {n}",
-                    updated=end or start, created=start, resolved=end, urgency=urgency, service=service,
-                    status="resolved" if end else "triggered")
+    return WorkItem(
+        source="pagerduty",
+        id=f"Q{n:06d}",
+        key=f"#{n}",
+        kind="incident",
+        title=f"incident {n}",
+        updated=end or start,
+        created=start,
+        resolved=end,
+        urgency=urgency,
+        service=service,
+        status="resolved" if end else "triggered",
+    )
 
 
 def wed(monday: date) -> datetime:
     """Wednesday 10:00 UTC of the week starting ``monday``."""
-    return datetime.combine(monday + timedelta(days=2), time(10), timezone.utc)
+    return datetime.combine(monday + timedelta(days=2), time(10), UTC)
 
 
 ORG = [
     # alpha: exactly 50 % in W44 and W45 (no alert); count fallback in W43;
     # an incident across the W46/W47 boundary; an open incident in W47.
-    issue("ALP", "Bug", worklog_hours=10, at=wed(W44)), issue("ALP", "Story", worklog_hours=10, at=wed(W44)),
-    issue("ALP", "Bug", worklog_hours=10, at=wed(W45)), issue("ALP", "Story", worklog_hours=10, at=wed(W45)),
+    issue("ALP", "Bug", worklog_hours=10, at=wed(W44)),
+    issue("ALP", "Story", worklog_hours=10, at=wed(W44)),
+    issue("ALP", "Bug", worklog_hours=10, at=wed(W45)),
+    issue("ALP", "Story", worklog_hours=10, at=wed(W45)),
     issue("ALP", "Task", resolved=utc(2026, 10, 21, 15)),  # neither worklog nor points → 2 h BUILD
     issue("ALP", "Story", points=3),  # points but unresolved: nothing yet
     incident("PALP", utc(2026, 11, 15, 21), utc(2026, 11, 16, 1)),  # Sun 22:00 → Mon 02:00 Paris
     incident("PALP", utc(2026, 11, 18, 9), None),  # open: 09:00 → 12:00 (now, at the hour)
     # an epic, Highest priority, created and resolved in W46, no worklog, no points: a container,
     # it adds no hours (W46 stays BUILD 0 %) and is no urgent request
-    replace(issue("ALP", "Epic", resolved=utc(2026, 11, 11, 15), priority="Highest", created=wed(W46)), kind="epic"),
+    replace(
+        issue("ALP", "Epic", resolved=utc(2026, 11, 11, 15), priority="Highest", created=wed(W46)),
+        kind="epic",
+    ),
     # beta: 50.1 % in W45 and W46 (alert in W46 only); 3 urgent in W45, 4 in W46.
-    issue("BET", "Bug", worklog_hours=50.1, at=wed(W45)), issue("BET", "Story", worklog_hours=49.9, at=wed(W45)),
-    issue("BET", "Bug", worklog_hours=50.1, at=wed(W46)), issue("BET", "Story", worklog_hours=49.9, at=wed(W46)),
+    issue("BET", "Bug", worklog_hours=50.1, at=wed(W45)),
+    issue("BET", "Story", worklog_hours=49.9, at=wed(W45)),
+    issue("BET", "Bug", worklog_hours=50.1, at=wed(W46)),
+    issue("BET", "Story", worklog_hours=49.9, at=wed(W46)),
     *[issue("BET", "Story", priority="Highest", created=wed(W45)) for _ in range(3)],
     *[issue("BET", "Story", priority="Highest", created=wed(W46)) for _ in range(4)],
     # gamma: high, normal, high (no alert); a low-urgency incident across the DST week boundary.
-    issue("GAM", "Bug", worklog_hours=6, at=wed(W43)), issue("GAM", "Story", worklog_hours=4, at=wed(W43)),
-    issue("GAM", "Bug", worklog_hours=4, at=wed(W44)), issue("GAM", "Story", worklog_hours=6, at=wed(W44)),
-    issue("GAM", "Bug", worklog_hours=6, at=wed(W45)), issue("GAM", "Story", worklog_hours=4, at=wed(W45)),
+    issue("GAM", "Bug", worklog_hours=6, at=wed(W43)),
+    issue("GAM", "Story", worklog_hours=4, at=wed(W43)),
+    issue("GAM", "Bug", worklog_hours=4, at=wed(W44)),
+    issue("GAM", "Story", worklog_hours=6, at=wed(W44)),
+    issue("GAM", "Bug", worklog_hours=6, at=wed(W45)),
+    issue("GAM", "Story", worklog_hours=4, at=wed(W45)),
     incident("PGAM", utc(2026, 10, 25, 20), utc(2026, 10, 26, 2), urgency="low"),
     # nobody's: a bug in a project no team lists.
     issue("ZZZ", "Bug", worklog_hours=3, at=wed(W45)),

@@ -16,9 +16,9 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import SMOKE, ShiftedClock, relais_config  # noqa: E402
-from benchmarks.cost import api_cost, steady_problems  # noqa: E402
-from sandbox import Sandbox  # noqa: E402
+from benchmarks.common import SMOKE, ShiftedClock, relais_config
+from benchmarks.cost import api_cost, steady_problems
+from sandbox import Sandbox
 
 
 def test_a_steady_state_cycle_writes_nothing_and_reads_each_stream_once(tmp_path):

@@ -10,15 +10,27 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, make_engine, relais_env, run_relais
+
 from sandbox import Sandbox
 from sync.followups import label_for, note_key, ticket_key
 from sync.state import StateStore
 
-OWNED_STATUS = ("Health", "Health reason", "Progress", "Forecast", "Open incidents", "Dependencies",
-                "Undeclared dependencies", "Priority score", "Last synced", "Team RUN load", "Team mode",
-                "Work type", "Epic")
+OWNED_STATUS = (
+    "Health",
+    "Health reason",
+    "Progress",
+    "Forecast",
+    "Open incidents",
+    "Dependencies",
+    "Undeclared dependencies",
+    "Priority score",
+    "Last synced",
+    "Team RUN load",
+    "Team mode",
+    "Work type",
+    "Epic",
+)
 
 
 def briefings_config(sb: Sandbox, directory: Path) -> Path:
@@ -61,7 +73,7 @@ def field(sb: Sandbox, key: str, name: str):
 def followup_tickets(sb: Sandbox) -> dict[str, list[str]]:
     """relais' follow-up label → the keys of the issues carrying it."""
     out: dict[str, list[str]] = {}
-    for key in sb.jira.keys():
+    for key in sb.jira:
         for label in sb.jira.get_issue(key)["fields"].get("labels") or []:
             if label.startswith("relais-followup-"):
                 out.setdefault(label, []).append(key)
@@ -95,7 +107,10 @@ def test_briefings_show_their_status_and_epics_their_health_and_link(sandbox, en
     assert field(sandbox, validated.epic, "Briefing link") == validated.url  # relais filled the epic's side
     assert prop(sandbox, validated.page_id, "Dependencies") == "1 of 1 validated"
     done = sandbox.initiatives.role("done")
-    assert (prop(sandbox, done.page_id, "Progress"), prop(sandbox, done.page_id, "Health")) == (100, "On track")
+    assert (prop(sandbox, done.page_id, "Progress"), prop(sandbox, done.page_id, "Health")) == (
+        100,
+        "On track",
+    )
     second = engine.run_cycle(apply=True)
     assert second.writes == 0 and second.created == 0 and second.followups_created == 0
 
@@ -105,15 +120,21 @@ def test_removing_the_link_clears_the_undeclared_flag_and_nothing_a_person_wrote
     seeded = sandbox.jira.epic_plan.role("undeclared")
     engine.run_cycle(apply=True)
     assert seeded.other in prop(sandbox, undeclared.page_id, "Undeclared dependencies")
-    before = {name: p for name, p in sandbox.notion.get_page(undeclared.page_id)["properties"].items()
-              if name not in OWNED_STATUS}
+    before = {
+        name: p
+        for name, p in sandbox.notion.get_page(undeclared.page_id)["properties"].items()
+        if name not in OWNED_STATUS
+    }
     sandbox.jira.unlink(seeded.link)
     second = engine.run_cycle(apply=True)
     assert second.errors == {}
     assert prop(sandbox, undeclared.page_id, "Undeclared dependencies") == ""
     assert seeded.child not in prop(sandbox, undeclared.page_id, "Health reason")  # no longer blocked by it
-    after = {name: p for name, p in sandbox.notion.get_page(undeclared.page_id)["properties"].items()
-             if name not in OWNED_STATUS}
+    after = {
+        name: p
+        for name, p in sandbox.notion.get_page(undeclared.page_id)["properties"].items()
+        if name not in OWNED_STATUS
+    }
     assert after == before
     assert sandbox.count(vendor="notion", path_prefix="/v1/blocks") == 0  # a page's body is never touched
 
@@ -185,7 +206,9 @@ def test_a_create_that_never_happened_is_made_once_search_has_had_time(sandbox, 
         failed = first.planned_followups[0].incident
         assert "jira" in first.errors and label_for(failed.id) not in followup_tickets(sandbox)
         second = engine.run_cycle(apply=True)  # not found, but search may lag: wait
-        assert failed.key in second.followups_waiting and label_for(failed.id) not in followup_tickets(sandbox)
+        assert failed.key in second.followups_waiting and label_for(failed.id) not in followup_tickets(
+            sandbox
+        )
         time.sleep(1.1)
         third = engine.run_cycle(apply=True)  # search has had its time: the ticket was never made
         assert third.errors == {} and third.followups_waiting == []
@@ -201,8 +224,13 @@ def test_sigkill_between_the_ticket_and_its_note_leaves_one_of_each(sandbox, con
     """The note request hangs (the sandbox holds it); relais is killed there, then run again."""
     env = relais_env(sandbox)
     sandbox.faults.add("pagerduty", "timeout", method="POST", path=r"/notes$", count=1, delay=30, after=after)
-    proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)], env=env,
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     state = yaml.safe_load(config.read_text())["state"]["path"]
     try:
         deadline = time.monotonic() + 60

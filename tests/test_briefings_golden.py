@@ -14,38 +14,59 @@ done); gamma GAM-1. Pace per epic = finished ÷ 4 weeks ÷ open epics:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from connectors.jira_json import issue_links
 from sync.briefings import STATUS_FIELDS, epic_key_in, notion_page_id
 from sync.plan import plan_cycle
 from sync.settings import load_settings
 
-from connectors.jira_json import issue_links
-
 FIXTURE = Path(__file__).parent / "fixtures" / "briefings.yaml"
-NOW = datetime(2026, 11, 18, 12, 34, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 18, 12, 34, tzinfo=UTC)
 BASE = "https://acme.atlassian.net"
 OPEN, DONE = "indeterminate", "done"
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
-def jira(key: str, *, kind: str = "issue", status: str = OPEN, parent: str | None = None,
-         resolved: datetime | None = None, points: float | None = None, links=(), owned=None):
+def jira(
+    key: str,
+    *,
+    kind: str = "issue",
+    status: str = OPEN,
+    parent: str | None = None,
+    resolved: datetime | None = None,
+    points: float | None = None,
+    links=(),
+    owned=None,
+):
     from sync.models import WorkItem
 
-    return WorkItem(source="jira", id=key, key=key, kind=kind, title=f"{key} work",
-                    updated=utc(2026, 9, 1), created=utc(2026, 9, 1), project=key.split("-")[0],
-                    issuetype="Epic" if kind == "epic" else "Story", status_category=status,
-                    resolved=resolved if status == DONE else None, parent=parent, points=points,
-                    links=tuple(links), url=f"{BASE}/browse/{key}",
-                    owned=owned if owned is not None else ({"health": None, "briefing_link": None}
-                                                           if kind == "epic" else {}))
+    return WorkItem(
+        source="jira",
+        id=key,
+        key=key,
+        kind=kind,
+        title=f"{key} work",
+        updated=utc(2026, 9, 1),
+        created=utc(2026, 9, 1),
+        project=key.split("-")[0],
+        issuetype="Epic" if kind == "epic" else "Story",
+        status_category=status,
+        resolved=resolved if status == DONE else None,
+        parent=parent,
+        points=points,
+        links=tuple(links),
+        url=f"{BASE}/browse/{key}",
+        owned=owned
+        if owned is not None
+        else ({"health": None, "briefing_link": None} if kind == "epic" else {}),
+    )
 
 
 def blocked_by(other: str, status: str = OPEN):
@@ -56,32 +77,74 @@ def relates(other: str, status: str = OPEN):
     return ("Relates", "relates to", other, status)
 
 
-PAGE_IDS = {name: f"{i:08x}-0000-4000-8000-{i:012x}" for i, name in enumerate(
-    ["no children", "all done", "today", "blocked", "incident", "no epic", "validated", "missing"], start=1)}
+PAGE_IDS = {
+    name: f"{i:08x}-0000-4000-8000-{i:012x}"
+    for i, name in enumerate(
+        ["no children", "all done", "today", "blocked", "incident", "no epic", "validated", "missing"],
+        start=1,
+    )
+}
 
 
-def briefing(name: str, team: str, *, epic: str | None = None, target: str | None = None, depends=(),
-             validated=(), impact=None, effort=None, security=False, created_day: int = 1):
+def briefing(
+    name: str,
+    team: str,
+    *,
+    epic: str | None = None,
+    target: str | None = None,
+    depends=(),
+    validated=(),
+    impact=None,
+    effort=None,
+    security=False,
+    created_day: int = 1,
+):
     from sync.models import WorkItem
 
-    owned = {f: None for f in STATUS_FIELDS} | {"last_synced": None, "epic": epic}
+    owned = dict.fromkeys(STATUS_FIELDS) | {"last_synced": None, "epic": epic}
     for text_field in ("reason", "dependencies", "undeclared"):
         owned[text_field] = ""
     page = PAGE_IDS[name]
-    return WorkItem(source="notion", id=page, key=name, kind="briefing", title=name, team=team,
-                    database="briefings", updated=utc(2026, 11, 1), created=utc(2026, 9, created_day),
-                    url=f"https://www.notion.so/{name.replace(' ', '-')}-{page.replace('-', '')}",
-                    owned=owned, inputs={"epic": epic, "target_date": target, "depends_on": tuple(depends),
-                                         "validated_by": tuple(validated), "impact": impact, "effort": effort,
-                                         "security": security})
+    return WorkItem(
+        source="notion",
+        id=page,
+        key=name,
+        kind="briefing",
+        title=name,
+        team=team,
+        database="briefings",
+        updated=utc(2026, 11, 1),
+        created=utc(2026, 9, created_day),
+        url=f"https://www.notion.so/{name.replace(' ', '-')}-{page.replace('-', '')}",
+        owned=owned,
+        inputs={
+            "epic": epic,
+            "target_date": target,
+            "depends_on": tuple(depends),
+            "validated_by": tuple(validated),
+            "impact": impact,
+            "effort": effort,
+            "security": security,
+        },
+    )
 
 
 def incident(n: int, service: str, urgency: str):
     from sync.models import WorkItem
 
-    return WorkItem(source="pagerduty", id=f"Q{n:06d}", key=f"#{n}", kind="incident", title=f"outage {n}",
-                    updated=utc(2026, 11, 18, 9), created=utc(2026, 11, 18, 9), status="triggered",
-                    status_category="open", urgency=urgency, service=service)
+    return WorkItem(
+        source="pagerduty",
+        id=f"Q{n:06d}",
+        key=f"#{n}",
+        kind="incident",
+        title=f"outage {n}",
+        updated=utc(2026, 11, 18, 9),
+        created=utc(2026, 11, 18, 9),
+        status="triggered",
+        status_category="open",
+        urgency=urgency,
+        service=service,
+    )
 
 
 ORG = [
@@ -89,8 +152,16 @@ ORG = [
     jira("ALP-1", kind="epic"),
     briefing("no children", "Alpha", epic="ALP-1", target="2026-12-31", impact=8, effort=2),
     # all done, by points; the epic names the briefing (its Epic property is empty).
-    jira("BET-1", kind="epic", status=DONE, resolved=utc(2026, 10, 6),
-         owned={"health": None, "briefing_link": "https://www.notion.so/acme/All-done-" + PAGE_IDS["all done"].replace("-", "")}),
+    jira(
+        "BET-1",
+        kind="epic",
+        status=DONE,
+        resolved=utc(2026, 10, 6),
+        owned={
+            "health": None,
+            "briefing_link": "https://www.notion.so/acme/All-done-" + PAGE_IDS["all done"].replace("-", ""),
+        },
+    ),
     jira("BET-2", status=DONE, parent="BET-1", points=3, resolved=utc(2026, 10, 5)),
     jira("BET-3", status=DONE, parent="BET-1", points=5, resolved=utc(2026, 10, 5)),
     briefing("all done", "Beta", target="2026-11-01", security=True, impact=1, effort=9),
@@ -100,21 +171,31 @@ ORG = [
     jira("ALP-12", parent="ALP-10"),
     jira("ALP-13", parent="ALP-10", links=[relates("BET-20")]),
     jira("BET-20"),
-    briefing("today", "Alpha", epic="ALP-10", target="2026-11-18", depends=["Beta", "Gamma"], validated=["Beta"],
-             impact=6, effort=3),
+    briefing(
+        "today",
+        "Alpha",
+        epic="ALP-10",
+        target="2026-11-18",
+        depends=["Beta", "Gamma"],
+        validated=["Beta"],
+        impact=6,
+        effort=3,
+    ),
     # blocked by another team's open issue (undeclared, too); a same-team blocker and a done child don't count.
     jira("ALP-20", kind="epic"),
     jira("ALP-21", parent="ALP-20", links=[blocked_by("GAM-5")]),
     jira("ALP-22", parent="ALP-20", links=[blocked_by("ALP-23")]),
     jira("ALP-23"),
     jira("ALP-24", status=DONE, parent="ALP-20", resolved=utc(2026, 9, 15), links=[blocked_by("GAM-6")]),
-    jira("GAM-5"), jira("GAM-6"),
+    jira("GAM-5"),
+    jira("GAM-6"),
     briefing("blocked", "Alpha", epic=f"{BASE}/browse/ALP-20", target="2027-03-31", impact=10, effort=5),
     # a high-urgency incident open on gamma's service; the target has passed.
     jira("GAM-1", kind="epic"),
     jira("GAM-2", parent="GAM-1"),
     jira("GAM-3", status=DONE, parent="GAM-1", resolved=utc(2026, 11, 16)),
-    incident(1, "PGAM", "high"), incident(2, "PGAM", "low"),
+    incident(1, "PGAM", "high"),
+    incident(2, "PGAM", "low"),
     briefing("incident", "Gamma", epic="GAM-1", target="2026-11-10"),
     # no epic at all; its one dependency is validated.
     briefing("no epic", "Beta", depends=["Alpha"], validated=["Alpha"]),
@@ -196,7 +277,9 @@ def test_blocked_by_another_teams_open_issue(plan):
 
 def test_an_undeclared_dependency_through_an_issue_link(plan):
     s = status(plan, "blocked")
-    assert s.undeclared == "gamma (ALP-21 → GAM-5, ALP-24 → GAM-6)"  # a done child's link was a dependency too
+    assert (
+        s.undeclared == "gamma (ALP-21 → GAM-5, ALP-24 → GAM-6)"
+    )  # a done child's link was a dependency too
     assert s.dependencies == "none declared"
     assert s.score == 1.0  # 10 / (5 × (1 + 1 undeclared))
 
@@ -205,8 +288,9 @@ def test_an_open_high_urgency_incident_blocks_and_every_reason_is_told(settings)
     plan = plan_cycle(ORG, settings, NOW)
     s = plan.briefings.statuses[PAGE_IDS["incident"]]
     assert s.incidents == 2 and s.health == "Blocked"
-    assert s.reason == ("high-urgency incident #1 is open: outage 1; "
-                        "the target date 2026-11-10 has passed with 1 issue open")
+    assert s.reason == (
+        "high-urgency incident #1 is open: outage 1; the target date 2026-11-10 has passed with 1 issue open"
+    )
     assert s.forecast == "2026-12-16"  # 1 left at 0.25 a week: 28 days
 
 
@@ -274,23 +358,41 @@ def test_epic_keys_and_page_ids_are_found_in_what_people_paste():
     assert epic_key_in("PAY-12") == "PAY-12"
     assert epic_key_in("see https://acme.atlassian.net/browse/PAY-12?focusedCommentId=1") == "PAY-12"
     assert epic_key_in("no key here") is None and epic_key_in(None) is None
-    assert notion_page_id("https://www.notion.so/acme/Q1-SSO-0b7c52e4a59f4f5d9d5d3b9c2a1f0e11") == \
-        "0b7c52e4a59f4f5d9d5d3b9c2a1f0e11"
-    assert notion_page_id("https://www.notion.so/0b7c52e4-a59f-4f5d-9d5d-3b9c2a1f0e11?pvs=4") == \
-        "0b7c52e4a59f4f5d9d5d3b9c2a1f0e11"
+    assert (
+        notion_page_id("https://www.notion.so/acme/Q1-SSO-0b7c52e4a59f4f5d9d5d3b9c2a1f0e11")
+        == "0b7c52e4a59f4f5d9d5d3b9c2a1f0e11"
+    )
+    assert (
+        notion_page_id("https://www.notion.so/0b7c52e4-a59f-4f5d-9d5d-3b9c2a1f0e11?pvs=4")
+        == "0b7c52e4a59f4f5d9d5d3b9c2a1f0e11"
+    )
     assert notion_page_id("https://example.com/nothing") is None
 
 
 def test_issue_links_read_as_jira_cloud_renders_them():
     # The IssueLink shape of the Jira Cloud spec (jira-cloud-platform-openapi.json, IssueBean.fields.issuelinks).
     links = [
-        {"id": "10001", "type": {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
-         "inwardIssue": {"id": "10004", "key": "GAM-5",
-                         "fields": {"status": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}}}},
-        {"id": "10002", "type": {"id": "10003", "name": "Relates", "inward": "relates to", "outward": "relates to"},
-         "outwardIssue": {"id": "10005", "key": "BET-20",
-                          "fields": {"status": {"name": "Done", "statusCategory": {"key": "done"}}}}},
+        {
+            "id": "10001",
+            "type": {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
+            "inwardIssue": {
+                "id": "10004",
+                "key": "GAM-5",
+                "fields": {"status": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}},
+            },
+        },
+        {
+            "id": "10002",
+            "type": {"id": "10003", "name": "Relates", "inward": "relates to", "outward": "relates to"},
+            "outwardIssue": {
+                "id": "10005",
+                "key": "BET-20",
+                "fields": {"status": {"name": "Done", "statusCategory": {"key": "done"}}},
+            },
+        },
     ]
-    assert issue_links(links) == (("Blocks", "is blocked by", "GAM-5", "indeterminate"),
-                                  ("Relates", "relates to", "BET-20", "done"))
+    assert issue_links(links) == (
+        ("Blocks", "is blocked by", "GAM-5", "indeterminate"),
+        ("Relates", "relates to", "BET-20", "done"),
+    )
     assert issue_links(None) == ()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from conftest import relais_env, run_relais
 from reliability_support import full_config
+
 from sandbox import Sandbox
 
 
@@ -39,8 +40,11 @@ def test_plan_lists_every_create_and_sync_counts_them_all(tmp_path: Path):
         plan = json.loads(run_relais(["plan", "--json", "-c", str(config)], env).stdout)
         text = run_relais(["plan", "-c", str(config)], env).stdout
         sync = json.loads(run_relais(["sync", "--once", "--json", "-c", str(config)], env).stdout)
-        tickets = [key for key in sb.jira.keys()
-                   if any(lb.startswith("relais-followup-") for lb in sb.jira.get_issue(key)["fields"]["labels"])]
+        tickets = [
+            key
+            for key in sb.jira
+            if any(lb.startswith("relais-followup-") for lb in sb.jira.get_issue(key)["fields"]["labels"])
+        ]
     kinds = [c["field"] for c in plan["creates"]]
     assert kinds.count("Task (ticket)") == 3 and kinds.count("note") == 3 and kinds.count("*") == 12
     assert plan["summary"]["creates"] == 18 and "to create: 18" in text
@@ -60,7 +64,9 @@ def test_report_explain_and_sync_show_what_sync_writes(tmp_path: Path):
         sb.faults.add("pagerduty", 503, retry_after=0)
         plan = json.loads(run_relais(["plan", "--json", "-c", str(config)], env).stdout)
         report = json.loads(run_relais(["report", "--format", "json", "-c", str(config)], env).stdout)
-        explained = json.loads(run_relais(["explain", "jira:CORE-2", "--json", "-c", str(config)], env).stdout)
+        explained = json.loads(
+            run_relais(["explain", "jira:CORE-2", "--json", "-c", str(config)], env).stdout
+        )
         sync = json.loads(run_relais(["sync", "--once", "--json", "-c", str(config)], env).stdout)
 
     def writes(entries: list[dict]) -> set:

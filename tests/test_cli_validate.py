@@ -7,14 +7,18 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, relais_env, run_relais
+
 from sync.cli import main
 
 BROKEN = sorted((ROOT / "tests" / "configs" / "broken").glob("*.yaml"))
 EXAMPLE = ROOT / "config" / "relais.example.yaml"
-SECRETS = {"JIRA_EMAIL": "ops@example.com", "JIRA_API_TOKEN": "t-0123456789", "NOTION_TOKEN": "t-0123456789",
-           "PAGERDUTY_TOKEN": "t-0123456789"}
+SECRETS = {
+    "JIRA_EMAIL": "ops@example.com",
+    "JIRA_API_TOKEN": "t-0123456789",
+    "NOTION_TOKEN": "t-0123456789",
+    "PAGERDUTY_TOKEN": "t-0123456789",
+}
 PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<path>\S+): .+")
 
 

@@ -70,9 +70,18 @@ def test_specs_load_once_and_are_cached():
         ("pagerduty", "POST", "/incidents/Q1ABC/notes", "/incidents/{id}/notes"),
         ("notion", "GET", "/v1/users/me", "/v1/users/me"),  # literal beats /v1/users/{user_id}
         ("notion", "GET", "/v1/pages/393abc1e-edcd-81f5-ae94-ec2d55fe98ed", "/v1/pages/{page_id}"),
-        ("notion", "GET", "/v1/pages/393abc1e-edcd-81f5-ae94-ec2d55fe98ed/properties/a%3Db",
-         "/v1/pages/{page_id}/properties/{property_id}"),
-        ("notion", "POST", "https://api.notion.com/v1/data_sources/abc/query", "/v1/data_sources/{data_source_id}/query"),
+        (
+            "notion",
+            "GET",
+            "/v1/pages/393abc1e-edcd-81f5-ae94-ec2d55fe98ed/properties/a%3Db",
+            "/v1/pages/{page_id}/properties/{property_id}",
+        ),
+        (
+            "notion",
+            "POST",
+            "https://api.notion.com/v1/data_sources/abc/query",
+            "/v1/data_sources/{data_source_id}/query",
+        ),
     ],
 )
 def test_find_operation_matches_templates(vendor, method, concrete, template):
@@ -96,7 +105,7 @@ def test_response_schema_is_self_contained_and_resolves_pagerduty_pointer_refs()
     assert all(ref.startswith("#/$defs/") for ref in _refs(schema))
     jira = oa.load_spec("jira").response_schema("GET", "/rest/api/3/search/jql", 200)
     assert "IssueBean" in jira["$defs"]
-    assert all(ref[len("#/$defs/"):] in jira["$defs"] for ref in _refs(jira))
+    assert all(ref[len("#/$defs/") :] in jira["$defs"] for ref in _refs(jira))
 
 
 def _refs(node):
@@ -147,6 +156,7 @@ def _set(path, value):
         for p in path[:-1]:
             node = node[p]
         node[path[-1]] = value
+
     return mutate
 
 
@@ -156,6 +166,7 @@ def _del(path):
         for p in path[:-1]:
             node = node[p]
         del node[path[-1]]
+
     return mutate
 
 
@@ -168,7 +179,11 @@ BROKEN_CASES = [
     (EXAMPLE_CASES[0], _set(["issues", 0, "id"], 10068), "/issues/0/id: 10068 is not of type 'string'"),
     (EXAMPLE_CASES[2], _set([0, "custom"], "false"), "/0/custom: "),
     (EXAMPLE_CASES[3], _set(["active"], "yes"), "/active: "),
-    (EXAMPLE_CASES[4], _set(["serverTime"], "yesterday"), "/serverTime: 'yesterday' is not a valid date-time"),
+    (
+        EXAMPLE_CASES[4],
+        _set(["serverTime"], "yesterday"),
+        "/serverTime: 'yesterday' is not a valid date-time",
+    ),
     (EXAMPLE_CASES[6], _del(["incidents"]), "'incidents' is a required property"),
     (EXAMPLE_CASES[6], _set(["incidents", 0, "status"], "open"), "/incidents/0/status: 'open' is not one of"),
     (EXAMPLE_CASES[6], _set(["incidents", 0, "urgency"], "urgent"), "/incidents/0/urgency: "),
@@ -182,8 +197,11 @@ BROKEN_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case, mutate, fragment", BROKEN_CASES,
-                         ids=[f"{c[0]}{c[2]}#{i}" for i, (c, _, _) in enumerate(BROKEN_CASES)])
+@pytest.mark.parametrize(
+    "case, mutate, fragment",
+    BROKEN_CASES,
+    ids=[f"{c[0]}{c[2]}#{i}" for i, (c, _, _) in enumerate(BROKEN_CASES)],
+)
 def test_broken_copy_of_vendor_example_fails(case, mutate, fragment):
     broken = copy.deepcopy(oa.example_for(*case))
     mutate(broken)
@@ -214,11 +232,21 @@ def test_no_body_documented_means_empty_body_and_content_type_is_checked():
     # PagerDuty/Jira responses with no documented content must not carry a body.
     errs = oa.validate_response("jira", "GET", "/rest/api/3/myself", 401, {"oops": 1})
     assert errs and "documents no body" in errs[0]
-    errs = oa.validate_response("pagerduty", "GET", "/abilities", 200, {"abilities": []},
-                                content_type="text/html")
+    errs = oa.validate_response(
+        "pagerduty", "GET", "/abilities", 200, {"abilities": []}, content_type="text/html"
+    )
     assert any("not JSON" in e for e in errs)
-    assert oa.validate_response("pagerduty", "GET", "/abilities", 200, {"abilities": []},
-                                content_type="application/json; charset=utf-8") == []
+    assert (
+        oa.validate_response(
+            "pagerduty",
+            "GET",
+            "/abilities",
+            200,
+            {"abilities": []},
+            content_type="application/json; charset=utf-8",
+        )
+        == []
+    )
 
 
 # --------------------------------------------------------------------------- conversion details
@@ -228,31 +256,45 @@ def _toy_spec(openapi="3.0.2"):
     doc = {
         "openapi": openapi,
         "paths": {
-            "/things/{id}": {"get": {"responses": {"200": {"content": {"application/vnd.toy+json": {
-                "schema": {"$ref": "#/components/schemas/Thing"}}}}}}},
-        },
-        "components": {"schemas": {
-            "Thing": {
-                "type": "object",
-                "required": ["id", "secret", "when"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "secret": {"type": "string", "writeOnly": True},
-                    "label": {"type": "string", "nullable": True},
-                    "color": {"type": "string", "enum": ["red", "blue"], "nullable": True},
-                    "parent": {"$ref": "#/components/schemas/Thing", "nullable": True},
-                    "kind": {"oneOf": [
-                        {"type": "object", "properties": {"a": {"type": "string"}}},
-                        {"type": "object", "properties": {"b": {"type": "string"}}},
-                    ], "discriminator": {"propertyName": "t"}},
-                    "score": {"type": "number", "maximum": 10, "exclusiveMaximum": True},
-                    "when": {"type": "string", "format": "date-time"},
-                    "email": {"type": "string", "format": "email"},
-                    "example": {"type": "integer", "example": "not-a-keyword-here"},
-                },
-                "example": {"id": "x"},
+            "/things/{id}": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/vnd.toy+json": {"schema": {"$ref": "#/components/schemas/Thing"}}
+                            }
+                        }
+                    }
+                }
             },
-        }},
+        },
+        "components": {
+            "schemas": {
+                "Thing": {
+                    "type": "object",
+                    "required": ["id", "secret", "when"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "secret": {"type": "string", "writeOnly": True},
+                        "label": {"type": "string", "nullable": True},
+                        "color": {"type": "string", "enum": ["red", "blue"], "nullable": True},
+                        "parent": {"$ref": "#/components/schemas/Thing", "nullable": True},
+                        "kind": {
+                            "oneOf": [
+                                {"type": "object", "properties": {"a": {"type": "string"}}},
+                                {"type": "object", "properties": {"b": {"type": "string"}}},
+                            ],
+                            "discriminator": {"propertyName": "t"},
+                        },
+                        "score": {"type": "number", "maximum": 10, "exclusiveMaximum": True},
+                        "when": {"type": "string", "format": "date-time"},
+                        "email": {"type": "string", "format": "email"},
+                        "example": {"type": "integer", "example": "not-a-keyword-here"},
+                    },
+                    "example": {"id": "x"},
+                },
+            }
+        },
     }
     return oa.Spec("toy", doc)
 
@@ -261,19 +303,39 @@ def test_openapi30_conversion_rules():
     spec = _toy_spec()
     validator = spec.validator("GET", "/things/1", 200)
     ok = {
-        "id": "1", "when": "2026-07-04T09:08:00Z", "label": None, "color": None,
-        "parent": None, "kind": {"a": "x", "b": "y"},  # matches both oneOf branches: fine
-        "score": 9.5, "email": "not an email (format not enforced)", "example": 3,
+        "id": "1",
+        "when": "2026-07-04T09:08:00Z",
+        "label": None,
+        "color": None,
+        "parent": None,
+        "kind": {"a": "x", "b": "y"},  # matches both oneOf branches: fine
+        "score": 9.5,
+        "email": "not an email (format not enforced)",
+        "example": 3,
     }
     assert oa.format_errors(validator.iter_errors(ok)) == []  # writeOnly 'secret' not required
     assert spec.media("GET", "/things/1", 200)[0] == "application/vnd.toy+json"
-    bad = dict(ok, id=None, label=3, color="green", score=10, when="2026-07-04",
-               parent={"when": "2026-07-04T09:08:00.000+0000"}, example="x")
+    bad = dict(
+        ok,
+        id=None,
+        label=3,
+        color="green",
+        score=10,
+        when="2026-07-04",
+        parent={"when": "2026-07-04T09:08:00.000+0000"},
+        example="x",
+    )
     errors = oa.format_errors(validator.iter_errors(bad))
     joined = "\n".join(errors)
-    for fragment in ("/id: null is not of type 'string'", "/label: 3", "/color: 'green'",
-                     "/score:", "/when: '2026-07-04' is not a valid date-time",
-                     "/parent: 'id' is a required property", "/example: 'x'"):
+    for fragment in (
+        "/id: null is not of type 'string'",
+        "/label: 3",
+        "/color: 'green'",
+        "/score:",
+        "/when: '2026-07-04' is not a valid date-time",
+        "/parent: 'id' is a required property",
+        "/example: 'x'",
+    ):
         assert fragment in joined, errors
     # Jira-style offset without colon is accepted as date-time
     assert not any(e.startswith("/parent/when") for e in errors)
@@ -282,8 +344,21 @@ def test_openapi30_conversion_rules():
 def test_openapi31_keeps_ref_siblings():
     doc = {
         "openapi": "3.1.0",
-        "paths": {"/x": {"get": {"responses": {"200": {"content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/A", "required": ["b"]}}}}}}}},
+        "paths": {
+            "/x": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/A", "required": ["b"]}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "components": {"schemas": {"A": {"type": "object", "required": ["a"]}}},
     }
     spec = oa.Spec("toy31", doc)
@@ -302,8 +377,9 @@ def test_each_erratum_is_still_needed(erratum):
     if erratum.replace:
         assert target != erratum.merge, f"vendor spec fixed upstream, drop the erratum: {erratum.reason}"
     else:
-        assert any(target.get(k) != v for k, v in erratum.merge.items()), \
+        assert any(target.get(k) != v for k, v in erratum.merge.items()), (
             f"vendor spec fixed upstream, drop the erratum: {erratum.reason}"
+        )
     assert erratum.evidence or erratum.proof, "an erratum needs the vendor's own evidence"
     if erratum.proof:
         where, value = erratum.proof
@@ -355,35 +431,62 @@ def test_missing_keys_flags_a_sandboxy_incident():
         del incident[key]
     del incident["service"]["html_url"]
     missing = oa.missing_keys(example, {**example, "incidents": [incident]})
-    assert sorted(missing) == ["/incidents/0/alert_counts", "/incidents/0/html_url",
-                               "/incidents/0/incident_key", "/incidents/0/service/html_url"]
+    assert sorted(missing) == [
+        "/incidents/0/alert_counts",
+        "/incidents/0/html_url",
+        "/incidents/0/incident_key",
+        "/incidents/0/service/html_url",
+    ]
 
 
 # --------------------------------------------------------------------------- error bodies
 
 
-@pytest.mark.parametrize("vendor, status, body", [
-    ("jira", 400, {"errorMessages": [], "errors": {"customfield_10010": "Option id 'x' is not valid"}}),
-    ("jira", 410, {"errorMessages": ["The requested API has been removed."], "errors": {}}),
-    ("pagerduty", 404, {"error": {"message": "Not Found", "code": 2100}}),
-    ("pagerduty", 400, {"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["x"]}}),
-    ("notion", 404, {"object": "error", "status": 404, "code": "object_not_found",
-                     "message": "Could not find page.", "request_id": "2bd770e5-493f-4acb-a967-5a986fd2c893"}),
-])
+@pytest.mark.parametrize(
+    "vendor, status, body",
+    [
+        ("jira", 400, {"errorMessages": [], "errors": {"customfield_10010": "Option id 'x' is not valid"}}),
+        ("jira", 410, {"errorMessages": ["The requested API has been removed."], "errors": {}}),
+        ("pagerduty", 404, {"error": {"message": "Not Found", "code": 2100}}),
+        ("pagerduty", 400, {"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["x"]}}),
+        (
+            "notion",
+            404,
+            {
+                "object": "error",
+                "status": 404,
+                "code": "object_not_found",
+                "message": "Could not find page.",
+                "request_id": "2bd770e5-493f-4acb-a967-5a986fd2c893",
+            },
+        ),
+    ],
+)
 def test_vendor_error_bodies_accept_real_shapes(vendor, status, body):
     assert oa.validate_error_body(vendor, status, body) == []
 
 
-@pytest.mark.parametrize("vendor, status, body, fragment", [
-    ("jira", 400, {"message": "bad"}, "'errorMessages' is a required property"),
-    ("jira", 400, {"errorMessages": "bad", "errors": {}}, "/errorMessages: 'bad' is not of type 'array'"),
-    ("pagerduty", 401, {"error": "Unauthorized"}, "/error: 'Unauthorized' is not of type 'object'"),
-    ("pagerduty", 429, {"error": {"message": "Rate Limit Exceeded"}}, "'code' is a required property"),
-    ("notion", 429, {"object": "error", "status": 429, "code": "rate_limited", "message": "slow down"},
-     "'request_id' is a required property"),
-    ("notion", 404, {"object": "error", "status": 400, "code": "object_not_found", "message": "x",
-                     "request_id": "r"}, "does not echo HTTP status 404"),
-])
+@pytest.mark.parametrize(
+    "vendor, status, body, fragment",
+    [
+        ("jira", 400, {"message": "bad"}, "'errorMessages' is a required property"),
+        ("jira", 400, {"errorMessages": "bad", "errors": {}}, "/errorMessages: 'bad' is not of type 'array'"),
+        ("pagerduty", 401, {"error": "Unauthorized"}, "/error: 'Unauthorized' is not of type 'object'"),
+        ("pagerduty", 429, {"error": {"message": "Rate Limit Exceeded"}}, "'code' is a required property"),
+        (
+            "notion",
+            429,
+            {"object": "error", "status": 429, "code": "rate_limited", "message": "slow down"},
+            "'request_id' is a required property",
+        ),
+        (
+            "notion",
+            404,
+            {"object": "error", "status": 400, "code": "object_not_found", "message": "x", "request_id": "r"},
+            "does not echo HTTP status 404",
+        ),
+    ],
+)
 def test_vendor_error_bodies_reject_broken_shapes(vendor, status, body, fragment):
     errors = oa.validate_error_body(vendor, status, body)
     assert any(fragment in e for e in errors), errors
@@ -413,8 +516,11 @@ def test_recorded_notion_top_level_bodies_pass_full_check():
         if kind == "list" and rec.body.get("type") not in ns.TS_LIST_TYPES:
             continue
         path = rec.uri.split("api.notion.com", 1)[1]
-        errors = [e for e in ns.check_notion_response(rec.method, path, rec.status, rec.body)
-                  if not e.startswith("(spec)")]  # paths absent from the partial spec
+        errors = [
+            e
+            for e in ns.check_notion_response(rec.method, path, rec.status, rec.body)
+            if not e.startswith("(spec)")
+        ]  # paths absent from the partial spec
         assert errors == [], (rec.cassette, rec.method, path)
         checked += 1
     assert checked > 150
@@ -427,26 +533,43 @@ def test_recorded_timestamp_formats_are_encoded():
     assert ns.reference_shape("database").keys["last_edited_time"].string_format() == "time:ms-+00:00"
     assert ns.reference_shape("page").keys["id"].string_format() == "uuid"
     assert set(ns.reference_shape("error").required) == {"object", "status", "code", "message"}
-    assert {"object", "results", "next_cursor", "has_more", "type"} <= set(ns.reference_shape("list").required)
+    assert {"object", "results", "next_cursor", "has_more", "type"} <= set(
+        ns.reference_shape("list").required
+    )
 
 
 def _recorded_page():
-    return copy.deepcopy(next(r.body for r in ns.recorded_interactions()
-                              if r.body.get("object") == "page" and r.method == "GET"))
+    return copy.deepcopy(
+        next(
+            r.body for r in ns.recorded_interactions() if r.body.get("object") == "page" and r.method == "GET"
+        )
+    )
 
 
-@pytest.mark.parametrize("mutate, fragment", [
-    (_del(["is_locked"]), "/is_locked: missing"),
-    (_del(["url"]), "/url: missing"),
-    (_del(["request_id"]), "/request_id: missing"),
-    (_set(["request_id"], "req-1"), "/request_id: 'req-1' is not a UUID"),
-    (_set(["last_edited_time"], "2026-07-04T09:08:13.123Z"), "/last_edited_time: '2026-07-04T09:08:13.123Z' is not a timestamp rounded to the minute"),
-    (_set(["created_time"], "2026-07-04T09:08:00+00:00"), "/created_time: "),
-    (_set(["id"], "393abc1eedcd81f5ae94ec2d55fe98ed"), "/id: '393abc1eedcd81f5ae94ec2d55fe98ed' is not a dashed lowercase UUID"),
-    (_set(["in_trash"], "false"), "/in_trash: string where real Notion has boolean"),
-    (_set(["created_by"], "7775f3a3-893f-43fa-b625-460c61094c78"), "/created_by: string where real Notion has object"),
-    (_del(["parent", "type"]), "/parent/type: missing"),
-])
+@pytest.mark.parametrize(
+    "mutate, fragment",
+    [
+        (_del(["is_locked"]), "/is_locked: missing"),
+        (_del(["url"]), "/url: missing"),
+        (_del(["request_id"]), "/request_id: missing"),
+        (_set(["request_id"], "req-1"), "/request_id: 'req-1' is not a UUID"),
+        (
+            _set(["last_edited_time"], "2026-07-04T09:08:13.123Z"),
+            "/last_edited_time: '2026-07-04T09:08:13.123Z' is not a timestamp rounded to the minute",
+        ),
+        (_set(["created_time"], "2026-07-04T09:08:00+00:00"), "/created_time: "),
+        (
+            _set(["id"], "393abc1eedcd81f5ae94ec2d55fe98ed"),
+            "/id: '393abc1eedcd81f5ae94ec2d55fe98ed' is not a dashed lowercase UUID",
+        ),
+        (_set(["in_trash"], "false"), "/in_trash: string where real Notion has boolean"),
+        (
+            _set(["created_by"], "7775f3a3-893f-43fa-b625-460c61094c78"),
+            "/created_by: string where real Notion has object",
+        ),
+        (_del(["parent", "type"]), "/parent/type: missing"),
+    ],
+)
 def test_broken_notion_page_fails_shape(mutate, fragment):
     page = _recorded_page()
     mutate(page)
@@ -462,7 +585,9 @@ def test_broken_notion_database_list_error_fail_shape():
     assert any("/last_edited_time:" in e and "+00:00" in e for e in errors), errors
     assert "/data_sources: missing (every recorded real object has it)" in errors
 
-    lst = copy.deepcopy(next(o for o in ns.recorded("list") if o.get("type") == "page_or_data_source" and o["results"]))
+    lst = copy.deepcopy(
+        next(o for o in ns.recorded("list") if o.get("type") == "page_or_data_source" and o["results"])
+    )
     del lst["has_more"]
     lst["next_cursor"] = 5
     del lst["results"][0]["last_edited_time"]
@@ -483,18 +608,26 @@ def test_broken_notion_database_list_error_fail_shape():
 def test_unrecorded_variants_only_need_common_keys():
     page = _recorded_page()
     # pages in a data source have a parent variant the cassettes never recorded
-    page["parent"] = {"type": "data_source_id", "data_source_id": "b71e1213-3d03-46cb-b9c2-db9856a9f42d",
-                      "database_id": "e234cdc8-4ad2-4371-a97e-999a238bf8f5"}
+    page["parent"] = {
+        "type": "data_source_id",
+        "data_source_id": "b71e1213-3d03-46cb-b9c2-db9856a9f42d",
+        "database_id": "e234cdc8-4ad2-4371-a97e-999a238bf8f5",
+    }
     page["cover"] = {"type": "external", "external": {"url": "https://x"}}  # only null was recorded
     assert ns.check_shape("page", page, top_level=True) == []
 
 
 def test_unrecorded_variant_does_not_inherit_type_named_keys():
-    item = {"object": "property_item", "id": "vdhm", "type": "select",
-            "select": {"id": "x", "name": "RUN", "color": "blue"}}
+    item = {
+        "object": "property_item",
+        "id": "vdhm",
+        "type": "select",
+        "select": {"id": "x", "name": "RUN", "color": "blue"},
+    }
     assert ns.check_shape("property_item", item) == []
-    assert ns.check_shape("property_item", {"object": "property_item", "type": "select", "select": None}) \
-        == ["/id: missing (every recorded real object has it)"]
+    assert ns.check_shape("property_item", {"object": "property_item", "type": "select", "select": None}) == [
+        "/id: missing (every recorded real object has it)"
+    ]
     recorded_title = ns.recorded("property_item")[0]
     assert recorded_title["type"] == "title"
     broken = {k: v for k, v in recorded_title.items() if k != "title"}
@@ -507,9 +640,17 @@ def test_shape_of_signature():
         "types": ["object"],
         "keys": {
             "a": {"types": ["number"]},
-            "b": {"types": ["array"], "optional": True,
-                  "items": {"types": ["object"], "keys": {"c": {"types": ["null", "string"]},
-                                                          "d": {"types": ["boolean"], "optional": True}}}},
+            "b": {
+                "types": ["array"],
+                "optional": True,
+                "items": {
+                    "types": ["object"],
+                    "keys": {
+                        "c": {"types": ["null", "string"]},
+                        "d": {"types": ["boolean"], "optional": True},
+                    },
+                },
+            },
         },
     }
 
@@ -520,14 +661,26 @@ def test_shape_of_signature():
 def test_ts_types_catch_what_cassettes_cannot():
     page = _recorded_page()
     del page["request_id"]
-    page["parent"] = {"type": "data_source_id", "data_source_id": "b71e1213-3d03-46cb-b9c2-db9856a9f42d",
-                      "database_id": "e234cdc8-4ad2-4371-a97e-999a238bf8f5"}
+    page["parent"] = {
+        "type": "data_source_id",
+        "data_source_id": "b71e1213-3d03-46cb-b9c2-db9856a9f42d",
+        "database_id": "e234cdc8-4ad2-4371-a97e-999a238bf8f5",
+    }
     page["properties"] = {
         "Title": page["properties"]["title"],
         "Status": {"id": "a%3Db", "type": "status", "status": {"id": "1", "name": "Done", "color": "green"}},
         "Kind": {"id": "b", "type": "select", "select": None},
-        "Owner": {"id": "c", "type": "people", "people": [{"object": "user", "id": "7775f3a3-893f-43fa-b625-460c61094c78"}]},
-        "Links": {"id": "d", "type": "relation", "relation": [{"id": "e234cdc8-4ad2-4371-a97e-999a238bf8f5"}], "has_more": False},
+        "Owner": {
+            "id": "c",
+            "type": "people",
+            "people": [{"object": "user", "id": "7775f3a3-893f-43fa-b625-460c61094c78"}],
+        },
+        "Links": {
+            "id": "d",
+            "type": "relation",
+            "relation": [{"id": "e234cdc8-4ad2-4371-a97e-999a238bf8f5"}],
+            "has_more": False,
+        },
         "Due": {"id": "e", "type": "date", "date": {"start": "2026-07-04", "end": None, "time_zone": None}},
         "Score": {"id": "f", "type": "number", "number": 3},
         "Edited": {"id": "g", "type": "last_edited_time", "last_edited_time": "2026-07-04T09:08:00.000Z"},
@@ -539,16 +692,20 @@ def test_ts_types_catch_what_cassettes_cannot():
     broken["properties"]["Score"]["number"] = "3"
     broken["properties"]["Owner"]["people"] = ["7775f3a3"]
     errors = ns.check_ts(broken)
-    for fragment in ("/properties/Status/status: 'id' is a required property",
-                     "/properties/Status/status: 'color' is a required property",
-                     "/properties/Links/relation/0: 'id' is a required property",
-                     "/properties/Score/number: '3' is not of type 'number'",
-                     "/properties/Owner/people/0: "):
+    for fragment in (
+        "/properties/Status/status: 'id' is a required property",
+        "/properties/Status/status: 'color' is a required property",
+        "/properties/Links/relation/0: 'id' is a required property",
+        "/properties/Score/number: '3' is not of type 'number'",
+        "/properties/Owner/people/0: ",
+    ):
         assert any(e.startswith(fragment) for e in errors), (fragment, errors)
 
 
 def test_ts_query_results_use_full_page_type():
-    lst = copy.deepcopy(next(o for o in ns.recorded("list") if o.get("type") == "page_or_data_source" and o["results"]))
+    lst = copy.deepcopy(
+        next(o for o in ns.recorded("list") if o.get("type") == "page_or_data_source" and o["results"])
+    )
     lst["results"][0] = {"object": "page", "id": lst["results"][0]["id"]}  # a PartialPageObjectResponse
     errors = ns.check_ts(lst)
     assert "/results/0: 'created_time' is a required property" in errors
@@ -558,12 +715,15 @@ def test_ts_parser_subset(tmp_path):
     (tmp_path / "a.ts").write_text(
         '// header\nimport type { B } from "./b"\n\n'
         'export type A = {\n  // comment\n  x: string\n  y?: number | null\n  z: "one" | "two"\n'
-        '  w: Array<B>\n  v: B[]\n  m: Record<string, B>\n  e: Record<string, never>\n'
+        "  w: Array<B>\n  v: B[]\n  m: Record<string, B>\n  e: Record<string, never>\n"
         '  "quoted-key": true\n  [key: string]: unknown\n}\n\n'
-        'export const a = {\n  path: (p: A): string => `x/${p.x}`,\n} as const\n\n'
+        "export const a = {\n  path: (p: A): string => `x/${p.x}`,\n} as const\n\n"
         'type Local =\n  | { t: "p"; p: string }\n  | { t: "q"; q: Blob }\n',
-        encoding="utf-8")
-    (tmp_path / "b.ts").write_text("export type B = { id: string } & ({ k: 1 } | { k: 2 })\n", encoding="utf-8")
+        encoding="utf-8",
+    )
+    (tmp_path / "b.ts").write_text(
+        "export type B = { id: string } & ({ k: 1 } | { k: 2 })\n", encoding="utf-8"
+    )
     types = NotionTypes(tmp_path)
     assert types.unknown == {"Blob"}
     a = types.defs["A"]
@@ -571,10 +731,18 @@ def test_ts_parser_subset(tmp_path):
     assert a["properties"]["z"] == {"enum": ["one", "two"]}
     assert a["properties"]["y"] == {"anyOf": [{"type": "number"}, {"type": "null"}]}
     assert a["properties"]["e"] == {"type": "object"}
-    good = {"x": "s", "z": "one", "w": [{"id": "1", "k": 1}], "v": [], "m": {}, "e": {"any": 1}, "quoted-key": True}
+    good = {
+        "x": "s",
+        "z": "one",
+        "w": [{"id": "1", "k": 1}],
+        "v": [],
+        "m": {},
+        "e": {"any": 1},
+        "quoted-key": True,
+    }
     assert types.validate("A", good) == []
     errors = types.validate("A", {**good, "z": "three", "w": [{"id": 1, "k": 3}], "y": "1"})
-    assert "/z: 'three' is not one of [\"one\", \"two\"]" in errors
+    assert '/z: \'three\' is not one of ["one", "two"]' in errors
     assert "/w/0/id: 1 is not of type 'string'" in errors
     assert any(e.startswith("/w/0/k") for e in errors)
     assert any(e.startswith("/y") for e in errors)

@@ -42,11 +42,17 @@ def test_pagerduty_429_without_headers_backs_off_and_goes_on(sandbox, fast_engin
     assert stats(fast_engine, "pagerduty").rate_limited == 2
 
 
-@pytest.mark.parametrize("vendor,path,kind", [
-    ("jira", "/search/jql", 500), ("jira", "/search/jql", "malformed"),
-    ("notion", "/query$", 502), ("notion", "/query$", 529), ("notion", "/query$", "reset"),
-    ("pagerduty", "^/incidents$", 503),
-])
+@pytest.mark.parametrize(
+    "vendor,path,kind",
+    [
+        ("jira", "/search/jql", 500),
+        ("jira", "/search/jql", "malformed"),
+        ("notion", "/query$", 502),
+        ("notion", "/query$", 529),
+        ("notion", "/query$", "reset"),
+        ("pagerduty", "^/incidents$", 503),
+    ],
+)
 def test_transient_read_failures_are_retried(sandbox, fast_engine, vendor, path, kind):
     sandbox.faults.add(vendor, kind, count=2, path=path)
     report = fast_engine.run_cycle(apply=False)
@@ -76,8 +82,10 @@ def test_a_vendor_that_stays_down_fails_alone_and_keeps_its_cursor(sandbox, fast
     sandbox.faults.add("notion", 503, path="/query$")
     report = fast_engine.run_cycle(apply=True)
     assert set(report.errors) == {"notion"} and "503" in report.errors["notion"]
-    assert sandbox.count(vendor="notion", path_prefix="/v1/data_sources/", method="POST", status=503) == \
-        fast_engine.connectors["notion"].policy.max_attempts
+    assert (
+        sandbox.count(vendor="notion", path_prefix="/v1/data_sources/", method="POST", status=503)
+        == fast_engine.connectors["notion"].policy.max_attempts
+    )
     assert fast_engine.store.cursor("notion") == notion_cursor
     assert report.pulled["jira"] > 0 and "jira" not in report.errors
 
@@ -95,8 +103,10 @@ def test_a_post_that_creates_is_never_resent_after_a_5xx(sandbox, fast_engine):
     sandbox.faults.add("notion", 500, count=1, method="POST", path="^/v1/pages$")
     client = fast_engine.connectors["notion"].client
     with pytest.raises(ServerError) as err:
-        client.pages.create(parent={"data_source_id": sandbox.notion.data_source_ids["feedback"]},
-                            properties={"Name": {"title": [{"text": {"content": "Should exist once"}}]}})
+        client.pages.create(
+            parent={"data_source_id": sandbox.notion.data_source_ids["feedback"]},
+            properties={"Name": {"title": [{"text": {"content": "Should exist once"}}]}},
+        )
     assert "POST /v1/pages → 500" in str(err.value)
     assert sandbox.count(vendor="notion", method="POST", path_prefix="/v1/pages") == 1
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from conftest import Clock, make_engine, write_config
+
 from sync.engine import Engine
 
 
@@ -49,8 +50,11 @@ def test_notion_query_cap_is_paged_past_without_losing_rows(sandbox, engine: Eng
 
 def test_pagerduty_change_to_an_old_incident_comes_from_log_entries(sandbox, engine: Engine):
     engine.run_cycle(apply=True)
-    open_ids = [i for i in sandbox.pagerduty.incident_ids()
-                if sandbox.pagerduty.get_incident(i)["status"] != "resolved"]
+    open_ids = [
+        i
+        for i in sandbox.pagerduty.incident_ids()
+        if sandbox.pagerduty.get_incident(i)["status"] != "resolved"
+    ]
     assert open_ids, "the demo org has open incidents"
     sandbox.pagerduty.resolve(open_ids[0])
     report = engine.run_cycle(apply=True)
@@ -67,7 +71,7 @@ def test_pagerduty_new_incident_is_read_once(sandbox, engine: Engine):
     assert report.changed["pagerduty"] == 1
     stored = engine.store.get_item("pagerduty", created["id"])[0]
     assert stored.kind == "incident" and stored.urgency == "high"
-    assert stored.created <= datetime.now(timezone.utc)
+    assert stored.created <= datetime.now(UTC)
     assert engine.run_cycle(apply=True).changed["pagerduty"] == 0
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from conftest import ROOT, relais_env, run_relais, write_config
+
 from sandbox import Sandbox
 from sync.state import StateStore
 
@@ -27,7 +28,7 @@ def slow_writes(cfg: dict) -> None:
 
 def end_state(sb: Sandbox) -> dict[str, str | None]:
     state = {}
-    for key in sb.jira.keys():
+    for key in sb.jira:
         value = sb.jira.get_issue(key)["fields"].get(WORK_TYPE)
         state[f"jira:{key}"] = value["value"] if value else None
     for source in ("briefings", "feedback"):
@@ -60,15 +61,22 @@ def test_sigkill_during_apply_then_restart_converges(tmp_path: Path):
     with Sandbox(seed=11, size="demo") as sb:
         (tmp_path / "crash").mkdir()
         cfg = write_config(sb, tmp_path / "crash", slow_writes)
-        proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(cfg)],
-                                env=relais_env(sb), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(cfg)],
+            env=relais_env(sb),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while sb.count(vendor="jira", method="PUT") < 10 and time.monotonic() < deadline:
             time.sleep(0.02)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         written_before_restart = counts(sb)["jira_writes"]
-        assert 10 <= written_before_restart < expected_counts["jira_writes"], "the kill missed the apply phase"
+        assert 10 <= written_before_restart < expected_counts["jira_writes"], (
+            "the kill missed the apply phase"
+        )
 
         again = run_relais(["sync", "--once", "-c", str(cfg)], relais_env(sb))
         assert again.returncode == 0, again.stderr

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, relais_env, run_relais, write_config
+
 from sync.state import MIGRATIONS, StateStore
 
 
@@ -30,9 +30,14 @@ def test_run_cycles_on_schedule_and_stops_on_sigterm(sandbox, tmp_path: Path):
     # Port 0: any free port, so that two runs on one machine do not collide on the default 8765.
     config = write_config(sandbox, tmp_path, lambda d: d.update(daemon={"http": {"listen": "127.0.0.1:0"}}))
     db = config.parent / "relais.db"
-    proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "run", "--interval", "1", "-c", str(config)],
-                            env=relais_env(sandbox), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "run", "--interval", "1", "-c", str(config)],
+        env=relais_env(sandbox),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while finished_cycles(db) < 2 and time.monotonic() < deadline:
@@ -91,5 +96,7 @@ def test_no_secret_reaches_the_store_or_the_json_output(sandbox, config: Path):
 def test_jira_field_catalogue_is_read_once_per_process(sandbox, engine):
     engine.run_cycle(apply=True)
     engine.run_cycle(apply=True)
-    catalogue = [r for r in sandbox.log if r.vendor == "jira" and r.method == "GET" and r.path == "/rest/api/3/field"]
+    catalogue = [
+        r for r in sandbox.log if r.vendor == "jira" and r.method == "GET" and r.path == "/rest/api/3/field"
+    ]
     assert len(catalogue) == 1

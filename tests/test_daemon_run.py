@@ -9,17 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
-
 from conftest import left_to_do, relais_env, run_relais
 from daemon_support import RelaisProcess, daemon_config, get, replace_text, wait_for
+from prometheus_client.parser import text_string_to_metric_families
+
 from sandbox.jira_data import WORK_TYPE
 
 
 def scrape(url: str) -> list[tuple[str, dict[str, str], float]]:
     status, text, headers = get(url + "/metrics")
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
-    return [(s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples]
+    return [
+        (s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples
+    ]
 
 
 def total(samples: list, name: str, **labels: str) -> float:
@@ -40,12 +42,17 @@ def test_run_cycles_answers_probes_and_metrics_and_stops_cleanly_on_sigterm(sand
         ready = json.loads(body)
         assert ready["status"] == "ready" and ready["config"]["ok"]
         assert {n: s["status"] for n, s in ready["sources"].items()} == {
-            "jira": "ok", "notion": "ok", "pagerduty": "ok"}
+            "jira": "ok",
+            "notion": "ok",
+            "pagerduty": "ok",
+        }
         assert get(url + "/healthz")[0] == 200
 
         first = scrape(url)
-        wait_for(lambda: total(scrape(url), "relais_cycles_total") >= total(first, "relais_cycles_total") + 3,
-                 what="more cycles in /metrics")
+        wait_for(
+            lambda: total(scrape(url), "relais_cycles_total") >= total(first, "relais_cycles_total") + 3,
+            what="more cycles in /metrics",
+        )
         later = scrape(url)
         for source in ("jira", "notion", "pagerduty"):
             assert total(later, "relais_cycles_total", source=source, kind="poll", outcome="ok") >= 1
@@ -70,15 +77,18 @@ def test_run_cycles_answers_probes_and_metrics_and_stops_cleanly_on_sigterm(sand
 
 def test_sigterm_during_writes_stops_between_two_writes_and_a_restart_finishes_them(sandbox, tmp_path: Path):
     # One PUT per issue (no bulk edit), each taking 0.2 s: the stop comes between two of them.
-    config = daemon_config(sandbox, tmp_path, balance=False,
-                           tweak=lambda d: d["sources"]["jira"].update(bulk_edit=False))
+    config = daemon_config(
+        sandbox, tmp_path, balance=False, tweak=lambda d: d["sources"]["jira"].update(bulk_edit=False)
+    )
     sandbox.faults.add("jira", "timeout", method="PUT", delay=0.2)
     db = tmp_path / "relais.db"
 
     def jira_writes() -> int:
         try:
             with sqlite3.connect(db) as conn:
-                return conn.execute("SELECT COUNT(*) FROM audit WHERE source='jira' AND outcome='applied'").fetchone()[0]
+                return conn.execute(
+                    "SELECT COUNT(*) FROM audit WHERE source='jira' AND outcome='applied'"
+                ).fetchone()[0]
         except sqlite3.OperationalError:
             return 0
 
@@ -101,7 +111,8 @@ def test_sigterm_during_writes_stops_between_two_writes_and_a_restart_finishes_t
     assert json.loads(done.stdout)["writes"] > 0
     with sqlite3.connect(db) as conn:
         items_written = conn.execute(
-            "SELECT COUNT(DISTINCT item_id) FROM audit WHERE source='jira' AND outcome='applied'").fetchone()[0]
+            "SELECT COUNT(DISTINCT item_id) FROM audit WHERE source='jira' AND outcome='applied'"
+        ).fetchone()[0]
     assert sandbox.count(vendor="jira", method="PUT") == items_written  # no write was made twice
 
 
@@ -130,8 +141,10 @@ def test_an_invalid_config_keeps_the_daemon_on_the_last_good_one_until_it_is_fix
 
         details = wait_for(degraded, what="/readyz to report the config error")
         assert not details["config"]["ok"]
-        assert any(e.startswith(f"{config}:{line}: classify[1].when.isuetype") and "did you mean 'issuetype'" in e
-                   for e in details["config"]["errors"]), details["config"]["errors"]
+        assert any(
+            e.startswith(f"{config}:{line}: classify[1].when.isuetype") and "did you mean 'issuetype'" in e
+            for e in details["config"]["errors"]
+        ), details["config"]["errors"]
 
         # Still syncing on the last good config: a new bug is classified RUN by its rules.
         key = sandbox.jira.create_issue("PAY", "Refund button does nothing", issuetype="Bug")["key"]
@@ -143,12 +156,22 @@ def test_an_invalid_config_keeps_the_daemon_on_the_last_good_one_until_it_is_fix
 
         # Fixed, with a new rule: picked up without a restart.
         fixed = yaml.safe_load(good)
-        fixed["classify"].insert(0, {"name": "payments bugs are improvements",
-                                     "when": {"project": "PAY", "issuetype": "Bug"}, "then": "IMPROVE"})
+        fixed["classify"].insert(
+            0,
+            {
+                "name": "payments bugs are improvements",
+                "when": {"project": "PAY", "issuetype": "Bug"},
+                "then": "IMPROVE",
+            },
+        )
         replace_text(config, yaml.safe_dump(fixed, sort_keys=False))
         wait_for(lambda: work_type(sandbox, key) == "IMPROVE", what="the new rule to take effect")
         details = json.loads(get(url + "/readyz")[1])
-        assert details["status"] == "ready" and details["config"] == {"file": str(config), "ok": True, "errors": []}
+        assert details["status"] == "ready" and details["config"] == {
+            "file": str(config),
+            "ok": True,
+            "errors": [],
+        }
         assert relais.logged("config reloaded")[-1]["changed"] == ["classify"]
         assert relais.stop() == 0
     finally:

@@ -10,8 +10,9 @@ from test_daemon_run import scrape, total
 
 
 def test_a_failing_source_is_logged_once_and_once_when_it_recovers(sandbox, tmp_path: Path):
-    config = daemon_config(sandbox, tmp_path, balance=False,
-                           tweak=lambda d: d["daemon"].update(failing_after=2))
+    config = daemon_config(
+        sandbox, tmp_path, balance=False, tweak=lambda d: d["daemon"].update(failing_after=2)
+    )
     relais = RelaisProcess(sandbox, config)
     try:
         url = relais.url
@@ -26,15 +27,19 @@ def test_a_failing_source_is_logged_once_and_once_when_it_recovers(sandbox, tmp_
         assert details["status"] == "degraded"
         assert details["sources"]["jira"]["status"] == details["sources"]["pagerduty"]["status"] == "ok"
         assert "429" in details["sources"]["notion"]["last_error"]
-        wait_for(lambda: total(scrape(url), "relais_cycles_total", source="notion", outcome="failed") >= 4,
-                 what="more failed notion cycles")
+        wait_for(
+            lambda: total(scrape(url), "relais_cycles_total", source="notion", outcome="failed") >= 4,
+            what="more failed notion cycles",
+        )
         assert total(scrape(url), "relais_api_rate_limited_total", vendor="notion") >= 4
 
         sandbox.faults.clear()
         wait_for(lambda: json.loads(get(url + "/readyz")[1])["status"] == "ready", what="recovery")
         ok_before = total(scrape(url), "relais_cycles_total", source="notion", outcome="ok")
-        wait_for(lambda: total(scrape(url), "relais_cycles_total", source="notion", outcome="ok") >= ok_before + 2,
-                 what="more good notion cycles")
+        wait_for(
+            lambda: total(scrape(url), "relais_cycles_total", source="notion", outcome="ok") >= ok_before + 2,
+            what="more good notion cycles",
+        )
         assert relais.stop() == 0
     finally:
         relais.close()
@@ -49,8 +54,9 @@ def test_a_failing_source_is_logged_once_and_once_when_it_recovers(sandbox, tmp_
 
 
 def test_the_reconciliation_sweep_forgets_what_the_tools_deleted(sandbox, tmp_path: Path):
-    config = daemon_config(sandbox, tmp_path, interval=600, balance=False,
-                           tweak=lambda d: d["daemon"].update(reconcile_every=5))
+    config = daemon_config(
+        sandbox, tmp_path, interval=600, balance=False, tweak=lambda d: d["daemon"].update(reconcile_every=5)
+    )
     deleted_issue = sandbox.jira.keys()[0]
     trashed_page = sandbox.notion.page_ids("briefings")[0]
     with running_daemon(sandbox, config) as daemon:
@@ -61,7 +67,13 @@ def test_the_reconciliation_sweep_forgets_what_the_tools_deleted(sandbox, tmp_pa
         sandbox.jira.delete_issue(deleted_issue)
         sandbox.notion.trash_page(trashed_page)
         # The sweep's cycle is recorded just after it forgot the items: wait for both.
-        wait_for(lambda: store.get_item("jira", deleted_issue) is None
-                 and store.get_item("notion", trashed_page) is None
-                 and daemon.sources["jira"].last_kind == "reconcile", what="the sweep", step=0.2)
+        wait_for(
+            lambda: (
+                store.get_item("jira", deleted_issue) is None
+                and store.get_item("notion", trashed_page) is None
+                and daemon.sources["jira"].last_kind == "reconcile"
+            ),
+            what="the sweep",
+            step=0.2,
+        )
         assert store.count_items() == {**kept, "jira": kept["jira"] - 1, "notion": kept["notion"] - 1}

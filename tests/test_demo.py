@@ -13,8 +13,14 @@ from conftest import ROOT
 def test_demo_json_reports_two_cycles_and_a_quiet_second_one(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "NOTION_", "PAGERDUTY_"))}
     chart = tmp_path / "balance.png"
-    result = subprocess.run([sys.executable, "-m", "sync.cli", "demo", "--json", "--chart", str(chart)],
-                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "sync.cli", "demo", "--json", "--chart", str(chart)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     first, second = data["cycles"]
@@ -36,5 +42,7 @@ def test_demo_json_reports_two_cycles_and_a_quiet_second_one(tmp_path):
     assert data["scorecard_rows"] == 12  # 3 teams × 4 weeks, one row each
     assert {a["level"] for a in data["alerts"]} <= {"watch", "alert", "survival"} and data["alerts"]
     assert sum(data["routed"].values()) == 14 + 8  # every live feedback page and FB issue has a PM
-    assert 0 <= data["fallback"] <= 14 + 8 and data["routing"]["overrides"]  # the page a person routed is kept
+    assert (
+        0 <= data["fallback"] <= 14 + 8 and data["routing"]["overrides"]
+    )  # the page a person routed is kept
     assert chart.stat().st_size > 10_000 and chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -55,8 +55,10 @@ def test_the_deployment_probes_the_health_endpoints_on_the_configured_port(tmp_p
     assert PurePosixPath(env["RELAIS_CONFIG"]) == PurePosixPath(mounts[config_mount]) / "relais.yaml"
     # The state is on the PersistentVolumeClaim.
     state_mount = next(n for n, v in volumes.items() if "persistentVolumeClaim" in v)
-    assert volumes[state_mount]["persistentVolumeClaim"]["claimName"] == \
-        manifest["PersistentVolumeClaim"]["metadata"]["name"]
+    assert (
+        volumes[state_mount]["persistentVolumeClaim"]["claimName"]
+        == manifest["PersistentVolumeClaim"]["metadata"]["name"]
+    )
     assert PurePosixPath(settings.state.path).parent == PurePosixPath(mounts[state_mount])
     # The image's user.
     uid = re.search(r"--uid (\d+)", (ROOT / "Dockerfile").read_text()).group(1)
@@ -70,7 +72,9 @@ def test_the_secret_holds_what_relais_reads_and_nothing_else(tmp_path: Path):
     assert container["envFrom"] == [{"secretRef": {"name": secret["metadata"]["name"]}}]
     assert set(secret["stringData"]) <= set(SECRET_VARIABLES)
     settings = _settings(manifest["ConfigMap"]["data"]["relais.yaml"], tmp_path)
-    secrets = resolve_secrets(settings, environ=secret["stringData"])  # every secret the config needs is there
+    secrets = resolve_secrets(
+        settings, environ=secret["stringData"]
+    )  # every secret the config needs is there
     assert secrets.jira_webhook_secret and secrets.pagerduty_webhook_secret
 
 

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 from conftest import Clock, make_engine, relais_env, run_relais, write_config
+
 from sandbox import Sandbox
 from sync.engine import Engine
 
-JIRA_WRITES = dict(vendor="jira", method="PUT", path_prefix="/rest/api/3/issue/")
-NOTION_WRITES = dict(vendor="notion", method="PATCH", path_prefix="/v1/pages/")
+JIRA_WRITES = {"vendor": "jira", "method": "PUT", "path_prefix": "/rest/api/3/issue/"}
+NOTION_WRITES = {"vendor": "notion", "method": "PATCH", "path_prefix": "/v1/pages/"}
 WORK_TYPE = "customfield_10050"
 
 
@@ -26,8 +27,11 @@ def work_type(sb: Sandbox, key: str) -> str | None:
 
 def story_classified_build(engine: Engine) -> str:
     for item in engine.store.iter_items("jira"):
-        if (item.issuetype == "Story" and item.owned.get("work_type") == "BUILD"
-                and not {"maintenance", "ops", "tech-debt"} & set(item.labels)):
+        if (
+            item.issuetype == "Story"
+            and item.owned.get("work_type") == "BUILD"
+            and not {"maintenance", "ops", "tech-debt"} & set(item.labels)
+        ):
             return item.key
     raise AssertionError("the demo org has no Story classified BUILD")
 
@@ -81,7 +85,9 @@ def test_jira_edit_in_the_same_minute_is_picked_up_exactly_once(pinned_sandbox, 
         engine.close()
 
 
-def test_notion_edit_in_the_same_rounded_minute_is_picked_up_exactly_once(pinned_sandbox, clock: Clock, tmp_path):
+def test_notion_edit_in_the_same_rounded_minute_is_picked_up_exactly_once(
+    pinned_sandbox, clock: Clock, tmp_path
+):
     sb = pinned_sandbox
     engine = make_engine(sb, write_config(sb, tmp_path))
     try:
@@ -110,8 +116,12 @@ def test_a_human_edit_between_plan_and_apply_survives(sandbox, engine):
     notion_item = next(item for item, _ in work if item.source == "notion")
     # A person edits fields relais does not own, after relais planned.
     labels = sandbox.jira.get_issue(jira_item.key)["fields"]["labels"]
-    sandbox.jira.edit_issue(jira_item.key, {"summary": "Renamed by a human", "labels": [*labels, "customer-x"]})
-    sandbox.notion.edit_page(notion_item.id, {"Customer": {"rich_text": [{"text": {"content": "ACME (typed)"}}]}})
+    sandbox.jira.edit_issue(
+        jira_item.key, {"summary": "Renamed by a human", "labels": [*labels, "customer-x"]}
+    )
+    sandbox.notion.edit_page(
+        notion_item.id, {"Customer": {"rich_text": [{"text": {"content": "ACME (typed)"}}]}}
+    )
 
     engine.apply(cycle, work)
     engine.finish(cycle)

@@ -40,13 +40,25 @@ def test_each_kind_has_its_policy_and_each_derivation_its_streams(sandbox, tmp_p
     settings = load_settings(config)
     assert {f.kind for f in owned.FIELDS} == {owned.DECISION, owned.MEASUREMENT}
     decisions = {(f.vendor, f.field) for f in owned.FIELDS if f.kind == owned.DECISION}
-    assert decisions == {("jira", "work_type"), ("jira", "team"), ("jira", "pm"), ("jira", "initiative"),
-                         ("jira", "briefing_link"), ("notion", "work_type"), ("notion", "pm"), ("notion", "team"),
-                         ("notion", "initiative"), ("notion", "epic")}
+    assert decisions == {
+        ("jira", "work_type"),
+        ("jira", "team"),
+        ("jira", "pm"),
+        ("jira", "initiative"),
+        ("jira", "briefing_link"),
+        ("notion", "work_type"),
+        ("notion", "pm"),
+        ("notion", "team"),
+        ("notion", "initiative"),
+        ("notion", "epic"),
+    }
     everything = set(owned.streams(settings))
     assert owned.needs("classify", "jira:issues", settings) == {"jira:issues"}
     assert owned.needs("scorecard", None, settings) == everything  # the balance counts every tool
     assert "notion:scorecard" not in owned.needs("balance", "notion:briefings", settings)
     assert owned.needs("followups", None, settings) == {"jira:issues", "pagerduty:incidents"}
     for f in owned.FIELDS:
-        assert owned.needs(f.derived_from, owned.stream_of(f.vendor, f.on[0], "briefings"), settings) <= everything
+        assert (
+            owned.needs(f.derived_from, owned.stream_of(f.vendor, f.on[0], "briefings"), settings)
+            <= everything
+        )

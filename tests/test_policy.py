@@ -4,16 +4,26 @@ The retry behaviour itself is pinned end to end against the sandbox's faults
 (tests/test_connectors_faults.py); these pin the arithmetic at its edges.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
 
-from connectors.errors import (AuthError, ForbiddenError, GoneError, NotFoundError, RateLimitedError,
-                               RequestError, ServerError, error_for_status, redact, register_secret)
+from connectors.errors import (
+    AuthError,
+    ForbiddenError,
+    GoneError,
+    NotFoundError,
+    RateLimitedError,
+    RequestError,
+    ServerError,
+    error_for_status,
+    redact,
+    register_secret,
+)
 from connectors.policy import TokenBucket, parse_retry_after
 
-NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 
 
 def test_retry_after_in_seconds():
@@ -69,11 +79,22 @@ def test_bucket_pause_holds_every_caller():
     assert ft.t == pytest.approx(3.0)
 
 
-@pytest.mark.parametrize("status,cls", [
-    (401, AuthError), (403, ForbiddenError), (404, NotFoundError), (410, GoneError),
-    (429, RateLimitedError), (500, ServerError), (503, ServerError), (529, ServerError),
-    (409, ServerError), (400, RequestError), (422, RequestError),
-])
+@pytest.mark.parametrize(
+    "status,cls",
+    [
+        (401, AuthError),
+        (403, ForbiddenError),
+        (404, NotFoundError),
+        (410, GoneError),
+        (429, RateLimitedError),
+        (500, ServerError),
+        (503, ServerError),
+        (529, ServerError),
+        (409, ServerError),
+        (400, RequestError),
+        (422, RequestError),
+    ],
+)
 def test_status_table(status, cls):
     assert error_for_status(status) is cls
 

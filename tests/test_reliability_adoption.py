@@ -17,6 +17,7 @@ from pathlib import Path
 
 from conftest import relais_env, run_relais
 from reliability_support import converge, engine_for, full_config, record
+
 from sandbox import Sandbox
 
 WORK_TYPE = "customfield_10050"
@@ -48,9 +49,11 @@ def rules_answers(tmp_path: Path) -> tuple[dict, dict, dict]:
             engine.close()
         briefings = ref.notion.page_ids("briefings")[:3]
         feedback = ref.notion.page_ids("feedback")[:2]
-        return ({k: jira_value(ref, k) for k in ISSUES},
-                {p: notion_value(ref, p, "Work type") for p in briefings},
-                {p: notion_value(ref, p, "PM") for p in feedback})
+        return (
+            {k: jira_value(ref, k) for k in ISSUES},
+            {p: notion_value(ref, p, "Work type") for p in briefings},
+            {p: notion_value(ref, p, "PM") for p in feedback},
+        )
 
 
 def people_decide(sb: Sandbox, issues: dict, briefings: dict, pms: dict) -> dict[str, object]:
@@ -93,9 +96,12 @@ def test_decisions_people_made_before_relais_are_all_kept_and_reported(tmp_path:
             reports, _ = converge(engine)
         finally:
             engine.close()
-        report = json.loads(run_relais(["report", "--format", "json", "-c", str(config)], relais_env(sb)).stdout)
-        explained = json.loads(run_relais(["explain", f"jira:{ISSUES[0]}", "--json", "-c", str(config)],
-                                          relais_env(sb)).stdout)
+        report = json.loads(
+            run_relais(["report", "--format", "json", "-c", str(config)], relais_env(sb)).stdout
+        )
+        explained = json.loads(
+            run_relais(["explain", f"jira:{ISSUES[0]}", "--json", "-c", str(config)], relais_env(sb)).stdout
+        )
     lost = {t: (v, held_now(sb, t)) for t, v in theirs.items() if held_now(sb, t) != v}
     assert lost == {}, lost
     ids = {f"jira:{k}": sb.jira.get_record(k)["id"] for k in ISSUES}
@@ -108,13 +114,23 @@ def test_decisions_people_made_before_relais_are_all_kept_and_reported(tmp_path:
             out.add(target + (":pm" if e["field"] == "pm" else ""))
         return out
 
-    for name, entries in (("sync", first.kept), ("plan --json", planned["kept"]), ("report", report["kept"]),
-                          ("last cycle", reports[-1].kept)):
+    for name, entries in (
+        ("sync", first.kept),
+        ("plan --json", planned["kept"]),
+        ("report", report["kept"]),
+        ("last cycle", reports[-1].kept),
+    ):
         assert set(theirs) <= kept_in(entries), (name, set(theirs) - kept_in(entries))
     assert explained["kept"] and explained["kept"][0]["value"] == theirs[f"jira:{ISSUES[0]}"]
     assert explained["kept"][0]["rules_say"] == issues[ISSUES[0]] and explained["pending_changes"] == []
-    record("adoption", "keep", decisions_made_before=len(theirs), kept=len(theirs), overwritten=0,
-           reported_by=["sync", "plan --json", "report", "explain"])
+    record(
+        "adoption",
+        "keep",
+        decisions_made_before=len(theirs),
+        kept=len(theirs),
+        overwritten=0,
+        reported_by=["sync", "plan --json", "report", "explain"],
+    )
 
 
 def test_with_adopt_overwrite_each_decision_is_overwritten_once_then_a_person_wins(tmp_path: Path):
@@ -125,12 +141,18 @@ def test_with_adopt_overwrite_each_decision_is_overwritten_once_then_a_person_wi
         plan = json.loads(run_relais(["plan", "--json", "-c", str(config)], relais_env(sb)).stdout)
         # plan shows the difference: the person's value as `old`, the rules' as `new`
         overwriting = {(c["target"], c["field"]): (c["old"], c["new"]) for c in plan["changes"]}
-        assert overwriting[(f"jira:{ISSUES[0]}", "work_type")] == (theirs[f"jira:{ISSUES[0]}"], issues[ISSUES[0]])
+        assert overwriting[(f"jira:{ISSUES[0]}", "work_type")] == (
+            theirs[f"jira:{ISSUES[0]}"],
+            issues[ISSUES[0]],
+        )
         engine = engine_for(sb, config)
         try:
             converge(engine)
-            rules = {**{f"jira:{k}": v for k, v in issues.items()}, **{f"notion:{p}": v for p, v in briefings.items()},
-                     **{f"notion:{p}:pm": v for p, v in pms.items()}}
+            rules = {
+                **{f"jira:{k}": v for k, v in issues.items()},
+                **{f"notion:{p}": v for p, v in briefings.items()},
+                **{f"notion:{p}:pm": v for p, v in pms.items()},
+            }
             now = {t: held_now(sb, t) for t in theirs}
             assert now == rules
             # A person changes one back afterwards: relais wrote the field, so the person wins now.
@@ -138,12 +160,21 @@ def test_with_adopt_overwrite_each_decision_is_overwritten_once_then_a_person_wi
             sb.jira.edit_issue(key, {WORK_TYPE: {"value": theirs[f"jira:{key}"]}})
             again = engine.run_cycle(apply=True)
             item = engine.store.get_item("jira", key)[0]
-            writes = [w for w in engine.store.audit("jira", item.id, limit=50)
-                      if w["field"] == "work_type" and w["outcome"] == "applied"]
+            writes = [
+                w
+                for w in engine.store.audit("jira", item.id, limit=50)
+                if w["field"] == "work_type" and w["outcome"] == "applied"
+            ]
         finally:
             engine.close()
         assert jira_value(sb, key) == theirs[f"jira:{key}"] and again.writes == 0
         assert any(k["item"] == f"jira:{item.id}" for k in again.kept)
         assert len(writes) == 1  # overwritten once, never again
-    record("adoption", "overwrite", decisions_made_before=len(theirs), overwritten_once=len(theirs),
-           writes_per_field=len(writes), changed_back_by_a_person_then_kept=1)
+    record(
+        "adoption",
+        "overwrite",
+        decisions_made_before=len(theirs),
+        overwritten_once=len(theirs),
+        writes_per_field=len(writes),
+        changed_back_by_a_person_then_kept=1,
+    )

@@ -22,17 +22,25 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import relais_env, run_relais
+from daemon_support import (
+    WEBHOOK_ENV,
+    RelaisProcess,
+    daemon_config,
+    get,
+    hub_signature,
+    pagerduty_signature,
+    post,
+    wait_for,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import relais_env, run_relais
-from daemon_support import WEBHOOK_ENV, RelaisProcess, daemon_config, get, hub_signature, pagerduty_signature, post
-from daemon_support import wait_for
 from reliability_support import engine_for, full_config, record
+
 from sandbox import Sandbox
 from sync.models import WorkItem
 from sync.plan import plan_cycle
@@ -59,6 +67,7 @@ def _jira_summary(text: str):
         if isinstance(issue.get("fields"), dict) and issue.get("key") in ("PAY-1", "CORE-1"):
             issue["fields"]["summary"] = text
             issue["fields"]["labels"] = [*(issue["fields"].get("labels") or []), "maintenance"]
+
     return mutate
 
 
@@ -68,6 +77,7 @@ def _notion_title(page_ids: set[str], text: str):
             for prop in page["properties"].values():
                 if isinstance(prop, dict) and prop.get("type") == "title":
                     prop["title"] = [{"type": "text", "text": {"content": text}, "plain_text": text}]
+
     return mutate
 
 
@@ -75,6 +85,7 @@ def _pd_title(text: str):
     def mutate(incident: dict) -> None:
         if isinstance(incident, dict) and "title" in incident:
             incident["title"] = text
+
     return mutate
 
 
@@ -87,7 +98,9 @@ def test_a_lone_surrogate_in_a_jira_summary_and_a_notion_title_blocks_nothing(tm
     with Sandbox(seed=7, size="demo") as sb:
         page = sb.notion.page_ids("feedback")[0]
         sb.tamper("jira", _jira_summary(f"Refund {LONE} broken"))
-        sb.tamper("notion", _notion_title({page}, f"Export {LONE} fails " + "x" * 1_000_000))  # and a megabyte
+        sb.tamper(
+            "notion", _notion_title({page}, f"Export {LONE} fails " + "x" * 1_000_000)
+        )  # and a megabyte
         config = full_config(sb, tmp_path)
         engine = engine_for(sb, config)
         try:
@@ -109,15 +122,45 @@ def test_a_lone_surrogate_in_a_jira_summary_and_a_notion_title_blocks_nothing(tm
 HOSTILE_TEXT = st.one_of(
     st.sampled_from(HOSTILE),
     st.text(alphabet=st.characters(codec=None, blacklist_categories=()), min_size=1, max_size=60),
-    st.text(alphabet=st.sampled_from(["\x1b", "[", "]", "/", "\x00", "\ud800", "\udfff", "\u202e", ":", "1",
-                                       "0", "a", "\x07", "\x9b", "<", ">", "&"]), min_size=1, max_size=40))
+    st.text(
+        alphabet=st.sampled_from(
+            [
+                "\x1b",
+                "[",
+                "]",
+                "/",
+                "\x00",
+                "\ud800",
+                "\udfff",
+                "\u202e",
+                ":",
+                "1",
+                "0",
+                "a",
+                "\x07",
+                "\x9b",
+                "<",
+                ">",
+                "&",
+            ]
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(jira=HOSTILE_TEXT, notion=HOSTILE_TEXT, pagerduty=HOSTILE_TEXT)
-def test_any_text_in_any_vendor_flows_through_every_surface_inert(shared_sandbox, jira: str, notion: str,
-                                                                   pagerduty: str):
+def test_any_text_in_any_vendor_flows_through_every_surface_inert(
+    shared_sandbox, jira: str, notion: str, pagerduty: str
+):
     sb, config, engine = shared_sandbox
     page = sb.notion.page_ids("feedback")[0]
     sb.tamper("jira", _jira_summary(jira))
@@ -128,7 +171,7 @@ def test_any_text_in_any_vendor_flows_through_every_surface_inert(shared_sandbox
     from sync.explain import explain_data
     from sync.report import report_data
 
-    data = report_data(engine.settings, engine.store, datetime.now(timezone.utc))
+    data = report_data(engine.settings, engine.store, datetime.now(UTC))
     explained = explain_data(engine.settings, engine.store, "jira:PAY-1")
     assert explained is not None and json.dumps(data) and json.dumps(explained, default=str)
     from sync import output
@@ -163,9 +206,16 @@ def test_cli_output_about_hostile_items_is_inert(tmp_path: Path):
         sb.tamper("notion", _notion_title({page}, text))
         config = full_config(sb, tmp_path)
         env = relais_env(sb)
-        runs = {name: run_relais([*args, "-c", str(config)], env) for name, args in {
-            "sync": ["sync", "--once"], "plan": ["plan"], "report": ["report"], "explain": ["explain", "jira:PAY-1"],
-            "explain notion": ["explain", f"notion:{page}"]}.items()}
+        runs = {
+            name: run_relais([*args, "-c", str(config)], env)
+            for name, args in {
+                "sync": ["sync", "--once"],
+                "plan": ["plan"],
+                "report": ["report"],
+                "explain": ["explain", "jira:PAY-1"],
+                "explain notion": ["explain", f"notion:{page}"],
+            }.items()
+        }
     for name, done in runs.items():
         assert done.returncode == 0, (name, done.stderr[-500:])
         assert no_control(done.stdout + done.stderr) == [], (name, no_control(done.stdout + done.stderr))
@@ -176,16 +226,38 @@ def test_cli_output_about_hostile_items_is_inert(tmp_path: Path):
 
 
 # -- rules -----------------------------------------------------------------------------------
-PATHOLOGICAL = [r"^(\w+\s?)+:", r"(a+)+$", r"(a|aa)+$", r"(.*a){20}", r"(x+x+)+y", r"^(([a-z])+.)+[A-Z]([a-z])+$",
-                r"(\w+)*\d", r"(a)\1", r"(?=a)a", r"(?<!x)y", r"(.+)+\1"]
+PATHOLOGICAL = [
+    r"^(\w+\s?)+:",
+    r"(a+)+$",
+    r"(a|aa)+$",
+    r"(.*a){20}",
+    r"(x+x+)+y",
+    r"^(([a-z])+.)+[A-Z]([a-z])+$",
+    r"(\w+)*\d",
+    r"(a)\1",
+    r"(?=a)a",
+    r"(?<!x)y",
+    r"(.+)+\1",
+]
 
 
 def test_pathological_rules_are_refused_at_their_line_or_run_in_linear_time(tmp_path: Path):
     titles = ["abcdefghij" * 4 for _ in range(1_000)]  # 1,000 titles of 40 word characters, no colon
-    items = [WorkItem(source="jira", id=str(n), key=f"PAY-{n}", kind="issue", title=t, project="PAY",
-                      issuetype="Story", updated=datetime(2026, 11, 30, tzinfo=timezone.utc),
-                      created=datetime(2026, 11, 1, tzinfo=timezone.utc), owned={"work_type": None})
-             for n, t in enumerate(titles)]
+    items = [
+        WorkItem(
+            source="jira",
+            id=str(n),
+            key=f"PAY-{n}",
+            kind="issue",
+            title=t,
+            project="PAY",
+            issuetype="Story",
+            updated=datetime(2026, 11, 30, tzinfo=UTC),
+            created=datetime(2026, 11, 1, tzinfo=UTC),
+            owned={"work_type": None},
+        )
+        for n, t in enumerate(titles)
+    ]
     refused, accepted, slowest = [], [], 0.0
     for pattern in PATHOLOGICAL:
         config = tmp_path / "relais.yaml"
@@ -193,7 +265,8 @@ def test_pathological_rules_are_refused_at_their_line_or_run_in_linear_time(tmp_
             "version: 1\ntimezone: UTC\nsources:\n  jira: {url: 'https://acme.atlassian.net', jql: 'project = PAY'}\n"
             "teams:\n  payments: {jira: {projects: [PAY]}}\nclassify:\n  - name: colon titles\n    when:\n"
             f"      title: {{matches: {json.dumps(pattern)}}}\n    then: RUN\n  - default: BUILD\n"
-            "writeback: {jira: {work_type: {field: Work type}}}\n")
+            "writeback: {jira: {work_type: {field: Work type}}}\n"
+        )
         try:
             settings_ = load_settings(config)
         except ConfigError as e:
@@ -202,23 +275,34 @@ def test_pathological_rules_are_refused_at_their_line_or_run_in_linear_time(tmp_
             refused.append(pattern)
             continue
         t0 = time.monotonic()
-        plan_cycle(items, settings_, datetime(2026, 12, 1, tzinfo=timezone.utc))
+        plan_cycle(items, settings_, datetime(2026, 12, 1, tzinfo=UTC))
         seconds = time.monotonic() - t0
         slowest = max(slowest, seconds)
         assert seconds < 10, (pattern, seconds)
         accepted.append(pattern)
     assert set(refused) == {r"(a)\1", r"(?=a)a", r"(?<!x)y", r"(.+)+\1"}
-    record("attacks", "rules", patterns_tried=len(PATHOLOGICAL), refused_by_validate=len(refused),
-           accepted=len(accepted), slowest_plan_of_1000_titles_seconds=round(slowest, 3))
+    record(
+        "attacks",
+        "rules",
+        patterns_tried=len(PATHOLOGICAL),
+        refused_by_validate=len(refused),
+        accepted=len(accepted),
+        slowest_plan_of_1000_titles_seconds=round(slowest, 3),
+    )
 
 
 def test_the_daemon_answers_healthz_while_a_cycle_runs_a_catastrophic_rule(sandbox, tmp_path: Path):
     def tweak(data: dict) -> None:
-        data["classify"].insert(0, {"name": "colon titles", "when": {"title": {"matches": r"^(\w+\s?)+:"}},
-                                    "then": "RUN"})
+        data["classify"].insert(
+            0, {"name": "colon titles", "when": {"title": {"matches": r"^(\w+\s?)+:"}}, "then": "RUN"}
+        )
 
-    sandbox.tamper("jira", lambda issue: isinstance(issue.get("fields"), dict) and issue["fields"].update(
-        summary="abcdefghij" * 4))
+    sandbox.tamper(
+        "jira",
+        lambda issue: (
+            isinstance(issue.get("fields"), dict) and issue["fields"].update(summary="abcdefghij" * 4)
+        ),
+    )
     relais = RelaisProcess(sandbox, daemon_config(sandbox, tmp_path, interval=1, tweak=tweak))
     try:
         url = relais.url
@@ -237,7 +321,9 @@ def test_the_daemon_answers_healthz_while_a_cycle_runs_a_catastrophic_rule(sandb
 
 # -- requests --------------------------------------------------------------------------------
 @contextmanager
-def hooked_process(sandbox: Sandbox, tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[RelaisProcess, str]]:
+def hooked_process(
+    sandbox: Sandbox, tmp_path: Path, env: dict[str, str]
+) -> Iterator[tuple[RelaisProcess, str]]:
     """`relais run` with the three webhooks on, ready; stopped (exit 0) at the end."""
     relais = RelaisProcess(sandbox, daemon_config(sandbox, tmp_path, interval=600, webhooks=True), **env)
     try:
@@ -260,7 +346,7 @@ def raw_request(address: str, data: bytes, timeout: float = 5) -> bytes:
                 if not chunk:
                     break
                 chunks.append(chunk)
-        except (socket.timeout, ConnectionResetError):  # the server may close once it has answered
+        except (TimeoutError, ConnectionResetError):  # the server may close once it has answered
             pass
     return b"".join(chunks)
 
@@ -282,25 +368,46 @@ def test_malformed_requests_get_a_4xx_and_leave_no_traceback(sandbox, tmp_path: 
             statuses[name] = status_of(answer)
 
         post_raw("content-length ²", "Content-Type: application/json\r\nContent-Length: ²\r\n")
-        post_raw("content-length of 5,000 digits", "Content-Type: application/json\r\nContent-Length: "
-                 + "9" * 5000 + "\r\n")
+        post_raw(
+            "content-length of 5,000 digits",
+            "Content-Type: application/json\r\nContent-Length: " + "9" * 5000 + "\r\n",
+        )
         post_raw("negative content-length", "Content-Type: application/json\r\nContent-Length: -5\r\n")
         deep = b"[" * 100_000 + b"]" * 100_000
-        post_raw("JSON nested 100,000 deep", f"Content-Type: application/json\r\nContent-Length: {len(deep)}\r\n"
-                 f"X-Hub-Signature: {hub_signature(deep, WEBHOOK_ENV['JIRA_WEBHOOK_SECRET'])}\r\n", deep)
+        post_raw(
+            "JSON nested 100,000 deep",
+            f"Content-Type: application/json\r\nContent-Length: {len(deep)}\r\n"
+            f"X-Hub-Signature: {hub_signature(deep, WEBHOOK_ENV['JIRA_WEBHOOK_SECRET'])}\r\n",
+            deep,
+        )
         odd = json.dumps({"webhookEvent": LONE, "issue": {"id": "²"}}).encode()
-        odd_answer = post(url + path, odd, {"X-Hub-Signature": hub_signature(odd, WEBHOOK_ENV["JIRA_WEBHOOK_SECRET"]),
-                                            "X-Atlassian-Webhook-Identifier": "odd-1"})
-        post_raw("a text/plain POST (a cross-origin page)", "Content-Type: text/plain\r\nContent-Length: 2\r\n",
-                 b"{}")
-        answer = raw_request(address, f"GET /readyz HTTP/1.1\r\nHost: evil.example:{address.rsplit(':', 1)[1]}"
-                             "\r\n\r\n".encode())
+        odd_answer = post(
+            url + path,
+            odd,
+            {
+                "X-Hub-Signature": hub_signature(odd, WEBHOOK_ENV["JIRA_WEBHOOK_SECRET"]),
+                "X-Atlassian-Webhook-Identifier": "odd-1",
+            },
+        )
+        post_raw(
+            "a text/plain POST (a cross-origin page)",
+            "Content-Type: text/plain\r\nContent-Length: 2\r\n",
+            b"{}",
+        )
+        answer = raw_request(
+            address,
+            f"GET /readyz HTTP/1.1\r\nHost: evil.example:{address.rsplit(':', 1)[1]}\r\n\r\n".encode(),
+        )
         statuses["a foreign Host (DNS rebinding)"] = status_of(answer)
-        answer = raw_request(address, b"GET / HTTP/1.1\r\n" + host.encode() + b"X-Big: " + b"a" * 100_000 + b"\r\n\r\n")
+        answer = raw_request(
+            address, b"GET / HTTP/1.1\r\n" + host.encode() + b"X-Big: " + b"a" * 100_000 + b"\r\n\r\n"
+        )
         statuses["100 kB of headers"] = status_of(answer)
         # slow clients hold sockets, not workers: 60 of them idle while /healthz still answers
-        slow = [socket.create_connection(tuple(address.rsplit(":", 1)[:1]) + (int(address.rsplit(":", 1)[1]),))
-                for _ in range(60)]
+        slow = [
+            socket.create_connection(tuple(address.rsplit(":", 1)[:1]) + (int(address.rsplit(":", 1)[1]),))
+            for _ in range(60)
+        ]
         for s in slow:
             s.sendall(b"POST /webhooks/jira HTTP/1.1\r\n")
         t0 = time.monotonic()
@@ -313,19 +420,23 @@ def test_malformed_requests_get_a_4xx_and_leave_no_traceback(sandbox, tmp_path: 
     assert odd_answer == (202, {"outcome": "ignored", "items": 0})
     assert all(400 <= code < 500 for code in statuses.values()), json.dumps(statuses)  # 0: no answer
     assert not [line for line in relais.lines if "Traceback" in line]
-    assert all(json.loads(line) for line in relais.lines if line.strip())  # every stderr line: a JSON log line
+    assert all(
+        json.loads(line) for line in relais.lines if line.strip()
+    )  # every stderr line: a JSON log line
     record("attacks", "requests", malformed_requests=len(statuses), answered_4xx=len(statuses), tracebacks=0)
 
 
 def test_the_notion_handshake_cannot_be_forged_over_a_configured_token(sandbox, tmp_path: Path):
     token_file = tmp_path / "notion-webhook-verification-token"
     with hooked_process(sandbox, tmp_path, WEBHOOK_ENV) as (relais, url):
-        forged = [post(url + "/hooks/notion", json.dumps({"verification_token": t}).encode(), {})[0]
-                  for t in ("attacker-token-0001", '", "level": "', "cycle finished")]
+        forged = [
+            post(url + "/hooks/notion", json.dumps({"verification_token": t}).encode(), {})[0]
+            for t in ("attacker-token-0001", '", "level": "', "cycle finished")
+        ]
         before = len(relais.lines)
     assert forged[0] == 409 and set(forged) <= {401, 409} and not token_file.exists()  # odd tokens: 401
     lines = [json.loads(line) for line in relais.lines if line.strip()]
-    assert any(entry["msg"] == "stopped" for entry in lines[before - 5:])  # messages intact, never redacted
+    assert any(entry["msg"] == "stopped" for entry in lines[before - 5 :])  # messages intact, never redacted
     assert all(entry["msg"] != "***" and "***shed" not in entry["msg"] for entry in lines)
 
 
@@ -333,16 +444,33 @@ def test_without_a_token_one_handshake_is_taken_and_never_overwritten(sandbox, t
     env = {k: v for k, v in WEBHOOK_ENV.items() if k != "NOTION_WEBHOOK_TOKEN"}
     token_file = tmp_path / "notion-webhook-verification-token"
     with hooked_process(sandbox, tmp_path, env) as (relais, url):
-        first = post(url + "/hooks/notion", json.dumps({"verification_token": "secret_first-token"}).encode(), {})
-        others = [post(url + "/hooks/notion", json.dumps({"verification_token": f"secret_other-{n}"}).encode(),
-                       {})[0] for n in range(300)]
-        plain_text = raw_request(url.removeprefix("http://"), (
-            f"POST /hooks/notion HTTP/1.1\r\nHost: {url.removeprefix('http://')}\r\nContent-Type: text/plain\r\n"
-            "Content-Length: 43\r\n\r\n" '{"verification_token": "secret_xsite-0001"}').encode())
+        first = post(
+            url + "/hooks/notion", json.dumps({"verification_token": "secret_first-token"}).encode(), {}
+        )
+        others = [
+            post(url + "/hooks/notion", json.dumps({"verification_token": f"secret_other-{n}"}).encode(), {})[
+                0
+            ]
+            for n in range(300)
+        ]
+        plain_text = raw_request(
+            url.removeprefix("http://"),
+            (
+                f"POST /hooks/notion HTTP/1.1\r\nHost: {url.removeprefix('http://')}\r\nContent-Type: text/plain\r\n"
+                "Content-Length: 43\r\n\r\n"
+                '{"verification_token": "secret_xsite-0001"}'
+            ).encode(),
+        )
     assert first[0] == 200 and token_file.read_text().strip() == "secret_first-token"
     assert set(others) <= {409, 429} and status_of(plain_text) == 415
-    record("attacks", "notion-handshake", forged_over_a_token=3, refused=3, later_handshakes=300,
-           token_overwritten=0)
+    record(
+        "attacks",
+        "notion-handshake",
+        forged_over_a_token=3,
+        refused=3,
+        later_handshakes=300,
+        token_overwritten=0,
+    )
 
 
 def test_a_signed_delivery_sent_again_with_a_new_id_is_a_replay(sandbox, tmp_path: Path):
@@ -355,8 +483,10 @@ def test_a_signed_delivery_sent_again_with_a_new_id_is_a_replay(sandbox, tmp_pat
         body = pagerduty_body(sandbox, incident, "01REPLAY")
         signed = {"X-PagerDuty-Signature": pagerduty_signature(body, WEBHOOK_ENV["PAGERDUTY_WEBHOOK_SECRET"])}
         first = post(daemon.url + "/webhooks/pagerduty", body, {**signed, "X-Webhook-Id": "delivery-1"})
-        again = [post(daemon.url + "/webhooks/pagerduty", body, {**signed, "X-Webhook-Id": f"fresh-{n}"})
-                 for n in range(200)]
+        again = [
+            post(daemon.url + "/webhooks/pagerduty", body, {**signed, "X-Webhook-Id": f"fresh-{n}"})
+            for n in range(200)
+        ]
         kept = daemon.engine.store.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
     assert first[0] == 202 and all(a == (200, {"outcome": "duplicate"}) for a in again)
     assert kept == 1
@@ -389,8 +519,15 @@ def test_a_corrupt_state_store_names_the_file_and_the_remedy(sandbox, tmp_path: 
     data[100:4096] = b"\xff" * (4096 - 100)  # the first page's content, past the header
     data[8192:16384] = b"\x00" * 8192
     db.write_bytes(bytes(data))
-    runs = {name: run_relais([*args, "-c", str(config)], env) for name, args in {
-        "sync": ["sync", "--once"], "plan": ["plan"], "report": ["report"], "explain": ["explain", "jira:PAY-1"]}.items()}
+    runs = {
+        name: run_relais([*args, "-c", str(config)], env)
+        for name, args in {
+            "sync": ["sync", "--once"],
+            "plan": ["plan"],
+            "report": ["report"],
+            "explain": ["explain", "jira:PAY-1"],
+        }.items()
+    }
     for name, done in runs.items():
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 1 and len(lines) == 1, (name, done.stderr)
@@ -405,9 +542,12 @@ def test_the_status_page_escapes_what_the_tools_say(sandbox, tmp_path: Path):
     """A briefing whose Work type a person set against the rules is listed as kept, by its title."""
     from daemon_support import running_daemon
 
-    hostile = '<script>alert(1)</script><img src=x onerror=alert(2)> [/] \x1b[31m'
-    kept = next(p for p in sandbox.notion.page_ids("briefings")
-                if (sandbox.notion.get_page(p)["properties"]["Work type"]["select"] or {}).get("name") == "RUN")
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> [/] \x1b[31m"
+    kept = next(
+        p
+        for p in sandbox.notion.page_ids("briefings")
+        if (sandbox.notion.get_page(p)["properties"]["Work type"]["select"] or {}).get("name") == "RUN"
+    )
     sandbox.tamper("notion", _notion_title({kept}, hostile))
     with running_daemon(sandbox, daemon_config(sandbox, tmp_path, interval=600)) as daemon:
         status, html, headers = get(daemon.url + "/")

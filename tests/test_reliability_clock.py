@@ -39,7 +39,9 @@ def cycles_in(relais: RelaisProcess, seconds: float) -> tuple[dict[str, int], li
     return out, skew
 
 
-def test_a_wall_clock_stepped_back_an_hour_and_forward_a_day_does_not_stop_or_burst_polling(sandbox, tmp_path):
+def test_a_wall_clock_stepped_back_an_hour_and_forward_a_day_does_not_stop_or_burst_polling(
+    sandbox, tmp_path
+):
     offset = tmp_path / "wallclock-offset"
     offset.write_text("0")
     config = daemon_config(sandbox, tmp_path, interval=1)
@@ -62,11 +64,24 @@ def test_a_wall_clock_stepped_back_an_hour_and_forward_a_day_does_not_stop_or_bu
     assert max(abs(s) for s in steady_skew) < 60
     assert all(-3700 < s < -3500 for s in back_skew[1:]) and back_skew, back_skew
     assert all(86_400 - 3700 < s < 86_400 - 3500 for s in forward_skew[1:]) and forward_skew, forward_skew
-    for window, name in ((steady, "steady"), (back, "after a step back of an hour"),
-                         (forward, "after a step forward of a day")):
+    for window, name in (
+        (steady, "steady"),
+        (back, "after a step back of an hour"),
+        (forward, "after a step forward of a day"),
+    ):
         for source, n in window.items():
             # About one poll a second, each counted from the end of the last: never none, never a burst.
             assert WINDOW / 3 <= n <= WINDOW + 2, f"{source} polled {n} times in {WINDOW} s {name}: {window}"
-    assert back_ready["status"] == "ready" and forward_ready["status"] == "ready", json.dumps([back_ready, forward_ready])
-    record("clock", "stepped", interval_seconds=1, window_seconds=WINDOW, polls_steady=steady,
-           polls_after_back_1h=back, polls_after_forward_1d=forward, readyz_after_steps=forward_ready["status"])
+    assert back_ready["status"] == "ready" and forward_ready["status"] == "ready", json.dumps(
+        [back_ready, forward_ready]
+    )
+    record(
+        "clock",
+        "stepped",
+        interval_seconds=1,
+        window_seconds=WINDOW,
+        polls_steady=steady,
+        polls_after_back_1h=back,
+        polls_after_forward_1d=forward,
+        readyz_after_steps=forward_ready["status"],
+    )

@@ -21,28 +21,82 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import run_relais
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import run_relais
 from reliability_support import ROOT, record
+
 from sync.cli import main
 
 EXAMPLE = ROOT / "config" / "relais.example.yaml"
 PLACED = re.compile(r"^[^\n:]+:\d+: \S")
-SECRETS = {"JIRA_EMAIL": "bot@acme.example", "JIRA_API_TOKEN": "t" * 24, "NOTION_TOKEN": "n" * 24,
-           "PAGERDUTY_TOKEN": "p" * 20}
+SECRETS = {
+    "JIRA_EMAIL": "bot@acme.example",
+    "JIRA_API_TOKEN": "t" * 24,
+    "NOTION_TOKEN": "n" * 24,
+    "PAGERDUTY_TOKEN": "p" * 20,
+}
 
-ODD_TEXT = st.sampled_from(["", " ", "~", "null", "yes", "no", "on", "0x1F", "1e999", "-.inf", ".nan", "@",
-                            "*anchor", "&a", "!!str", "{", "[", "}", "'", '"', "#", "%", "|", ">", "- x",
-                            "a: b", "RUN", "run", "BUILD ", "Ünïcødé 🚀", "\u202e", "x" * 5000, "0", "-1", "1.5",
-                            "2024-02-30", "Europe/Atlantis", "jira", "pagerduty", "notion", "default"])
+ODD_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "~",
+        "null",
+        "yes",
+        "no",
+        "on",
+        "0x1F",
+        "1e999",
+        "-.inf",
+        ".nan",
+        "@",
+        "*anchor",
+        "&a",
+        "!!str",
+        "{",
+        "[",
+        "}",
+        "'",
+        '"',
+        "#",
+        "%",
+        "|",
+        ">",
+        "- x",
+        "a: b",
+        "RUN",
+        "run",
+        "BUILD ",
+        "Ünïcødé 🚀",
+        "\u202e",
+        "x" * 5000,
+        "0",
+        "-1",
+        "1.5",
+        "2024-02-30",
+        "Europe/Atlantis",
+        "jira",
+        "pagerduty",
+        "notion",
+        "default",
+    ]
+)
 ODD_VALUE = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(min_value=-10**20, max_value=10**20),
-              st.floats(allow_nan=True, allow_infinity=True), ODD_TEXT, st.text(max_size=30)),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.one_of(ODD_TEXT, st.text(max_size=12)),
-                                                                         inner, max_size=4)),
-    max_leaves=8)
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**20), max_value=10**20),
+        st.floats(allow_nan=True, allow_infinity=True),
+        ODD_TEXT,
+        st.text(max_size=30),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(ODD_TEXT, st.text(max_size=12)), inner, max_size=4),
+    ),
+    max_leaves=8,
+)
 
 
 def typo(draw: Any, key: str) -> str:
@@ -51,11 +105,11 @@ def typo(draw: Any, key: str) -> str:
     i = draw(st.integers(0, len(key) - 1))
     how = draw(st.sampled_from(["drop", "double", "swap", "case", "space"]))
     if how == "drop":
-        return key[:i] + key[i + 1:] or "x"
+        return key[:i] + key[i + 1 :] or "x"
     if how == "double":
         return key[:i] + key[i] + key[i:]
     if how == "swap" and i < len(key) - 1:
-        return key[:i] + key[i + 1] + key[i] + key[i + 2:]
+        return key[:i] + key[i + 1] + key[i] + key[i + 2 :]
     if how == "case":
         return key.swapcase()
     return key + " "
@@ -90,8 +144,13 @@ def document_mutant(draw: Any) -> str:
             parent[key] = [parent[key]]
         else:  # the same content as another type: a number as text, a list as a mapping…
             value = parent[key]
-            parent[key] = (str(value) if not isinstance(value, (dict, list)) else
-                           dict(enumerate(value)) if isinstance(value, list) else list(value.values()))
+            parent[key] = (
+                str(value)
+                if not isinstance(value, (dict, list))
+                else dict(enumerate(value))
+                if isinstance(value, list)
+                else list(value.values())
+            )
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -102,7 +161,9 @@ def text_mutant(draw: Any) -> str:
         if not lines:
             break
         i = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["delete", "duplicate", "indent", "dedent", "swap", "insert", "cut", "edit"]))
+        op = draw(
+            st.sampled_from(["delete", "duplicate", "indent", "dedent", "swap", "insert", "cut", "edit"])
+        )
         if op == "delete":
             del lines[i]
         elif op == "duplicate":
@@ -110,14 +171,31 @@ def text_mutant(draw: Any) -> str:
         elif op == "indent":
             lines[i] = " " * draw(st.integers(1, 4)) + lines[i]
         elif op == "dedent":
-            lines[i] = lines[i][draw(st.integers(1, 4)):]
+            lines[i] = lines[i][draw(st.integers(1, 4)) :]
         elif op == "swap":
             j = draw(st.integers(0, len(lines) - 1))
             lines[i], lines[j] = lines[j], lines[i]
         elif op == "insert":
-            lines.insert(i, draw(st.sampled_from(["- default: BUILD", "  extra: 1", "teams:", "? x", "--- ",
-                                                 "classify: []", "\tindented: tab", "key: [unclosed",
-                                                 "<<: *nothing", "!!binary x", "writeback: ~"])))
+            lines.insert(
+                i,
+                draw(
+                    st.sampled_from(
+                        [
+                            "- default: BUILD",
+                            "  extra: 1",
+                            "teams:",
+                            "? x",
+                            "--- ",
+                            "classify: []",
+                            "\tindented: tab",
+                            "key: [unclosed",
+                            "<<: *nothing",
+                            "!!binary x",
+                            "writeback: ~",
+                        ]
+                    )
+                ),
+            )
         elif op == "cut":
             lines = lines[:i]
         else:
@@ -156,8 +234,13 @@ def validate(tmp: Path, text: str, tally: Tally) -> None:
 
 def run_mutants(tmp_path: Path, examples: int, variant: str) -> None:
     tally = Tally()
-    common = dict(max_examples=examples, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    common = {
+        "max_examples": examples,
+        "derandomize": True,
+        "database": None,
+        "deadline": None,
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    }
     old = {k: os.environ.get(k) for k in SECRETS}
     os.environ.update(SECRETS)
     try:
@@ -176,8 +259,16 @@ def run_mutants(tmp_path: Path, examples: int, variant: str) -> None:
         assert done.returncode == code and "Traceback" not in done.stderr
         assert any(PLACED.match(line) for line in done.stderr.splitlines())
     assert tally.rejected > tally.tried / 4, "the mutations must really break configs"
-    record("config", variant, configs_tried=tally.tried, accepted=tally.accepted, rejected=tally.rejected,
-           problems_reported=tally.problems, tracebacks=0, replayed_in_a_process=len(tally.samples))
+    record(
+        "config",
+        variant,
+        configs_tried=tally.tried,
+        accepted=tally.accepted,
+        rejected=tally.rejected,
+        problems_reported=tally.problems,
+        tracebacks=0,
+        replayed_in_a_process=len(tally.samples),
+    )
 
 
 def relais_env_without_sandbox() -> dict[str, str]:
@@ -191,4 +282,3 @@ def test_mutated_example_configs_are_accepted_or_rejected_with_placed_messages(t
 @pytest.mark.slow
 def test_thousands_of_mutated_example_configs(tmp_path):
     run_mutants(tmp_path, 1100, "long")  # 1,100 of each kind
-

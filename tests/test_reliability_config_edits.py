@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 import yaml
-
 from conftest import relais_env, run_relais
 from reliability_support import converge, engine_for, full_config, record
+
 from sandbox import Sandbox
 
 
@@ -44,8 +44,9 @@ def test_edits_that_change_no_decision_plan_no_write(tmp_path: Path):
         # 2. a 4-line rule at the top of classify that decides what the rules decided anyway,
         #    and a routing rule at the top of route.feedback that matches nothing
         data["classify"].insert(0, {"name": "bugs first", "when": {"issuetype": ["Bug"]}, "then": "RUN"})
-        data["route"]["feedback"].insert(0, {"name": "never", "when": {"text": {"contains_any": ["zz-no-such"]}},
-                                             "to": "payments"})
+        data["route"]["feedback"].insert(
+            0, {"name": "never", "when": {"text": {"contains_any": ["zz-no-such"]}}, "to": "payments"}
+        )
         config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         edits["rules added near the top"] = planned(sb, config)
 
@@ -63,9 +64,12 @@ def test_edits_that_change_no_decision_plan_no_write(tmp_path: Path):
         moved.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         config.unlink()
         edits["file renamed and moved"] = planned(sb, moved)
-        explained = run_relais(["explain", "notion:" + sb.notion.page_ids("feedback")[0], "-c", str(moved)],
-                               relais_env(sb))
+        explained = run_relais(
+            ["explain", "notion:" + sb.notion.page_ids("feedback")[0], "-c", str(moved)], relais_env(sb)
+        )
     for what, plan in edits.items():
         assert plan == {"changes": [], "creates": []}, (what, plan["changes"][:3])
-    assert explained.returncode == 0 and "relais-prod.yaml:" in explained.stdout.replace("\n", ""), explained.stdout
+    assert explained.returncode == 0 and "relais-prod.yaml:" in explained.stdout.replace("\n", ""), (
+        explained.stdout
+    )
     record("edits", "no-decision-changed", edits=list(edits), writes_planned=0, creates_planned=0)

@@ -23,13 +23,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, left_to_do, relais_env, run_relais
 from reliability_support import duplicates, end_state, full_config, record, state_diff
+
 from sandbox import Sandbox
 from sync.state import StateStore
 
@@ -46,8 +46,11 @@ def people_work(sb: Sandbox, rng: random.Random, relabel: bool = True) -> None:
     tech-debt or maintenance (its class changes; not with ``relabel=False``). Never a value in
     an owned field: that is scenario 5."""
     # The seeded issues only: the follow-up tickets relais files do not exist yet in the reference.
-    keys = sorted(k for k in sb.jira.keys()
-                  if not any(lb.startswith("relais-followup-") for lb in sb.jira.get_issue(k)["fields"]["labels"]))
+    keys = sorted(
+        k
+        for k in sb.jira
+        if not any(lb.startswith("relais-followup-") for lb in sb.jira.get_issue(k)["fields"]["labels"])
+    )
     for key in rng.sample(keys, max(2, len(keys) // 30)):
         sb.jira.edit_issue(key, {"customfield_10050": None})
     key = rng.choice(keys)
@@ -65,13 +68,21 @@ def kill_once(sb: Sandbox, config: Path, rng: random.Random, trigger: str | None
     # "create": one create is held 0.2 s by the server, which then makes the row whatever happened
     # to the client; relais is killed while it waits for the answer. Its restart (over a second
     # later) must find that row by its Key, not make another.
-    held = sb.faults.add("notion", "timeout", count=1, method="POST", path="^/v1/pages$",
-                         delay=0.2) if trigger == "create" else None
+    held = (
+        sb.faults.add("notion", "timeout", count=1, method="POST", path="^/v1/pages$", delay=0.2)
+        if trigger == "create"
+        else None
+    )
     k = rng.randint(1, 20)
     jitter = rng.uniform(0, 0.015)
     delay = rng.uniform(0.2, 2.5)
-    proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)],
-                            env=relais_env(sb), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)],
+        env=relais_env(sb),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     t0 = time.monotonic()
 
     def due() -> bool:
@@ -123,8 +134,9 @@ def unrecorded_writes(sb: Sandbox, db: Path) -> int:
     answer and relais' record. The next pull reads the value back, so none is sent twice."""
     store = StateStore(db)
     try:
-        recorded = store.db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT cycle, source, item_id FROM audit "
-                                    "WHERE outcome='applied')").fetchone()[0]
+        recorded = store.db.execute(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT cycle, source, item_id FROM audit WHERE outcome='applied')"
+        ).fetchone()[0]
     finally:
         store.close()
     accepted = sum(1 for r in sb.log if r.method in WRITES and 200 <= r.status < 300)
@@ -150,7 +162,9 @@ def run_crashes(tmp_path: Path, seed: int, size: str, kills: int, losing: float 
         creating = True  # until a run ends on its own, having made every scorecard row
         while sum(doing.values()) - doing["finished"] < kills:
             # The first run creates the scorecard rows: kill it there; later, while creates remain.
-            trigger = "create" if not triggers else rng.choice([t for t in TRIGGERS if creating or t != "create"])
+            trigger = (
+                "create" if not triggers else rng.choice([t for t in TRIGGERS if creating or t != "create"])
+            )
             trigger, what = kill_once(sb, config, rng, trigger)
             creating = creating and what != "finished"  # a run that ends has made every row
             triggers[trigger] += 1
@@ -162,7 +176,7 @@ def run_crashes(tmp_path: Path, seed: int, size: str, kills: int, losing: float 
                 lost += 1
             assert sum(triggers.values()) < kills * 3, f"the kills keep missing: {dict(doing)}"
         for _ in range(3):  # the reference gets the same edits, then one uninterrupted run
-            hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+            hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
             ref_config = full_config(ref, tmp_path / "reference")
             if not (tmp_path / "reference" / "edited").exists():
                 replay = random.Random(seed + 1)
@@ -171,7 +185,7 @@ def run_crashes(tmp_path: Path, seed: int, size: str, kills: int, losing: float 
                 (tmp_path / "reference" / "edited").touch()
             syncs = settle(sb, config)
             settle(ref, ref_config)
-            if datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) == hour:
+            if datetime.now(UTC).replace(minute=0, second=0, microsecond=0) == hour:
                 break  # both ended in the same hour: the balance saw the same open-incident hours
         seconds = time.monotonic() - t0
         expected, actual = end_state(ref), end_state(sb)
@@ -187,19 +201,28 @@ def run_crashes(tmp_path: Path, seed: int, size: str, kills: int, losing: float 
         assert planned == []
         assert stored["jira"] == len(sb.jira.keys()) + len(sb.jira.feedback_keys())
         assert stored["pagerduty"] == len(sb.pagerduty.incident_ids())
-        assert stored["notion"] == sum(len(sb.notion.page_ids(s)) for s in ("briefings", "feedback", "scorecard"))
+        assert stored["notion"] == sum(
+            len(sb.notion.page_ids(s)) for s in ("briefings", "feedback", "scorecard")
+        )
         unrecorded = None
         if not losing:  # a lost store lost its audit log with it
             unrecorded = unrecorded_writes(sb, tmp_path / "crash" / "relais.db")
             # At most the write in flight at each kill: one item, or the issues of one bulk edit.
             in_flight = max([1, *(len(t.processed) for t in sb.jira.bulk.tasks.values())])
             assert 0 <= unrecorded <= (doing["apply"] + doing["create"]) * in_flight
-    return {"kills": kills, "stores_lost": lost, "runs_that_finished_first": doing["finished"],
-            "killed_during": dict(doing - Counter(
-        finished=doing["finished"])), "triggers": dict(triggers), "people_edits": edits,
-        "syncs_to_settle": syncs, "duplicates": sum(dups.values()), "writes_lost": len(state_diff(
-            expected, actual, limit=10**6)), "writes_unrecorded_at_a_kill": unrecorded,
-        "seconds": round(seconds, 1)}
+    return {
+        "kills": kills,
+        "stores_lost": lost,
+        "runs_that_finished_first": doing["finished"],
+        "killed_during": dict(doing - Counter(finished=doing["finished"])),
+        "triggers": dict(triggers),
+        "people_edits": edits,
+        "syncs_to_settle": syncs,
+        "duplicates": sum(dups.values()),
+        "writes_lost": len(state_diff(expected, actual, limit=10**6)),
+        "writes_unrecorded_at_a_kill": unrecorded,
+        "seconds": round(seconds, 1),
+    }
 
 
 def test_sigkills_at_random_points_then_restarts_end_like_an_uninterrupted_run(tmp_path):

@@ -11,19 +11,38 @@ request follows a 429 sooner than its ``Retry-After`` asked.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from reliability_support import (
+    converge,
+    cut_short,
+    duplicates,
+    end_state,
+    engine_for,
+    full_config,
+    pinned,
+    record,
+    state_diff,
+)
 
-from reliability_support import (converge, cut_short, duplicates, end_state, engine_for, full_config, pinned,
-                                 record, state_diff)
 from sandbox import Sandbox
 
 RATE = 0.10
 TIMEOUT = 1.0  # relais' timeout per request; a held-back answer waits longer
-COMMON = [(429, 1), (429, "http-date:2"), (429, None), (429, "omit"), (500, None), (502, None), (503, None),
-          ("timeout", None), ("reset", None), ("malformed", None)]
+COMMON = [
+    (429, 1),
+    (429, "http-date:2"),
+    (429, None),
+    (429, "omit"),
+    (500, None),
+    (502, None),
+    (503, None),
+    ("timeout", None),
+    ("reset", None),
+    ("malformed", None),
+]
 KINDS = {"jira": COMMON, "pagerduty": COMMON, "notion": COMMON + [(529, None)]}
 
 
@@ -43,7 +62,7 @@ def add_faults(sb: Sandbox, rate: float = RATE) -> None:
 
 def run_flaky(tmp_path: Path, seed: int, size: str, fast_backoff: bool) -> dict:
     """A clean run and a faulty run of one org; returns the figures (asserts the properties)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Sandbox(seed=seed, size=size) as ref:
         engine = engine_for(ref, full_config(ref, tmp_path / f"ref-{seed}", short_timeouts), pinned(now))
         try:
@@ -75,10 +94,17 @@ def run_flaky(tmp_path: Path, seed: int, size: str, fast_backoff: bool) -> dict:
     assert state_diff(expected, actual) == []
     assert short == [], short[:5]
     assert fired >= requests * RATE / 3, "the faults must really fire"
-    return {"requests": requests, "requests_faulted": fired, "cycles": cycles,
-            "writes_applied": sum(r.writes for r in reports), "rows_created": sum(r.created for r in reports),
-            "duplicates": sum(dups.values()), "writes_lost": len(state_diff(expected, actual, limit=10**6)),
-            "retry_after_cut_short": len(short), "seconds": round(seconds, 1)}
+    return {
+        "requests": requests,
+        "requests_faulted": fired,
+        "cycles": cycles,
+        "writes_applied": sum(r.writes for r in reports),
+        "rows_created": sum(r.created for r in reports),
+        "duplicates": sum(dups.values()),
+        "writes_lost": len(state_diff(expected, actual, limit=10**6)),
+        "retry_after_cut_short": len(short),
+        "seconds": round(seconds, 1),
+    }
 
 
 def _total(runs: list[dict]) -> dict:

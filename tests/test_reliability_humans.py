@@ -19,6 +19,7 @@ import json
 
 from conftest import relais_env, run_relais
 from reliability_support import engine_for, full_config, record
+
 from sandbox import Sandbox
 from sync.owned import CHANGED_BY_HAND
 from sync.plan import CONFLICT_AFTER
@@ -61,8 +62,14 @@ def test_edits_to_fields_relais_does_not_own_survive_a_write_between_plan_and_ap
             human = {}
             for key in keys:
                 labels = sb.jira.get_issue(key)["fields"]["labels"]
-                sb.jira.edit_issue(key, {"summary": f"{key} renamed by a person", "labels": [*labels, "kept"],
-                                         "priority": {"name": "Highest"}})
+                sb.jira.edit_issue(
+                    key,
+                    {
+                        "summary": f"{key} renamed by a person",
+                        "labels": [*labels, "kept"],
+                        "priority": {"name": "Highest"},
+                    },
+                )
                 human[key] = sb.jira.get_issue(key)["fields"]
             notes = {row: f"Note typed on {row[:8]}" for row in planned_rows}
             for row, text in notes.items():
@@ -94,8 +101,9 @@ def test_a_decision_a_person_changes_is_theirs_at_once_and_reported(tmp_path):
             cycle = engine.begin("sync")
             engine.pull(cycle)
             work = engine.plan(cycle)
-            wanted = next(c.new for item, changes in work for c in changes
-                          if item.key == key and c.field == "work_type")
+            wanted = next(
+                c.new for item, changes in work for c in changes if item.key == key and c.field == "work_type"
+            )
             theirs = next(v for v in ("RUN", "BUILD", "IMPROVE") if v != wanted)
             person_sets_work_type(sb, key, theirs)  # between plan and apply: relais cannot see it
             sb.notion.edit_page(page, {"Work type": {"select": {"name": theirs}}})
@@ -107,10 +115,18 @@ def test_a_decision_a_person_changes_is_theirs_at_once_and_reported(tmp_path):
                 if notion_select(sb, page, "Work type") != theirs:
                     sb.notion.edit_page(page, {"Work type": {"select": {"name": theirs}}})
                 reports.append(engine.run_cycle(apply=True))
-            writes = {f: [w for w in engine.store.audit("jira" if f == key else "notion",
-                                                       engine.store.get_item("jira", key)[0].id if f == key else page,
-                                                       limit=100)
-                          if w["field"] == "work_type" and w["outcome"] == "applied"] for f in (key, page)}
+            writes = {
+                f: [
+                    w
+                    for w in engine.store.audit(
+                        "jira" if f == key else "notion",
+                        engine.store.get_item("jira", key)[0].id if f == key else page,
+                        limit=100,
+                    )
+                    if w["field"] == "work_type" and w["outcome"] == "applied"
+                ]
+                for f in (key, page)
+            }
         finally:
             engine.close()
         assert jira_work_type(sb, key) == theirs and notion_select(sb, page, "Work type") == theirs
@@ -126,11 +142,18 @@ def test_a_decision_a_person_changes_is_theirs_at_once_and_reported(tmp_path):
         assert {item_id, page} <= {k["item"].split(":", 1)[1] for k in json.loads(listed.stdout)["kept"]}
         shown = run_relais(["explain", f"jira:{key}", "-c", str(config)], relais_env(sb))
         assert shown.returncode == 0 and "kept:" in shown.stdout and theirs in shown.stdout
-        explained = json.loads(run_relais(["explain", f"jira:{key}", "--json", "-c", str(config)],
-                                          relais_env(sb)).stdout)
+        explained = json.loads(
+            run_relais(["explain", f"jira:{key}", "--json", "-c", str(config)], relais_env(sb)).stdout
+        )
         assert explained["pending_changes"] == [] and explained["kept"][0]["value"] == theirs
-    record("humans", "owned-decision", cycles=11, human_changes=11,
-           relais_writes_per_field=max(map(len, writes.values())), ping_pong_limit=1)
+    record(
+        "humans",
+        "owned-decision",
+        cycles=11,
+        human_changes=11,
+        relais_writes_per_field=max(map(len, writes.values())),
+        ping_pong_limit=1,
+    )
 
 
 def test_a_decision_kept_is_handed_back_by_emptying_it_or_agreeing_with_the_rules(tmp_path):
@@ -181,18 +204,31 @@ def test_a_measurement_a_person_keeps_changing_is_restored_once_then_left_and_re
                 person_sets_health(sb, page, theirs)
                 reports.append(engine.run_cycle(apply=True))
             assert briefing_health(sb, page) == theirs
-            assert all(any(c["item"] == f"notion:{page}" and c["field"] == "health" for c in r.conflicts)
-                       for r in reports)
+            assert all(
+                any(c["item"] == f"notion:{page}" and c["field"] == "health" for c in r.conflicts)
+                for r in reports
+            )
             listed = run_relais(["report", "--format", "json", "-c", str(config)], relais_env(sb))
             assert f"notion:{page}" in {c["item"] for c in json.loads(listed.stdout)["conflicts"]}
             person_sets_health(sb, page, None)  # handed back
             back = engine.run_cycle(apply=True)
-            assert briefing_health(sb, page) == ours and not any(c["item"] == f"notion:{page}" for c in back.conflicts)
-            writes = [w for w in engine.store.audit("notion", page, limit=100)
-                      if w["field"] == "health" and w["outcome"] == "applied"]
+            assert briefing_health(sb, page) == ours and not any(
+                c["item"] == f"notion:{page}" for c in back.conflicts
+            )
+            writes = [
+                w
+                for w in engine.store.audit("notion", page, limit=100)
+                if w["field"] == "health" and w["outcome"] == "applied"
+            ]
         finally:
             engine.close()
         # its first value, once back over the person's, and once more when handed back
         assert len(writes) == 3, writes
-    record("humans", "owned-measurement", cycles=8, human_changes=6, relais_writes_per_field=CONFLICT_AFTER,
-           ping_pong_limit=CONFLICT_AFTER)
+    record(
+        "humans",
+        "owned-measurement",
+        cycles=8,
+        human_changes=6,
+        relais_writes_per_field=CONFLICT_AFTER,
+        ping_pong_limit=CONFLICT_AFTER,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,9 +23,11 @@ DOWN_CYCLES = 10
 
 
 def scorecard_row(sb, key: str) -> dict:
-    rows = [rec["values"] for rec in sb.notion.snapshot_pages().values()
-            if rec["source"] == "scorecard" and not rec["in_trash"]
-            and _plain(rec["values"].get("Key")) == key]
+    rows = [
+        rec["values"]
+        for rec in sb.notion.snapshot_pages().values()
+        if rec["source"] == "scorecard" and not rec["in_trash"] and _plain(rec["values"].get("Key")) == key
+    ]
     assert len(rows) == 1, (key, len(rows))
     return rows[0]
 
@@ -48,9 +50,12 @@ def test_a_vendor_down_for_ten_cycles_while_the_others_sync(sandbox, tmp_path: P
         # write it back: Jira keeps syncing), and a worklog changes this week's Notion scorecard
         # row (a write planned for the vendor that is down).
         sandbox.jira.edit_issue("PAY-2", {WORK_TYPE: None})
-        sandbox.jira.add_worklog("PAY-2", 3 * 3600, datetime.now(timezone.utc) - timedelta(minutes=5))
-        wait_for(lambda: sandbox.jira.get_issue("PAY-2")["fields"][WORK_TYPE] is not None, timeout=30,
-                 what="Jira synced while Notion is down")
+        sandbox.jira.add_worklog("PAY-2", 3 * 3600, datetime.now(UTC) - timedelta(minutes=5))
+        wait_for(
+            lambda: sandbox.jira.get_issue("PAY-2")["fields"][WORK_TYPE] is not None,
+            timeout=30,
+            what="Jira synced while Notion is down",
+        )
         wait_for(lambda: failed() >= 3, timeout=60, what="notion failing 3 cycles running (failing_after)")
         details = json.loads(get(url + "/readyz")[1])
         assert details["status"] == "degraded"
@@ -63,10 +68,17 @@ def test_a_vendor_down_for_ten_cycles_while_the_others_sync(sandbox, tmp_path: P
         jira_ok = total(scrape(url), "relais_cycles_total", source="jira", outcome="ok")
 
         sandbox.faults.clear()
-        wait_for(lambda: json.loads(get(url + "/readyz")[1])["status"] == "ready", timeout=60, what="recovery")
-        wait_for(lambda: (scorecard_row(sandbox, row_key)["RUN hours"],
-                          scorecard_row(sandbox, row_key)["BUILD %"]) != hours_before,
-                 timeout=30, what="the scorecard write planned during the outage")
+        wait_for(
+            lambda: json.loads(get(url + "/readyz")[1])["status"] == "ready", timeout=60, what="recovery"
+        )
+        wait_for(
+            lambda: (
+                (scorecard_row(sandbox, row_key)["RUN hours"], scorecard_row(sandbox, row_key)["BUILD %"])
+                != hours_before
+            ),
+            timeout=30,
+            what="the scorecard write planned during the outage",
+        )
         assert relais.stop() == 0
     finally:
         relais.close()
@@ -76,11 +88,20 @@ def test_a_vendor_down_for_ten_cycles_while_the_others_sync(sandbox, tmp_path: P
     recovered = relais.logged("source recovered", source="notion")
     assert len(failing) == 1 and len(recovered) == 1
     assert recovered[0]["failed_cycles"] >= DOWN_CYCLES
-    assert not relais.logged("source failing", source="jira") and not relais.logged("source failing",
-                                                                                     source="pagerduty")
-    record("outage", "fast", vendor_down="notion", failed_cycles=down_cycles, seconds_down=round(down_seconds, 1),
-           other_sources_ok_cycles_meanwhile=jira_ok, logged_failing=len(failing), logged_recovered=len(recovered),
-           writes_left_after_recovery=0)
+    assert not relais.logged("source failing", source="jira") and not relais.logged(
+        "source failing", source="pagerduty"
+    )
+    record(
+        "outage",
+        "fast",
+        vendor_down="notion",
+        failed_cycles=down_cycles,
+        seconds_down=round(down_seconds, 1),
+        other_sources_ok_cycles_meanwhile=jira_ok,
+        logged_failing=len(failing),
+        logged_recovered=len(recovered),
+        writes_left_after_recovery=0,
+    )
 
 
 def test_a_vendor_down_at_start_does_not_stop_sync_once(sandbox, tmp_path: Path):

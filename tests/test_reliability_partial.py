@@ -16,13 +16,13 @@ BUILD 0 % in the scorecard). Each variant is checked against what the tools hold
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from daemon_support import running_daemon
 from reliability_support import converge, duplicates, end_state, engine_for, full_config, record, state_diff
+
 from sandbox import Sandbox
 
 WORK_TYPE = "customfield_10050"
@@ -32,11 +32,22 @@ MAINTENANCE_TEAM = ("jira", "issue", "team")  # routed by rules on the ticket al
 #: (sync/owned.py says why; this table is the tools' side of it, written out by hand).
 ALLOWED_WHILE_DOWN = {
     "jira": {("notion", "briefing", "work_type"), ("notion", "feedback", "work_type")},
-    "pagerduty": {("jira", "issue", "work_type"), ("jira", "epic", "work_type"), ("jira", "feedback", "work_type"),
-                  MAINTENANCE_TEAM, ("notion", "briefing", "work_type"), ("notion", "feedback", "work_type"),
-                  ("notion", "briefing", "epic"), ("jira", "epic", "briefing_link")},
-    "notion": {("jira", "issue", "work_type"), ("jira", "epic", "work_type"), ("jira", "feedback", "work_type"),
-               MAINTENANCE_TEAM},
+    "pagerduty": {
+        ("jira", "issue", "work_type"),
+        ("jira", "epic", "work_type"),
+        ("jira", "feedback", "work_type"),
+        MAINTENANCE_TEAM,
+        ("notion", "briefing", "work_type"),
+        ("notion", "feedback", "work_type"),
+        ("notion", "briefing", "epic"),
+        ("jira", "epic", "briefing_link"),
+    },
+    "notion": {
+        ("jira", "issue", "work_type"),
+        ("jira", "epic", "work_type"),
+        ("jira", "feedback", "work_type"),
+        MAINTENANCE_TEAM,
+    },
 }
 
 
@@ -59,7 +70,9 @@ def test_a_tool_down_from_the_start_holds_everything_computed_from_it(tmp_path: 
             first = engine.run_cycle(apply=True)
             assert down in first.errors
             written = applied(engine)
-            notion_posts = [r for r in sb.log if r.vendor == "notion" and r.method == "POST" and r.path == "/v1/pages"]
+            notion_posts = [
+                r for r in sb.log if r.vendor == "notion" and r.method == "POST" and r.path == "/v1/pages"
+            ]
             tickets = first.followups_created
             # nothing computed from the tool that is down was written or created
             assert set(written) <= ALLOWED_WHILE_DOWN[down], sorted(set(written) - ALLOWED_WHILE_DOWN[down])
@@ -79,9 +92,17 @@ def test_a_tool_down_from_the_start_holds_everything_computed_from_it(tmp_path: 
         assert cycles <= 3, [r.errors for r in reports]
         assert state_diff(end_state(ref), end_state(sb)) == []
         assert sum(duplicates(sb).values()) == 0
-    record("partial", f"{down}-down-at-start", tool_down=down, writes_while_down=len(written),
-           written_from_the_missing_tool=0, held_while_down=len(first.held), rows_created_while_down=first.rows_created,
-           cycles_to_settle_after=cycles, end_state_differences=0)
+    record(
+        "partial",
+        f"{down}-down-at-start",
+        tool_down=down,
+        writes_while_down=len(written),
+        written_from_the_missing_tool=0,
+        held_while_down=len(first.held),
+        rows_created_while_down=first.rows_created,
+        cycles_to_settle_after=cycles,
+        end_state_differences=0,
+    )
 
 
 def test_a_tool_failing_mid_run_holds_what_depends_on_it_until_it_is_back(tmp_path: Path):
@@ -92,15 +113,19 @@ def test_a_tool_failing_mid_run_holds_what_depends_on_it_until_it_is_back(tmp_pa
             sb.faults.add("pagerduty", 503, retry_after=0)
             # People work meanwhile: a worklog moves this week's scorecard row and the team's
             # balance (which PagerDuty's incidents are part of); a label changes an issue's class.
-            sb.jira.add_worklog("PAY-2", 4 * 3600, datetime.now(timezone.utc) - timedelta(minutes=5))
+            sb.jira.add_worklog("PAY-2", 4 * 3600, datetime.now(UTC) - timedelta(minutes=5))
             labels = sb.jira.get_issue("CORE-2")["fields"]["labels"]
             sb.jira.edit_issue("CORE-2", {"labels": [*labels, "tech-debt"]})
             before = len(engine.store.audit(limit=100_000))
             during = engine.run_cycle(apply=True)
             new = engine.store.audit(limit=len(engine.store.audit(limit=100_000)) - before)
             assert "pagerduty" in during.errors
-            assert {(w["source"], w["field"]) for w in new if w["outcome"] == "applied"} == {("jira", "work_type")}
-            assert any(h.target.startswith("notion:") and "pagerduty is failing" in h.reason for h in during.held)
+            assert {(w["source"], w["field"]) for w in new if w["outcome"] == "applied"} == {
+                ("jira", "work_type")
+            }
+            assert any(
+                h.target.startswith("notion:") and "pagerduty is failing" in h.reason for h in during.held
+            )
             held = len(during.held)
             again = engine.run_cycle(apply=True)  # still down: still held, nothing written
             assert again.writes == 0 and again.created == 0 and len(again.held) == held
@@ -111,8 +136,14 @@ def test_a_tool_failing_mid_run_holds_what_depends_on_it_until_it_is_back(tmp_pa
         finally:
             engine.close()
         assert rest[-1].planned == [] and sum(duplicates(sb).values()) == 0
-    record("partial", "pagerduty-failing-mid-run", held_while_failing=held, writes_while_failing=1,
-           written_from_the_missing_tool=0, writes_after_recovery=after.writes)
+    record(
+        "partial",
+        "pagerduty-failing-mid-run",
+        held_while_failing=held,
+        writes_while_failing=1,
+        written_from_the_missing_tool=0,
+        writes_after_recovery=after.writes,
+    )
 
 
 def test_the_daemon_writes_nothing_from_jira_before_its_first_full_read(tmp_path: Path):
@@ -126,8 +157,11 @@ def test_the_daemon_writes_nothing_from_jira_before_its_first_full_read(tmp_path
         with running_daemon(sb, config) as daemon:
             searched = [r for r in sb.log if r.vendor == "jira" and r.path.endswith("/search/jql")]
             jira_read = min(r.at for r in searched if r.status == 200)  # the slow answer is the first served
-            notion_writes = [r for r in sb.log if r.vendor == "notion" and r.method in ("POST", "PATCH")
-                             and r.path.startswith("/v1/pages")]
+            notion_writes = [
+                r
+                for r in sb.log
+                if r.vendor == "notion" and r.method in ("POST", "PATCH") and r.path.startswith("/v1/pages")
+            ]
             pd_first = daemon.sources["pagerduty"].last_finished
             streams = daemon.streams
         assert slow.fired == 1 and time.monotonic() - t0 >= 3

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 from conftest import relais_env, run_relais
 from reliability_support import converge, engine_for, full_config, record
+
 from sandbox import Sandbox
 from sync.state import StateStore
 
@@ -37,6 +37,7 @@ def _set(path: str, value: Any) -> Callable[[dict], None]:
                 item[name] = {}
             item = item[name]
         item[last] = value
+
     return mutate
 
 
@@ -47,12 +48,16 @@ def _drop(name: str) -> Callable[[dict], None]:
 def _title(prop: str, text: Any) -> Callable[[dict], None]:
     def mutate(page: dict) -> None:
         page["properties"][prop]["title"] = [{"type": "text", "text": {"content": text}, "plain_text": text}]
+
     return mutate
 
 
 def _rich(prop: str, text: Any) -> Callable[[dict], None]:
     def mutate(page: dict) -> None:
-        page["properties"][prop]["rich_text"] = [{"type": "text", "text": {"content": text}, "plain_text": text}]
+        page["properties"][prop]["rich_text"] = [
+            {"type": "text", "text": {"content": text}, "plain_text": text}
+        ]
+
     return mutate
 
 
@@ -62,7 +67,9 @@ class Bad:
     vendor: str
     mutate: Callable[[dict], None]
     quarantined: bool  # False: unusual but readable, processed like any other item
-    pool: str = ""  # "briefings" (where Team is read, not owned) or "feedback" (Customer): a Notion page of that kind
+    pool: str = (
+        ""  # "briefings" (where Team is read, not owned) or "feedback" (Customer): a Notion page of that kind
+    )
 
 
 CASES = [
@@ -75,20 +82,45 @@ CASES = [
     Bad("jira component name is null", "jira", _set("fields.components", [{"name": None}]), True),
     Bad("jira unknown status category", "jira", _set("fields.status.statusCategory.key", "limbo"), True),
     Bad("jira story points are text", "jira", _set("fields.customfield_10016", "five"), True),
-    Bad("jira 100,000-character description", "jira", _set("fields.description", {
-        "type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": HUGE}]}]}),
-        False),
+    Bad(
+        "jira 100,000-character description",
+        "jira",
+        _set(
+            "fields.description",
+            {
+                "type": "doc",
+                "version": 1,
+                "content": [{"type": "paragraph", "content": [{"type": "text", "text": HUGE}]}],
+            },
+        ),
+        False,
+    ),
     Bad("jira odd unicode summary", "jira", _set("fields.summary", ODD), False),
-    Bad("jira unknown Work type option", "jira", _set("fields.customfield_10050", {"value": "Chaos", "id": "1"}),
-        False),
+    Bad(
+        "jira unknown Work type option",
+        "jira",
+        _set("fields.customfield_10050", {"value": "Chaos", "id": "1"}),
+        False,
+    ),
     Bad("jira issuetype is null", "jira", _set("fields.issuetype", None), False),
     Bad("notion page without properties", "notion", _drop("properties"), True),
     Bad("notion last_edited_time is null", "notion", _set("last_edited_time", None), True),
     Bad("notion title text is null", "notion", _title("Name", None), True),
-    Bad("notion Team option is a number", "notion", _set("properties.Team.select", {"name": 7}), True, "briefings"),
+    Bad(
+        "notion Team option is a number",
+        "notion",
+        _set("properties.Team.select", {"name": 7}),
+        True,
+        "briefings",
+    ),
     Bad("notion 100,000-character title", "notion", _title("Name", HUGE), False),
     Bad("notion odd unicode text", "notion", _rich("Customer", ODD), False, "feedback"),
-    Bad("notion unknown Work type option", "notion", _set("properties.Work type.select", {"name": "Chaos"}), False),
+    Bad(
+        "notion unknown Work type option",
+        "notion",
+        _set("properties.Work type.select", {"name": "Chaos"}),
+        False,
+    ),
     Bad("notion tags are null", "notion", _set("properties.Tags.multi_select", None), False),
     Bad("pagerduty created_at is null", "pagerduty", _set("created_at", None), True),
     Bad("pagerduty created_at is a number", "pagerduty", _set("created_at", 1700000000), True),
@@ -102,13 +134,19 @@ CASES = [
 
 def targets(sb: Sandbox, rng: random.Random) -> dict[str, list[str]]:
     """Item ids per vendor, shuffled, that the cases are applied to (one item each)."""
-    jira = [sb.jira.get_record(k)["id"] for k in sb.jira.keys()]
+    jira = [sb.jira.get_record(k)["id"] for k in sb.jira]
     briefings, feedback = sb.notion.page_ids("briefings"), sb.notion.page_ids("feedback")
     notion = feedback + briefings
     pagerduty = list(sb.pagerduty.incident_ids())
     for ids in (jira, notion, pagerduty, briefings, feedback):
         rng.shuffle(ids)
-    return {"jira": jira, "notion": notion, "pagerduty": pagerduty, "briefings": briefings, "feedback": feedback}
+    return {
+        "jira": jira,
+        "notion": notion,
+        "pagerduty": pagerduty,
+        "briefings": briefings,
+        "feedback": feedback,
+    }
 
 
 def pick(pools: dict[str, list[str]], case: Bad) -> str:
@@ -125,6 +163,7 @@ def tamperer(plan: dict[str, Bad], vendor: str) -> Callable[[dict], None]:
         case = plan.get(str(item.get("id")))
         if case is not None and case.vendor == vendor:
             case.mutate(item)
+
     return apply
 
 
@@ -154,7 +193,9 @@ def run_bad_payloads(tmp_path, seed: int, size: str, cases: list[Bad]) -> dict:
             expected = {i for i, c in plan.items() if c.quarantined}
             missing = sorted(plan[i].name for i in expected - set(reasons))
             extra = sorted(plan[i].name if i in plan else i for i in set(reasons) - expected)
-            assert (missing, extra) == ([], []), f"not quarantined: {missing}; quarantined but readable: {extra}"
+            assert (missing, extra) == ([], []), (
+                f"not quarantined: {missing}; quarantined but readable: {extra}"
+            )
             assert all(reasons[i] for i in expected)
             for item_id, case in plan.items():  # the unusual ones were read and are known
                 if not case.quarantined:
@@ -174,8 +215,9 @@ def run_bad_payloads(tmp_path, seed: int, size: str, cases: list[Bad]) -> dict:
             for vendor in ("jira", "notion", "pagerduty"):
                 sb.tamper(vendor, tamperer(broken, vendor))
             later, settled = converge(engine, max_cycles=3)
-            assert settled <= 2, [(r.errors, [c.as_dict() for c in r.planned][:3], r.planned_creates[:3])
-                                  for r in later]
+            assert settled <= 2, [
+                (r.errors, [c.as_dict() for c in r.planned][:3], r.planned_creates[:3]) for r in later
+            ]
 
             # Fixed and changed in the tool: read again, out of quarantine.
             for vendor in ("jira", "notion", "pagerduty"):
@@ -193,8 +235,13 @@ def run_bad_payloads(tmp_path, seed: int, size: str, cases: list[Bad]) -> dict:
             assert store.quarantined() == []
         finally:
             store.close()
-    return {"payloads_tried": len(plan), "quarantined": len(expected), "read_as_unusual": len(plan) - len(expected),
-            "retried_after_change": len(expected), "cycles_failed": 0}
+    return {
+        "payloads_tried": len(plan),
+        "quarantined": len(expected),
+        "read_as_unusual": len(plan) - len(expected),
+        "retried_after_change": len(expected),
+        "cycles_failed": 0,
+    }
 
 
 def test_bad_payloads_are_quarantined_with_a_reason_and_retried_when_they_change(tmp_path):

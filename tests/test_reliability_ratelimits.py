@@ -13,12 +13,21 @@ relais gives up on it for this cycle.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from reliability_support import (
+    converge,
+    cut_short,
+    duplicates,
+    end_state,
+    engine_for,
+    full_config,
+    pinned,
+    record,
+    state_diff,
+)
 
-from reliability_support import (converge, cut_short, duplicates, end_state, engine_for, full_config, pinned,
-                                 record, state_diff)
 from sandbox import Sandbox
 
 PUBLISHED = {"notion": (3, 3), "pagerduty": (16, 16), "jira": (10, 10)}  # requests/s, burst
@@ -37,7 +46,7 @@ def enforce_published_limits(sb: Sandbox, scale: float = 1) -> None:
 
 def paced_sync(tmp_path, size: str, scale: float = 1) -> dict:
     """``scale``: every limit and relais' pace multiplied (the same ratios; a shorter run)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Sandbox(seed=7, size=size) as ref:
         engine = engine_for(ref, full_config(ref, tmp_path / "ref"), pinned(now))
         try:
@@ -47,7 +56,9 @@ def paced_sync(tmp_path, size: str, scale: float = 1) -> dict:
         expected = end_state(ref)
     with Sandbox(seed=7, size=size) as sb:
         enforce_published_limits(sb, scale)
-        engine = engine_for(sb, full_config(sb, tmp_path / "paced", lambda cfg: example_pace(cfg, scale)), pinned(now))
+        engine = engine_for(
+            sb, full_config(sb, tmp_path / "paced", lambda cfg: example_pace(cfg, scale)), pinned(now)
+        )
         t0 = time.monotonic()
         try:
             reports, cycles = converge(engine)
@@ -58,9 +69,14 @@ def paced_sync(tmp_path, size: str, scale: float = 1) -> dict:
         per_vendor = {v: sb.count(vendor=v) for v in PUBLISHED}
         assert throttled == 0, f"relais' own pace drew {throttled} 429s"
         assert cycles <= 2 and state_diff(expected, end_state(sb)) == [] and sum(duplicates(sb).values()) == 0
-    return {"requests": per_vendor, "throttled_by_own_pace": throttled, "cycles": cycles,
-            "writes_applied": sum(r.writes for r in reports), "seconds": round(seconds, 1),
-            "notion_requests_per_second": round(per_vendor["notion"] / seconds, 2)}
+    return {
+        "requests": per_vendor,
+        "throttled_by_own_pace": throttled,
+        "cycles": cycles,
+        "writes_applied": sum(r.writes for r in reports),
+        "seconds": round(seconds, 1),
+        "notion_requests_per_second": round(per_vendor["notion"] / seconds, 2),
+    }
 
 
 def test_a_demo_sync_at_the_example_pace_draws_no_429(tmp_path):

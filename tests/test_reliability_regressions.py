@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from reliability_support import converge, duplicates, engine_for, full_config, wait_until
+
 from sandbox import Sandbox
 
 
@@ -53,9 +54,13 @@ def test_a_create_that_timed_out_is_not_made_again_while_the_server_may_still_be
             assert "ReadTimeout" in first.errors["notion"]
             second = engine.run_cycle(apply=True)  # at once: the held request has not landed yet
             assert second.errors == {} and len(second.creates_waiting) == 1
-            assert wait_until(lambda: sum(duplicates(sb).values()) == 0 and
-                              sb.count(vendor="notion", method="POST", path_prefix="/v1/pages", status=200) == 12,
-                              timeout=5)
+            assert wait_until(
+                lambda: (
+                    sum(duplicates(sb).values()) == 0
+                    and sb.count(vendor="notion", method="POST", path_prefix="/v1/pages", status=200) == 12
+                ),
+                timeout=5,
+            )
             _, cycles = converge(engine, between=lambda: time.sleep(0.5))
         finally:
             engine.close()
@@ -71,7 +76,10 @@ def test_an_item_readable_again_leaves_quarantine_even_when_its_content_is_what_
         try:
             engine.run_cycle(apply=True)
             issue = sb.jira.get_record("PAY-3")
-            sb.tamper("jira", lambda item: item["fields"].update(summary=12345) if item["id"] == issue["id"] else None)
+            sb.tamper(
+                "jira",
+                lambda item: item["fields"].update(summary=12345) if item["id"] == issue["id"] else None,
+            )
             sb.jira.edit_issue("PAY-3", {"summary": "Temporary title"})
             broken = engine.run_cycle(apply=True)
             assert [q["id"] for q in broken.quarantined] == [issue["id"]]
@@ -90,11 +98,18 @@ def test_a_write_whose_answer_was_lost_is_still_relais_own_when_the_rules_change
     from sandbox.jira_data import WORK_TYPE, expected_work_type
 
     with Sandbox(seed=7, size="demo") as sb:
-        engine = engine_for(sb, full_config(sb, tmp_path, lambda d: d["sources"]["jira"].update(bulk_edit=False)))
+        engine = engine_for(
+            sb, full_config(sb, tmp_path, lambda d: d["sources"]["jira"].update(bulk_edit=False))
+        )
         try:
-            key = next(k for k in sb.jira.keys() if (r := sb.jira.get_record(k))["issuetype"] in ("Story", "Task")
-                       and r[WORK_TYPE] is None and expected_work_type(r["issuetype"], r["labels"]) == "BUILD"
-                       and expected_work_type(r["issuetype"], [*r["labels"], "tech-debt"]) == "IMPROVE")
+            key = next(
+                k
+                for k in sb.jira
+                if (r := sb.jira.get_record(k))["issuetype"] in ("Story", "Task")
+                and r[WORK_TYPE] is None
+                and expected_work_type(r["issuetype"], r["labels"]) == "BUILD"
+                and expected_work_type(r["issuetype"], [*r["labels"], "tech-debt"]) == "IMPROVE"
+            )
             item_id = sb.jira.get_record(key)["id"]
             sb.faults.add("jira", "lost", method="PUT", path=f"/issue/{item_id}$", count=10)
             first = engine.run_cycle(apply=True)

@@ -25,9 +25,9 @@ import urllib.request
 from pathlib import Path
 
 import yaml
-
 from conftest import ROOT, relais_env
 from reliability_support import full_config, record, wait_until
+
 from sandbox import Sandbox
 
 CANARIES = {
@@ -55,14 +55,22 @@ def patterns(email: str) -> dict[str, str]:
         out[f"{name} base64"] = base64.b64encode(token.encode()).decode().rstrip("=")
     for token in (CANARIES["JIRA_API_TOKEN"], WRONG_JIRA):
         basic = base64.b64encode(f"{email}:{token}".encode()).decode()
-        out[f"basic auth {token[:12]}"] = basic[len(base64.b64encode(email.encode()).decode()) - 4:].rstrip("=")
+        out[f"basic auth {token[:12]}"] = basic[len(base64.b64encode(email.encode()).decode()) - 4 :].rstrip(
+            "="
+        )
     return out
 
 
 def run(args: list[str], env: dict[str, str], log: Path, timeout: float = 180) -> subprocess.CompletedProcess:
     """The CLI in its own interpreter, with the root logger (every library) at DEBUG into ``log``."""
-    return subprocess.run([sys.executable, "-c", DEBUG_MAIN, str(log), *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", DEBUG_MAIN, str(log), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def capture(surfaces: dict[str, str], name: str, done: subprocess.CompletedProcess, log: Path) -> None:
@@ -71,8 +79,9 @@ def capture(surfaces: dict[str, str], name: str, done: subprocess.CompletedProce
     surfaces[f"{name}: debug log"] = log.read_text(errors="replace") if log.exists() else ""
 
 
-def daemon_lines(sb: Sandbox, config: Path, env: dict[str, str], log: Path,
-                 surfaces: dict[str, str]) -> subprocess.CompletedProcess:
+def daemon_lines(
+    sb: Sandbox, config: Path, env: dict[str, str], log: Path, surfaces: dict[str, str]
+) -> subprocess.CompletedProcess:
     """``relais run`` for two cycles, its HTTP pages read, then SIGTERM: its JSON log lines and the
     DEBUG log."""
     with socket.socket() as s:  # a free port for the daemon's endpoints
@@ -82,10 +91,17 @@ def daemon_lines(sb: Sandbox, config: Path, env: dict[str, str], log: Path,
     data = yaml.safe_load(config.read_text())
     data["daemon"] = {"http": {"listen": f"127.0.0.1:{port}"}}
     daemon_config.write_text(yaml.safe_dump(data, sort_keys=False))
-    proc = subprocess.Popen([sys.executable, "-c", DEBUG_MAIN, str(log), "run", "--interval", "1", "-c",
-                             str(daemon_config)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    wait_until(lambda: sb.count(vendor="jira", method="GET", path_prefix="/rest/api/3/search") >= 4, timeout=60)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DEBUG_MAIN, str(log), "run", "--interval", "1", "-c", str(daemon_config)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_until(
+        lambda: sb.count(vendor="jira", method="GET", path_prefix="/rest/api/3/search") >= 4, timeout=60
+    )
     time.sleep(1.5)
     for page in ("/", "/readyz", "/healthz", "/metrics"):
         try:
@@ -116,14 +132,21 @@ def test_canary_tokens_never_appear_in_outputs_logs_errors_or_the_state_store(tm
         assert go("plan --json", ["--debug", "plan", "--json", "-c", str(config)]).returncode == 0
         assert go("sync --json", ["--debug", "sync", "--once", "--json", "-c", str(config)]).returncode == 0
         assert go("sync", ["--debug", "sync", "--once", "-c", str(config)]).returncode == 0
-        for name, args in [("report --json", ["report", "--format", "json"]), ("report", ["report"]),
-                           ("report --routing", ["report", "--routing"]),
-                           ("explain --json", ["explain", "jira:PAY-1", "--json"]), ("explain", ["explain", "jira:PAY-1"]),
-                           ("health", ["health"])]:
+        for name, args in [
+            ("report --json", ["report", "--format", "json"]),
+            ("report", ["report"]),
+            ("report --routing", ["report", "--routing"]),
+            ("explain --json", ["explain", "jira:PAY-1", "--json"]),
+            ("explain", ["explain", "jira:PAY-1"]),
+            ("health", ["health"]),
+        ]:
             assert go(name, ["--debug", *args, "-c", str(config)]).returncode == 0, name
         log = next(logs)
         capture(surfaces, "run (daemon)", daemon_lines(sb, config, env, log, surfaces), log)
-        assert "relais — status" in surfaces["daemon GET /"] and "relais_cycles_total" in surfaces["daemon GET /metrics"]
+        assert (
+            "relais — status" in surfaces["daemon GET /"]
+            and "relais_cycles_total" in surfaces["daemon GET /metrics"]
+        )
 
         # Errors on purpose: a refused token, a tool failing, connections reset.
         wrong = {**env, "JIRA_API_TOKEN": WRONG_JIRA}
@@ -134,7 +157,9 @@ def test_canary_tokens_never_appear_in_outputs_logs_errors_or_the_state_store(tm
         failing = go("500 and resets", ["--debug", "sync", "--once", "--json", "-c", str(config)])
         assert failing.returncode == 1 and "500" in failing.stdout and "ConnectError" not in failing.stdout
         sb.faults.clear()
-        sb.faults.add("notion", 500, path="/users/me")  # down at connect: the others sync, the error is reported
+        sb.faults.add(
+            "notion", 500, path="/users/me"
+        )  # down at connect: the others sync, the error is reported
         down = go("500 at connect", ["--debug", "sync", "--once", "--json", "-c", str(config)])
         assert down.returncode == 1 and "500" in down.stdout
         sb.faults.clear()
@@ -153,24 +178,36 @@ def test_canary_tokens_never_appear_in_outputs_logs_errors_or_the_state_store(tm
         email = sb.env["JIRA_EMAIL"]
     bad_yaml.unlink()  # the one file that holds a canary on purpose
     LEAK_SURFACES[:] = sorted(surfaces)
-    leaks = {surface: [name for name, value in patterns(email).items() if value in text]
-             for surface, text in surfaces.items()}
+    leaks = {
+        surface: [name for name, value in patterns(email).items() if value in text]
+        for surface, text in surfaces.items()
+    }
     leaks = {k: v for k, v in leaks.items() if v}
     assert leaks == {}
     assert len(surfaces) > 30 and sum(map(len, surfaces.values())) > 100_000  # real output was searched
-    record("secrets", "fast", canaries=len(CANARIES) + 1, surfaces_searched=len(surfaces),
-           bytes_searched=sum(map(len, surfaces.values())), patterns_per_surface=len(patterns(email)),
-           secrets_leaked=0)
+    record(
+        "secrets",
+        "fast",
+        canaries=len(CANARIES) + 1,
+        surfaces_searched=len(surfaces),
+        bytes_searched=sum(map(len, surfaces.values())),
+        patterns_per_surface=len(patterns(email)),
+        secrets_leaked=0,
+    )
 
 
 def test_the_canary_patterns_would_be_found():
     """The search itself works: each form of each canary is found in a text that holds it."""
     email = "relais-bot@acme.example"
-    header = "Authorization: Basic " + base64.b64encode(f"{email}:{CANARIES['JIRA_API_TOKEN']}".encode()).decode()
+    header = (
+        "Authorization: Basic " + base64.b64encode(f"{email}:{CANARIES['JIRA_API_TOKEN']}".encode()).decode()
+    )
     found = [name for name, value in patterns(email).items() if value in header]
     assert f"basic auth {CANARIES['JIRA_API_TOKEN'][:12]}" in found
     masked = "the token in NOTION_TOKEN is ***" + CANARIES["NOTION_TOKEN"][-4:]
     assert [n for n, v in patterns(email).items() if v in masked] == []
     assert [n for n, v in patterns(email).items() if v in f"Bearer {CANARIES['NOTION_TOKEN']}"] == [
-        "NOTION_TOKEN", "NOTION_TOKEN (first 16)"]
+        "NOTION_TOKEN",
+        "NOTION_TOKEN (first 16)",
+    ]
     assert os.environ.get("NOTION_TOKEN") != CANARIES["NOTION_TOKEN"]

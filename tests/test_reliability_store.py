@@ -16,8 +16,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from reliability_support import FOLLOWUP_PREFIX, converge, duplicates, engine_for, full_config, record
+
 from sandbox import Sandbox
 
 
@@ -53,7 +53,7 @@ def followups_in_the_tools(sb: Sandbox) -> tuple[Counter, int]:
     """Tickets per follow-up label, and notes naming a follow-up ticket (all incidents)."""
     tickets: Counter = Counter()
     notes = 0
-    for key in sb.jira.keys():
+    for key in sb.jira:
         for label in sb.jira.get_issue(key)["fields"]["labels"]:
             if label.startswith(FOLLOWUP_PREFIX):
                 tickets[label] += 1
@@ -92,8 +92,14 @@ def test_a_lost_emptied_or_swapped_store_between_cycles_duplicates_nothing(tmp_p
     assert sum(dups.values()) == 0, dups
     assert all(n == 1 for n in tickets.values()) and notes == len(tickets), (tickets, notes)
     assert created["tickets"] == 4 and created["notes"] == 4 and created["rows"] == 0  # the 4 new ones only
-    record("store", how, rounds=4, created_after_losing_it=dict(created), followups=len(tickets),
-           duplicates=sum(dups.values()))
+    record(
+        "store",
+        how,
+        rounds=4,
+        created_after_losing_it=dict(created),
+        followups=len(tickets),
+        duplicates=sum(dups.values()),
+    )
 
 
 def test_a_followup_ticket_a_person_deleted_is_not_filed_again_with_a_new_store(tmp_path: Path):
@@ -107,7 +113,7 @@ def test_a_followup_ticket_a_person_deleted_is_not_filed_again_with_a_new_store(
             engine.close()
         tickets, _ = followups_in_the_tools(sb)
         label = sorted(tickets)[0]
-        deleted = next(k for k in sb.jira.keys() if label in sb.jira.get_issue(k)["fields"]["labels"])
+        deleted = next(k for k in sb.jira if label in sb.jira.get_issue(k)["fields"]["labels"])
         sb.jira.delete_issue(deleted)  # a person decided this follow-up was not needed
         lose(tmp_path / "relais.db", "deleted", tmp_path / "stash")
         engine = engine_for(sb, config)

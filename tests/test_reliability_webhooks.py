@@ -20,8 +20,12 @@ WRITES = ("PUT", "PATCH", "DELETE")
 
 def writes(sb, daemon) -> tuple[int, int]:
     """(write requests the sandbox received, rows in relais' audit log)."""
-    sent = sum(1 for r in sb.log if r.method in WRITES or (r.method == "POST" and not r.path.endswith(
-        ("/search/jql", "/query", "/notes"))))
+    sent = sum(
+        1
+        for r in sb.log
+        if r.method in WRITES
+        or (r.method == "POST" and not r.path.endswith(("/search/jql", "/query", "/notes")))
+    )
     audited = daemon.engine.store.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
     return sent, audited
 
@@ -30,10 +34,16 @@ def abuse(sb, vendor: str, n: int) -> dict[str, tuple[bytes, dict[str, str]]]:
     body, headers = delivery(sb, vendor, n)
     other, _ = delivery(sb, vendor, n + 1)
     sig = next(k for k in headers if "Signature" in k)
-    secret = {"pagerduty": WEBHOOK_ENV["PAGERDUTY_WEBHOOK_SECRET"], "jira": WEBHOOK_ENV["JIRA_WEBHOOK_SECRET"],
-              "notion": WEBHOOK_ENV["NOTION_WEBHOOK_TOKEN"]}[vendor]
-    resign = (lambda b: {**headers, sig: "v1=" + hub_signature(b, secret)[7:]}) if vendor == "pagerduty" else \
-        (lambda b: {**headers, sig: hub_signature(b, secret)})
+    secret = {
+        "pagerduty": WEBHOOK_ENV["PAGERDUTY_WEBHOOK_SECRET"],
+        "jira": WEBHOOK_ENV["JIRA_WEBHOOK_SECRET"],
+        "notion": WEBHOOK_ENV["NOTION_WEBHOOK_TOKEN"],
+    }[vendor]
+    resign = (
+        (lambda b: {**headers, sig: "v1=" + hub_signature(b, secret)[7:]})
+        if vendor == "pagerduty"
+        else (lambda b: {**headers, sig: hub_signature(b, secret)})
+    )
     garbage = b'{"event": {"id": "x", "data": '  # cut off
     huge = json.dumps({"padding": "x" * 400_000}).encode()
     return {
@@ -68,10 +78,15 @@ def test_abusive_deliveries_never_trigger_a_write(sandbox, tmp_path):
 
         # The genuine delivery for PAY-2 makes the write land: the setup could write.
         body = jira_body(sandbox, "PAY-2")
-        headers = {"X-Hub-Signature": hub_signature(body, WEBHOOK_ENV["JIRA_WEBHOOK_SECRET"]),
-                   "X-Atlassian-Webhook-Identifier": "genuine-pay-2", "X-Atlassian-Webhook-Retry": "0"}
+        headers = {
+            "X-Hub-Signature": hub_signature(body, WEBHOOK_ENV["JIRA_WEBHOOK_SECRET"]),
+            "X-Atlassian-Webhook-Identifier": "genuine-pay-2",
+            "X-Atlassian-Webhook-Retry": "0",
+        }
         assert post(daemon.url + PATHS["jira"], body, headers)[0] == 202
-        wait_for(lambda: sandbox.jira.get_issue("PAY-2")["fields"][WORK_TYPE] is not None, what="the genuine write")
+        wait_for(
+            lambda: sandbox.jira.get_issue("PAY-2")["fields"][WORK_TYPE] is not None, what="the genuine write"
+        )
         after_genuine = writes(sandbox, daemon)
         assert after_genuine[0] == before[0] + 1
 
@@ -82,5 +97,11 @@ def test_abusive_deliveries_never_trigger_a_write(sandbox, tmp_path):
         assert replays == [200, 200, 200]
         assert writes(sandbox, daemon) == after_genuine
         assert sandbox.jira.get_issue("PAY-2")["fields"][WORK_TYPE] is None
-    record("webhooks", "fast", abusive_deliveries=len(answers), replays=len(replays),
-           writes_triggered_by_abuse=0, statuses=sorted(set(answers.values())))
+    record(
+        "webhooks",
+        "fast",
+        abusive_deliveries=len(answers),
+        replays=len(replays),
+        writes_triggered_by_abuse=0,
+        statuses=sorted(set(answers.values())),
+    )

@@ -4,19 +4,25 @@ initiative and rule each must get — worked out by hand from tests/fixtures/rou
 from __future__ import annotations
 
 import json
-
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from sync.models import WorkItem
 from sync.owned import Written
-from sync.route import Briefing, Briefings, briefing_of, desired_feedback_fields, keep_human_choices, route_feedback
+from sync.route import (
+    Briefing,
+    Briefings,
+    briefing_of,
+    desired_feedback_fields,
+    keep_human_choices,
+    route_feedback,
+)
 from sync.settings import load_settings
 
 SETTINGS = load_settings(Path(__file__).parent / "fixtures" / "routing.yaml")
-T0 = datetime(2026, 9, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 9, 1, tzinfo=UTC)
 
 
 _n = iter(range(1, 10_000))
@@ -24,9 +30,22 @@ _n = iter(range(1, 10_000))
 
 def page(title: str, *, origin=None, tier=None, area=None, tags=(), text="", owned=None) -> WorkItem:
     n = next(_n)
-    return WorkItem(source="notion", id=f"page-{n:04d}", key=title, kind="feedback",
-                    title=title, text=text, updated=T0, created=T0 + timedelta(minutes=n), labels=tuple(tags),
-                    origin=origin, tier=tier, area=area, database="feedback", owned=owned or {})
+    return WorkItem(
+        source="notion",
+        id=f"page-{n:04d}",
+        key=title,
+        kind="feedback",
+        title=title,
+        text=text,
+        updated=T0,
+        created=T0 + timedelta(minutes=n),
+        labels=tuple(tags),
+        origin=origin,
+        tier=tier,
+        area=area,
+        database="feedback",
+        owned=owned or {},
+    )
 
 
 BRIEFS = {
@@ -38,8 +57,20 @@ BRIEFS = {
     "Onboarding guides": ("support", ("onboarding", "docs")),
 }
 BRIEFINGS: list[Briefing] = [
-    briefing_of(WorkItem(source="notion", id=f"brief-{i}", key=t, kind="briefing", title=t, updated=T0,
-                         created=T0 + timedelta(days=i), labels=tags, database="briefings"), team)
+    briefing_of(
+        WorkItem(
+            source="notion",
+            id=f"brief-{i}",
+            key=t,
+            kind="briefing",
+            title=t,
+            updated=T0,
+            created=T0 + timedelta(days=i),
+            labels=tags,
+            database="briefings",
+        ),
+        team,
+    )
     for i, (t, (team, tags)) in enumerate(BRIEFS.items())
 ]
 ID = {b.title: b.id for b in BRIEFINGS}
@@ -49,13 +80,40 @@ SALES, AM = "Sales", "Account management"
 
 # title, origin, tier, area → rule, PM, team, initiative (title), initiative reason
 TABLE = [
-    ("Facture en double pour ACME", SALES, SMB, "Billing", "billing", "alice", "payments", "Invoice redesign"),
+    (
+        "Facture en double pour ACME",
+        SALES,
+        SMB,
+        "Billing",
+        "billing",
+        "alice",
+        "payments",
+        "Invoice redesign",
+    ),
     ("FACTURATION: montant erroné", SALES, SMB, "Billing", "billing", "alice", "payments", None),
-    ("Refunds take too long to show up", S, SMB, "Billing", "billing", "alice", "payments", "Instant refunds"),
+    (
+        "Refunds take too long to show up",
+        S,
+        SMB,
+        "Billing",
+        "billing",
+        "alice",
+        "payments",
+        "Instant refunds",
+    ),
     ("Remboursement pas reçu", S, M, "Billing", "billing", "alice", "payments", "Instant refunds"),
     ("Invoice PDF is blank", AM, E, "Billing", "billing", "alice", "payments", "Invoice redesign"),
     ("Search is slow on large accounts", S, E, "Search", "enterprise support", "chloe", "support", None),
-    ("Search is slow on big accounts", SALES, E, "Search", "search and api", "bruno", "core", "Faster search"),
+    (
+        "Search is slow on big accounts",
+        SALES,
+        E,
+        "Search",
+        "search and api",
+        "bruno",
+        "core",
+        "Faster search",
+    ),
     ("API rate limit too low", SALES, SMB, "API", "search and api", "bruno", "core", "Faster search"),
     ("L'API renvoie des erreurs 500", S, SMB, "API", "search and api", "bruno", "core", "Faster search"),
     ("Need SAML login", SALES, E, "Security", "security", "bruno", "core", "SSO for enterprise"),
@@ -77,11 +135,36 @@ TABLE = [
     ("Facturé deux fois", SALES, SMB, "Billing", "billing", "alice", "payments", "Invoice redesign"),
     ("FACTURE illisible", S, SMB, "Billing", "billing", "alice", "payments", "Invoice redesign"),
     ("Le remboursement a échoué", S, SMB, "Billing", "billing", "alice", "payments", "Instant refunds"),
-    ("Enterprise customer wants exports in CSV", S, E, "Exports", "enterprise support", "chloe", "support",
-     "Self-serve exports"),
-    ("Enterprise onboarding docs outdated", S, E, "Docs", "enterprise support", "chloe", "support",
-     "Onboarding guides"),
-    ("Slow search and slow exports", SALES, SMB, "Search", "search and api", "bruno", "core", "Faster search"),
+    (
+        "Enterprise customer wants exports in CSV",
+        S,
+        E,
+        "Exports",
+        "enterprise support",
+        "chloe",
+        "support",
+        "Self-serve exports",
+    ),
+    (
+        "Enterprise onboarding docs outdated",
+        S,
+        E,
+        "Docs",
+        "enterprise support",
+        "chloe",
+        "support",
+        "Onboarding guides",
+    ),
+    (
+        "Slow search and slow exports",
+        SALES,
+        SMB,
+        "Search",
+        "search and api",
+        "bruno",
+        "core",
+        "Faster search",
+    ),
     ("Api keys rotation", SALES, SMB, "API", "search and api", "bruno", "core", "Faster search"),
     ("saml metadata expired", S, SMB, "Security", "security", "bruno", "core", "SSO for enterprise"),
     ("Export PDF", S, SMB, "Exports", "fallback", "dana", None, None),
@@ -118,9 +201,13 @@ def test_a_pm_set_by_hand_is_kept_and_reported():
     item = page("Refund delayed", origin=S, tier=SMB, area="Billing", owned={"pm": bruno})
     r = route_feedback(item, SETTINGS, None, {}, INDEX)
     assert r.pm == "alice"
-    final, overrides = keep_human_choices(item, desired_feedback_fields(r, SETTINGS, "notion"), relais_wrote={})
+    final, overrides = keep_human_choices(
+        item, desired_feedback_fields(r, SETTINGS, "notion"), relais_wrote={}
+    )
     assert "pm" not in final  # bruno stays
-    assert [(o.field, o.human, o.rule_says) for o in overrides] == [("pm", bruno, SETTINGS.people["alice"].notion)]
+    assert [(o.field, o.human, o.rule_says) for o in overrides] == [
+        ("pm", bruno, SETTINGS.people["alice"].notion)
+    ]
     assert final["team"] == "Payments"
 
 
@@ -128,8 +215,9 @@ def test_a_pm_relais_wrote_is_updated_when_the_rules_change():
     alice, bruno = SETTINGS.people["alice"].notion, SETTINGS.people["bruno"].notion
     item = page("Search is slow again", origin=SALES, tier=SMB, area="Search", owned={"pm": alice})
     r = route_feedback(item, SETTINGS, None, {}, INDEX)
-    final, overrides = keep_human_choices(item, desired_feedback_fields(r, SETTINGS, "notion"),
-                                          relais_wrote={"pm": Written(json.dumps(alice))})
+    final, overrides = keep_human_choices(
+        item, desired_feedback_fields(r, SETTINGS, "notion"), relais_wrote={"pm": Written(json.dumps(alice))}
+    )
     assert final["pm"] == bruno and overrides == []
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from sync.classify import resolve_team
 from conftest import make_engine, relais_env, run_relais
+
 from sandbox import Sandbox
+from sync.classify import resolve_team
 
 
 def routing_config(sb: Sandbox, directory: Path) -> Path:
@@ -37,7 +37,9 @@ def pm_of(sb: Sandbox, page_id: str) -> list[str]:
 
 
 def routed_by(sb: Sandbox, page_id: str) -> str:
-    return "".join(t["plain_text"] for t in sb.notion.get_page(page_id)["properties"]["Routed by"]["rich_text"])
+    return "".join(
+        t["plain_text"] for t in sb.notion.get_page(page_id)["properties"]["Routed by"]["rich_text"]
+    )
 
 
 def test_every_feedback_page_gets_a_pm_and_the_next_cycle_is_quiet(sandbox, engine):
@@ -55,12 +57,13 @@ def test_every_feedback_page_gets_a_pm_and_the_next_cycle_is_quiet(sandbox, engi
 
 
 def test_what_relais_wrote_never_feeds_the_next_routing(sandbox, tmp_path):
-    """"Routed by" names a rule and its file; a text rule that matches it must not see it,
+    """ "Routed by" names a rule and its file; a text rule that matches it must not see it,
     or the next cycle re-routes every page relais just routed (an echo loop)."""
     config = routing_config(sandbox, tmp_path)
     data = yaml.safe_load(config.read_text())
-    data["route"]["feedback"].insert(0, {"name": "echo trap", "when": {"text": {"contains_any": ["relais.yaml"]}},
-                                         "to": "support"})
+    data["route"]["feedback"].insert(
+        0, {"name": "echo trap", "when": {"text": {"contains_any": ["relais.yaml"]}}, "to": "support"}
+    )
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     engine = make_engine(sandbox, config)
     try:
@@ -75,10 +78,13 @@ def test_what_relais_wrote_never_feeds_the_next_routing(sandbox, tmp_path):
 
 def test_a_new_feedback_page_is_routed_in_the_next_cycle(sandbox, engine):
     engine.run_cycle(apply=True)
-    page_id = sandbox.notion.create_page("feedback", {
-        "Name": {"title": [{"text": {"content": "Facture en double, merci de corriger"}}]},
-        "Origin": {"select": {"name": "Sales"}},
-    })
+    page_id = sandbox.notion.create_page(
+        "feedback",
+        {
+            "Name": {"title": [{"text": {"content": "Facture en double, merci de corriger"}}]},
+            "Origin": {"select": {"name": "Sales"}},
+        },
+    )
     second = engine.run_cycle(apply=True)
     assert {c.item_id for c in second.planned} == {page_id}
     alice = engine.settings.teams["payments"].pm
@@ -91,8 +97,11 @@ def test_a_new_feedback_page_is_routed_in_the_next_cycle(sandbox, engine):
 def test_a_pm_set_by_hand_survives_and_is_reported_as_an_override(sandbox, engine, config):
     page_id = sandbox.notion.page_ids("feedback")[-1]
     engine.run_cycle(apply=True)
-    who, someone = next((k, p.notion) for k, p in engine.settings.people.items()
-                        if p.notion and [p.notion] != pm_of(sandbox, page_id))
+    who, someone = next(
+        (k, p.notion)
+        for k, p in engine.settings.people.items()
+        if p.notion and [p.notion] != pm_of(sandbox, page_id)
+    )
     sandbox.notion.edit_page(page_id, {"PM": {"people": [{"id": someone}]}})
     for _ in range(2):
         engine.run_cycle(apply=True)
@@ -100,8 +109,9 @@ def test_a_pm_set_by_hand_survives_and_is_reported_as_an_override(sandbox, engin
     report = run_relais(["report", "--routing", "--format", "json", "-c", str(config)], relais_env(sandbox))
     assert report.returncode == 0, report.stderr
     overrides = json.loads(report.stdout)["routing"]["overrides"]
-    assert {"item": f"notion:{page_id}", "field": "pm", "set_by_hand": who} in \
-        [{k: o[k] for k in ("item", "field", "set_by_hand")} for o in overrides]
+    assert {"item": f"notion:{page_id}", "field": "pm", "set_by_hand": who} in [
+        {k: o[k] for k in ("item", "field", "set_by_hand")} for o in overrides
+    ]
 
 
 def test_a_team_a_person_set_on_a_ticket_is_kept_and_reported(sandbox, engine, config):
@@ -111,7 +121,12 @@ def test_a_team_a_person_set_on_a_ticket_is_kept_and_reported(sandbox, engine, c
     report = run_relais(["report", "--routing", "--format", "json", "-c", str(config)], relais_env(sandbox))
     overrides = json.loads(report.stdout)["routing"]["overrides"]
     sup18 = engine.store.get_item("jira", "SUP-18")[0]
-    assert {"item": sup18.ref, "field": "team", "set_by_hand": "support", "rules_say": "payments"} in overrides
+    assert {
+        "item": sup18.ref,
+        "field": "team",
+        "set_by_hand": "support",
+        "rules_say": "payments",
+    } in overrides
 
 
 def test_maintenance_without_a_team_gets_one_and_the_balance_follows(sandbox, engine):
@@ -119,7 +134,7 @@ def test_maintenance_without_a_team_gets_one_and_the_balance_follows(sandbox, en
     assert first.routing.maintenance, "the demo org has RUN tickets without a team"
     assert engine.run_cycle(apply=False).routing.maintenance == []  # all routed in the first cycle
     fid = engine.connectors["jira"].routing_fields["team"]
-    teams = {key: (sandbox.jira.get_issue(key)["fields"].get(fid) or {}).get("value") for key in sandbox.jira.keys()}
+    teams = {key: (sandbox.jira.get_issue(key)["fields"].get(fid) or {}).get("value") for key in sandbox.jira}
     assert set(teams.values()) - {None} <= set(engine.settings.teams)
     assert {m.key for m, _ in first.routing.maintenance} <= {k for k, v in teams.items() if v}
     # The balance sees the routed team: an issue routed to core counts for core.
@@ -129,10 +144,13 @@ def test_maintenance_without_a_team_gets_one_and_the_balance_follows(sandbox, en
 
 
 def test_explain_shows_the_routing_rule_and_its_line(sandbox, engine, config):
-    page_id = sandbox.notion.create_page("feedback", {
-        "Name": {"title": [{"text": {"content": "Refund took ages"}}]},
-        "Origin": {"select": {"name": "Sales"}},
-    })
+    page_id = sandbox.notion.create_page(
+        "feedback",
+        {
+            "Name": {"title": [{"text": {"content": "Refund took ages"}}]},
+            "Origin": {"select": {"name": "Sales"}},
+        },
+    )
     engine.run_cycle(apply=False)  # pulled, not yet written: explain says what will happen
     result = run_relais(["explain", f"notion:{page_id}", "--json", "-c", str(config)], relais_env(sandbox))
     assert result.returncode == 0, result.stderr

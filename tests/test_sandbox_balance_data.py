@@ -89,7 +89,9 @@ def test_worklogs_are_realistic():
         for w in rec["worklogs"]:
             assert w["seconds"] % 900 == 0 and w["seconds"] > 0
             assert w["author"] in members[rec["project"]]
-            assert rec["created"] <= w["started"] <= w["created"] <= w["updated"] <= rec["updated"] < org.anchor
+            assert (
+                rec["created"] <= w["started"] <= w["created"] <= w["updated"] <= rec["updated"] < org.anchor
+            )
     counts = sorted(len(rec["worklogs"]) for rec in issues)
     assert counts.count(0) >= 15  # many issues nobody logs on
     assert sum(1 for n in counts if n > 20) >= 2  # some a client must page for (search embeds 20)
@@ -109,13 +111,33 @@ def test_seeded_issues_keep_their_classify_fields_and_only_gain_worklogs():
     org = build_org(7, "demo", FRIDAY)
     before = list(jira_data._seeded_issues(org))
     after, _ = jira_data.build_issues(org)
-    keep = ("id", "key", "project", "issuetype", "summary", "labels", "components", "status", "created",
-            "resolutiondate", "customfield_10016", "customfield_10050", "assignee", "reporter")
+    keep = (
+        "id",
+        "key",
+        "project",
+        "issuetype",
+        "summary",
+        "labels",
+        "components",
+        "status",
+        "created",
+        "resolutiondate",
+        "customfield_10016",
+        "customfield_10050",
+        "assignee",
+        "reporter",
+    )
     assert [[r[k] for k in keep] for r in before] == [[r[k] for k in keep] for r in after]
-    moved = [(b["key"], b["priority"], a["priority"]) for b, a in zip(before, after) if b["priority"] != a["priority"]]
+    moved = [
+        (b["key"], b["priority"], a["priority"])
+        for b, a in zip(before, after)
+        if b["priority"] != a["priority"]
+    ]
     assert len(moved) <= 4 and all(new == "Highest" for _, _, new in moved)
     for b, a in zip(before, after):  # only issues in progress are worked on until today
-        assert a["updated"] == b["updated"] or (a["status"] in ("In Progress", "In Review") and a["updated"] > b["updated"])
+        assert a["updated"] == b["updated"] or (
+            a["status"] in ("In Progress", "In Review") and a["updated"] > b["updated"]
+        )
 
 
 @pytest.mark.parametrize("day", WEEKDAYS, ids=lambda d: d.strftime("%a"))

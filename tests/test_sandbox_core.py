@@ -37,26 +37,35 @@ def test_same_seed_and_day_give_a_byte_identical_org():
 def test_the_demo_org_has_the_promised_shape():
     org = build_org(7, "demo", DAY)
     assert [(t.slug, t.project_key, t.pm) for t in org.teams] == [
-        ("payments", "PAY", "alice"), ("core", "CORE", "bruno"), ("support", "SUP", "chloe")]
+        ("payments", "PAY", "alice"),
+        ("core", "CORE", "bruno"),
+        ("support", "SUP", "chloe"),
+    ]
     assert [s.name for s in org.services][0] == "Payments API"
     assert len(org.people) == 6 and all(len(p.jira_account_id) == 24 for p in org.people)
     assert org.notion["briefings_database"] != org.notion["briefings_data_source"]
     with Sandbox(seed=7, clock=FrozenClock(DAY)) as sb:
-        issues = [sb.jira.get_record(k) for k in sb.jira.keys()]
+        issues = [sb.jira.get_record(k) for k in sb.jira]
         assert {i["issuetype"] for i in issues} == {"Bug", "Support", "Story", "Task", "Epic"}
-        assert [i["key"] for i in issues if i["issuetype"] == "Epic"] == sb.jira.epic_keys() == [
-            "PAY-20", "PAY-21", "CORE-22", "CORE-23", "SUP-21", "SUP-22"]  # 2 per team, after its issues
+        assert (
+            [i["key"] for i in issues if i["issuetype"] == "Epic"]
+            == sb.jira.epic_keys()
+            == ["PAY-20", "PAY-21", "CORE-22", "CORE-23", "SUP-21", "SUP-22"]
+        )  # 2 per team, after its issues
         set_values = [i["customfield_10050"] for i in issues if i["customfield_10050"]]
         assert 3 <= len(set_values) <= 8  # most issues still need a work type
         assert all(i["updated"] < sb.org.anchor and i["created"] >= sb.org.start for i in issues)
         assert len(sb.notion.page_ids("briefings")) == 8
-        assert len(sb.pagerduty.incident_ids()) == 20 + 1  # + Core's follow-up incident (sandbox.pagerduty_data)
+        assert (
+            len(sb.pagerduty.incident_ids()) == 20 + 1
+        )  # + Core's follow-up incident (sandbox.pagerduty_data)
 
 
 def test_sizes_are_parametric_and_a_bigger_org_is_quick_to_build():
     started = time.monotonic()
-    with Sandbox(seed=1, size={"teams": 8, "issues": 5000, "incidents": 1500, "feedback": 1200},
-                 clock=FrozenClock(DAY)) as sb:
+    with Sandbox(
+        seed=1, size={"teams": 8, "issues": 5000, "incidents": 1500, "feedback": 1200}, clock=FrozenClock(DAY)
+    ) as sb:
         assert len(sb.jira) == 5000 + 8 * 2 and len(sb.org.teams) == 8  # + epics_per_team (the demo's 2)
         assert len(sb.jira.epic_keys()) == 16
         assert len(sb.pagerduty.incident_ids()) == 1500  # every team had a recent high-urgency incident
@@ -69,7 +78,9 @@ def test_sizes_are_parametric_and_a_bigger_org_is_quick_to_build():
 def test_the_large_benchmark_org_builds_in_seconds():
     started = time.monotonic()
     sb = Sandbox(seed=1, size="large", clock=FrozenClock(DAY))
-    assert len(sb.jira) == 50_000 + 20 * 50 and len(sb.notion.page_ids("feedback")) > 10_000  # + 50 epics a team
+    assert (
+        len(sb.jira) == 50_000 + 20 * 50 and len(sb.notion.page_ids("feedback")) > 10_000
+    )  # + 50 epics a team
     assert time.monotonic() - started < 30
 
 
@@ -85,12 +96,19 @@ def test_config_yaml_has_the_example_shape_and_points_at_the_sandbox(tmp_path):
             assert config["sources"][source]["ca_bundle"] == sb.ca_path
         assert config["sources"]["jira"]["jql"] == "project in (PAY, CORE, SUP)"
         assert config["sources"]["notion"]["databases"] == {
-            key: sb.notion.database_ids[key] for key in ("briefings", "feedback")}
+            key: sb.notion.database_ids[key] for key in ("briefings", "feedback")
+        }
         assert config["classify"] == example["classify"]
-        assert config["writeback"] == {"jira": example["writeback"]["jira"],
-                                       "notion": {"work_type": example["writeback"]["notion"]["work_type"]}}
-        assert config["teams"]["payments"] == {"pm": "alice", "jira": {"projects": ["PAY"]},
-                                               "pagerduty": {"services": ["PSVC001"]}, "notion": {"team": "Payments"}}
+        assert config["writeback"] == {
+            "jira": example["writeback"]["jira"],
+            "notion": {"work_type": example["writeback"]["notion"]["work_type"]},
+        }
+        assert config["teams"]["payments"] == {
+            "pm": "alice",
+            "jira": {"projects": ["PAY"]},
+            "pagerduty": {"services": ["PSVC001"]},
+            "notion": {"team": "Payments"},
+        }
         assert config["people"]["alice"]["jira"] == sb.org.person("alice").jira_account_id
         assert config["sources"]["pagerduty"]["from_email"] == sb.env["PAGERDUTY_FROM"]
 
@@ -105,14 +123,19 @@ def test_config_with_balance_adds_the_scorecard_the_balance_section_and_its_writ
         if "balance" in example:  # the same place as in the example
             assert list(config) == list(example)
         assert config["sources"]["notion"]["databases"] == sb.notion.database_ids
-        assert config["balance"] == {"backfill_periods": 4, "urgent": {"when": {"source": "jira",
-                                                                               "priority": ["Highest"]}}}
+        assert config["balance"] == {
+            "backfill_periods": 4,
+            "urgent": {"when": {"source": "jira", "priority": ["Highest"]}},
+        }
         assert config["writeback"]["notion"] == {
-            **plain["writeback"]["notion"], "scorecard": {"database": "scorecard"},
-            "briefings": {"run_load": "Team RUN load", "mode": "Team mode"}}
+            **plain["writeback"]["notion"],
+            "scorecard": {"database": "scorecard"},
+            "briefings": {"run_load": "Team RUN load", "mode": "Team mode"},
+        }
         # everything else is the plain config
         assert {k: v for k, v in config.items() if k not in ("sources", "balance", "writeback")} == {
-            k: v for k, v in plain.items() if k not in ("sources", "writeback")}
+            k: v for k, v in plain.items() if k not in ("sources", "writeback")
+        }
         assert sb.config(str(tmp_path / "relais.db")) == plain  # asking for it changed nothing
 
 
@@ -120,22 +143,52 @@ def test_config_with_briefings_adds_the_briefings_and_followups_sections_and_the
     with Sandbox(seed=7, clock=FrozenClock(DAY)) as sb:
         plain = sb.config(str(tmp_path / "relais.db"))
         config = yaml.safe_load(sb.config_yaml(str(tmp_path / "relais.db"), briefings=True))
-        assert list(config) == [key for key in plain if key != "writeback"] + ["briefings", "followups", "writeback"]
+        assert list(config) == [key for key in plain if key != "writeback"] + [
+            "briefings",
+            "followups",
+            "writeback",
+        ]
         assert list(sb.config(str(tmp_path / "r.db"), balance=True, routing=True, briefings=True))[-5:] == [
-            "balance", "route", "briefings", "followups", "writeback"]
+            "balance",
+            "route",
+            "briefings",
+            "followups",
+            "writeback",
+        ]
         assert config["briefings"] == {
-            "epic_property": "Epic", "target_date": "Target date", "depends_on": "Depends on",
-            "validated_by": "Validated by", "impact": "Impact", "effort": "Effort", "security": "Security critical",
-            "throughput_weeks": 4}
-        assert config["followups"] == {"when": {"urgency": "high"}, "issuetype": "Task",
-                                       "labels": ["incident-follow-up"], "lookback_days": 7}
+            "epic_property": "Epic",
+            "target_date": "Target date",
+            "depends_on": "Depends on",
+            "validated_by": "Validated by",
+            "impact": "Impact",
+            "effort": "Effort",
+            "security": "Security critical",
+            "throughput_weeks": 4,
+        }
+        assert config["followups"] == {
+            "when": {"urgency": "high"},
+            "issuetype": "Task",
+            "labels": ["incident-follow-up"],
+            "lookback_days": 7,
+        }
         assert config["writeback"]["jira"] == {
             **plain["writeback"]["jira"],
-            "epic": {"health": {"field": "Health"}, "briefing_link": {"field": "Briefing link"}}}
-        assert config["writeback"]["notion"] == {**plain["writeback"]["notion"], "status": {
-            "health": "Health", "reason": "Health reason", "progress": "Progress", "forecast": "Forecast",
-            "incidents": "Open incidents", "dependencies": "Dependencies", "undeclared": "Undeclared dependencies",
-            "score": "Priority score", "last_synced": "Last synced"}}
+            "epic": {"health": {"field": "Health"}, "briefing_link": {"field": "Briefing link"}},
+        }
+        assert config["writeback"]["notion"] == {
+            **plain["writeback"]["notion"],
+            "status": {
+                "health": "Health",
+                "reason": "Health reason",
+                "progress": "Progress",
+                "forecast": "Forecast",
+                "incidents": "Open incidents",
+                "dependencies": "Dependencies",
+                "undeclared": "Undeclared dependencies",
+                "score": "Priority score",
+                "last_synced": "Last synced",
+            },
+        }
         # merged with the other write-backs, not replacing them
         both = sb.config(str(tmp_path / "relais.db"), routing=True, briefings=True)["writeback"]
         assert {"work_type", "pm", "team", "initiative", "epic"} == set(both["jira"])
@@ -144,13 +197,19 @@ def test_config_with_briefings_adds_the_briefings_and_followups_sections_and_the
         properties = set(sb.notion.schemas["briefings"])
         assert {v for k, v in config["briefings"].items() if k != "throughput_weeks"} <= properties
         assert set(config["writeback"]["notion"]["status"].values()) <= properties
-        assert {w["field"] for w in config["writeback"]["jira"]["epic"].values()} <= {f["name"] for f in FIELDS}
+        assert {w["field"] for w in config["writeback"]["jira"]["epic"].values()} <= {
+            f["name"] for f in FIELDS
+        }
         # the follow-up tickets' label makes them RUN, by a rule just before the default
-        assert config["classify"][-2] == {"name": "incident follow-ups",
-                                          "when": {"labels": {"any": ["incident-follow-up"]}}, "then": "RUN"}
+        assert config["classify"][-2] == {
+            "name": "incident follow-ups",
+            "when": {"labels": {"any": ["incident-follow-up"]}},
+            "then": "RUN",
+        }
         assert config["classify"][:-2] + config["classify"][-1:] == plain["classify"]
-        assert {k: v for k, v in config.items() if k not in ("briefings", "followups", "writeback", "classify")} == {
-            k: v for k, v in plain.items() if k not in ("writeback", "classify")}
+        assert {
+            k: v for k, v in config.items() if k not in ("briefings", "followups", "writeback", "classify")
+        } == {k: v for k, v in plain.items() if k not in ("writeback", "classify")}
         assert sb.config(str(tmp_path / "relais.db")) == plain  # asking for it changed nothing
     assert build_parser().parse_args(["serve", "--briefings"]).briefings is True  # serve --write-config
 
@@ -166,7 +225,11 @@ def test_every_request_is_logged_and_countable():
         assert sb.count(status=401) == 1
         record = sb.log[-1]
         assert (record.vendor, record.path, record.query, record.status) == (
-            "jira", "/rest/api/3/serverInfo", {"x": ["1"]}, 200)
+            "jira",
+            "/rest/api/3/serverInfo",
+            {"x": ["1"]},
+            200,
+        )
         assert record.at.tzinfo is not None
 
 
@@ -188,9 +251,24 @@ def test_stop_closes_the_ports_and_plain_http_is_not_served():
 def test_cli_serves_prints_the_environment_and_writes_a_config(tmp_path):
     config = tmp_path / "relais.yaml"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--seed", "3", "--write-config",
-                             str(config), "--fault", "jira:500:rate=0.1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--seed",
+            "3",
+            "--write-config",
+            str(config),
+            "--fault",
+            "jira:500:rate=0.1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         lines = []
         assert proc.stdout is not None

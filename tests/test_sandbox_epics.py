@@ -9,8 +9,9 @@ lag), and the ``lost`` fault: an issue created although the client saw only a ne
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -64,15 +65,22 @@ def stamp(value: str) -> datetime:
 
 
 def test_epics_are_one_level_up_two_per_team_after_every_earlier_issue(sb, jira):
-    epics = search(jira, "issuetype = Epic ORDER BY key ASC", ["summary", "issuetype", "project", "status",
-                                                                "resolutiondate", "Team"])
+    epics = search(
+        jira,
+        "issuetype = Epic ORDER BY key ASC",
+        ["summary", "issuetype", "project", "status", "resolutiondate", "Team"],
+    )
     assert [e["key"] for e in epics] == ["CORE-22", "CORE-23", "PAY-20", "PAY-21", "SUP-21", "SUP-22"]
     assert sorted(e["key"] for e in epics) == sorted(sb.jira.epic_keys())
     assert sorted(int(e["id"]) for e in epics) == list(range(10069, 10075))  # after FB-8 (10068)
     for epic in epics:
         f = epic["fields"]
         assert {k: f["issuetype"][k] for k in ("id", "name", "hierarchyLevel", "subtask")} == {
-            "id": "10000", "name": "Epic", "hierarchyLevel": 1, "subtask": False}
+            "id": "10000",
+            "name": "Epic",
+            "hierarchyLevel": 1,
+            "subtask": False,
+        }
         assert f["project"]["key"] == epic["key"].split("-")[0]
         assert f[TEAM]["value"] == {"PAY": "payments", "CORE": "core", "SUP": "support"}[f["project"]["key"]]
         assert (f["resolutiondate"] is not None) is (f["status"]["name"] == "Done")
@@ -91,10 +99,14 @@ def test_an_epics_status_follows_its_children(sb, jira):
         expected = "To Do" if statuses <= {"To Do"} else "Done" if statuses == {"Done"} else "In Progress"
         assert sb.jira.get_record(key)["status"] == expected, (key, statuses)
     plan = sb.jira.epic_plan
-    assert plan.role("empty").children == [] and sb.jira.get_record(plan.role("empty").epic)["status"] == "To Do"
+    assert (
+        plan.role("empty").children == [] and sb.jira.get_record(plan.role("empty").epic)["status"] == "To Do"
+    )
     done = sb.jira.get_record(plan.role("done").epic)
     assert done["status"] == "Done" and len(plan.role("done").children) >= 2
-    assert done["resolutiondate"] >= max(sb.jira.get_record(c)["resolutiondate"] for c in plan.role("done").children)
+    assert done["resolutiondate"] >= max(
+        sb.jira.get_record(c)["resolutiondate"] for c in plan.role("done").children
+    )
 
 
 # =========================================================================== parent
@@ -107,7 +119,11 @@ def test_children_show_their_epic_as_parent_with_its_current_values(sb, jira):
     epic = sb.jira.get_issue(plan.role("blocked").epic)
     parent = issue["parent"]
     assert set(parent) == {"id", "key", "self", "fields"} and set(parent["fields"]) == {
-        "summary", "status", "priority", "issuetype"}
+        "summary",
+        "status",
+        "priority",
+        "issuetype",
+    }
     assert (parent["id"], parent["key"]) == (epic["id"], epic["key"])
     assert parent["self"].endswith(f"/rest/api/3/issue/{epic['id']}")
     assert parent["fields"]["summary"] == epic["fields"]["summary"]
@@ -117,13 +133,14 @@ def test_children_show_their_epic_as_parent_with_its_current_values(sb, jira):
     again = search(jira, f"key = {child}", ["parent"])[0]["fields"]["parent"]
     assert again["fields"]["status"]["name"] == "In Review"
     # an issue without a parent has no `parent` key at all, even when asked for it
-    orphan = next(k for k in sb.jira.keys() if "parent" not in sb.jira.get_issue(k)["fields"])
+    orphan = next(k for k in sb.jira if "parent" not in sb.jira.get_issue(k)["fields"])
     assert set(search(jira, f"key = {orphan}", ["summary", "parent"])[0]["fields"]) == {"summary"}
 
 
 def test_every_team_has_children_and_they_are_build_or_improve_work(sb, jira):
-    children = search(jira, f"parent in ({', '.join(sb.jira.epic_keys())})", ["project", "issuetype", "labels",
-                                                                              "parent"])
+    children = search(
+        jira, f"parent in ({', '.join(sb.jira.epic_keys())})", ["project", "issuetype", "labels", "parent"]
+    )
     assert {c["fields"]["project"]["key"] for c in children} == {"PAY", "CORE", "SUP"}
     for child in children:
         f = child["fields"]
@@ -131,9 +148,19 @@ def test_every_team_has_children_and_they_are_build_or_improve_work(sb, jira):
         assert f["parent"]["key"].split("-")[0] == f["project"]["key"]  # an epic of the child's own project
     seeded = sorted(k for s in sb.jira.epic_plan.epics.values() for k in s.children)
     assert sorted(c["key"] for c in children) == seeded
-    assert 0 < len(seeded) < len([k for k in sb.jira.keys() if k not in sb.jira.epic_keys()
-                                  and expected_work_type(sb.jira.get_record(k)["issuetype"],
-                                                         sb.jira.get_record(k)["labels"]) != "RUN"])  # a share
+    assert (
+        0
+        < len(seeded)
+        < len(
+            [
+                k
+                for k in sb.jira
+                if k not in sb.jira.epic_keys()
+                and expected_work_type(sb.jira.get_record(k)["issuetype"], sb.jira.get_record(k)["labels"])
+                != "RUN"
+            ]
+        )
+    )  # a share
 
 
 def test_a_parent_is_written_like_jira_one_level_up_only(sb, jira, clock):
@@ -142,14 +169,26 @@ def test_a_parent_is_written_like_jira_one_level_up_only(sb, jira, clock):
     jira.issue("PAY-5").update(fields={"parent": {"key": epic}})
     assert keys(jira, f"parent = {epic}") == ["PAY-5"]
     items = sb.jira.get_issue("PAY-5")["changelog"]["histories"][0]["items"]
-    assert items == [{"field": "IssueParentAssociation", "fieldtype": "jira", "from": None, "fromString": None,
-                      "to": sb.jira.get_record(epic)["id"], "toString": epic}]
-    for bad, value in ((epic, {"key": "PAY-20"}), ("PAY-6", {"key": "PAY-4"})):  # an epic under an epic; a bug
+    assert items == [
+        {
+            "field": "IssueParentAssociation",
+            "fieldtype": "jira",
+            "from": None,
+            "fromString": None,
+            "to": sb.jira.get_record(epic)["id"],
+            "toString": epic,
+        }
+    ]
+    for bad, value in (
+        (epic, {"key": "PAY-20"}),
+        ("PAY-6", {"key": "PAY-4"}),
+    ):  # an epic under an epic; a bug
         with pytest.raises(JIRAError) as err:
             jira.issue(bad).update(fields={"parent": value})
         assert err.value.status_code == 400
         assert err.value.response.json()["errors"] == {
-            "parent": "Given parent work item does not belong to appropriate hierarchy."}
+            "parent": "Given parent work item does not belong to appropriate hierarchy."
+        }
     jira.issue("PAY-5").update(fields={"parent": None})
     assert keys(jira, f"parent = {epic}") == []
 
@@ -163,17 +202,21 @@ def test_jql_on_parent_issuetype_and_labels(sb, jira):
     epic_id = sb.jira.get_record(blocked.epic)["id"]
     assert sorted(keys(jira, f"parent = {epic_id}")) == sorted(blocked.children)  # by id too
     done = sb.jira.epic_plan.role("done")
-    assert sorted(keys(jira, f'parent in ({blocked.epic}, "{done.epic}")')) == sorted(blocked.children + done.children)
+    assert sorted(keys(jira, f'parent in ({blocked.epic}, "{done.epic}")')) == sorted(
+        blocked.children + done.children
+    )
     assert keys(jira, f"parent != {blocked.epic} AND parent = {done.epic} ORDER BY key ASC") == sorted(
-        done.children, key=lambda k: int(k.split("-")[1]))
+        done.children, key=lambda k: int(k.split("-")[1])
+    )
     orphans = keys(jira, "project = SUP AND parent is EMPTY AND issuetype != Epic")
-    assert len(orphans) == 20 - len([k for s in sb.jira.epic_plan.epics.values() for k in s.children
-                                     if k.startswith("SUP-")])
+    assert len(orphans) == 20 - len(
+        [k for s in sb.jira.epic_plan.epics.values() for k in s.children if k.startswith("SUP-")]
+    )
     assert keys(jira, "issuetype = Epic AND project = CORE ORDER BY key ASC") == ["CORE-22", "CORE-23"]
     assert keys(jira, "issuetype in (Epic, Feedback) AND project = FB") == keys(jira, "project = FB")
-    roadmap = [k for k in sb.jira.keys() if "roadmap" in sb.jira.get_record(k)["labels"]]
+    roadmap = [k for k in sb.jira if "roadmap" in sb.jira.get_record(k)["labels"]]
     assert sorted(keys(jira, 'labels = "roadmap"')) == sorted(roadmap) and roadmap
-    tooling = [k for k in sb.jira.keys() if {"tooling", "tech-debt"} & set(sb.jira.get_record(k)["labels"])]
+    tooling = [k for k in sb.jira if {"tooling", "tech-debt"} & set(sb.jira.get_record(k)["labels"])]
     assert sorted(keys(jira, 'labels in (tooling, "tech-debt")')) == sorted(tooling) and tooling
     with pytest.raises(JIRAError) as err:
         keys(jira, "parent = PAY-999")
@@ -189,11 +232,20 @@ def test_a_blocked_child_shows_its_blocker_as_inward_issue_and_the_blocker_the_o
     child = search(jira, f"key = {blocked.child}", LINK_FIELDS)[0]
     links = child["fields"]["issuelinks"]
     assert [(l["id"], l["type"]["name"], l["inwardIssue"]["key"]) for l in links] == [
-        (blocked.link, "Blocks", blocked.other)]
+        (blocked.link, "Blocks", blocked.other)
+    ]
     link = links[0]
-    assert link["type"] == {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks",
-                            "self": f"{sb.urls['jira']}/rest/api/3/issueLinkType/10000"}
-    assert link["self"] == f"{sb.urls['jira']}/rest/api/3/issueLink/{blocked.link}" and "outwardIssue" not in link
+    assert link["type"] == {
+        "id": "10000",
+        "name": "Blocks",
+        "inward": "is blocked by",
+        "outward": "blocks",
+        "self": f"{sb.urls['jira']}/rest/api/3/issueLinkType/10000",
+    }
+    assert (
+        link["self"] == f"{sb.urls['jira']}/rest/api/3/issueLink/{blocked.link}"
+        and "outwardIssue" not in link
+    )
     other = link["inwardIssue"]
     assert set(other) == {"id", "key", "self", "fields"}
     assert set(other["fields"]) == {"summary", "status", "priority", "issuetype"}
@@ -217,7 +269,8 @@ def test_issuelinks_are_navigable_and_relates_links_read_the_same_both_ways(sb, 
     a = search(jira, f"key = {source}", ["issuelinks"])[0]["fields"]["issuelinks"]
     b = search(jira, f"key = {target}", ["issuelinks"])[0]["fields"]["issuelinks"]
     assert [(l["type"]["inward"], l["type"]["outward"], l["outwardIssue"]["key"]) for l in a] == [
-        ("relates to", "relates to", target)]
+        ("relates to", "relates to", target)
+    ]
     assert [(l["type"]["id"], l["inwardIssue"]["key"]) for l in b] == [("10003", source)]
 
 
@@ -227,19 +280,32 @@ def test_creating_and_deleting_a_link_like_relais_bumps_both_issues_and_their_ch
     answer = jira.create_issue_link("Blocks", "CORE-1", "PAY-5")  # inwardIssue CORE-1 blocks PAY-5
     assert answer.status_code == 201 and answer.content == b""
     pay5 = jira.issue("PAY-5", fields="issuelinks,updated").raw["fields"]
-    assert [(l["type"]["name"], l["inwardIssue"]["key"]) for l in pay5["issuelinks"]] == [("Blocks", "CORE-1")]
+    assert [(l["type"]["name"], l["inwardIssue"]["key"]) for l in pay5["issuelinks"]] == [
+        ("Blocks", "CORE-1")
+    ]
     link_id = pay5["issuelinks"][0]["id"]
     link = jira.issue_link(link_id)
     assert (link.raw["inwardIssue"]["key"], link.raw["outwardIssue"]["key"], link.type.name) == (
-        "CORE-1", "PAY-5", "Blocks")
+        "CORE-1",
+        "PAY-5",
+        "Blocks",
+    )
     for key in ("CORE-1", "PAY-5"):
         issue = sb.jira.get_issue(key)
         assert stamp(issue["fields"]["updated"]) > before[key]
         assert issue["fields"]["updated"] == "2026-11-20T10:33:42.500+0100"
         assert issue["changelog"]["histories"][0]["author"]["accountId"] == sb.org.bot.jira_account_id
     texts = {k: sb.jira.get_issue(k)["changelog"]["histories"][0]["items"] for k in ("CORE-1", "PAY-5")}
-    assert texts["PAY-5"] == [{"field": "Link", "fieldtype": "jira", "from": None, "fromString": None,
-                               "to": "CORE-1", "toString": "This issue is blocked by CORE-1"}]
+    assert texts["PAY-5"] == [
+        {
+            "field": "Link",
+            "fieldtype": "jira",
+            "from": None,
+            "fromString": None,
+            "to": "CORE-1",
+            "toString": "This issue is blocked by CORE-1",
+        }
+    ]
     assert texts["CORE-1"][0]["toString"] == "This issue blocks PAY-5"
     # the same link again: answered 201, not made twice
     jira.create_issue_link("Blocks", "CORE-1", "PAY-5")
@@ -249,17 +315,27 @@ def test_creating_and_deleting_a_link_like_relais_bumps_both_issues_and_their_ch
     assert jira.issue("PAY-5", fields="issuelinks").raw["fields"]["issuelinks"] == []
     removed = sb.jira.get_issue("PAY-5")
     assert removed["fields"]["updated"] == "2026-11-20T10:34:42.500+0100"
-    assert removed["changelog"]["histories"][0]["items"] == [{
-        "field": "Link", "fieldtype": "jira", "from": "CORE-1", "fromString": "This issue is blocked by CORE-1",
-        "to": None, "toString": None}]
+    assert removed["changelog"]["histories"][0]["items"] == [
+        {
+            "field": "Link",
+            "fieldtype": "jira",
+            "from": "CORE-1",
+            "fromString": "This issue is blocked by CORE-1",
+            "to": None,
+            "toString": None,
+        }
+    ]
     with pytest.raises(JIRAError) as gone:
         jira.issue_link(link_id)
     assert gone.value.status_code == 404
 
 
 def test_a_link_request_jira_refuses(sb, jira):
-    for args, status in ((("Depends", "CORE-1", "PAY-5"), 404), (("Blocks", "CORE-1", "PAY-999"), 404),
-                         (("Blocks", "CORE-1", "CORE-1"), 400)):
+    for args, status in (
+        (("Depends", "CORE-1", "PAY-5"), 404),
+        (("Blocks", "CORE-1", "PAY-999"), 404),
+        (("Blocks", "CORE-1", "CORE-1"), 400),
+    ):
         with pytest.raises(JIRAError) as err:
             jira.create_issue_link(*args)
         assert err.value.status_code == status, args
@@ -273,8 +349,9 @@ def test_a_link_request_jira_refuses(sb, jira):
 def test_link_and_unlink_helpers_act_like_a_person(sb, clock):
     clock.advance(minutes=1)
     link_id = sb.jira.link("SUP-5", "PAY-6", "Relates")
-    assert [(l["id"], l["outwardIssue"]["key"]) for l in sb.jira.get_issue("SUP-5")["fields"]["issuelinks"]] == [
-        (link_id, "PAY-6")]
+    assert [
+        (l["id"], l["outwardIssue"]["key"]) for l in sb.jira.get_issue("SUP-5")["fields"]["issuelinks"]
+    ] == [(link_id, "PAY-6")]
     history = sb.jira.get_issue("PAY-6")["changelog"]["histories"][0]
     assert history["author"]["accountId"] == sb.org.person("alice").jira_account_id  # PAY's PM, by default
     assert history["items"][0]["toString"] == "This issue relates to SUP-5"
@@ -296,12 +373,21 @@ def test_a_deleted_issue_takes_its_links_and_leaves_its_children_without_parent(
 def test_health_is_listed_found_by_name_and_empty_when_seeded(sb, jira):
     fields = {f["id"]: f for f in jira.fields()}
     health = fields[HEALTH]
-    assert (health["name"], health["custom"], health["schema"]) == ("Health", True, {
-        "type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select", "customId": 10094})
+    assert (health["name"], health["custom"], health["schema"]) == (
+        "Health",
+        True,
+        {
+            "type": "option",
+            "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select",
+            "customId": 10094,
+        },
+    )
     assert {"cf[10094]", "Health"} <= set(health["clauseNames"])
     assert (fields["parent"]["name"], fields["issuelinks"]["name"]) == ("Parent", "Linked Issues")
     epics = search(jira, "issuetype = Epic", ["Health", "summary"])  # the client maps the name to the id
-    assert epics and all(set(e["fields"]) == {HEALTH, "summary"} and e["fields"][HEALTH] is None for e in epics)
+    assert epics and all(
+        set(e["fields"]) == {HEALTH, "summary"} and e["fields"][HEALTH] is None for e in epics
+    )
     assert len(keys(jira, "Health is EMPTY AND project in (PAY, CORE, SUP)")) == len(sb.jira)
 
 
@@ -311,12 +397,19 @@ def test_relais_writes_health_and_the_briefing_link_on_an_epic(sb, jira, clock):
     clock.advance(minutes=5)
     jira.issue(epic).update(fields={HEALTH: {"value": "At risk"}, BRIEFING_LINK: url})
     f = jira.issue(epic, fields=f"{HEALTH},{BRIEFING_LINK},updated").raw["fields"]
-    assert f[HEALTH] == {"self": f"{sb.urls['jira']}/rest/api/3/customFieldOption/10331", "value": "At risk",
-                         "id": "10331"}
+    assert f[HEALTH] == {
+        "self": f"{sb.urls['jira']}/rest/api/3/customFieldOption/10331",
+        "value": "At risk",
+        "id": "10331",
+    }
     assert f[BRIEFING_LINK] == url and f["updated"] == "2026-11-20T10:35:42.500+0100"
     items = {i["fieldId"]: i for i in sb.jira.get_issue(epic)["changelog"]["histories"][0]["items"]}
-    assert (items[HEALTH]["field"], items[HEALTH]["from"], items[HEALTH]["to"], items[HEALTH]["toString"]) == (
-        "Health", None, "10331", "At risk")
+    assert (
+        items[HEALTH]["field"],
+        items[HEALTH]["from"],
+        items[HEALTH]["to"],
+        items[HEALTH]["toString"],
+    ) == ("Health", None, "10331", "At risk")
     assert keys(jira, 'Health = "At risk"') == [epic] == keys(jira, "cf[10094] in (10331, Blocked)")
     jira.issue(epic).update(fields={HEALTH: {"id": "10333"}})
     assert keys(jira, "Health = blocked") == [epic]  # JQL values are case-insensitive
@@ -324,14 +417,20 @@ def test_relais_writes_health_and_the_briefing_link_on_an_epic(sb, jira, clock):
     assert keys(jira, "Health is not EMPTY") == []
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("SUP-21", {"value": "Great"}, "Option value 'Great' is not valid"),
-    ("SUP-21", {"value": "at risk"}, "Option value 'at risk' is not valid"),  # writes match exactly
-    ("SUP-21", {"id": "10399"}, "Option id '10399' is not valid"),
-    ("SUP-21", "On track", "Could not find valid 'id' or 'value' in the Parent Option object."),
-    ("FB-1", {"value": "On track"},
-     "Field 'customfield_10094' cannot be set. It is not on the appropriate screen, or unknown."),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("SUP-21", {"value": "Great"}, "Option value 'Great' is not valid"),
+        ("SUP-21", {"value": "at risk"}, "Option value 'at risk' is not valid"),  # writes match exactly
+        ("SUP-21", {"id": "10399"}, "Option id '10399' is not valid"),
+        ("SUP-21", "On track", "Could not find valid 'id' or 'value' in the Parent Option object."),
+        (
+            "FB-1",
+            {"value": "On track"},
+            "Field 'customfield_10094' cannot be set. It is not on the appropriate screen, or unknown.",
+        ),
+    ],
+)
 def test_a_bad_health_write_is_an_error_collection_and_writes_nothing(sb, jira, key, value, message):
     before = sb.jira.get_record(key)
     with pytest.raises(JIRAError) as err:
@@ -352,13 +451,23 @@ def test_a_briefing_link_that_is_not_a_url_is_refused_on_an_epic(sb, jira):
 
 
 def _follow_up(label: str, **extra: Any) -> dict[str, Any]:
-    return {"project": {"key": "CORE"}, "summary": "Follow-up: Core Platform p99 latency above 2s",
-            "issuetype": {"name": "Task"}, "labels": ["incident-follow-up", label],
-            "description": {"type": "doc", "version": 1, "content": [
-                {"type": "paragraph", "content": [{"type": "text", "text": "Incident #1021 was resolved."}]}]},
-            WORK_TYPE: {"value": "RUN"}, TEAM: {"value": "core"},
-            BRIEFING_LINK: "https://app.notion.com/p/Q4-2027-SSO-for-enterprise-615887bc37ca4e7e9f1fa9eeba79e3f1",
-            **extra}
+    return {
+        "project": {"key": "CORE"},
+        "summary": "Follow-up: Core Platform p99 latency above 2s",
+        "issuetype": {"name": "Task"},
+        "labels": ["incident-follow-up", label],
+        "description": {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                {"type": "paragraph", "content": [{"type": "text", "text": "Incident #1021 was resolved."}]}
+            ],
+        },
+        WORK_TYPE: {"value": "RUN"},
+        TEAM: {"value": "core"},
+        BRIEFING_LINK: "https://app.notion.com/p/Q4-2027-SSO-for-enterprise-615887bc37ca4e7e9f1fa9eeba79e3f1",
+        **extra,
+    }
 
 
 def test_a_created_follow_up_keeps_every_field_and_is_missing_from_search_at_first(sb, jira, clock):
@@ -367,10 +476,16 @@ def test_a_created_follow_up_keeps_every_field_and_is_missing_from_search_at_fir
     assert created.key == "CORE-24"  # after CORE's 21 issues and its epics CORE-22, CORE-23
     f = sb.jira.get_issue(created.key)["fields"]
     assert (f["summary"], f["issuetype"]["name"], f["labels"]) == (
-        "Follow-up: Core Platform p99 latency above 2s", "Task", ["incident-follow-up", "sync-1f3a"])
+        "Follow-up: Core Platform p99 latency above 2s",
+        "Task",
+        ["incident-follow-up", "sync-1f3a"],
+    )
     assert f["description"]["content"][0]["content"][0]["text"] == "Incident #1021 was resolved."
     assert (f[WORK_TYPE]["value"], f[TEAM]["value"], f[BRIEFING_LINK]) == (
-        "RUN", "core", _follow_up("")[BRIEFING_LINK])
+        "RUN",
+        "core",
+        _follow_up("")[BRIEFING_LINK],
+    )
     assert f["reporter"]["accountId"] == sb.org.bot.jira_account_id
     assert keys(jira, 'labels = "sync-1f3a"') == []  # not indexed yet, like Jira Cloud's search
     clock.advance(seconds=31)
@@ -385,7 +500,8 @@ def test_a_follow_up_can_be_created_under_an_epic(sb, jira):
     with pytest.raises(JIRAError) as err:
         jira.create_issue(fields=_follow_up("sync-77ab", parent={"key": "CORE-1"}), prefetch=False)
     assert err.value.response.json()["errors"] == {
-        "parent": "Given parent work item does not belong to appropriate hierarchy."}
+        "parent": "Given parent work item does not belong to appropriate hierarchy."
+    }
 
 
 def test_a_lost_answer_leaves_the_issue_created_although_the_client_saw_a_failure(sb, jira):
@@ -395,7 +511,7 @@ def test_a_lost_answer_leaves_the_issue_created_although_the_client_saw_a_failur
     assert sb.count(vendor="jira", method="POST", path_prefix="/rest/api/3/issue", status=0) == 1
     # what relais must do before creating again: look for its natural key
     found = keys(jira, 'labels = "sync-9c2e"')
-    assert found == ["CORE-24"] and "CORE-24" in sb.jira.keys()
+    assert found == ["CORE-24"] and "CORE-24" in sb.jira
     jira.create_issue(fields=_follow_up("sync-9c2f"), prefetch=False)  # the fault fired once only
     assert keys(jira, 'labels = "sync-9c2f"') == ["CORE-25"]
 
@@ -403,7 +519,14 @@ def test_a_lost_answer_leaves_the_issue_created_although_the_client_saw_a_failur
 def test_epic_helpers_name_what_was_seeded(sb):
     plan = sb.jira.epic_plan
     assert sorted(plan.epics) == sorted(sb.jira.epic_keys())
-    assert {s.role for s in plan.epics.values()} == {"blocked", "validated", "undeclared", "done", "empty", None}
+    assert {s.role for s in plan.epics.values()} == {
+        "blocked",
+        "validated",
+        "undeclared",
+        "done",
+        "empty",
+        None,
+    }
     for role in ("blocked", "validated", "undeclared"):
         seeded = plan.role(role)
         assert seeded.child in seeded.children and seeded.other and seeded.link in sb.jira.links.by_id

@@ -7,8 +7,8 @@ HTTP date, vendor default, none) and each vendor's token bucket.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
-from typing import Iterator
 
 import httpx
 import pytest
@@ -38,8 +38,9 @@ def client(sb: Sandbox, vendor: str, timeout: float = 5) -> httpx.Client:
         "pagerduty": {"Authorization": f"Token token={sb.env['PAGERDUTY_TOKEN']}"},
     }[vendor]
     auth = (sb.env["JIRA_EMAIL"], sb.env["JIRA_API_TOKEN"]) if vendor == "jira" else None
-    return httpx.Client(base_url=sb.urls[vendor], verify=ssl_context(sb), headers=headers, auth=auth,
-                        timeout=timeout)
+    return httpx.Client(
+        base_url=sb.urls[vendor], verify=ssl_context(sb), headers=headers, auth=auth, timeout=timeout
+    )
 
 
 JIRA_SEARCH = ("/rest/api/3/search/jql", {"jql": "project = PAY", "fields": "summary", "maxResults": 5})
@@ -99,8 +100,11 @@ def test_lost_applies_the_write_then_resets_the_connection(sb):
     with client(sb, "pagerduty") as c:
         before = len(c.get(f"/incidents/{iid}/notes").json()["notes"])
         with pytest.raises(httpx.TransportError):
-            c.post(f"/incidents/{iid}/notes", headers={"From": sb.env["PAGERDUTY_FROM"]},
-                   json={"note": {"content": "written, answer lost"}})
+            c.post(
+                f"/incidents/{iid}/notes",
+                headers={"From": sb.env["PAGERDUTY_FROM"]},
+                json={"note": {"content": "written, answer lost"}},
+            )
         notes = c.get(f"/incidents/{iid}/notes").json()["notes"]
     assert len(notes) == before + 1 and notes[-1]["content"] == "written, answer lost"
     assert sb.count(vendor="pagerduty", method="POST", status=0) == 1
@@ -111,11 +115,15 @@ def test_timeout_after_applies_the_write_while_the_client_waits_in_vain(sb):
     sb.faults.add("pagerduty", "timeout", count=1, delay=1.0, after=True, method="POST")
     with client(sb, "pagerduty", timeout=0.3) as c:
         with pytest.raises(httpx.ReadTimeout):
-            c.post(f"/incidents/{iid}/notes", headers={"From": sb.env["PAGERDUTY_FROM"]},
-                   json={"note": {"content": "written before the timeout"}})
+            c.post(
+                f"/incidents/{iid}/notes",
+                headers={"From": sb.env["PAGERDUTY_FROM"]},
+                json={"note": {"content": "written before the timeout"}},
+            )
         # the note is there at once: the request was handled before the answer was held back
         assert [n["content"] for n in c.get(f"/incidents/{iid}/notes").json()["notes"]][-1:] == [
-            "written before the timeout"]
+            "written before the timeout"
+        ]
 
 
 def test_malformed_is_a_200_with_a_truncated_json_body(sb):
@@ -127,11 +135,14 @@ def test_malformed_is_a_200_with_a_truncated_json_body(sb):
         r.json()
 
 
-@pytest.mark.parametrize("vendor, method, path, body, items, missing", [
-    ("jira", "GET", JIRA_SEARCH[0], None, "issues", "fields"),
-    ("notion", "POST", "/v1/data_sources/{feedback}/query", {}, "results", "properties"),
-    ("pagerduty", "GET", "/incidents", None, "incidents", "service"),
-])
+@pytest.mark.parametrize(
+    "vendor, method, path, body, items, missing",
+    [
+        ("jira", "GET", JIRA_SEARCH[0], None, "issues", "fields"),
+        ("notion", "POST", "/v1/data_sources/{feedback}/query", {}, "results", "properties"),
+        ("pagerduty", "GET", "/incidents", None, "incidents", "service"),
+    ],
+)
 def test_bad_item_breaks_exactly_one_item_of_a_list_page(sb, vendor, method, path, body, items, missing):
     sb.faults.add(vendor, "bad_item", count=1)
     path = path.format(feedback=sb.notion.data_source_ids["feedback"])
@@ -149,7 +160,9 @@ def test_429_retry_after_variants(sb):
     sb.faults.add("notion", 429, count=1, retry_after="omit")
     with client(sb, "notion") as c:
         seconds, date, default, omitted = (c.get("/v1/users/me") for _ in range(4))
-    assert all(r.status_code == 429 and r.json()["code"] == "rate_limited" for r in (seconds, date, default, omitted))
+    assert all(
+        r.status_code == 429 and r.json()["code"] == "rate_limited" for r in (seconds, date, default, omitted)
+    )
     assert seconds.headers["Retry-After"] == "3"
     assert 20 < parsedate_to_datetime(date.headers["Retry-After"]).timestamp() - time.time() <= 31
     assert default.headers["Retry-After"] == "1"
@@ -184,13 +197,25 @@ def test_token_bucket_answers_429_the_vendors_way(sb):
 def test_fault_specs_from_the_command_line(sb):
     rule = sb.faults.add_spec("jira:500:rate=0.1,path=/search,retry_after=http-date")
     assert (rule.vendor, rule.kind, rule.rate, rule.path, rule.retry_after) == (
-        "jira", 500, 0.1, "/search", "http-date")
+        "jira",
+        500,
+        0.1,
+        "/search",
+        "http-date",
+    )
     assert sb.faults.add_spec("notion:timeout:delay=2.5,count=1").delay == 2.5
     assert sb.faults.add_spec("notion:timeout:after=true").after is True
     lost = sb.faults.add_spec("jira:lost:method=POST,path=/issue$")
     assert (lost.kind, lost.method, lost.after) == ("lost", "POST", False)
-    for bad in ("jira", "asana:500", "jira:418x", "jira:500:rate=2", "jira:500:colour=red", "jira:reset:after=1",
-                "jira:timeout:after=maybe"):
+    for bad in (
+        "jira",
+        "asana:500",
+        "jira:418x",
+        "jira:500:rate=2",
+        "jira:500:colour=red",
+        "jira:reset:after=1",
+        "jira:timeout:after=maybe",
+    ):
         with pytest.raises(ValueError):
             sb.faults.add_spec(bad)
     sb.faults.clear("jira")

@@ -7,8 +7,9 @@ on writes, incident_key de-duplication, and the error shapes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pagerduty
@@ -42,15 +43,21 @@ def pd(sb: Sandbox) -> Iterator[Any]:
 
 @pytest.fixture
 def raw(sb: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sb.urls["pagerduty"], verify=ssl_context(sb), timeout=5,
-                      headers={"Authorization": f"Token token={sb.env['PAGERDUTY_TOKEN']}", "Accept": ACCEPT}) as c:
+    with httpx.Client(
+        base_url=sb.urls["pagerduty"],
+        verify=ssl_context(sb),
+        timeout=5,
+        headers={"Authorization": f"Token token={sb.env['PAGERDUTY_TOKEN']}", "Accept": ACCEPT},
+    ) as c:
         yield c
 
 
 def test_iter_all_reads_every_incident_once(sb, pd):
     incidents = list(pd.iter_all("incidents", params={"date_range": "all"}, page_size=6))
     ids = [i["id"] for i in incidents]
-    assert len(ids) == len(set(ids)) == len(sb.pagerduty.incident_ids()) == 20 + 1  # + Core's follow-up incident
+    assert (
+        len(ids) == len(set(ids)) == len(sb.pagerduty.incident_ids()) == 20 + 1
+    )  # + Core's follow-up incident
     assert sum(i["status"] != "resolved" for i in incidents) == 3
     assert {i["urgency"] for i in incidents} == {"high", "low"}
     assert {i["priority"]["summary"] for i in incidents} <= {"P1", "P2", "P3", "P4", "P5"}
@@ -64,19 +71,32 @@ def test_since_until_filter_on_creation_time_with_a_one_month_default():
         default = list(pd.iter_all("incidents"))
         cutoff = START - timedelta(days=30)
         assert {i["id"] for i in default} == {
-            i["id"] for i in everything if datetime.fromisoformat(i["created_at"].replace("Z", "+00:00")) >= cutoff}
+            i["id"]
+            for i in everything
+            if datetime.fromisoformat(i["created_at"].replace("Z", "+00:00")) >= cutoff
+        }
         assert 0 < len(default) < len(everything)
         # a note changes an old incident now, but a creation-time window still does not return it
         old = everything[0]
         pd.rpost(f"incidents/{old['id']}/notes", json={"content": "late follow-up"})
-        week = list(pd.iter_all("incidents", params={"since": (START - timedelta(days=7)).isoformat(),
-                                                     "until": START.isoformat()}))
+        week = list(
+            pd.iter_all(
+                "incidents",
+                params={"since": (START - timedelta(days=7)).isoformat(), "until": START.isoformat()},
+            )
+        )
         assert old["id"] not in {i["id"] for i in week}
 
 
 def test_iter_history_reads_log_entries_with_their_incidents(sb, pd):
-    entries = list(pd.iter_history("log_entries", START - timedelta(days=30), START,
-                                   params={"include[]": ["incidents"], "time_zone": "UTC"}))
+    entries = list(
+        pd.iter_history(
+            "log_entries",
+            START - timedelta(days=30),
+            START,
+            params={"include[]": ["incidents"], "time_zone": "UTC"},
+        )
+    )
     kinds = {e["type"] for e in entries}
     assert {"trigger_log_entry", "acknowledge_log_entry", "resolve_log_entry"} <= kinds
     assert all(e["incident"]["type"] == "incident" and e["created_at"].endswith("Z") for e in entries)
@@ -94,13 +114,20 @@ def test_log_entries_render_in_the_account_time_zone_unless_asked(raw):
 def test_offset_plus_limit_above_10000_is_refused(raw):
     r = raw.get("/incidents", params={"offset": 9950, "limit": 100, "date_range": "all"})
     assert r.status_code == 400
-    assert r.json() == {"error": {"message": "Invalid Input Provided", "code": 2001,
-                                  "errors": ["Offset must be less than 10000."]}}
+    assert r.json() == {
+        "error": {
+            "message": "Invalid Input Provided",
+            "code": 2001,
+            "errors": ["Offset must be less than 10000."],
+        }
+    }
     assert raw.get("/incidents", params={"offset": 9900, "limit": 100}).status_code == 200
 
 
 def test_writes_need_a_from_header_naming_a_user(sb, raw, clock):
-    incident = next(i for i in sb.pagerduty.incident_ids() if sb.pagerduty.get_incident(i)["status"] == "triggered")
+    incident = next(
+        i for i in sb.pagerduty.incident_ids() if sb.pagerduty.get_incident(i)["status"] == "triggered"
+    )
     body = {"incident": {"type": "incident_reference", "status": "acknowledged"}}
     r = raw.put(f"/incidents/{incident}", json=body)
     assert r.status_code == 400 and r.json()["error"]["code"] == 2001
@@ -115,8 +142,10 @@ def test_writes_need_a_from_header_naming_a_user(sb, raw, clock):
 
 def test_priority_updates_and_notes_through_the_client(sb, pd):
     incident = sb.pagerduty.incident_ids()[0]
-    updated = pd.rput(f"incidents/{incident}", json={"type": "incident_reference",
-                                                      "priority": {"id": "PSLWBL8", "type": "priority_reference"}})
+    updated = pd.rput(
+        f"incidents/{incident}",
+        json={"type": "incident_reference", "priority": {"id": "PSLWBL8", "type": "priority_reference"}},
+    )
     assert updated["priority"]["summary"] == "P1"
     note = pd.rpost(f"incidents/{incident}/notes", json={"content": "classified RUN by relais"})
     assert note["content"] == "classified RUN by relais"
@@ -124,8 +153,12 @@ def test_priority_updates_and_notes_through_the_client(sb, pd):
 
 
 def test_incident_key_deduplicates_open_incidents(sb, pd):
-    body = {"type": "incident", "title": "Payments API: card declines spike", "incident_key": "jira:10007",
-            "service": {"id": "PSVC001", "type": "service_reference"}}
+    body = {
+        "type": "incident",
+        "title": "Payments API: card declines spike",
+        "incident_key": "jira:10007",
+        "service": {"id": "PSVC001", "type": "service_reference"},
+    }
     first = pd.rpost("incidents", json=body)
     with pytest.raises(pagerduty.HttpError) as duplicate:
         pd.rpost("incidents", json=body)
@@ -149,8 +182,9 @@ def test_responder_helpers_write_log_entries(sb, clock):
 
 
 def test_auth_errors_and_lookups(sb, raw, pd):
-    with httpx.Client(base_url=sb.urls["pagerduty"], verify=ssl_context(sb),
-                      headers={"Authorization": "Token token=wrong"}) as bad:
+    with httpx.Client(
+        base_url=sb.urls["pagerduty"], verify=ssl_context(sb), headers={"Authorization": "Token token=wrong"}
+    ) as bad:
         r = bad.get("/abilities")
     assert r.status_code == 401 and r.json()["error"]["code"] == 2006
     assert raw.get("/incidents/QNOSUCHINCIDENT").json() == {"error": {"message": "Not Found", "code": 2100}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import make_engine, write_config
+
 from sandbox import SIZES, Sandbox
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, make_engine, relais_env, run_relais
+
 from sandbox import Sandbox
 
 ROWS_PER_TEAM = 4  # backfill_periods in the sandbox's balance config
@@ -65,8 +65,11 @@ def test_rows_hold_the_reported_figures(sandbox, sc_engine, tmp_path):
     data = json.loads(report.stdout)
     team, weeks = next(iter(data["teams"].items()))
     week = weeks[-2]
-    row = next(r for r in rows(sandbox)
-               if "".join(t["plain_text"] for t in r["properties"]["Key"]["rich_text"]) == f"{team}:{week['week']}")
+    row = next(
+        r
+        for r in rows(sandbox)
+        if "".join(t["plain_text"] for t in r["properties"]["Key"]["rich_text"]) == f"{team}:{week['week']}"
+    )
     props = row["properties"]
     assert props["RUN %"]["number"] == week["run"]
     assert props["RUN hours"]["number"] == week["run_hours"]
@@ -84,8 +87,10 @@ def test_human_notes_on_rows_and_briefings_survive_every_cycle(sandbox, sc_engin
     sandbox.notion.edit_page(brief_id, {"Epic": {"rich_text": [{"text": {"content": "PAY-999"}}]}})
     for _ in range(2):
         sc_engine.run_cycle(apply=True)
-    assert sandbox.notion.get_page(row_id)["properties"]["Notes"]["rich_text"][0]["plain_text"] == \
-        "Discussed in the weekly: OK"
+    assert (
+        sandbox.notion.get_page(row_id)["properties"]["Notes"]["rich_text"][0]["plain_text"]
+        == "Discussed in the weekly: OK"
+    )
     assert sandbox.notion.get_page(brief_id)["properties"]["Epic"]["rich_text"][0]["plain_text"] == "PAY-999"
 
 
@@ -123,11 +128,18 @@ def test_kill_during_scorecard_creates_leaves_no_duplicate(tmp_path):
 
     with Sandbox(seed=7, size="demo") as sb:
         config = balance_config(sb, tmp_path, slow_notion)
-        proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)],
-                                env=relais_env(sb), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)],
+            env=relais_env(sb),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 120
-        while sb.count(vendor="notion", method="POST", path_prefix="/v1/pages", status=200) < 3 \
-                and time.monotonic() < deadline:
+        while (
+            sb.count(vendor="notion", method="POST", path_prefix="/v1/pages", status=200) < 3
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.02)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
@@ -146,8 +158,9 @@ def test_changing_an_alert_threshold_replays_without_reading_history(sandbox, tm
     engine.close()
 
     def strict(cfg):
-        cfg["balance"]["alerts"] = [{"name": "RUN watch", "when": "run_share > 10%", "level": "watch",
-                                     "message": "RUN above 10%"}]
+        cfg["balance"]["alerts"] = [
+            {"name": "RUN watch", "when": "run_share > 10%", "level": "watch", "message": "RUN above 10%"}
+        ]
 
     data = yaml.safe_load(config.read_text())
     strict(data)
@@ -160,7 +173,9 @@ def test_changing_an_alert_threshold_replays_without_reading_history(sandbox, tm
     assert any(c["new"] == "watch" for c in changes)
     # Only incremental reads: no search/query without a time filter, no write.
     new = sandbox.log[before:]
-    assert not [r for r in new if r.method in ("PUT", "PATCH") or (r.method == "POST" and r.path == "/v1/pages")]
+    assert not [
+        r for r in new if r.method in ("PUT", "PATCH") or (r.method == "POST" and r.path == "/v1/pages")
+    ]
     searches = [r for r in new if r.path.endswith("/search/jql")]
     assert searches and all("updated >=" in " ".join(r.query.get("jql", [])) for r in searches)
     # And a sync then writes exactly what the plan showed.

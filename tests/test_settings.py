@@ -151,9 +151,11 @@ def test_condition_shorthands_mean_their_long_form(tmp_path):
 
 def test_a_rule_without_any_condition_is_a_problem(tmp_path):
     path = _write(tmp_path, MINIMAL.replace("when: {source: pagerduty}", "when: {}"))
-    assert _problems(path) == ["6: classify[0].when: a rule needs at least one condition "
-                               "(source, kind, project, issuetype, status, priority, urgency, "
-                               "service, team, origin, tier, area, customer, labels, components, title, text)"]
+    assert _problems(path) == [
+        "6: classify[0].when: a rule needs at least one condition "
+        "(source, kind, project, issuetype, status, priority, urgency, "
+        "service, team, origin, tier, area, customer, labels, components, title, text)"
+    ]
 
 
 def test_unknown_source_value_in_a_condition_suggests_the_closest(tmp_path):
@@ -173,9 +175,13 @@ def test_unknown_key_with_nothing_close_lists_the_valid_keys(tmp_path):
 
 
 def test_jira_work_type_takes_exactly_one_of_field_or_labels_prefix(tmp_path):
-    text = MINIMAL.replace(
-        "  pagerduty:", "  jira: {url: 'https://acme.atlassian.net', jql: project = PAY}\n      pagerduty:"
-    ) + "    writeback:\n      jira: {work_type: {field: Work type, labels_prefix: 'work:'}}\n"
+    text = (
+        MINIMAL.replace(
+            "  pagerduty:",
+            "  jira: {url: 'https://acme.atlassian.net', jql: project = PAY}\n      pagerduty:",
+        )
+        + "    writeback:\n      jira: {work_type: {field: Work type, labels_prefix: 'work:'}}\n"
+    )
     assert _problems(_write(tmp_path, text)) == [
         "10: writeback.jira.work_type: set exactly one of `field` (a custom field name) or `labels_prefix`"
     ]
@@ -185,7 +191,8 @@ def test_notion_ids_are_normalised_to_dashed_lower_case(tmp_path):
     path = _write(
         tmp_path,
         MINIMAL.replace(
-            "  pagerduty:", "  notion: {databases: {briefings: 0D3F8A5E5F694C1E9A542D1E0B7C9A01}}\n      pagerduty:"
+            "  pagerduty:",
+            "  notion: {databases: {briefings: 0D3F8A5E5F694C1E9A542D1E0B7C9A01}}\n      pagerduty:",
         ),
     )
     assert load_settings(path).sources.notion.databases.briefings == "0d3f8a5e-5f69-4c1e-9a54-2d1e0b7c9a01"
@@ -193,7 +200,12 @@ def test_notion_ids_are_normalised_to_dashed_lower_case(tmp_path):
 
 def test_order_by_inside_a_quoted_jql_string_is_a_search_not_an_ordering(tmp_path):
     jql = "jql: 'project = SUP AND summary ~ \"order by\"'"
-    path = _write(tmp_path, MINIMAL.replace("  pagerduty:", f"  jira: {{url: 'https://acme.atlassian.net', {jql}}}\n      pagerduty:"))
+    path = _write(
+        tmp_path,
+        MINIMAL.replace(
+            "  pagerduty:", f"  jira: {{url: 'https://acme.atlassian.net', {jql}}}\n      pagerduty:"
+        ),
+    )
     assert load_settings(path).sources.jira.jql == 'project = SUP AND summary ~ "order by"'
 
 
@@ -205,7 +217,10 @@ def test_plain_http_is_accepted_only_for_a_loopback_sandbox(tmp_path):
 
 
 def test_anchors_and_merge_keys_are_allowed(tmp_path):
-    text = MINIMAL + "    teams:\n      a: &base {pm: null, jira: {projects: [PAY]}}\n      b: {<<: *base, notion: {team: B}}\n"
+    text = (
+        MINIMAL
+        + "    teams:\n      a: &base {pm: null, jira: {projects: [PAY]}}\n      b: {<<: *base, notion: {team: B}}\n"
+    )
     settings = load_settings(_write(tmp_path, text))
     assert settings.teams["b"].jira.projects == ["PAY"]
     assert settings.teams["b"].notion.team == "B"
@@ -256,7 +271,9 @@ def test_absolute_state_path_is_kept(tmp_path):
 
 
 def test_problem_renders_as_file_line_path_message():
-    problem = ConfigProblem("config/relais.yaml", 14, "classify[2].when.isuetype", "unknown condition 'isuetype'")
+    problem = ConfigProblem(
+        "config/relais.yaml", 14, "classify[2].when.isuetype", "unknown condition 'isuetype'"
+    )
     assert str(problem) == "config/relais.yaml:14: classify[2].when.isuetype: unknown condition 'isuetype'"
 
 
@@ -265,15 +282,21 @@ def test_a_file_that_cannot_be_read_is_a_config_error(tmp_path):
         load_settings(tmp_path / "missing.yaml")
     (problem,) = caught.value.problems
     assert problem.line is None
-    assert str(problem) == f"{tmp_path / 'missing.yaml'}: <document>: cannot read the file: No such file or directory"
+    assert (
+        str(problem)
+        == f"{tmp_path / 'missing.yaml'}: <document>: cannot read the file: No such file or directory"
+    )
 
 
 def test_pasted_secrets_are_reported_without_repeating_them(tmp_path):
     notion_token = "ntn_" + "Q" * 43  # built here: no token-shaped literal in the repository
-    text = MINIMAL.replace(
-        "{services: [PSVC123], from_email: bot@acme.com}",
-        "{services: [PSVC123], from_email: bot@acme.com, token: hunter2hunter2}",
-    ) + f"    people:\n      ana: {{notion: {notion_token}}}\n"
+    text = (
+        MINIMAL.replace(
+            "{services: [PSVC123], from_email: bot@acme.com}",
+            "{services: [PSVC123], from_email: bot@acme.com, token: hunter2hunter2}",
+        )
+        + f"    people:\n      ana: {{notion: {notion_token}}}\n"
+    )
     path = _write(tmp_path, text)
 
     with pytest.raises(ConfigError) as caught:
@@ -324,13 +347,24 @@ def test_an_empty_balance_section_means_every_default(tmp_path):
     assert absent.balance is None
     balance = empty.balance
     assert balance == blank.balance
-    assert (balance.period, balance.backfill_periods, balance.buffer_target, balance.urgent) == ("week", 8, 0.2, None)
+    assert (balance.period, balance.backfill_periods, balance.buffer_target, balance.urgent) == (
+        "week",
+        8,
+        0.2,
+        None,
+    )
     pagerduty, jira, notion = balance.effort.pagerduty, balance.effort.jira, balance.effort.notion
-    assert (pagerduty.count, pagerduty.cap_hours, pagerduty.urgency_weights) == (True, 24, {"high": 1.0, "low": 0.5})
+    assert (pagerduty.count, pagerduty.cap_hours, pagerduty.urgency_weights) == (
+        True,
+        24,
+        {"high": 1.0, "low": 0.5},
+    )
     assert jira.measures == ["worklog", "story_points", "count"]
     assert (jira.hours_per_point, jira.hours_per_issue, jira.story_points_field) == (4.0, 2.0, "Story Points")
     assert (notion.count, notion.hours_per_item) == (False, 1.0)
-    assert [(a.name, a.metric, a.op, a.threshold, a.for_periods, a.level, a.where) for a in balance.alerts] == [
+    assert [
+        (a.name, a.metric, a.op, a.threshold, a.for_periods, a.level, a.where) for a in balance.alerts
+    ] == [
         ("RUN overload", "run_share", ">", 0.5, 2, "alert", "default"),
         ("survival mode", "build_share", "<", 0.3, 1, "survival", "default"),
         ("urgent flood", "urgent_requests", ">", 3, 1, "watch", "default"),
@@ -379,13 +413,18 @@ def test_example_alerts_and_urgent_condition_know_the_line_they_were_written_on(
     assert balance.urgent.where == f"{EXAMPLE}:{_line_of(text, '  urgent:')}"
     assert balance.urgent.when.conditions() == {"source": ["jira"], "priority": ["Highest"]}
     assert [(a.metric, a.op, a.threshold, a.for_periods) for a in balance.alerts] == [
-        ("run_share", ">", 0.5, 2), ("build_share", "<", 0.3, 1), ("urgent_requests", ">", 3, 1)
+        ("run_share", ">", 0.5, 2),
+        ("build_share", "<", 0.3, 1),
+        ("urgent_requests", ">", 3, 1),
     ]
     assert settings.sources.notion.databases.scorecard == "3e7a9c1b-4d2f-4a8e-9b6c-5f0e1d2c3b03"
     scorecard = settings.writeback.notion.scorecard
     assert (scorecard.database, scorecard.properties.run, scorecard.properties.urgent) == (
-        "scorecard", "RUN %", "Urgent requests"
+        "scorecard",
+        "RUN %",
+        "Urgent requests",
     )
     assert (settings.writeback.notion.briefings.run_load, settings.writeback.notion.briefings.mode) == (
-        "Team RUN load", "Team mode"
+        "Team RUN load",
+        "Team mode",
     )

@@ -54,15 +54,27 @@ def test_explicit_empty_alerts_mean_no_alerts(tmp_path):
     [
         ("run_share > 50", "run_share is a share from 0 to 1 (0% to 100%), found 50; did you mean '50%'?"),
         ("buffer_left < -150%", "buffer_left is a share from -1 to 1 (-100% to 100%), found -150%"),
-        ("run_hours > 10%", "run_hours is in hours, not a share: write a plain number such as 'run_hours > 3', "
-                            "not a percentage (run_share, build_share, improve_share, buffer_left take percentages)"),
-        ("run_share => 0.5", "expected '<metric> <op> <number>' (e.g. 'run_share > 50%'), found 'run_share => 0.5'; "
-                             "unknown operator '=>'; use >, >=, <, <=, ==, !="),
-        ("run_share > half", "expected '<metric> <op> <number>' (e.g. 'run_share > 50%'), found 'run_share > half'; "
-                             "'half' is not a number (write 0.5, 3 or 50%)"),
-        ("load > 1", "expected '<metric> <op> <number>' (e.g. 'run_share > 50%'), found 'load > 1'; unknown metric "
-                     "'load'; metrics: run_share, build_share, improve_share, run_hours, build_hours, improve_hours, "
-                     "total_hours, incidents, urgent_requests, buffer_left"),
+        (
+            "run_hours > 10%",
+            "run_hours is in hours, not a share: write a plain number such as 'run_hours > 3', "
+            "not a percentage (run_share, build_share, improve_share, buffer_left take percentages)",
+        ),
+        (
+            "run_share => 0.5",
+            "expected '<metric> <op> <number>' (e.g. 'run_share > 50%'), found 'run_share => 0.5'; "
+            "unknown operator '=>'; use >, >=, <, <=, ==, !=",
+        ),
+        (
+            "run_share > half",
+            "expected '<metric> <op> <number>' (e.g. 'run_share > 50%'), found 'run_share > half'; "
+            "'half' is not a number (write 0.5, 3 or 50%)",
+        ),
+        (
+            "load > 1",
+            "expected '<metric> <op> <number>' (e.g. 'run_share > 50%'), found 'load > 1'; unknown metric "
+            "'load'; metrics: run_share, build_share, improve_share, run_hours, build_hours, improve_hours, "
+            "total_hours, incidents, urgent_requests, buffer_left",
+        ),
     ],
 )
 def test_an_alert_condition_that_cannot_work_is_a_problem_at_its_line(tmp_path, when, message):
@@ -98,7 +110,9 @@ def test_alerts_are_read_only_and_survive_pickling(tmp_path):
         rule.when = "incidents > 9"  # type: ignore[misc]
     copy = pickle.loads(pickle.dumps(balance))
     assert (copy.alerts[0].metric, copy.alerts[0].threshold, copy.alerts[0].where) == (
-        "incidents", 2.0, f"{tmp_path / 'relais.yaml'}:14"
+        "incidents",
+        2.0,
+        f"{tmp_path / 'relais.yaml'}:14",
     )
 
 
@@ -155,7 +169,9 @@ def test_an_urgent_condition_naming_an_unknown_team_is_a_problem(tmp_path):
 
 
 def test_scorecard_and_briefing_writebacks_default_their_names(tmp_path):
-    notion = _load(tmp_path, "balance: {}\nwriteback:\n  notion: {scorecard: {}, briefings: {}}\n").writeback.notion
+    notion = _load(
+        tmp_path, "balance: {}\nwriteback:\n  notion: {scorecard: {}, briefings: {}}\n"
+    ).writeback.notion
     assert (notion.scorecard.database, notion.scorecard.properties.title) == ("scorecard", "Name")
     assert (notion.scorecard.properties.key, notion.scorecard.properties.level) == ("Key", "Level")
     assert (notion.briefings.run_load, notion.briefings.mode) == ("Team RUN load", "Team mode")
@@ -191,11 +207,15 @@ def test_briefing_writeback_needs_the_briefings_database(tmp_path):
 def test_a_notion_source_may_hold_only_the_scorecard(tmp_path):
     base = BASE.replace("      briefings: 0d3f8a5e5f694c1e9a542d1e0b7c9a01\n", "")
     settings = _load(tmp_path, "balance: {}\nwriteback:\n  notion: {scorecard: {}}\n", base)
-    assert settings.sources.notion.databases.configured() == {"scorecard": "3e7a9c1b-4d2f-4a8e-9b6c-5f0e1d2c3b03"}
+    assert settings.sources.notion.databases.configured() == {
+        "scorecard": "3e7a9c1b-4d2f-4a8e-9b6c-5f0e1d2c3b03"
+    }
 
 
 def test_two_scorecard_properties_cannot_share_a_name(tmp_path):
-    text = "balance: {}\nwriteback:\n  notion:\n    scorecard:\n      properties: {run: RUN, run_hours: RUN}\n"
+    text = (
+        "balance: {}\nwriteback:\n  notion:\n    scorecard:\n      properties: {run: RUN, run_hours: RUN}\n"
+    )
     assert _problems(tmp_path, text) == [
         "16: writeback.notion.scorecard.properties: run and run_hours both name the property 'RUN'"
     ]

@@ -49,18 +49,38 @@ def test_the_example_sections_load_once_uncommented(tmp_path):
     settings = load_settings(path)
     b = settings.briefings
     assert (b.epic_property, b.target_date, b.depends_on, b.validated_by) == (
-        "Epic", "Target date", "Depends on", "Validated by")
+        "Epic",
+        "Target date",
+        "Depends on",
+        "Validated by",
+    )
     assert (b.impact, b.effort, b.security, b.throughput_weeks, b.security_score) == (
-        "Impact", "Effort", "Security critical", 4, 1000)
+        "Impact",
+        "Effort",
+        "Security critical",
+        4,
+        1000,
+    )
     f = settings.followups
     assert (f.when.conditions(), f.issuetype, f.labels, f.lookback_days) == (
-        {"urgency": ["high"]}, "Task", ["incident-follow-up"], 7)
+        {"urgency": ["high"]},
+        "Task",
+        ["incident-follow-up"],
+        7,
+    )
     epic = settings.writeback.jira.epic
     assert (epic.health.field, epic.briefing_link.field) == ("Health", "Briefing link")
     assert settings.writeback.notion.status.model_dump() == {
-        "health": "Health", "reason": "Health reason", "progress": "Progress", "forecast": "Forecast",
-        "incidents": "Open incidents", "dependencies": "Dependencies", "undeclared": "Undeclared dependencies",
-        "score": "Priority score", "last_synced": "Last synced"}
+        "health": "Health",
+        "reason": "Health reason",
+        "progress": "Progress",
+        "forecast": "Forecast",
+        "incidents": "Open incidents",
+        "dependencies": "Dependencies",
+        "undeclared": "Undeclared dependencies",
+        "score": "Priority score",
+        "last_synced": "Last synced",
+    }
 
 
 def test_empty_sections_mean_every_default(tmp_path):
@@ -79,17 +99,23 @@ def test_briefings_need_the_briefings_database_and_jira(tmp_path):
     del data["writeback"]["jira"]
     del data["followups"]
     found = problems(write(tmp_path, data))
-    assert any(p.startswith("briefings: briefings are read from Notion: add sources.notion.databases.briefings")
-               for p in found), found
-    assert any(p.startswith("briefings: a briefing's progress comes from its epic in Jira") for p in found), found
+    assert any(
+        p.startswith("briefings: briefings are read from Notion: add sources.notion.databases.briefings")
+        for p in found
+    ), found
+    assert any(p.startswith("briefings: a briefing's progress comes from its epic in Jira") for p in found), (
+        found
+    )
 
 
 def test_followups_need_pagerduty_and_jira(tmp_path):
     data = yaml.safe_load(FIXTURE.read_text())
     del data["sources"]["pagerduty"]
     found = problems(write(tmp_path, data))
-    assert found == ["followups: follow-ups are filed in Jira for PagerDuty incidents: add sources.pagerduty, "
-                     "or remove the `followups:` section"]
+    assert found == [
+        "followups: follow-ups are filed in Jira for PagerDuty incidents: add sources.pagerduty, "
+        "or remove the `followups:` section"
+    ]
 
 
 def test_a_followup_condition_naming_an_unknown_team_is_a_problem(tmp_path):

@@ -19,7 +19,11 @@ classify:
   - default: BUILD
 """
 # Line 8 is the first line after BASE.
-ENV = {"JIRA_EMAIL": "bot@acme.com", "JIRA_API_TOKEN": "jira-token-0123456789", "PAGERDUTY_TOKEN": "pd-token-0123456789"}
+ENV = {
+    "JIRA_EMAIL": "bot@acme.com",
+    "JIRA_API_TOKEN": "jira-token-0123456789",
+    "PAGERDUTY_TOKEN": "pd-token-0123456789",
+}
 
 
 def _load(tmp_path: Path, extra: str = ""):
@@ -48,15 +52,20 @@ def test_an_empty_webhook_entry_turns_it_on_at_its_default_path(tmp_path: Path):
 
 def test_a_misspelt_key_is_reported_with_its_line_and_the_closest_name(tmp_path: Path):
     problems = _problems(tmp_path, "daemon:\n  intervals: {jira: 30, pagerdutty: 30}\n")
-    assert problems == [f"{tmp_path / 'relais.yaml'}:9: daemon.intervals.pagerdutty: unknown key 'pagerdutty' "
-                        f"(did you mean 'pagerduty'?)"]
+    assert problems == [
+        f"{tmp_path / 'relais.yaml'}:9: daemon.intervals.pagerdutty: unknown key 'pagerdutty' "
+        f"(did you mean 'pagerduty'?)"
+    ]
 
 
-@pytest.mark.parametrize(("listen", "message"), [
-    ("8765", "expected host:port"),
-    ("0.0.0.0:99999", "port 99999 is out of range"),
-    ("[::zz]:8765", "expected host:port"),
-])
+@pytest.mark.parametrize(
+    ("listen", "message"),
+    [
+        ("8765", "expected host:port"),
+        ("0.0.0.0:99999", "port 99999 is out of range"),
+        ("[::zz]:8765", "expected host:port"),
+    ],
+)
 def test_a_bad_listen_address_says_what_is_expected(tmp_path: Path, listen: str, message: str):
     problems = _problems(tmp_path, f"daemon:\n  http: {{listen: '{listen}'}}\n")
     assert len(problems) == 1 and ":9: daemon.http.listen:" in problems[0] and message in problems[0]
@@ -65,21 +74,29 @@ def test_a_bad_listen_address_says_what_is_expected(tmp_path: Path, listen: str,
 def test_webhook_paths_must_be_distinct_and_not_relais_own(tmp_path: Path):
     problems = _problems(tmp_path, "daemon:\n  webhooks:\n    jira: {path: /metrics}\n")
     assert "/metrics is one of relais' own endpoints" in problems[0]
-    problems = _problems(tmp_path, "daemon:\n  webhooks:\n    jira: {path: /hook}\n    pagerduty: {path: /hook}\n")
+    problems = _problems(
+        tmp_path, "daemon:\n  webhooks:\n    jira: {path: /hook}\n    pagerduty: {path: /hook}\n"
+    )
     assert "pagerduty and jira both use the path /hook" in problems[0] or "jira and pagerduty" in problems[0]
 
 
 def test_a_webhook_needs_its_source(tmp_path: Path):
     problems = _problems(tmp_path, "daemon:\n  webhooks:\n    notion:\n")
-    assert problems == [f"{tmp_path / 'relais.yaml'}:10: daemon.webhooks.notion: the notion webhook needs "
-                        f"sources.notion: its events are re-read through it"]
+    assert problems == [
+        f"{tmp_path / 'relais.yaml'}:10: daemon.webhooks.notion: the notion webhook needs "
+        f"sources.notion: its events are re-read through it"
+    ]
 
 
 def test_a_webhook_secret_pasted_in_the_file_names_its_variable(tmp_path: Path):
-    problems = _problems(tmp_path, "daemon:\n  webhooks:\n    jira: {path: /hooks/jira, secret: hunter2hunter2}\n")
+    problems = _problems(
+        tmp_path, "daemon:\n  webhooks:\n    jira: {path: /hooks/jira, secret: hunter2hunter2}\n"
+    )
     assert len(problems) == 1
-    assert problems[0].endswith("daemon.webhooks.jira.secret: secrets must not be written in the config file; "
-                                "set JIRA_WEBHOOK_SECRET (or JIRA_WEBHOOK_SECRET_FILE) in the environment")
+    assert problems[0].endswith(
+        "daemon.webhooks.jira.secret: secrets must not be written in the config file; "
+        "set JIRA_WEBHOOK_SECRET (or JIRA_WEBHOOK_SECRET_FILE) in the environment"
+    )
     assert "hunter2" not in problems[0]
 
 
@@ -89,11 +106,18 @@ def test_webhook_secrets_come_from_the_environment_when_their_webhook_is_on(tmp_
         resolve_secrets(settings, environ=ENV)
     assert e.value.problems == [
         "daemon.webhooks.pagerduty: no signing secret: set PAGERDUTY_WEBHOOK_SECRET or PAGERDUTY_WEBHOOK_SECRET_FILE",
-        "daemon.webhooks.jira: no webhook secret: set JIRA_WEBHOOK_SECRET or JIRA_WEBHOOK_SECRET_FILE"]
+        "daemon.webhooks.jira: no webhook secret: set JIRA_WEBHOOK_SECRET or JIRA_WEBHOOK_SECRET_FILE",
+    ]
     secret_file = tmp_path / "jira-webhook"
     secret_file.write_text("jira-hook-secret-42\n")
-    secrets = resolve_secrets(settings, environ={**ENV, "PAGERDUTY_WEBHOOK_SECRET": " new-secret-0001 , old-secret-0002",
-                                                 "JIRA_WEBHOOK_SECRET_FILE": str(secret_file)})
+    secrets = resolve_secrets(
+        settings,
+        environ={
+            **ENV,
+            "PAGERDUTY_WEBHOOK_SECRET": " new-secret-0001 , old-secret-0002",
+            "JIRA_WEBHOOK_SECRET_FILE": str(secret_file),
+        },
+    )
     assert secrets.pagerduty_webhook_secret == "new-secret-0001,old-secret-0002"  # a rotation's list
     assert secrets.jira_webhook_secret == "jira-hook-secret-42"
     assert "secret-0001" not in repr(secrets) and "hook-secret" not in repr(secrets)
@@ -103,6 +127,8 @@ def test_webhook_secrets_come_from_the_environment_when_their_webhook_is_on(tmp_
 
 def test_the_example_s_commented_daemon_section_is_valid_and_shows_the_defaults(tmp_path: Path):
     example = (Path(__file__).resolve().parents[1] / "config" / "relais.example.yaml").read_text()
-    block = example[example.index("# daemon:"):]
-    uncommented = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in block.splitlines())
+    block = example[example.index("# daemon:") :]
+    uncommented = "\n".join(
+        line[2:] if line.startswith("# ") else line.lstrip("#") for line in block.splitlines()
+    )
     assert _load(tmp_path, uncommented + "\n").daemon == _load(tmp_path).daemon

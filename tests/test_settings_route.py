@@ -103,7 +103,10 @@ def test_route_rules_keep_order_targets_options_and_the_line_they_were_written_o
 
     billing, enterprise = route.feedback_rules
     assert (billing.name, billing.to, billing.initiative, billing.when_survival) == (
-        "billing", "payments", "Refonte de la facturation", "bruno"
+        "billing",
+        "payments",
+        "Refonte de la facturation",
+        "bruno",
     )
     assert billing.when.text == TextMatch(contains_any=["factur", "invoice"])
     assert billing.when.origin == ["Sales"]
@@ -113,7 +116,10 @@ def test_route_rules_keep_order_targets_options_and_the_line_they_were_written_o
 
     (database,) = route.maintenance_rules
     assert (database.name, database.to, database.when_survival, database.where) == (
-        "database", "core", "payments", f"{file}:30"
+        "database",
+        "core",
+        "payments",
+        f"{file}:30",
     )
     assert database.when.components == SetMatch(any=["database"])
     assert (route.maintenance_fallback, route.maintenance_fallback_where) == ("core", f"{file}:34")
@@ -123,15 +129,23 @@ def test_route_rules_keep_order_targets_options_and_the_line_they_were_written_o
 def test_feedback_conditions_take_one_value_or_a_list(tmp_path):
     enterprise = _load(tmp_path, "balance: {}\n" + ROUTE).route.feedback_rules[1]
     assert (enterprise.when.tier, enterprise.when.customer, enterprise.when.area) == (
-        ["Enterprise"], ["Acme", "Globex"], ["API"]
+        ["Enterprise"],
+        ["Acme", "Globex"],
+        ["API"],
     )
-    assert enterprise.when.conditions() == {"tier": ["Enterprise"], "area": ["API"], "customer": ["Acme", "Globex"]}
+    assert enterprise.when.conditions() == {
+        "tier": ["Enterprise"],
+        "area": ["API"],
+        "customer": ["Acme", "Globex"],
+    }
 
 
 def test_feedback_conditions_work_in_classify_and_urgent_too(tmp_path):
     rules = "  - {name: sales, when: {origin: Sales}, then: BUILD}\n  - default: RUN\n"
     base = BASE.replace("  - default: BUILD\n", rules)
-    settings = _load(tmp_path, "balance: {urgent: {when: {kind: feedback, tier: [Enterprise, Premium]}}}\n", base)
+    settings = _load(
+        tmp_path, "balance: {urgent: {when: {kind: feedback, tier: [Enterprise, Premium]}}}\n", base
+    )
     assert settings.classify[0].when.origin == ["Sales"]
     assert settings.balance.urgent.when.tier == ["Enterprise", "Premium"]
     assert When(area="Search").area == ["Search"]
@@ -140,7 +154,10 @@ def test_feedback_conditions_work_in_classify_and_urgent_too(tmp_path):
 def test_a_list_may_be_left_out_and_then_has_no_rules_nor_fallback(tmp_path):
     route = _load(tmp_path, "route:\n  maintenance:\n    - fallback: core\n").route
     assert (route.feedback, route.feedback_rules, route.feedback_fallback, route.feedback_fallback_where) == (
-        None, [], None, None
+        None,
+        [],
+        None,
+        None,
     )
     assert (route.maintenance_rules, route.maintenance_fallback) == ([], "core")
 
@@ -167,11 +184,17 @@ def test_routes_are_read_only_and_survive_pickling(tmp_path):
 
 
 def test_a_route_built_in_code_checks_its_fallback_and_names_like_the_loader():
-    route = Route(feedback=[{"name": "a", "when": {"origin": "Sales"}, "to": "payments"}, {"fallback": "bruno"}])
-    assert (route.feedback_rules[0].where, route.feedback_fallback, route.feedback_fallback_where) == (
-        "relais.yaml:?", "bruno", "relais.yaml:?"
+    route = Route(
+        feedback=[{"name": "a", "when": {"origin": "Sales"}, "to": "payments"}, {"fallback": "bruno"}]
     )
-    with pytest.raises(pydantic.ValidationError, match="the last entry must be `- fallback: <team or person>`"):
+    assert (route.feedback_rules[0].where, route.feedback_fallback, route.feedback_fallback_where) == (
+        "relais.yaml:?",
+        "bruno",
+        "relais.yaml:?",
+    )
+    with pytest.raises(
+        pydantic.ValidationError, match="the last entry must be `- fallback: <team or person>`"
+    ):
         Route(feedback=[{"name": "a", "when": {"origin": "Sales"}, "to": "payments"}])
     with pytest.raises(pydantic.ValidationError, match="the last entry must be `- fallback: <team>`"):
         Route(maintenance=[])
@@ -248,8 +271,10 @@ def test_a_route_condition_naming_an_unknown_team_is_a_problem(tmp_path):
 
 
 def test_when_survival_needs_the_balance(tmp_path):
-    text = "route:\n  feedback:\n    - {name: a, when: {origin: Sales}, to: core, when_survival: alice}\n" \
-           "    - fallback: core\n"
+    text = (
+        "route:\n  feedback:\n    - {name: a, when: {origin: Sales}, to: core, when_survival: alice}\n"
+        "    - fallback: core\n"
+    )
     assert _problems(tmp_path, text) == [
         "19: route.feedback[0].when_survival: when_survival applies while the target team is in survival mode, "
         "which the balance computes: add a `balance:` section (`balance: {}` uses the defaults), "
@@ -309,7 +334,10 @@ def test_notion_feedback_properties_have_defaults_and_can_be_renamed(tmp_path):
     properties = _load(tmp_path, "", base).sources.notion.properties
     assert (properties.origin, properties.pm) == ("Source", "Owner")
     assert (properties.customer, properties.tier, properties.area, properties.briefing) == (
-        "Customer", "Tier", "Area", "Briefing"
+        "Customer",
+        "Tier",
+        "Area",
+        "Briefing",
     )
 
 
@@ -338,11 +366,17 @@ def test_routing_writebacks_default_their_names(tmp_path):
     text = ROUTE + "writeback:\n  jira: {pm: {}, team: {}}\n  notion: {routing: {}}\n"
     writeback = _load(tmp_path, "balance: {}\n" + text).writeback
     assert (writeback.jira.pm.field, writeback.jira.team.field, writeback.jira.work_type) == (
-        "Product Manager", "Team", None
+        "Product Manager",
+        "Team",
+        None,
     )
     routing = writeback.notion.routing
     assert (routing.database, routing.pm, routing.team, routing.initiative, routing.routed_by) == (
-        "feedback", "PM", "Team", "Briefing", "Routed by"
+        "feedback",
+        "PM",
+        "Team",
+        "Briefing",
+        "Routed by",
     )
 
 
@@ -362,7 +396,9 @@ def test_jira_pm_needs_route_feedback_and_jira_team_needs_either_list(tmp_path):
 
 def test_routing_writeback_needs_its_database(tmp_path):
     feedback = "route:\n  feedback:\n    - fallback: core\n"
-    no_feedback_db = _with_feedback_jql(BASE.replace("      feedback: 6b1c4e2a8d7f4f3bb2a97c5d1e0f3b02\n", ""))
+    no_feedback_db = _with_feedback_jql(
+        BASE.replace("      feedback: 6b1c4e2a8d7f4f3bb2a97c5d1e0f3b02\n", "")
+    )
     assert _problems(tmp_path, feedback + "writeback:\n  notion: {routing: {}}\n", no_feedback_db) == [
         "20: writeback.notion.routing: sources.notion.databases has no `feedback`: add `feedback: <database id>` "
         "there, the Notion database of the feedback relais routes"
@@ -370,8 +406,12 @@ def test_routing_writeback_needs_its_database(tmp_path):
     assert _problems(tmp_path, feedback + "writeback:\n  notion: {routing: {database: feedbak}}\n") == [
         "21: writeback.notion.routing.database: unknown Notion database 'feedbak' (did you mean 'feedback'?)"
     ]
-    base = BASE.replace("      feedback:", "      scorecard: 3e7a9c1b4d2f4a8e9b6c5f0e1d2c3b03\n      feedback:")
-    assert _problems(tmp_path, feedback + "writeback:\n  notion: {routing: {database: scorecard}}\n", base) == [
+    base = BASE.replace(
+        "      feedback:", "      scorecard: 3e7a9c1b4d2f4a8e9b6c5f0e1d2c3b03\n      feedback:"
+    )
+    assert _problems(
+        tmp_path, feedback + "writeback:\n  notion: {routing: {database: scorecard}}\n", base
+    ) == [
         "22: writeback.notion.routing.database: the routing is written on feedback pages; "
         "relais writes the scorecard database itself"
     ]
@@ -404,7 +444,9 @@ def test_the_example_ships_with_routing_off():
     assert settings.route is None
     assert settings.sources.jira.feedback_jql is None
     assert (settings.writeback.jira.pm, settings.writeback.jira.team, settings.writeback.notion.routing) == (
-        None, None, None
+        None,
+        None,
+        None,
     )
     assert settings.sources.notion.properties.briefing == "Briefing"
 
@@ -417,7 +459,10 @@ def test_the_example_route_section_loads_once_uncommented(tmp_path):
     route = settings.route
 
     assert [(r.name, r.to) for r in route.feedback_rules] == [
-        ("billing", "payments"), ("search and API", "core"), ("enterprise support", "bruno"), ("mobile app", "core")
+        ("billing", "payments"),
+        ("search and API", "core"),
+        ("enterprise support", "bruno"),
+        ("mobile app", "core"),
     ]
     billing = route.feedback_rules[0]
     assert billing.when.text == TextMatch(contains_any=["factur", "invoice", "refund", "rembours"])
@@ -425,14 +470,19 @@ def test_the_example_route_section_loads_once_uncommented(tmp_path):
     assert billing.where == f"{path}:{_line_of(text, '    - name: billing')}"
     assert route.feedback_rules[2].when.conditions() == {"origin": ["Support"], "tier": ["Enterprise"]}
     assert (route.feedback_fallback, route.feedback_fallback_where) == (
-        "chloe", f"{path}:{_line_of(text, '    - fallback: chloe')}"
+        "chloe",
+        f"{path}:{_line_of(text, '    - fallback: chloe')}",
     )
     assert [(r.name, r.to) for r in route.maintenance_rules] == [
-        ("database and infrastructure", "core"), ("payment providers", "payments")
+        ("database and infrastructure", "core"),
+        ("payment providers", "payments"),
     ]
     assert route.maintenance_fallback == "support"
     assert settings.sources.jira.feedback_jql == "project = SUP AND issuetype = Feedback"
-    assert (settings.writeback.jira.pm.field, settings.writeback.jira.team.field) == ("Product Manager", "Team")
+    assert (settings.writeback.jira.pm.field, settings.writeback.jira.team.field) == (
+        "Product Manager",
+        "Team",
+    )
     assert settings.writeback.notion.routing == NotionRouting()
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sync.state import MIGRATIONS, StateStore
@@ -13,8 +13,10 @@ def _version_1_store(path: Path) -> None:
     """A store as relais 0.1 left it: schema 1, one item, one cursor."""
     with sqlite3.connect(path) as db:
         db.executescript(MIGRATIONS[0])
-        db.execute("INSERT INTO items VALUES ('jira','10001','PAY-1','issue','2026-11-20T10:00:00+00:00','h',"
-                   "'{}','{}','2026-11-20T10:00:00+00:00','2026-11-20T10:00:00+00:00')")
+        db.execute(
+            "INSERT INTO items VALUES ('jira','10001','PAY-1','issue','2026-11-20T10:00:00+00:00','h',"
+            "'{}','{}','2026-11-20T10:00:00+00:00','2026-11-20T10:00:00+00:00')"
+        )
         db.execute("INSERT INTO cursors VALUES ('jira','{\"watermark\": \"2026-11-20T10:00:00Z\"}','x')")
         db.execute("PRAGMA user_version = 1")
 
@@ -42,14 +44,16 @@ def test_deliveries_are_remembered_across_reopening_and_pruned_after_they_age(tm
     store = StateStore(path)
     try:
         assert not store.first_delivery("pagerduty", "f2fd2aa0")
-        assert store.prune_deliveries((datetime.now(timezone.utc) - timedelta(days=7)).isoformat()) == 0
-        assert store.prune_deliveries((datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat()) == 2
+        assert store.prune_deliveries((datetime.now(UTC) - timedelta(days=7)).isoformat()) == 0
+        assert store.prune_deliveries((datetime.now(UTC) + timedelta(seconds=1)).isoformat()) == 2
         assert store.first_delivery("pagerduty", "f2fd2aa0")
     finally:
         store.close()
 
 
-def test_a_store_opened_while_another_process_is_migrating_it_waits_and_does_not_migrate_twice(tmp_path: Path):
+def test_a_store_opened_while_another_process_is_migrating_it_waits_and_does_not_migrate_twice(
+    tmp_path: Path,
+):
     """`relais status` opened beside a starting daemon: both read schema 0, one migrates, the other must not."""
     import threading
     import time

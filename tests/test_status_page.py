@@ -9,12 +9,15 @@ from pathlib import Path
 
 from browser import Browser
 from daemon_support import daemon_config, get, running_daemon
+
 from sync.settings._daemon import Daemon as DaemonSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_status_page_renders_team_charts_and_recent_writes_in_a_browser(sandbox, tmp_path: Path, monkeypatch):
+def test_the_status_page_renders_team_charts_and_recent_writes_in_a_browser(
+    sandbox, tmp_path: Path, monkeypatch
+):
     config = daemon_config(sandbox, tmp_path, interval=600)
     monkeypatch.chdir(tmp_path)  # the page names the config as given: `relais.yaml`, as a user would run it
     with running_daemon(sandbox, Path(config.name)) as daemon:
@@ -24,12 +27,15 @@ def test_the_status_page_renders_team_charts_and_recent_writes_in_a_browser(sand
             browser.open(daemon.url + "/")
             assert browser.problems() == []
             assert browser.evaluate("document.title") == "relais — status"
-            charts = browser.evaluate("[...document.querySelectorAll('figure.team')].map(f => [f.id, "
-                                      "f.querySelectorAll('svg.chart rect').length])")
+            charts = browser.evaluate(
+                "[...document.querySelectorAll('figure.team')].map(f => [f.id, "
+                "f.querySelectorAll('svg.chart rect').length])"
+            )
             assert [c[0] for c in charts] == [f"team-{t}" for t in teams]
             assert all(bars >= 4 for _, bars in charts), charts  # a bar per class and week, at least
-            rows = browser.evaluate("[...document.querySelectorAll('#writes tbody tr')]"
-                                    ".map(r => r.innerText)")
+            rows = browser.evaluate(
+                "[...document.querySelectorAll('#writes tbody tr')].map(r => r.innerText)"
+            )
             assert len(rows) == 20 and all("applied" in r for r in rows)
             assert browser.evaluate("getComputedStyle(document.querySelector('svg.chart')).display") != "none"
             shot = tmp_path / "status-page.png"
@@ -43,8 +49,9 @@ def test_the_status_page_renders_team_charts_and_recent_writes_in_a_browser(sand
 
 def test_the_status_page_can_be_switched_off_and_listens_on_localhost_by_default(sandbox, tmp_path: Path):
     assert DaemonSettings().http.listen == "127.0.0.1:8765"
-    config = daemon_config(sandbox, tmp_path, interval=600,
-                           tweak=lambda d: d["daemon"]["http"].update(status_page=False))
+    config = daemon_config(
+        sandbox, tmp_path, interval=600, tweak=lambda d: d["daemon"]["http"].update(status_page=False)
+    )
     with running_daemon(sandbox, config) as daemon:
         assert get(daemon.url + "/")[0] == 404
         assert get(daemon.url + "/healthz")[0] == 200

@@ -7,13 +7,12 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from daemon_support import (
     WEBHOOK_ENV,
     daemon_config,
@@ -26,8 +25,11 @@ from daemon_support import (
     wait_for,
 )
 
-PD, JIRA, NOTION = WEBHOOK_ENV["PAGERDUTY_WEBHOOK_SECRET"], WEBHOOK_ENV["JIRA_WEBHOOK_SECRET"], \
-    WEBHOOK_ENV["NOTION_WEBHOOK_TOKEN"]
+PD, JIRA, NOTION = (
+    WEBHOOK_ENV["PAGERDUTY_WEBHOOK_SECRET"],
+    WEBHOOK_ENV["JIRA_WEBHOOK_SECRET"],
+    WEBHOOK_ENV["NOTION_WEBHOOK_TOKEN"],
+)
 PATHS = {"pagerduty": "/webhooks/pagerduty", "jira": "/webhooks/jira", "notion": "/hooks/notion"}
 VENDORS = ("pagerduty", "jira", "notion")
 
@@ -35,35 +37,88 @@ VENDORS = ("pagerduty", "jira", "notion")
 # -- deliveries shaped like the vendors' ------------------------------------------------
 def pagerduty_body(sb: Any, incident_id: str, event_id: str) -> bytes:
     inc = sb.pagerduty.get_incident(incident_id)
-    data = {k: inc.get(k) for k in ("id", "type", "self", "html_url", "status", "incident_key", "created_at",
-                                    "title", "service", "assignees", "escalation_policy", "teams", "priority",
-                                    "urgency", "conference_bridge")}
+    data = {
+        k: inc.get(k)
+        for k in (
+            "id",
+            "type",
+            "self",
+            "html_url",
+            "status",
+            "incident_key",
+            "created_at",
+            "title",
+            "service",
+            "assignees",
+            "escalation_policy",
+            "teams",
+            "priority",
+            "urgency",
+            "conference_bridge",
+        )
+    }
     data.update(number=inc.get("incident_number"), type="incident", resolve_reason=None)
-    return json.dumps({"event": {"id": event_id, "event_type": "incident.triggered", "resource_type": "incident",
-                                 "occurred_at": inc["created_at"], "agent": None, "client": None,
-                                 "data": data}}).encode()
+    return json.dumps(
+        {
+            "event": {
+                "id": event_id,
+                "event_type": "incident.triggered",
+                "resource_type": "incident",
+                "occurred_at": inc["created_at"],
+                "agent": None,
+                "client": None,
+                "data": data,
+            }
+        }
+    ).encode()
 
 
 def jira_body(sb: Any, key: str) -> bytes:
     issue = sb.jira.get_issue(key)
-    return json.dumps({"timestamp": int(time.time() * 1000), "webhookEvent": "jira:issue_updated",
-                       "issue_event_type_name": "issue_generic",
-                       "user": {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Alice"},
-                       "issue": issue, "changelog": {"id": "10500", "items": [
-                           {"field": "summary", "fieldtype": "jira", "from": None, "fromString": "old",
-                            "to": None, "toString": issue["fields"]["summary"]}]}}).encode()
+    return json.dumps(
+        {
+            "timestamp": int(time.time() * 1000),
+            "webhookEvent": "jira:issue_updated",
+            "issue_event_type_name": "issue_generic",
+            "user": {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Alice"},
+            "issue": issue,
+            "changelog": {
+                "id": "10500",
+                "items": [
+                    {
+                        "field": "summary",
+                        "fieldtype": "jira",
+                        "from": None,
+                        "fromString": "old",
+                        "to": None,
+                        "toString": issue["fields"]["summary"],
+                    }
+                ],
+            },
+        }
+    ).encode()
 
 
 def notion_body(sb: Any, page_id: str, event_id: str) -> bytes:
-    return json.dumps({"id": event_id, "timestamp": datetime.now(timezone.utc).isoformat(),
-                       "workspace_id": "13950b26-c203-4f3b-b97d-93ec06319565", "workspace_name": "Acme",
-                       "subscription_id": "29d75c0d-5546-4414-8459-7b7a92f1fc4b",
-                       "integration_id": "0ef2e755-4912-8096-91c1-00376a88a5ca", "type": "page.properties_updated",
-                       "authors": [{"id": "c7c11cca-1d73-471d-9b6e-bdef51470190", "type": "person"}],
-                       "attempt_number": 1, "api_version": "2025-09-03",
-                       "entity": {"id": page_id, "type": "page"},
-                       "data": {"parent": {"id": "1d3b35c6-e5b7-4e3c-9a36-8fe1b0e0a2f4", "type": "database"},
-                                "updated_properties": ["title"]}}).encode()
+    return json.dumps(
+        {
+            "id": event_id,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "workspace_id": "13950b26-c203-4f3b-b97d-93ec06319565",
+            "workspace_name": "Acme",
+            "subscription_id": "29d75c0d-5546-4414-8459-7b7a92f1fc4b",
+            "integration_id": "0ef2e755-4912-8096-91c1-00376a88a5ca",
+            "type": "page.properties_updated",
+            "authors": [{"id": "c7c11cca-1d73-471d-9b6e-bdef51470190", "type": "person"}],
+            "attempt_number": 1,
+            "api_version": "2025-09-03",
+            "entity": {"id": page_id, "type": "page"},
+            "data": {
+                "parent": {"id": "1d3b35c6-e5b7-4e3c-9a36-8fe1b0e0a2f4", "type": "database"},
+                "updated_properties": ["title"],
+            },
+        }
+    ).encode()
 
 
 def delivery(sb: Any, vendor: str, n: int, *secrets: str) -> tuple[bytes, dict[str, str]]:
@@ -71,22 +126,34 @@ def delivery(sb: Any, vendor: str, n: int, *secrets: str) -> tuple[bytes, dict[s
     if vendor == "pagerduty":
         ids = sb.pagerduty.incident_ids()
         body = pagerduty_body(sb, ids[n % len(ids)], f"01DEV{n:04d}")
-        return body, {"X-PagerDuty-Signature": pagerduty_signature(body, *(secrets or (PD,))),
-                      "X-Webhook-Id": f"f2fd2aa0-{n:04d}", "X-Webhook-Subscription": "PY1OL64",
-                      "User-Agent": "PagerDuty-Webhook/V3.0"}
+        return body, {
+            "X-PagerDuty-Signature": pagerduty_signature(body, *(secrets or (PD,))),
+            "X-Webhook-Id": f"f2fd2aa0-{n:04d}",
+            "X-Webhook-Subscription": "PY1OL64",
+            "User-Agent": "PagerDuty-Webhook/V3.0",
+        }
     if vendor == "jira":
         body = jira_body(sb, sb.jira.keys()[n % len(sb.jira.keys())])
-        return body, {"X-Hub-Signature": hub_signature(body, (secrets or (JIRA,))[0]),
-                      "X-Atlassian-Webhook-Identifier": f"a1b2c3-{n}", "X-Atlassian-Webhook-Retry": "0"}
+        return body, {
+            "X-Hub-Signature": hub_signature(body, (secrets or (JIRA,))[0]),
+            "X-Atlassian-Webhook-Identifier": f"a1b2c3-{n}",
+            "X-Atlassian-Webhook-Retry": "0",
+        }
     pages = sb.notion.page_ids("briefings")
     body = notion_body(sb, pages[n % len(pages)], f"367cba44-b6f3-4c92-81e7-6a2e9659{n:04d}")
     return body, {"X-Notion-Signature": hub_signature(body, (secrets or (NOTION,))[0])}
 
 
 def webhook_cycles(daemon: Any, vendor: str, kind: str = "webhook") -> int:
-    return int(sum(s.value for m in daemon.metrics.registry.collect() if m.name == "relais_cycles"
-                   for s in m.samples if s.name == "relais_cycles_total"
-                   and s.labels["source"] == vendor and s.labels["kind"] == kind))
+    return int(
+        sum(
+            s.value
+            for m in daemon.metrics.registry.collect()
+            if m.name == "relais_cycles"
+            for s in m.samples
+            if s.name == "relais_cycles_total" and s.labels["source"] == vendor and s.labels["kind"] == kind
+        )
+    )
 
 
 @pytest.fixture
@@ -156,7 +223,9 @@ def test_replays_are_still_no_ops_after_a_restart(sandbox, tmp_path: Path):
 def test_pagerduty_signatures_of_a_secret_rotation_are_accepted(sandbox, tmp_path: Path):
     """During a rotation PagerDuty signs with every active secret; relais may know the old, the new, or both."""
     config = daemon_config(sandbox, tmp_path, interval=600, webhooks=True)
-    with running_daemon(sandbox, config, {**WEBHOOK_ENV, "PAGERDUTY_WEBHOOK_SECRET": f"pd-new-secret-0002, {PD}"}) as d:
+    with running_daemon(
+        sandbox, config, {**WEBHOOK_ENV, "PAGERDUTY_WEBHOOK_SECRET": f"pd-new-secret-0002, {PD}"}
+    ) as d:
         body, headers = delivery(sandbox, "pagerduty", 5, "pd-new-secret-0002", PD)  # both signatures
         assert post(d.url + PATHS["pagerduty"], body, headers)[0] == 202
         body, headers = delivery(sandbox, "pagerduty", 6, PD)  # only the old one, still active in relais
@@ -171,15 +240,22 @@ def test_a_rotated_secret_file_is_picked_up_without_a_restart(sandbox, tmp_path:
         files[variable] = tmp_path / variable.lower()
         files[variable].write_text(value + "\n")
     env = {f"{variable}_FILE": str(path) for variable, path in files.items()}
-    new = {"pagerduty": "pd-rotated-0003", "jira": "jira-rotated-0003", "notion": "secret_notion-rotated-0003"}
+    new = {
+        "pagerduty": "pd-rotated-0003",
+        "jira": "jira-rotated-0003",
+        "notion": "secret_notion-rotated-0003",
+    }
     config = daemon_config(sandbox, tmp_path, interval=600, webhooks=True)
     with running_daemon(sandbox, config, env) as daemon:
         for vendor, variable in zip(VENDORS, WEBHOOK_ENV):
             replace_text(files[variable], new[vendor] + "\n")
         for n, vendor in enumerate(VENDORS, start=8):
             body, headers = delivery(sandbox, vendor, n, new[vendor])
-            wait_for(lambda: post(daemon.url + PATHS[vendor], body, headers)[0] == 202, step=0.5,
-                     what=f"{vendor}'s new secret")
+            wait_for(
+                lambda: post(daemon.url + PATHS[vendor], body, headers)[0] == 202,
+                step=0.5,
+                what=f"{vendor}'s new secret",
+            )
             old_body, old_headers = delivery(sandbox, vendor, n + 3)
             assert post(daemon.url + PATHS[vendor], old_body, old_headers)[0] == 401, vendor
 
@@ -231,13 +307,21 @@ def test_a_pagerduty_event_makes_the_dependent_write_land_within_5_seconds(sandb
     headers = {"X-PagerDuty-Signature": pagerduty_signature(body, PD), "X-Webhook-Id": "latency-0001"}
     sent = time.monotonic()
     assert post(hooked.url + PATHS["pagerduty"], body, headers)[0] == 202
-    wait_for(lambda: scorecard_incidents(sandbox, row) == before + 1, timeout=5, step=0.02,
-             what="the scorecard row's Incidents to count the new incident")
+    wait_for(
+        lambda: scorecard_incidents(sandbox, row) == before + 1,
+        timeout=5,
+        step=0.02,
+        what="the scorecard row's Incidents to count the new incident",
+    )
     latency = time.monotonic() - sent
     with capsys.disabled():
         print(f"\nwebhook → scorecard write: {latency:.2f} s")
     assert latency < 5
     # The cycle is counted when it ends, a moment after its write has landed.
-    wait_for(lambda: webhook_cycles(hooked, "pagerduty") == 1, timeout=5, step=0.02,
-             what="the webhook's cycle to be counted")
+    wait_for(
+        lambda: webhook_cycles(hooked, "pagerduty") == 1,
+        timeout=5,
+        step=0.02,
+        what="the webhook's cycle to be counted",
+    )
     assert [webhook_cycles(hooked, v, "poll") for v in VENDORS] == [1, 1, 1]  # no poll did it

@@ -85,7 +85,9 @@ def parse_condition(text: str) -> tuple[str, str, float]:
     low = -1 if metric == "buffer_left" else 0  # a negative buffer_left: the buffer is overrun
     if metric in SHARE_METRICS and not low <= threshold <= 1:
         hint = f"; did you mean '{written}%'?" if 1 < threshold <= 100 else ""
-        raise relais_error(f"{metric} is a share from {low} to 1 ({low * 100}% to 100%), found {written}{hint}")
+        raise relais_error(
+            f"{metric} is a share from {low} to 1 ({low * 100}% to 100%), found {written}{hint}"
+        )
     return metric, op, threshold
 
 
@@ -120,7 +122,7 @@ Fraction = Annotated[
     float,
     BeforeValidator(
         _fraction,
-        json_schema_input_type=Union[
+        json_schema_input_type=Union[  # noqa: UP007 - Annotated members
             Annotated[float, Field(ge=0, le=1)], Annotated[str, Field(pattern=rf"^\s*{_NUMBER}\s*%\s*$")]
         ],
     ),
@@ -146,7 +148,9 @@ def _weights(value: Any) -> Any:
 
 UrgencyWeights = Annotated[
     dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]],
-    BeforeValidator(_weights, json_schema_input_type=dict[Literal["high", "low"], Annotated[float, Field(ge=0)]]),
+    BeforeValidator(
+        _weights, json_schema_input_type=dict[Literal["high", "low"], Annotated[float, Field(ge=0)]]
+    ),
 ]
 
 
@@ -193,7 +197,9 @@ class NotionEffort(Model):
 class Effort(Model):
     """How many hours an item represents, and in which weeks."""
 
-    pagerduty: Annotated[PagerDutyEffort, BeforeValidator(none_is_empty)] = Field(default_factory=PagerDutyEffort)
+    pagerduty: Annotated[PagerDutyEffort, BeforeValidator(none_is_empty)] = Field(
+        default_factory=PagerDutyEffort
+    )
     jira: Annotated[JiraEffort, BeforeValidator(none_is_empty)] = Field(default_factory=JiraEffort)
     notion: Annotated[NotionEffort, BeforeValidator(none_is_empty)] = Field(default_factory=NotionEffort)
 
@@ -311,7 +317,9 @@ class Balance(Model):
         seen: set[str] = set()
         for rule in self.alerts:
             if folded_name(rule.name) in seen:
-                raise PydanticCustomError(ALERT_NAME_ERROR, "duplicate alert name {name}", {"name": quoted(rule.name)})
+                raise PydanticCustomError(
+                    ALERT_NAME_ERROR, "duplicate alert name {name}", {"name": quoted(rule.name)}
+                )
             seen.add(folded_name(rule.name))
         context = info.context or {}
         file = str(context.get("file", "relais.yaml"))

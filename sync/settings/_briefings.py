@@ -25,25 +25,39 @@ class Briefings(Model):
     """Where relais reads what a briefing says about its delivery."""
 
     epic_property: Text = Field(
-        "Epic", description="A text property holding the epic's key (PAY-12) or its Jira URL. relais fills it "
-        "when the epic names the briefing and it is empty; it never changes a value a person wrote."
+        "Epic",
+        description="A text property holding the epic's key (PAY-12) or its Jira URL. relais fills it "
+        "when the epic names the briefing and it is empty; it never changes a value a person wrote.",
     )
-    target_date: Text = Field("Target date", description="A date property: when the initiative should be done.")
-    depends_on: Text = Field("Depends on", description="A multi-select of team names the initiative depends on.")
+    target_date: Text = Field(
+        "Target date", description="A date property: when the initiative should be done."
+    )
+    depends_on: Text = Field(
+        "Depends on", description="A multi-select of team names the initiative depends on."
+    )
     validated_by: Text = Field(
-        "Validated by", description="A multi-select where each team the initiative depends on ticks its own name "
-        "once it has validated the dependency."
+        "Validated by",
+        description="A multi-select where each team the initiative depends on ticks its own name "
+        "once it has validated the dependency.",
     )
-    impact: Text = Field("Impact", description="A number property: the expected impact (any scale, used as is).")
+    impact: Text = Field(
+        "Impact", description="A number property: the expected impact (any scale, used as is)."
+    )
     effort: Text = Field("Effort", description="A number property: the expected effort (same scale for all).")
     security: Text = Field(
-        "Security critical", description="A checkbox: critical security work, scored `security_score` whatever "
-        "its impact and effort."
+        "Security critical",
+        description="A checkbox: critical security work, scored `security_score` whatever "
+        "its impact and effort.",
     )
     throughput_weeks: int = Field(
-        4, ge=1, le=26, description="The team's throughput is what it finished in this many weeks before today."
+        4,
+        ge=1,
+        le=26,
+        description="The team's throughput is what it finished in this many weeks before today.",
     )
-    security_score: float = Field(1000, ge=0, description="The priority score of a security-critical briefing.")
+    security_score: float = Field(
+        1000, ge=0, description="The priority score of a security-critical briefing."
+    )
 
 
 def _default_when(value: object) -> object:
@@ -64,13 +78,19 @@ class FollowUps(Model):
         description="Labels on the ticket (a classify rule on them decides its Work type).",
     )
     lookback_days: int = Field(
-        7, ge=1, le=180, description="Only incidents resolved this many days back or less: enabling follow-ups "
-        "does not file a ticket for every incident of the last months."
+        7,
+        ge=1,
+        le=180,
+        description="Only incidents resolved this many days back or less: enabling follow-ups "
+        "does not file a ticket for every incident of the last months.",
     )
     confirm_after_seconds: int = Field(
-        120, ge=0, le=3600, description="After a create whose answer was lost, Jira's search is trusted to show "
+        120,
+        ge=0,
+        le=3600,
+        description="After a create whose answer was lost, Jira's search is trusted to show "
         "the ticket after this long (it lags behind writes); until then the follow-up waits, after it a "
-        "ticket search does not find is filed again."
+        "ticket search does not find is filed again.",
     )
 
     @field_validator("labels")
@@ -106,15 +126,20 @@ class NotionStatus(Model):
     reason: Text = Field("Health reason", description="A text property: why the health is what it is.")
     progress: Text = Field("Progress", description="A number property: % of the epic's work done.")
     forecast: Text = Field("Forecast", description="A date property: the expected finish at the team's pace.")
-    incidents: Text = Field("Open incidents", description="A number property: open incidents on the team's services.")
+    incidents: Text = Field(
+        "Open incidents", description="A number property: open incidents on the team's services."
+    )
     dependencies: Text = Field("Dependencies", description='A text property: "N of M validated".')
     undeclared: Text = Field(
-        "Undeclared dependencies", description="A text property: teams the epic's issues link to that the briefing "
-        "does not declare."
+        "Undeclared dependencies",
+        description="A text property: teams the epic's issues link to that the briefing does not declare.",
     )
-    score: Text = Field("Priority score", description="A number property: impact / (effort × (1 + dependencies)).")
+    score: Text = Field(
+        "Priority score", description="A number property: impact / (effort × (1 + dependencies))."
+    )
     last_synced: Text = Field(
-        "Last synced", description="A date property: written with the other values when one of them changed, never alone."
+        "Last synced",
+        description="A date property: written with the other values when one of them changed, never alone.",
     )
 
     @model_validator(mode="after")

@@ -9,7 +9,8 @@ silently skips the rest (the model validation reports those). The checks of
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ._balance import folded_name
 from ._rules import default_problems
@@ -72,8 +73,7 @@ def _classify_default(doc: Document, classify: list) -> None:
 def misspelt_final(entries: list, key: str) -> bool:
     """Some entry has a key close to ``key`` (`defualt`, `fallbak`): its own problem says it better."""
     return any(
-        isinstance(entry, dict) and any(k != key and closest(k, [key]) for k in entry)
-        for entry in entries
+        isinstance(entry, dict) and any(k != key and closest(k, [key]) for k in entry) for entry in entries
     )
 
 

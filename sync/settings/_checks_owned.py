@@ -71,12 +71,18 @@ def _notion(doc: Document, settings: Any) -> None:
                 continue
             path = _owned_path(entry)
             if prop in inputs:
-                doc.problem(path, f"{quoted(prop)} on the {database} database is also what relais reads as "
-                            f"{'.'.join(map(str, inputs[prop]))}: writing {field} there would overwrite what "
-                            "people typed; name another property")
+                doc.problem(
+                    path,
+                    f"{quoted(prop)} on the {database} database is also what relais reads as "
+                    f"{'.'.join(map(str, inputs[prop]))}: writing {field} there would overwrite what "
+                    "people typed; name another property",
+                )
             elif prop in first and first[prop] != field:
-                doc.problem(path, f"{quoted(prop)} on the {database} database is written as {first[prop]} "
-                            f"already: each owned field needs its own property")
+                doc.problem(
+                    path,
+                    f"{quoted(prop)} on the {database} database is written as {first[prop]} "
+                    f"already: each owned field needs its own property",
+                )
             first.setdefault(prop, field)
 
 
@@ -94,16 +100,25 @@ def _jira(doc: Document, settings: Any) -> None:
             inputs.setdefault(value, ("sources", "jira", "feedback_fields", name))
     first: dict[str, str] = {}
     for field, name in fields.items():
-        path: Path_ = ("writeback", "jira", "epic", field, "field") if field in ("health", "briefing_link") \
+        path: Path_ = (
+            ("writeback", "jira", "epic", field, "field")
+            if field in ("health", "briefing_link")
             else ("writeback", "jira", field, "field")
+        )
         if name in inputs:
-            doc.problem(path, f"the Jira field {quoted(name)} is also what relais reads as "
-                        f"{'.'.join(map(str, inputs[name]))}: writing {field} there would overwrite it; "
-                        "name another field")
+            doc.problem(
+                path,
+                f"the Jira field {quoted(name)} is also what relais reads as "
+                f"{'.'.join(map(str, inputs[name]))}: writing {field} there would overwrite it; "
+                "name another field",
+            )
         elif name in first:
             # Two owned fields on one Jira field: the initiative and the epic's briefing link are both
             # URLs but on different issues (feedback, epics), so they may share it.
             if {first[name], field} != {"initiative", "briefing_link"}:
-                doc.problem(path, f"the Jira field {quoted(name)} is written as {first[name]} already: each "
-                            "owned field needs its own field")
+                doc.problem(
+                    path,
+                    f"the Jira field {quoted(name)} is written as {first[name]} already: each "
+                    "owned field needs its own field",
+                )
         first.setdefault(name, field)

@@ -108,7 +108,9 @@ def _route_sources(doc: Document, data: dict, route: dict) -> None:
     ):
         return
     if route.get("feedback") is not None:
-        reads_feedback = bool(databases and databases.get("feedback")) or bool(jira and jira.get("feedback_jql"))
+        reads_feedback = bool(databases and databases.get("feedback")) or bool(
+            jira and jira.get("feedback_jql")
+        )
         if not reads_feedback:
             doc.problem(
                 ("route", "feedback"),
@@ -131,14 +133,34 @@ def _routing_writeback(doc: Document, data: dict, route: dict) -> None:
         return  # the route section's own problem says it
     has = {section: route.get(section) is not None for section in LISTS}
     needs = (
-        (("writeback", "notion", "routing"), notion_wb.get("routing"), "the routing written on feedback pages",
-         has["feedback"], "route.feedback"),
-        (("writeback", "jira", "pm"), jira_wb.get("pm"), "the PM written on feedback issues",
-         has["feedback"], "route.feedback"),
-        (("writeback", "jira", "initiative"), jira_wb.get("initiative"), "the briefing linked on feedback issues",
-         has["feedback"], "route.feedback"),
-        (("writeback", "jira", "team"), jira_wb.get("team"), "the team written on tickets",
-         has["feedback"] or has["maintenance"], "route.maintenance or route.feedback"),
+        (
+            ("writeback", "notion", "routing"),
+            notion_wb.get("routing"),
+            "the routing written on feedback pages",
+            has["feedback"],
+            "route.feedback",
+        ),
+        (
+            ("writeback", "jira", "pm"),
+            jira_wb.get("pm"),
+            "the PM written on feedback issues",
+            has["feedback"],
+            "route.feedback",
+        ),
+        (
+            ("writeback", "jira", "initiative"),
+            jira_wb.get("initiative"),
+            "the briefing linked on feedback issues",
+            has["feedback"],
+            "route.feedback",
+        ),
+        (
+            ("writeback", "jira", "team"),
+            jira_wb.get("team"),
+            "the team written on tickets",
+            has["feedback"] or has["maintenance"],
+            "route.maintenance or route.feedback",
+        ),
     )
     for path, value, what, satisfied, needed in needs:
         if value is not None and not satisfied:
@@ -165,7 +187,9 @@ def _routing_database(doc: Document, data: dict, routing: dict) -> None:
     if not isinstance(database, str):
         return
     if database == "scorecard":
-        doc.problem(path, "the routing is written on feedback pages; relais writes the scorecard database itself")
+        doc.problem(
+            path, "the routing is written on feedback pages; relais writes the scorecard database itself"
+        )
     elif database not in configured:
         if database == "feedback":
             message = (

@@ -141,7 +141,9 @@ class Webhooks(Model):
 
     def enabled(self) -> dict[str, str]:
         """Vendor → path, for the webhooks that are on."""
-        return {n: getattr(self, n).path for n in ("pagerduty", "jira", "notion") if getattr(self, n) is not None}
+        return {
+            n: getattr(self, n).path for n in ("pagerduty", "jira", "notion") if getattr(self, n) is not None
+        }
 
 
 class Daemon(Model):
@@ -152,16 +154,23 @@ class Daemon(Model):
         5, ge=0, le=300, description="Each wait is shortened or lengthened by up to this much, at random."
     )
     reconcile_every: float = Field(
-        21_600, ge=5, le=604_800,
+        21_600,
+        ge=5,
+        le=604_800,
         description="Seconds between full re-reads of each source, which find deleted items and drift.",
     )
     failing_after: int = Field(
-        3, ge=1, le=1_000, description="A source that failed this many cycles in a row makes /readyz degraded."
+        3,
+        ge=1,
+        le=1_000,
+        description="A source that failed this many cycles in a row makes /readyz degraded.",
     )
     stop_seconds: float = Field(
         20, ge=1, le=600, description="On SIGTERM, wait this long for the current writes, then exit anyway."
     )
-    watch_config: bool = Field(True, description="Reload the config file when it changes (checked every 2 s).")
+    watch_config: bool = Field(
+        True, description="Reload the config file when it changes (checked every 2 s)."
+    )
     http: Annotated[Http, BeforeValidator(none_is_empty)] = Field(default_factory=Http)
     webhooks: Annotated[Webhooks, BeforeValidator(none_is_empty)] = Field(default_factory=Webhooks)
 
@@ -174,5 +183,7 @@ def check_daemon(doc: Any) -> None:
     sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
     for vendor in ("pagerduty", "jira", "notion"):
         if vendor in hooks and sources.get(vendor) is None:
-            doc.problem(("daemon", "webhooks", vendor),
-                        f"the {vendor} webhook needs sources.{vendor}: its events are re-read through it")
+            doc.problem(
+                ("daemon", "webhooks", vendor),
+                f"the {vendor} webhook needs sources.{vendor}: its events are re-read through it",
+            )

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ._balance import ALERT_NAME_ERROR
 from ._checks import check_inline_secrets, check_references
 from ._checks_briefings import check_briefings
 from ._checks_owned import check_owned
 from ._checks_route import check_routes
 from ._daemon import check_daemon
 from ._errors import ConfigError, ConfigProblem, format_path
-from ._balance import ALERT_NAME_ERROR
 from ._messages import problems_from_errors
 from ._model import DEFAULT_ERROR, Settings
 from ._route import ROUTE_ERROR
@@ -34,7 +34,9 @@ def load_settings(path: str | Path) -> Settings:
         raw = Path(path).read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ConfigError([ConfigProblem(given, None, format_path(()), f"cannot read the file: {reason}")]) from None
+        raise ConfigError(
+            [ConfigProblem(given, None, format_path(()), f"cannot read the file: {reason}")]
+        ) from None
     doc = parse_yaml(raw, given)
     if doc.data is None:
         raise ConfigError(doc.problems)

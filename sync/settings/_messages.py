@@ -125,7 +125,7 @@ def _message(kind: str, detail: dict, ctx: dict, path: tuple, doc: Document, fie
             what = _MAPPING_NOUN[ctx["class_name"]]
         message = f"expected {what}, found {found}"
         if kind == "string_type" and isinstance(value, bool | int | float) and path in doc.spelling:
-            message += f"; quote it (\"{doc.spelling[path]}\") if you meant the text"
+            message += f'; quote it ("{doc.spelling[path]}") if you meant the text'
         return message
     if kind in _RANGE_TYPES:
         return f"expected {_range(field, ctx)}, found {found}"

@@ -25,7 +25,16 @@ from ._route import Route
 from ._rules import ClassifyEntry, ClassifyRule, Rule, default_problems
 from ._sources import Model, Sources
 from ._types import (
-    ConfigPath, Email, Names, NotionId, Text, distinct_properties, none_is_empty, quoted, relais_error, suggest,
+    ConfigPath,
+    Email,
+    Names,
+    NotionId,
+    Text,
+    distinct_properties,
+    none_is_empty,
+    quoted,
+    relais_error,
+    suggest,
 )
 
 SUPPORTED_VERSION = 1
@@ -119,16 +128,16 @@ class JiraWriteback(Model):
 
 class NotionWorkType(Model):
     property: Text = Field(description="A select property on each listed database.")
-    databases: Annotated[Names, Field(min_length=1)] = Field(
-        description="Keys of sources.notion.databases."
-    )
+    databases: Annotated[Names, Field(min_length=1)] = Field(description="Keys of sources.notion.databases.")
 
 
 class ScorecardProperties(Model):
     """Names of the scorecard database's properties relais owns (one row per team and period)."""
 
     title: Text = "Name"
-    key: Text = Field("Key", description="A text property: the row's team and period, by which relais finds it.")
+    key: Text = Field(
+        "Key", description="A text property: the row's team and period, by which relais finds it."
+    )
     team: Text = "Team"
     period: Text = Field("Period", description="A date property: the period's first day.")
     run: Text = "RUN %"
@@ -159,17 +168,24 @@ class BriefingWriteback(Model):
     """On each active briefing of a team: its RUN load and mode; needs `balance`."""
 
     run_load: Text = Field("Team RUN load", description="A number property (percent).")
-    mode: Text = Field("Team mode", description="A select property: the team's highest active alert level, or ok.")
+    mode: Text = Field(
+        "Team mode", description="A select property: the team's highest active alert level, or ok."
+    )
 
 
 class NotionRouting(Model):
     """On each routed feedback page: who it went to, for which initiative, and by which rule."""
 
-    database: Text = Field("feedback", description="A key of sources.notion.databases: the feedback database.")
+    database: Text = Field(
+        "feedback", description="A key of sources.notion.databases: the feedback database."
+    )
     pm: Text = Field("PM", description="A people property: the routed PM (or person).")
     team: Text = Field("Team", description="A select property: the target team.")
     initiative: Text = Field("Briefing", description="A relation property to the briefings database.")
-    routed_by: Text = Field("Routed by", description="A text property: the name of the rule that decided (never its file or line).")
+    routed_by: Text = Field(
+        "Routed by",
+        description="A text property: the name of the rule that decided (never its file or line).",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> NotionRouting:
@@ -189,8 +205,9 @@ class NotionWriteback(Model):
         None, description="The team's RUN load and mode on each active briefing. Needs `balance`."
     )
     status: StatusSection = Field(
-        None, description="Delivery status on each briefing: health, progress, forecast, dependencies, score. "
-        "Needs `briefings`."
+        None,
+        description="Delivery status on each briefing: health, progress, forecast, dependencies, score. "
+        "Needs `briefings`.",
     )
 
 
@@ -212,10 +229,11 @@ class Writeback(Model):
     jira: JiraWriteback | None = None
     notion: NotionWriteback | None = None
     adopt: Adopt | AdoptFields = Field(
-        "keep", description="A decision field (work type, team, PM) that holds a value relais never wrote is a "
+        "keep",
+        description="A decision field (work type, team, PM) that holds a value relais never wrote is a "
         "person's: `keep` it (reported as kept) or `overwrite` it once with what the rules say. Either one word "
         "for all, or per field: {default: keep, work_type: overwrite}. The initiative and the briefing/epic "
-        "links are only ever filled when empty."
+        "links are only ever filled when empty.",
     )
 
     def adopt_policy(self, field: str) -> str:
@@ -234,7 +252,9 @@ class Settings(Model):
     version: int = Field(description="Version of this file's format; this relais reads 1.")
     timezone: str = Field(description="IANA time zone for weeks, 'today' and report dates.")
     # Validated even when absent, so the default path resolves against the config folder.
-    state: Annotated[State, BeforeValidator(none_is_empty)] = Field(default_factory=dict, validate_default=True)
+    state: Annotated[State, BeforeValidator(none_is_empty)] = Field(
+        default_factory=dict, validate_default=True
+    )
     sources: Sources
     people: Annotated[dict[str, Person], BeforeValidator(none_is_empty)] = Field(default_factory=dict)
     teams: Annotated[dict[str, Team], BeforeValidator(none_is_empty)] = Field(default_factory=dict)
@@ -258,7 +278,8 @@ class Settings(Model):
         None, description="One Jira ticket after each resolved incident that matches. Absent: off."
     )
     daemon: Annotated[Daemon, BeforeValidator(none_is_empty)] = Field(
-        default_factory=Daemon, description="`relais run`: intervals, HTTP endpoints, webhooks. Absent: defaults."
+        default_factory=Daemon,
+        description="`relais run`: intervals, HTTP endpoints, webhooks. Absent: defaults.",
     )
 
     _file: Path = PrivateAttr(default=Path("relais.yaml"))
@@ -292,7 +313,9 @@ class Settings(Model):
         for index, message, _ in default_problems(self.classify_entries):
             # load_settings reports these itself, with lines; this guards direct construction.
             at = f"entry {index + 1}" if index is not None else "the list"
-            raise PydanticCustomError(DEFAULT_ERROR, "classify ({at}): {message}", {"at": at, "message": message})
+            raise PydanticCustomError(
+                DEFAULT_ERROR, "classify ({at}): {message}", {"at": at, "message": message}
+            )
         context = info.context or {}
         file = str(context.get("file", self._file))
         lines: dict[tuple, int] = context.get("lines", {})

@@ -14,8 +14,7 @@ those sections (``_checks_route``), since a section cannot see its siblings.
 from __future__ import annotations
 
 from functools import cached_property
-
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
@@ -39,7 +38,8 @@ class RouteRule(Model):
     when: When
     to: Text = Field(description="A key of `teams` (→ its PM) or of `people`; maintenance: a team.")
     initiative: Text | None = Field(
-        None, description="The briefing to link (its title, or a Notion page id), unless the item already has one."
+        None,
+        description="The briefing to link (its title, or a Notion page id), unless the item already has one.",
     )
     when_survival: Text | None = Field(
         None, description="The target instead, while the target team is in survival mode (needs `balance`)."
@@ -64,7 +64,7 @@ def _entry_kind(value: Any) -> str:
 
 
 RouteEntry = Annotated[
-    Union[Annotated[RouteRule, Tag("rule")], Annotated[RouteFallback, Tag("fallback")]],
+    Annotated[RouteRule, Tag("rule")] | Annotated[RouteFallback, Tag("fallback")],
     Discriminator(_entry_kind),
 ]
 
@@ -111,7 +111,9 @@ class Route(Model):
             for index, message, _ in fallback_problems(section, entries):
                 at = f"entry {index + 1}" if index is not None else "the list"
                 raise PydanticCustomError(
-                    ROUTE_ERROR, "route.{section} ({at}): {message}", {"section": section, "at": at, "message": message}
+                    ROUTE_ERROR,
+                    "route.{section} ({at}): {message}",
+                    {"section": section, "at": at, "message": message},
                 )
             seen: set[str] = set()
             for index, entry in enumerate(entries):
@@ -121,7 +123,8 @@ class Route(Model):
                     continue
                 if folded_name(entry.name) in seen:
                     raise PydanticCustomError(
-                        ROUTE_ERROR, "route.{section}: duplicate rule name {name}",
+                        ROUTE_ERROR,
+                        "route.{section}: duplicate rule name {name}",
                         {"section": section, "name": quoted(entry.name)},
                     )
                 seen.add(folded_name(entry.name))

@@ -8,7 +8,7 @@ they were written (``relais.yaml:42``) for ``relais explain``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 import re2
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, model_validator
@@ -71,10 +71,15 @@ def _compiles(pattern: str | None) -> str | None:
         try:
             re2.compile(pattern, re2_options())
         except re2.error as exc:
-            reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) \
+            reason = (
+                exc.args[0].decode("utf-8", "replace")
+                if exc.args and isinstance(exc.args[0], bytes)
                 else str(exc)
-            raise relais_error(f"a regular expression relais cannot run: {reason} (relais runs "
-                               "rules with RE2, in linear time: no back-references, no look-around)") from None
+            )
+            raise relais_error(
+                f"a regular expression relais cannot run: {reason} (relais runs "
+                "rules with RE2, in linear time: no back-references, no look-around)"
+            ) from None
     return pattern
 
 
@@ -84,8 +89,9 @@ class TextMatch(Model):
     contains_any: OneOrMany | None = None
     contains_all: OneOrMany | None = None
     matches: Annotated[Text | None, AfterValidator(_compiles)] = Field(
-        None, description="A regular expression in RE2's syntax (Python's, without back-references or "
-        "look-around), matched case-insensitively, in linear time."
+        None,
+        description="A regular expression in RE2's syntax (Python's, without back-references or "
+        "look-around), matched case-insensitively, in linear time.",
     )
 
     @model_validator(mode="after")
@@ -104,11 +110,11 @@ def _text_shorthand(value: Any) -> Any:
 
 SetCondition = Annotated[
     SetMatch | None,
-    BeforeValidator(_set_shorthand, json_schema_input_type=Union[str, list[str], SetMatch, None]),
+    BeforeValidator(_set_shorthand, json_schema_input_type=str | list[str] | SetMatch | None),
 ]
 TextCondition = Annotated[
     TextMatch | None,
-    BeforeValidator(_text_shorthand, json_schema_input_type=Union[str, list[str], TextMatch, None]),
+    BeforeValidator(_text_shorthand, json_schema_input_type=str | list[str] | TextMatch | None),
 ]
 
 
@@ -169,7 +175,7 @@ def _entry_kind(value: Any) -> str:
 
 
 ClassifyEntry = Annotated[
-    Union[Annotated[Rule, Tag("rule")], Annotated[DefaultRule, Tag("default")]],
+    Annotated[Rule, Tag("rule")] | Annotated[DefaultRule, Tag("default")],
     Discriminator(_entry_kind),
 ]
 
@@ -184,7 +190,9 @@ def default_problems(entries: list[Any]) -> list[tuple[int | None, str, int | No
     return last_entry_problems(entries, "default", missing)
 
 
-def last_entry_problems(entries: list[Any], key: str, missing: str) -> list[tuple[int | None, str, int | None]]:
+def last_entry_problems(
+    entries: list[Any], key: str, missing: str
+) -> list[tuple[int | None, str, int | None]]:
     """The same for any list whose last entry is ``- <key>: …`` (classify's default, route's fallback)."""
     finals = [i for i, e in enumerate(entries) if _is_final(e, key)]
     if not finals:

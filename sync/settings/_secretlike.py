@@ -68,7 +68,6 @@ def advice(variable: str) -> str:
         where = f"set {variable} (or {variable}_FILE) in the environment"
     else:
         where = (
-            "set JIRA_API_TOKEN, NOTION_TOKEN or PAGERDUTY_TOKEN "
-            "(or their _FILE variants) in the environment"
+            "set JIRA_API_TOKEN, NOTION_TOKEN or PAGERDUTY_TOKEN (or their _FILE variants) in the environment"
         )
     return f"secrets must not be written in the config file; {where}"

@@ -9,9 +9,9 @@ dlt lists every place it searched; no message or repr ever shows a value.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Mapping
 
 from ._model import Settings
 
@@ -68,8 +68,11 @@ class Secrets:
 
     def __repr__(self) -> str:
         # Webhook secrets are shown only when set: most deployments have none.
-        shown = ", ".join(f"{f.name}={mask(getattr(self, f.name))}" for f in fields(self)
-                          if "webhook" not in f.name or getattr(self, f.name) is not None)
+        shown = ", ".join(
+            f"{f.name}={mask(getattr(self, f.name))}"
+            for f in fields(self)
+            if "webhook" not in f.name or getattr(self, f.name) is not None
+        )
         return f"Secrets({shown})"
 
     __str__ = __repr__

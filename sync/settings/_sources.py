@@ -49,8 +49,9 @@ class JiraSource(Model):
     url: ServiceUrl = Field(description="Jira Cloud site, e.g. https://acme.atlassian.net")
     jql: Jql = Field(description="Which issues relais reads. No ORDER BY: relais adds its own.")
     feedback_jql: Jql | None = Field(
-        None, description="Which Jira issues are feedback for `route.feedback`. No ORDER BY. Must not "
-        "overlap `jql`: an issue is either work or feedback."
+        None,
+        description="Which Jira issues are feedback for `route.feedback`. No ORDER BY. Must not "
+        "overlap `jql`: an issue is either work or feedback.",
     )
     feedback_fields: JiraFeedbackFields = Field(
         default_factory=JiraFeedbackFields, description="The fields read on feedback issues."
@@ -60,8 +61,9 @@ class JiraSource(Model):
     )
     page_size: int = Field(100, ge=1, le=100, description="Issues per search page (Jira caps it at 100).")
     bulk_edit: bool = Field(
-        True, description="Write a select value on many issues with one bulk edit (needs Jira's Global bulk "
-        "change permission; without it relais writes issue by issue)."
+        True,
+        description="Write a select value on many issues with one bulk edit (needs Jira's Global bulk "
+        "change permission; without it relais writes issue by issue).",
     )
     requests_per_second: RequestsPerSecond = 10
     ca_bundle: ExistingFile | None = Field(
@@ -85,7 +87,9 @@ class NotionDatabases(Model):
         first: dict[str, str] = {}
         for key, database_id in configured.items():
             if database_id in first:
-                raise relais_error(f"{first[database_id]} and {key} are the same database; each needs its own")
+                raise relais_error(
+                    f"{first[database_id]} and {key} are the same database; each needs its own"
+                )
             first[database_id] = key
         return self
 
@@ -131,7 +135,9 @@ class PagerDutySource(Model):
         "https://api.pagerduty.com", description="EU accounts: https://api.eu.pagerduty.com"
     )
     services: NonEmptyNames = Field(description="Service ids whose incidents relais reads.")
-    from_email: Email = Field(description="A user of the account; PagerDuty requires it (From header) for writes.")
+    from_email: Email = Field(
+        description="A user of the account; PagerDuty requires it (From header) for writes."
+    )
     overlap_minutes: Overlap = 10
     first_sync_days: int = Field(90, ge=1, le=180, description="How far back the first sync reads incidents.")
     requests_per_second: RequestsPerSecond = 10

@@ -13,8 +13,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Iterable
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
@@ -111,7 +112,9 @@ def one_of(what: str, allowed: tuple[str, ...]) -> BeforeValidator:
         folded = value.strip().lower()
         if folded in allowed:
             return folded
-        raise relais_error(f"unknown {what} {quoted(value)}{suggest(folded, allowed)}; use {', '.join(allowed)}")
+        raise relais_error(
+            f"unknown {what} {quoted(value)}{suggest(folded, allowed)}; use {', '.join(allowed)}"
+        )
 
     return BeforeValidator(check)
 
@@ -187,13 +190,9 @@ _HEX32 = re.compile(r"[0-9a-f]{32}")
 def _notion_id(value: str) -> str:
     compact = value.strip().replace("-", "").lower()
     if _HEX32.fullmatch(compact):
-        return "-".join(
-            (compact[:8], compact[8:12], compact[12:16], compact[16:20], compact[20:])
-        )
+        return "-".join((compact[:8], compact[8:12], compact[12:16], compact[16:20], compact[20:]))
     hint = "; copy only the 32-character id from the URL" if "/" in value else ""
-    raise relais_error(
-        f"expected a Notion id (32 hex digits, dashes optional), found {quoted(value)}{hint}"
-    )
+    raise relais_error(f"expected a Notion id (32 hex digits, dashes optional), found {quoted(value)}{hint}")
 
 
 # A Notion UUID, with or without dashes, normalised to dashed lower case.

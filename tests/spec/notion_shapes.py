@@ -34,9 +34,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -80,8 +81,15 @@ def recorded_interactions() -> tuple[Recorded, ...]:
                 continue  # e.g. the text/plain "400 Bad Request" from mock.httpstatus.io
             if not isinstance(body, dict):
                 continue
-            out.append(Recorded(path.name, req.get("method", ""), req.get("uri", ""),
-                                int(resp.get("status", {}).get("code", 0)), body))
+            out.append(
+                Recorded(
+                    path.name,
+                    req.get("method", ""),
+                    req.get("uri", ""),
+                    int(resp.get("status", {}).get("code", 0)),
+                    body,
+                )
+            )
     if not out:
         raise RuntimeError(f"no JSON responses found in {cassette_dir()}")
     return tuple(out)
@@ -113,8 +121,9 @@ def recorded_objects() -> dict[str, tuple[dict, ...]]:
 def recorded(kind: str) -> tuple[dict, ...]:
     objs = recorded_objects().get(kind)
     if not objs:
-        raise KeyError(f"no recorded real Notion object of kind {kind!r} "
-                       f"(have: {', '.join(sorted(recorded_objects()))})")
+        raise KeyError(
+            f"no recorded real Notion object of kind {kind!r} (have: {', '.join(sorted(recorded_objects()))})"
+        )
     return objs
 
 
@@ -177,7 +186,7 @@ class Shape:
         self.variants: dict[str, Shape] = {}  # by the object's "type" value
         self.str_classes: list[frozenset[str]] = []
 
-    def add(self, value: Any, _variants: bool = True) -> "Shape":
+    def add(self, value: Any, _variants: bool = True) -> Shape:
         t = json_type(value)
         self.types.add(t)
         if t == "object":
@@ -195,7 +204,7 @@ class Shape:
             self.str_classes.append(string_classes(value))
         return self
 
-    def _new_items(self) -> "Shape":
+    def _new_items(self) -> Shape:
         self.items = Shape()
         return self.items
 
@@ -245,7 +254,9 @@ def shape_of(obj: Any, *more: Any) -> Shape:
 _DATA_KEYED = {"properties"}
 
 
-def compare_shape(reference: Shape, actual: Any, path: str = "", *, data_keyed: Iterable[str] = _DATA_KEYED) -> list[str]:
+def compare_shape(
+    reference: Shape, actual: Any, path: str = "", *, data_keyed: Iterable[str] = _DATA_KEYED
+) -> list[str]:
     """Differences between ``actual`` and a reference shape: missing required keys,
     JSON type mismatches, string-format mismatches.  Extra keys are allowed."""
     data_keyed = frozenset(data_keyed)
@@ -256,8 +267,9 @@ def compare_shape(reference: Shape, actual: Any, path: str = "", *, data_keyed: 
         if ref.types == {"null"}:
             return  # only ever recorded as null: its non-null shape is unknown here
         if t not in ref.types:
-            errors.append(f"{p or '/'}: {t} where real Notion has {'/'.join(sorted(ref.types))}"
-                          f" ({_short(val)})")
+            errors.append(
+                f"{p or '/'}: {t} where real Notion has {'/'.join(sorted(ref.types))} ({_short(val)})"
+            )
             return
         if t == "string":
             fmt = ref.string_format()
@@ -275,7 +287,9 @@ def compare_shape(reference: Shape, actual: Any, path: str = "", *, data_keyed: 
                 # has, minus the type-named payload keys of the recorded variants
                 # ({"type": "title", "title": …} does not make "title" universal)
                 obj_ref = ref
-            required = obj_ref.required if obj_ref is not ref else [k for k in ref.required if k not in ref.variants]
+            required = (
+                obj_ref.required if obj_ref is not ref else [k for k in ref.required if k not in ref.variants]
+            )
             for k in required:
                 if k not in val:
                     errors.append(f"{p}/{k}: missing (every recorded real object has it)")
@@ -386,16 +400,25 @@ def check_ts(actual: Any) -> list[str]:
         for i, item in enumerate(actual.get("results") or ()):
             item_kind = _kind_of(item) if isinstance(item, dict) else None
             if item_kind in TS_TYPES:
-                errors.extend(f"/results/{i}{e[1:] if e.startswith('/:') else e}"
-                              for e in types.validate(TS_TYPES[item_kind], item))
+                errors.extend(
+                    f"/results/{i}{e[1:] if e.startswith('/:') else e}"
+                    for e in types.validate(TS_TYPES[item_kind], item)
+                )
         return list(dict.fromkeys(errors))
     if kind not in TS_TYPES:
         return [f"/object: {kind!r} has no TypeScript type mapped"]
     return types.validate(TS_TYPES[kind], actual)
 
 
-def check_notion_response(method: str, path: str, status: int, body: Any,
-                          content_type: str | None = None, *, expect_kind: str | None = None) -> list[str]:
+def check_notion_response(
+    method: str,
+    path: str,
+    status: int,
+    body: Any,
+    content_type: str | None = None,
+    *,
+    expect_kind: str | None = None,
+) -> list[str]:
     """All Notion checks for one response body (see module docstring)."""
     errors: list[str] = []
     if content_type is not None and "json" not in content_type.lower():

@@ -33,12 +33,14 @@ How a vendor's OpenAPI *schema object* becomes a JSON Schema (draft 2020-12) tha
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jsonschema
@@ -61,9 +63,7 @@ class SpecLookupError(LookupError):
 
 # --------------------------------------------------------------------------- formats
 
-_DATE_TIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$"
-)
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 FORMAT_CHECKER = FormatChecker(formats=())
 
 
@@ -112,12 +112,31 @@ def pointer(path: Iterable[Any]) -> str:
 # --------------------------------------------------------------------------- conversion
 
 _DROP_KEYS = {
-    "example", "examples", "xml", "externalDocs", "discriminator", "description",
-    "title", "deprecated", "readOnly", "writeOnly", "default", "$comment",
+    "example",
+    "examples",
+    "xml",
+    "externalDocs",
+    "discriminator",
+    "description",
+    "title",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "default",
+    "$comment",
 }
 _SUB_ONE = (
-    "items", "additionalProperties", "not", "contains", "propertyNames", "if", "then",
-    "else", "unevaluatedProperties", "unevaluatedItems", "additionalItems",
+    "items",
+    "additionalProperties",
+    "not",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "additionalItems",
 )
 _SUB_MAP = ("properties", "patternProperties", "dependentSchemas")
 _SUB_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -142,7 +161,7 @@ class _Converter:
         base = ref
         for prefix in ("#/components/schemas/", "#/definitions/", "#/"):
             if base.startswith(prefix):
-                base = base[len(prefix):]
+                base = base[len(prefix) :]
                 break
         base = re.sub(r"[^A-Za-z0-9_.-]", "_", _unescape(base).replace("/", "."))
         name, i = base, 1
@@ -210,7 +229,8 @@ class _Converter:
             elif k == "required" and isinstance(v, list):
                 props = s.get("properties") or {}
                 req = [
-                    name for name in v
+                    name
+                    for name in v
                     if not (
                         isinstance(props.get(name), dict)
                         and isinstance(self._raw_target(props[name]), dict)
@@ -401,10 +421,8 @@ class Spec:
         elif isinstance(m.get("schema"), dict):
             value = self._deref(m["schema"]).get("example")
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = json.loads(value)
-            except ValueError:
-                pass
         return copy.deepcopy(value)
 
 
@@ -441,15 +459,18 @@ ERRATA: tuple[Erratum, ...] = (
         '"defaultLocale": {"locale": "en_AU"}.',
         ("GET", "/rest/api/3/serverInfo", 200),
     ),
-    *(Erratum(
-        "jira",
-        f"#/components/schemas/BulkOperationProgress/properties/{stamp}",
-        {"type": "integer", "format": "int64"},
-        f"BulkOperationProgress.{stamp} is typed a date-time string, but the GET /rest/api/3/bulk/queue/"
-        "{taskId} 200 example and both bodies quoted in the operation's description (RUNNING and "
-        f'COMPLETE) have "{stamp}" as epoch milliseconds (e.g. "created":1704110400000).',
-        ("GET", "/rest/api/3/bulk/queue/10000", 200),
-    ) for stamp in ("created", "started", "updated")),
+    *(
+        Erratum(
+            "jira",
+            f"#/components/schemas/BulkOperationProgress/properties/{stamp}",
+            {"type": "integer", "format": "int64"},
+            f"BulkOperationProgress.{stamp} is typed a date-time string, but the GET /rest/api/3/bulk/queue/"
+            "{taskId} 200 example and both bodies quoted in the operation's description (RUNNING and "
+            f'COMPLETE) have "{stamp}" as epoch milliseconds (e.g. "created":1704110400000).',
+            ("GET", "/rest/api/3/bulk/queue/10000", 200),
+        )
+        for stamp in ("created", "started", "updated")
+    ),
     Erratum(
         "pagerduty",
         f"{_PD_INCIDENT}/resolved_at",
@@ -463,7 +484,7 @@ ERRATA: tuple[Erratum, ...] = (
         "pagerduty",
         f"{_PD_INCIDENT}/resolve_reason",
         {"nullable": True},
-        'Incident.resolve_reason: the GET /incidents and GET /incidents/{id} examples have '
+        "Incident.resolve_reason: the GET /incidents and GET /incidents/{id} examples have "
         '"resolve_reason": null (only merged incidents carry a reason); schema not nullable.',
         ("GET", "/incidents", 200),
     ),
@@ -487,17 +508,21 @@ ERRATA: tuple[Erratum, ...] = (
         "pagerduty",
         "#/components/schemas/AcknowledgeLogEntry/allOf/1/properties/type",
         {"enum": ["acknowledge_log_entry"]},
-        "AcknowledgeLogEntry narrows `type` to \"acknowledgement_log_entry\", but it is "
-        "allOf the LogEntry base schema whose own `type` enum has \"acknowledge_log_entry\" "
-        "(and no \"acknowledgement_log_entry\"): as written NO value satisfies both, so every "
+        'AcknowledgeLogEntry narrows `type` to "acknowledgement_log_entry", but it is '
+        'allOf the LogEntry base schema whose own `type` enum has "acknowledge_log_entry" '
+        '(and no "acknowledgement_log_entry"): as written NO value satisfies both, so every '
         "acknowledgement log entry would be rejected.  The base schema's spelling is the API's.",
         proof=("#/components/schemas/LogEntry/allOf/1/properties/type/enum", "acknowledge_log_entry"),
     ),
     Erratum(
         "pagerduty",
         "#/components/schemas/LogEntry/allOf/1/properties/incident",
-        {"oneOf": [{"$ref": "#/components/schemas/IncidentReference"},
-                   {"$ref": "#/components/schemas/Incident"}]},
+        {
+            "oneOf": [
+                {"$ref": "#/components/schemas/IncidentReference"},
+                {"$ref": "#/components/schemas/Incident"},
+            ]
+        },
         "LogEntry.incident is typed IncidentReference only, but GET /log_entries documents "
         "include[]=incidents (parameter include_log_entry), which embeds the full incident — "
         "the spec models the same include mechanism as oneOf[Reference, full object] "
@@ -633,7 +658,8 @@ def _leaves(err: jsonschema.ValidationError, depth: int = 0) -> list[jsonschema.
 
     def score(leaves: list[jsonschema.ValidationError]) -> tuple[int, int]:
         discr = sum(
-            1 for e in leaves
+            1
+            for e in leaves
             if (e.validator in ("const", "enum") and len(e.absolute_path) <= base + 1)
             or (e.validator == "type" and len(e.absolute_path) == base)
         )
@@ -731,14 +757,14 @@ def _ignored(key: str, ptr: str, ignore: Iterable[str]) -> bool:
             continue
         p_parts = pat.strip("/").split("/")
         a_parts = ptr.strip("/").split("/")
-        if len(a_parts) >= len(p_parts) and all(
-            pp == "*" or pp == ap for pp, ap in zip(p_parts, a_parts)
-        ):
+        if len(a_parts) >= len(p_parts) and all(pp == "*" or pp == ap for pp, ap in zip(p_parts, a_parts)):
             return True
     return False
 
 
-def missing_keys(example: Any, actual: Any, ignore: Iterable[str] = (), *, all_items: bool = False) -> list[str]:
+def missing_keys(
+    example: Any, actual: Any, ignore: Iterable[str] = (), *, all_items: bool = False
+) -> list[str]:
     """JSON pointers of keys the vendor ``example`` has but ``actual`` lacks.
 
     Recursive through dicts; lists compare the example's first element against the

@@ -67,7 +67,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            raise TSParseError(f"cannot tokenize at {text[pos:pos + 40]!r}")
+            raise TSParseError(f"cannot tokenize at {text[pos : pos + 40]!r}")
         pos = m.end()
         kind = m.lastgroup
         if kind in ("ws", "lc", "bc"):
@@ -286,6 +286,7 @@ class NotionTypes:
             if d.exported and d.name not in self.exported:
                 self.exported[d.name] = key(d)
         for d in decls:
+
             def resolve(name: str, _file=d.file) -> str:
                 local = [x for x in by_name.get(name, ()) if x.file == _file]
                 if local:

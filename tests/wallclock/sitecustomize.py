@@ -45,7 +45,7 @@ class _SteppedDatetime(_datetime.datetime):
 
     @classmethod
     def utcnow(cls):  # type: ignore[override]
-        return _datetime.datetime.fromtimestamp(_time(), _datetime.timezone.utc).replace(tzinfo=None)
+        return _datetime.datetime.fromtimestamp(_time(), _datetime.UTC).replace(tzinfo=None)
 
     @classmethod
     def today(cls):  # type: ignore[override]
