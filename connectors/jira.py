@@ -44,6 +44,7 @@ from connectors.errors import ConfigMismatchError, RequestError
 from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
 from connectors.jira_json import _field_text, adf_text, describe_error, issue_links
 from connectors.policy import VendorPolicy
+from connectors.spec import Secret, VendorSpec
 from connectors.transport import PolicyAdapter
 from sync import owned
 from sync.models import FieldChange, Quarantined, WorkItem
@@ -523,3 +524,34 @@ class JiraConnector:
 
     def close(self) -> None:
         self.client.close()
+
+
+def from_settings(settings: Any, secrets: Any) -> JiraConnector:
+    """The Jira connector of these settings: the source, the owned fields it writes, the effort it reads."""
+    src = settings.sources.jira
+    assert src is not None and secrets.jira_email and secrets.jira_api_token  # resolve_secrets checked
+    wb = settings.writeback.jira if settings.writeback else None
+    return JiraConnector(
+        src,
+        secrets.jira_email,
+        secrets.jira_api_token,
+        wb.work_type if wb else None,
+        effort=settings.balance.effort.jira if settings.balance else None,
+        pm_field=wb.pm.field if wb and wb.pm else None,
+        team_field=wb.team.field if wb and wb.team else None,
+        initiative_field=wb.initiative.field if wb and wb.initiative else None,
+        epic=wb.epic if wb else None,
+    )
+
+
+SPEC = VendorSpec(
+    name="jira",
+    title="Jira",
+    credentials=(
+        Secret("jira_email", "JIRA_EMAIL", "no account email"),
+        Secret("jira_api_token", "JIRA_API_TOKEN", "no API token"),
+    ),
+    webhook=Secret("jira_webhook_secret", "JIRA_WEBHOOK_SECRET", "no webhook secret"),
+    token_shapes=(r"\bATATT[A-Za-z0-9_=-]{8,}",),  # Atlassian API tokens (about 190 characters)
+    build=from_settings,
+)

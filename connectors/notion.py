@@ -44,6 +44,7 @@ from connectors.base import Page, PageGuard, checked, iso, parse_time, watermark
 from connectors.errors import ConfigMismatchError, NotFoundError
 from connectors.notion_json import describe_error, plain_text, prop_value, text_or_none, write_value
 from connectors.policy import VendorPolicy
+from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_client
 from sync import owned
 from sync.models import FieldChange, Quarantined, WorkItem
@@ -442,3 +443,23 @@ class NotionConnector:
 
     def close(self) -> None:
         self.http.close()
+
+
+def from_settings(settings: Any, secrets: Any) -> NotionConnector:
+    """The Notion connector of these settings: its databases, the owned properties, the briefings' inputs."""
+    src = settings.sources.notion
+    assert src is not None and secrets.notion_token  # resolve_secrets checked
+    wb = settings.writeback.notion if settings.writeback else None
+    return NotionConnector(src, secrets.notion_token, wb, briefings=settings.briefings)
+
+
+SPEC = VendorSpec(
+    name="notion",
+    title="Notion",
+    credentials=(Secret("notion_token", "NOTION_TOKEN", "no integration token"),),
+    # Not required: Notion sends it in the verification request, after the subscription
+    # exists; until it is set, events are refused.
+    webhook=Secret("notion_webhook_token", "NOTION_WEBHOOK_TOKEN", "no verification token", required=False),
+    token_shapes=(r"\b(?:ntn|secret)_[A-Za-z0-9]{20,}",),  # ntn_ (secret_ before Sept. 2024)
+    build=from_settings,
+)

@@ -43,6 +43,7 @@ import pagerduty
 from connectors.base import Page, checked, iso, parse_time
 from connectors.errors import NotFoundError
 from connectors.policy import VendorPolicy
+from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_transport
 from sync.models import FieldChange, Quarantined, WorkItem
 
@@ -222,3 +223,20 @@ class PagerDutyConnector:
 
     def close(self) -> None:
         self.client.close()
+
+
+def from_settings(settings: Any, secrets: Any) -> PagerDutyConnector:
+    """The PagerDuty connector of these settings."""
+    src = settings.sources.pagerduty
+    assert src is not None and secrets.pagerduty_token  # resolve_secrets checked
+    return PagerDutyConnector(src, secrets.pagerduty_token)
+
+
+SPEC = VendorSpec(
+    name="pagerduty",
+    title="PagerDuty",
+    credentials=(Secret("pagerduty_token", "PAGERDUTY_TOKEN", "no API token"),),
+    webhook=Secret("pagerduty_webhook_secret", "PAGERDUTY_WEBHOOK_SECRET", "no signing secret", listed=True),
+    token_shapes=(r"(?:^|\s)u\+[A-Za-z0-9_+-]{16,}", r"\bToken token=\S{8,}"),  # user API tokens
+    build=from_settings,
+)

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.base import Connector
 from connectors.errors import AuthError, ConnectorError, FatalError, TransientError, redact, register_secret
+from connectors.registry import VENDORS, spec
 from sync.apply import apply_by_vendor, side_by_side
 from sync.lock import WriterLock
 from sync.models import FieldChange, WorkItem
@@ -30,12 +32,6 @@ from sync.planner import outlook
 from sync.readiness import Readiness
 from sync.settings._secrets import mask
 from sync.state import StateStore
-
-SECRET_VARS = {
-    "jira": ("JIRA_EMAIL", "JIRA_API_TOKEN"),
-    "notion": ("NOTION_TOKEN",),
-    "pagerduty": ("PAGERDUTY_TOKEN",),
-}
 
 
 class SourceAuthError(FatalError):
@@ -144,33 +140,11 @@ def current_alerts(balance: Any, settings: Any) -> list[dict[str, Any]]:
     return out
 
 
-def build_connectors(settings, secrets) -> dict[str, Any]:
-    from connectors.jira import JiraConnector
-    from connectors.notion import NotionConnector
-    from connectors.pagerduty import PagerDutyConnector
-
-    wb = settings.writeback
-    out: dict[str, Any] = {}
-    src = settings.sources
-    if src.jira is not None:
-        out["jira"] = JiraConnector(
-            src.jira,
-            secrets.jira_email,
-            secrets.jira_api_token,
-            wb.jira.work_type if wb and wb.jira else None,
-            effort=settings.balance.effort.jira if settings.balance else None,
-            pm_field=wb.jira.pm.field if wb and wb.jira and wb.jira.pm else None,
-            team_field=wb.jira.team.field if wb and wb.jira and wb.jira.team else None,
-            initiative_field=wb.jira.initiative.field if wb and wb.jira and wb.jira.initiative else None,
-            epic=wb.jira.epic if wb and wb.jira else None,
-        )
-    if src.notion is not None:
-        out["notion"] = NotionConnector(
-            src.notion, secrets.notion_token, wb.notion if wb else None, briefings=settings.briefings
-        )
-    if src.pagerduty is not None:
-        out["pagerduty"] = PagerDutyConnector(src.pagerduty, secrets.pagerduty_token)
-    return out
+def build_connectors(settings, secrets) -> dict[str, Connector]:
+    """A connector for each configured source, built by its vendor's spec (:mod:`connectors.registry`)."""
+    return {
+        v.name: v.build(settings, secrets) for v in VENDORS if getattr(settings.sources, v.name) is not None
+    }
 
 
 def _briefing_ids(report: CycleReport) -> set[tuple[str, str]]:
@@ -228,9 +202,10 @@ class Engine:
         try:
             self.identities[name] = connector.connect()
         except AuthError:
-            var = SECRET_VARS[name][-1]
-            token = getattr(self.secrets, var.lower(), None)
-            names = " and ".join(SECRET_VARS[name])
+            credentials = spec(name).credentials
+            var = credentials[-1].variable
+            token = getattr(self.secrets, credentials[-1].attribute, None)
+            names = " and ".join(c.variable for c in credentials)
             raise SourceAuthError(
                 name,
                 f"the API refused the credentials (401 Unauthorized): check {names}; "

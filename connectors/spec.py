@@ -1,0 +1,105 @@
+"""What a vendor is to relais: one :class:`VendorSpec` per connector module.
+
+Each connector module exports ``SPEC``; :mod:`connectors.registry` lists them,
+and everything that needs to know the vendors — settings (which sources and
+webhooks exist, which secrets they need), the engine (how to build a
+connector), the webhooks, the CLI and the metrics — reads the registry instead
+of a list of its own. Adding a fourth tool is one connector module with its
+``SPEC``, plus its settings slice and its fixtures.
+
+What a connector can do beyond the :class:`~connectors.base.Connector`
+protocol is said by the protocols below, checked with ``isinstance``: the
+planner and the apply step never ask a vendor by name whether it can write in
+bulk or create rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from connectors.base import Connector
+    from sync.models import FieldChange, WorkItem
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One secret relais reads from the environment (``VARIABLE`` or ``VARIABLE_FILE``)."""
+
+    attribute: str  # its name on sync.settings.Secrets
+    variable: str
+    lack: str  # what the operator lacks when it is missing: "no API token"
+    required: bool = True  # a webhook's secret may arrive later (Notion's verification token)
+    listed: bool = False  # comma-separated, several at once (a rotation: "new, old")
+
+
+@dataclass(frozen=True)
+class VendorSpec:
+    """A vendor, as the rest of relais needs to know it."""
+
+    name: str  # the key in the config (sources.<name>) and in the store ("jira")
+    title: str  # how people write it ("Jira")
+    credentials: tuple[Secret, ...]  # needed when sources.<name> is configured
+    webhook: Secret  # needed when daemon.webhooks.<name> is configured
+    #: Shapes of the vendor's tokens (regular expressions), to catch one pasted into the config.
+    token_shapes: tuple[str, ...]
+    #: Build the connector from the whole settings (sync.settings.Settings) and the resolved
+    #: secrets (sync.settings.Secrets). Typed Any: the settings import this registry, and a
+    #: connector never imports the core beyond its models (docs/ARCHITECTURE.md).
+    build: Callable[[Any, Any], Connector]
+
+    @property
+    def token_variable(self) -> str:
+        """The variable of the vendor's API token (the credential a pasted token belongs in)."""
+        return self.credentials[-1].variable
+
+    def secrets(self) -> tuple[Secret, ...]:
+        return (*self.credentials, self.webhook)
+
+
+# -- capabilities beyond reading and writing one item ---------------------------------------
+
+
+@runtime_checkable
+class BulkWriter(Protocol):
+    """Writes one field's one value on many items in one request (Jira's bulk edit)."""
+
+    bulk_min: int  # fewer items than this: one write each costs no more
+    bulk_max: int
+
+    def bulk_key(self, item: WorkItem, change: FieldChange) -> tuple[str, int] | None: ...
+
+    def write_bulk(self, items: list[WorkItem], key: tuple[str, int]) -> Any: ...
+
+
+@runtime_checkable
+class RowCreator(Protocol):
+    """Creates rows keyed by a natural key, and finds them again by it (Notion's scorecard)."""
+
+    def create(
+        self, key: str, natural_key: str, values: dict[str, Any]
+    ) -> tuple[WorkItem, dict[str, Any]]: ...
+
+    def find_by_keys(
+        self, key: str, natural_keys: list[str]
+    ) -> dict[str, tuple[WorkItem, dict[str, Any]]]: ...
+
+
+@runtime_checkable
+class TicketFiler(Protocol):
+    """Files follow-up tickets under a label, and finds them again by it (Jira)."""
+
+    def create_followup(self, f: Any) -> tuple[str, str]: ...
+
+    def find_issues_by_labels(self, labels: list[str]) -> dict[str, tuple[str, str]]: ...
+
+
+@runtime_checkable
+class NoteTaker(Protocol):
+    """Reads and adds notes on an item (PagerDuty's incident notes)."""
+
+    def notes(self, incident_id: str) -> list[str]: ...
+
+    def add_note(self, incident_id: str, content: str) -> None: ...
