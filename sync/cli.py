@@ -155,9 +155,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except SecretError as e:
         _print_problems(e)
         return EXIT_CONFIG
-    sources = ", ".join(
-        n for n in ("jira", "notion", "pagerduty") if getattr(settings.sources, n) is not None
-    )
+    sources = ", ".join(settings.sources.enabled())
     print(
         f"{args.config}: OK — sources: {sources or 'none'}; {len(settings.teams)} teams, "
         f"{len(settings.people)} people, {len(settings.classify)} classify rules + default"

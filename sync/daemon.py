@@ -35,7 +35,6 @@ from sync.log import get_logger
 from sync.metrics import Metrics
 from sync.timers import Timers
 
-SOURCES = ("jira", "notion", "pagerduty")
 #: A sweep forgets only items unchanged for this long: a lagging search index is not a deletion.
 SWEEP_GRACE = timedelta(minutes=15)
 #: Webhook delivery ids are kept this long; vendors stop retrying within hours (PagerDuty ~20 min,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -177,8 +177,8 @@ class Engine:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.secrets = secrets
         self.progress = progress
-        for f in fields(secrets):
-            register_secret(getattr(secrets, f.name))
+        for _, value in secrets.items():
+            register_secret(value)
         self.connectors = build_connectors(settings, secrets)
         self.identities: dict[str, str] = {}
         self.unconnected: dict[str, str] = {}  # source -> why it could not connect (a tool that is down)

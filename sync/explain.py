@@ -11,8 +11,8 @@ import sys
 from datetime import UTC
 from typing import Any
 
+from connectors.registry import NAMES as SOURCES
 from sync.classify import explain_rules
-from sync.models import SOURCES
 from sync.plan import derive, owns_work_type
 from sync.state import StateStore
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Any
 
-Source = Literal["jira", "notion", "pagerduty"]
-SOURCES: tuple[Source, ...] = ("jira", "notion", "pagerduty")
+#: A vendor's name, one of connectors.registry.NAMES (the one list of vendors).
+Source = str
 
 
 class WorkClass(str, Enum):

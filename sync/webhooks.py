@@ -55,7 +55,6 @@ from typing import Any
 from connectors.errors import register_secret
 from sync.codec import clean_text
 
-VENDORS = ("pagerduty", "jira", "notion")
 HANDSHAKE_MAX_BYTES = 1_024
 HANDSHAKE_EVERY = 60.0  # seconds between two Notion verification requests taken
 TOKEN = re.compile(r"[A-Za-z0-9_.~-]{8,512}")

@@ -130,7 +130,7 @@ class Webhooks(Model):
     @model_validator(mode="after")
     def _distinct_paths(self) -> Webhooks:
         seen: dict[str, str] = {}
-        for name in ("pagerduty", "jira", "notion"):
+        for name in type(self).model_fields:  # one field per vendor (a test holds them to the registry)
             hook = getattr(self, name)
             if hook is None:
                 continue
@@ -141,9 +141,7 @@ class Webhooks(Model):
 
     def enabled(self) -> dict[str, str]:
         """Vendor → path, for the webhooks that are on."""
-        return {
-            n: getattr(self, n).path for n in ("pagerduty", "jira", "notion") if getattr(self, n) is not None
-        }
+        return {n: getattr(self, n).path for n in type(self).model_fields if getattr(self, n) is not None}
 
 
 class Daemon(Model):
@@ -181,7 +179,7 @@ def check_daemon(doc: Any) -> None:
     daemon = data.get("daemon") if isinstance(data.get("daemon"), dict) else {}
     hooks = daemon.get("webhooks") if isinstance(daemon.get("webhooks"), dict) else {}
     sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
-    for vendor in ("pagerduty", "jira", "notion"):
+    for vendor in Webhooks.model_fields:
         if vendor in hooks and sources.get(vendor) is None:
             doc.problem(
                 ("daemon", "webhooks", vendor),

@@ -13,12 +13,12 @@ from typing import Annotated, Any
 import re2
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, model_validator
 
+from connectors import registry
 from sync.rules import re2_options
 
 from ._sources import Model
 from ._types import OneOrMany, Text, WorkClassField, quoted, relais_error, suggest
 
-SOURCES = ("jira", "notion", "pagerduty")
 KINDS = ("issue", "epic", "incident", "briefing", "feedback")
 
 
@@ -121,7 +121,7 @@ TextCondition = Annotated[
 class When(Model):
     """All conditions must hold. Strings compare case- and accent-insensitively."""
 
-    source: Annotated[OneOrMany, _among("source", SOURCES)] | None = None
+    source: Annotated[OneOrMany, _among("source", registry.NAMES)] | None = None
     kind: Annotated[OneOrMany, _among("kind", KINDS)] | None = None
     project: OneOrMany | None = None
     issuetype: OneOrMany | None = None

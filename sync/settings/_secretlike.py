@@ -11,15 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# Value shapes, each with the variable the operator should use instead.
-# Atlassian API tokens start with ATATT (about 190 characters in practice);
-# Notion integration tokens start with ntn_ (secret_ before Sept. 2024);
-# PagerDuty user API tokens start with u+.
+from connectors import registry
+
+# Value shapes, each with the variable the operator should use instead: each vendor's token
+# shapes (its spec), then an Authorization header's value, whoever's it is.
 _TOKEN_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bATATT[A-Za-z0-9_=-]{8,}"), "JIRA_API_TOKEN"),
-    (re.compile(r"\b(?:ntn|secret)_[A-Za-z0-9]{20,}"), "NOTION_TOKEN"),
-    (re.compile(r"(?:^|\s)u\+[A-Za-z0-9_+-]{16,}"), "PAGERDUTY_TOKEN"),
-    (re.compile(r"\bToken token=\S{8,}"), "PAGERDUTY_TOKEN"),
+    *((re.compile(shape), v.token_variable) for v in registry.VENDORS for shape in v.token_shapes),
     (re.compile(r"\b(?:Bearer|Basic) [A-Za-z0-9._~+/=-]{16,}"), ""),
 )
 
@@ -31,18 +28,10 @@ _CREDENTIAL_KEY = re.compile(
 # team, a database), not settings: "secret-sauce" may well be a team.
 NAME_KEYED = {("people",), ("teams",), ("sources", "notion", "databases")}
 
-SOURCE_VARIABLE = {
-    "jira": "JIRA_API_TOKEN",
-    "notion": "NOTION_TOKEN",
-    "pagerduty": "PAGERDUTY_TOKEN",
-}
+SOURCE_VARIABLE = {v.name: v.token_variable for v in registry.VENDORS}
 
 # Under daemon.webhooks, a pasted secret belongs in the webhook's own variable.
-WEBHOOK_VARIABLE = {
-    "jira": "JIRA_WEBHOOK_SECRET",
-    "notion": "NOTION_WEBHOOK_TOKEN",
-    "pagerduty": "PAGERDUTY_WEBHOOK_SECRET",
-}
+WEBHOOK_VARIABLE = {v.name: v.webhook.variable for v in registry.VENDORS}
 
 
 def looks_like_secret(value: Any) -> bool:
@@ -67,7 +56,6 @@ def advice(variable: str) -> str:
     if variable:
         where = f"set {variable} (or {variable}_FILE) in the environment"
     else:
-        where = (
-            "set JIRA_API_TOKEN, NOTION_TOKEN or PAGERDUTY_TOKEN (or their _FILE variants) in the environment"
-        )
+        tokens = [v.token_variable for v in registry.VENDORS]
+        where = f"set {', '.join(tokens[:-1])} or {tokens[-1]} (or their _FILE variants) in the environment"
     return f"secrets must not be written in the config file; {where}"

@@ -10,32 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from pathlib import Path
+
+from connectors import registry
+from connectors.spec import Secret
 
 from ._model import Settings
 
-# (tool, attribute, variable, what the operator lacks)
-_WANTED = (
-    ("jira", "jira_email", "JIRA_EMAIL", "no account email"),
-    ("jira", "jira_api_token", "JIRA_API_TOKEN", "no API token"),
-    ("notion", "notion_token", "NOTION_TOKEN", "no integration token"),
-    ("pagerduty", "pagerduty_token", "PAGERDUTY_TOKEN", "no API token"),
-)
-
-# Webhook secrets, wanted when daemon.webhooks turns the webhook on:
-# (webhook, attribute, variable, what the operator lacks, required).
-# Notion's token is not required: Notion sends it in the verification request,
-# after the subscription exists; until it is set, events are refused.
-_WEBHOOKS = (
-    ("pagerduty", "pagerduty_webhook_secret", "PAGERDUTY_WEBHOOK_SECRET", "no signing secret", True),
-    ("jira", "jira_webhook_secret", "JIRA_WEBHOOK_SECRET", "no webhook secret", True),
-    ("notion", "notion_webhook_token", "NOTION_WEBHOOK_TOKEN", "no verification token", False),
-)
-
-
-#: Every variable relais reads a secret from (each also as NAME_FILE).
-SECRET_VARIABLES = tuple(w[2] for w in _WANTED) + tuple(w[2] for w in _WEBHOOKS)
+#: Every variable relais reads a secret from (each also as NAME_FILE), from the vendors' specs.
+SECRET_VARIABLES = tuple(s.variable for _, s in registry.secrets())
 
 
 class SecretError(Exception):
@@ -56,63 +39,81 @@ def mask(value: str | None) -> str:
     return "****" + (value[-4:] if len(value) >= 16 else "")
 
 
-@dataclass(frozen=True, repr=False)
 class Secrets:
-    jira_email: str | None = None
-    jira_api_token: str | None = None
-    notion_token: str | None = None
-    pagerduty_token: str | None = None
-    pagerduty_webhook_secret: str | None = None  # one or more, comma-separated (a rotation)
-    jira_webhook_secret: str | None = None
-    notion_webhook_token: str | None = None
+    """The resolved secrets, by the attribute names of the vendors' specs (``secrets.jira_api_token``).
+
+    Immutable; equal when the values are; no repr shows a value (:func:`mask`).
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: str | None) -> None:
+        unknown = set(values) - set(_ATTRIBUTES)
+        if unknown:
+            raise TypeError(f"Secrets has no {', '.join(sorted(unknown))}")
+        object.__setattr__(self, "_values", {a: values.get(a) for a in _ATTRIBUTES})
+
+    def __getattr__(self, name: str) -> str | None:
+        try:
+            return self._values[name]  # type: ignore[no-any-return]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Secrets are immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secrets) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values.items()))
+
+    def items(self) -> list[tuple[str, str | None]]:
+        """(attribute, value) of every secret, in the registry's order."""
+        return list(self._values.items())
 
     def __repr__(self) -> str:
         # Webhook secrets are shown only when set: most deployments have none.
         shown = ", ".join(
-            f"{f.name}={mask(getattr(self, f.name))}"
-            for f in fields(self)
-            if "webhook" not in f.name or getattr(self, f.name) is not None
+            f"{a}={mask(v)}" for a, v in self._values.items() if a not in _WEBHOOK_ATTRIBUTES or v is not None
         )
         return f"Secrets({shown})"
 
     __str__ = __repr__
 
 
+_ATTRIBUTES = tuple(s.attribute for v in registry.VENDORS for s in v.credentials) + tuple(
+    v.webhook.attribute for v in registry.VENDORS
+)
+_WEBHOOK_ATTRIBUTES = frozenset(v.webhook.attribute for v in registry.VENDORS)
+
+
 def resolve_secrets(settings: Settings, environ: Mapping[str, str] = os.environ) -> Secrets:
     enabled = settings.sources.enabled()
     values: dict[str, str] = {}
     problems: list[str] = []
-    for tool, attribute, variable, lack in _WANTED:
-        if tool not in enabled:
-            continue
-        value, problem = _lookup(variable, environ)
-        if problem:
-            problems.append(f"{tool}: {problem}")
-        elif value is None:
-            problems.append(f"{tool}: {lack}: set {variable} or {variable}_FILE")
-        else:
-            values[attribute] = value
+    wanted = [(v.name, s) for v in registry.VENDORS if v.name in enabled for s in v.credentials]
     hooks = settings.daemon.webhooks.enabled()
-    for hook, attribute, variable, lack, required in _WEBHOOKS:
-        if hook not in hooks:
-            continue
-        value, problem = _lookup(variable, environ)
+    wanted += [(f"daemon.webhooks.{name}", registry.spec(name).webhook) for name in hooks]
+    for where, secret in wanted:
+        value, problem = _lookup(secret, environ)
         if problem:
-            problems.append(f"daemon.webhooks.{hook}: {problem}")
-        elif value is None and required:
-            problems.append(f"daemon.webhooks.{hook}: {lack}: set {variable} or {variable}_FILE")
+            problems.append(f"{where}: {problem}")
+        elif value is None and secret.required:
+            problems.append(f"{where}: {secret.lack}: set {secret.variable} or {secret.variable}_FILE")
         elif value is not None:
-            values[attribute] = value
+            values[secret.attribute] = value
     if problems:
         raise SecretError(problems)
     return Secrets(**values)
 
 
-def _lookup(variable: str, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
+def _lookup(secret: Secret, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
     """(value, None), (None, None) when not set anywhere, or (None, problem)."""
+    variable = secret.variable
     direct = environ.get(variable)
     if direct is not None and direct.strip():
-        return _checked(variable, direct.strip())
+        return _checked(secret, variable, direct.strip())
     file_variable = f"{variable}_FILE"
     named = environ.get(file_variable)
     if named is None or not named.strip():
@@ -126,11 +127,11 @@ def _lookup(variable: str, environ: Mapping[str, str]) -> tuple[str | None, str 
         return None, f"cannot read {file_variable}={named}: {reason}"
     if not content:
         return None, f"{file_variable}={named} names an empty file"
-    return _checked(file_variable, content)
+    return _checked(secret, file_variable, content)
 
 
-def _checked(variable: str, value: str) -> tuple[str | None, str | None]:
-    if variable.startswith("PAGERDUTY_WEBHOOK_SECRET"):  # a list during a rotation: "new, old"
+def _checked(secret: Secret, variable: str, value: str) -> tuple[str | None, str | None]:
+    if secret.listed:  # a list during a rotation: "new, old"
         value = ",".join(part.strip() for part in value.split(",") if part.strip())
     # A token split over lines or with spaces inside is a paste error; an HTTP
     # library would reject the header later with a message showing the value.

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from connectors import registry
+
 from ._types import Email, ExistingFile, NonEmptyNames, NotionId, ServiceUrl, Text, relais_error
 
 
@@ -155,8 +157,8 @@ class Sources(Model):
     @model_validator(mode="after")
     def _at_least_one(self) -> Sources:
         if not self.enabled():
-            raise relais_error("configure at least one source (jira, notion, pagerduty)")
+            raise relais_error(f"configure at least one source ({', '.join(registry.NAMES)})")
         return self
 
     def enabled(self) -> list[str]:
-        return [name for name in ("jira", "notion", "pagerduty") if getattr(self, name) is not None]
+        return [name for name in registry.NAMES if getattr(self, name) is not None]
