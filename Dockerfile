@@ -16,11 +16,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RELAIS_CONFIG=/etc/relais/relais.yaml
 
 WORKDIR /opt/relais
-# Same install as the Makefile (pip, from pyproject.toml), without the test extras.
+# Same install as the Makefile (pip, from pyproject.toml), without the test extras and
+# without the sandbox: the image holds the daemon only (`relais demo` is for a checkout).
 COPY pyproject.toml README.md ./
 COPY connectors ./connectors
 COPY sync ./sync
-COPY sandbox ./sandbox
 RUN pip install . \
  && useradd --system --uid 10001 --home-dir /var/lib/relais --shell /usr/sbin/nologin relais \
  && mkdir -p /var/lib/relais /etc/relais \

@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test reliability bench schema clean browser
+.PHONY: demo test check reliability bench schema clean browser
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { echo "make: relais needs Python >= 3.11; set PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -11,14 +11,23 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,chart]'
+	$(BIN)/python -m pip install --quiet -e '.[test,chart,demo]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/relais demo
 
-test: $(STAMP) browser
+test: check browser
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The guard rails (docs/ARCHITECTURE.md): lint and format, types, the layers and no import
+# circle, and every import declared. Each fails the build on its own.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 # The status page test drives a real headless Chromium: Debian's, installed when missing
 # (CI runs as root on Debian). Elsewhere, install one yourself or set RELAIS_CHROMIUM.

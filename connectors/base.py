@@ -19,6 +19,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from connectors.policy import VendorPolicy
 from sync.codec import clean_text
 from sync.models import FieldChange, Quarantined, WorkItem
 
@@ -37,6 +38,7 @@ class Page:
 class Connector(Protocol):
     vendor: str
     pending_cursor: dict[str, Any] | None
+    policy: VendorPolicy  # its stats count the calls a cycle made
 
     def connect(self) -> str:
         """Check credentials and resolve names to ids; returns who we are connected as."""

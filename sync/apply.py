@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from connectors.errors import BatchUnavailable, FatalError, RequestError, TransientError
+from connectors.spec import BulkWriter
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.state import WRITE_REFUSED, StateStore
 
@@ -215,9 +216,9 @@ def _apply_bulk(
     left: list[list[FieldChange]] = [list(changes) for _, changes in work]  # what each item still needs
     groups: dict[tuple[str, object], list[tuple[int, FieldChange]]] = {}
     for n, (item, changes) in enumerate(work):
-        bulk_key = getattr(connectors[item.source], "bulk_key", None)
-        for change in changes if bulk_key else ():
-            key = bulk_key(item, change)
+        connector = connectors[item.source]
+        for change in changes if isinstance(connector, BulkWriter) else ():
+            key = connector.bulk_key(item, change)
             if key is not None:
                 groups.setdefault((item.source, key), []).append((n, change))
     groups = {k: members for k, members in groups.items() if len(members) >= connectors[k[0]].bulk_min}

@@ -282,9 +282,9 @@ def briefing_status(
     pace = _pace(facts, epic_team, unit) if children else 0.0
     if children and remaining > 0 and pace > 0:
         status.forecast = (today + timedelta(days=math.ceil(remaining / pace * 7))).isoformat()
-    linked = [
-        (epic_key, link[2]) for link in (facts.epics[epic_key][0].links if epic_key in facts.epics else ())
-    ]
+    linked: list[tuple[str, str]] = []
+    if epic_key is not None and epic_key in facts.epics:
+        linked += [(epic_key, link[2]) for link in facts.epics[epic_key][0].links]
     linked += [(c.key, link[2]) for c in children for link in c.links]
     status.dependencies, status.undeclared, n_deps = _dependencies(facts, item, team, linked)
     status.score = _score(settings, item, n_deps)

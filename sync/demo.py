@@ -8,6 +8,7 @@ was written. The second cycle must write nothing: that is the steady state.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,15 @@ def demo_summary(cycles: list[CycleReport], scorecard_rows: int) -> dict[str, An
 def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> int:
     import yaml
 
-    from sandbox import Sandbox
+    try:
+        from sandbox import Sandbox
+    except ImportError as e:  # the runtime image holds the daemon only
+        print(
+            f"relais: the demo needs the sandbox, which this installation does not have ({e}); "
+            "run `make demo` in a source checkout (it installs relais[demo])",
+            file=sys.stderr,
+        )
+        return 2
     from sync import output
     from sync.report import report_data
     from sync.settings import load_settings, resolve_secrets
@@ -79,6 +88,7 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
         try:
             identities = engine.connect()
             cycles = [engine.run_cycle(apply=True) for _ in range(2)]
+            assert engine.store is not None  # connect() opened it
             balance = report_data(settings, engine.store, engine.clock())
         finally:
             engine.close()

@@ -209,8 +209,11 @@ def apply_followups(
     todo = [
         f for f in followups if (store.key_record(ticket_key(f.incident.id)) or {}).get("state") != "created"
     ]
+    filed: dict[str, tuple[str, str]] = {}
     try:  # every label of this cycle's follow-ups in one search: the keys in the tool, whatever the store says
-        filed = jira.find_issues_by_labels([label_for(f.incident.id) for f in todo]) if todo else {}
+        if todo:
+            assert jira is not None, "follow-ups are planned only when Jira is a source"
+            filed = jira.find_issues_by_labels([label_for(f.incident.id) for f in todo])
     except FatalError:
         raise
     except (RequestError, TransientError) as e:

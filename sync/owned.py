@@ -339,7 +339,7 @@ def jira_fields(settings: Any) -> dict[str, str]:
 def notion_properties(writeback: Any, briefings: Any, database: str) -> dict[str, str]:
     """Logical field → property name, for the properties relais owns on one Notion database
     (``writeback``: settings.writeback.notion; ``briefings``: settings.briefings)."""
-    wb, out = writeback, {}
+    wb, out = writeback, dict[str, str]()
     if wb is None:
         return out
     if wb.work_type is not None and database in wb.work_type.databases:

@@ -317,8 +317,9 @@ def plan_cycle(
     conflicts, kept = hold_conflicts(work, overwrites or {}, settings)
     if routing is not None:  # the PM and team routing kept before deciding "Routed by"
         kept = [
-            Kept(*o.item.split(":", 1), o.target, o.field, o.human, o.rule_says, o.why)
+            Kept(source, item_id, o.target, o.field, o.human, o.rule_says, o.why)
             for o in routing.overrides
+            for source, item_id in [o.item.split(":", 1)]
         ] + kept
     if facts is not None:
         _stamp_last_synced(work, settings, now)

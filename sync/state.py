@@ -384,7 +384,7 @@ class StateStore:
                     detail,
                 ),
             )
-            seqs.append(int(cur.lastrowid))
+            seqs.append(_rowid(cur))
         return seqs
 
     @_serialized
@@ -511,7 +511,7 @@ class StateStore:
     @_serialized
     def start_cycle(self, mode: str) -> int:
         cur = self.db.execute("INSERT INTO cycles (started, mode) VALUES (?, ?)", (_now(), mode))
-        return int(cur.lastrowid)
+        return _rowid(cur)
 
     @_serialized
     def finish_cycle(self, cycle: int, summary: dict[str, Any]) -> None:
@@ -570,3 +570,9 @@ class StateStore:
     def prune_deliveries(self, before: str) -> int:
         """Forget deliveries received before ``before`` (ISO time): vendors stop retrying within a day."""
         return self.db.execute("DELETE FROM deliveries WHERE received < ?", (before,)).rowcount
+
+
+def _rowid(cur: sqlite3.Cursor) -> int:
+    """The row an INSERT just made (sqlite3 types ``lastrowid`` as optional; after an INSERT it is set)."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid

@@ -168,7 +168,7 @@ class _Headers(dict):
         if environ.get("CONTENT_TYPE"):
             self["content-type"] = environ["CONTENT_TYPE"]
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return super().get(name.lower(), default)
 
 

@@ -106,6 +106,11 @@ def _json(body: bytes) -> dict[str, Any]:
     return data
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: a delivery's parts may be anything."""
+    return value if isinstance(value, dict) else {}
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     value = headers.get(name)
     return value.strip() if value else None
@@ -116,12 +121,12 @@ def parse_pagerduty(body: bytes, headers: Mapping[str, str]) -> Event:
     if not isinstance(event, dict):
         raise Rejected(400, "malformed", "no event object")
     delivery = _header(headers, "X-Webhook-Id") or str(event.get("id") or "")
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    data = _object(event.get("data"))
     kind = str(event.get("event_type") or "")
     ids = []
     if event.get("resource_type") == "incident" and data.get("id"):
         ids = [str(data["id"])]
-    elif isinstance(data.get("incident"), dict) and data["incident"].get("id"):  # e.g. incident.annotated
+    elif _object(data.get("incident")).get("id"):  # e.g. incident.annotated
         ids = [str(data["incident"]["id"])]
     return Event("pagerduty", delivery, kind, ids)
 
@@ -129,7 +134,7 @@ def parse_pagerduty(body: bytes, headers: Mapping[str, str]) -> Event:
 def parse_jira(body: bytes, headers: Mapping[str, str]) -> Event:
     data = _json(body)
     delivery = _header(headers, "X-Atlassian-Webhook-Identifier") or ""
-    issue = data.get("issue") if isinstance(data.get("issue"), dict) else {}
+    issue = _object(data.get("issue"))
     ident = str(issue.get("id") or "")
     return Event(
         "jira",
@@ -140,7 +145,7 @@ def parse_jira(body: bytes, headers: Mapping[str, str]) -> Event:
 
 
 def parse_notion(data: dict[str, Any]) -> Event:
-    entity = data.get("entity") if isinstance(data.get("entity"), dict) else {}
+    entity = _object(data.get("entity"))
     ids = [str(entity["id"])] if entity.get("type") == "page" and entity.get("id") else []
     return Event("notion", str(data.get("id") or ""), str(data.get("type") or ""), ids)
 

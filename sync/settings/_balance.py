@@ -26,12 +26,11 @@ COUNT_METRICS = ("incidents", "urgent_requests")
 METRICS = ("run_share", "build_share", "improve_share", *HOUR_METRICS, *COUNT_METRICS, "buffer_left")
 OPS = (">", ">=", "<", "<=", "==", "!=")
 LEVELS = ("watch", "alert", "survival")  # ascending severity
-MEASURES = ("worklog", "story_points", "count")
-URGENCIES = ("high", "low")
-ALERT_NAME_ERROR = "relais_alert_name"  # load_settings reports it itself, with both lines
-
 Level = Literal["watch", "alert", "survival"]
 Measure = Literal["worklog", "story_points", "count"]
+MEASURES: tuple[Measure, ...] = ("worklog", "story_points", "count")
+URGENCIES = ("high", "low")
+ALERT_NAME_ERROR = "relais_alert_name"  # load_settings reports it itself, with both lines
 
 # --------------------------------------------------------------- numbers ---
 
@@ -261,7 +260,7 @@ class AlertRule(Model):
         return self._where
 
 
-DEFAULT_ALERTS = (
+DEFAULT_ALERTS: tuple[dict[str, Any], ...] = (
     {
         "name": "RUN overload",
         "when": "run_share > 50%",

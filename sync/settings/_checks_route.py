@@ -49,9 +49,9 @@ def _route_list(doc: Document, data: dict, section: str, entries: list, teams: A
         for key in TARGET_KEYS:
             target = entry.get(key)
             if isinstance(target, str) and isinstance(teams, dict) and isinstance(people, dict):
-                message = _target_problem(section, target, teams, people)
-                if message:
-                    doc.problem(path + (index, key), message)
+                problem = _target_problem(section, target, teams, people)
+                if problem:
+                    doc.problem(path + (index, key), problem)
         if entry.get("when_survival") is not None and "balance" not in data:
             doc.problem(
                 path + (index, "when_survival"),

@@ -175,10 +175,10 @@ class Daemon(Model):
 
 def check_daemon(doc: Any) -> None:
     """A webhook needs its source: its events ask for a re-read through that source."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    daemon = data.get("daemon") if isinstance(data.get("daemon"), dict) else {}
-    hooks = daemon.get("webhooks") if isinstance(daemon.get("webhooks"), dict) else {}
-    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+    data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
+    daemon: dict[str, Any] = data["daemon"] if isinstance(data.get("daemon"), dict) else {}
+    hooks: dict[str, Any] = daemon["webhooks"] if isinstance(daemon.get("webhooks"), dict) else {}
+    sources: dict[str, Any] = data["sources"] if isinstance(data.get("sources"), dict) else {}
     for vendor in Webhooks.model_fields:
         if vendor in hooks and sources.get(vendor) is None:
             doc.problem(

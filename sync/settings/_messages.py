@@ -177,7 +177,8 @@ def _unknown_key(key: str, parent: Any) -> str:
 
 
 def _range(field: FieldInfo | None, ctx: dict) -> str:
-    low = high = None
+    low: Any = None
+    high: Any = None
     low_open = high_open = False
     for bound in field.metadata if field else ():
         if isinstance(bound, annotated_types.Ge):

@@ -197,7 +197,7 @@ def last_entry_problems(
     finals = [i for i, e in enumerate(entries) if _is_final(e, key)]
     if not finals:
         return [(None, missing, None)]
-    found = []
+    found: list[tuple[int | None, str, int | None]] = []
     for index in finals[1:]:
         found.append((index, f"`{key}` appears more than once", finals[0]))
     first = finals[0]

@@ -46,6 +46,7 @@ class Secrets:
     """
 
     __slots__ = ("_values",)
+    _values: dict[str, str | None]
 
     def __init__(self, **values: str | None) -> None:
         unknown = set(values) - set(_ATTRIBUTES)
@@ -55,7 +56,7 @@ class Secrets:
 
     def __getattr__(self, name: str) -> str | None:
         try:
-            return self._values[name]  # type: ignore[no-any-return]
+            return self._values[name]
         except KeyError:
             raise AttributeError(name) from None
 
