@@ -19,23 +19,35 @@ import re2
 
 from sync.models import WorkItem
 
-#: Conditions over one scalar attribute of the item: any of the listed values.
-SCALAR = (
-    "source",
-    "kind",
-    "project",
-    "issuetype",
-    "status",
-    "priority",
-    "urgency",
-    "service",
-    "origin",
-    "tier",
-    "area",
-    "customer",
-)
-SETS = ("labels", "components")
-TEXTS = ("title", "text")
+#: The rule conditions, the one vocabulary: name -> how it is checked, in the order they are
+#: checked (``relais explain`` names the first that fails). ``scalar``: one attribute of the
+#: item is any of the values; ``team``: so is the item's team; ``set``: labels or components
+#: hold any / all / none of the values; ``text``: the title (or title and body) contains or
+#: matches. The settings' ``When`` model has one field per name, and refuses to load if not.
+CONDITIONS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "source",
+            "kind",
+            "project",
+            "issuetype",
+            "status",
+            "priority",
+            "urgency",
+            "service",
+            "origin",
+            "tier",
+            "area",
+            "customer",
+        ),
+        "scalar",
+    ),
+    "team": "team",
+    "labels": "set",
+    "components": "set",
+    "title": "text",
+    "text": "text",
+}
 
 
 def fold(text: str) -> str:
@@ -139,20 +151,12 @@ def _compile(when: Any) -> tuple[tuple[str, Check], ...]:
 
 
 def _checks(when: Any) -> tuple[tuple[str, Check], ...]:
-    checks: list[tuple[str, Check]] = []
-    for name in (*SCALAR, "team"):
-        values = getattr(when, name, None)
-        if values is not None:
-            checks.append((name, _scalar(name, values)))
-    for name in SETS:
-        match = getattr(when, name, None)
-        if match is not None:
-            checks.append((name, _set(name, match)))
-    for name in TEXTS:
-        match = getattr(when, name, None)
-        if match is not None:
-            checks.append((name, _text(name, match)))
-    return tuple(checks)
+    build = {"scalar": _scalar, "team": _scalar, "set": _set, "text": _text}
+    return tuple(
+        (name, build[kind](name, value))
+        for name, kind in CONDITIONS.items()
+        if (value := getattr(when, name)) is not None
+    )
 
 
 def first_failure(when: Any, item: WorkItem, team: str | None) -> str | None:

@@ -11,10 +11,10 @@ import re
 from typing import Annotated, Any
 
 import re2
-from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from connectors import registry
-from sync.rules import re2_options
+from sync.rules import CONDITIONS, re2_options
 
 from ._sources import Model
 from ._types import OneOrMany, Text, WorkClassField, quoted, relais_error, suggest
@@ -148,6 +148,17 @@ class When(Model):
     def conditions(self) -> dict[str, Any]:
         """The conditions that are set, as plain data (for `relais explain`)."""
         return self.model_dump(mode="json", exclude_none=True)
+
+
+def check_vocabulary(model: type[BaseModel]) -> None:
+    """Refuse a ``When`` whose fields are not the conditions sync.rules checks: a condition in
+    one and not the other would be ignored, and its rule would match everything."""
+    if set(model.model_fields) != set(CONDITIONS):
+        odd = sorted(set(model.model_fields) ^ set(CONDITIONS))
+        raise RuntimeError(f"{model.__name__}'s fields and sync.rules.CONDITIONS disagree: {odd}")
+
+
+check_vocabulary(When)
 
 
 class Rule(Model):
