@@ -53,16 +53,6 @@ RULE = "briefing status"
 LINK_RULE = "briefing ↔ epic link"
 ISSUE_KEY = re.compile(r"\b([A-Z][A-Z0-9_]+-\d+)\b")
 NOTION_ID = re.compile(r"([0-9a-f]{32})(?:[?#].*)?$")
-STATUS_FIELDS = (
-    "health",
-    "reason",
-    "progress",
-    "forecast",
-    "incidents",
-    "dependencies",
-    "undeclared",
-    "score",
-)
 
 
 @dataclass(frozen=True)

@@ -276,6 +276,11 @@ ADOPTED = "there before relais: adopted"
 CHANGED_BY_HAND = "changed by a person after relais wrote it"
 
 
+def derived_from(what: str) -> tuple[str, ...]:
+    """The fields computed from ``what`` (``routing``, ``status``…), in the table's order."""
+    return tuple(dict.fromkeys(f.field for f in FIELDS if f.derived_from == what))
+
+
 def empty(value: Any) -> bool:
     return value is None or value == "" or value == () or value == []
 

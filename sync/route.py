@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync.models import WorkItem
-from sync.owned import Written, adopt_policy, kept_reason
+from sync.owned import Written, adopt_policy, derived_from, kept_reason
 from sync.rules import first_failure, fold
 
 WORD = re.compile(r"[a-z0-9]{4,}")
@@ -187,7 +187,8 @@ def route_maintenance(item: WorkItem, settings: Any, mapped_team: str | None) ->
 
 
 # -- from a routing decision to owned values ----------------------------------------
-ROUTED_FIELDS = ("pm", "team", "initiative", "routed_by")
+#: The owned fields a routing decision writes (a view of sync.owned).
+ROUTED_FIELDS = derived_from("routing")
 
 
 def desired_feedback_fields(routing: Routing, settings: Any, source: str) -> dict[str, Any]:
@@ -277,7 +278,7 @@ def plan_routing(
     index = Briefings(briefings)
     if route is not None and route.feedback_fallback:
         for item, team in feedback:
-            if not ROUTED_FIELDS_OWNED.intersection(item.owned):
+            if not set(ROUTED_FIELDS).intersection(item.owned):
                 continue  # routing is not written back for this database
             r = route_feedback(item, settings, team, modes, index)
             out.decisions.append((item, r))
@@ -344,9 +345,6 @@ def maintenance_decision(
                 return r, None
             return None, Override(item.ref, "team", current, r.team, item.key, why)
     return None, None
-
-
-ROUTED_FIELDS_OWNED = frozenset(("pm", "routed_by", "team", "initiative"))
 
 
 def _who(settings: Any, value: Any) -> Any:

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from connectors.jira_json import issue_links
-from sync.briefings import STATUS_FIELDS, epic_key_in, notion_page_id
+from sync.briefings import epic_key_in, notion_page_id
+from sync.owned import derived_from
 from sync.plan import plan_cycle
 from sync.settings import load_settings
 
@@ -101,7 +102,7 @@ def briefing(
 ):
     from sync.models import WorkItem
 
-    owned = dict.fromkeys(STATUS_FIELDS) | {"last_synced": None, "epic": epic}
+    owned = dict.fromkeys(derived_from("status")) | {"epic": epic}
     for text_field in ("reason", "dependencies", "undeclared"):
         owned[text_field] = ""
     page = PAGE_IDS[name]
