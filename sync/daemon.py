@@ -33,7 +33,9 @@ from connectors.errors import redact
 from sync.engine import CycleReport, Engine
 from sync.log import get_logger
 from sync.metrics import Metrics
+from sync.reload import ConfigWatcher
 from sync.timers import Timers
+from sync.web import WebServer
 
 #: A sweep forgets only items unchanged for this long: a lagging search index is not a deletion.
 SWEEP_GRACE = timedelta(minutes=15)
@@ -111,8 +113,6 @@ class Daemon:
         engine = self._new_engine(self.settings, self.secrets)
         engine.connect()
         self.engine = engine
-        from sync.reload import ConfigWatcher
-        from sync.web import WebServer
 
         if self.settings.daemon.http.enabled:
             self._services.append(WebServer(self))

@@ -13,7 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sync import output
 from sync.engine import CycleReport, Engine
+from sync.report import chart as draw
+from sync.report import render, render_routing, report_data
+from sync.settings import load_settings, resolve_secrets
 
 
 def demo_summary(cycles: list[CycleReport], scorecard_rows: int) -> dict[str, Any]:
@@ -70,9 +74,6 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
             file=sys.stderr,
         )
         return 2
-    from sync import output
-    from sync.report import report_data
-    from sync.settings import load_settings, resolve_secrets
 
     with tempfile.TemporaryDirectory(prefix="relais-demo-") as tmp, Sandbox(seed=seed, size="demo") as sb:
         config = Path(tmp) / "relais.yaml"
@@ -100,8 +101,6 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
         summary["routed"], summary["fallback"] = routing["routed"], routing["fallback"]
         summary["routing"] = routing
     if chart:
-        from sync.report import chart as draw
-
         draw(balance, Path(chart))
     if as_json:
         output.print_json(summary)
@@ -119,12 +118,9 @@ def run_demo(seed: int = 7, as_json: bool = False, chart: str | None = None) -> 
         ]
         output.render_changes(sample, limit=len(sample), title=f"of the {cycles[0].writes} writes of cycle 1")
         output.render_kept(cycles[0].kept)
-        from sync.report import render
 
         render(balance)
         if routing is not None:
-            from sync.report import render_routing
-
             render_routing(balance)
         output.render_briefings(summary["briefings"], summary["followups_created"])
         console.print(f"scorecard rows in Notion: [bold]{rows}[/] (one per team and week)")

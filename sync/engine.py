@@ -24,7 +24,9 @@ from typing import Any
 from connectors.base import Connector
 from connectors.errors import AuthError, ConnectorError, FatalError, TransientError, redact, register_secret
 from connectors.registry import VENDORS, spec
+from sync import owned
 from sync.apply import apply_by_vendor, side_by_side
+from sync.followups import apply_followups
 from sync.lock import WriterLock
 from sync.models import FieldChange, WorkItem
 from sync.plan import writeback_fingerprint
@@ -149,7 +151,6 @@ def build_connectors(settings, secrets) -> dict[str, Connector]:
 
 def _briefing_ids(report: CycleReport) -> set[tuple[str, str]]:
     """The briefings whose delivery status this cycle planned to change."""
-    from sync import owned
 
     return {
         (c.source, c.item_id)
@@ -360,8 +361,6 @@ class Engine:
         report.rows_created = result.created
         report.creates_waiting = result.waiting
         if cycle.followups and not {"jira", "pagerduty"} & (set(result.failed_sources) | set(report.errors)):
-            from sync.followups import apply_followups
-
             settle = timedelta(seconds=self.settings.followups.confirm_after_seconds)
             done = apply_followups(cycle.followups, self.connectors, store, settle, report.cycle)
             report.followups_created, report.notes_created = done.created, done.notes

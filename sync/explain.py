@@ -13,7 +13,9 @@ from typing import Any
 
 from connectors.registry import NAMES as SOURCES
 from sync.classify import explain_rules
+from sync.output import conflict_line, console, inert, kept_line, plain
 from sync.plan import derive, owns_work_type
+from sync.planner import outlook
 from sync.state import StateStore
 
 
@@ -21,8 +23,6 @@ def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None
     """Why the item is what it is, and what the next sync would do to it: computed by the same
     entry point as sync (:func:`sync.planner.outlook`), never by a shortcut of its own."""
     from datetime import datetime
-
-    from sync.planner import outlook
 
     source, _, ident = ref.partition(":")
     found = store.get_item(source, ident)
@@ -157,7 +157,6 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(data, indent=2, default=str))
         return 0
-    from sync.output import conflict_line, console, inert, kept_line, plain
 
     c = data["classification"]
     console.print(f"[bold]{inert(data['item'])}[/] {inert(data['key'])} — {inert(data['title'])}")

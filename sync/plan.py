@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync import owned
+from sync.balance import BalanceAccumulator
+from sync.briefings import BriefingFacts, plan_briefing_status
 from sync.classify import Decision, classify, resolve_team
+from sync.followups import FOLLOWUP_LABEL, plan_followup, with_filed_tickets
 from sync.models import FieldChange, WorkItem
+from sync.route import briefing_of, maintenance_decision, plan_routing
+from sync.scorecard import plan_briefings, plan_scorecard
 
 
 @dataclass(frozen=True)
@@ -225,11 +230,6 @@ def plan_cycle(
     facts into each briefing's delivery status. ``key_states``: the state store's follow-up keys;
     ``overwrites``: StateStore.overwrites() (any ``.get`` mapping), for the fields people keep
     changing (conflicts)."""
-    from sync.balance import BalanceAccumulator
-    from sync.briefings import BriefingFacts
-    from sync.followups import FOLLOWUP_LABEL, plan_followup, with_filed_tickets
-    from sync.route import briefing_of, maintenance_decision, plan_routing
-    from sync.scorecard import plan_briefings, plan_scorecard
 
     balance = BalanceAccumulator(settings, now) if settings.balance else None
     facts = BriefingFacts(settings, now) if settings.briefings else None
@@ -307,8 +307,6 @@ def plan_cycle(
             _merge(work, item, changes)
     status = None
     if facts is not None:
-        from sync.briefings import plan_briefing_status
-
         status = plan_briefing_status(
             facts, _last_complete_modes(balance, settings, labelled=True) if balance else {}
         )

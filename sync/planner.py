@@ -20,6 +20,7 @@ from sync import owned
 from sync.models import FieldChange, WorkItem
 from sync.plan import CyclePlan, plan_cycle
 from sync.readiness import Readiness
+from sync.route import ROUTED_FIELDS
 
 
 @contextlib.contextmanager
@@ -84,7 +85,6 @@ class Outlook:
 
 def outlook(settings: Any, store: Any, now: datetime, readiness: Readiness | None = None) -> Outlook:
     """Plan over every stored item; ``readiness`` defaults to what the store says of each source."""
-    from sync.route import ROUTED_FIELDS
 
     ready = readiness if readiness is not None else Readiness.from_store(store, settings)
     quarantined = store.quarantined_ids()

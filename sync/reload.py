@@ -20,6 +20,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from connectors.errors import ConnectorError, redact
+from sync.lock import WriterLockedError
+from sync.settings import ConfigError, SecretError, load_settings, resolve_secrets
+from sync.settings._secrets import SECRET_VARIABLES
+
 POLL = 2.0
 
 
@@ -55,7 +60,6 @@ class ConfigWatcher:
         self._thread.join(5)
 
     def _digest(self) -> str | None:
-        from sync.settings._secrets import SECRET_VARIABLES
 
         environ = self.daemon.environ if self.daemon.environ is not None else os.environ
         try:
@@ -87,9 +91,6 @@ class ConfigWatcher:
 
 def reload_config(daemon: Any) -> bool:
     """Load, check, connect and swap in the config file; True if the new config now runs."""
-    from connectors.errors import ConnectorError, redact
-    from sync.lock import WriterLockedError
-    from sync.settings import ConfigError, SecretError, load_settings, resolve_secrets
 
     log, metrics = daemon.log, daemon.metrics
     try:

@@ -15,6 +15,9 @@ from typing import Any
 
 from sync import output
 from sync.balance import BalanceAccumulator, TeamWeek
+from sync.output import console, inert
+from sync.planner import outlook
+from sync.route import routing_summary
 from sync.state import StateStore
 
 CLASS_COLOURS = {"RUN": "#d9534f", "BUILD": "#5b8def", "IMPROVE": "#5cb85c"}
@@ -46,8 +49,6 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
     """The balance, routing and pending work, from the store: computed by the same entry point as
     sync (:func:`sync.planner.outlook`), so "pending" is exactly what the next sync would write,
     and "held" what it would hold back, with why."""
-    from sync.planner import outlook
-    from sync.route import routing_summary
 
     view = outlook(settings, store, now)
     result = view.plan
@@ -79,8 +80,6 @@ def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, An
 
 def render(data: dict[str, Any]) -> None:
     from rich.table import Table
-
-    from sync.output import console, inert
 
     for team, weeks in data["teams"].items():
         table = Table(title=f"{inert(team)} — RUN/BUILD/IMPROVE per week ({data['timezone']})")
@@ -127,7 +126,6 @@ def render(data: dict[str, Any]) -> None:
 
 def render_quarantine(data: dict[str, Any]) -> None:
     """Items left out until they change: unreadable payloads and writes a tool refused."""
-    from sync.output import console, inert
 
     for q in data.get("quarantined") or []:
         console.print(
@@ -141,8 +139,6 @@ def render_quarantine(data: dict[str, Any]) -> None:
 
 def render_routing(data: dict[str, Any]) -> None:
     from rich.table import Table
-
-    from sync.output import console, inert
 
     routing = data.get("routing")
     if routing is None:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sync.models import WorkItem
+from sync.models import FieldChange, WorkItem
 from sync.owned import Written, adopt_policy, derived_from, kept_reason
 from sync.rules import first_failure, fold
 
@@ -271,7 +271,6 @@ def plan_routing(
 ) -> RoutingPlan:
     """Owned-field changes for routed feedback, and for the maintenance decisions already taken
     (plan takes those while streaming, so that the balance counts the routed team at once)."""
-    from sync.models import FieldChange
 
     out = RoutingPlan([], [], list(kept or []), list(maintenance))
     route = settings.route

@@ -20,7 +20,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from sync.report import CLASS_COLOURS
+from sync.report import CLASS_COLOURS, report_data
 
 _cache_lock = threading.Lock()
 _cache: dict[str, Any] = {"key": None, "data": None}
@@ -28,7 +28,6 @@ _cache: dict[str, Any] = {"key": None, "data": None}
 
 def balance_data(daemon: Any) -> dict[str, Any] | None:
     """``relais report``'s data for the running config, cached until the next cycle finishes."""
-    from sync.report import report_data
 
     engine = daemon.engine
     key = (id(engine), daemon.finished_cycles)

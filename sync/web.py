@@ -40,6 +40,7 @@ from waitress.server import create_server
 from sync.log import get_logger
 from sync.metrics import CONTENT_TYPE
 from sync.settings._daemon import split_listen
+from sync.status_page import render
 from sync.webhooks import WebhookReceiver
 
 TIMEOUT = 10
@@ -121,8 +122,6 @@ class App:
             if path == "/metrics":
                 return 200, relais.metrics.exposition(), CONTENT_TYPE, {}
             if path == "/" and relais.settings.daemon.http.status_page and relais.engine is not None:
-                from sync.status_page import render
-
                 return (
                     200,
                     render(relais).encode(),
