@@ -553,5 +553,6 @@ SPEC = VendorSpec(
     ),
     webhook=Secret("jira_webhook_secret", "JIRA_WEBHOOK_SECRET", "no webhook secret"),
     token_shapes=(r"\bATATT[A-Za-z0-9_=-]{8,}",),  # Atlassian API tokens (about 190 characters)
+    lists_all=True,
     build=from_settings,
 )

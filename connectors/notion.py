@@ -461,5 +461,6 @@ SPEC = VendorSpec(
     # exists; until it is set, events are refused.
     webhook=Secret("notion_webhook_token", "NOTION_WEBHOOK_TOKEN", "no verification token", required=False),
     token_shapes=(r"\b(?:ntn|secret)_[A-Za-z0-9]{20,}",),  # ntn_ (secret_ before Sept. 2024)
+    lists_all=True,
     build=from_settings,
 )

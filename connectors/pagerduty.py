@@ -238,5 +238,6 @@ SPEC = VendorSpec(
     credentials=(Secret("pagerduty_token", "PAGERDUTY_TOKEN", "no API token"),),
     webhook=Secret("pagerduty_webhook_secret", "PAGERDUTY_WEBHOOK_SECRET", "no signing secret", listed=True),
     token_shapes=(r"(?:^|\s)u\+[A-Za-z0-9_+-]{16,}", r"\bToken token=\S{8,}"),  # user API tokens
+    lists_all=False,
     build=from_settings,
 )

@@ -45,6 +45,10 @@ class VendorSpec:
     webhook: Secret  # needed when daemon.webhooks.<name> is configured
     #: Shapes of the vendor's tokens (regular expressions), to catch one pasted into the config.
     token_shapes: tuple[str, ...]
+    #: Whether a full read lists every item the vendor has, so that what it leaves out is gone
+    #: (the reconciliation forgets it). PagerDuty's does not: it never deletes an incident,
+    #: and its full read covers only ``first_sync_days``.
+    lists_all: bool
     #: Build the connector from the whole settings (sync.settings.Settings) and the resolved
     #: secrets (sync.settings.Secrets). Typed Any: the settings import this registry, and a
     #: connector never imports the core beyond its models (docs/ARCHITECTURE.md).

@@ -307,30 +307,19 @@ class Daemon:
         store = engine.store
         assert store is not None
         cycle = engine.begin(job.kind, only=name, full=job.kind == "reconcile")
-        report = cycle.report
         if job.kind == "webhook":
-            try:
-                page, gone = engine.connectors[name].read_items(job.ids)
-                counts = store.store_page(page.items, page.raw, page.quarantined, report.cycle)
-                report.pulled[name] = len(page.items)
-                report.changed[name] = counts["new"] + counts["changed"]
-                self.metrics.deleted.labels(name).inc(len(store.forget(name, gone)))
-            except Exception as e:
-                report.errors[name] = redact(str(e))
+            self.metrics.deleted.labels(name).inc(engine.reread(cycle, name, job.ids))
         else:
             if job.kind == "reconcile":
                 cycle.seen = {}
                 store.prune_deliveries((cycle.now - DELIVERIES_KEPT).isoformat())
             engine.pull(cycle)
-            if cycle.seen is not None and name not in report.errors and name != "pagerduty":
-                # PagerDuty never deletes incidents, and its full read covers only first_sync_days.
-                gone = store.forget_missing(name, cycle.seen.get(name, set()), cycle.now - SWEEP_GRACE)
-                if gone:
-                    self.metrics.deleted.labels(name).inc(len(gone))
-                    self.log.info(
-                        "reconcile: forgot items the tool no longer has",
-                        extra={"source": name, "count": len(gone)},
-                    )
+            gone = engine.sweep(cycle, name, SWEEP_GRACE) if cycle.seen is not None else 0
+            if gone:
+                self.metrics.deleted.labels(name).inc(gone)
+                self.log.info(
+                    "reconcile: forgot items the tool no longer has", extra={"source": name, "count": gone}
+                )
         if self.stop.is_set():
             raise Stopping()
         with self.apply_lock:

@@ -309,6 +309,34 @@ class Engine:
             report.pulled.setdefault(name, 0)
         self._record_read(cycle, name, report.errors.get(name))
 
+    def reread(self, cycle: Cycle, name: str, ids: list[str]) -> int:
+        """Read again the items a webhook named, store them as a pull stores its pages (the
+        connector quarantines what it cannot map, on this path as on a pull's), and forget
+        those the tool says are gone. Returns how many were forgotten."""
+        store, report = self.store, cycle.report
+        assert store is not None
+        try:
+            page, gone = self.connectors[name].read_items(ids)
+            counts = store.store_page(page.items, page.raw, page.quarantined, report.cycle)
+            report.pulled[name] = len(page.items)
+            report.changed[name] = counts["new"] + counts["changed"]
+            return len(store.forget(name, gone))
+        except Exception as e:
+            report.errors[name] = redact(str(e))
+            return 0
+
+    def sweep(self, cycle: Cycle, name: str, grace: timedelta) -> int:
+        """After a full read of ``name`` (a cycle begun with ``full``), forget the stored items
+        it did not return and that have not changed for ``grace`` (a lagging search index is
+        not a deletion). Only for a vendor whose full read lists everything it has
+        (:attr:`connectors.spec.VendorSpec.lists_all`), and only when the read succeeded.
+        Returns how many were forgotten."""
+        store = self.store
+        assert store is not None and cycle.seen is not None
+        if name in cycle.report.errors or not spec(name).lists_all:
+            return 0
+        return len(store.forget_missing(name, cycle.seen.get(name, set()), cycle.now - grace))
+
     def _record_read(self, cycle: Cycle, name: str, error: str | None) -> None:
         """Keep what this pull did in the store: every stream of the source read (complete from
         now on), or its latest read failing — what writes derived from it wait for."""
