@@ -16,8 +16,8 @@ from typing import Any
 from . import jira_data as jd
 from . import jira_links as jl
 from .jira_bulk_api import BulkRoutes
-from .jira_jql import JQLError
-from .jira_state import FieldErrors, JiraState, NotFound
+from .jira_errors import FieldErrors, JQLError, NotFound
+from .jira_state import JiraState
 from .server import Request, Response
 from .timeutil import as_utc, jira_format
 from .vendor import BadRequest, VendorApp

@@ -18,6 +18,7 @@ from . import jira_epics as je
 from . import jira_feedback as jf
 from . import jira_routing as jr
 from .jira_data import ISSUE_TYPES, PRIORITY_RANK, STATUSES, STORY_POINTS, WORK_TYPE, WORK_TYPE_OPTIONS
+from .jira_errors import JQLError
 
 DATES = {"created", "updated", "resolutiondate"}
 
@@ -26,10 +27,6 @@ DATE_HELP = (
     "Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', "
     "or a period format e.g. '-5d', '4w 2d'."
 )
-
-
-class JQLError(ValueError):
-    """Jira answers these with 400 and the message in ``errorMessages``."""
 
 
 @dataclass

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import jira_options as jo
+from .jira_errors import JQLError
 from .org import Org
 from .timeutil import floor_ms
 
@@ -192,8 +193,6 @@ def change_item(
 # --------------------------------------------------------------------- JQL
 def jql_values(org: Org, fid: str, name: str, values: list[str | None], users: Any) -> list[Any]:
     """Clause values as stored: option ids for Team, account ids for Product Manager."""
-    from .jira_jql_eval import JQLError
-
     if fid == TEAM:
         return jo.jql_values(team_options(org), name, values)
     out: list[Any] = []

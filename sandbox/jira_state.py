@@ -30,7 +30,8 @@ from . import jira_feedback as jf
 from . import jira_links as jl
 from . import jira_routing as jr
 from .initiatives import build_plan, project_counts
-from .jira_jql import Context, JQLError, parse, sort_key
+from .jira_errors import FieldErrors, JQLError, NotFound
+from .jira_jql import Context, parse, sort_key
 from .jira_render import Renderer
 from .jira_worklogs import FIRST_WORKLOG_ID
 from .jira_write import change_items, set_field, update_field
@@ -38,19 +39,6 @@ from .org import Org
 from .timeutil import floor_ms
 
 TIMEZONE = "Europe/Paris"  # the API user's profile time zone, served by /myself
-
-
-class FieldErrors(Exception):
-    """400 from a write: ``errors`` maps field id to Jira's message."""
-
-    def __init__(self, errors: dict[str, str], messages: list[str] | None = None):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()) or "; ".join(messages or []))
-        self.errors = errors
-        self.messages = messages or []
-
-
-class NotFound(KeyError):
-    pass
 
 
 class JiraState:
