@@ -14,11 +14,17 @@ from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import jira_epics as je
-from . import jira_feedback as jf
-from . import jira_routing as jr
-from .jira_data import ISSUE_TYPES, PRIORITY_RANK, STATUSES, STORY_POINTS, WORK_TYPE, WORK_TYPE_OPTIONS
 from .jira_errors import JQLError
+from .jira_families import BY_FIELD
+from .jira_fields import (
+    CUSTOMER,
+    ISSUE_TYPES,
+    PRIORITY_RANK,
+    STATUSES,
+    STORY_POINTS,
+    WORK_TYPE,
+    WORK_TYPE_OPTIONS,
+)
 
 DATES = {"created", "updated", "resolutiondate"}
 
@@ -81,12 +87,9 @@ def parse_date(value: str | None, field: str, ctx: Context) -> datetime:
 
 def _lookup(field: str, name: str, values: list[str | None], ctx: Context) -> list[Any]:
     """Normalise clause values to what records store; unknown values are errors like in Jira."""
-    if field in jr.ROUTING_FIELDS:
-        return jr.jql_values(ctx.org, field, name, values, ctx.users)
-    if field in jf.SELECTS:
-        return jf.jql_values(field, name, values)
-    if field == je.HEALTH:
-        return je.health_jql(name, values)
+    family = BY_FIELD.get(field)
+    if family is not None:
+        return family.jql_values(ctx, field, name, values)
     out: list[Any] = []
     for raw in values:
         if raw is None:
@@ -167,7 +170,7 @@ def compile_clause(field: str, name: str, op: str, raw: list[str | None], ctx: C
         if op not in ("=", "!=", ">", ">=", "<", "<=", "in", "not in"):
             raise JQLError(f"The operator '{op}' is not supported by the '{name}' field.")
         values: list[Any] = [parse_date(v, name, ctx) for v in raw]
-    elif field in ("summary", "description", jf.CUSTOMER):  # text fields: contains, never equals
+    elif field in ("summary", "description", CUSTOMER):  # text fields: contains, never equals
         if op not in ("~", "!~"):
             raise JQLError(f"The operator '{op}' is not supported by the '{name}' field.")
         needle = (raw[0] or "").lower()

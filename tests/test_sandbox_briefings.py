@@ -20,7 +20,7 @@ from notion_client.helpers import collect_paginated_api
 
 from sandbox import Sandbox, notion_data
 from sandbox.initiatives import ROLES
-from sandbox.jira_routing import BRIEFING_LINK
+from sandbox.jira_fields import BRIEFING_LINK
 from sandbox.testing import FrozenClock, jira_client, notion_client
 from sandbox.timeutil import UTC
 

@@ -20,10 +20,18 @@ import pytest
 from jira import JIRAError
 
 from sandbox import Sandbox
-from sandbox.jira_data import WORK_TYPE, WORK_TYPE_OPTIONS
-from sandbox.jira_epics import HEALTH, HEALTH_OPTIONS
-from sandbox.jira_feedback import AREA, ORIGIN, SELECTS, TIER
-from sandbox.jira_routing import TEAM, team_options
+from sandbox.jira_fields import (
+    AREA,
+    HEALTH,
+    HEALTH_OPTIONS,
+    ORIGIN,
+    TEAM,
+    TIER,
+    WORK_TYPE,
+    WORK_TYPE_OPTIONS,
+    team_options,
+)
+from sandbox.jira_fields import FEEDBACK_SELECTS as SELECTS
 from sandbox.testing import FrozenClock, jira_client
 from sandbox.timeutil import UTC
 

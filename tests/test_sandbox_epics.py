@@ -18,9 +18,7 @@ import requests
 from jira import JIRAError
 
 from sandbox import Sandbox
-from sandbox.jira_data import WORK_TYPE, expected_work_type
-from sandbox.jira_epics import HEALTH
-from sandbox.jira_routing import BRIEFING_LINK, TEAM
+from sandbox.jira_fields import BRIEFING_LINK, HEALTH, TEAM, WORK_TYPE, expected_work_type
 from sandbox.testing import FrozenClock, jira_client
 from sandbox.timeutil import UTC
 

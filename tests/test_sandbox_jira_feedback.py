@@ -20,9 +20,10 @@ from jira import JIRAError
 
 from connectors.jira_json import _field_text
 from sandbox import Sandbox, jira_data
-from sandbox.jira_feedback import AREA, CUSTOMER, FEEDBACK, ORIGIN, TIER
-from sandbox.jira_routing import BRIEFING_LINK, PM, TEAM
-from sandbox.org import build_org, iter_dump
+from sandbox.jira_feedback import FEEDBACK
+from sandbox.jira_fields import AREA, BRIEFING_LINK, CUSTOMER, ORIGIN, PM, TEAM, TIER
+from sandbox.org import build_org
+from sandbox.seed import iter_dump
 from sandbox.testing import FrozenClock, jira_client
 from sandbox.timeutil import UTC
 

@@ -23,8 +23,7 @@ from notion_client import APIResponseError
 from notion_client.helpers import collect_paginated_api
 
 from sandbox import Sandbox
-from sandbox.jira_data import expected_work_type
-from sandbox.jira_routing import BRIEFING_LINK, PM, TEAM
+from sandbox.jira_fields import BRIEFING_LINK, PM, TEAM, expected_work_type
 from sandbox.testing import FrozenClock, jira_client, notion_client
 from sandbox.timeutil import UTC
 
