@@ -117,11 +117,11 @@ def build_plan(
     drawn = [(p["id"], by_name[p["values"]["Team"]].slug, p["values"]["Name"][0]) for p in briefings]
     taken: dict[str, int] = {}
     pairs: list[tuple[int, str]] = []  # (briefing index, epic key)
-    for i, (_, team, _) in enumerate(drawn):
-        n = taken.get(team, 0)
+    for i, (_, slug, _) in enumerate(drawn):
+        n = taken.get(slug, 0)
         if n < per_team:
-            pairs.append((i, epic_keys[team][n]))
-            taken[team] = n + 1
+            pairs.append((i, epic_keys[slug][n]))
+            taken[slug] = n + 1
     if pairs and len(pairs) == len(drawn):
         pairs.pop()  # one briefing names no epic and no epic names it
     slugs = [t.slug for t in org.teams]

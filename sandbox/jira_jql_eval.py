@@ -8,7 +8,7 @@ status, an issue key) are errors, worded like Jira Cloud's.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
@@ -41,8 +41,8 @@ class Context:
     tz: Any
     user_account_id: str
     projects: dict[str, tuple[str, str, str]]  # lower(key|name|id) -> (key, name, id)
-    keys: set[str]
-    ids: set[str]
+    keys: Collection[str]  # issue keys (a view of the state's, not a copy)
+    ids: Collection[str]  # issue ids
     org: Any = None  # for the Team options
     users: set[str] = dc_field(default_factory=set)  # account ids (Product Manager values)
     by_key: Any = None  # key -> issue id (parent values)
@@ -98,10 +98,10 @@ def _lookup(field: str, name: str, values: list[str | None], ctx: Context) -> li
         v = raw.strip()
         low = v.lower()
         if field == "project":
-            hit = ctx.projects.get(low)
-            if hit is None:
+            project = ctx.projects.get(low)
+            if project is None:
                 raise JQLError(f"The value '{v}' does not exist for the field '{name}'.")
-            out.append(hit[0])
+            out.append(project[0])
         elif field == "issuetype":
             hit = next((t for t, (tid, _, _) in ISSUE_TYPES.items() if low in (t.lower(), tid)), None)
             if hit is None:

@@ -445,7 +445,7 @@ class JiraState:
             user_account_id=self.api_user,
             projects=self._projects,
             keys=self._by_key.keys(),
-            ids=self._records.keys(),  # type: ignore[arg-type]
+            ids=self._records.keys(),
             org=self.org,
             users=set(self.renderer().users),
             by_key=self._by_key,
