@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from . import jira_feedback
+from .jira_fields import FEEDBACK_PROJECT_KEY
 from .org import BOT_EMAIL, Org
 
 CLASSIFY: list[dict[str, Any]] = [
@@ -59,7 +59,7 @@ def build_config(
         config["writeback"]["notion"].update(copy.deepcopy(BALANCE_WRITEBACK))
     if routing:
         sections["route"] = route_section(org)
-        config["sources"]["jira"]["feedback_jql"] = f"project = {jira_feedback.PROJECT_KEY}"
+        config["sources"]["jira"]["feedback_jql"] = f"project = {FEEDBACK_PROJECT_KEY}"
         config["writeback"]["jira"].update(copy.deepcopy(ROUTING_WRITEBACK["jira"]))
         config["writeback"]["notion"].update(copy.deepcopy(ROUTING_WRITEBACK["notion"]))
     if briefings:

@@ -26,6 +26,7 @@ from .notion_state import NotionState
 from .org import BOT_EMAIL, build_org
 from .pagerduty_api import PagerDutyApp
 from .pagerduty_state import PagerDutyState
+from .seed import generate
 from .server import Request, Response, VendorServer
 from .timeutil import ceil_seconds, http_date, utc_now
 from .vendor import VendorApp
@@ -81,10 +82,10 @@ class Sandbox:
                 f"unknown token(s) {', '.join(sorted(unknown))}; expected one of {', '.join(TOKENS)}"
             )
         self.env = {"JIRA_EMAIL": BOT_EMAIL, **TOKENS, **(tokens or {}), "PAGERDUTY_FROM": BOT_EMAIL}
-        self.jira = JiraState(self.org, self.clock)
-        # The Notion fake takes the Jira fake's pairing of briefings and epics (sandbox.initiatives).
-        self.notion = NotionState(self.org, self.clock, initiatives=self.jira.initiatives)
-        self.pagerduty = PagerDutyState(self.org, self.clock)
+        seeded = generate(self.org)  # one pass; the Jira and Notion fakes share its initiatives
+        self.jira = JiraState(self.org, self.clock, seeded)
+        self.notion = NotionState(self.org, self.clock, seeded)
+        self.pagerduty = PagerDutyState(self.org, self.clock, seeded)
         self.faults = Faults(seed)
         self.buckets = {v: TokenBucket(DEFAULT_RATE, DEFAULT_RATE) for v in VENDORS}
         for vendor, rate in (rate_limits or {}).items():

@@ -2,8 +2,9 @@
 
 relais' briefing status reads a briefing and the epic that delivers it: the epic's children,
 their links to other teams' issues, the briefing's target date and declared dependencies. The
-pairing spans two vendors, so it is decided here, from the org alone: the Jira fake, the Notion
-fake and the org fingerprint all call :func:`build_plan` and agree.
+pairing spans two vendors, so it is decided here, once, in the seeding pass (:mod:`sandbox.seed`),
+from the teams' seeded issues, the FB project's and the drawn briefings; the Jira fake and the
+Notion fake are both handed the same plan.
 
 Epics: ``org.counts["epics_per_team"]`` per team project, keyed after the project's seeded issues
 (demo: PAY-20, PAY-21, CORE-22, CORE-23, SUP-21, SUP-22) and numbered after the FB project's issues
@@ -35,11 +36,11 @@ What each side seeds for a role is in :mod:`sandbox.jira_epics` and :mod:`sandbo
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .notion_schema import page_url
 from .org import Org
 
 ROLES = ("blocked", "validated", "undeclared", "done", "empty")
@@ -88,31 +89,23 @@ class Plan:
         return [i for i in self.initiatives if i.epic is None]
 
 
-def first_epic_id(org: Org) -> int:
-    from .jira_feedback import FEEDBACK, first_id
-
-    return first_id(org) + len(FEEDBACK)  # after the FB project's issues
-
-
-def project_counts(org: Org, records: Iterable[dict[str, Any]] | None = None) -> dict[str, int]:
-    """Seeded issues per project key: of ``records`` (the teams' seeded issues) when the caller
-    holds them, else by replaying the Jira stream."""
-    from .jira_data import _seeded_issues
-
+def project_counts(records: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Seeded issues per project key."""
     counts: dict[str, int] = {}
-    for rec in _seeded_issues(org) if records is None else records:
+    for rec in records:
         counts[rec["project"]] = counts.get(rec["project"], 0) + 1
     return counts
 
 
-def build_plan(org: Org, counts: Mapping[str, int] | None = None) -> Plan:
-    """The pairing and roles (module docstring). ``counts``: seeded issues per project key."""
-    from .notion_data import drawn_pages, page_url
-
-    counts = project_counts(org) if counts is None else counts
+def build_plan(
+    org: Org, counts: Mapping[str, int], briefings: Iterable[dict[str, Any]], first_epic_id: int
+) -> Plan:
+    """The pairing and roles (module docstring). ``counts``: seeded issues per project key (the
+    epics' keys come after them); ``briefings``: the briefing pages as drawn, in creation order;
+    ``first_epic_id``: the id after every issue seeded before the epics."""
     per_team = org.counts["epics_per_team"]
     epic_keys: dict[str, list[str]] = {}
-    next_id = first_epic_id(org)
+    next_id = first_epic_id
     ids: dict[str, str] = {}
     for team in org.teams:
         base = counts.get(team.project_key, 0)
@@ -121,19 +114,18 @@ def build_plan(org: Org, counts: Mapping[str, int] | None = None) -> Plan:
             ids[key] = str(next_id)
             next_id += 1
     by_name = {t.name: t for t in org.teams}
-    pages = itertools.islice(drawn_pages(org), org.counts["briefings"])
-    briefings = [(p["id"], by_name[p["values"]["Team"]].slug, p["values"]["Name"][0]) for p in pages]
+    drawn = [(p["id"], by_name[p["values"]["Team"]].slug, p["values"]["Name"][0]) for p in briefings]
     taken: dict[str, int] = {}
     pairs: list[tuple[int, str]] = []  # (briefing index, epic key)
-    for i, (_, team, _) in enumerate(briefings):
-        n = taken.get(team, 0)
+    for i, (_, slug, _) in enumerate(drawn):
+        n = taken.get(slug, 0)
         if n < per_team:
-            pairs.append((i, epic_keys[team][n]))
-            taken[team] = n + 1
-    if pairs and len(pairs) == len(briefings):
+            pairs.append((i, epic_keys[slug][n]))
+            taken[slug] = n + 1
+    if pairs and len(pairs) == len(drawn):
         pairs.pop()  # one briefing names no epic and no epic names it
     slugs = [t.slug for t in org.teams]
-    initiatives = [Initiative(pid, title, page_url(title, pid), team) for pid, team, title in briefings]
+    initiatives = [Initiative(pid, title, page_url(title, pid), team) for pid, team, title in drawn]
     paired: dict[str, int] = {}
     for n, (i, key) in enumerate(pairs):
         own = slugs.index(initiatives[i].team)

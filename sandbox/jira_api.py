@@ -13,11 +13,11 @@ import binascii
 from datetime import timedelta
 from typing import Any
 
-from . import jira_data as jd
 from . import jira_links as jl
 from .jira_bulk_api import BulkRoutes
-from .jira_jql import JQLError
-from .jira_state import FieldErrors, JiraState, NotFound
+from .jira_errors import FieldErrors, JQLError, NotFound
+from .jira_fields import FIELD_IDS, FIELDS, select_fields
+from .jira_state import JiraState
 from .server import Request, Response
 from .timeutil import as_utc, jira_format
 from .vendor import BadRequest, VendorApp
@@ -149,7 +149,7 @@ class JiraApp(BulkRoutes, VendorApp):
         return Response.json(200, user)
 
     def fields(self, request: Request) -> Response:
-        return Response.json(200, [dict(f) for f in jd.FIELDS])
+        return Response.json(200, [dict(f) for f in FIELDS])
 
     def removed(self, request: Request) -> Response:
         return Response.json(410, {"errorMessages": [REMOVED], "errors": {}})
@@ -174,7 +174,7 @@ class JiraApp(BulkRoutes, VendorApp):
             reconcile = _split(request.args("reconcileIssues"))
         if len(reconcile) > 50:
             raise BadRequest(400, "reconcileIssues accepts at most 50 issue ids.")
-        field_ids = jd.select_fields(field_tokens, "id")
+        field_ids = select_fields(field_tokens, "id")
         try:
             wanted = 50 if max_results in (None, "") else int(max_results)
         except (TypeError, ValueError):
@@ -200,7 +200,7 @@ class JiraApp(BulkRoutes, VendorApp):
         return Response.json(200, {"count": count})
 
     def get_issue(self, request: Request, key: str) -> Response:
-        field_ids = jd.select_fields(_split(request.args("fields")), "*all") or []
+        field_ids = select_fields(_split(request.args("fields")), "*all") or []
         expand = set(_split(request.args("expand")))
         with self.state.lock:
             try:
@@ -227,7 +227,7 @@ class JiraApp(BulkRoutes, VendorApp):
             except FieldErrors as exc:
                 raise BadRequest(400, "", errors=exc.errors, messages=exc.messages) from None
             if (request.arg("returnIssue") or "").lower() == "true":
-                return Response.json(200, self.state.renderer().issue(rec, list(jd.FIELD_IDS), set()))
+                return Response.json(200, self.state.renderer().issue(rec, list(FIELD_IDS), set()))
         return Response.empty(204)
 
     def create_issue(self, request: Request) -> Response:

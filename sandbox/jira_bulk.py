@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .jira_errors import FieldErrors, NotFound
+
 MAX_ISSUES = 1000
 MAX_FIELDS = 200
 CLEAR = -1
@@ -259,8 +261,6 @@ class Queue:
                 self._apply(task)
 
     def _apply(self, task: Task) -> None:
-        from .jira_state import FieldErrors, NotFound
-
         state = self.state
         task.started = task.started or state.now()
         values = {fid: None if oid is None else {"id": oid} for fid, oid in task.edit.fields.items()}

@@ -18,12 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import jira_bulk as jb
-from . import jira_data as jd
 from . import jira_fieldcontexts as fc
+from .jira_fields import EDITABLE, FIELDS
 from .server import Request, Response
 from .vendor import BadRequest
 
-FIELDS_BY_ID = {f["id"]: f for f in jd.FIELDS}
+FIELDS_BY_ID = {f["id"]: f for f in FIELDS}
 
 
 class BulkRoutes:
@@ -71,7 +71,7 @@ class BulkRoutes:
         except (ValueError, UnicodeDecodeError):
             raise BadRequest(400, jb.INVALID_PAYLOAD, bulk=True) from None
         try:
-            edit = jb.parse(payload, FIELDS_BY_ID, fc.select_options(self.state.org), jd.EDITABLE)
+            edit = jb.parse(payload, FIELDS_BY_ID, fc.select_options(self.state.org), EDITABLE)
         except jb.BulkError as exc:
             raise BadRequest(400, "", messages=exc.messages, bulk=True) from None
         task_id = self.state.bulk.submit(edit, self.state.bulk_delay_seconds, self.state.api_user)

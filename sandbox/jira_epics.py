@@ -1,4 +1,5 @@
-"""Epics for relais' initiative briefings: the Epic issue type, the Health field, seeded epics.
+"""Epics for relais' initiative briefings: what the Epic type and the Health field mean, and
+the seeded epics (the catalogue is :mod:`sandbox.jira_fields`, parent writes :mod:`sandbox.jira_write`).
 
 - Issue type ``Epic`` (id 10000, ``hierarchyLevel`` 1; every other type is level 0). A level-0
   issue may have an epic as ``fields.parent`` (Jira Cloud's parent, which replaced Epic Link):
@@ -28,19 +29,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from . import jira_options as jo
-from . import jira_routing as jr
 from .initiatives import Plan as Initiatives
+from .jira_fields import (
+    BRIEFING_LINK,
+    EPIC,
+    PM,
+    STORY_POINTS,
+    TEAM,
+    WORK_TYPE,
+    expected_work_type,
+    team_options,
+)
 from .jira_links import FIRST_LINK_ID
 from .org import Org
 from .timeutil import floor_ms
 
-EPIC = "Epic"
-HIERARCHY = {EPIC: 1}  # issuetype name -> hierarchyLevel; others 0
-HEALTH = "customfield_10094"
-HEALTH_OPTIONS = {str(10330 + i): v for i, v in enumerate(["On track", "At risk", "Off track", "Blocked"])}
-WRONG_HIERARCHY = "Given parent work item does not belong to appropriate hierarchy."
-_PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes:"
 _FEATURES = [
     "Instant refunds",
     "Multi-currency invoices",
@@ -50,10 +53,6 @@ _FEATURES = [
     "Saved searches",
     "Usage-based billing",
     "Status page widget",
-]
-
-FIELDS: list[dict[str, Any]] = [
-    jr._custom(HEALTH, "Health", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
 ]
 
 
@@ -79,63 +78,12 @@ class Plan:
         return self.epics[self.initiatives.role(name).epic or ""]
 
 
-# --------------------------------------------------------------------- Health field
-def render_health(base: str, rec: dict[str, Any]) -> Any:
-    return jo.render(base, HEALTH_OPTIONS, rec.get(HEALTH))
-
-
-def set_health(rec: dict[str, Any], value: Any, human: bool, on_screen: bool) -> str | None:
-    """Validate and store a Health write; Jira's message, or None."""
-    if not on_screen:
-        return f"Field '{HEALTH}' cannot be set. It is not on the appropriate screen, or unknown."
-    return jo.set_option(rec, HEALTH, HEALTH_OPTIONS, value, human)
-
-
-def health_item(old: Any, new: Any) -> dict[str, Any]:
-    return jo.change_item(HEALTH, "Health", HEALTH_OPTIONS, old, new)
-
-
-def health_jql(name: str, values: list[str | None]) -> list[Any]:
-    return jo.jql_values(HEALTH_OPTIONS, name, values)
-
-
-# --------------------------------------------------------------------- parent
-def set_parent(state: Any, rec: dict[str, Any], value: Any) -> str | None:
-    if value is None:
-        rec["parent"] = None
-        return None
-    if not isinstance(value, dict) or not (value.get("key") or value.get("id")):
-        return "Specify the parent by id or key"
-    try:
-        parent = state.find(str(value.get("key") or value.get("id")))
-    except KeyError:
-        return f"Issue '{value.get('key') or value.get('id')}' does not exist or you do not have permission to see it."
-    if HIERARCHY.get(parent["issuetype"], 0) != HIERARCHY.get(rec["issuetype"], 0) + 1:
-        return WRONG_HIERARCHY
-    rec["parent"] = parent["id"]
-    return None
-
-
-def parent_item(state: Any, old: str | None, new: str | None) -> dict[str, Any]:
-    keys = {i: state._records[i]["key"] for i in (old, new) if i in state._records}
-    return {
-        "field": "IssueParentAssociation",
-        "fieldtype": "jira",
-        "from": old,
-        "fromString": keys.get(old or ""),
-        "to": new,
-        "toString": keys.get(new or ""),
-    }
-
-
 # --------------------------------------------------------------------- seeding
 def build_epics(
     org: Org, records: list[dict[str, Any]], initiatives: Initiatives
 ) -> tuple[list[dict[str, Any]], dict[str, str], list[tuple[str, str, str]], Plan]:
     """(epic records, child id -> epic id, links as (type, source id, target id), plan)."""
-    from .jira_data import expected_work_type
-
-    team_option = dict(zip((t.slug for t in org.teams), jr.team_options(org)))
+    team_option = dict(zip((t.slug for t in org.teams), team_options(org)))
     plan = Plan(initiatives, {})
     by_team: dict[str, list[dict[str, Any]]] = {}
     project_team = {t.project_key: t.slug for t in org.teams}
@@ -213,13 +161,11 @@ def build_epics(
                 "created": created,
                 "updated": updated,
                 "resolutiondate": resolved,
-                "customfield_10016": None,
-                "customfield_10050": None,
-                jr.PM: None,
-                jr.TEAM: team_option[team.slug],
-                jr.BRIEFING_LINK: initiative.url
-                if initiative and initiative.via == "briefing link"
-                else None,
+                STORY_POINTS: None,
+                WORK_TYPE: None,
+                PM: None,
+                TEAM: team_option[team.slug],
+                BRIEFING_LINK: initiative.url if initiative and initiative.via == "briefing link" else None,
                 "changelog": [],
                 "worklogs": [],
             }

@@ -1,4 +1,6 @@
-"""The Jira feedback project: FB ("Customer feedback"), its Feedback issues and their fields.
+"""The Jira feedback project: FB ("Customer feedback") and its seeded Feedback issues.
+
+Its fields are in :mod:`sandbox.jira_fields`; how they behave in :mod:`sandbox.jira_families`.
 
 relais reads feedback from Jira through a second JQL (``sources.jira.feedback_jql``),
 taking four fields by name (``sources.jira.feedback_fields``: Origin, Customer, Tier,
@@ -27,47 +29,31 @@ creation (a changelog entry by that person: :class:`Plan`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from . import jira_options as jo
-from . import jira_routing as jr
+from .jira_families import routing_change_item
+from .jira_fields import (
+    AREA,
+    CUSTOMER,
+    FEEDBACK_ISSUE_TYPE,
+    FEEDBACK_PROJECT_KEY,
+    FEEDBACK_SELECTS,
+    ORIGIN,
+    PM,
+    ROUTING_FIELDS,
+    STORY_POINTS,
+    TIER,
+    WORK_TYPE,
+)
+from .jira_routing import FIRST_SEEDED_HISTORY
 from .org import Org, Person
 from .timeutil import floor_ms
 
-PROJECT_KEY = "FB"
-PROJECT_NAME = "Customer feedback"
-PROJECT_ID = "10900"  # apart from the teams' projects (10000 + team index)
-ISSUE_TYPE = "Feedback"
-
-ORIGIN = "customfield_10090"
-CUSTOMER = "customfield_10091"
-TIER = "customfield_10092"
-AREA = "customfield_10093"
-FIELD_IDS = (ORIGIN, CUSTOMER, TIER, AREA)
-SELECTS: dict[str, dict[str, str]] = {  # field id -> option id -> value
-    ORIGIN: {str(10300 + i): v for i, v in enumerate(["Sales", "Support", "Account management"])},
-    TIER: {str(10310 + i): v for i, v in enumerate(["SMB", "Mid-market", "Enterprise"])},
-    AREA: {
-        str(10320 + i): v
-        for i, v in enumerate(["Billing", "Search", "API", "Exports", "Security", "Onboarding", "Dashboard"])
-    },
-}
-TEXT_LIMIT = 255
 WEEKS = 3  # seeded feedback is created over the last three weeks
-HUMAN_PM_HISTORY = jr.FIRST_SEEDED_HISTORY + 1  # 10401: after SUP-18's Team (10400), below runtime ids
-_PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes:"
-
-FIELDS: list[dict[str, Any]] = [
-    jr._custom(ORIGIN, "Origin", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
-    jr._custom(CUSTOMER, "Customer", "Short text", {"type": "string", "custom": _PLUGIN + "textfield"}),
-    jr._custom(TIER, "Tier", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
-    jr._custom(AREA, "Area", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
-]
-FIELD_NAMES = {f["id"]: f["name"] for f in FIELDS}
-
+HUMAN_PM_HISTORY = FIRST_SEEDED_HISTORY + 1  # 10401: after SUP-18's Team (10400), below runtime ids
 # summary, description, origin, customer, tier, area, status, priority. What the
 # ``routing=True`` rules decide for each is tabled in sandbox/README.md.
 FEEDBACK: list[tuple[str, str, str, str, str, str, str, str]] = [
@@ -172,14 +158,9 @@ def lead(org: Org) -> Person:
     return org.person(org.teams[min(2, len(org.teams) - 1)].pm)
 
 
-def first_id(org: Org) -> int:
-    return 10001 + org.counts["issues"]  # right after the teams' seeded issues
-
-
-def build_feedback(org: Org) -> tuple[list[dict[str, Any]], Plan]:
-    """The seeded FB issues, oldest first, and the plan."""
-    from .jira_data import STORY_POINTS, WORK_TYPE
-
+def build_feedback(org: Org, first_id: int) -> tuple[list[dict[str, Any]], Plan]:
+    """The seeded FB issues, oldest first, and the plan; ``first_id``: the id after the teams'
+    seeded issues."""
     rng = org.rng("jira-feedback")
     span = timedelta(weeks=WEEKS).total_seconds() - 3600
     offsets = sorted(rng.random() * span for _ in FEEDBACK)
@@ -191,10 +172,10 @@ def build_feedback(org: Org) -> tuple[list[dict[str, Any]], Plan]:
         updated = floor_ms(created + timedelta(seconds=life * (0.2 + 0.7 * rng.random())))
         records.append(
             {
-                "id": str(first_id(org) + i),
-                "key": f"{PROJECT_KEY}-{i + 1}",
-                "project": PROJECT_KEY,
-                "issuetype": ISSUE_TYPE,
+                "id": str(first_id + i),
+                "key": f"{FEEDBACK_PROJECT_KEY}-{i + 1}",
+                "project": FEEDBACK_PROJECT_KEY,
+                "issuetype": FEEDBACK_ISSUE_TYPE,
                 "summary": summary,
                 "description": description,
                 "status": status,
@@ -208,11 +189,11 @@ def build_feedback(org: Org) -> tuple[list[dict[str, Any]], Plan]:
                 "resolutiondate": None,
                 STORY_POINTS: None,
                 WORK_TYPE: None,
-                **dict.fromkeys(jr.ROUTING_FIELDS),
-                ORIGIN: jo.option_id(SELECTS[ORIGIN], origin),
+                **dict.fromkeys(ROUTING_FIELDS),
+                ORIGIN: jo.option_id(FEEDBACK_SELECTS[ORIGIN], origin),
                 CUSTOMER: customer,
-                TIER: jo.option_id(SELECTS[TIER], tier),
-                AREA: jo.option_id(SELECTS[AREA], area),
+                TIER: jo.option_id(FEEDBACK_SELECTS[TIER], tier),
+                AREA: jo.option_id(FEEDBACK_SELECTS[AREA], area),
                 "changelog": [],
                 "worklogs": [],
             }
@@ -228,57 +209,8 @@ def build_feedback(org: Org) -> tuple[list[dict[str, Any]], Plan]:
             "id": str(HUMAN_PM_HISTORY),
             "author": person.jira_account_id,
             "created": floor_ms(rec["created"] + (rec["updated"] - rec["created"]) / 2),
-            "items": [jr.change_item(org, jr.PM, None, chosen.jira_account_id, users)],
+            "items": [routing_change_item(org, PM, None, chosen.jira_account_id, users)],
         }
     )
-    rec[jr.PM] = chosen.jira_account_id
+    rec[PM] = chosen.jira_account_id
     return records, plan
-
-
-def iter_feedback(org: Org) -> Iterator[dict[str, Any]]:
-    yield from build_feedback(org)[0]
-
-
-# --------------------------------------------------------------------- reads
-def render(base: str, rec: dict[str, Any], fid: str) -> Any:
-    value = rec.get(fid)
-    return value if fid == CUSTOMER else jo.render(base, SELECTS[fid], value)
-
-
-# --------------------------------------------------------------------- writes
-def set_value(rec: dict[str, Any], fid: str, value: Any, human: bool) -> str | None:
-    """Validate and store one write; the message Jira answers with, or None."""
-    if rec["project"] != PROJECT_KEY:
-        return f"Field '{fid}' cannot be set. It is not on the appropriate screen, or unknown."
-    if value is None or (fid == CUSTOMER and value == ""):
-        rec[fid] = None
-        return None
-    if fid == CUSTOMER:
-        if not isinstance(value, str):
-            return "Operation value must be a string"
-        if len(value) > TEXT_LIMIT:
-            return f"The entered text is too long. It exceeds the allowed limit of {TEXT_LIMIT} characters."
-        rec[fid] = value
-        return None
-    return jo.set_option(rec, fid, SELECTS[fid], value, human)
-
-
-def change_item(fid: str, old: Any, new: Any) -> dict[str, Any]:
-    """The changelog item Jira records for a change of one of these fields."""
-    if fid != CUSTOMER:
-        return jo.change_item(fid, FIELD_NAMES[fid], SELECTS[fid], old, new)
-    return {
-        "field": FIELD_NAMES[fid],
-        "fieldtype": "custom",
-        "fieldId": fid,
-        "from": None,
-        "fromString": old,
-        "to": None,
-        "toString": new,
-    }
-
-
-# --------------------------------------------------------------------- JQL
-def jql_values(fid: str, name: str, values: list[str | None]) -> list[Any]:
-    """Clause values as stored: option ids for the selects."""
-    return jo.jql_values(SELECTS[fid], name, values)

@@ -20,10 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .jira_data import FIELDS, STORY_POINTS
-from .jira_jql_eval import DATES, Context, JQLError, Predicate, compile_clause, empty_test, sort_key
+from .jira_errors import JQLError
+from .jira_fields import FIELDS, STORY_POINTS
+from .jira_jql_eval import DATES, Context, Predicate, compile_clause, empty_test, sort_key
 
-__all__ = ["Context", "JQLError", "Query", "parse", "sort_key"]
+__all__ = ["Context", "Query", "parse", "sort_key"]
 
 
 @dataclass

@@ -8,16 +8,23 @@ status, an issue key) are errors, worded like Jira Cloud's.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import jira_epics as je
-from . import jira_feedback as jf
-from . import jira_routing as jr
-from .jira_data import ISSUE_TYPES, PRIORITY_RANK, STATUSES, STORY_POINTS, WORK_TYPE, WORK_TYPE_OPTIONS
+from .jira_errors import JQLError
+from .jira_families import BY_FIELD
+from .jira_fields import (
+    CUSTOMER,
+    ISSUE_TYPES,
+    PRIORITY_RANK,
+    STATUSES,
+    STORY_POINTS,
+    WORK_TYPE,
+    WORK_TYPE_OPTIONS,
+)
 
 DATES = {"created", "updated", "resolutiondate"}
 
@@ -28,18 +35,14 @@ DATE_HELP = (
 )
 
 
-class JQLError(ValueError):
-    """Jira answers these with 400 and the message in ``errorMessages``."""
-
-
 @dataclass
 class Context:
     now: datetime
     tz: Any
     user_account_id: str
     projects: dict[str, tuple[str, str, str]]  # lower(key|name|id) -> (key, name, id)
-    keys: set[str]
-    ids: set[str]
+    keys: Collection[str]  # issue keys (a view of the state's, not a copy)
+    ids: Collection[str]  # issue ids
     org: Any = None  # for the Team options
     users: set[str] = dc_field(default_factory=set)  # account ids (Product Manager values)
     by_key: Any = None  # key -> issue id (parent values)
@@ -84,12 +87,9 @@ def parse_date(value: str | None, field: str, ctx: Context) -> datetime:
 
 def _lookup(field: str, name: str, values: list[str | None], ctx: Context) -> list[Any]:
     """Normalise clause values to what records store; unknown values are errors like in Jira."""
-    if field in jr.ROUTING_FIELDS:
-        return jr.jql_values(ctx.org, field, name, values, ctx.users)
-    if field in jf.SELECTS:
-        return jf.jql_values(field, name, values)
-    if field == je.HEALTH:
-        return je.health_jql(name, values)
+    family = BY_FIELD.get(field)
+    if family is not None:
+        return family.jql_values(ctx, field, name, values)
     out: list[Any] = []
     for raw in values:
         if raw is None:
@@ -98,10 +98,10 @@ def _lookup(field: str, name: str, values: list[str | None], ctx: Context) -> li
         v = raw.strip()
         low = v.lower()
         if field == "project":
-            hit = ctx.projects.get(low)
-            if hit is None:
+            project = ctx.projects.get(low)
+            if project is None:
                 raise JQLError(f"The value '{v}' does not exist for the field '{name}'.")
-            out.append(hit[0])
+            out.append(project[0])
         elif field == "issuetype":
             hit = next((t for t, (tid, _, _) in ISSUE_TYPES.items() if low in (t.lower(), tid)), None)
             if hit is None:
@@ -170,7 +170,7 @@ def compile_clause(field: str, name: str, op: str, raw: list[str | None], ctx: C
         if op not in ("=", "!=", ">", ">=", "<", "<=", "in", "not in"):
             raise JQLError(f"The operator '{op}' is not supported by the '{name}' field.")
         values: list[Any] = [parse_date(v, name, ctx) for v in raw]
-    elif field in ("summary", "description", jf.CUSTOMER):  # text fields: contains, never equals
+    elif field in ("summary", "description", CUSTOMER):  # text fields: contains, never equals
         if op not in ("~", "!~"):
             raise JQLError(f"The operator '{op}' is not supported by the '{name}' field.")
         needle = (raw[0] or "").lower()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .jira_errors import JQLError
+
 Options = Mapping[str, str]  # option id -> value
 
 
@@ -69,8 +71,6 @@ def change_item(fid: str, name: str, options: Options, old: Any, new: Any) -> di
 
 def jql_values(options: Options, name: str, values: list[str | None]) -> list[Any]:
     """Clause values as stored (option ids); EMPTY stays None."""
-    from .jira_jql_eval import JQLError
-
     out: list[Any] = []
     for raw in values:
         oid = None if raw is None else option_id(options, raw)

@@ -10,14 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import jira_epics as je
-from . import jira_feedback as jf
 from . import jira_links as jl
-from . import jira_routing as jr
-from .jira_data import (
+from .jira_families import BY_FIELD
+from .jira_fields import (
     CUSTOMER_CATEGORY,
     EMBEDDED_WORKLOGS,
+    FEEDBACK_PROJECT_ID,
+    FEEDBACK_PROJECT_KEY,
+    FEEDBACK_PROJECT_NAME,
     FIELD_NAMES,
+    HIERARCHY,
     ISSUE_TYPES,
     PRIORITIES,
     PRODUCT_CATEGORY,
@@ -26,6 +28,7 @@ from .jira_data import (
     WORK_TYPE_OPTIONS,
     adf,
 )
+from .jira_worklogs import time_spent
 from .org import Org
 from .timeutil import jira_format
 
@@ -53,7 +56,7 @@ class Renderer:
         self.users = {p.jira_account_id: p for p in [*org.people, org.bot]}
         # key -> (id, name, category): the teams' projects and the feedback project nobody owns
         self.projects = {t.project_key: (t.project_id, t.name, PRODUCT_CATEGORY) for t in org.teams}
-        self.projects[jf.PROJECT_KEY] = (jf.PROJECT_ID, jf.PROJECT_NAME, CUSTOMER_CATEGORY)
+        self.projects[FEEDBACK_PROJECT_KEY] = (FEEDBACK_PROJECT_ID, FEEDBACK_PROJECT_NAME, CUSTOMER_CATEGORY)
         self.component_ids = {
             (t.project_key, c): str(10100 + 10 * i + j)
             for i, t in enumerate(org.teams)
@@ -143,7 +146,7 @@ class Renderer:
                 "name": rec["issuetype"],
                 "subtask": False,
                 "avatarId": avatar,
-                "hierarchyLevel": je.HIERARCHY.get(rec["issuetype"], 0),
+                "hierarchyLevel": HIERARCHY.get(rec["issuetype"], 0),
             }
         if fid == "project":
             return self.project(rec["project"])
@@ -185,12 +188,9 @@ class Renderer:
             return list(rec["labels"])
         if fid == WORK_TYPE:
             return self.option(rec[WORK_TYPE])
-        if fid in jr.ROUTING_FIELDS:
-            return jr.render(self, self.org, rec, fid)
-        if fid in jf.FIELD_IDS:
-            return jf.render(self.base, rec, fid)
-        if fid == je.HEALTH:
-            return je.render_health(self.base, rec)
+        family = BY_FIELD.get(fid)
+        if family is not None:
+            return family.render(self, rec, fid)
         if fid == "parent":
             parent = self.records.get(rec.get("parent") or "")
             return jl.linked_issue(self, parent) if parent else None
@@ -208,8 +208,6 @@ class Renderer:
 
     def worklog(self, rec: dict[str, Any], w: dict[str, Any]) -> dict[str, Any]:
         """A ``Worklog`` (no ``visibility``: the sandbox's worklogs are not restricted)."""
-        from .jira_worklogs import time_spent
-
         return {
             "self": f"{self.base}/rest/api/3/issue/{rec['id']}/worklog/{w['id']}",
             "author": self.user(w["author"]),

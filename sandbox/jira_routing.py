@@ -1,4 +1,6 @@
-"""Jira custom fields for relais' routing: Product Manager, Team, Briefing link.
+"""The seeded values of relais' routing fields: Product Manager, Team, Briefing link.
+
+The fields (:mod:`sandbox.jira_fields`, :mod:`sandbox.jira_families`):
 
 - ``customfield_10060`` "Product Manager": a single user picker. The value is a
   user as the spec's ``User`` (``accountId``, ``displayName``, ``active``…); a
@@ -19,44 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from . import jira_options as jo
+from .jira_families import routing_change_item
+from .jira_fields import BRIEFING_LINK, PM, TEAM, expected_work_type, team_options
 from .org import Org
 from .timeutil import floor_ms
 
-PM = "customfield_10060"
-TEAM = "customfield_10070"
-BRIEFING_LINK = "customfield_10080"
-ROUTING_FIELDS = (PM, TEAM, BRIEFING_LINK)
-FIRST_TEAM_OPTION = 10200
 UNOWNED = 5  # RUN issues of the support team left without a Team
 FIRST_SEEDED_HISTORY = 10400  # below JiraState's runtime history ids (10500…)
-_PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes:"
-
-
-def _custom(fid: str, name: str, searcher: str, schema: dict[str, Any]) -> dict[str, Any]:
-    number = fid.rsplit("_", 1)[1]
-    return {
-        "id": fid,
-        "key": fid,
-        "name": name,
-        "custom": True,
-        "orderable": True,
-        "navigable": True,
-        "searchable": True,
-        "clauseNames": [f"cf[{number}]", name, f"{name}[{searcher}]"],
-        "schema": {**schema, "customId": int(number)},
-    }
-
-
-FIELDS: list[dict[str, Any]] = [
-    _custom(
-        PM, "Product Manager", "User Picker (single user)", {"type": "user", "custom": _PLUGIN + "userpicker"}
-    ),
-    _custom(TEAM, "Team", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
-    _custom(BRIEFING_LINK, "Briefing link", "URL Field", {"type": "string", "custom": _PLUGIN + "url"}),
-]
 
 
 @dataclass
@@ -69,21 +42,8 @@ class Plan:
     human_value: str | None = None  # the team key they chose
 
 
-def team_options(org: Org) -> dict[str, str]:
-    """Option id → team key."""
-    return {str(FIRST_TEAM_OPTION + i): t.slug for i, t in enumerate(org.teams)}
-
-
-def option_id(org: Org, value: Any) -> str | None:
-    """The Team option a write names (``{"id"}`` or ``{"value"}``, exact like Jira) or a JQL
-    value names (a string: value or id, any case), or None."""
-    return jo.option_id(team_options(org), value)
-
-
 def plan_routing(org: Org, records: list[dict[str, Any]]) -> Plan:
     """Which seeded issues are left without a Team and whose Team a person set."""
-    from .jira_data import expected_work_type
-
     owner = org.teams[min(2, len(org.teams) - 1)]  # demo: Support
     run = [
         r["key"]
@@ -107,101 +67,14 @@ def seed_routing(org: Org, records: list[dict[str, Any]]) -> Plan:
         rec[BRIEFING_LINK] = None
         rec[TEAM] = None if rec["key"] in plan.unowned else by_project[rec["project"]]
         if rec["key"] == plan.human_team:
-            chosen = option_id(org, plan.human_value)
+            chosen = jo.option_id(team_options(org), plan.human_value)
             rec["changelog"].append(
                 {
                     "id": str(FIRST_SEEDED_HISTORY),
                     "author": org.person(plan.human or "").jira_account_id,
                     "created": floor_ms(rec["created"] + (rec["updated"] - rec["created"]) / 2),
-                    "items": [change_item(org, TEAM, None, chosen)],
+                    "items": [routing_change_item(org, TEAM, None, chosen)],
                 }
             )
             rec[TEAM] = chosen
     return plan
-
-
-# --------------------------------------------------------------------- reads
-def render(renderer: Any, org: Org, rec: dict[str, Any], fid: str) -> Any:
-    value = rec.get(fid)
-    if value is None:
-        return None
-    if fid == PM:
-        return renderer.user(value)
-    if fid == TEAM:
-        return jo.render(renderer.base, team_options(org), value)
-    return value
-
-
-# --------------------------------------------------------------------- writes
-def set_value(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool) -> str | None:
-    """Validate and store one write; the message Jira answers with, or None."""
-    if fid == PM:
-        if value is None:
-            rec[fid] = None
-            return None
-        if isinstance(value, str) and human:
-            value = {"accountId": value}
-        if not isinstance(value, dict) or value.get("accountId") not in state.renderer().users:
-            return "Specified user does not exist or you do not have required permissions"
-        rec[fid] = str(value["accountId"])
-        return None
-    if fid == TEAM:
-        return jo.set_option(rec, fid, team_options(state.org), value, human)
-    # BRIEFING_LINK
-    if value is None or value == "":
-        rec[fid] = None
-        return None
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 255:
-        return "Not a valid URL"
-    rec[fid] = value
-    return None
-
-
-def change_item(
-    org: Org, fid: str, old: Any, new: Any, users: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The changelog item Jira records for a change of one of these fields."""
-    name = next(f["name"] for f in FIELDS if f["id"] == fid)
-    if fid == TEAM:
-        return jo.change_item(fid, name, team_options(org), old, new)
-    item = {
-        "field": name,
-        "fieldtype": "custom",
-        "fieldId": fid,
-        "from": None,
-        "fromString": None,
-        "to": None,
-        "toString": None,
-    }
-    if fid == PM:
-        users = users or {}
-        item.update(
-            {
-                "from": old,
-                "fromString": users[old].name if old in users else None,
-                "to": new,
-                "toString": users[new].name if new in users else None,
-            }
-        )
-    else:
-        item.update({"fromString": old, "toString": new})
-    return item
-
-
-# --------------------------------------------------------------------- JQL
-def jql_values(org: Org, fid: str, name: str, values: list[str | None], users: Any) -> list[Any]:
-    """Clause values as stored: option ids for Team, account ids for Product Manager."""
-    from .jira_jql_eval import JQLError
-
-    if fid == TEAM:
-        return jo.jql_values(team_options(org), name, values)
-    out: list[Any] = []
-    for raw in values:
-        if raw is None or fid == BRIEFING_LINK:
-            out.append(raw)
-        else:
-            if raw not in users:
-                raise JQLError(f"The value '{raw}' does not exist for the field '{name}'.")
-            out.append(raw)
-    return out

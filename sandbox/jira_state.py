@@ -24,39 +24,42 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import jira_bulk as jb
-from . import jira_data as jd
-from . import jira_epics as je
-from . import jira_feedback as jf
 from . import jira_links as jl
-from . import jira_routing as jr
-from .initiatives import build_plan, project_counts
-from .jira_jql import Context, JQLError, parse, sort_key
+from .jira_data import FIRST_ISSUE_ID
+from .jira_errors import FieldErrors, JQLError, NotFound
+from .jira_feedback import lead
+from .jira_fields import (
+    EPIC,
+    FEEDBACK_FIELDS,
+    FEEDBACK_PROJECT_ID,
+    FEEDBACK_PROJECT_KEY,
+    FEEDBACK_PROJECT_NAME,
+    FIELD_IDS,
+    FIELD_NAMES,
+    ROUTING_FIELDS,
+    STORY_POINTS,
+    WORK_TYPE,
+)
+from .jira_jql import Context, parse, sort_key
 from .jira_render import Renderer
 from .jira_worklogs import FIRST_WORKLOG_ID
 from .jira_write import change_items, set_field, update_field
 from .org import Org
+from .seed import Seed
 from .timeutil import floor_ms
 
 TIMEZONE = "Europe/Paris"  # the API user's profile time zone, served by /myself
 
 
-class FieldErrors(Exception):
-    """400 from a write: ``errors`` maps field id to Jira's message."""
-
-    def __init__(self, errors: dict[str, str], messages: list[str] | None = None):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()) or "; ".join(messages or []))
-        self.errors = errors
-        self.messages = messages or []
-
-
-class NotFound(KeyError):
-    pass
-
-
 class JiraState:
     def __init__(
-        self, org: Org, clock: Callable[[], datetime], base_url: str = "https://jira.sandbox.invalid"
+        self,
+        org: Org,
+        clock: Callable[[], datetime],
+        seed: Seed,
+        base_url: str = "https://jira.sandbox.invalid",
     ):
+        """``seed``: the org's seeded records (:mod:`sandbox.seed`); the state takes its Jira part over."""
         self.org = org
         self.clock = clock
         self.tz = ZoneInfo(TIMEZONE)
@@ -73,23 +76,20 @@ class JiraState:
         self._snapshots: OrderedDict[str, list[str]] = OrderedDict()
         self._snapshot_ids = itertools.count(1)
         self._history_ids = itertools.count(10500)
-        records, self.worklog_plan = jd.build_issues(org)  # worklog_plan: sandbox.jira_worklogs.Plan
-        self.routing_plan = jr.plan_routing(
-            org, records
-        )  # which issues have no Team, whose Team a person set
-        # Drawn after everything else, from their own stream: the teams' issues are unchanged.
-        feedback, self.feedback_plan = jf.build_feedback(org)  # FB issues, whose PM a person set
-        # Then the epics, their children and links (own streams too), paired with the briefings.
-        self.initiatives = build_plan(org, project_counts(org, records))  # shared with the Notion fake
-        epics, parents, links, self.epic_plan = je.build_epics(org, records, self.initiatives)
-        for rec in [*records, *feedback, *epics]:
+        records = seed.issues
+        self.worklog_plan = seed.worklog_plan  # sandbox.jira_worklogs.Plan
+        self.routing_plan = seed.routing_plan  # which issues have no Team, whose Team a person set
+        self.feedback_plan = seed.feedback_plan  # FB issues, whose PM a person set
+        self.initiatives = seed.initiatives  # the briefings and their epics, shared with the Notion fake
+        self.epic_plan = seed.epic_plan
+        for rec in [*records, *seed.feedback, *seed.epics]:
             self._store(rec)
-        for child, epic in parents.items():
+        for child, epic in seed.parents.items():
             self._records[child]["parent"] = epic
         self.links = jl.Links()
-        for kind, source, target in links:
+        for kind, source, target in seed.links:
             self.links.add(kind, source, target)
-        self._next_id = 10001 + len(self._records)
+        self._next_id = FIRST_ISSUE_ID + len(self._records)
         self._worklog_ids = itertools.count(
             1 + max((int(w["id"]) for rec in records for w in rec["worklogs"]), default=FIRST_WORKLOG_ID - 1)
         )
@@ -98,7 +98,7 @@ class JiraState:
             entry = (team.project_key, team.name, team.project_id)
             for alias in entry:
                 self._projects[alias.lower()] = entry
-        feedback_project = (jf.PROJECT_KEY, jf.PROJECT_NAME, jf.PROJECT_ID)
+        feedback_project = (FEEDBACK_PROJECT_KEY, FEEDBACK_PROJECT_NAME, FEEDBACK_PROJECT_ID)
         for alias in feedback_project:
             self._projects[alias.lower()] = feedback_project
 
@@ -135,13 +135,13 @@ class JiraState:
     def __len__(self) -> int:
         """The teams' issues, like :meth:`keys` (the FB project's are not counted)."""
         with self.lock:
-            return sum(rec["project"] != jf.PROJECT_KEY for rec in self._records.values())
+            return sum(rec["project"] != FEEDBACK_PROJECT_KEY for rec in self._records.values())
 
     # ------------------------------------------------------------- reads
     def get_issue(self, id_or_key: str) -> dict[str, Any]:
         """The issue as ``GET /issue/{key}?expand=changelog`` returns it (a fresh copy)."""
         with self.lock:
-            return self.renderer().issue(self.find(id_or_key), list(jd.FIELD_IDS), {"changelog"})
+            return self.renderer().issue(self.find(id_or_key), list(FIELD_IDS), {"changelog"})
 
     def get_record(self, id_or_key: str) -> dict[str, Any]:
         """The compact stored record (a deep copy)."""
@@ -152,7 +152,7 @@ class JiraState:
         """Keys of the teams' issues, epics included (what the default config's JQL reads), not the FB
         project's."""
         with self.lock:
-            return [rec["key"] for rec in self._records.values() if rec["project"] != jf.PROJECT_KEY]
+            return [rec["key"] for rec in self._records.values() if rec["project"] != FEEDBACK_PROJECT_KEY]
 
     def __iter__(self) -> Iterator[str]:
         """The keys of :meth:`keys`, as a snapshot: the state may change while a caller iterates."""
@@ -183,12 +183,12 @@ class JiraState:
     def epic_keys(self) -> list[str]:
         """Keys of the epics (issue type Epic), in id order."""
         with self.lock:
-            return [rec["key"] for rec in self._records.values() if rec["issuetype"] == je.EPIC]
+            return [rec["key"] for rec in self._records.values() if rec["issuetype"] == EPIC]
 
     def feedback_keys(self) -> list[str]:
         """Keys of the FB project's feedback issues (``sources.jira.feedback_jql`` of ``routing=True``)."""
         with self.lock:
-            return [rec["key"] for rec in self._records.values() if rec["project"] == jf.PROJECT_KEY]
+            return [rec["key"] for rec in self._records.values() if rec["project"] == FEEDBACK_PROJECT_KEY]
 
     # ------------------------------------------------------------- writes
     def edit_issue(
@@ -335,7 +335,7 @@ class JiraState:
     def _default_author(self, rec: dict[str, Any]) -> str:
         """Who edits in the UI when a test names nobody: the project team's PM, or the FB lead."""
         slug = self._team_of(rec)
-        person = self.org.person(self.org.team(slug).pm) if slug else jf.lead(self.org)
+        person = self.org.person(self.org.team(slug).pm) if slug else lead(self.org)
         return person.jira_account_id
 
     def create(
@@ -374,12 +374,12 @@ class JiraState:
             "created": now,
             "updated": now,
             "resolutiondate": None,
-            jd.STORY_POINTS: None,
-            jd.WORK_TYPE: None,
+            STORY_POINTS: None,
+            WORK_TYPE: None,
             "changelog": [],
             "worklogs": [],
-            **dict.fromkeys(jr.ROUTING_FIELDS),
-            **(dict.fromkeys(jf.FIELD_IDS) if team == jf.PROJECT_KEY else {}),
+            **dict.fromkeys(ROUTING_FIELDS),
+            **(dict.fromkeys(FEEDBACK_FIELDS) if team == FEEDBACK_PROJECT_KEY else {}),
         }
         rest = {k: v for k, v in fields.items() if k != "project"}
         self._validate_and_set(rec, rest, update or {}, human)
@@ -445,7 +445,7 @@ class JiraState:
             user_account_id=self.api_user,
             projects=self._projects,
             keys=self._by_key.keys(),
-            ids=self._records.keys(),  # type: ignore[arg-type]
+            ids=self._records.keys(),
             org=self.org,
             users=set(self.renderer().users),
             by_key=self._by_key,
@@ -510,5 +510,5 @@ class JiraState:
                 result["nextPageToken"] = base64.urlsafe_b64encode(raw).decode().rstrip("=")
             result["isLast"] = end >= len(ids)
             if "names" in expand:
-                result["names"] = {fid: jd.FIELD_NAMES[fid] for fid in (field_ids or [])}
+                result["names"] = {fid: FIELD_NAMES[fid] for fid in (field_ids or [])}
             return result

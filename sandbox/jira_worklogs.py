@@ -36,7 +36,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .jira_data import expected_work_type
+from .jira_fields import expected_work_type
 from .org import Org
 from .timeutil import UTC
 

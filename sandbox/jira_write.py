@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import jira_data as jd
-from . import jira_epics as je
-from . import jira_feedback as jf
-from . import jira_routing as jr
-
-CANNOT_SET = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
+from .jira_families import BY_FIELD, CANNOT_SET
+from .jira_fields import (
+    EDITABLE,
+    FIELD_NAMES,
+    HIERARCHY,
+    ISSUE_TYPES,
+    PRIORITIES,
+    STATUSES,
+    STORY_POINTS,
+    WORK_TYPE,
+    WORK_TYPE_IDS,
+    WORK_TYPE_OPTIONS,
+    WRONG_HIERARCHY,
+    adf_text,
+)
 
 
 def update_field(state: Any, rec: dict[str, Any], fid: str, operations: Any, human: bool) -> str | None:
@@ -68,7 +77,7 @@ def component_name(state: Any, rec: dict[str, Any], value: Any) -> str | None:
 def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool) -> str | None:
     if fid == "status" and human:
         name = value.get("name") if isinstance(value, dict) else value
-        if name not in jd.STATUSES:
+        if name not in STATUSES:
             return f"Status '{name}' does not exist"
         if name == "Done" and rec["status"] != "Done":
             rec["resolutiondate"] = state.now()
@@ -76,16 +85,13 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
             rec["resolutiondate"] = None
         rec["status"] = name
         return None
-    if fid not in jd.EDITABLE:
+    if fid not in EDITABLE:
         return CANNOT_SET.format(fid)
-    if fid in jr.ROUTING_FIELDS:
-        return jr.set_value(state, rec, fid, value, human)
-    if fid in jf.FIELD_IDS:
-        return jf.set_value(rec, fid, value, human)
-    if fid == je.HEALTH:
-        return je.set_health(rec, value, human, on_screen=rec["project"] != jf.PROJECT_KEY)
+    family = BY_FIELD.get(fid)
+    if family is not None:
+        return family.set_value(state, rec, fid, value, human)
     if fid == "parent":
-        return je.set_parent(state, rec, value)
+        return set_parent(state, rec, value)
     if fid == "summary":
         if not isinstance(value, str) or not value.strip():
             return "You must specify a summary of the issue."
@@ -93,7 +99,7 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
     elif fid == "description":
         if value is not None and not isinstance(value, dict) and not (human and isinstance(value, str)):
             return "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
-        rec["description"] = jd.adf_text(value)
+        rec["description"] = adf_text(value)
     elif fid == "labels":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "Operation value must be an array of strings"
@@ -107,7 +113,7 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
             return f"Component name '{(value or [])[names.index(None)]}' is not valid"
         rec["components"] = names
     elif fid in ("priority", "issuetype"):
-        table = jd.PRIORITIES if fid == "priority" else {k: v[0] for k, v in jd.ISSUE_TYPES.items()}
+        table = PRIORITIES if fid == "priority" else {k: v[0] for k, v in ISSUE_TYPES.items()}
         if isinstance(value, str) and human:
             value = {"name": value}
         if not isinstance(value, dict):
@@ -125,45 +131,48 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
             rec[fid] = value["accountId"]
         else:
             return "Specified user does not exist or you do not have required permissions"
-    elif fid == jd.STORY_POINTS:
+    elif fid == STORY_POINTS:
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             return "Operation value must be a number"
         rec[fid] = None if value is None else float(value)
-    elif fid == jd.WORK_TYPE:
+    elif fid == WORK_TYPE:
         if value is None:
             rec[fid] = None
         elif isinstance(value, str) and human:
-            if value not in jd.WORK_TYPE_IDS:
+            if value not in WORK_TYPE_IDS:
                 return f"Option value '{value}' is not valid"
-            rec[fid] = jd.WORK_TYPE_IDS[value]
+            rec[fid] = WORK_TYPE_IDS[value]
         elif isinstance(value, dict) and "id" in value:
-            if str(value["id"]) not in jd.WORK_TYPE_OPTIONS:
+            if str(value["id"]) not in WORK_TYPE_OPTIONS:
                 return f"Option id '{value['id']}' is not valid"
             rec[fid] = str(value["id"])
         elif isinstance(value, dict) and "value" in value:
-            if value["value"] not in jd.WORK_TYPE_IDS:
+            if value["value"] not in WORK_TYPE_IDS:
                 return f"Option value '{value['value']}' is not valid"
-            rec[fid] = jd.WORK_TYPE_IDS[value["value"]]
+            rec[fid] = WORK_TYPE_IDS[value["value"]]
         else:
             return "Could not find valid 'id' or 'value' in the Parent Option object."
     return None
 
 
 def change_items(state: Any, fid: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
-    if fid in (*jf.FIELD_IDS, je.HEALTH, "parent"):  # not on every record: absent reads as empty
+    family = BY_FIELD.get(fid)
+    if fid == "parent" or (
+        family is not None and family.sparse
+    ):  # not on every record: absent reads as empty
         old, new = before.get(fid), after.get(fid)
         if old == new:
             return []
-        if fid == "parent":
-            return [je.parent_item(state, old, new)]
-        return [je.health_item(old, new) if fid == je.HEALTH else jf.change_item(fid, old, new)]
+        if family is None:
+            return [parent_item(state, old, new)]
+        return [family.change_item(state, fid, old, new)]
     key = fid if fid in before else None
     if key is None or before[key] == after[key]:
         return []
     old, new = before[key], after[key]
-    if fid in jr.ROUTING_FIELDS:
-        return [jr.change_item(state.org, fid, old, new, state.renderer().users)]
-    name = jd.FIELD_NAMES.get(fid, fid)
+    if family is not None:
+        return [family.change_item(state, fid, old, new)]
+    name = FIELD_NAMES.get(fid, fid)
     custom = fid.startswith("customfield_")
     item = {
         "field": name if custom else fid,
@@ -175,21 +184,19 @@ def change_items(state: Any, fid: str, before: dict[str, Any], after: dict[str, 
         "toString": None,
     }
     users = state.renderer().users
-    if fid == jd.WORK_TYPE:
+    if fid == WORK_TYPE:
         item.update(
             {
                 "from": old,
-                "fromString": jd.WORK_TYPE_OPTIONS.get(old),
+                "fromString": WORK_TYPE_OPTIONS.get(old),
                 "to": new,
-                "toString": jd.WORK_TYPE_OPTIONS.get(new),
+                "toString": WORK_TYPE_OPTIONS.get(new),
             }
         )
     elif fid in ("labels", "components"):
         item.update({"fromString": " ".join(old) or None, "toString": " ".join(new) or None})
     elif fid == "status":
-        item.update(
-            {"from": jd.STATUSES[old][0], "fromString": old, "to": jd.STATUSES[new][0], "toString": new}
-        )
+        item.update({"from": STATUSES[old][0], "fromString": old, "to": STATUSES[new][0], "toString": new})
     elif fid in ("assignee", "reporter"):
         item.update(
             {
@@ -200,11 +207,38 @@ def change_items(state: Any, fid: str, before: dict[str, Any], after: dict[str, 
             }
         )
     elif fid == "priority":
-        item.update(
-            {"from": jd.PRIORITIES[old], "fromString": old, "to": jd.PRIORITIES[new], "toString": new}
-        )
+        item.update({"from": PRIORITIES[old], "fromString": old, "to": PRIORITIES[new], "toString": new})
     else:
         item.update(
             {"fromString": None if old is None else str(old), "toString": None if new is None else str(new)}
         )
     return [item]
+
+
+# --------------------------------------------------------------------- parent
+def set_parent(state: Any, rec: dict[str, Any], value: Any) -> str | None:
+    if value is None:
+        rec["parent"] = None
+        return None
+    if not isinstance(value, dict) or not (value.get("key") or value.get("id")):
+        return "Specify the parent by id or key"
+    try:
+        parent = state.find(str(value.get("key") or value.get("id")))
+    except KeyError:
+        return f"Issue '{value.get('key') or value.get('id')}' does not exist or you do not have permission to see it."
+    if HIERARCHY.get(parent["issuetype"], 0) != HIERARCHY.get(rec["issuetype"], 0) + 1:
+        return WRONG_HIERARCHY
+    rec["parent"] = parent["id"]
+    return None
+
+
+def parent_item(state: Any, old: str | None, new: str | None) -> dict[str, Any]:
+    keys = {i: state._records[i]["key"] for i in (old, new) if i in state._records}
+    return {
+        "field": "IssueParentAssociation",
+        "fieldtype": "jira",
+        "from": old,
+        "fromString": keys.get(old or ""),
+        "to": new,
+        "toString": keys.get(new or ""),
+    }

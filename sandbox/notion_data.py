@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import notion_briefings
+from .initiatives import Plan as Initiatives
 from .notion_feedback import EXTRA_AREAS, routing_values
-from .notion_schema import Property, make_options, render_value, rich_text, short_id
+from .notion_schema import Property, make_options, page_url, render_value, rich_text, short_id
 from .org import Org, uuid_from
 from .timeutil import notion_database_format, notion_format
 
@@ -154,27 +155,14 @@ def _times(org: Org, rng: Any) -> tuple[datetime, datetime]:
     return created.replace(microsecond=0), edited.replace(microsecond=rng.randrange(1000) * 1000)
 
 
-def iter_pages(org: Org, plan: Any = None) -> Iterator[dict[str, Any]]:
-    """Seeded pages: briefings first, then feedback. Select values are option *names*.
-
-    ``plan``: the org's :class:`sandbox.initiatives.Plan` (built here when not given). The
-    briefings' relais properties and their ``Epic`` come from it and their own stream
-    (:mod:`sandbox.notion_briefings`), after the page's own draws, which stay what they were.
-    """
-    from . import initiatives
-
-    plan = plan or initiatives.build_plan(org)
+def add_briefing_values(org: Org, pages: list[dict[str, Any]], plan: Initiatives) -> None:
+    """Give the drawn briefings (``pages``: :func:`drawn_pages`, briefings first, then feedback)
+    their relais properties and their ``Epic``, from the org's initiatives and their own stream
+    (:mod:`sandbox.notion_briefings`), after the page's own draws, which stay what they were."""
     briefing_values = notion_briefings.seeded_values(org, plan)
-    for i, page in enumerate(drawn_pages(org)):
+    for i, page in enumerate(pages):
         if page["source"] == "briefings":
             page["values"].update(briefing_values[i])
-        yield page
-
-
-def page_url(title: str, object_id: str) -> str:
-    """``https://app.notion.com/p/<title slug>-<id without dashes>``, as Notion builds page URLs."""
-    slug = "-".join("".join(c if c.isalnum() else " " for c in title).split())
-    return f"https://app.notion.com/p/{slug + '-' if slug else ''}{object_id.replace('-', '')}"
 
 
 def drawn_pages(org: Org) -> Iterator[dict[str, Any]]:

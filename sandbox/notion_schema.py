@@ -293,3 +293,9 @@ def parse_value(prop: Property, raw: Any, rng: random.Random, users: set[str], p
                 )
         return {"start": value["start"], "end": value.get("end"), "time_zone": value.get("time_zone")}
     raise ValidationError(f"{prop.name} is a {t} property, which cannot be written.")
+
+
+def page_url(title: str, object_id: str) -> str:
+    """``https://app.notion.com/p/<title slug>-<id without dashes>``, as Notion builds page URLs."""
+    slug = "-".join("".join(c if c.isalnum() else " " for c in title).split())
+    return f"https://app.notion.com/p/{slug + '-' if slug else ''}{object_id.replace('-', '')}"

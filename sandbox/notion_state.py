@@ -21,6 +21,7 @@ from . import notion_data as nd
 from .notion_query import compile_filter, sort_records
 from .notion_schema import ValidationError, empty_value, parse_value
 from .org import Org, uuid_from
+from .seed import Seed
 
 
 class NotionNotFound(KeyError):
@@ -34,11 +35,10 @@ class NotionState:
         self,
         org: Org,
         clock: Callable[[], datetime],
+        seed: Seed,
         base_url: str = "https://notion.sandbox.invalid",
-        initiatives: Any = None,
     ):
-        """``initiatives``: the org's :class:`sandbox.initiatives.Plan` (the Jira fake's, so both agree
-        without replaying the Jira draws); built from the org when not given."""
+        """``seed``: the org's seeded records (:mod:`sandbox.seed`); the state takes its pages over."""
         self.org = org
         self.clock = clock
         self.base_url = base_url
@@ -51,7 +51,7 @@ class NotionState:
         self._pages: dict[str, dict[str, Any]] = {}
         self._schema_edited = dict.fromkeys(nd.DATABASES, org.start)
         self._snapshots: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
-        for rec in nd.iter_pages(org, initiatives):
+        for rec in seed.pages:
             schema = self.schemas[rec["source"]]
             for name, value in list(rec["values"].items()):
                 prop = schema[name]

@@ -1,12 +1,10 @@
 """The seeded organisation every fake serves: teams, people, services, ids.
 
 Deterministic: the same (seed, size, day) gives a byte-identical org (see
-:func:`dump`). ``now`` is floored to the UTC day so that a sandbox started at
+:func:`sandbox.seed.fingerprint`). ``now`` is floored to the UTC day so that a sandbox started at
 10:00 and one started at 17:00 on the same day agree. Each vendor's items are
-generated lazily by ``iter_*`` functions in ``jira_data``, ``notion_data`` and
-``pagerduty_data``, each from its own RNG stream, so a benchmark can stream a
-50,000-issue tenant without holding the whole org twice, and changing one
-vendor's count never reshuffles another vendor's data.
+generated from the org by :func:`sandbox.seed.generate`, each step from its own RNG
+stream, so changing one vendor's count never reshuffles another vendor's data.
 """
 
 from __future__ import annotations
@@ -15,12 +13,12 @@ import hashlib
 import json
 import random
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .timeutil import floor_day
+from .timeutil import floor_day, utc_now
 
 SIZES: dict[str, dict[str, int]] = {
     "demo": {
@@ -226,8 +224,6 @@ def _team_entry(i: int) -> tuple[str, str, str, str, tuple[str, ...]]:
 
 
 def build_org(seed: int = 7, size: str | Mapping[str, int] = "demo", now: datetime | None = None) -> Org:
-    from .timeutil import utc_now
-
     size_name, counts = resolve_size(size)
     anchor = floor_day(now or utc_now())
     rng = random.Random(f"relais-sandbox:{seed}:{size_name}:org")
@@ -294,30 +290,3 @@ def org_summary(org: Org) -> dict[str, Any]:
     data = asdict(org)
     data["anchor"] = org.anchor.isoformat()
     return data
-
-
-def iter_dump(org: Org) -> Iterator[str]:
-    """Every generated record of the org as canonical JSON lines (streamed)."""
-    from . import initiatives, jira_data, jira_epics, jira_feedback, notion_data, pagerduty_data
-
-    def line(record: Any) -> str:
-        return json.dumps(record, sort_keys=True, default=str)
-
-    yield line(org_summary(org))
-    issues = jira_data.build_issues(org)[0]
-    yield from map(line, issues)
-    plan = initiatives.build_plan(org, initiatives.project_counts(org, issues))
-    yield from map(line, notion_data.iter_pages(org, plan))
-    yield from map(line, pagerduty_data.iter_incidents(org))
-    yield from map(line, jira_feedback.iter_feedback(org))
-    epics, parents, links, _ = jira_epics.build_epics(org, issues, plan)
-    yield from map(line, [*epics, parents, *links])
-
-
-def fingerprint(org: Org) -> str:
-    """sha256 of :func:`iter_dump`: equal for equal (seed, size, day)."""
-    digest = hashlib.sha256()
-    for line in iter_dump(org):
-        digest.update(line.encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import pagerduty_data as pdd
 from .org import Org, hex_id, pd_id
+from .seed import Seed
 from .timeutil import UTC
 
 
@@ -33,8 +34,13 @@ def invalid(*errors: str) -> PDError:
 
 class PagerDutyState:
     def __init__(
-        self, org: Org, clock: Callable[[], datetime], base_url: str = "https://pagerduty.sandbox.invalid"
+        self,
+        org: Org,
+        clock: Callable[[], datetime],
+        seed: Seed,
+        base_url: str = "https://pagerduty.sandbox.invalid",
     ):
+        """``seed``: the org's seeded records (:mod:`sandbox.seed`); the state takes its incidents over."""
         self.org = org
         self.clock = clock
         self.base_url = base_url
@@ -45,7 +51,7 @@ class PagerDutyState:
         self._by_id: dict[str, dict[str, Any]] = {}
         self._entries: list[dict[str, Any]] = []  # sorted by (created_at, id)
         self._entry_by_id: dict[str, dict[str, Any]] = {}
-        for rec in pdd.iter_incidents(org):
+        for rec in seed.incidents:
             entries = rec.pop("log_entries")
             self._incidents.append(rec)
             self._by_id[rec["id"]] = rec

@@ -18,7 +18,13 @@ import pytest
 import yaml
 
 from sandbox import Sandbox
-from sandbox.testing import FrozenClock, relais_env  # noqa: F401 (the tests import it from here)
+from sandbox.testing import (  # noqa: F401 (the tests import relais_env from here)
+    FrozenClock,
+    jira_client,
+    notion_client,
+    pagerduty_client,
+    relais_env,
+)
 from sync.engine import Engine
 from sync.settings import load_settings, resolve_secrets
 
@@ -35,7 +41,12 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def clock() -> FrozenClock:
+def clock(request: pytest.FixtureRequest) -> FrozenClock:
+    """A settable clock. A test module that pins the sandbox's moment says so with a module
+    constant ``START`` (an aware datetime), which its assertions use too."""
+    start = getattr(request.module, "START", None)
+    if start is not None:
+        return FrozenClock(start)
     # Twenty seconds into a minute, a little in the past so relais' own "now" is later.
     now = datetime.now(UTC).replace(second=20, microsecond=0) - timedelta(hours=1)
     return FrozenClock(now)
@@ -45,6 +56,34 @@ def clock() -> FrozenClock:
 def pinned_sandbox(clock: Clock) -> Iterator[Sandbox]:
     with Sandbox(seed=7, size="demo", clock=clock) as sb:
         yield sb
+
+
+@pytest.fixture
+def sb(pinned_sandbox: Sandbox) -> Sandbox:
+    """The demo sandbox on :func:`clock` (the name the sandbox's own tests use)."""
+    return pinned_sandbox
+
+
+# The official clients pointed at ``sb``, closed after the test (tests run with -W error).
+@pytest.fixture
+def jira(sb: Sandbox) -> Iterator[Any]:
+    client = jira_client(sb)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def notion(sb: Sandbox) -> Iterator[Any]:
+    client = notion_client(sb)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def pd(sb: Sandbox) -> Iterator[Any]:
+    client = pagerduty_client(sb)
+    yield client
+    client.close()
 
 
 def write_config(

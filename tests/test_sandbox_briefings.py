@@ -10,7 +10,6 @@ on the epic, Epic on the briefing), and that the pages' earlier values did not m
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,8 +19,8 @@ from notion_client.helpers import collect_paginated_api
 
 from sandbox import Sandbox, notion_data
 from sandbox.initiatives import ROLES
-from sandbox.jira_routing import BRIEFING_LINK
-from sandbox.testing import FrozenClock, jira_client, notion_client
+from sandbox.jira_fields import BRIEFING_LINK
+from sandbox.testing import FrozenClock
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 10, 15, 42, 500000, tzinfo=UTC)
@@ -45,31 +44,6 @@ OUTPUTS = {
     "Priority score": "number",
     "Last synced": "date",
 }
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def sb(clock: FrozenClock) -> Iterator[Sandbox]:
-    with Sandbox(seed=7, size="demo", clock=clock) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def notion(sb: Sandbox) -> Iterator[Any]:
-    client = notion_client(sb)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def jira(sb: Sandbox) -> Iterator[Any]:
-    client = jira_client(sb)
-    yield client
-    client.close()
 
 
 def value(prop: dict[str, Any]) -> Any:

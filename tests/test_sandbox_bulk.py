@@ -12,41 +12,28 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 from jira import JIRAError
 
-from sandbox import Sandbox
-from sandbox.jira_data import WORK_TYPE, WORK_TYPE_OPTIONS
-from sandbox.jira_epics import HEALTH, HEALTH_OPTIONS
-from sandbox.jira_feedback import AREA, ORIGIN, SELECTS, TIER
-from sandbox.jira_routing import TEAM, team_options
-from sandbox.testing import FrozenClock, jira_client
+from sandbox.jira_fields import (
+    AREA,
+    HEALTH,
+    HEALTH_OPTIONS,
+    ORIGIN,
+    TEAM,
+    TIER,
+    WORK_TYPE,
+    WORK_TYPE_OPTIONS,
+    team_options,
+)
+from sandbox.jira_fields import FEEDBACK_SELECTS as SELECTS
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)
 AT_RISK, ON_TRACK = 10331, 10330
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def sb(clock: FrozenClock) -> Iterator[Sandbox]:
-    with Sandbox(seed=7, size="demo", clock=clock) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def jira(sb: Sandbox) -> Iterator[Any]:
-    client = jira_client(sb)
-    yield client
-    client.close()
 
 
 def get(jira: Any, path: str, **params: Any) -> Any:

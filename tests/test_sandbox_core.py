@@ -17,8 +17,9 @@ import yaml
 
 from sandbox import Sandbox
 from sandbox.__main__ import build_parser
-from sandbox.jira_data import FIELDS
-from sandbox.org import build_org, fingerprint
+from sandbox.jira_fields import FIELDS
+from sandbox.org import build_org
+from sandbox.seed import fingerprint
 from sandbox.testing import FrozenClock, ssl_context
 from sandbox.timeutil import UTC
 

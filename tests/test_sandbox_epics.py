@@ -9,7 +9,6 @@ lag), and the ``lost`` fault: an issue created although the client saw only a ne
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,34 +16,12 @@ import pytest
 import requests
 from jira import JIRAError
 
-from sandbox import Sandbox
-from sandbox.jira_data import WORK_TYPE, expected_work_type
-from sandbox.jira_epics import HEALTH
-from sandbox.jira_routing import BRIEFING_LINK, TEAM
-from sandbox.testing import FrozenClock, jira_client
+from sandbox.jira_fields import BRIEFING_LINK, HEALTH, TEAM, WORK_TYPE, expected_work_type
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%S.%f%z"
 LINK_FIELDS = ["summary", "status", "issuetype", "parent", "issuelinks"]
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def sb(clock: FrozenClock) -> Iterator[Sandbox]:
-    with Sandbox(seed=7, size="demo", clock=clock) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def jira(sb: Sandbox) -> Iterator[Any]:
-    client = jira_client(sb)
-    yield client
-    client.close()
 
 
 def search(jira: Any, jql: str, fields: list[str]) -> list[dict[str, Any]]:

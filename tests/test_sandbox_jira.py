@@ -19,28 +19,10 @@ import pytest
 from jira import JIRAError
 
 from sandbox import Sandbox
-from sandbox.testing import FrozenClock, jira_client, ssl_context
+from sandbox.testing import jira_client, ssl_context
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)  # 10:30:42 in Paris
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def sb(clock: FrozenClock) -> Iterator[Sandbox]:
-    with Sandbox(seed=7, size="demo", clock=clock) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def jira(sb: Sandbox) -> Iterator[Any]:
-    client = jira_client(sb)
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ the teams' projects: ``project in (PAY, CORE, SUP)``, ``sb.jira.keys()`` and
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,33 +19,16 @@ from jira import JIRAError
 
 from connectors.jira_json import _field_text
 from sandbox import Sandbox, jira_data
-from sandbox.jira_feedback import AREA, CUSTOMER, FEEDBACK, ORIGIN, TIER
-from sandbox.jira_routing import BRIEFING_LINK, PM, TEAM
-from sandbox.org import build_org, iter_dump
-from sandbox.testing import FrozenClock, jira_client
+from sandbox.jira_feedback import FEEDBACK
+from sandbox.jira_fields import AREA, BRIEFING_LINK, CUSTOMER, ORIGIN, PM, TEAM, TIER
+from sandbox.org import build_org
+from sandbox.seed import iter_dump
+from sandbox.testing import FrozenClock
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%S.%f%z"
 NAMES = {"origin": "Origin", "customer": "Customer", "tier": "Tier", "area": "Area"}  # relais' defaults
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def sb(clock: FrozenClock) -> Iterator[Sandbox]:
-    with Sandbox(seed=7, size="demo", clock=clock) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def jira(sb: Sandbox) -> Iterator[Any]:
-    client = jira_client(sb)
-    yield client
-    client.close()
 
 
 def _feedback(

@@ -8,7 +8,6 @@ page objects, write validation, and the recorded error shape.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -18,29 +17,11 @@ from notion_client import APIResponseError
 from notion_client.helpers import collect_paginated_api
 
 from sandbox import Sandbox
-from sandbox.testing import FrozenClock, notion_client, ssl_context
+from sandbox.testing import ssl_context
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 10, 15, 42, 500000, tzinfo=UTC)
 VERSION = "2025-09-03"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def sb(clock: FrozenClock) -> Iterator[Sandbox]:
-    with Sandbox(seed=7, size="demo", clock=clock) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def notion(sb: Sandbox) -> Iterator[Any]:
-    client = notion_client(sb)
-    yield client
-    client.close()
 
 
 def raw_client(sb: Sandbox, **headers: str) -> httpx.Client:

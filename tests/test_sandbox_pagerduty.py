@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 import pagerduty
@@ -21,24 +20,6 @@ from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ACCEPT = "application/vnd.pagerduty+json;version=2"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def sb(clock: FrozenClock) -> Iterator[Sandbox]:
-    with Sandbox(seed=7, size="demo", clock=clock) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def pd(sb: Sandbox) -> Iterator[Any]:
-    client = pagerduty_client(sb)
-    yield client
-    client.close()
 
 
 @pytest.fixture

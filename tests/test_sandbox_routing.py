@@ -11,7 +11,6 @@ writes and their validation, and ``sb.config(..., routing=True)``.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,38 +22,11 @@ from notion_client import APIResponseError
 from notion_client.helpers import collect_paginated_api
 
 from sandbox import Sandbox
-from sandbox.jira_data import expected_work_type
-from sandbox.jira_routing import BRIEFING_LINK, PM, TEAM
-from sandbox.testing import FrozenClock, jira_client, notion_client
+from sandbox.jira_fields import BRIEFING_LINK, PM, TEAM, expected_work_type
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%S.%f%z"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-def sb(clock: FrozenClock) -> Iterator[Sandbox]:
-    with Sandbox(seed=7, size="demo", clock=clock) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def jira(sb: Sandbox) -> Iterator[Any]:
-    client = jira_client(sb)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def notion(sb: Sandbox) -> Iterator[Any]:
-    client = notion_client(sb)
-    yield client
-    client.close()
 
 
 def _text(value: str) -> dict[str, Any]:
