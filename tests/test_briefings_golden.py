@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.jira_json import issue_links
+from connectors.jira_map import issue_links
 from sync.briefings import STATUS_FIELDS, epic_key_in, notion_page_id
 from sync.plan import plan_cycle
 from sync.settings import load_settings
