@@ -11,7 +11,16 @@ Endpoints used:
                                     (``/rest/api/3/search`` answers 410 Gone);
                                     ``read_items`` narrows it to named ids with
                                     ``reconcileIssues`` (read-after-write)
+  GET  /rest/api/3/issue/{id}/worklog   the worklogs past the 20 search embeds
+                                    (when balance.effort.jira reads worklogs)
   PUT  /rest/api/3/issue/{id}       owned fields only
+  POST /rest/api/3/issue            follow-up tickets (sync.followups); never
+                                    re-sent after an ambiguous failure
+  bulk edit                         connectors.jira_bulk (its own list)
+
+The library's private parts (session, URLs, server info, field cache) are
+reached only through :mod:`connectors.jira_client`. The mapping — what is read
+from an issue, and the body of each write — is :mod:`connectors.jira_map`.
 
 Cursor: ``{"watermark": <the later of the max fields.updated seen and Jira's
 clock when the search began (its Date header), UTC ISO>}``. The next pull
@@ -24,9 +33,17 @@ Known limits: deletions are invisible to search (a later sweep reconciles
 them); ``notifyUsers=false`` is not sent (it needs admin rights, and is
 ignored without them).
 
-Writes: the work class, either into a single-select custom field (by name,
-``{"value": "RUN"}``) or as labels with a managed prefix, added and removed
-through the ``update`` verb so that a human's own labels are never touched.
+Reads: the fields of :data:`connectors.jira_map.BASE_FIELDS`, plus the owned
+fields, story points and feedback fields by the ids resolved at connect
+(:func:`connectors.jira_map.search_fields`).
+
+Writes: the Jira fields of :data:`sync.owned.FIELDS` (vendor ``jira``) that the
+config names (:func:`sync.owned.jira_fields`; ``python -m sync.owned`` prints
+the table), and nothing else. Their shapes: the work class either into a
+single-select custom field (by name, ``{"value": "RUN"}``) or as labels with a
+managed prefix, added and removed through the ``update`` verb so that a
+human's own labels are never touched; user pickers by ``accountId``; single
+selects by value; text and URL fields as strings.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ Endpoints used:
   POST  /v1/data_sources/{id}/query       rows edited on/after a time
   GET   /v1/pages/{id}                    pages named by webhooks (``read_items``)
   PATCH /v1/pages/{id}                    owned properties only
+  POST  /v1/pages                         scorecard rows (``create``), owned
+                                          properties only; never re-sent after
+                                          an ambiguous failure
 
 Since 2025-09-03 a database holds data sources and queries go to the data
 source (``notion-client`` 3 has no ``databases.query``). relais needs each
@@ -26,7 +29,15 @@ holding more than the cap in ``created_time`` windows. Relation and people
 values on a page show at most 25 entries; relais does not read those yet.
 Trashed pages are not returned by queries (deletions need a sweep).
 
-Writes: select properties (the work class), by option name.
+Reads: the properties :mod:`connectors.notion_map` lists (title, status,
+tags, team, the feedback properties, rich text as the item's text, the
+briefings' delivery inputs); the owned ones are read as ``owned`` only.
+
+Writes: the Notion properties of :data:`sync.owned.FIELDS` (vendor ``notion``)
+that the config names for each database (:func:`sync.owned.notion_properties`),
+and nothing else (``python -m sync.owned`` prints the table), each in the
+write shape of its property's type (:func:`connectors.notion_map.write_value`:
+select, status, rich text, title, date, number, people, relation).
 """
 
 from __future__ import annotations

@@ -24,9 +24,13 @@ Known limits: incidents are never deleted (merges show up as resolved); the
 open-incident listing uses plain offset paging and so reads at most 10,000
 open incidents.
 
+Reads: what :mod:`connectors.pagerduty_map` maps from an incident (status,
+urgency, priority, service, first team, timestamps).
+
 Writes: a note on a resolved incident naming its follow-up ticket
 (``POST /incidents/{id}/notes``, read back with ``GET`` after an ambiguous
-failure); incidents themselves are never changed.
+failure); incidents themselves are never changed: :data:`sync.owned.FIELDS`
+holds no PagerDuty field.
 """
 
 from __future__ import annotations
