@@ -356,6 +356,8 @@ class JiraConnector:
         return self.bulk.key(field_id, change.new)
 
     def write_bulk(self, items: list[WorkItem], key: tuple[str, int]) -> BulkOutcome:
+        if self.bulk is None:  # bulk_key said None for every change: nothing comes here
+            raise RuntimeError("jira: bulk edit is off (sources.jira.bulk_edit)")
         return self.bulk.edit([i.id for i in items], key)
 
     # -- follow-up tickets (sync.followups) ------------------------------------------

@@ -128,6 +128,11 @@ def to_item(raw: dict[str, Any], m: JiraMapping, kind: str = "issue") -> WorkIte
     if prefix:  # our own labels never feed classification (that would be an echo loop)
         labels = tuple(lb for lb in labels if not lb.startswith(prefix))
     status = f.get("status") or {}
+    feedback: dict[str, Any] = (
+        {name: field_text(f.get(fid)) for name, fid in m.feedback_fields.items()}
+        if kind == "feedback"
+        else {}
+    )
     return WorkItem(
         source="jira",
         id=str(raw["id"]),
@@ -154,11 +159,7 @@ def to_item(raw: dict[str, Any], m: JiraMapping, kind: str = "issue") -> WorkIte
         ),
         points=float(f[m.points_field]) if m.points_field and f.get(m.points_field) is not None else None,
         owned=owned,
-        **(
-            {name: field_text(f.get(fid)) for name, fid in m.feedback_fields.items()}
-            if kind == "feedback"
-            else {}
-        ),
+        **feedback,
     )
 
 

@@ -107,7 +107,9 @@ class NotionConnector:
         )
         ca = str(source.ca_bundle) if source.ca_bundle else None
         self.http = httpx_client(httpx, self.policy, ca, source.timeout_seconds)
-        self.client = Client(
+        # Any: notion-client types its methods for the sync and async clients at once
+        # (dict | Awaitable); this one is the sync client.
+        self.client: Any = Client(
             client=self.http,
             auth=token,
             base_url=source.url.rstrip("/"),
@@ -310,7 +312,7 @@ class NotionConnector:
     def read_items(self, ids: Iterable[str]) -> tuple[Page, list[str]]:
         """Re-read the named pages now (a webhook said they changed); also the ids that are gone
         (trashed, deleted, or moved out of the configured databases)."""
-        by_source = {ds: key for key, ds in self.data_sources.items()}
+        by_source: dict[Any, str] = {ds: key for key, ds in self.data_sources.items()}
         page, gone = Page(), []
         for page_id in ids:
             try:
