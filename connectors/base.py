@@ -114,7 +114,7 @@ def iso(dt: datetime) -> str:
 
 
 #: Enum values relais decides on; anything else is an item it cannot read as meant.
-STATUS_CATEGORIES = {
+STATUS_CATEGORIES: dict[str, set[str | None]] = {
     "jira": {"new", "indeterminate", "done", "undefined"},
     "notion": {None},
     "pagerduty": {"open", "done"},

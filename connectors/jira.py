@@ -11,7 +11,16 @@ Endpoints used:
                                     (``/rest/api/3/search`` answers 410 Gone);
                                     ``read_items`` narrows it to named ids with
                                     ``reconcileIssues`` (read-after-write)
+  GET  /rest/api/3/issue/{id}/worklog   the worklogs past the 20 search embeds
+                                    (when balance.effort.jira reads worklogs)
   PUT  /rest/api/3/issue/{id}       owned fields only
+  POST /rest/api/3/issue            follow-up tickets (sync.followups); never
+                                    re-sent after an ambiguous failure
+  bulk edit                         connectors.jira_bulk (its own list)
+
+The library's private parts (session, URLs, server info, field cache) are
+reached only through :mod:`connectors.jira_client`. The mapping — what is read
+from an issue, and the body of each write — is :mod:`connectors.jira_map`.
 
 Cursor: ``{"watermark": <the later of the max fields.updated seen and Jira's
 clock when the search began (its Date header), UTC ISO>}``. The next pull
@@ -24,14 +33,21 @@ Known limits: deletions are invisible to search (a later sweep reconciles
 them); ``notifyUsers=false`` is not sent (it needs admin rights, and is
 ignored without them).
 
-Writes: the work class, either into a single-select custom field (by name,
-``{"value": "RUN"}``) or as labels with a managed prefix, added and removed
-through the ``update`` verb so that a human's own labels are never touched.
+Reads: the fields of :data:`connectors.jira_map.BASE_FIELDS`, plus the owned
+fields, story points and feedback fields by the ids resolved at connect
+(:func:`connectors.jira_map.search_fields`).
+
+Writes: the Jira fields of :data:`sync.owned.FIELDS` (vendor ``jira``) that the
+config names (:func:`sync.owned.jira_fields`; ``python -m sync.owned`` prints
+the table), and nothing else. Their shapes: the work class either into a
+single-select custom field (by name, ``{"value": "RUN"}``) or as labels with a
+managed prefix, added and removed through the ``update`` verb so that a
+human's own labels are never touched; user pickers by ``accountId``; single
+selects by value; text and URL fields as strings.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,36 +55,18 @@ from zoneinfo import ZoneInfo
 
 from jira import JIRA
 
+from connectors import jira_map
 from connectors.base import Page, PageGuard, checked, iso, parse_time, watermark_after
 from connectors.errors import ConfigMismatchError, RequestError
 from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
-from connectors.jira_json import _field_text, adf_text, describe_error, issue_links
+from connectors.jira_client import JiraClient
+from connectors.jira_map import describe_error
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import PolicyAdapter
-from sync import owned
 from sync.models import FieldChange, Quarantined, WorkItem
 
 SAFE_POSTS = (r"/search/jql$", r"/search/approximate-count$", r"/issue/bulkfetch$")
-BASE_FIELDS = [
-    "summary",
-    "status",
-    "issuetype",
-    "project",
-    "labels",
-    "components",
-    "priority",
-    "created",
-    "updated",
-    "resolutiondate",
-    "description",
-    "parent",
-    "issuelinks",
-]
-EPIC = "Epic"
-#: Owned fields read only on the kinds of issue they are written on (sync.owned). The PM and the
-#: team are read on every issue: a Team someone set decides the issue's team, wherever it is.
-ONLY_ON = {name: owned.written_on("jira", name) for name in ("initiative", "health", "briefing_link")}
 
 
 class JiraConnector:
@@ -111,7 +109,7 @@ class JiraConnector:
             safe_post=SAFE_POSTS,
         )
         ca = str(source.ca_bundle) if source.ca_bundle else None
-        self.client = JIRA(
+        jira = JIRA(
             server=source.url,
             basic_auth=(email, token),
             options={"rest_api_version": "3", "check_update": False, "verify": ca or True},
@@ -119,10 +117,9 @@ class JiraConnector:
             max_retries=0,  # the policy retries, honouring Retry-After
             timeout=source.timeout_seconds,
         )
+        self.client = JiraClient(jira)  # the one place relais touches the library's private parts
         self.bulk = JiraBulkEdit(self.client) if source.bulk_edit else None
-        adapter = PolicyAdapter(self.policy, ca)
-        self.client._session.mount("https://", adapter)
-        self.client._session.mount("http://", adapter)
+        self.client.mount(PolicyAdapter(self.policy, ca))
         self.tz: ZoneInfo | None = None
         self.work_type_field: str | None = None
         self.points_field: str | None = None
@@ -131,21 +128,16 @@ class JiraConnector:
 
     # -- setup ---------------------------------------------------------------
     def connect(self) -> str:
-        info = self.client.server_info()
-        self.client.deploymentType = info.get("deploymentType")
-        self.client._version = tuple(info.get("versionNumbers") or (0, 0, 0))
-        if self.client.deploymentType != "Cloud":
+        self.client.server_info()
+        if self.client.deployment_type != "Cloud":
             raise ConfigMismatchError(
                 "jira",
                 f"{self.source.url} is not Jira Cloud (deploymentType="
-                f"{self.client.deploymentType!r}); relais reads Jira Cloud's REST API v3",
+                f"{self.client.deployment_type!r}); relais reads Jira Cloud's REST API v3",
             )
         me = self.client.myself()
         self.tz = ZoneInfo(me.get("timeZone") or "UTC")
-        fields = self.client.fields()
-        # Seed the library's clause-name cache from the same answer, so the first
-        # search does not fetch /field a second time.
-        self.client._fields_cache_value = {n: f["id"] for f in fields for n in f.get("clauseNames", [])}
+        fields = self.client.fields()  # also seeds the library's field cache (connectors.jira_client)
         if self.writeback is not None and self.writeback.field:
             self.work_type_field = self._resolve_field(fields, self.writeback.field)
         for name, (field_name, kind) in self.field_names.items():
@@ -217,19 +209,7 @@ class JiraConnector:
         return out
 
     def _fields(self) -> list[str]:
-        fields = BASE_FIELDS + [
-            f
-            for f in (
-                self.work_type_field,
-                self.points_field,
-                *self.routing_fields.values(),
-                *self.feedback_fields.values(),
-            )
-            if f
-        ]
-        if self.effort is not None and "worklog" in self.effort.measures:
-            fields.append("worklog")
-        return fields
+        return jira_map.search_fields(self.mapping)
 
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
         fields = self._fields()
@@ -287,21 +267,21 @@ class JiraConnector:
         token: str | None = None
         while True:
             guard.next(token)
-            data = self.client.enhanced_search_issues(
+            data = self.client.search(
                 jql,
                 nextPageToken=token,
                 maxResults=self.source.page_size,
                 fields=list(fields),
-                json_result=True,
                 reconcileIssues=reconcile,
             )
             if read_at is not None and not read_at:
                 read_at.append(self.policy.server_time())
             page = Page()
+            mapping = self.mapping
             for raw in data.get("issues") or []:
                 try:
                     self._complete_worklogs(raw)
-                    item = checked(self.to_item(raw, kind))
+                    item = checked(jira_map.to_item(raw, mapping, kind))
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
                     page.quarantined.append(
                         Quarantined(
@@ -327,7 +307,7 @@ class JiraConnector:
         guard = PageGuard(f"jira worklogs of {raw.get('key')}")
         while True:
             guard.next(str(len(logs)) if logs else None)
-            data = self.client._get_json(
+            data = self.client.get_json(
                 f"issue/{raw['id']}/worklog", params={"startAt": len(logs), "maxResults": 5000}
             )
             batch = data.get("worklogs") or []
@@ -336,102 +316,30 @@ class JiraConnector:
                 break
         wl["worklogs"] = logs
 
-    # -- mapping -------------------------------------------------------------
-    def to_item(self, raw: dict[str, Any], kind: str = "issue") -> WorkItem:
-        f = raw["fields"]
-        if not isinstance(f.get("labels") or [], list):  # a string would become one label per letter
-            raise ValueError(f"labels: expected a list, got {str(f['labels'])[:40]!r}")
-        labels = tuple(f.get("labels") or ())
-        prefix = self.writeback.labels_prefix if self.writeback is not None else None
-        owned: dict[str, Any] = {}
-        if self.writeback is not None:
-            if self.work_type_field:
-                value = f.get(self.work_type_field)
-                owned["work_type"] = value.get("value") if isinstance(value, dict) else None
-            elif prefix:
-                managed = sorted(lb[len(prefix) :] for lb in labels if lb.startswith(prefix))
-                owned["work_type"] = ",".join(managed) or None
-        issuetype = (f.get("issuetype") or {}).get("name")
-        if kind == "issue" and issuetype == EPIC:
-            kind = "epic"
-        for name, fid in self.routing_fields.items():
-            if kind not in ONLY_ON.get(name, (kind,)):
-                continue
-            value = f.get(fid)
-            if name in ("initiative", "briefing_link"):
-                owned[name] = value or None  # a URL field holds a plain string
-            else:
-                owned[name] = (
-                    (value.get("accountId") if name == "pm" else value.get("value"))
-                    if isinstance(value, dict)
-                    else None
-                )
-        if prefix:  # our own labels never feed classification (that would be an echo loop)
-            labels = tuple(lb for lb in labels if not lb.startswith(prefix))
-        status = f.get("status") or {}
-        return WorkItem(
-            source="jira",
-            id=str(raw["id"]),
-            key=raw["key"],
-            kind=kind,
-            title=f.get("summary") or "",
-            text=adf_text(f.get("description")).strip(),
-            url=f"{self._base_url}/browse/{raw['key']}",
-            updated=parse_time(f["updated"]),
-            created=parse_time(f.get("created")) or parse_time(f["updated"]),
-            status=status.get("name"),
-            status_category=(status.get("statusCategory") or {}).get("key"),
-            project=(f.get("project") or {}).get("key"),
-            issuetype=issuetype,
-            parent=(f.get("parent") or {}).get("key"),
-            links=issue_links(f.get("issuelinks")),
-            labels=labels,
-            components=tuple(c.get("name", "") for c in f.get("components") or ()),
-            priority=(f.get("priority") or {}).get("name"),
-            resolved=parse_time(f.get("resolutiondate")),
-            worklogs=tuple(
-                (parse_time(w["started"]), float(w["timeSpentSeconds"]))
-                for w in (f.get("worklog") or {}).get("worklogs") or ()
-            ),
-            points=float(f[self.points_field])
-            if self.points_field and f.get(self.points_field) is not None
-            else None,
-            owned=owned,
-            **(
-                {name: _field_text(f.get(fid)) for name, fid in self.feedback_fields.items()}
-                if kind == "feedback"
-                else {}
-            ),
+    # -- mapping (connectors.jira_map) -----------------------------------------------
+    @property
+    def mapping(self) -> jira_map.JiraMapping:
+        """What maps this site's issues: the field ids resolved at connect and the write-back."""
+        wb = self.writeback
+        return jira_map.JiraMapping(
+            base_url=self._base_url,
+            work_type=wb is not None,
+            work_type_field=self.work_type_field,
+            labels_prefix=wb.labels_prefix if wb is not None else None,
+            routing_fields=self.routing_fields,
+            feedback_fields=self.feedback_fields,
+            points_field=self.points_field,
+            worklogs=self.effort is not None and "worklog" in self.effort.measures,
         )
 
+    def to_item(self, raw: dict[str, Any], kind: str = "issue") -> WorkItem:
+        return jira_map.to_item(raw, self.mapping, kind)
+
     def write_body(self, item: WorkItem, changes: list[FieldChange]) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        for ch in changes:
-            if ch.field in ("initiative", "briefing_link") and ch.field in self.routing_fields:
-                url = ch.new[0] if isinstance(ch.new, tuple) else ch.new
-                body.setdefault("fields", {})[self.routing_fields[ch.field]] = url or None
-                continue
-            if ch.field in self.routing_fields:
-                key = "accountId" if ch.field == "pm" else "value"
-                body.setdefault("fields", {})[self.routing_fields[ch.field]] = (
-                    {key: ch.new} if ch.new else None
-                )
-                continue
-            if ch.field != "work_type":
-                raise ValueError(f"jira: no write mapping for owned field {ch.field!r}")
-            if self.work_type_field:
-                body.setdefault("fields", {})[self.work_type_field] = {"value": ch.new} if ch.new else None
-            else:
-                prefix = self.writeback.labels_prefix
-                ops = [{"remove": prefix + old} for old in (ch.old or "").split(",") if old]
-                if ch.new:
-                    ops.append({"add": prefix + ch.new})
-                body.setdefault("update", {})["labels"] = ops
-        return body
+        return jira_map.write_body(changes, self.mapping)
 
     def write(self, item: WorkItem, changes: list[FieldChange]) -> None:
-        body = self.write_body(item, changes)
-        self.client._session.put(self.client._get_url(f"issue/{item.id}"), data=json.dumps(body))
+        self.client.put(f"issue/{item.id}", self.write_body(item, changes))
 
     # -- bulk edit (connectors.jira_bulk) ------------------------------------------------
     def bulk_key(self, item: WorkItem, change: FieldChange) -> tuple[str, int] | None:
@@ -448,47 +356,23 @@ class JiraConnector:
         return self.bulk.key(field_id, change.new)
 
     def write_bulk(self, items: list[WorkItem], key: tuple[str, int]) -> BulkOutcome:
+        if self.bulk is None:  # bulk_key said None for every change: nothing comes here
+            raise RuntimeError("jira: bulk edit is off (sources.jira.bulk_edit)")
         return self.bulk.edit([i.id for i in items], key)
 
     # -- follow-up tickets (sync.followups) ------------------------------------------
     def followup_fields(self, f: Any) -> dict[str, Any]:
         """The create body's fields for a follow-up: its Work type and Team set like relais' own writes."""
-        labels = list(f.labels)
-        fields: dict[str, Any] = {
-            "project": {"key": f.project},
-            "issuetype": {"name": f.issuetype},
-            "summary": f.summary,
-            "description": {
-                "type": "doc",
-                "version": 1,
-                "content": [{"type": "paragraph", "content": [{"type": "text", "text": f.description}]}],
-            },
-        }
-        if self.work_type_field:
-            fields[self.work_type_field] = {"value": f.work_type}
-        elif self.writeback is not None and self.writeback.labels_prefix:
-            labels.append(self.writeback.labels_prefix + f.work_type)
-        if "team" in self.routing_fields:
-            fields[self.routing_fields["team"]] = {"value": f.team}
-        fields["labels"] = labels
-        return fields
+        return jira_map.followup_fields(f, self.mapping)
 
     def followup_owned(self, f: Any) -> dict[str, Any]:
         """The owned values a follow-up is created with (audited as relais' own)."""
-        out: dict[str, Any] = {}
-        if self.work_type_field or (self.writeback is not None and self.writeback.labels_prefix):
-            out["work_type"] = f.work_type
-        if "team" in self.routing_fields:
-            out["team"] = f.team
-        return out
+        return jira_map.followup_owned(f, self.mapping)
 
     def create_followup(self, f: Any) -> tuple[str, str]:
         """POST /issue: never re-sent by the policy after an ambiguous failure (see sync.followups).
         Returns the new issue's (id, key)."""
-        response = self.client._session.post(
-            self.client._get_url("issue"), data=json.dumps({"fields": self.followup_fields(f)})
-        )
-        created = response.json()
+        created = self.client.post("issue", {"fields": self.followup_fields(f)})
         return str(created["id"]), created["key"]
 
     #: Labels asked per search (JQL ``labels in (…)``); a search answers 100 issues a page.
@@ -514,8 +398,8 @@ class JiraConnector:
         token: str | None = None
         while True:
             guard.next(token)
-            data = self.client.enhanced_search_issues(
-                jql, nextPageToken=token, maxResults=self.source.page_size, fields=fields, json_result=True
+            data = self.client.search(
+                jql, nextPageToken=token, maxResults=self.source.page_size, fields=fields
             )
             yield data.get("issues") or []
             token = data.get("nextPageToken")

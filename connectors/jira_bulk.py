@@ -22,13 +22,13 @@ decides what is left to write.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.errors import BatchUnavailable, ForbiddenError, NotFoundError, TransientError
+from connectors.jira_client import JiraClient
 
 BULK_MIN = 5  # fewer issues: a PUT each costs no more than a bulk edit and its polls
 BULK_MAX = 1000  # Jira's limit per request
@@ -41,8 +41,8 @@ class BulkRefused(BatchUnavailable):
 
 
 class JiraBulkEdit:
-    def __init__(self, client: Any) -> None:
-        self.client = client  # jira.JIRA, its session mounted on relais' policy
+    def __init__(self, client: JiraClient) -> None:
+        self.client = client  # its session mounted on relais' policy
         self.options: dict[str, dict[str, int]] = {}  # field id -> option value -> option id
         self.refused: str | None = None  # why bulk edit is off for this process, if it is
 
@@ -67,7 +67,7 @@ class JiraBulkEdit:
     def _paged(self, path: str) -> list[dict[str, Any]]:
         values: list[dict[str, Any]] = []
         while True:
-            page = self.client._get_json(path, params={"startAt": len(values), "maxResults": 100})
+            page = self.client.get_json(path, params={"startAt": len(values), "maxResults": 100})
             batch = page.get("values") or []
             values += batch
             if page.get("isLast", True) or not batch:
@@ -97,20 +97,18 @@ class JiraBulkEdit:
             },
         }
         try:
-            answer = self.client._session.post(
-                self.client._get_url("bulk/issues/fields"), data=json.dumps(body)
-            )
+            answer = self.client.post("bulk/issues/fields", body)
         except ForbiddenError as e:
             self.refused = str(e)
             raise BulkRefused(str(e)) from None
-        return self._wait(answer.json()["taskId"], issue_ids)
+        return self._wait(answer["taskId"], issue_ids)
 
     def _wait(self, task_id: str, issue_ids: list[str]) -> BulkOutcome:
         pause, waited = POLL_FIRST, 0.0
         while True:
             time.sleep(pause)
             waited += pause
-            progress = self.client._get_json(f"bulk/queue/{task_id}")
+            progress = self.client.get_json(f"bulk/queue/{task_id}")
             if progress.get("status") in DONE:
                 break
             if waited >= POLL_GIVE_UP:

@@ -7,6 +7,9 @@ Endpoints used:
   POST  /v1/data_sources/{id}/query       rows edited on/after a time
   GET   /v1/pages/{id}                    pages named by webhooks (``read_items``)
   PATCH /v1/pages/{id}                    owned properties only
+  POST  /v1/pages                         scorecard rows (``create``), owned
+                                          properties only; never re-sent after
+                                          an ambiguous failure
 
 Since 2025-09-03 a database holds data sources and queries go to the data
 source (``notion-client`` 3 has no ``databases.query``). relais needs each
@@ -26,7 +29,15 @@ holding more than the cap in ``created_time`` windows. Relation and people
 values on a page show at most 25 entries; relais does not read those yet.
 Trashed pages are not returned by queries (deletions need a sweep).
 
-Writes: select properties (the work class), by option name.
+Reads: the properties :mod:`connectors.notion_map` lists (title, status,
+tags, team, the feedback properties, rich text as the item's text, the
+briefings' delivery inputs); the owned ones are read as ``owned`` only.
+
+Writes: the Notion properties of :data:`sync.owned.FIELDS` (vendor ``notion``)
+that the config names for each database (:func:`sync.owned.notion_properties`),
+and nothing else (``python -m sync.owned`` prints the table), each in the
+write shape of its property's type (:func:`connectors.notion_map.write_value`:
+select, status, rich text, title, date, number, people, relation).
 """
 
 from __future__ import annotations
@@ -40,9 +51,10 @@ from typing import Any
 import httpx
 from notion_client import Client
 
+from connectors import notion_map
 from connectors.base import Page, PageGuard, checked, iso, parse_time, watermark_after
 from connectors.errors import ConfigMismatchError, NotFoundError
-from connectors.notion_json import describe_error, plain_text, prop_value, text_or_none, write_value
+from connectors.notion_map import KINDS, describe_error, write_value
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_client
@@ -51,7 +63,6 @@ from sync.models import FieldChange, Quarantined, WorkItem
 
 NOTION_VERSION = "2025-09-03"
 SAFE_POSTS = (r"/data_sources/[^/]+/query$", r"/v1/search$")
-KINDS = {"briefings": "briefing", "feedback": "feedback", "scorecard": "scorecard"}
 #: Queries restarted after the 10,000-row cap, per database and pull.
 MAX_RESTARTS = 1_000
 
@@ -96,7 +107,9 @@ class NotionConnector:
         )
         ca = str(source.ca_bundle) if source.ca_bundle else None
         self.http = httpx_client(httpx, self.policy, ca, source.timeout_seconds)
-        self.client = Client(
+        # Any: notion-client types its methods for the sync and async clients at once
+        # (dict | Awaitable); this one is the sync client.
+        self.client: Any = Client(
             client=self.http,
             auth=token,
             base_url=source.url.rstrip("/"),
@@ -275,9 +288,10 @@ class NotionConnector:
             if read_at is not None and not read_at:
                 read_at.append(self.policy.server_time())
             page = Page()
+            mapping = self.mapping(key)
             for raw in data.get("results") or []:
                 try:
-                    item = checked(self.to_item(key, raw))
+                    item = checked(notion_map.to_item(raw, mapping))
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
                     rid = str(raw.get("id", "?")) if isinstance(raw, dict) else "?"
                     page.quarantined.append(
@@ -298,7 +312,7 @@ class NotionConnector:
     def read_items(self, ids: Iterable[str]) -> tuple[Page, list[str]]:
         """Re-read the named pages now (a webhook said they changed); also the ids that are gone
         (trashed, deleted, or moved out of the configured databases)."""
-        by_source = {ds: key for key, ds in self.data_sources.items()}
+        by_source: dict[Any, str] = {ds: key for key, ds in self.data_sources.items()}
         page, gone = Page(), []
         for page_id in ids:
             try:
@@ -321,76 +335,29 @@ class NotionConnector:
             page.raw[item.id] = raw
         return page, gone
 
-    # -- mapping -------------------------------------------------------------
-    def to_item(self, key: str, raw: dict[str, Any]) -> WorkItem:
-        props: dict[str, Any] = raw["properties"]
+    # -- mapping (connectors.notion_map) ---------------------------------------------
+    def mapping(self, key: str) -> notion_map.NotionMapping:
+        """What maps the pages of database ``key``: the settings' property names, the owned
+        properties and (once connected) the properties' types."""
         names = self.source.properties
-        owned_props = self.owned_properties(key)
-        owned = {name: prop_value(props.get(prop)) for name, prop in owned_props.items()}
-        if "pm" in owned:  # one PM: the first person of the people property
-            owned["pm"] = owned["pm"][0] if owned["pm"] else None
-        # What relais writes never feeds what it decides (an echo loop otherwise: "Routed by"
-        # names a rule, and a text rule could match it; a Team relais set would become the
-        # item's team). A value a person put in an owned property is still seen, as `owned`.
-        mine = set(owned_props.values())
-        title_prop = props.get(names.title) or next(
-            (p for p in props.values() if p.get("type") == "title"), None
-        )
-        text = " ".join(
-            plain_text(p.get("rich_text"))
-            for name, p in props.items()
-            if p.get("type") == "rich_text" and name not in mine
-        )
-        tags = prop_value(props.get(names.tags)) or ()
-        title = prop_value(title_prop) or ""
-        return WorkItem(
-            source="notion",
-            id=raw["id"],
-            key=title or raw["id"],
-            kind=KINDS.get(key, key),
-            title=title,
-            text=text.strip(),
-            url=raw.get("url"),
-            updated=parse_time(raw["last_edited_time"]),
-            created=parse_time(raw.get("created_time")) or parse_time(raw["last_edited_time"]),
-            status=prop_value(props.get(names.status)),
-            labels=tuple(tags) if isinstance(tags, tuple) else (),
-            team=None if names.team in mine else prop_value(props.get(names.team)),
+        return notion_map.NotionMapping(
             database=key,
-            owned=owned,
-            origin=text_or_none(props.get(getattr(names, "origin", ""))),
-            tier=text_or_none(props.get(getattr(names, "tier", ""))),
-            area=text_or_none(props.get(getattr(names, "area", ""))),
-            customer=text_or_none(props.get(getattr(names, "customer", ""))),
-            natural_key=owned.get("key") if key == "scorecard" else None,
-            inputs=self._inputs(props) if key == "briefings" else {},
+            properties={
+                role: getattr(names, role, "")
+                for role in ("title", "status", "tags", "team", "origin", "tier", "area", "customer")
+            },
+            owned=self.owned_properties(key),
+            types={name: p["type"] for name, p in self.schemas.get(key, {}).items() if "type" in p},
+            inputs={name: getattr(self.briefings, setting) for name, setting in notion_map.INPUTS.items()}
+            if self.briefings is not None
+            else {},
         )
 
-    def _inputs(self, props: dict[str, Any]) -> dict[str, Any]:
-        """What a briefing says about its delivery, by logical name (``briefings:`` names the properties)."""
-        b = self.briefings
-        if b is None:
-            return {}
-        names = {
-            "epic": b.epic_property,
-            "target_date": b.target_date,
-            "depends_on": b.depends_on,
-            "validated_by": b.validated_by,
-            "impact": b.impact,
-            "effort": b.effort,
-            "security": b.security,
-        }
-        return {name: prop_value(props.get(prop)) for name, prop in names.items() if prop in props}
+    def to_item(self, key: str, raw: dict[str, Any]) -> WorkItem:
+        return notion_map.to_item(raw, self.mapping(key))
 
     def _properties(self, key: str, values: dict[str, Any]) -> dict[str, Any]:
-        mapping, schema = self.owned_properties(key), self.schemas[key]
-        out = {}
-        for name, value in values.items():
-            if name not in mapping:
-                raise ValueError(f"notion: no write mapping for owned field {name!r} in {key}")
-            prop = mapping[name]
-            out[prop] = write_value(schema[prop]["type"], value)
-        return out
+        return notion_map.write_properties(values, self.mapping(key))
 
     def write_body(self, item: WorkItem, changes: list[FieldChange]) -> dict[str, Any]:
         return self._properties(item.database or "", {ch.field: ch.new for ch in changes})

@@ -24,24 +24,29 @@ Known limits: incidents are never deleted (merges show up as resolved); the
 open-incident listing uses plain offset paging and so reads at most 10,000
 open incidents.
 
+Reads: what :mod:`connectors.pagerduty_map` maps from an incident (status,
+urgency, priority, service, first team, timestamps).
+
 Writes: a note on a resolved incident naming its follow-up ticket
 (``POST /incidents/{id}/notes``, read back with ``GET`` after an ambiguous
-failure); incidents themselves are never changed.
+failure); incidents themselves are never changed: :data:`sync.owned.FIELDS`
+holds no PagerDuty field.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx2
 import pagerduty
 
+from connectors import pagerduty_map
 from connectors.base import Page, checked, iso, parse_time
 from connectors.errors import NotFoundError
+from connectors.pagerduty_map import describe_error
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_transport
@@ -49,24 +54,6 @@ from sync.models import FieldChange, Quarantined, WorkItem
 
 PAGE = 100
 BATCH = 100  # items per Page yielded to the engine
-
-
-def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[str, str | None]:
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        return (body[:200].decode("utf-8", "replace").strip() or "no body"), None
-    err = data.get("error") if isinstance(data, dict) else None
-    if not isinstance(err, dict):
-        return f"HTTP {status}", None
-    message = str(err.get("message", ""))
-    details = err.get("errors")
-    if details:
-        message += f" ({'; '.join(map(str, details))})"
-    if status == 401:
-        message += " — check PAGERDUTY_TOKEN (a REST API key), and the region in sources.pagerduty.url"
-    request_id = next((v for k, v in headers.items() if k.lower() == "x-request-id"), None)
-    return message, request_id
 
 
 class PagerDutyConnector:
@@ -156,7 +143,7 @@ class PagerDutyConnector:
                 continue
             seen.add(rid)
             try:
-                item = checked(self.to_item(raw))
+                item = checked(pagerduty_map.to_item(raw))
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 page.quarantined.append(
                     Quarantined("pagerduty", rid, f"unreadable incident payload ({type(e).__name__}: {e})")
@@ -172,32 +159,9 @@ class PagerDutyConnector:
         if page.items or page.quarantined:
             yield page
 
-    # -- mapping -------------------------------------------------------------
+    # -- mapping (connectors.pagerduty_map) ------------------------------------------
     def to_item(self, raw: dict[str, Any]) -> WorkItem:
-        created = parse_time(raw["created_at"])
-        status = raw["status"]
-        resolved = parse_time(raw.get("resolved_at")) or (
-            parse_time(raw.get("last_status_change_at")) if status == "resolved" else None
-        )
-        updated = parse_time(raw.get("updated_at")) or parse_time(raw.get("last_status_change_at")) or created
-        teams = raw.get("teams") or []
-        return WorkItem(
-            source="pagerduty",
-            id=raw["id"],
-            key=f"#{raw.get('incident_number', raw['id'])}",
-            kind="incident",
-            title=raw.get("title") or raw.get("summary") or "",
-            url=raw.get("html_url"),
-            updated=updated,
-            created=created,
-            status=status,
-            status_category="done" if status == "resolved" else "open",
-            urgency=raw.get("urgency"),
-            priority=(raw.get("priority") or {}).get("summary"),
-            service=(raw.get("service") or {}).get("id"),
-            team=teams[0].get("id") if teams else None,
-            resolved=resolved,
-        )
+        return pagerduty_map.to_item(raw)
 
     def read_items(self, ids: Iterable[str]) -> tuple[Page, list[str]]:
         """Re-read the named incidents now (a webhook said they changed); also the ids that no longer exist."""

@@ -285,10 +285,11 @@ class VendorPolicy:
                         self.stats.rate_limited += 1
                 if reply.status >= 400:
                     error = self._error(reply, call)
-                    if getattr(error, "retry_after", None) is not None:
+                    retry_after = getattr(error, "retry_after", None)
+                    if retry_after is not None:
                         # Held for every later request of this vendor, also when relais gives up on
                         # this one (attempts exhausted, or a wait too long to sleep through).
-                        self.bucket.pause_for(error.retry_after)
+                        self.bucket.pause_for(retry_after)
                     raise error
                 self._check_body(reply, call)
                 self._local.date = _header(reply.headers, "date")
@@ -329,10 +330,11 @@ class VendorPolicy:
             return
         try:
             json.loads(body)
-        except ValueError as e:
+        except ValueError as e:  # also UnicodeDecodeError, which has no msg/pos
+            where = f"{e.msg} at byte {e.pos}" if isinstance(e, json.JSONDecodeError) else str(e)
             raise MalformedResponseError(
                 self.vendor,
-                f"the response is not valid JSON ({e.msg} at byte {e.pos})",
+                f"the response is not valid JSON ({where})",
                 status=reply.status,
                 call=call,
             ) from None

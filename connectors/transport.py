@@ -50,7 +50,7 @@ class PolicyAdapter(HTTPAdapter):
             # A session-level verify path can be overridden by REQUESTS_CA_BUNDLE;
             # the adapter is the last word, so pin the configured CA here.
             kwargs["verify"] = self.ca_bundle
-        path = requests.utils.urlparse(request.url).path
+        path = requests.utils.urlparse(request.url or "").path
 
         def attempt() -> Reply:
             try:

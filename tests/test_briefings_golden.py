@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.jira_json import issue_links
+from connectors.jira_map import issue_links
 from sync.briefings import epic_key_in, notion_page_id
 from sync.owned import derived_from
 from sync.plan import plan_cycle

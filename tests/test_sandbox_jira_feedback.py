@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from jira import JIRAError
 
-from connectors.jira_json import _field_text
+from connectors.jira_map import field_text as _field_text
 from sandbox import Sandbox, jira_data
 from sandbox.jira_feedback import FEEDBACK
 from sandbox.jira_fields import AREA, BRIEFING_LINK, CUSTOMER, ORIGIN, PM, TEAM, TIER
