@@ -65,7 +65,7 @@ class JiraClient:
         return self.client.deploymentType
 
     def myself(self) -> dict[str, Any]:
-        return self.client.myself()  # type: ignore[no-any-return]
+        return self.client.myself()
 
     def fields(self) -> list[dict[str, Any]]:
         """``GET /field``; also seeds the library's clause-name cache from the same answer."""
@@ -76,7 +76,7 @@ class JiraClient:
     # -- reads ---------------------------------------------------------------------------------
     def search(self, jql: str, **kwargs: Any) -> dict[str, Any]:
         """One page of ``/search/jql`` as JSON (``enhanced_search_issues(json_result=True)``)."""
-        return self.client.enhanced_search_issues(jql, json_result=True, **kwargs)  # type: ignore[no-any-return]
+        return self.client.enhanced_search_issues(jql, json_result=True, **kwargs)
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET a REST path (``issue/10001/worklog``) and its JSON answer."""

@@ -79,7 +79,7 @@ def _network_error(vendor: str, e: Exception, *, sent: bool) -> NetworkError:
 def httpx_transport(module: ModuleType, policy: VendorPolicy, ca_bundle: str | None) -> Any:
     """A transport for ``httpx`` or ``httpx2`` (same API): pass the module."""
 
-    class PolicyTransport(module.BaseTransport):  # type: ignore[name-defined,misc]
+    class PolicyTransport(module.BaseTransport):  # type: ignore[name-defined]
         def __init__(self) -> None:
             self.inner = module.HTTPTransport(verify=ssl_context(ca_bundle), trust_env=False)
 

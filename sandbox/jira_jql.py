@@ -124,7 +124,7 @@ class _Parser:
                 raise self.fail("'by'")
             self.take()
             order.append(self.sort())
-            while self.peek() and self.peek()[1] == ",":
+            while (tok_ := self.peek()) and tok_[1] == ",":
                 self.take()
                 order.append(self.sort())
             if len(order) > 7:
@@ -223,7 +223,7 @@ class _Parser:
             self.i -= 1
             raise self.fail("'('")
         values = [self.value()]
-        while self.peek() and self.peek()[1] == ",":
+        while (tok_ := self.peek()) and tok_[1] == ",":
             self.take()
             values.append(self.value())
         closing = self.take()

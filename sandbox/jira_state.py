@@ -356,6 +356,7 @@ class JiraState:
             errors["summary"] = "You must specify a summary of the issue."
         if errors:
             raise FieldErrors(errors)
+        assert team is not None  # else the project's error above
         number = self._counters.get(team, 0) + 1
         now = self.now()
         rec: dict[str, Any] = {

@@ -142,7 +142,7 @@ def seed_worklogs(org: Org, records: list[dict[str, Any]]) -> Plan:
         _choose_tracked(rng, issues, profile, window)
         focus[team.project_key] = _focus(issues, window)
         _keep_fallbacks(issues, profile, window, focus[team.project_key])
-    plan.focus = {t.slug: focus[t.project_key]["key"] for t in org.teams if focus[t.project_key]}
+    plan.focus = {t.slug: f["key"] for t in org.teams if (f := focus[t.project_key])}
     _simulate_days(org, rng, by_team, plan, hot, focus)
     _log_the_forgotten(org, rng, by_team)
     _number(records)

@@ -213,7 +213,7 @@ def drawn_pages(org: Org) -> Iterator[dict[str, Any]]:
         created, edited = _times(org, rng)
         candidates = briefings_by_team.get(team.name, [])
         relation = [rng.choice(candidates)] if candidates and rng.random() < 0.4 else []
-        page = {
+        page: dict[str, Any] = {
             "id": uuid_from(rng),
             "source": "feedback",
             "created": created,

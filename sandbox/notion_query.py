@@ -198,7 +198,7 @@ def sort_records(
             field = "created" if which == "created_time" else "edited"
             ordered.sort(key=lambda r: r[field], reverse=reverse)
             continue
-        prop = schema.get(spec.get("property")) or next(
+        prop = schema.get(spec.get("property") or "") or next(
             (p for p in schema.values() if p.id == spec.get("property")), None
         )
         if prop is None:

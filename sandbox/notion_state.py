@@ -149,7 +149,7 @@ class NotionState:
         source = self.source_of(data_source_id)
         now = self.clock()
         schema = self.schemas[source]
-        rec = {
+        rec: dict[str, Any] = {
             "id": uuid_from(self._rng),
             "source": source,
             "created": now,

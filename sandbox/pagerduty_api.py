@@ -149,8 +149,8 @@ class PagerDutyApp(VendorApp):
         # Without an offset, since/until are read in the time_zone parameter, else the account's zone.
         tz = self.zone(request, ZoneInfo(pdd.ACCOUNT_TZ))
         try:
-            since = parse_iso(request.arg("since"), tz) if request.arg("since") else None
-            until = parse_iso(request.arg("until"), tz) if request.arg("until") else None
+            since = parse_iso(arg, tz) if (arg := request.arg("since")) else None
+            until = parse_iso(arg, tz) if (arg := request.arg("until")) else None
         except ValueError:
             raise BadRequest(
                 400, "Invalid Input Provided", errors=["Since or until is not a valid date."]

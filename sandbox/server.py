@@ -158,7 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
-        self._headers_buffer.append(b"\r\n" + response.body)  # one write for headers and body
+        # one write for headers and body (http.server's own buffer, which typeshed does not list)
+        self._headers_buffer.append(b"\r\n" + response.body)  # type: ignore[attr-defined]
         self.flush_headers()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
