@@ -110,9 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             print(_plain(f"relais: {e}"), file=sys.stderr)  # a tool's error body is its text: inert
             return EXIT_RUNTIME
         from sync.lock import WriterLockedError
-        from sync.state import StateStoreError
+        from sync.state import NoStateStore, StateStoreError
 
-        if isinstance(e, (WriterLockedError, StateStoreError)):
+        if isinstance(e, (WriterLockedError, StateStoreError, NoStateStore)):
             print(redact(f"relais: {e}"), file=sys.stderr)
             return EXIT_RUNTIME
         if args.debug:

@@ -137,13 +137,7 @@ def explain(settings, ref: str, *, as_json: bool) -> int:
             file=sys.stderr,
         )
         return 2
-    if not settings.state.path.exists():
-        print(
-            f"relais: no state store at {settings.state.path} yet: run `relais sync --once` first",
-            file=sys.stderr,
-        )
-        return 1
-    store = StateStore(settings.state.path)
+    store = StateStore.existing(settings.state.path)
     try:
         data = explain_data(settings, store, ref)
     finally:

@@ -204,13 +204,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
 
 
 def run_report(settings: Any, *, as_json: bool, chart_path: str | None, routing: bool = False) -> int:
-    if not settings.state.path.exists():
-        print(
-            f"relais: no state store at {settings.state.path} yet: run `relais sync --once` first",
-            file=sys.stderr,
-        )
-        return 1
-    store = StateStore(settings.state.path)
+    store = StateStore.existing(settings.state.path)
     try:
         data = report_data(settings, store, datetime.now(UTC))
     except ValueError as e:

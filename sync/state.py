@@ -31,6 +31,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,13 @@ class StateStoreError(RuntimeError):
         )
 
 
+class NoStateStore(RuntimeError):
+    """A command that reads the store (report, explain) was run before any sync made one."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no state store at {path} yet: run `relais sync --once` first")
+
+
 def _unreadable(error: BaseException) -> bool:
     """A store damaged or not a store at all (as opposed to locked, full, or read-only)."""
     text = str(error).lower()
@@ -156,6 +164,25 @@ class StateStore:
                 raise StateStoreError(self.path, e) from None
             raise
         self.migrate()
+
+    @classmethod
+    def existing(cls, path: Path) -> StateStore:
+        """The store at ``path``, which must exist already (:class:`NoStateStore` if not)."""
+        if not path.exists():
+            raise NoStateStore(path)
+        return cls(path)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction, taking the write lock at once (BEGIN IMMEDIATE); rolled back on
+        any error, the commit's included."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     @_serialized
     def close(self) -> None:
@@ -206,8 +233,7 @@ class StateStore:
         """Upsert one page in one transaction; returns counts of new / changed / unchanged."""
         counts = {"new": 0, "changed": 0, "unchanged": 0}
         now = _now()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             for item in items:
                 d = item_to_dict(item)
                 h = content_hash(d)
@@ -264,10 +290,6 @@ class StateStore:
                     "INSERT OR REPLACE INTO quarantine VALUES (?,?,?,?,?)",
                     (q.source, q.id, q.reason, now, cycle),
                 )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return counts
 
     def iter_items(self, source: str | None = None, batch: int = 1000) -> Iterator[WorkItem]:
@@ -313,13 +335,8 @@ class StateStore:
         log still says it may have written these values (a value the tool then shows is relais',
         not a person's). Returns the rows, for :meth:`record_write`."""
         with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 seqs = self._audit(changes, cycle, "sent", None)
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
             return seqs
 
     @_serialized
@@ -335,8 +352,7 @@ class StateStore:
         """Audit one write (``intents``: the rows :meth:`record_intent` made for it, which take the
         outcome); on success also record the new owned values on the stored item, so the next plan
         sees them before the tool echoes them back."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             if intents:
                 marks = ",".join("?" * len(intents))
                 self.db.execute(
@@ -356,10 +372,6 @@ class StateStore:
                         "UPDATE items SET item=?, hash=? WHERE source=? AND id=?",
                         (_item_json(d), content_hash(d), item.source, item.id),
                     )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _audit(
         self, changes: Iterable[FieldChange], cycle: int | None, outcome: str, detail: str | None
@@ -393,13 +405,8 @@ class StateStore:
     ) -> None:
         """Audit values relais set without a write of its own (those a create carried), so that
         they count as relais' when a person's decision is told from relais' own."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self._audit(changes, cycle, outcome, detail)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     @_serialized
     def audit(
@@ -540,15 +547,10 @@ class StateStore:
             for i in ids
             if self.db.execute("SELECT 1 FROM items WHERE source=? AND id=?", (source, i)).fetchone()
         ]
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             for ident in gone:
                 self.db.execute("DELETE FROM items WHERE source=? AND id=?", (source, ident))
                 self.db.execute("DELETE FROM quarantine WHERE source=? AND id=?", (source, ident))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return gone
 
     # -- webhook deliveries ------------------------------------------------------
