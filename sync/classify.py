@@ -76,11 +76,8 @@ class _TeamIndex:
         return None
 
 
-_INDEXES: dict[int, tuple[object, _TeamIndex]] = {}
-
-
 def _index(settings) -> _TeamIndex:
-    return built_once(_INDEXES, settings.teams, lambda: _TeamIndex(settings.teams))
+    return built_once(settings, "team index", lambda: _TeamIndex(settings.teams))
 
 
 def classify(item: WorkItem, settings, team: str | None) -> Decision:
@@ -97,9 +94,6 @@ def classify(item: WorkItem, settings, team: str | None) -> Decision:
     return memo.remember(key, decision)
 
 
-_DECISIONS: dict[int, tuple[object, tuple[tuple[tuple[object, Decision], ...], Decision, Memo]]] = {}
-
-
 def _decisions(settings) -> tuple[tuple[tuple[object, Decision], ...], Decision, Memo]:
     """Built once per settings: each rule's condition with the Decision it makes (making the enum
     and the Decision cost more than most conditions), and a memo of decisions by the attributes
@@ -111,7 +105,7 @@ def _decisions(settings) -> tuple[tuple[tuple[object, Decision], ...], Decision,
         default = Decision(WorkClass(settings.classify_default), "default", settings.classify_default_where)
         return rules, default, Memo(*(r.when for r in settings.classify))
 
-    return built_once(_DECISIONS, settings.classify, build)
+    return built_once(settings, "classify", build)
 
 
 def explain_rules(item: WorkItem, settings, team: str | None) -> list[tuple[str, str, str | None]]:

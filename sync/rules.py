@@ -130,24 +130,18 @@ def _text(name: str, match: Any) -> Check:
     return check
 
 
-def built_once(cache: dict, source: Any, build: Callable[[], T], limit: int = 64) -> T:
-    """``build()`` for ``source`` (a part of the settings), made once: settings are immutable,
-    and the rules run over every stored item each cycle. Keyed by identity, ``source`` kept
-    alive so that its id stays its own; a reload makes new settings, and past ``limit``
-    entries the old ones are forgotten."""
-    hit = cache.get(id(source))
-    if hit is None or hit[0] is not source:
-        if len(cache) > limit:
-            cache.clear()
-        hit = cache[id(source)] = (source, build())
-    return hit[1]
-
-
-_COMPILED: dict[int, tuple[Any, tuple[tuple[str, Check], ...]]] = {}
+def built_once(holder: Any, key: str, build: Callable[[], T]) -> T:
+    """``build()`` made once for ``holder``, a part of the settings, and held by it (its
+    ``built``: sync.settings' models have one): settings are immutable, and the rules run over
+    every stored item each cycle."""
+    built = holder.built
+    if key not in built:
+        built[key] = build()
+    return built[key]
 
 
 def _compile(when: Any) -> tuple[tuple[str, Check], ...]:
-    return built_once(_COMPILED, when, lambda: _checks(when), limit=4096)
+    return built_once(when, "checks", lambda: _checks(when))
 
 
 def _checks(when: Any) -> tuple[tuple[str, Check], ...]:
@@ -161,8 +155,8 @@ def _checks(when: Any) -> tuple[tuple[str, Check], ...]:
 
 def first_failure(when: Any, item: WorkItem, team: str | None) -> str | None:
     """The name of the first condition of ``when`` that ``item`` fails, or None if all hold."""
-    hit = _COMPILED.get(id(when))  # _compile's lookup, inline: this runs for every rule and item
-    for name, check in hit[1] if hit is not None and hit[0] is when else _compile(when):
+    checks = when.built.get("checks")  # _compile's lookup, inline: this runs for every rule and item
+    for name, check in checks if checks is not None else _compile(when):
         if not check(item, team):
             return name
     return None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -16,6 +18,20 @@ class Model(BaseModel):
     """Base of every settings model: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @cached_property
+    def built(self) -> dict[str, Any]:
+        """What the core builds from this part of the settings once (compiled conditions, the
+        classify table, the team index: :func:`sync.rules.built_once`), held by it: a reload
+        makes new settings, and what was built from the old ones goes with them. Not a field:
+        never validated, dumped or compared."""
+        return {}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy builds its own: what was built from the original may not hold for it."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("built", None)
+        return copied
 
 
 Overlap = Annotated[int, Field(ge=0, le=1440)]
