@@ -38,11 +38,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sync.models import WorkClass, WorkItem
 from sync.rules import Matcher
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 LEVELS = ("ok", "watch", "alert", "survival")  # ascending severity
 #: Metrics not judged in the current, partial week (counts and hours are).
@@ -180,8 +183,9 @@ class TeamWeek:
 class BalanceAccumulator:
     """Fed item by item (streamed from the store), then asked for the team weeks."""
 
-    def __init__(self, settings: Any, now: datetime) -> None:
+    def __init__(self, settings: Settings, now: datetime) -> None:
         self.settings = settings
+        assert settings.balance is not None, "balance is computed only when the config has a balance section"
         self.balance = settings.balance
         self.tz = ZoneInfo(settings.timezone)
         self.now = now

@@ -43,10 +43,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.models import FieldChange, WorkItem
 from sync.rules import fold
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 HEALTHS = ("On track", "At risk", "Off track", "Blocked")  # ascending severity
 RULE = "briefing status"
@@ -178,7 +181,7 @@ def pair(facts: BriefingFacts) -> dict[str, tuple[str | None, str]]:
 
 
 # -- the status of one briefing ----------------------------------------------------------
-def _team_names(settings: Any, team: str) -> set[str]:
+def _team_names(settings: Settings, team: str) -> set[str]:
     cfg = settings.teams.get(team)
     display = cfg.notion.team if cfg is not None and cfg.notion and cfg.notion.team else None
     return {fold(team)} | ({fold(display)} if display else set())
@@ -238,7 +241,8 @@ def _dependencies(
     return text, "; ".join(parts), len(declared) + len(undeclared)
 
 
-def _score(settings: Any, item: WorkItem, dependencies: int) -> float | None:
+def _score(settings: Settings, item: WorkItem, dependencies: int) -> float | None:
+    assert settings.briefings is not None, "briefings are scored only when the config has a briefings section"
     if item.inputs.get("security"):
         return settings.briefings.security_score
     impact, effort = item.inputs.get("impact"), item.inputs.get("effort")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sync.models import WorkClass, WorkItem
 from sync.rules import Memo, built_once, first_failure, fold
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,7 @@ class Decision:
         return f"{self.rule} ({os.path.basename(self.where)})"
 
 
-def resolve_team(item: WorkItem, settings) -> str | None:
+def resolve_team(item: WorkItem, settings: Settings) -> str | None:
     """The relais team owning ``item``, or None (unowned).
 
     Jira: the team in the issue's Team field when relais manages it (routed
@@ -76,11 +80,11 @@ class _TeamIndex:
         return None
 
 
-def _index(settings) -> _TeamIndex:
+def _index(settings: Settings) -> _TeamIndex:
     return built_once(settings, "team index", lambda: _TeamIndex(settings.teams))
 
 
-def classify(item: WorkItem, settings, team: str | None) -> Decision:
+def classify(item: WorkItem, settings: Settings, team: str | None) -> Decision:
     rules, default, memo = _decisions(settings)
     key = memo.key(item, team)
     hit = memo.get(key)
@@ -94,7 +98,7 @@ def classify(item: WorkItem, settings, team: str | None) -> Decision:
     return memo.remember(key, decision)
 
 
-def _decisions(settings) -> tuple[tuple[tuple[object, Decision], ...], Decision, Memo]:
+def _decisions(settings: Settings) -> tuple[tuple[tuple[object, Decision], ...], Decision, Memo]:
     """Built once per settings: each rule's condition with the Decision it makes (making the enum
     and the Decision cost more than most conditions), and a memo of decisions by the attributes
     the rules read and the team — classify runs for every stored item each cycle, and items
@@ -108,7 +112,7 @@ def _decisions(settings) -> tuple[tuple[tuple[object, Decision], ...], Decision,
     return built_once(settings, "classify", build)
 
 
-def explain_rules(item: WorkItem, settings, team: str | None) -> list[tuple[str, str, str | None]]:
+def explain_rules(item: WorkItem, settings: Settings, team: str | None) -> list[tuple[str, str, str | None]]:
     """For ``relais explain``: each rule tried, in order, with the condition that failed (None = matched)."""
     out = []
     for rule in settings.classify:

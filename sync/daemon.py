@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.errors import redact
 from sync.engine import CycleReport, Engine
@@ -36,6 +36,9 @@ from sync.metrics import Metrics
 from sync.reload import ConfigWatcher
 from sync.timers import Timers
 from sync.web import WebServer
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 #: A sweep forgets only items unchanged for this long: a lagging search index is not a deletion.
 SWEEP_GRACE = timedelta(minutes=15)
@@ -75,7 +78,7 @@ class Daemon:
     def __init__(
         self,
         config_path: str | Path,
-        settings: Any,
+        settings: Settings,
         secrets: Any,
         *,
         interval_override: float | None = None,
@@ -164,7 +167,7 @@ class Daemon:
                 return service.address
         return None
 
-    def _new_engine(self, settings: Any, secrets: Any) -> Engine:
+    def _new_engine(self, settings: Settings, secrets: Any) -> Engine:
         engine = Engine(settings, secrets, clock=self.clock)
         engine.on_write = self._between_writes
         return engine

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import Connector
 from connectors.errors import AuthError, ConnectorError, FatalError, TransientError, redact, register_secret
@@ -34,6 +34,9 @@ from sync.planner import outlook
 from sync.readiness import Readiness
 from sync.settings._secrets import mask
 from sync.state import StateStore
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 
 class SourceAuthError(FatalError):
@@ -128,7 +131,7 @@ class Cycle:
     readiness: Readiness | None = None  # what each source's reads allow this cycle to compute from
 
 
-def current_alerts(balance: Any, settings: Any) -> list[dict[str, Any]]:
+def current_alerts(balance: Any, settings: Settings) -> list[dict[str, Any]]:
     """Active alerts of each team's last complete week."""
     out = []
     for team in settings.teams:
@@ -142,7 +145,7 @@ def current_alerts(balance: Any, settings: Any) -> list[dict[str, Any]]:
     return out
 
 
-def build_connectors(settings, secrets) -> dict[str, Connector]:
+def build_connectors(settings: Settings, secrets) -> dict[str, Connector]:
     """A connector for each configured source, built by its vendor's spec (:mod:`connectors.registry`)."""
     return {
         v.name: v.build(settings, secrets) for v in VENDORS if getattr(settings.sources, v.name) is not None
@@ -165,7 +168,7 @@ def _briefing_ids(report: CycleReport) -> set[tuple[str, str]]:
 class Engine:
     def __init__(
         self,
-        settings,
+        settings: Settings,
         secrets,
         *,
         progress: Callable[[str, int], None] | None = None,
@@ -389,6 +392,7 @@ class Engine:
         report.rows_created = result.created
         report.creates_waiting = result.waiting
         if cycle.followups and not {"jira", "pagerduty"} & (set(result.failed_sources) | set(report.errors)):
+            assert self.settings.followups is not None  # follow-ups are planned only when configured
             settle = timedelta(seconds=self.settings.followups.confirm_after_seconds)
             done = apply_followups(cycle.followups, self.connectors, store, settle, report.cycle)
             report.followups_created, report.notes_created = done.created, done.notes

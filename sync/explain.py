@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.registry import NAMES as SOURCES
 from sync.classify import explain_rules
@@ -18,8 +18,11 @@ from sync.plan import derive, owns_work_type
 from sync.planner import outlook
 from sync.state import StateStore
 
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
-def explain_data(settings, store: StateStore, ref: str) -> dict[str, Any] | None:
+
+def explain_data(settings: Settings, store: StateStore, ref: str) -> dict[str, Any] | None:
     """Why the item is what it is, and what the next sync would do to it: computed by the same
     entry point as sync (:func:`sync.planner.outlook`), never by a shortcut of its own."""
     from datetime import datetime
@@ -80,7 +83,7 @@ def _team_of(view, item, team: str | None) -> str | None:
     return team
 
 
-def _derived(view, settings, item) -> dict[str, Any]:
+def _derived(view, settings: Settings, item) -> dict[str, Any]:
     """What the next plan decides for this item beyond its class: its routing and its delivery status."""
     out: dict[str, Any] = {"routing": _routing(view.plan, item) if settings.route is not None else None}
     if view.plan.briefings is not None:
@@ -129,7 +132,7 @@ def _routing(result, item) -> dict | None:
     return None
 
 
-def explain(settings, ref: str, *, as_json: bool) -> int:
+def explain(settings: Settings, ref: str, *, as_json: bool) -> int:
     source = ref.partition(":")[0]
     if source not in SOURCES or ":" not in ref:
         print(

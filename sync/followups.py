@@ -27,12 +27,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.errors import FatalError, RequestError, TransientError
 from sync.classify import classify
 from sync.models import FieldChange, WorkItem
 from sync.rules import first_failure
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 RULE = "followups"
 
@@ -141,7 +144,7 @@ def _hours(incident: WorkItem) -> float:
 
 
 def plan_followup(
-    incident: WorkItem, team: str | None, settings: Any, now: datetime, states: dict[str, str]
+    incident: WorkItem, team: str | None, settings: Settings, now: datetime, states: dict[str, str]
 ) -> FollowUp | None:
     """The follow-up ``incident`` needs, or None. ``states``: natural key → state in the store."""
     cfg = settings.followups

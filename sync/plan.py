@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync import owned
 from sync.balance import BalanceAccumulator
@@ -22,6 +22,9 @@ from sync.models import FieldChange, WorkItem
 from sync.route import briefing_of, maintenance_decision, plan_routing
 from sync.scorecard import plan_briefings, plan_scorecard
 
+if TYPE_CHECKING:
+    from sync.settings import Settings
+
 
 @dataclass(frozen=True)
 class Derived:
@@ -30,12 +33,12 @@ class Derived:
     decision: Decision
 
 
-def derive(item: WorkItem, settings) -> Derived:
+def derive(item: WorkItem, settings: Settings) -> Derived:
     team = resolve_team(item, settings)
     return Derived(item, team, classify(item, settings, team))
 
 
-def owns_work_type(item: WorkItem, settings) -> bool:
+def owns_work_type(item: WorkItem, settings: Settings) -> bool:
     wb = settings.writeback
     if wb is None:
         return False
@@ -50,7 +53,7 @@ def owns_work_type(item: WorkItem, settings) -> bool:
     return False
 
 
-def changes_for(d: Derived, settings) -> list[FieldChange]:
+def changes_for(d: Derived, settings: Settings) -> list[FieldChange]:
     item = d.item
     if not owns_work_type(item, settings) or "work_type" not in item.owned:
         # Not owned here, or pulled before the field was owned: the next full read fills it in.
@@ -67,7 +70,7 @@ def changes_for(d: Derived, settings) -> list[FieldChange]:
 READ_VERSION = 2
 
 
-def writeback_fingerprint(settings) -> str:
+def writeback_fingerprint(settings: Settings) -> str:
     """Changes when what the connectors read changes (owned fields, worklogs, story points,
     briefing inputs, relais' own reader): items pulled before lack those values, so the next
     sync re-reads everything once."""
@@ -173,7 +176,9 @@ def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
     )
 
 
-def guard(item: WorkItem, change: FieldChange, overwrites: Any, settings: Any) -> Conflict | Kept | None:
+def guard(
+    item: WorkItem, change: FieldChange, overwrites: Any, settings: Settings | None
+) -> Conflict | Kept | None:
     """What stops ``change``: a person's decision (Kept), a measurement fought over (Conflict),
     or nothing. The policy is the field's kind (:mod:`sync.owned`)."""
     if owned.is_decision(change.source, item.kind, change.field):
@@ -193,7 +198,9 @@ def guard(item: WorkItem, change: FieldChange, overwrites: Any, settings: Any) -
     return conflict_of(change, overwrites)
 
 
-def hold_conflicts(work: dict, overwrites: Any, settings: Any = None) -> tuple[list[Conflict], list[Kept]]:
+def hold_conflicts(
+    work: dict, overwrites: Any, settings: Settings | None = None
+) -> tuple[list[Conflict], list[Kept]]:
     """Take out of ``work`` the changes a person's decision or a conflict stops; return both."""
     prefetch = getattr(overwrites, "prefetch", None)  # the state store's: one query for all
     if prefetch is not None:
@@ -219,7 +226,7 @@ def hold_conflicts(work: dict, overwrites: Any, settings: Any = None) -> tuple[l
 
 def plan_cycle(
     items: Iterable[WorkItem],
-    settings,
+    settings: Settings,
     now,
     relais_wrote: dict | None = None,
     key_states: dict[str, str] | None = None,
@@ -326,7 +333,7 @@ def plan_cycle(
     )
 
 
-def _stamp_last_synced(work: dict, settings, now) -> None:
+def _stamp_last_synced(work: dict, settings: Settings, now) -> None:
     """ "Last synced" rides along with a briefing's other changes; it never causes a write itself."""
     stamp = now.astimezone(settings.tz).isoformat(timespec="seconds")
     for key, (item, changes) in work.items():
@@ -348,7 +355,7 @@ def _stamp_last_synced(work: dict, settings, now) -> None:
             )
 
 
-def _last_complete_modes(balance, settings, labelled: bool = False) -> dict[str, Any]:
+def _last_complete_modes(balance, settings: Settings, labelled: bool = False) -> dict[str, Any]:
     """team → its mode in its last complete week (with the week's label when ``labelled``)."""
     out: dict[str, Any] = {}
     for team in settings.teams:

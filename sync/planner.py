@@ -14,13 +14,16 @@ import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync import owned
 from sync.models import FieldChange, WorkItem
 from sync.plan import CyclePlan, plan_cycle
 from sync.readiness import Readiness
 from sync.route import ROUTED_FIELDS
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 
 @contextlib.contextmanager
@@ -83,7 +86,7 @@ class Outlook:
         return out
 
 
-def outlook(settings: Any, store: Any, now: datetime, readiness: Readiness | None = None) -> Outlook:
+def outlook(settings: Settings, store: Any, now: datetime, readiness: Readiness | None = None) -> Outlook:
     """Plan over every stored item; ``readiness`` defaults to what the store says of each source."""
 
     ready = readiness if readiness is not None else Readiness.from_store(store, settings)

@@ -22,9 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync import owned
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 MARK = "_read:"
 
@@ -37,7 +40,7 @@ class Readiness:
     at: dict[str, str] = field(default_factory=dict)  # source -> when its latest read ended (ISO)
 
     @classmethod
-    def from_store(cls, store: Any, settings: Any) -> Readiness:
+    def from_store(cls, store: Any, settings: Settings) -> Readiness:
         ready = cls(owned.streams(settings))
         for source in {s.split(":", 1)[0] for s in ready.configured}:
             mark = store.cursor(MARK + source) or {}

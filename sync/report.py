@@ -11,7 +11,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync import output
 from sync.balance import BalanceAccumulator, TeamWeek
@@ -19,6 +19,9 @@ from sync.output import console, inert
 from sync.planner import outlook
 from sync.route import routing_summary
 from sync.state import StateStore
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 CLASS_COLOURS = {"RUN": "#d9534f", "BUILD": "#5b8def", "IMPROVE": "#5cb85c"}
 
@@ -45,7 +48,7 @@ def _week_row(tw: TeamWeek) -> dict[str, Any]:
     }
 
 
-def report_data(settings: Any, store: StateStore, now: datetime) -> dict[str, Any]:
+def report_data(settings: Settings, store: StateStore, now: datetime) -> dict[str, Any]:
     """The balance, routing and pending work, from the store: computed by the same entry point as
     sync (:func:`sync.planner.outlook`), so "pending" is exactly what the next sync would write,
     and "held" what it would hold back, with why."""
@@ -203,7 +206,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def run_report(settings: Any, *, as_json: bool, chart_path: str | None, routing: bool = False) -> int:
+def run_report(settings: Settings, *, as_json: bool, chart_path: str | None, routing: bool = False) -> int:
     store = StateStore.existing(settings.state.path)
     try:
         data = report_data(settings, store, datetime.now(UTC))

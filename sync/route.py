@@ -24,11 +24,14 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.models import FieldChange, WorkItem
 from sync.owned import Written, adopt_policy, derived_from, kept_reason
 from sync.rules import first_failure, fold
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 WORD = re.compile(r"[a-z0-9]{4,}")
 
@@ -69,7 +72,7 @@ def briefing_of(item: WorkItem, team: str | None) -> Briefing:
     return Briefing(item.id, item.title, team, frozenset(WORD.findall(fold(text))), item.created, item.url)
 
 
-def resolve_target(settings: Any, target: str) -> tuple[str | None, str | None]:
+def resolve_target(settings: Settings, target: str) -> tuple[str | None, str | None]:
     """(team, pm) for a target that is a team key or a person key."""
     if target in settings.teams:
         return target, settings.teams[target].pm
@@ -125,9 +128,10 @@ def _initiative(
 
 
 def route_feedback(
-    item: WorkItem, settings: Any, team: str | None, modes: dict[str, str], briefings: Briefings
+    item: WorkItem, settings: Settings, team: str | None, modes: dict[str, str], briefings: Briefings
 ) -> Routing:
     route = settings.route
+    assert route is not None, "routing runs only when the config has a route section"
     chosen = None
     for rule in route.feedback_rules:
         if first_failure(rule.when, item, team) is None:
@@ -151,6 +155,7 @@ def route_feedback(
             chosen.when_survival,
             chosen.initiative,
         )
+    assert target is not None and where is not None, "feedback is routed only with a fallback"
     to_team, pm = resolve_target(settings, target)
     survival = to_team is not None and modes.get(to_team) == "survival"
     redirected = False
@@ -174,16 +179,18 @@ def route_feedback(
     )
 
 
-def route_maintenance(item: WorkItem, settings: Any, mapped_team: str | None) -> Routing | None:
+def route_maintenance(item: WorkItem, settings: Settings, mapped_team: str | None) -> Routing | None:
     """The team a Jira RUN issue without a Team value should get, or None to leave it."""
     route = settings.route
+    assert route is not None, "routing runs only when the config has a route section"
     for rule in route.maintenance_rules:
         if first_failure(rule.when, item, mapped_team) is None:
             return Routing(rule.to, rule.to, settings.teams[rule.to].pm, rule.name, rule.where)
     if mapped_team is not None:
         return None
-    fb = route.maintenance_fallback
-    return Routing(fb, fb, settings.teams[fb].pm, "fallback", route.maintenance_fallback_where, fallback=True)
+    fb, where = route.maintenance_fallback, route.maintenance_fallback_where
+    assert fb is not None and where is not None, "maintenance is routed only with a fallback"
+    return Routing(fb, fb, settings.teams[fb].pm, "fallback", where, fallback=True)
 
 
 # -- from a routing decision to owned values ----------------------------------------
@@ -191,7 +198,7 @@ def route_maintenance(item: WorkItem, settings: Any, mapped_team: str | None) ->
 ROUTED_FIELDS = derived_from("routing")
 
 
-def desired_feedback_fields(routing: Routing, settings: Any, source: str) -> dict[str, Any]:
+def desired_feedback_fields(routing: Routing, settings: Settings, source: str) -> dict[str, Any]:
     """Owned values a routed feedback item should hold, in the tool's representation."""
     person = settings.people.get(routing.pm) if routing.pm else None
     out: dict[str, Any] = {
@@ -233,7 +240,10 @@ def _last_written(relais_wrote: dict[str, Written], name: str, current: Any) -> 
 
 
 def keep_human_choices(
-    item: WorkItem, desired: dict[str, Any], relais_wrote: dict[str, Written], settings: Any = None
+    item: WorkItem,
+    desired: dict[str, Any],
+    relais_wrote: dict[str, Written],
+    settings: Settings | None = None,
 ) -> tuple[dict[str, Any], list[Override]]:
     """Drop from ``desired`` the PM/team a person set (a value relais did not write, or one put in
     place of relais' own) and report them; ``writeback.adopt: overwrite`` lets relais replace a
@@ -261,7 +271,7 @@ class RoutingPlan:
 
 
 def plan_routing(
-    settings: Any,
+    settings: Settings,
     feedback: list[tuple[WorkItem, str | None]],
     maintenance: list[tuple[WorkItem, Routing]],
     briefings: list[Briefing],
@@ -311,7 +321,7 @@ def plan_routing(
 
 def maintenance_decision(
     item: WorkItem,
-    settings: Any,
+    settings: Settings,
     mapped_team: str | None,
     is_run: bool,
     relais_wrote: dict[str, Written] | None = None,
@@ -346,7 +356,7 @@ def maintenance_decision(
     return None, None
 
 
-def _who(settings: Any, value: Any) -> Any:
+def _who(settings: Settings, value: Any) -> Any:
     """A person key for a tool's user id, when the config knows the person."""
     for key, person in settings.people.items():
         if value and value in (person.jira, person.notion):
@@ -354,7 +364,7 @@ def _who(settings: Any, value: Any) -> Any:
     return value
 
 
-def routing_summary(plan: RoutingPlan, settings: Any) -> dict[str, Any]:
+def routing_summary(plan: RoutingPlan, settings: Settings) -> dict[str, Any]:
     """Per PM: items routed, by rule; the fallback share; survival flags; human overrides."""
     per_pm: dict[str, dict[str, Any]] = {}
     fallback = survival = 0

@@ -10,10 +10,13 @@ created once, whatever happens between the create and its confirmation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.balance import BalanceAccumulator, TeamWeek
 from sync.models import FieldChange, WorkItem
+
+if TYPE_CHECKING:
+    from sync.settings import Settings
 
 RULE = "balance"
 
@@ -47,7 +50,7 @@ def _pct(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
 
 
-def row_values(settings: Any, team: str, tw: TeamWeek) -> dict[str, Any]:
+def row_values(settings: Settings, team: str, tw: TeamWeek) -> dict[str, Any]:
     """The owned values of one scorecard row (logical names; see ScorecardProperties)."""
     m = tw.metrics
     cfg = settings.teams[team]
@@ -83,10 +86,12 @@ def _diff(item: WorkItem, desired: dict[str, Any], rule: str) -> list[FieldChang
     ]
 
 
-def plan_scorecard(settings: Any, acc: BalanceAccumulator, rows: list[WorkItem]) -> ScorecardPlan:
+def plan_scorecard(settings: Settings, acc: BalanceAccumulator, rows: list[WorkItem]) -> ScorecardPlan:
     """Rows to update and rows to create, one per (team, reported week)."""
     out = ScorecardPlan()
+    assert settings.writeback is not None and settings.writeback.notion is not None
     wb = settings.writeback.notion.scorecard
+    assert wb is not None, "scorecard rows are planned only when writeback.notion.scorecard is set"
     by_key: dict[str, WorkItem] = {}
     for row in sorted(rows, key=lambda r: (r.created, r.id)):  # the oldest row of a key is the one kept
         if not row.natural_key:
@@ -109,7 +114,7 @@ def plan_scorecard(settings: Any, acc: BalanceAccumulator, rows: list[WorkItem])
 
 
 def plan_briefings(
-    settings: Any, acc: BalanceAccumulator, briefings: list[tuple[WorkItem, str | None]]
+    settings: Settings, acc: BalanceAccumulator, briefings: list[tuple[WorkItem, str | None]]
 ) -> list[tuple[WorkItem, list[FieldChange]]]:
     """ "Team RUN load" and "Team mode" on each briefing, from the team's last complete week."""
     out = []
