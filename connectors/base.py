@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from connectors.policy import VendorPolicy
@@ -33,6 +34,23 @@ class Page:
     items: list[WorkItem] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # item id -> vendor payload
     quarantined: list[Quarantined] = field(default_factory=list)
+
+
+class SourceSettings(Protocol):
+    """What every connector reads of its ``sources.<vendor>`` slice of the settings. Each
+    connector module extends it with its own; the settings' classes meet them (mypy checks it
+    in sync/settings/_sources.py), and a connector never imports the settings."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def overlap_minutes(self) -> int: ...
+    @property
+    def requests_per_second(self) -> float: ...
+    @property
+    def ca_bundle(self) -> Path | None: ...
+    @property
+    def timeout_seconds(self) -> float: ...
 
 
 class Connector(Protocol):

@@ -50,13 +50,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from jira import JIRA
 
 from connectors import jira_map
-from connectors.base import Page, PageGuard, checked, iso, parse_time, watermark_after
+from connectors.base import Page, PageGuard, SourceSettings, checked, iso, parse_time, watermark_after
 from connectors.errors import ConfigMismatchError, RequestError
 from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
 from connectors.jira_client import JiraClient
@@ -69,13 +69,28 @@ from sync.models import FieldChange, Quarantined, WorkItem
 SAFE_POSTS = (r"/search/jql$", r"/search/approximate-count$", r"/issue/bulkfetch$")
 
 
+class JiraSourceSettings(SourceSettings, Protocol):
+    """What the Jira connector reads of ``sources.jira``."""
+
+    @property
+    def jql(self) -> str: ...
+    @property
+    def feedback_jql(self) -> str | None: ...
+    @property
+    def feedback_fields(self) -> Any: ...  # a model: field role -> Jira field name (model_dump)
+    @property
+    def page_size(self) -> int: ...
+    @property
+    def bulk_edit(self) -> bool: ...
+
+
 class JiraConnector:
     vendor = "jira"
     bulk_min, bulk_max = BULK_MIN, BULK_MAX  # issues per bulk edit (sync.apply groups them)
 
     def __init__(
         self,
-        source: Any,
+        source: JiraSourceSettings,
         email: str,
         token: str,
         writeback: Any | None = None,

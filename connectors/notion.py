@@ -46,13 +46,13 @@ import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from notion_client import Client
 
 from connectors import notion_map
-from connectors.base import Page, PageGuard, checked, iso, parse_time, watermark_after
+from connectors.base import Page, PageGuard, SourceSettings, checked, iso, parse_time, watermark_after
 from connectors.errors import ConfigMismatchError, NotFoundError
 from connectors.notion_map import KINDS, describe_error, write_value
 from connectors.policy import VendorPolicy
@@ -84,12 +84,21 @@ def _edited_filter(since: datetime | None, before: datetime | None) -> dict[str,
     return parts[0] if len(parts) == 1 else {"and": parts}
 
 
+class NotionSourceSettings(SourceSettings, Protocol):
+    """What the Notion connector reads of ``sources.notion``."""
+
+    @property
+    def databases(self) -> Any: ...  # a model: database key -> database id
+    @property
+    def properties(self) -> Any: ...  # a model: input role -> property name
+
+
 class NotionConnector:
     vendor = "notion"
 
     def __init__(
         self,
-        source: Any,
+        source: NotionSourceSettings,
         token: str,
         writeback: Any | None = None,
         *,

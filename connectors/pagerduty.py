@@ -36,15 +36,15 @@ holds no PagerDuty field.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx2
 import pagerduty
 
 from connectors import pagerduty_map
-from connectors.base import Page, checked, iso, parse_time
+from connectors.base import Page, SourceSettings, checked, iso, parse_time
 from connectors.errors import NotFoundError
 from connectors.pagerduty_map import describe_error
 from connectors.policy import VendorPolicy
@@ -56,10 +56,23 @@ PAGE = 100
 BATCH = 100  # items per Page yielded to the engine
 
 
+class PagerDutySourceSettings(SourceSettings, Protocol):
+    """What the PagerDuty connector reads of ``sources.pagerduty``."""
+
+    @property
+    def services(self) -> Sequence[str]: ...
+    @property
+    def from_email(self) -> str: ...
+    @property
+    def first_sync_days(self) -> int: ...
+
+
 class PagerDutyConnector:
     vendor = "pagerduty"
 
-    def __init__(self, source: Any, token: str, *, policy: VendorPolicy | None = None) -> None:
+    def __init__(
+        self, source: PagerDutySourceSettings, token: str, *, policy: VendorPolicy | None = None
+    ) -> None:
         self.source = source
         self.policy = policy or VendorPolicy(
             "pagerduty", requests_per_second=source.requests_per_second, describe=describe_error
@@ -72,7 +85,8 @@ class PagerDutyConnector:
             transport=httpx_transport(httpx2, self.policy, ca),
             trust_env=False,
         )
-        self.client.timeout = source.timeout_seconds
+        # pagerduty annotates it int; it hands it to httpx2, which takes seconds as a float
+        self.client.timeout = source.timeout_seconds  # type: ignore[assignment]
         # The policy under the client retries; the client's own loops must not.
         self.client.retry = {}
         self.client.max_network_attempts = 0

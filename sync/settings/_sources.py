@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from connectors import registry
+
+if TYPE_CHECKING:
+    from connectors.jira import JiraSourceSettings
+    from connectors.notion import NotionSourceSettings
+    from connectors.pagerduty import PagerDutySourceSettings
 
 from ._types import Email, ExistingFile, NonEmptyNames, NotionId, ServiceUrl, Text, relais_error
 
@@ -161,6 +166,12 @@ class PagerDutySource(Model):
     requests_per_second: RequestsPerSecond = 10
     ca_bundle: ExistingFile | None = None
     timeout_seconds: TimeoutSeconds = 30
+
+
+if TYPE_CHECKING:  # each slice is what its connector reads (mypy checks the assignments)
+    _jira: type[JiraSourceSettings] = JiraSource
+    _notion: type[NotionSourceSettings] = NotionSource
+    _pagerduty: type[PagerDutySourceSettings] = PagerDutySource
 
 
 class Sources(Model):
