@@ -48,7 +48,7 @@ selects by value; text and URL fields as strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -64,6 +64,14 @@ from connectors.jira_map import describe_error
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import PolicyAdapter
+from connectors.webhook import (
+    Event,
+    header,
+    json_object,
+    object_of,
+    refused,
+    verify_sha256_header,
+)
 from sync.models import FieldChange, Quarantined, WorkItem
 
 SAFE_POSTS = (r"/search/jql$", r"/search/approximate-count$", r"/issue/bulkfetch$")
@@ -443,6 +451,24 @@ def from_settings(settings: Any, secrets: Any) -> JiraConnector:
     )
 
 
+def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> Event:
+    """A Jira Cloud admin webhook saved with a secret: ``X-Hub-Signature: sha256=<hex>``
+    (WebSub's ``method=signature``; not ``X-Hub-Signature-256``). Delivery id:
+    ``X-Atlassian-Webhook-Identifier`` (kept across retries). Only numeric issue ids are taken:
+    they go into JQL.
+    https://developer.atlassian.com/cloud/jira/platform/webhooks/#secure-admin-webhooks"""
+    if not verify_sha256_header(body, headers.get("X-Hub-Signature"), secret):
+        raise refused()
+    data = json_object(body)
+    ident = str(object_of(data.get("issue")).get("id") or "")
+    return Event(
+        "jira",
+        header(headers, "X-Atlassian-Webhook-Identifier") or "",
+        str(data.get("webhookEvent") or ""),
+        [ident] if ident.isascii() and ident.isdigit() else [],
+    )
+
+
 SPEC = VendorSpec(
     name="jira",
     title="Jira",
@@ -454,4 +480,5 @@ SPEC = VendorSpec(
     token_shapes=(r"\bATATT[A-Za-z0-9_=-]{8,}",),  # Atlassian API tokens (about 190 characters)
     lists_all=True,
     build=from_settings,
+    receive=receive_webhook,
 )

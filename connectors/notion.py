@@ -43,7 +43,7 @@ select, status, rich text, title, date, number, people, relation).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -58,6 +58,14 @@ from connectors.notion_map import KINDS, describe_error, write_value
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_client
+from connectors.webhook import (
+    Event,
+    Handshake,
+    Rejected,
+    json_object,
+    object_of,
+    verify_sha256_header,
+)
 from sync import owned
 from sync.models import FieldChange, Quarantined, WorkItem
 
@@ -429,6 +437,24 @@ def from_settings(settings: Any, secrets: Any) -> NotionConnector:
     return NotionConnector(src, secrets.notion_token, wb, briefings=settings.briefings)
 
 
+def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> Event:
+    """A Notion webhook event: ``X-Notion-Signature: sha256=<hex>`` keyed by the subscription's
+    verification token; delivery id: the event's ``id``. Without a signature it is the
+    subscription's first, unsigned request (``{"verification_token": "…"}``): :class:`Handshake`.
+    https://developers.notion.com/reference/webhooks (the event shape:
+    ../shared/specs/notion-api-endpoints/api-endpoints/webhooks.ts)"""
+    signature = headers.get("X-Notion-Signature")
+    if signature is None:
+        raise Handshake()
+    if not verify_sha256_header(body, signature, secret):
+        unset = "" if secret else f"; {SPEC.webhook.variable} is not set"
+        raise Rejected(401, "invalid_signature", f"signature does not match{unset}")
+    data = json_object(body)
+    entity = object_of(data.get("entity"))
+    ids = [str(entity["id"])] if entity.get("type") == "page" and entity.get("id") else []
+    return Event("notion", str(data.get("id") or ""), str(data.get("type") or ""), ids)
+
+
 SPEC = VendorSpec(
     name="notion",
     title="Notion",
@@ -439,4 +465,5 @@ SPEC = VendorSpec(
     token_shapes=(r"\b(?:ntn|secret)_[A-Za-z0-9]{20,}",),  # ntn_ (secret_ before Sept. 2024)
     lists_all=True,
     build=from_settings,
+    receive=receive_webhook,
 )

@@ -35,8 +35,9 @@ holds no PagerDuty field.
 
 from __future__ import annotations
 
+import hmac
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -45,11 +46,20 @@ import pagerduty
 
 from connectors import pagerduty_map
 from connectors.base import Page, SourceSettings, checked, iso, parse_time
-from connectors.errors import NotFoundError
+from connectors.errors import NotFoundError, register_secret
 from connectors.pagerduty_map import describe_error
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_transport
+from connectors.webhook import (
+    Event,
+    Rejected,
+    header,
+    hex_hmac,
+    json_object,
+    object_of,
+    refused,
+)
 from sync.models import FieldChange, Quarantined, WorkItem
 
 PAGE = 100
@@ -210,6 +220,35 @@ def from_settings(settings: Any, secrets: Any) -> PagerDutyConnector:
     return PagerDutyConnector(src, secrets.pagerduty_token)
 
 
+def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> Event:
+    """A PagerDuty v3 delivery. ``X-PagerDuty-Signature: v1=<hex>[,v1=<hex>…]`` carries one
+    signature per active secret (several during a rotation: ``secret`` is then "new,old"); a
+    delivery is authentic if any ``v1`` matches any secret. Delivery id: ``X-Webhook-Id`` (the
+    same on every retry). PagerDuty expects a 2xx within 5 s and caps bodies near 256 KB.
+    PagerDuty developer docs, "Verifying Signatures" and "Behavior" (their source:
+    github.com/PagerDuty/developer-docs, docs/webhooks/04-Signatures.md and 02-Behavior.md)."""
+    keys = [s for s in (secret or "").split(",") if s]
+    for key in keys:
+        register_secret(key)
+    given = header(headers, "X-PagerDuty-Signature") or ""
+    signatures = [part.strip()[3:] for part in given.split(",") if part.strip().startswith("v1=")]
+    expected = [hex_hmac(k, body) for k in keys]
+    # Every pair is compared, so the time taken does not tell which one matched.
+    if not any([hmac.compare_digest(g.encode(), e.encode()) for g in signatures for e in expected]):  # noqa: C419
+        raise refused()
+    event = json_object(body).get("event")
+    if not isinstance(event, dict):
+        raise Rejected(400, "malformed", "no event object")
+    delivery = header(headers, "X-Webhook-Id") or str(event.get("id") or "")
+    data = object_of(event.get("data"))
+    ids = []
+    if event.get("resource_type") == "incident" and data.get("id"):
+        ids = [str(data["id"])]
+    elif object_of(data.get("incident")).get("id"):  # e.g. incident.annotated
+        ids = [str(data["incident"]["id"])]
+    return Event("pagerduty", delivery, str(event.get("event_type") or ""), ids)
+
+
 SPEC = VendorSpec(
     name="pagerduty",
     title="PagerDuty",
@@ -218,4 +257,5 @@ SPEC = VendorSpec(
     token_shapes=(r"(?:^|\s)u\+[A-Za-z0-9_+-]{16,}", r"\bToken token=\S{8,}"),  # user API tokens
     lists_all=False,
     build=from_settings,
+    receive=receive_webhook,
 )

@@ -15,12 +15,13 @@ bulk or create rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from connectors.base import Connector
+    from connectors.webhook import Event
     from sync.models import FieldChange, WorkItem
 
 
@@ -53,6 +54,9 @@ class VendorSpec:
     #: secrets (sync.settings.Secrets). Typed Any: the settings import this registry, and a
     #: connector never imports the core beyond its models (docs/ARCHITECTURE.md).
     build: Callable[[Any, Any], Connector]
+    #: A webhook delivery (body, headers, the webhook's secret) → its event: verified, then
+    #: parsed (connectors.webhook).
+    receive: Callable[[bytes, Mapping[str, str], str | None], Event]
 
     @property
     def token_variable(self) -> str:
