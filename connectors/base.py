@@ -53,6 +53,20 @@ class SourceSettings(Protocol):
     def timeout_seconds(self) -> float: ...
 
 
+def source_policy(
+    vendor: str, source: SourceSettings, describe: Any, safe_post: tuple[str, ...] = ()
+) -> VendorPolicy:
+    """The policy every request of ``vendor`` goes through, at the source's own pace."""
+    return VendorPolicy(
+        vendor, requests_per_second=source.requests_per_second, describe=describe, safe_post=safe_post
+    )
+
+
+def ca_bundle(source: SourceSettings) -> str | None:
+    """The CA bundle the source's TLS is checked against, or None for the system's."""
+    return str(source.ca_bundle) if source.ca_bundle else None
+
+
 class Connector(Protocol):
     vendor: str
     pending_cursor: dict[str, Any] | None

@@ -56,7 +56,17 @@ from zoneinfo import ZoneInfo
 from jira import JIRA
 
 from connectors import jira_map
-from connectors.base import Page, PageGuard, SourceSettings, checked, iso, parse_time, watermark_after
+from connectors.base import (
+    Page,
+    PageGuard,
+    SourceSettings,
+    ca_bundle,
+    checked,
+    iso,
+    parse_time,
+    source_policy,
+    watermark_after,
+)
 from connectors.errors import ConfigMismatchError, RequestError
 from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
 from connectors.jira_client import JiraClient
@@ -125,13 +135,8 @@ class JiraConnector:
         self.routing_fields: dict[str, str] = {}  # logical name -> field id, resolved at connect
         self.writeback = writeback  # settings.writeback.jira.work_type or None
         self.effort = effort  # settings.balance.effort.jira or None: read worklogs and story points
-        self.policy = policy or VendorPolicy(
-            "jira",
-            requests_per_second=source.requests_per_second,
-            describe=describe_error,
-            safe_post=SAFE_POSTS,
-        )
-        ca = str(source.ca_bundle) if source.ca_bundle else None
+        self.policy = policy or source_policy("jira", source, describe_error, SAFE_POSTS)
+        ca = ca_bundle(source)
         jira = JIRA(
             server=source.url,
             basic_auth=(email, token),

@@ -52,7 +52,17 @@ import httpx
 from notion_client import Client
 
 from connectors import notion_map
-from connectors.base import Page, PageGuard, SourceSettings, checked, iso, parse_time, watermark_after
+from connectors.base import (
+    Page,
+    PageGuard,
+    SourceSettings,
+    ca_bundle,
+    checked,
+    iso,
+    parse_time,
+    source_policy,
+    watermark_after,
+)
 from connectors.errors import ConfigMismatchError, NotFoundError
 from connectors.notion_map import KINDS, describe_error, write_value
 from connectors.policy import VendorPolicy
@@ -116,13 +126,8 @@ class NotionConnector:
         self.source = source
         self.writeback = writeback  # settings.writeback.notion or None
         self.briefings = briefings  # settings.briefings or None: the delivery inputs read on briefings
-        self.policy = policy or VendorPolicy(
-            "notion",
-            requests_per_second=source.requests_per_second,
-            describe=describe_error,
-            safe_post=SAFE_POSTS,
-        )
-        ca = str(source.ca_bundle) if source.ca_bundle else None
+        self.policy = policy or source_policy("notion", source, describe_error, SAFE_POSTS)
+        ca = ca_bundle(source)
         self.http = httpx_client(httpx, self.policy, ca, source.timeout_seconds)
         # Any: notion-client types its methods for the sync and async clients at once
         # (dict | Awaitable); this one is the sync client.

@@ -45,7 +45,7 @@ import httpx2
 import pagerduty
 
 from connectors import pagerduty_map
-from connectors.base import Page, SourceSettings, checked, iso, parse_time
+from connectors.base import Page, SourceSettings, ca_bundle, checked, iso, parse_time, source_policy
 from connectors.errors import NotFoundError, register_secret
 from connectors.pagerduty_map import describe_error
 from connectors.policy import VendorPolicy
@@ -84,10 +84,8 @@ class PagerDutyConnector:
         self, source: PagerDutySourceSettings, token: str, *, policy: VendorPolicy | None = None
     ) -> None:
         self.source = source
-        self.policy = policy or VendorPolicy(
-            "pagerduty", requests_per_second=source.requests_per_second, describe=describe_error
-        )
-        ca = str(source.ca_bundle) if source.ca_bundle else None
+        self.policy = policy or source_policy("pagerduty", source, describe_error)
+        ca = ca_bundle(source)
         self.client = pagerduty.RestApiV2Client(
             token,
             default_from=source.from_email,

@@ -240,6 +240,7 @@ class StateStore:
                 row = self.db.execute(
                     "SELECT hash FROM items WHERE source=? AND id=?", (item.source, item.id)
                 ).fetchone()
+                stored = (item.key, item.kind, item.updated.isoformat(), h)
                 if row is None:
                     counts["new"] += 1
                     self.db.execute(
@@ -247,10 +248,7 @@ class StateStore:
                         (
                             item.source,
                             item.id,
-                            item.key,
-                            item.kind,
-                            item.updated.isoformat(),
-                            h,
+                            *stored,
                             _item_json(d),
                             json.dumps(raw.get(item.id, {})),
                             now,
@@ -262,17 +260,7 @@ class StateStore:
                     self.db.execute(
                         "UPDATE items SET key=?, kind=?, updated=?, hash=?, item=?, raw=?, last_changed=? "
                         "WHERE source=? AND id=?",
-                        (
-                            item.key,
-                            item.kind,
-                            item.updated.isoformat(),
-                            h,
-                            _item_json(d),
-                            json.dumps(raw.get(item.id, {})),
-                            now,
-                            item.source,
-                            item.id,
-                        ),
+                        (*stored, _item_json(d), json.dumps(raw.get(item.id, {})), now, item.source, item.id),
                     )
                 else:
                     counts["unchanged"] += 1
