@@ -484,6 +484,8 @@ SPEC = VendorSpec(
     webhook=Secret("jira_webhook_secret", "JIRA_WEBHOOK_SECRET", "no webhook secret"),
     token_shapes=(r"\bATATT[A-Za-z0-9_=-]{8,}",),  # Atlassian API tokens (about 190 characters)
     lists_all=True,
+    streams=lambda source: ["jira:issues"] + (["jira:feedback"] if source.feedback_jql else []),
+    stream_of=lambda kind, database: "jira:feedback" if kind == "feedback" else "jira:issues",
     build=from_settings,
     receive=receive_webhook,
 )

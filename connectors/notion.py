@@ -469,6 +469,8 @@ SPEC = VendorSpec(
     webhook=Secret("notion_webhook_token", "NOTION_WEBHOOK_TOKEN", "no verification token", required=False),
     token_shapes=(r"\b(?:ntn|secret)_[A-Za-z0-9]{20,}",),  # ntn_ (secret_ before Sept. 2024)
     lists_all=True,
+    streams=lambda source: [f"notion:{key}" for key in source.databases.configured()],
+    stream_of=lambda kind, database: f"notion:{database}",
     build=from_settings,
     receive=receive_webhook,
 )

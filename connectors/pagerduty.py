@@ -254,6 +254,8 @@ SPEC = VendorSpec(
     webhook=Secret("pagerduty_webhook_secret", "PAGERDUTY_WEBHOOK_SECRET", "no signing secret", listed=True),
     token_shapes=(r"(?:^|\s)u\+[A-Za-z0-9_+-]{16,}", r"\bToken token=\S{8,}"),  # user API tokens
     lists_all=False,
+    streams=lambda source: ["pagerduty:incidents"],
+    stream_of=lambda kind, database: "pagerduty:incidents",
     build=from_settings,
     receive=receive_webhook,
 )

@@ -50,6 +50,11 @@ class VendorSpec:
     #: (the reconciliation forgets it). PagerDuty's does not: it never deletes an incident,
     #: and its full read covers only ``first_sync_days``.
     lists_all: bool
+    #: The streams a configured source reads (its ``sources.<name>`` slice → ``name:stream``):
+    #: each is read in full once, then incrementally, and can be complete or not (sync.readiness).
+    streams: Callable[[Any], list[str]]
+    #: The stream an item was read from: (item kind, Notion database key or None) → stream.
+    stream_of: Callable[[str, str | None], str]
     #: Build the connector from the whole settings (sync.settings.Settings) and the resolved
     #: secrets (sync.settings.Secrets). Typed Any: the settings import this registry, and a
     #: connector never imports the core beyond its models (docs/ARCHITECTURE.md).

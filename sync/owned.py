@@ -367,31 +367,6 @@ def notion_properties(writeback: Any, briefings: Any, database: str) -> dict[str
 
 
 # -- what a value is computed from ---------------------------------------------------------------
-def streams(settings: Any) -> list[str]:
-    """The streams the configured sources read, ``source:stream``: each is read in full once,
-    then incrementally, and each can be complete or not (:mod:`sync.readiness`)."""
-    src = settings.sources
-    out = []
-    if src.jira is not None:
-        out.append("jira:issues")
-        if src.jira.feedback_jql:
-            out.append("jira:feedback")
-    if src.notion is not None:
-        out += [f"notion:{key}" for key in src.notion.databases.configured()]
-    if src.pagerduty is not None:
-        out.append("pagerduty:incidents")
-    return out
-
-
-def stream_of(source: str, item_kind: str, database: str | None = None) -> str:
-    """The stream an item was read from."""
-    if source == "jira":
-        return "jira:feedback" if item_kind == "feedback" else "jira:issues"
-    if source == "notion":
-        return f"notion:{database}"
-    return "pagerduty:incidents"
-
-
 def _balance_streams(settings: Any, configured: list[str]) -> set[str]:
     """The balance counts every item but relais' own scorecard rows."""
     if settings.balance is None:
@@ -402,12 +377,10 @@ def _balance_streams(settings: Any, configured: list[str]) -> set[str]:
     return {s for s in configured if scorecard is None or s != f"notion:{scorecard.database}"}
 
 
-def needs(
-    derived_from: str, own: str | None, settings: Any, configured: list[str] | None = None
-) -> frozenset[str]:
+def needs(derived_from: str, own: str | None, settings: Any, configured: list[str]) -> frozenset[str]:
     """The streams a value derived this way is computed from; ``own``: the stream of the item
-    it is written on (None for a row or ticket relais creates)."""
-    configured = streams(settings) if configured is None else configured
+    it is written on (None for a row or ticket relais creates); ``configured``: the config's
+    streams (:func:`sync.readiness.streams`)."""
     have = set(configured)
     out: set[str] = {own} if own else set()
     if derived_from in ("classify", "maintenance"):
@@ -432,19 +405,6 @@ def needs(
     else:
         raise ValueError(f"unknown derivation {derived_from!r}")
     return frozenset(out & have)
-
-
-def needs_of_change(
-    vendor: str,
-    item_kind: str,
-    database: str | None,
-    field: str,
-    settings: Any,
-    configured: list[str] | None = None,
-) -> frozenset[str]:
-    entry = lookup(vendor, item_kind, field)
-    derived = entry.derived_from if entry is not None else "status"
-    return needs(derived, stream_of(vendor, item_kind, database), settings, configured)
 
 
 def table() -> str:

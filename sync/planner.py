@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sync import owned
 from sync.models import FieldChange, WorkItem
 from sync.plan import CyclePlan, plan_cycle
-from sync.readiness import Readiness
+from sync.readiness import Readiness, needs_of_change
 from sync.route import ROUTED_FIELDS
 
 if TYPE_CHECKING:
@@ -102,9 +102,7 @@ def outlook(settings: Settings, store: Any, now: datetime, readiness: Readiness 
     def why_wait(source: str, kind: str, database: str | None, field: str) -> str | None:
         key = (source, kind, database, field)
         if key not in reasons:
-            reasons[key] = ready.missing(
-                owned.needs_of_change(source, kind, database, field, settings, configured)
-            )
+            reasons[key] = ready.missing(needs_of_change(source, kind, database, field, settings, configured))
         return reasons[key]
 
     for (source, item_id), (item, changes) in result.work.items():

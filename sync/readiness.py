@@ -24,12 +24,38 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from connectors import registry
 from sync import owned
 
 if TYPE_CHECKING:
     from sync.settings import Settings
 
 MARK = "_read:"
+
+
+def streams(settings: Settings) -> list[str]:
+    """The streams the configured sources read, ``source:stream`` (each vendor's spec says its
+    own): each is read in full once, then incrementally, and each can be complete or not."""
+    return [
+        stream
+        for v in registry.VENDORS
+        if (source := getattr(settings.sources, v.name)) is not None
+        for stream in v.streams(source)
+    ]
+
+
+def stream_of(source: str, item_kind: str, database: str | None = None) -> str:
+    """The stream an item was read from."""
+    return registry.spec(source).stream_of(item_kind, database)
+
+
+def needs_of_change(
+    vendor: str, item_kind: str, database: str | None, field: str, settings: Settings, configured: list[str]
+) -> frozenset[str]:
+    """The streams the value of an owned field of such an item is computed from."""
+    entry = owned.lookup(vendor, item_kind, field)
+    derived = entry.derived_from if entry is not None else "status"
+    return owned.needs(derived, stream_of(vendor, item_kind, database), settings, configured)
 
 
 @dataclass
@@ -41,7 +67,7 @@ class Readiness:
 
     @classmethod
     def from_store(cls, store: Any, settings: Settings) -> Readiness:
-        ready = cls(owned.streams(settings))
+        ready = cls(streams(settings))
         for source in {s.split(":", 1)[0] for s in ready.configured}:
             mark = store.cursor(MARK + source) or {}
             ready.complete |= set(mark.get("streams") or ()) & set(ready.configured)

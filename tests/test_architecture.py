@@ -14,16 +14,17 @@ from connectors import registry
 from connectors.spec import BulkWriter, NoteTaker, RowCreator, TicketFiler
 from sync import rules
 from sync.settings import Secrets
-from sync.settings._daemon import Webhooks
+from sync.settings._daemon import Intervals, Webhooks
 from sync.settings._rules import When, check_vocabulary
 from sync.settings._secretlike import SOURCE_VARIABLE, WEBHOOK_VARIABLE, variable_for_value
 from sync.settings._secrets import SECRET_VARIABLES
 from sync.settings._sources import Sources
 
 
-def test_the_config_has_one_source_and_one_webhook_per_vendor_in_the_registry():
+def test_the_config_has_one_source_one_webhook_and_one_interval_per_vendor_in_the_registry():
     assert tuple(Sources.model_fields) == registry.NAMES
     assert set(Webhooks.model_fields) == set(registry.NAMES)
+    assert set(Intervals.model_fields) == set(registry.NAMES)  # each source has its own timer
 
 
 def test_every_secret_variable_and_attribute_comes_from_a_vendor_spec():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sync import owned
+from sync.readiness import stream_of, streams
 from sync.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,13 +53,14 @@ def test_each_kind_has_its_policy_and_each_derivation_its_streams(sandbox, tmp_p
         ("notion", "initiative"),
         ("notion", "epic"),
     }
-    everything = set(owned.streams(settings))
-    assert owned.needs("classify", "jira:issues", settings) == {"jira:issues"}
-    assert owned.needs("scorecard", None, settings) == everything  # the balance counts every tool
-    assert "notion:scorecard" not in owned.needs("balance", "notion:briefings", settings)
-    assert owned.needs("followups", None, settings) == {"jira:issues", "pagerduty:incidents"}
+    configured = streams(settings)
+    everything = set(configured)
+    assert owned.needs("classify", "jira:issues", settings, configured) == {"jira:issues"}
+    assert owned.needs("scorecard", None, settings, configured) == everything  # the balance counts every tool
+    assert "notion:scorecard" not in owned.needs("balance", "notion:briefings", settings, configured)
+    assert owned.needs("followups", None, settings, configured) == {"jira:issues", "pagerduty:incidents"}
     for f in owned.FIELDS:
         assert (
-            owned.needs(f.derived_from, owned.stream_of(f.vendor, f.on[0], "briefings"), settings)
+            owned.needs(f.derived_from, stream_of(f.vendor, f.on[0], "briefings"), settings, configured)
             <= everything
         )
