@@ -70,7 +70,7 @@ from connectors.base import (
 from connectors.errors import ConfigMismatchError, RequestError
 from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
 from connectors.jira_client import JiraClient
-from connectors.jira_map import describe_error
+from connectors.jira_map import CREDENTIALS, describe_error
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import PolicyAdapter
@@ -477,10 +477,7 @@ def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None)
 SPEC = VendorSpec(
     name="jira",
     title="Jira",
-    credentials=(
-        Secret("jira_email", "JIRA_EMAIL", "no account email"),
-        Secret("jira_api_token", "JIRA_API_TOKEN", "no API token"),
-    ),
+    credentials=CREDENTIALS,
     webhook=Secret("jira_webhook_secret", "JIRA_WEBHOOK_SECRET", "no webhook secret"),
     token_shapes=(r"\bATATT[A-Za-z0-9_=-]{8,}",),  # Atlassian API tokens (about 190 characters)
     lists_all=True,

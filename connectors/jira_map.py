@@ -30,8 +30,15 @@ from types import MappingProxyType
 from typing import Any
 
 from connectors.base import parse_time
+from connectors.spec import Secret
 from sync import owned as owned_fields
 from sync.models import FieldChange, WorkItem
+
+#: The account relais reads and writes as (VendorSpec.credentials): its error messages name them.
+CREDENTIALS = (
+    Secret("jira_email", "JIRA_EMAIL", "no account email"),
+    Secret("jira_api_token", "JIRA_API_TOKEN", "no API token"),
+)
 
 #: The issue fields every search asks for; the mapping adds the ids it resolved.
 BASE_FIELDS = (
@@ -280,7 +287,7 @@ def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tupl
     if status == 401:
         msgs.insert(
             0,
-            "authentication failed: check JIRA_EMAIL and JIRA_API_TOKEN "
+            f"authentication failed: check {' and '.join(c.variable for c in CREDENTIALS)} "
             "(an API token from id.atlassian.com, for that email)",
         )
     return ("; ".join(str(m) for m in msgs) or f"HTTP {status}"), request_id

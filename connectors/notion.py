@@ -64,7 +64,7 @@ from connectors.base import (
     watermark_after,
 )
 from connectors.errors import ConfigMismatchError, NotFoundError
-from connectors.notion_map import KINDS, describe_error, write_value
+from connectors.notion_map import CREDENTIALS, KINDS, describe_error, write_value
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_client
@@ -463,7 +463,7 @@ def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None)
 SPEC = VendorSpec(
     name="notion",
     title="Notion",
-    credentials=(Secret("notion_token", "NOTION_TOKEN", "no integration token"),),
+    credentials=CREDENTIALS,
     # Not required: Notion sends it in the verification request, after the subscription
     # exists; until it is set, events are refused.
     webhook=Secret("notion_webhook_token", "NOTION_WEBHOOK_TOKEN", "no verification token", required=False),

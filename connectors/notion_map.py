@@ -28,7 +28,11 @@ from types import MappingProxyType
 from typing import Any
 
 from connectors.base import parse_time
+from connectors.spec import Secret
 from sync.models import WorkItem
+
+#: The integration's token (VendorSpec.credentials): its error messages name it.
+CREDENTIALS = (Secret("notion_token", "NOTION_TOKEN", "no integration token"),)
 
 #: Configured database key -> the kind of its items.
 KINDS = {"briefings": "briefing", "feedback": "feedback", "scorecard": "scorecard"}
@@ -186,7 +190,7 @@ def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tupl
         return f"HTTP {status}", None
     message = f"{data.get('code', 'error')}: {data.get('message', '')}".strip()
     if status == 401:
-        message += " — check NOTION_TOKEN (an internal integration secret)"
+        message += f" — check {CREDENTIALS[0].variable} (an internal integration secret)"
     if status == 404:
         message += " — is the database shared with the integration?"
     return message, data.get("request_id")

@@ -47,7 +47,7 @@ import pagerduty
 from connectors import pagerduty_map
 from connectors.base import Page, SourceSettings, ca_bundle, checked, iso, parse_time, source_policy
 from connectors.errors import NotFoundError, register_secret
-from connectors.pagerduty_map import describe_error
+from connectors.pagerduty_map import CREDENTIALS, describe_error
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_transport
@@ -250,7 +250,7 @@ def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None)
 SPEC = VendorSpec(
     name="pagerduty",
     title="PagerDuty",
-    credentials=(Secret("pagerduty_token", "PAGERDUTY_TOKEN", "no API token"),),
+    credentials=CREDENTIALS,
     webhook=Secret("pagerduty_webhook_secret", "PAGERDUTY_WEBHOOK_SECRET", "no signing secret", listed=True),
     token_shapes=(r"(?:^|\s)u\+[A-Za-z0-9_+-]{16,}", r"\bToken token=\S{8,}"),  # user API tokens
     lists_all=False,

@@ -20,7 +20,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import parse_time
+from connectors.spec import Secret
 from sync.models import WorkItem
+
+#: The REST API key (VendorSpec.credentials): its error messages name it.
+CREDENTIALS = (Secret("pagerduty_token", "PAGERDUTY_TOKEN", "no API token"),)
 
 
 def to_item(raw: dict[str, Any]) -> WorkItem:
@@ -66,6 +70,8 @@ def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tupl
     if details:
         message += f" ({'; '.join(map(str, details))})"
     if status == 401:
-        message += " — check PAGERDUTY_TOKEN (a REST API key), and the region in sources.pagerduty.url"
+        message += (
+            f" — check {CREDENTIALS[0].variable} (a REST API key), and the region in sources.pagerduty.url"
+        )
     request_id = next((v for k, v in headers.items() if k.lower() == "x-request-id"), None)
     return message, request_id

@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from connectors import registry
+
+from ._daemon import Webhooks
 from ._model import Settings
 
 SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
@@ -18,14 +21,15 @@ SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
 def build_schema() -> dict[str, Any]:
     generated = Settings.model_json_schema()
     generated.pop("title", None)
+    credentials = [s.variable for v in registry.VENDORS for s in v.credentials]
+    hooks = [registry.spec(name).webhook.variable for name in Webhooks.model_fields]
     return {
         "$schema": SCHEMA_ID,
         "title": "relais configuration",
         "description": (
             "relais.yaml: sources to read, people, teams, ordered classify rules, the RUN/BUILD balance and "
-            "the fields relais owns. Secrets never go here: relais reads JIRA_EMAIL, "
-            "JIRA_API_TOKEN, NOTION_TOKEN and PAGERDUTY_TOKEN (and the webhooks' PAGERDUTY_WEBHOOK_SECRET, "
-            "JIRA_WEBHOOK_SECRET, NOTION_WEBHOOK_TOKEN; or *_FILE) from the environment. "
+            f"the fields relais owns. Secrets never go here: relais reads {', '.join(credentials[:-1])} "
+            f"and {credentials[-1]} (and the webhooks' {', '.join(hooks)}; or *_FILE) from the environment. "
             "Check a file with `relais validate`."
         ),
         **generated,
