@@ -1,14 +1,7 @@
-"""The sandbox's Jira Cloud (a loopback HTTPS fake) checked against Atlassian's own
-material, over real HTTPS with plain httpx — every endpoint relais uses, success and the
-main error statuses.
-
-For each call: the status code, the body against the vendor schema
-(tests/spec/openapi.py), and the key set against the vendor's example.  Where the vendor spec is wrong or unusable
-for a path, the comment says so and the next best check is used; nothing is skipped.
-
-A failure here means the sandbox drifted from the real API: fix the sandbox, not the
-check (unless the vendor material itself is shown to be wrong — then add an erratum
-in tests/spec/openapi.py with the vendor's own evidence).
+"""The sandbox's Jira Cloud (a loopback HTTPS fake) checked against Atlassian's own material,
+over real HTTPS with plain httpx — every endpoint relais uses, success and the main error
+statuses. What each call is checked against, and what a failure means:
+tests/conformance_support.py.
 """
 
 from __future__ import annotations
@@ -38,7 +31,9 @@ from conformance_support import (
     fail_if_problems,
     jira_component,
     jira_field_values,
+    jira_schema_problems,
     jira_search_checks,
+    search_checked,
     vendor_client,
 )
 
@@ -284,10 +279,7 @@ def _worklog_checks(where: str, worklogs: list, issue_id: str) -> list[str]:
     problems: list[str] = []
     for i, w in enumerate(worklogs):
         at = f"{where}/{i}"
-        problems += [
-            f"{at}{e[1:] if e.startswith('/:') else e}"
-            for e in oa.validate_against(jira_component("Worklog"), w)
-        ]
+        problems += jira_schema_problems(at, "Worklog", w)
         if w.get("issueId") != issue_id:
             problems.append(f"{at}/issueId: {w.get('issueId')!r}, expected {issue_id!r}")
         for ts in ("created", "updated", "started"):
@@ -356,21 +348,11 @@ def test_jira_issue_worklogs(jira, jira_busy_issue):
 
 def test_jira_search_and_issue_embed_at_most_20_worklogs(jira, jira_busy_issue):
     requested = ["summary", "project", "updated", "worklog"]
-    r = call(
-        jira,
-        "GET",
-        "/rest/api/3/search/jql",
-        200,
-        params={"jql": f"key = {jira_busy_issue['key']}", "fields": ",".join(requested)},
-    )
-    body = jira_search_checks(r, requested)
+    r, body = search_checked(jira, f"key = {jira_busy_issue['key']}", requested)
     issue = body["issues"][0]
     # IssueBean.fields is free-form in the spec: the embedded value is a PageOfWorklogs.
     embedded = issue["fields"]["worklog"]
-    problems = [
-        f"/issues/0/fields/worklog{e[1:] if e.startswith('/:') else e}"
-        for e in oa.validate_against(jira_component("PageOfWorklogs"), embedded)
-    ]
+    problems = jira_schema_problems("/issues/0/fields/worklog", "PageOfWorklogs", embedded)
     problems += _worklog_checks("/issues/0/fields/worklog/worklogs", embedded["worklogs"], issue["id"])
     fail_if_problems(r, problems)
     assert (embedded["startAt"], embedded["maxResults"], len(embedded["worklogs"])) == (0, 20, 20)
@@ -446,25 +428,14 @@ def test_jira_search_with_the_routing_fields(sb, jira):
     )
     conforms("jira", r)
     requested = ["summary", "project", "updated", *ids.values()]
-    r = call(
-        jira,
-        "GET",
-        "/rest/api/3/search/jql",
-        200,
-        params={
-            "jql": f"key in ({key}, {sb.jira.routing_plan.unowned[1]}) ORDER BY key ASC",
-            "fields": ",".join(requested),
-        },
+    r, body = search_checked(
+        jira, f"key in ({key}, {sb.jira.routing_plan.unowned[1]}) ORDER BY key ASC", requested
     )
-    body = jira_search_checks(r, requested)
     issue = next(i for i in body["issues"] if i["key"] == key)
     f = issue["fields"]
     where = f"/issues/{key}/fields"
     # IssueBean.fields is free-form: a user-picker value is the spec's User, an option carries self/value/id.
-    problems = [
-        f"{where}/{ids['Product Manager']}{e[1:] if e.startswith('/:') else e}"
-        for e in oa.validate_against(jira_component("User"), f[ids["Product Manager"]])
-    ]
+    problems = jira_schema_problems(f"{where}/{ids['Product Manager']}", "User", f[ids["Product Manager"]])
     user = f[ids["Product Manager"]] or {}
     if (user.get("accountId"), user.get("displayName"), user.get("active")) != (
         pm.jira_account_id,
@@ -536,10 +507,7 @@ def _changelog_checks(key: str, body: dict) -> list[str]:
         for p in oa.missing_keys(example, body, ("nextPage",), all_items=True)
     ]
     for i, history in enumerate(body["values"]):
-        problems += [
-            f"/values/{i}/author{e[1:] if e.startswith('/:') else e}"
-            for e in oa.validate_against(jira_component("UserDetails"), history["author"])
-        ]
+        problems += jira_schema_problems(f"/values/{i}/author", "UserDetails", history["author"])
     return problems
 
 
@@ -581,14 +549,8 @@ def test_jira_search_feedback_issues_with_their_fields(sb, jira):
     fields = body_of(call(jira, "GET", "/rest/api/3/field", 200))
     ids = {f["name"]: f["id"] for f in fields if f.get("custom") and f.get("name") in _FEEDBACK_FIELDS}
     requested = [*JIRA_FIELDS, *ids.values()]
-    r = call(
-        jira,
-        "GET",
-        "/rest/api/3/search/jql",
-        200,
-        params={"jql": "project = FB ORDER BY key ASC", "maxResults": 100, "fields": ",".join(requested)},
-    )
-    body = jira_search_checks(r, requested)  # IssueTypeDetails (Feedback), StatusDetails, Priority, ADF…
+    # IssueTypeDetails (Feedback), StatusDetails, Priority, ADF…
+    r, body = search_checked(jira, "project = FB ORDER BY key ASC", requested, maxResults=100)
     problems = []
     if [i["key"] for i in body["issues"]] != sb.jira.feedback_keys() or not body["issues"]:
         problems.append(
@@ -602,10 +564,9 @@ def test_jira_search_feedback_issues_with_their_fields(sb, jira):
             False,
         ):
             problems.append(f"{where}/issuetype: {f['issuetype']!r}")
-        problems += [
-            f"{where}/project{e[1:] if e.startswith('/:') else e}"
-            for e in oa.validate_against(jira_component("ProjectCategory"), f["project"]["projectCategory"])
-        ]
+        problems += jira_schema_problems(
+            f"{where}/project", "ProjectCategory", f["project"]["projectCategory"]
+        )
         if f["project"].get("projectTypeKey") not in ("software", "service_desk", "business"):
             problems.append(f"{where}/project/projectTypeKey: {f['project'].get('projectTypeKey')!r}")
         for name, fid in ids.items():
@@ -618,10 +579,7 @@ def test_jira_search_feedback_issues_with_their_fields(sb, jira):
             # value) plus the id real Jira always adds.
             option = dict(value or {})
             option_id = option.pop("id", None)
-            problems += [
-                f"{where}/{fid}{e[1:] if e.startswith('/:') else e}"
-                for e in oa.validate_against(jira_component("CustomFieldOption"), option)
-            ]
+            problems += jira_schema_problems(f"{where}/{fid}", "CustomFieldOption", option)
             if not (isinstance(option_id, str) and option_id.isdigit() and option.get("value")):
                 problems.append(f"{where}/{fid}: {value!r} (an option value carries self/value/id)")
     fail_if_problems(r, problems)
@@ -653,10 +611,7 @@ _LINKED_ISSUE_IGNORE = ("entityId", "scope", "description", "statusColor")
 
 
 def _linked_issue_checks(where: str, linked: dict) -> list[str]:
-    problems = [
-        f"{where}{e[1:] if e.startswith('/:') else e}"
-        for e in oa.validate_against(jira_component("LinkedIssue"), linked)
-    ]
+    problems = jira_schema_problems(where, "LinkedIssue", linked)
     if set(linked) != {"id", "key", "self", "fields"}:
         problems.append(f"{where}: keys {sorted(linked)} (a linked issue shows id, key, self, fields)")
     for name, ref in (
@@ -664,27 +619,18 @@ def _linked_issue_checks(where: str, linked: dict) -> list[str]:
         ("issuetype", "IssueTypeDetails"),
         ("priority", "Priority"),
     ):
-        problems += [
-            f"{where}/fields/{name}{e[1:] if e.startswith('/:') else e}"
-            for e in oa.validate_against(jira_component(ref), (linked.get("fields") or {}).get(name))
-        ]
+        problems += jira_schema_problems(
+            f"{where}/fields/{name}", ref, (linked.get("fields") or {}).get(name)
+        )
     return problems
 
 
 def test_jira_search_with_parent_and_issuelinks(sb, jira):
     blocked = sb.jira.epic_plan.role("blocked")
     requested = [*JIRA_FIELDS, "parent", "issuelinks"]
-    r = call(
-        jira,
-        "GET",
-        "/rest/api/3/search/jql",
-        200,
-        params={
-            "jql": f"key in ({blocked.child}, {blocked.other}, {blocked.epic}) ORDER BY key ASC",
-            "fields": ",".join(requested),
-        },
+    r, body = search_checked(
+        jira, f"key in ({blocked.child}, {blocked.other}, {blocked.epic}) ORDER BY key ASC", requested
     )
-    body = jira_search_checks(r, requested)
     by_key = {i["key"]: i["fields"] for i in body["issues"]}
     problems = []
     if set(by_key) != {blocked.child, blocked.other, blocked.epic}:
@@ -719,10 +665,7 @@ def test_jira_search_with_parent_and_issuelinks(sb, jira):
         other_end = "outwardIssue" if end == "inwardIssue" else "inwardIssue"
         if other_end in link:
             problems.append(f"{where}/0/{other_end}: present (an issue's links show only the other end)")
-        problems += [
-            f"{where}/0{e[1:] if e.startswith('/:') else e}"
-            for e in oa.validate_against(jira_component("IssueLink"), {**link, other_end: link[end]})
-        ]
+        problems += jira_schema_problems(f"{where}/0", "IssueLink", {**link, other_end: link[end]})
         problems += _linked_issue_checks(f"{where}/0/{end}", link[end])
         if not (
             str(link.get("id", "")).isdigit()

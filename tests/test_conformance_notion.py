@@ -1,15 +1,7 @@
 """The sandbox's Notion (a loopback HTTPS fake) checked against Notion's own material,
 over real HTTPS with plain httpx — every endpoint relais uses, success and the main error
-statuses.
-
-For each call: the status code, the body against the vendor schema, the recorded real
-objects and Notion's generated TypeScript types (tests/spec/notion_shapes.py), and the
-key set against the recorded object.  Where the vendor spec is wrong or unusable
-for a path, the comment says so and the next best check is used; nothing is skipped.
-
-A failure here means the sandbox drifted from the real API: fix the sandbox, not the
-check (unless the vendor material itself is shown to be wrong — then add an erratum
-in tests/spec/openapi.py with the vendor's own evidence).
+statuses. What each call is checked against, and what a failure means:
+tests/conformance_support.py.
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
-"""The sandbox's PagerDuty (a loopback HTTPS fake) checked against PagerDuty's own
-material, over real HTTPS with plain httpx — every endpoint relais uses, success and the
-main error statuses.
-
-For each call: the status code, the body against the vendor schema
-(tests/spec/openapi.py), and the key set against the vendor's example.  Where the vendor spec is wrong or unusable
-for a path, the comment says so and the next best check is used; nothing is skipped.
-
-A failure here means the sandbox drifted from the real API: fix the sandbox, not the
-check (unless the vendor material itself is shown to be wrong — then add an erratum
-in tests/spec/openapi.py with the vendor's own evidence).
+"""The sandbox's PagerDuty (a loopback HTTPS fake) checked against PagerDuty's own material,
+over real HTTPS with plain httpx — every endpoint relais uses, success and the main error
+statuses. What each call is checked against, and what a failure means:
+tests/conformance_support.py.
 """
 
 from __future__ import annotations
