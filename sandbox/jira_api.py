@@ -29,15 +29,13 @@ REMOVED = (
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
 
 
-class JiraApp(BulkRoutes, VendorApp):
+class JiraApp(BulkRoutes, VendorApp[JiraState]):
     name = "jira"
     list_keys = ("issues", "values")
 
     def __init__(self, state: JiraState, email: str, token: str):
-        self.state = state
         self.email = email
-        self.token = token
-        super().__init__()
+        super().__init__(state, token)
 
     def routes(self) -> None:
         r = self.router
@@ -199,16 +197,18 @@ class JiraApp(BulkRoutes, VendorApp):
             raise BadRequest(400, str(exc)) from None
         return Response.json(200, {"count": count})
 
+    def _find(self, key: str) -> dict[str, Any]:
+        """The issue record for a key or id (the caller holds the state's lock), else Jira's 404."""
+        try:
+            return self.state.find(key)
+        except NotFound:
+            raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
+
     def get_issue(self, request: Request, key: str) -> Response:
         field_ids = select_fields(_split(request.args("fields")), "*all") or []
         expand = set(_split(request.args("expand")))
         with self.state.lock:
-            try:
-                rec = self.state.find(key)
-            except NotFound:
-                raise BadRequest(
-                    404, "Issue does not exist or you do not have permission to see it."
-                ) from None
+            rec = self._find(key)
             return Response.json(200, self.state.renderer().issue(rec, field_ids, expand))
 
     def put_issue(self, request: Request, key: str) -> Response:
@@ -216,12 +216,7 @@ class JiraApp(BulkRoutes, VendorApp):
         if not isinstance(body, dict):
             raise BadRequest(400, "Can not deserialize instance of IssueUpdateBean: expected a JSON object.")
         with self.state.lock:
-            try:
-                rec = self.state.find(key)
-            except NotFound:
-                raise BadRequest(
-                    404, "Issue does not exist or you do not have permission to see it."
-                ) from None
+            rec = self._find(key)
             try:
                 self.state.apply(rec, body.get("fields") or {}, body.get("update") or {}, self.state.api_user)
             except FieldErrors as exc:
@@ -248,12 +243,7 @@ class JiraApp(BulkRoutes, VendorApp):
         except ValueError:
             raise BadRequest(400, "startAt and maxResults must be integers.") from None
         with self.state.lock:
-            try:
-                rec = self.state.find(key)
-            except NotFound:
-                raise BadRequest(
-                    404, "Issue does not exist or you do not have permission to see it."
-                ) from None
+            rec = self._find(key)
             renderer = self.state.renderer()
             histories = [renderer.history(h) for h in rec["changelog"]]  # oldest first on this endpoint
         page = histories[start : start + size]
@@ -285,12 +275,7 @@ class JiraApp(BulkRoutes, VendorApp):
                 404, "startAt, maxResults, startedAfter and startedBefore must be numbers."
             ) from None
         with self.state.lock:
-            try:
-                rec = self.state.find(key)
-            except NotFound:
-                raise BadRequest(
-                    404, "Issue does not exist or you do not have permission to see it."
-                ) from None
+            rec = self._find(key)
             logs = [
                 w
                 for w in rec["worklogs"]

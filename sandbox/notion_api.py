@@ -31,14 +31,9 @@ CODES = {
 }
 
 
-class NotionApp(VendorApp):
+class NotionApp(VendorApp[NotionState]):
     name = "notion"
     list_keys = ("results",)
-
-    def __init__(self, state: NotionState, token: str):
-        self.state = state
-        self.token = token
-        super().__init__()
 
     def routes(self) -> None:
         r = self.router

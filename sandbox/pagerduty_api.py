@@ -25,14 +25,9 @@ SORT_FIELDS = ("incident_number", "created_at", "resolved_at", "urgency")
 DEFAULT_CODES = {400: 2001, 401: 2006, 403: 2010, 404: 2100, 429: 2020}
 
 
-class PagerDutyApp(VendorApp):
+class PagerDutyApp(VendorApp[PagerDutyState]):
     name = "pagerduty"
     list_keys = ("incidents", "log_entries", "notes", "services")
-
-    def __init__(self, state: PagerDutyState, token: str):
-        self.state = state
-        self.token = token
-        super().__init__()
 
     def routes(self) -> None:
         r = self.router
