@@ -18,7 +18,7 @@ from .jira_routing import Plan as RoutingPlan
 from .jira_routing import seed_routing
 from .jira_worklogs import Plan as WorklogPlan
 from .jira_worklogs import seed_worklogs
-from .org import Org
+from .org import CUSTOMERS, Org
 from .timeutil import floor_ms
 
 FIRST_ISSUE_ID = 10001  # the teams' issues first, then the FB project's, then the epics
@@ -42,16 +42,6 @@ _CONDITIONS = [
     "the locale is fr-FR",
     "the payload exceeds 1 MB",
     "the customer has no email",
-]
-_CUSTOMERS = [
-    "Globex",
-    "Initech",
-    "Umbrella",
-    "Hooli",
-    "Stark Retail",
-    "Wayne Logistics",
-    "Soylent",
-    "Acme Travel",
 ]
 _ACTIONS = [
     "download invoices",
@@ -113,7 +103,7 @@ def _seeded_issues(org: Org) -> Iterator[dict[str, Any]]:
             if rng.random() < 0.3:
                 labels.append("customer")
         elif issuetype == "Support":
-            summary = f"{rng.choice(_CUSTOMERS)} cannot {rng.choice(_ACTIONS)}"
+            summary = f"{rng.choice(CUSTOMERS)} cannot {rng.choice(_ACTIONS)}"
         elif issuetype == "Story":
             summary = f"{rng.choice(['Ship', 'Add', 'Launch', 'Build'])} {rng.choice(_FEATURES)}"
             labels.append("roadmap")

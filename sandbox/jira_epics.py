@@ -41,19 +41,11 @@ from .jira_fields import (
     team_options,
 )
 from .jira_links import FIRST_LINK_ID
-from .org import Org
+from .org import FEATURES, Org
 from .timeutil import floor_ms
 
-_FEATURES = [
-    "Instant refunds",
-    "Multi-currency invoices",
-    "SSO for enterprise",
-    "Audit log export",
-    "Self-serve plan upgrades",
-    "Saved searches",
-    "Usage-based billing",
-    "Status page widget",
-]
+# An epic without a briefing is named after one of the first eight features (seeded so).
+EPIC_FEATURES = FEATURES[:8]
 
 
 @dataclass
@@ -127,7 +119,7 @@ def build_epics(
     for epic in initiatives.epics:
         team = org.team(epic.team)
         initiative = initiatives.initiatives[epic.briefing] if epic.briefing is not None else None
-        summary = initiative.feature if initiative else rng.choice(_FEATURES)
+        summary = initiative.feature if initiative else rng.choice(EPIC_FEATURES)
         kids = children[epic.key]
         pm = org.person(team.pm).jira_account_id
         if kids:

@@ -16,7 +16,7 @@ from . import notion_briefings
 from .initiatives import Plan as Initiatives
 from .notion_feedback import EXTRA_AREAS, routing_values
 from .notion_schema import Property, make_options, page_url, render_value, rich_text, short_id
-from .org import Org, uuid_from
+from .org import CUSTOMERS, FEATURES, Org, uuid_from
 from .timeutil import notion_database_format, notion_format
 
 DATABASES = {
@@ -30,18 +30,6 @@ ORIGINS = ["Sales", "Support", "Account management"]
 TIERS = ["Enterprise", "Growth", "Starter"]
 BRIEFING_TAGS = ["customer-facing", "compliance", "platform", "revenue", "retention"]
 FEEDBACK_TAGS = ["bug", "feature request", "ux", "performance", "pricing"]
-_FEATURES = [
-    "Instant refunds",
-    "Multi-currency invoices",
-    "SSO for enterprise",
-    "Audit log export",
-    "Self-serve plan upgrades",
-    "Saved searches",
-    "Usage-based billing",
-    "Status page widget",
-    "Bulk ticket actions",
-    "Data residency in the EU",
-]
 _ASKS = [
     "Export invoices as CSV",
     "Refunds take too long to show up",
@@ -57,16 +45,6 @@ _ASKS = [
 # Team modes, mildest first, coloured like a traffic light (relais writes them; see issue 3).
 LEVELS = [("ok", "green"), ("watch", "yellow"), ("alert", "orange"), ("survival", "red")]
 SCORECARD_NUMBERS = ["RUN %", "BUILD %", "IMPROVE %", "RUN hours", "Incidents", "Urgent requests"]
-_CUSTOMERS = [
-    "Globex",
-    "Initech",
-    "Umbrella",
-    "Hooli",
-    "Stark Retail",
-    "Wayne Logistics",
-    "Soylent",
-    "Acme Travel",
-]
 
 
 def build_schemas(org: Org) -> dict[str, dict[str, Property]]:
@@ -184,7 +162,7 @@ def drawn_pages(org: Org) -> Iterator[dict[str, Any]]:
         briefings_by_team.setdefault(team.name, []).append(page_id)
         quarter = f"Q{rng.randint(1, 4)} {org.anchor.year + 1}"
         editor = rng.choice(owners)  # drawn before the title, as always
-        title = f"{quarter} — {rng.choice(_FEATURES)}"
+        title = f"{quarter} — {rng.choice(FEATURES)}"
         briefings.append((page_id, team.name, title))
         yield {
             "id": page_id,
@@ -225,7 +203,7 @@ def drawn_pages(org: Org) -> Iterator[dict[str, Any]]:
                 "Name": [rng.choice(_ASKS)],
                 "Team": team.name if routed else None,
                 "Origin": rng.choice(ORIGINS),
-                "Customer": [rng.choice(_CUSTOMERS)],
+                "Customer": [rng.choice(CUSTOMERS)],
                 "Tier": rng.choice(TIERS),
                 "Area": rng.choice(team.components),
                 "Tags": rng.sample(FEEDBACK_TAGS, rng.randint(0, 2)),

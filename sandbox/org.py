@@ -86,6 +86,30 @@ TEAM_CATALOG: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     ("infra", "Infrastructure", "INFRA", "Cluster Control", ("Kubernetes", "Network")),
 ]
 
+# The product's features (briefings and epics are named after them) and its customers.
+FEATURES = [
+    "Instant refunds",
+    "Multi-currency invoices",
+    "SSO for enterprise",
+    "Audit log export",
+    "Self-serve plan upgrades",
+    "Saved searches",
+    "Usage-based billing",
+    "Status page widget",
+    "Bulk ticket actions",
+    "Data residency in the EU",
+]
+CUSTOMERS = [
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark Retail",
+    "Wayne Logistics",
+    "Soylent",
+    "Acme Travel",
+]
+
 FIRST_NAMES = [
     "alice",
     "bruno",
