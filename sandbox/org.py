@@ -240,6 +240,12 @@ def pd_id(rng: random.Random, prefix: str, n: int = 13) -> str:
     return prefix + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(n))
 
 
+def page_url(title: str, object_id: str) -> str:
+    """``https://app.notion.com/p/<title slug>-<id without dashes>``, as Notion builds page URLs."""
+    slug = "-".join("".join(c if c.isalnum() else " " for c in title).split())
+    return f"https://app.notion.com/p/{slug + '-' if slug else ''}{object_id.replace('-', '')}"
+
+
 def _team_entry(i: int) -> tuple[str, str, str, str, tuple[str, ...]]:
     if i < len(TEAM_CATALOG):
         return TEAM_CATALOG[i]
