@@ -424,18 +424,13 @@ class JiraState:
         staged = copy.deepcopy(rec)
         for fid in set(fields) & set(update):
             errors[fid] = f"Field '{fid}' cannot appear in both 'fields' and 'update'"
-        for fid, value in fields.items():
-            if fid in errors:
-                continue
-            message = set_field(self, staged, fid, value, human)
-            if message:
-                errors[fid] = message
-        for fid, operations in update.items():
-            if fid in errors:
-                continue
-            message = update_field(self, staged, fid, operations, human)
-            if message:
-                errors[fid] = message
+        for values, write in ((fields, set_field), (update, update_field)):  # values, then operations
+            for fid, value in values.items():
+                if fid in errors:
+                    continue
+                message = write(self, staged, fid, value, human)
+                if message:
+                    errors[fid] = message
         if errors:
             raise FieldErrors(errors)
         rec.update(staged)

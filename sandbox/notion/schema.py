@@ -148,7 +148,8 @@ def plain(prop: Property, value: Any) -> Any:
     return value
 
 
-def _text(prop: Property, items: Any) -> list[str]:
+def _bounded_list(prop: Property, items: Any) -> list[Any]:
+    """A list value as Notion takes it: a list, of at most ARRAY_LIMIT items."""
     if not isinstance(items, list):
         raise ValidationError(f"{prop.name} is expected to be {prop.type}.")
     if len(items) > ARRAY_LIMIT:
@@ -156,8 +157,12 @@ def _text(prop: Property, items: Any) -> list[str]:
             f"body failed validation: body.properties.{prop.name}.{prop.type}.length should be "
             f"≤ `{ARRAY_LIMIT}`, instead was `{len(items)}`."
         )
+    return items
+
+
+def _text(prop: Property, items: Any) -> list[str]:
     out = []
-    for i, item in enumerate(items):
+    for i, item in enumerate(_bounded_list(prop, items)):
         if not isinstance(item, dict):
             raise ValidationError(
                 f"body failed validation: body.properties.{prop.name}.{prop.type}[{i}] should be "
@@ -241,14 +246,9 @@ def parse_value(prop: Property, raw: Any, rng: random.Random, users: set[str], p
     if t in ("select", "status"):
         return None if value is None else _pick_option(prop, value, rng, may_create=(t == "select"))
     if t == "multi_select":
-        if not isinstance(value, list):
-            raise ValidationError(f"{prop.name} is expected to be multi_select.")
-        if len(value) > ARRAY_LIMIT:
-            raise ValidationError(
-                f"body failed validation: body.properties.{prop.name}.multi_select.length should "
-                f"be ≤ `{ARRAY_LIMIT}`, instead was `{len(value)}`."
-            )
-        return list(dict.fromkeys(_pick_option(prop, v, rng, may_create=True) for v in value))
+        return list(
+            dict.fromkeys(_pick_option(prop, v, rng, may_create=True) for v in _bounded_list(prop, value))
+        )
     if t in ("people", "relation"):
         if not isinstance(value, list) or not all(isinstance(v, dict) and v.get("id") for v in value):
             raise ValidationError(f"{prop.name} is expected to be {t}.")
