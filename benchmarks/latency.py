@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from sandbox.jira_fields import WORK_TYPE
+from sandbox.jira.fields import WORK_TYPE
 from sandbox.testing import wait_until
 
 JIRA_SECRET = "bench-jira-webhook-secret"

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .jira_fields import FEEDBACK_PROJECT_KEY
+from .jira.fields import FEEDBACK_PROJECT_KEY
 from .org import BOT_EMAIL, Org
 
 CLASSIFY: list[dict[str, Any]] = [
@@ -93,8 +93,8 @@ def route_section(org: Org) -> dict[str, Any]:
 
 
 # What relais routes (its routing issue); added by ``routing=True``. Written for the
-# seeded feedback pages (sandbox/notion_feedback.py) and the demo's RUN tickets without
-# a Team (sandbox/jira_routing.py); sandbox/README.md tables what each decides.
+# seeded feedback pages (sandbox/notion/feedback.py) and the demo's RUN tickets without
+# a Team (sandbox/jira/routing.py); sandbox/README.md tables what each decides.
 ROUTE: dict[str, list[dict[str, Any]]] = {
     "feedback": [
         {
@@ -138,8 +138,8 @@ ROUTING_WRITEBACK: dict[str, dict[str, Any]] = {
 
 
 # What relais' initiative status needs (briefings, delivery, incident follow-ups); added by
-# ``briefings=True``. Property and field names are the sandbox's (sandbox/notion_briefings.py,
-# sandbox/jira_epics.py); sandbox/README.md tables the seeded situations they reveal.
+# ``briefings=True``. Property and field names are the sandbox's (sandbox/notion/briefings.py,
+# sandbox/jira/epics.py); sandbox/README.md tables the seeded situations they reveal.
 BRIEFINGS: dict[str, Any] = {
     "epic_property": "Epic",  # briefing property naming the epic (key or URL)
     "target_date": "Target date",

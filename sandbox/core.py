@@ -19,13 +19,13 @@ from typing import Any
 from . import certs
 from .config import build_config, render_yaml
 from .faults import VENDORS, FaultRule, Faults, TokenBucket
-from .jira_api import JiraApp
-from .jira_state import JiraState
-from .notion_api import NotionApp
-from .notion_state import NotionState
+from .jira.api import JiraApp
+from .jira.state import JiraState
+from .notion.api import NotionApp
+from .notion.state import NotionState
 from .org import BOT_EMAIL, build_org
-from .pagerduty_api import PagerDutyApp
-from .pagerduty_state import PagerDutyState
+from .pagerduty.api import PagerDutyApp
+from .pagerduty.state import PagerDutyState
 from .seed import generate
 from .server import Request, Response, VendorServer
 from .timeutil import ceil_seconds, http_date, utc_now

@@ -31,7 +31,7 @@ report; ``partner`` is the next team (a custom size with one team has no partner
 - ``"done"``: every child is done (the epic too).
 - ``"empty"``: the epic has no child yet; the briefing is the one *Security critical*.
 
-What each side seeds for a role is in :mod:`sandbox.jira_epics` and :mod:`sandbox.notion_briefings`.
+What each side seeds for a role is in :mod:`sandbox.jira.epics` and :mod:`sandbox.notion.briefings`.
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .notion_schema import page_url
-from .org import Org
+from .org import Org, page_url
 
 ROLES = ("blocked", "validated", "undeclared", "done", "empty")
 VIA = ("briefing link", "epic property")

@@ -86,6 +86,30 @@ TEAM_CATALOG: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     ("infra", "Infrastructure", "INFRA", "Cluster Control", ("Kubernetes", "Network")),
 ]
 
+# The product's features (briefings and epics are named after them) and its customers.
+FEATURES = [
+    "Instant refunds",
+    "Multi-currency invoices",
+    "SSO for enterprise",
+    "Audit log export",
+    "Self-serve plan upgrades",
+    "Saved searches",
+    "Usage-based billing",
+    "Status page widget",
+    "Bulk ticket actions",
+    "Data residency in the EU",
+]
+CUSTOMERS = [
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark Retail",
+    "Wayne Logistics",
+    "Soylent",
+    "Acme Travel",
+]
+
 FIRST_NAMES = [
     "alice",
     "bruno",
@@ -214,6 +238,12 @@ def hex_id(rng: random.Random, n: int) -> str:
 
 def pd_id(rng: random.Random, prefix: str, n: int = 13) -> str:
     return prefix + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(n))
+
+
+def page_url(title: str, object_id: str) -> str:
+    """``https://app.notion.com/p/<title slug>-<id without dashes>``, as Notion builds page URLs."""
+    slug = "-".join("".join(c if c.isalnum() else " " for c in title).split())
+    return f"https://app.notion.com/p/{slug + '-' if slug else ''}{object_id.replace('-', '')}"
 
 
 def _team_entry(i: int) -> tuple[str, str, str, str, tuple[str, ...]]:

@@ -2,20 +2,20 @@
 
 Each step is handed what the steps before it made, instead of replaying their draws:
 
-1. the teams' issues, with their worklogs and routing fields (:mod:`sandbox.jira_data`);
-2. the FB project's feedback issues, numbered after them (:mod:`sandbox.jira_feedback`);
-3. the Notion pages as drawn, briefings then feedback (:mod:`sandbox.notion_data`);
+1. the teams' issues, with their worklogs and routing fields (:mod:`sandbox.jira.data`);
+2. the FB project's feedback issues, numbered after them (:mod:`sandbox.jira.feedback`);
+3. the Notion pages as drawn, briefings then feedback (:mod:`sandbox.notion.data`);
 4. the initiatives: the briefings paired with epics keyed after each project's issues and
    numbered after the feedback (:mod:`sandbox.initiatives`);
-5. the epics, their children and links (:mod:`sandbox.jira_epics`);
-6. the briefings' relais properties, from the initiatives (:mod:`sandbox.notion_briefings`);
-7. the PagerDuty incidents and their log entries (:mod:`sandbox.pagerduty_data`).
+5. the epics, their children and links (:mod:`sandbox.jira.epics`);
+6. the briefings' relais properties, from the initiatives (:mod:`sandbox.notion.briefings`);
+7. the PagerDuty incidents and their log entries (:mod:`sandbox.pagerduty.data`).
 
 Every step draws from its own RNG stream (:meth:`sandbox.org.Org.rng`), so a step added at the
 end changes nothing before it. :func:`fingerprint` hashes the result: the same (seed, size, UTC
 day) gives the same fingerprint.
 
-The fakes' states (:class:`sandbox.jira_state.JiraState` and its Notion and PagerDuty peers)
+The fakes' states (:class:`sandbox.jira.state.JiraState` and its Notion and PagerDuty peers)
 take the records of a :class:`Seed` over and change them as the tenant changes: hand each
 :class:`Seed` to one sandbox only.
 """
@@ -30,16 +30,16 @@ from typing import Any
 
 from .initiatives import Plan as Initiatives
 from .initiatives import build_plan, project_counts
-from .jira_data import FIRST_ISSUE_ID, seed_issues
-from .jira_epics import Plan as EpicPlan
-from .jira_epics import build_epics
-from .jira_feedback import Plan as FeedbackPlan
-from .jira_feedback import build_feedback
-from .jira_routing import Plan as RoutingPlan
-from .jira_worklogs import Plan as WorklogPlan
-from .notion_data import add_briefing_values, drawn_pages
+from .jira.data import FIRST_ISSUE_ID, seed_issues
+from .jira.epics import Plan as EpicPlan
+from .jira.epics import build_epics
+from .jira.feedback import Plan as FeedbackPlan
+from .jira.feedback import build_feedback
+from .jira.routing import Plan as RoutingPlan
+from .jira.worklogs import Plan as WorklogPlan
+from .notion.data import add_briefing_values, drawn_pages
 from .org import Org, org_summary
-from .pagerduty_data import iter_incidents
+from .pagerduty.data import iter_incidents
 
 Record = dict[str, Any]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .server import Request, Response, Router
 
@@ -27,11 +27,18 @@ class BadRequest(Exception):
         self.extra = extra
 
 
-class VendorApp:
+StateT = TypeVar("StateT")
+
+
+class VendorApp(Generic[StateT]):
+    """One vendor's API over its state (``StateT``), for the holder of ``token``."""
+
     name = ""
     list_keys: tuple[str, ...] = ()  # keys holding the item list of a page (for bad_item)
 
-    def __init__(self) -> None:
+    def __init__(self, state: StateT, token: str) -> None:
+        self.state = state
+        self.token = token
         self.router = Router()
         self.routes()
 

@@ -87,9 +87,16 @@ def pd(sb: Sandbox) -> Iterator[Any]:
 
 
 def write_config(
-    sb: Sandbox, directory: Path, tweak: Callable[[dict[str, Any]], None] | None = None, balance: bool = False
+    sb: Sandbox,
+    directory: Path,
+    tweak: Callable[[dict[str, Any]], None] | None = None,
+    balance: bool = False,
+    **features: bool,
 ) -> Path:
-    data = sb.config(str(directory / "relais.db"), balance=balance)
+    """The sandbox's relais.yaml in ``directory``; ``features`` as :meth:`Sandbox.config` takes them
+    (``routing=True``, ``briefings=True``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    data = sb.config(str(directory / "relais.db"), balance=balance, **features)
     if tweak:
         tweak(data)
     path = directory / "relais.yaml"
@@ -123,6 +130,17 @@ def run_relais(args: list[str], env: dict[str, str], timeout: float = 120) -> su
         capture_output=True,
         text=True,
         timeout=timeout,
+    )
+
+
+def start_relais(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """The CLI started in the background (to be killed mid-run), its output discarded."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

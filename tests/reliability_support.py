@@ -114,6 +114,17 @@ def converge(
 
 
 # -- what the tools hold ---------------------------------------------------------------
+def converged(sb: Sandbox, directory: Path) -> Path:
+    """The full config in ``directory``, and a store relais synced until nothing was left to write."""
+    config = full_config(sb, directory)
+    engine = engine_for(sb, config)
+    try:
+        converge(engine)
+    finally:
+        engine.close()
+    return config
+
+
 def _notion_values(rec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return {
         name: value

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, make_engine, relais_env, run_relais
+from conftest import make_engine, relais_env, run_relais, start_relais, write_config
 
 from sandbox import Sandbox
 from sync.followups import label_for, note_key, ticket_key
@@ -34,22 +32,12 @@ OWNED_STATUS = (
 
 
 def briefings_config(sb: Sandbox, directory: Path) -> Path:
-    data = sb.config(str(directory / "relais.db"), balance=True, briefings=True)
-    path = directory / "relais.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_config(sb, directory, balance=True, briefings=True)
 
 
 @pytest.fixture
 def config(sandbox, tmp_path) -> Path:
     return briefings_config(sandbox, tmp_path)
-
-
-@pytest.fixture
-def engine(sandbox, config):
-    e = make_engine(sandbox, config)
-    yield e
-    e.close()
 
 
 def prop(sb: Sandbox, page_id: str, name: str):
@@ -224,13 +212,7 @@ def test_sigkill_between_the_ticket_and_its_note_leaves_one_of_each(sandbox, con
     """The note request hangs (the sandbox holds it); relais is killed there, then run again."""
     env = relais_env(sandbox)
     sandbox.faults.add("pagerduty", "timeout", method="POST", path=r"/notes$", count=1, delay=30, after=after)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_relais(["sync", "--once", "-c", str(config)], env)
     state = yaml.safe_load(config.read_text())["state"]["path"]
     try:
         deadline = time.monotonic() + 60

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT, relais_env, run_relais, write_config
+from conftest import relais_env, run_relais, start_relais, write_config
 
 from sandbox import Sandbox
 from sync.state import StateStore
@@ -61,13 +59,7 @@ def test_sigkill_during_apply_then_restart_converges(tmp_path: Path):
     with Sandbox(seed=11, size="demo") as sb:
         (tmp_path / "crash").mkdir()
         cfg = write_config(sb, tmp_path / "crash", slow_writes)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(cfg)],
-            env=relais_env(sb),
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        proc = start_relais(["sync", "--once", "-c", str(cfg)], relais_env(sb))
         deadline = time.monotonic() + 60
         while sb.count(vendor="jira", method="PUT") < 10 and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -13,7 +13,7 @@ from conftest import left_to_do, relais_env, run_relais
 from daemon_support import RelaisProcess, daemon_config, get, replace_text, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 
-from sandbox.jira_fields import WORK_TYPE
+from sandbox.jira.fields import WORK_TYPE
 
 
 def scrape(url: str) -> list[tuple[str, dict[str, str], float]]:

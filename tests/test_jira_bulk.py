@@ -77,7 +77,7 @@ def test_an_issue_getting_two_select_values_rides_in_two_bulk_edits_and_needs_no
     bulk edit and in the Team's, and gets no request of its own."""
     import yaml
 
-    from sandbox.jira_fields import TEAM
+    from sandbox.jira.fields import TEAM
 
     data = sandbox.config(str(tmp_path / "relais.db"), balance=True, routing=True)
     # every ticket without a Team gets one value (a project's mapped team yields to a rule, not to the fallback)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,22 @@ HOSTILE = [
 ]
 #: Characters that must never reach a terminal from the data: ESC, BEL, the C1 CSI, RTL override.
 CONTROL_OUT = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+# What an operator runs on a config, by name.
+COMMANDS = {
+    "sync": ["sync", "--once"],
+    "plan": ["plan"],
+    "report": ["report"],
+    "explain": ["explain", "jira:PAY-1"],
+}
+
+
+def run_each(
+    commands: dict[str, list[str]], config: Path, env: dict[str, str]
+) -> dict[str, subprocess.CompletedProcess]:
+    """Each command run on ``config`` by the CLI, by name."""
+    return {name: run_relais([*args, "-c", str(config)], env) for name, args in commands.items()}
 
 
 def _jira_summary(text: str):
@@ -206,16 +223,7 @@ def test_cli_output_about_hostile_items_is_inert(tmp_path: Path):
         sb.tamper("notion", _notion_title({page}, text))
         config = full_config(sb, tmp_path)
         env = relais_env(sb)
-        runs = {
-            name: run_relais([*args, "-c", str(config)], env)
-            for name, args in {
-                "sync": ["sync", "--once"],
-                "plan": ["plan"],
-                "report": ["report"],
-                "explain": ["explain", "jira:PAY-1"],
-                "explain notion": ["explain", f"notion:{page}"],
-            }.items()
-        }
+        runs = run_each({**COMMANDS, "explain notion": ["explain", f"notion:{page}"]}, config, env)
     for name, done in runs.items():
         assert done.returncode == 0, (name, done.stderr[-500:])
         assert no_control(done.stdout + done.stderr) == [], (name, no_control(done.stdout + done.stderr))
@@ -519,15 +527,7 @@ def test_a_corrupt_state_store_names_the_file_and_the_remedy(sandbox, tmp_path: 
     data[100:4096] = b"\xff" * (4096 - 100)  # the first page's content, past the header
     data[8192:16384] = b"\x00" * 8192
     db.write_bytes(bytes(data))
-    runs = {
-        name: run_relais([*args, "-c", str(config)], env)
-        for name, args in {
-            "sync": ["sync", "--once"],
-            "plan": ["plan"],
-            "report": ["report"],
-            "explain": ["explain", "jira:PAY-1"],
-        }.items()
-    }
+    runs = run_each(COMMANDS, config, env)
     for name, done in runs.items():
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 1 and len(lines) == 1, (name, done.stderr)

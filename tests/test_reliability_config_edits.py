@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 from conftest import relais_env, run_relais
-from reliability_support import converge, engine_for, full_config, record
+from reliability_support import converged, record
 
 from sandbox import Sandbox
 
@@ -28,12 +28,7 @@ def planned(sb: Sandbox, config: Path) -> dict:
 
 def test_edits_that_change_no_decision_plan_no_write(tmp_path: Path):
     with Sandbox(seed=7, size="demo") as sb:
-        config = full_config(sb, tmp_path)
-        engine = engine_for(sb, config)
-        try:
-            converge(engine)
-        finally:
-            engine.close()
+        config = converged(sb, tmp_path)
         data = yaml.safe_load(config.read_text())
         edits = {}
 

@@ -19,15 +19,13 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, left_to_do, relais_env, run_relais
+from conftest import left_to_do, relais_env, run_relais, start_relais
 from reliability_support import duplicates, end_state, full_config, record, state_diff
 
 from sandbox import Sandbox
@@ -76,13 +74,7 @@ def kill_once(sb: Sandbox, config: Path, rng: random.Random, trigger: str | None
     k = rng.randint(1, 20)
     jitter = rng.uniform(0, 0.015)
     delay = rng.uniform(0.2, 2.5)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)],
-        env=relais_env(sb),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_relais(["sync", "--once", "-c", str(config)], relais_env(sb))
     t0 = time.monotonic()
 
     def due() -> bool:

@@ -95,7 +95,7 @@ def test_a_write_whose_answer_was_lost_is_still_relais_own_when_the_rules_change
     # The PUT landed but every answer was lost (a reset after the write): relais cannot know it landed.
     # Its audit keeps the write as 'sent', so the value the tool then shows is relais' own — not a
     # person's decision to keep when the rules later say otherwise (found by scenario 2's kills).
-    from sandbox.jira_fields import WORK_TYPE, expected_work_type
+    from sandbox.jira.fields import WORK_TYPE, expected_work_type
 
     with Sandbox(seed=7, size="demo") as sb:
         engine = engine_for(

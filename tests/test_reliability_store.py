@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from reliability_support import FOLLOWUP_PREFIX, converge, duplicates, engine_for, full_config, record
+from reliability_support import FOLLOWUP_PREFIX, converge, converged, duplicates, engine_for, record
 
 from sandbox import Sandbox
 
@@ -65,13 +65,8 @@ def followups_in_the_tools(sb: Sandbox) -> tuple[Counter, int]:
 @pytest.mark.parametrize("how", ["deleted", "emptied", "swapped"])
 def test_a_lost_emptied_or_swapped_store_between_cycles_duplicates_nothing(tmp_path: Path, how: str):
     with Sandbox(seed=7, size="demo") as sb:
-        config = full_config(sb, tmp_path)
+        config = converged(sb, tmp_path)
         db = tmp_path / "relais.db"
-        engine = engine_for(sb, config)
-        try:
-            converge(engine)
-        finally:
-            engine.close()
         service = sb.org.services[0].id
         created = Counter()
         for n in range(4):
@@ -105,12 +100,7 @@ def test_a_lost_emptied_or_swapped_store_between_cycles_duplicates_nothing(tmp_p
 def test_a_followup_ticket_a_person_deleted_is_not_filed_again_with_a_new_store(tmp_path: Path):
     """The note on the incident names the ticket: the follow-up was filed, even if the ticket is gone."""
     with Sandbox(seed=7, size="demo") as sb:
-        config = full_config(sb, tmp_path)
-        engine = engine_for(sb, config)
-        try:
-            converge(engine)
-        finally:
-            engine.close()
+        config = converged(sb, tmp_path)
         tickets, _ = followups_in_the_tools(sb)
         label = sorted(tickets)[0]
         deleted = next(k for k in sb.jira if label in sb.jira.get_issue(k)["fields"]["labels"])

@@ -7,29 +7,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import make_engine, relais_env, run_relais
+from conftest import make_engine, relais_env, run_relais, write_config
 
 from sandbox import Sandbox
 from sync.classify import resolve_team
 
 
 def routing_config(sb: Sandbox, directory: Path) -> Path:
-    data = sb.config(str(directory / "relais.db"), balance=True, routing=True)
-    path = directory / "relais.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_config(sb, directory, balance=True, routing=True)
 
 
 @pytest.fixture
 def config(sandbox, tmp_path) -> Path:
     return routing_config(sandbox, tmp_path)
-
-
-@pytest.fixture
-def engine(sandbox, config):
-    e = make_engine(sandbox, config)
-    yield e
-    e.close()
 
 
 def pm_of(sb: Sandbox, page_id: str) -> list[str]:

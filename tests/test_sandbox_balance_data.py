@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sandbox import jira_data, pagerduty_data
+from sandbox.jira import data as jira_data
 from sandbox.org import build_org
+from sandbox.pagerduty import data as pagerduty_data
 from sandbox.timeutil import UTC
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -17,9 +17,10 @@ import pytest
 from notion_client import APIResponseError
 from notion_client.helpers import collect_paginated_api
 
-from sandbox import Sandbox, notion_data
+from sandbox import Sandbox
 from sandbox.initiatives import ROLES
-from sandbox.jira_fields import BRIEFING_LINK
+from sandbox.jira.fields import BRIEFING_LINK
+from sandbox.notion import data as notion_data
 from sandbox.testing import FrozenClock
 from sandbox.timeutil import UTC
 

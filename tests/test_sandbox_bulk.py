@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from jira import JIRAError
 
-from sandbox.jira_fields import (
+from sandbox.jira.fields import (
     AREA,
     HEALTH,
     HEALTH_OPTIONS,
@@ -29,7 +29,7 @@ from sandbox.jira_fields import (
     WORK_TYPE_OPTIONS,
     team_options,
 )
-from sandbox.jira_fields import FEEDBACK_SELECTS as SELECTS
+from sandbox.jira.fields import FEEDBACK_SELECTS as SELECTS
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)

@@ -17,7 +17,7 @@ import yaml
 
 from sandbox import Sandbox
 from sandbox.__main__ import build_parser
-from sandbox.jira_fields import FIELDS
+from sandbox.jira.fields import FIELDS
 from sandbox.org import build_org
 from sandbox.seed import fingerprint
 from sandbox.testing import FrozenClock, ssl_context
@@ -59,7 +59,7 @@ def test_the_demo_org_has_the_promised_shape():
         assert len(sb.notion.page_ids("briefings")) == 8
         assert (
             len(sb.pagerduty.incident_ids()) == 20 + 1
-        )  # + Core's follow-up incident (sandbox.pagerduty_data)
+        )  # + Core's follow-up incident (sandbox.pagerduty.data)
 
 
 def test_sizes_are_parametric_and_a_bigger_org_is_quick_to_build():

@@ -16,7 +16,7 @@ import pytest
 import requests
 from jira import JIRAError
 
-from sandbox.jira_fields import BRIEFING_LINK, HEALTH, TEAM, WORK_TYPE, expected_work_type
+from sandbox.jira.fields import BRIEFING_LINK, HEALTH, TEAM, WORK_TYPE, expected_work_type
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)

@@ -18,9 +18,10 @@ import pytest
 from jira import JIRAError
 
 from connectors.jira_map import field_text as _field_text
-from sandbox import Sandbox, jira_data
-from sandbox.jira_feedback import FEEDBACK
-from sandbox.jira_fields import AREA, BRIEFING_LINK, CUSTOMER, ORIGIN, PM, TEAM, TIER
+from sandbox import Sandbox
+from sandbox.jira import data as jira_data
+from sandbox.jira.feedback import FEEDBACK
+from sandbox.jira.fields import AREA, BRIEFING_LINK, CUSTOMER, ORIGIN, PM, TEAM, TIER
 from sandbox.org import build_org
 from sandbox.seed import iter_dump
 from sandbox.testing import FrozenClock

@@ -22,7 +22,7 @@ from notion_client import APIResponseError
 from notion_client.helpers import collect_paginated_api
 
 from sandbox import Sandbox
-from sandbox.jira_fields import BRIEFING_LINK, PM, TEAM, expected_work_type
+from sandbox.jira.fields import BRIEFING_LINK, PM, TEAM, expected_work_type
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)

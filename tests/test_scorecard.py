@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, make_engine, relais_env, run_relais
+from conftest import make_engine, relais_env, run_relais, start_relais, write_config
 
 from sandbox import Sandbox
 
@@ -21,13 +19,7 @@ ROWS_PER_TEAM = 4  # backfill_periods in the sandbox's balance config
 
 
 def balance_config(sb: Sandbox, directory: Path, tweak=None) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    data = sb.config(str(directory / "relais.db"), balance=True)
-    if tweak:
-        tweak(data)
-    path = directory / "relais.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_config(sb, directory, tweak, balance=True)
 
 
 def rows(sb: Sandbox) -> list[dict]:
@@ -128,13 +120,7 @@ def test_kill_during_scorecard_creates_leaves_no_duplicate(tmp_path):
 
     with Sandbox(seed=7, size="demo") as sb:
         config = balance_config(sb, tmp_path, slow_notion)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.cli", "sync", "--once", "-c", str(config)],
-            env=relais_env(sb),
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        proc = start_relais(["sync", "--once", "-c", str(config)], relais_env(sb))
         deadline = time.monotonic() + 120
         while (
             sb.count(vendor="notion", method="POST", path_prefix="/v1/pages", status=200) < 3

@@ -1,0 +1,86 @@
+"""Routes of the bulk edit API and of custom field contexts/options (mixed into ``JiraApp``).
+
+- ``GET /rest/api/3/field/{fieldId}/context`` and ``…/context/{contextId}/option``
+  (:mod:`sandbox.jira.fieldcontexts`); errors are ErrorCollections, as the spec's examples.
+- ``POST /rest/api/3/bulk/issues/fields`` → 201 ``{"taskId"}`` (:mod:`sandbox.jira.bulk`); its
+  400 and 403 bodies are ``BulkOperationErrorResponse`` (``{"errors": [{"message"}]}``): the spec
+  gives that schema for this operation's 400/401 and its siblings' 403, and a real site answered a
+  403 on this very endpoint in that shape.
+- ``GET /rest/api/3/bulk/queue/{taskId}`` → ``BulkOperationProgress``; an unknown task is a 404
+  and a refusal a 403, both ErrorCollections (the spec's own example error of this operation is an
+  ErrorCollection).
+
+Both bulk routes need the global permission "Make bulk changes" (``sb.jira.bulk_permission``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..server import Request, Response
+from ..vendor import BadRequest
+from . import bulk as jb
+from . import fieldcontexts as fc
+from .fields import EDITABLE, FIELDS
+
+FIELDS_BY_ID = {f["id"]: f for f in FIELDS}
+
+
+class BulkRoutes:
+    state: Any
+
+    def bulk_routes(self, r: Any) -> None:
+        r.add("GET", "/rest/api/3/field/{field_id}/context", self.field_contexts)
+        r.add("GET", "/rest/api/3/field/{field_id}/context/{context_id}/option", self.context_options)
+        r.add("POST", "/rest/api/3/bulk/issues/fields", self.bulk_edit)
+        r.add("GET", "/rest/api/3/bulk/queue/{task_id}", self.bulk_progress)
+
+    def field_contexts(self, request: Request, field_id: str) -> Response:
+        try:
+            page = fc.contexts_page(
+                field_id,
+                request.arg("startAt"),
+                request.arg("maxResults"),
+                request.arg("isGlobalContext"),
+                request.arg("isAnyIssueType"),
+                request.args("contextId"),
+            )
+        except fc.ContextError as exc:
+            raise BadRequest(exc.status, str(exc)) from None
+        return Response.json(200, page)
+
+    def context_options(self, request: Request, field_id: str, context_id: str) -> Response:
+        try:
+            page = fc.options_page(
+                self.state.org,
+                field_id,
+                context_id,
+                request.arg("startAt"),
+                request.arg("maxResults"),
+                request.arg("optionId"),
+            )
+        except fc.ContextError as exc:
+            raise BadRequest(exc.status, str(exc)) from None
+        return Response.json(200, page)
+
+    def bulk_edit(self, request: Request) -> Response:
+        if not self.state.bulk_permission:
+            raise BadRequest(403, jb.NO_PERMISSION, bulk=True)
+        try:
+            payload = request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest(400, jb.INVALID_PAYLOAD, bulk=True) from None
+        try:
+            edit = jb.parse(payload, FIELDS_BY_ID, fc.select_options(self.state.org), EDITABLE)
+        except jb.BulkError as exc:
+            raise BadRequest(400, "", messages=exc.messages, bulk=True) from None
+        task_id = self.state.bulk.submit(edit, self.state.bulk_delay_seconds, self.state.api_user)
+        return Response.json(201, {"taskId": task_id})
+
+    def bulk_progress(self, request: Request, task_id: str) -> Response:
+        if not self.state.bulk_permission:
+            raise BadRequest(403, jb.NO_PERMISSION)
+        body = self.state.bulk.progress(task_id)
+        if body is None:
+            raise BadRequest(404, f"The task with id '{task_id}' does not exist.")
+        return Response.json(200, body)

@@ -1,0 +1,1 @@
+"""The PagerDuty fake: the seeded incidents, its state, and the REST API over them."""
