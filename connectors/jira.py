@@ -55,7 +55,7 @@ from zoneinfo import ZoneInfo
 
 from jira import JIRA
 
-from connectors import jira_map
+from connectors import jira_map, webhook
 from connectors.base import (
     Page,
     PageGuard,
@@ -74,14 +74,6 @@ from connectors.jira_map import CREDENTIALS, describe_error
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import PolicyAdapter
-from connectors.webhook import (
-    Event,
-    header,
-    json_object,
-    object_of,
-    refused,
-    verify_sha256_header,
-)
 from sync.models import FieldChange, Quarantined, WorkItem
 
 SAFE_POSTS = (r"/search/jql$", r"/search/approximate-count$", r"/issue/bulkfetch$")
@@ -456,19 +448,19 @@ def from_settings(settings: Any, secrets: Any) -> JiraConnector:
     )
 
 
-def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> Event:
+def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> webhook.Event:
     """A Jira Cloud admin webhook saved with a secret: ``X-Hub-Signature: sha256=<hex>``
     (WebSub's ``method=signature``; not ``X-Hub-Signature-256``). Delivery id:
     ``X-Atlassian-Webhook-Identifier`` (kept across retries). Only numeric issue ids are taken:
     they go into JQL.
     https://developer.atlassian.com/cloud/jira/platform/webhooks/#secure-admin-webhooks"""
-    if not verify_sha256_header(body, headers.get("X-Hub-Signature"), secret):
-        raise refused()
-    data = json_object(body)
-    ident = str(object_of(data.get("issue")).get("id") or "")
-    return Event(
+    if not webhook.verify_sha256_header(body, headers.get("X-Hub-Signature"), secret):
+        raise webhook.refused()
+    data = webhook.json_object(body)
+    ident = str(webhook.object_of(data.get("issue")).get("id") or "")
+    return webhook.Event(
         "jira",
-        header(headers, "X-Atlassian-Webhook-Identifier") or "",
+        webhook.header(headers, "X-Atlassian-Webhook-Identifier") or "",
         str(data.get("webhookEvent") or ""),
         [ident] if ident.isascii() and ident.isdigit() else [],
     )

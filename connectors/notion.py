@@ -51,7 +51,7 @@ from typing import Any, Protocol
 import httpx
 from notion_client import Client
 
-from connectors import notion_map
+from connectors import notion_map, webhook
 from connectors.base import (
     Page,
     PageGuard,
@@ -68,14 +68,6 @@ from connectors.notion_map import CREDENTIALS, KINDS, describe_error, write_valu
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_client
-from connectors.webhook import (
-    Event,
-    Handshake,
-    Rejected,
-    json_object,
-    object_of,
-    verify_sha256_header,
-)
 from sync import owned
 from sync.models import FieldChange, Quarantined, WorkItem
 
@@ -442,7 +434,7 @@ def from_settings(settings: Any, secrets: Any) -> NotionConnector:
     return NotionConnector(src, secrets.notion_token, wb, briefings=settings.briefings)
 
 
-def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> Event:
+def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> webhook.Event:
     """A Notion webhook event: ``X-Notion-Signature: sha256=<hex>`` keyed by the subscription's
     verification token; delivery id: the event's ``id``. Without a signature it is the
     subscription's first, unsigned request (``{"verification_token": "…"}``): :class:`Handshake`.
@@ -450,14 +442,14 @@ def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None)
     ../shared/specs/notion-api-endpoints/api-endpoints/webhooks.ts)"""
     signature = headers.get("X-Notion-Signature")
     if signature is None:
-        raise Handshake()
-    if not verify_sha256_header(body, signature, secret):
+        raise webhook.Handshake()
+    if not webhook.verify_sha256_header(body, signature, secret):
         unset = "" if secret else f"; {SPEC.webhook.variable} is not set"
-        raise Rejected(401, "invalid_signature", f"signature does not match{unset}")
-    data = json_object(body)
-    entity = object_of(data.get("entity"))
+        raise webhook.Rejected(401, "invalid_signature", f"signature does not match{unset}")
+    data = webhook.json_object(body)
+    entity = webhook.object_of(data.get("entity"))
     ids = [str(entity["id"])] if entity.get("type") == "page" and entity.get("id") else []
-    return Event("notion", str(data.get("id") or ""), str(data.get("type") or ""), ids)
+    return webhook.Event("notion", str(data.get("id") or ""), str(data.get("type") or ""), ids)
 
 
 SPEC = VendorSpec(

@@ -44,22 +44,13 @@ from typing import Any, Protocol
 import httpx2
 import pagerduty
 
-from connectors import pagerduty_map
+from connectors import pagerduty_map, webhook
 from connectors.base import Page, SourceSettings, ca_bundle, checked, iso, parse_time, source_policy
 from connectors.errors import NotFoundError, register_secret
 from connectors.pagerduty_map import CREDENTIALS, describe_error
 from connectors.policy import VendorPolicy
 from connectors.spec import Secret, VendorSpec
 from connectors.transport import httpx_transport
-from connectors.webhook import (
-    Event,
-    Rejected,
-    header,
-    hex_hmac,
-    json_object,
-    object_of,
-    refused,
-)
 from sync.models import FieldChange, Quarantined, WorkItem
 
 PAGE = 100
@@ -218,7 +209,7 @@ def from_settings(settings: Any, secrets: Any) -> PagerDutyConnector:
     return PagerDutyConnector(src, secrets.pagerduty_token)
 
 
-def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> Event:
+def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> webhook.Event:
     """A PagerDuty v3 delivery. ``X-PagerDuty-Signature: v1=<hex>[,v1=<hex>…]`` carries one
     signature per active secret (several during a rotation: ``secret`` is then "new,old"); a
     delivery is authentic if any ``v1`` matches any secret. Delivery id: ``X-Webhook-Id`` (the
@@ -228,23 +219,23 @@ def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None)
     keys = [s for s in (secret or "").split(",") if s]
     for key in keys:
         register_secret(key)
-    given = header(headers, "X-PagerDuty-Signature") or ""
+    given = webhook.header(headers, "X-PagerDuty-Signature") or ""
     signatures = [part.strip()[3:] for part in given.split(",") if part.strip().startswith("v1=")]
-    expected = [hex_hmac(k, body) for k in keys]
+    expected = [webhook.hex_hmac(k, body) for k in keys]
     # Every pair is compared, so the time taken does not tell which one matched.
     if not any([hmac.compare_digest(g.encode(), e.encode()) for g in signatures for e in expected]):  # noqa: C419
-        raise refused()
-    event = json_object(body).get("event")
+        raise webhook.refused()
+    event = webhook.json_object(body).get("event")
     if not isinstance(event, dict):
-        raise Rejected(400, "malformed", "no event object")
-    delivery = header(headers, "X-Webhook-Id") or str(event.get("id") or "")
-    data = object_of(event.get("data"))
+        raise webhook.Rejected(400, "malformed", "no event object")
+    delivery = webhook.header(headers, "X-Webhook-Id") or str(event.get("id") or "")
+    data = webhook.object_of(event.get("data"))
     ids = []
     if event.get("resource_type") == "incident" and data.get("id"):
         ids = [str(data["id"])]
-    elif object_of(data.get("incident")).get("id"):  # e.g. incident.annotated
+    elif webhook.object_of(data.get("incident")).get("id"):  # e.g. incident.annotated
         ids = [str(data["incident"]["id"])]
-    return Event("pagerduty", delivery, str(event.get("event_type") or ""), ids)
+    return webhook.Event("pagerduty", delivery, str(event.get("event_type") or ""), ids)
 
 
 SPEC = VendorSpec(

@@ -183,14 +183,12 @@ def _balance_writeback(doc: Document, data: dict) -> None:
     elif isinstance(database, str) and database not in configured:
         explicit = "database" in (scorecard or {})
         path: Path_ = ("writeback", "notion", "scorecard") + (("database",) if explicit else ())
-        if database == "scorecard":
-            message = (
-                "sources.notion.databases has no `scorecard`: add `scorecard: <database id>` there, "
-                "the Notion database relais writes the scorecard rows to"
-            )
-        else:
-            message = unknown("Notion database", database, configured, "sources.notion.databases")
-        doc.problem(path, message)
+        doc.problem(
+            path,
+            missing_database(
+                database, configured, "scorecard", "the Notion database relais writes the scorecard rows to"
+            ),
+        )
     if notion_wb.get("briefings") is not None and "briefings" not in configured:
         doc.problem(
             ("writeback", "notion", "briefings"),
@@ -206,6 +204,14 @@ def unknown(what: str, value: str, known: Any, section: str) -> str:
         return f"unknown {what} {quoted(value)}{hint}"
     listing = ", ".join(names) if names else "none"
     return f"unknown {what} {quoted(value)}; {section} has: {listing}"
+
+
+def missing_database(database: str, configured: Any, expected: str, what: str) -> str:
+    """The problem of a writeback naming a Notion database ``sources.notion.databases`` lacks:
+    how to add the one it ``expected`` (``what`` it is for), or the nearest of those there."""
+    if database == expected:
+        return f"sources.notion.databases has no `{expected}`: add `{expected}: <database id>` there, {what}"
+    return unknown("Notion database", database, configured, "sources.notion.databases")
 
 
 def as_mapping(value: Any) -> dict | None:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._checks import Path_, as_mapping, misspelt_final, named_section, rule_names, unknown, when_teams
+from ._checks import (
+    Path_,
+    as_mapping,
+    missing_database,
+    misspelt_final,
+    named_section,
+    rule_names,
+    when_teams,
+)
 from ._route import LISTS, fallback_problems
 from ._sources import JiraSource, NotionDatabases, Sources
 from ._types import closest, quoted, suggest
@@ -191,11 +199,9 @@ def _routing_database(doc: Document, data: dict, routing: dict) -> None:
             path, "the routing is written on feedback pages; relais writes the scorecard database itself"
         )
     elif database not in configured:
-        if database == "feedback":
-            message = (
-                "sources.notion.databases has no `feedback`: add `feedback: <database id>` there, "
-                "the Notion database of the feedback relais routes"
-            )
-        else:
-            message = unknown("Notion database", database, configured, "sources.notion.databases")
-        doc.problem(path, message)
+        doc.problem(
+            path,
+            missing_database(
+                database, configured, "feedback", "the Notion database of the feedback relais routes"
+            ),
+        )
