@@ -43,6 +43,7 @@ from benchmarks.common import (
 from benchmarks.counting import Streams, kind, stream_names, tally
 from benchmarks.minimum import incremental_reads, initial_reads, setup_requests, write_requests
 from sandbox.testing import relais_env
+from sync.engine import CycleReport
 
 
 def bulk_edit_available(sb: Any) -> bool:
@@ -72,18 +73,7 @@ def _summary(report: Any) -> dict[str, Any]:
     d = report if isinstance(report, dict) else report.as_dict()
     return {
         k: d.get(k)
-        for k in (
-            "pulled",
-            "changed",
-            "writes",
-            "failed_writes",
-            "created",
-            "followups_created",
-            "notes_created",
-            "errors",
-            "api_calls",
-            "seconds",
-        )
+        for k in (*CycleReport.COUNTS, "followups_created", "notes_created", "errors", "api_calls", "seconds")
     }
 
 

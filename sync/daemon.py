@@ -343,17 +343,7 @@ class Daemon:
             self.streams = report.streams
         summary = report.as_dict()
         state.last_summary = {
-            k: summary[k]
-            for k in (
-                "pulled",
-                "changed",
-                "writes",
-                "failed_writes",
-                "created",
-                "planned",
-                "quarantined",
-                "seconds",
-            )
+            k: summary[k] for k in (*CycleReport.COUNTS, "planned", "quarantined", "seconds")
         }
         state.last_summary["held"] = len(report.held)
         self.finished_cycles += 1

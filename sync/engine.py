@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectors.base import Connector
 from connectors.errors import AuthError, ConnectorError, FatalError, TransientError, redact, register_secret
@@ -45,6 +45,9 @@ class SourceAuthError(FatalError):
 
 @dataclass
 class CycleReport:
+    #: The counts every summary of a cycle shows (the daemon's log line, the benchmarks).
+    COUNTS: ClassVar[tuple[str, ...]] = ("pulled", "changed", "writes", "failed_writes", "created")
+
     cycle: int
     mode: str
     started: str
