@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 _SECRETS: set[str] = set()
 _SECRETS_LOCK = threading.Lock()
@@ -109,13 +110,13 @@ class TransientError(ConnectorError):
 
 
 class RateLimitedError(TransientError):
-    def __init__(self, vendor: str, message: str, *, retry_after: float | None = None, **kw) -> None:
+    def __init__(self, vendor: str, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         self.retry_after = retry_after
         super().__init__(vendor, message, **kw)
 
 
 class ServerError(TransientError):
-    def __init__(self, vendor: str, message: str, *, retry_after: float | None = None, **kw) -> None:
+    def __init__(self, vendor: str, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         self.retry_after = retry_after  # a 503's Retry-After, when it sent one
         super().__init__(vendor, message, **kw)
 

@@ -15,11 +15,16 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from connectors.errors import BatchUnavailable, FatalError, RequestError, TransientError
 from connectors.spec import BulkWriter
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.state import WRITE_REFUSED, StateStore
+
+if TYPE_CHECKING:
+    from connectors.spec import RowCreator
+    from sync.scorecard import Create
 
 
 @dataclass
@@ -79,7 +84,7 @@ def apply_by_vendor(
     return merged
 
 
-def _settling(record: dict, connector) -> bool:
+def _settling(record: dict, connector: object) -> bool:
     """True while a create that ended without a usable answer may still land.
 
     A request relais gave up on (a timeout, a reset, a 5xx, a cut answer) may still be
@@ -124,7 +129,14 @@ def apply_creates(
     return created
 
 
-def _create_one(create, found, connector, store: StateStore, cycle: int | None, result: ApplyResult) -> int:
+def _create_one(
+    create: Create,
+    found: tuple[WorkItem, dict[str, Any]] | None,
+    connector: RowCreator,
+    store: StateStore,
+    cycle: int | None,
+    result: ApplyResult,
+) -> int:
     """1 if the row was created now; 0 if it was there already, must wait, or failed."""
     sent = False
     made = 0

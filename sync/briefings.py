@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -328,7 +329,9 @@ def briefing_status(
     return status
 
 
-def _open_links(facts: BriefingFacts, epic_key: str | None, children: list[Child]):
+def _open_links(
+    facts: BriefingFacts, epic_key: str | None, children: list[Child]
+) -> Iterator[tuple[str, Any]]:
     if epic_key in facts.epics:
         epic = facts.epics[epic_key][0]
         if epic.status_category != "done":

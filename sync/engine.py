@@ -36,7 +36,7 @@ from sync.settings._secrets import mask
 from sync.state import StateStore
 
 if TYPE_CHECKING:
-    from sync.settings import Settings
+    from sync.settings import Secrets, Settings
 
 
 class SourceAuthError(FatalError):
@@ -148,7 +148,7 @@ def current_alerts(balance: Any, settings: Settings) -> list[dict[str, Any]]:
     return out
 
 
-def build_connectors(settings: Settings, secrets) -> dict[str, Connector]:
+def build_connectors(settings: Settings, secrets: Secrets) -> dict[str, Connector]:
     """A connector for each configured source, built by its vendor's spec (:mod:`connectors.registry`)."""
     return {
         v.name: v.build(settings, secrets) for v in VENDORS if getattr(settings.sources, v.name) is not None
@@ -172,7 +172,7 @@ class Engine:
     def __init__(
         self,
         settings: Settings,
-        secrets,
+        secrets: Secrets,
         *,
         progress: Callable[[str, int], None] | None = None,
         clock: Callable[[], datetime] | None = None,

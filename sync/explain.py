@@ -19,6 +19,10 @@ from sync.planner import outlook
 from sync.state import StateStore
 
 if TYPE_CHECKING:
+    from sync.briefings import BriefingPlan
+    from sync.models import WorkItem
+    from sync.plan import CyclePlan
+    from sync.planner import Outlook
     from sync.settings import Settings
 
 
@@ -74,7 +78,7 @@ def explain_data(settings: Settings, store: StateStore, ref: str) -> dict[str, A
     }
 
 
-def _team_of(view, item, team: str | None) -> str | None:
+def _team_of(view: Outlook, item: WorkItem, team: str | None) -> str | None:
     """The team the plan counts the item for (a maintenance decision moves a ticket to its team)."""
     if view.plan.routing is not None:
         for routed, r in view.plan.routing.maintenance:
@@ -83,7 +87,7 @@ def _team_of(view, item, team: str | None) -> str | None:
     return team
 
 
-def _derived(view, settings: Settings, item) -> dict[str, Any]:
+def _derived(view: Outlook, settings: Settings, item: WorkItem) -> dict[str, Any]:
     """What the next plan decides for this item beyond its class: its routing and its delivery status."""
     out: dict[str, Any] = {"routing": _routing(view.plan, item) if settings.route is not None else None}
     if view.plan.briefings is not None:
@@ -91,7 +95,7 @@ def _derived(view, settings: Settings, item) -> dict[str, Any]:
     return out
 
 
-def _delivery(plan, item) -> dict | None:
+def _delivery(plan: BriefingPlan, item: WorkItem) -> dict | None:
     """A briefing's status, or, for an epic, the status of the briefing it belongs to."""
     for briefing_id, status in plan.statuses.items():
         if (item.kind == "briefing" and briefing_id == item.id) or (
@@ -108,7 +112,7 @@ def _delivery(plan, item) -> dict | None:
     return None
 
 
-def _routing(result, item) -> dict | None:
+def _routing(result: CyclePlan, item: WorkItem) -> dict | None:
     """The routing decision for this item, as the next plan would take it (None: not routed)."""
     for routed, r in [*result.routing.decisions, *result.routing.maintenance]:
         if routed.id == item.id and routed.source == item.source:

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sync import owned
@@ -227,7 +228,7 @@ def hold_conflicts(
 def plan_cycle(
     items: Iterable[WorkItem],
     settings: Settings,
-    now,
+    now: datetime,
     relais_wrote: dict | None = None,
     key_states: dict[str, str] | None = None,
     overwrites: dict | None = None,
@@ -333,7 +334,7 @@ def plan_cycle(
     )
 
 
-def _stamp_last_synced(work: dict, settings: Settings, now) -> None:
+def _stamp_last_synced(work: dict, settings: Settings, now: datetime) -> None:
     """ "Last synced" rides along with a briefing's other changes; it never causes a write itself."""
     stamp = now.astimezone(settings.tz).isoformat(timespec="seconds")
     for key, (item, changes) in work.items():
@@ -355,7 +356,9 @@ def _stamp_last_synced(work: dict, settings: Settings, now) -> None:
             )
 
 
-def _last_complete_modes(balance, settings: Settings, labelled: bool = False) -> dict[str, Any]:
+def _last_complete_modes(
+    balance: BalanceAccumulator, settings: Settings, labelled: bool = False
+) -> dict[str, Any]:
     """team → its mode in its last complete week (with the week's label when ``labelled``)."""
     out: dict[str, Any] = {}
     for team in settings.teams:

@@ -22,7 +22,7 @@ from ._types import OneOrMany, Text, WorkClassField, quoted, relais_error, sugge
 KINDS = ("issue", "epic", "incident", "briefing", "feedback")
 
 
-def _among(what: str, allowed: tuple[str, ...]):
+def _among(what: str, allowed: tuple[str, ...]) -> AfterValidator:
     def check(values: list[str]) -> list[str]:
         normalised = []
         for value in values:
