@@ -9,9 +9,13 @@ and a broken list item (for the ``bad_item`` fault).
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 
+from .org import Org
 from .server import Request, Response, Router
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,17 @@ class BadRequest(Exception):
 
 
 StateT = TypeVar("StateT")
+
+
+class VendorState:
+    """What every vendor's fake state starts from: the organisation, the clock, the base URL its
+    answers link to, and one lock that every method takes (the server is threaded)."""
+
+    def __init__(self, org: Org, clock: Callable[[], datetime], base_url: str) -> None:
+        self.org = org
+        self.clock = clock
+        self.base_url = base_url
+        self.lock = threading.RLock()
 
 
 class VendorApp(Generic[StateT]):

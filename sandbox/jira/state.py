@@ -16,7 +16,6 @@ import copy
 import hashlib
 import itertools
 import json
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from ..org import Org
 from ..timeutil import floor_ms
+from ..vendor import VendorState
 from . import bulk as jb
 from . import links as jl
 from .data import FIRST_ISSUE_ID
@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # the seed is built from this package's generators: only its 
 TIMEZONE = "Europe/Paris"  # the API user's profile time zone, served by /myself
 
 
-class JiraState:
+class JiraState(VendorState):
     def __init__(
         self,
         org: Org,
@@ -62,15 +62,12 @@ class JiraState:
         base_url: str = "https://jira.sandbox.invalid",
     ):
         """``seed``: the org's seeded records (:mod:`sandbox.seed`); the state takes its Jira part over."""
-        self.org = org
-        self.clock = clock
+        super().__init__(org, clock, base_url)
         self.tz = ZoneInfo(TIMEZONE)
         self.search_lag_seconds = 0.0
         self.bulk_delay_seconds = 0.2  # how long after its POST a bulk edit lands (wall-clock)
         self.bulk_permission = True  # the API user's global "Make bulk changes"; False: the bulk API is a 403
-        self.lock = threading.RLock()
         self.bulk = jb.Queue(self)  # bulk edit tasks (sandbox.jira.bulk)
-        self.base_url = base_url
         self._records: dict[str, dict[str, Any]] = {}
         self._by_key: dict[str, str] = {}
         self._counters: dict[str, int] = {}

@@ -11,13 +11,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..org import Org, uuid_from
+from ..vendor import VendorState
 from . import data as nd
 from .query import compile_filter, sort_records
 from .schema import ValidationError, empty_value, parse_value
@@ -32,7 +32,7 @@ class NotionNotFound(KeyError):
         self.kind, self.object_id = kind, object_id
 
 
-class NotionState:
+class NotionState(VendorState):
     def __init__(
         self,
         org: Org,
@@ -41,10 +41,7 @@ class NotionState:
         base_url: str = "https://notion.sandbox.invalid",
     ):
         """``seed``: the org's seeded records (:mod:`sandbox.seed`); the state takes its pages over."""
-        self.org = org
-        self.clock = clock
-        self.base_url = base_url
-        self.lock = threading.RLock()
+        super().__init__(org, clock, base_url)
         self.query_cap = 10_000
         self.schemas = nd.build_schemas(org)
         self.database_ids = {key: org.notion[f"{key}_database"] for key in nd.DATABASES}

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import bisect
 import copy
-import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..org import Org, hex_id, pd_id
 from ..timeutil import UTC
+from ..vendor import VendorState
 from . import data as pdd
 
 if TYPE_CHECKING:  # the seed is built from this package's generators: only its type here
@@ -34,7 +34,7 @@ def invalid(*errors: str) -> PDError:
     return PDError(400, "Invalid Input Provided", 2001, list(errors))
 
 
-class PagerDutyState:
+class PagerDutyState(VendorState):
     def __init__(
         self,
         org: Org,
@@ -43,10 +43,7 @@ class PagerDutyState:
         base_url: str = "https://pagerduty.sandbox.invalid",
     ):
         """``seed``: the org's seeded records (:mod:`sandbox.seed`); the state takes its incidents over."""
-        self.org = org
-        self.clock = clock
-        self.base_url = base_url
-        self.lock = threading.RLock()
+        super().__init__(org, clock, base_url)
         self.abilities = ["teams", "read_only_users", "service_support_hours", "urgencies", "priorities"]
         self._rng = org.rng("pagerduty-runtime")
         self._incidents: list[dict[str, Any]] = []  # sorted by (created_at, number)
