@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sync import owned
 from sync.models import FieldChange, WorkItem
@@ -39,6 +39,9 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -126,22 +129,27 @@ def outlook(settings: Settings, store: Any, now: datetime, readiness: Readiness 
                 )
         if go and not all(c.field == "last_synced" for c in go):  # never written alone
             out.work.append((item, go))
-    if result.creates:
-        reason = ready.missing(owned.needs("scorecard", None, settings, configured))
-        if reason is None:
-            out.creates = list(result.creates)
-        else:
-            out.held += [
-                Held(c.source, f"{c.source}:{c.database}/{c.natural_key}", "row", c.values, reason)
-                for c in result.creates
-            ]
-    if result.followups:
-        reason = ready.missing(owned.needs("followups", None, settings, configured))
-        if reason is None:
-            out.followups = list(result.followups)
-        else:
-            out.held += [
-                Held("jira", f"followup:{f.incident.key}", f.what, f.summary, reason)
-                for f in result.followups
-            ]
+    out.creates = _unless_held(
+        out,
+        ready.missing(owned.needs("scorecard", None, settings, configured)),
+        result.creates,
+        lambda c, why: Held(c.source, f"{c.source}:{c.database}/{c.natural_key}", "row", c.values, why),
+    )
+    out.followups = _unless_held(
+        out,
+        ready.missing(owned.needs("followups", None, settings, configured)),
+        result.followups,
+        lambda f, why: Held("jira", f"followup:{f.incident.key}", f.what, f.summary, why),
+    )
     return out
+
+
+def _unless_held(
+    out: Outlook, reason: str | None, planned: list[T], held: Callable[[T, str], Held]
+) -> list[T]:
+    """What was planned, when nothing it is computed from is missing (``reason`` None); else
+    nothing, and each is reported held, with the reason."""
+    if reason is None:
+        return list(planned)
+    out.held += [held(p, reason) for p in planned]
+    return []

@@ -36,32 +36,26 @@ class BulkRoutes:
         r.add("GET", "/rest/api/3/bulk/queue/{task_id}", self.bulk_progress)
 
     def field_contexts(self, request: Request, field_id: str) -> Response:
-        try:
-            page = fc.contexts_page(
-                field_id,
-                request.arg("startAt"),
-                request.arg("maxResults"),
-                request.arg("isGlobalContext"),
-                request.arg("isAnyIssueType"),
-                request.args("contextId"),
-            )
-        except fc.ContextError as exc:
-            raise BadRequest(exc.status, str(exc)) from None
-        return Response.json(200, page)
+        return _page(
+            fc.contexts_page,
+            field_id,
+            request.arg("startAt"),
+            request.arg("maxResults"),
+            request.arg("isGlobalContext"),
+            request.arg("isAnyIssueType"),
+            request.args("contextId"),
+        )
 
     def context_options(self, request: Request, field_id: str, context_id: str) -> Response:
-        try:
-            page = fc.options_page(
-                self.state.org,
-                field_id,
-                context_id,
-                request.arg("startAt"),
-                request.arg("maxResults"),
-                request.arg("optionId"),
-            )
-        except fc.ContextError as exc:
-            raise BadRequest(exc.status, str(exc)) from None
-        return Response.json(200, page)
+        return _page(
+            fc.options_page,
+            self.state.org,
+            field_id,
+            context_id,
+            request.arg("startAt"),
+            request.arg("maxResults"),
+            request.arg("optionId"),
+        )
 
     def bulk_edit(self, request: Request) -> Response:
         if not self.state.bulk_permission:
@@ -84,3 +78,11 @@ class BulkRoutes:
         if body is None:
             raise BadRequest(404, f"The task with id '{task_id}' does not exist.")
         return Response.json(200, body)
+
+
+def _page(build: Any, *args: Any) -> Response:
+    """A page of field contexts or options, or the 4xx Jira answers for a bad request."""
+    try:
+        return Response.json(200, build(*args))
+    except fc.ContextError as exc:
+        raise BadRequest(exc.status, str(exc)) from None
