@@ -51,18 +51,8 @@ from typing import Any, Protocol
 import httpx
 from notion_client import Client
 
-from connectors import notion_map, webhook
-from connectors.base import (
-    Page,
-    PageGuard,
-    SourceSettings,
-    ca_bundle,
-    checked,
-    iso,
-    parse_time,
-    source_policy,
-    watermark_after,
-)
+from connectors import base, notion_map, webhook
+from connectors.base import Page, PageGuard, SourceSettings, checked
 from connectors.errors import ConfigMismatchError, NotFoundError
 from connectors.notion_map import CREDENTIALS, KINDS, describe_error, write_value
 from connectors.policy import VendorPolicy
@@ -86,9 +76,9 @@ class _Scan:
 def _edited_filter(since: datetime | None, before: datetime | None) -> dict[str, Any] | None:
     parts = []
     if since is not None:
-        parts.append({"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": iso(since)}})
+        parts.append({"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": base.iso(since)}})
     if before is not None:
-        parts.append({"timestamp": "last_edited_time", "last_edited_time": {"before": iso(before)}})
+        parts.append({"timestamp": "last_edited_time", "last_edited_time": {"before": base.iso(before)}})
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else {"and": parts}
@@ -118,8 +108,8 @@ class NotionConnector:
         self.source = source
         self.writeback = writeback  # settings.writeback.notion or None
         self.briefings = briefings  # settings.briefings or None: the delivery inputs read on briefings
-        self.policy = policy or source_policy("notion", source, describe_error, SAFE_POSTS)
-        ca = ca_bundle(source)
+        self.policy = policy or base.source_policy("notion", source, describe_error, SAFE_POSTS)
+        ca = base.ca_bundle(source)
         self.http = httpx_client(httpx, self.policy, ca, source.timeout_seconds)
         # Any: notion-client types its methods for the sync and async clients at once
         # (dict | Awaitable); this one is the sync client.
@@ -214,7 +204,7 @@ class NotionConnector:
         cursor = dict(cursor or {})
         new_cursor = dict(cursor)
         for key, ds_id in self.data_sources.items():
-            watermark = parse_time(cursor.get(key))
+            watermark = base.parse_time(cursor.get(key))
             since = watermark - timedelta(minutes=self.source.overlap_minutes) if watermark else None
             read_at: list[datetime | None] = []
             for page in self._iter_edited(key, ds_id, since, read_at):
@@ -222,9 +212,9 @@ class NotionConnector:
                     if watermark is None or item.updated > watermark:
                         watermark = min(item.updated, now)
                 yield page
-            watermark = watermark_after(watermark, read_at[0] if read_at else None)
+            watermark = base.watermark_after(watermark, read_at[0] if read_at else None)
             if watermark is not None:
-                new_cursor[key] = iso(watermark)
+                new_cursor[key] = base.iso(watermark)
         self.pending_cursor = new_cursor
 
     def _iter_edited(
@@ -259,7 +249,10 @@ class NotionConnector:
                 flt = {
                     "and": [
                         flt,
-                        {"timestamp": "created_time", "created_time": {"on_or_after": iso(created_since)}},
+                        {
+                            "timestamp": "created_time",
+                            "created_time": {"on_or_after": base.iso(created_since)},
+                        },
                     ]
                 }
             yield from self._scan(key, ds_id, flt, "created_time", scan)
@@ -269,7 +262,7 @@ class NotionConnector:
                 raise ConfigMismatchError(
                     "notion",
                     f"{key}: more than 10,000 rows were created in the same minute "
-                    f"and edited in the same minute ({iso(minute)}); Notion's query cap cannot "
+                    f"and edited in the same minute ({base.iso(minute)}); Notion's query cap cannot "
                     f"be paged past",
                 )
             created_since = scan.last

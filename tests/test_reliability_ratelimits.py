@@ -16,17 +16,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from reliability_support import (
-    converge,
-    cut_short,
-    duplicates,
-    end_state,
-    engine_for,
-    full_config,
-    pinned,
-    record,
-    state_diff,
-)
+import reliability_support as rs
 
 from sandbox import Sandbox
 
@@ -48,27 +38,31 @@ def paced_sync(tmp_path, size: str, scale: float = 1) -> dict:
     """``scale``: every limit and relais' pace multiplied (the same ratios; a shorter run)."""
     now = datetime.now(UTC)
     with Sandbox(seed=7, size=size) as ref:
-        engine = engine_for(ref, full_config(ref, tmp_path / "ref"), pinned(now))
+        engine = rs.engine_for(ref, rs.full_config(ref, tmp_path / "ref"), rs.pinned(now))
         try:
-            converge(engine)
+            rs.converge(engine)
         finally:
             engine.close()
-        expected = end_state(ref)
+        expected = rs.end_state(ref)
     with Sandbox(seed=7, size=size) as sb:
         enforce_published_limits(sb, scale)
-        engine = engine_for(
-            sb, full_config(sb, tmp_path / "paced", lambda cfg: example_pace(cfg, scale)), pinned(now)
+        engine = rs.engine_for(
+            sb, rs.full_config(sb, tmp_path / "paced", lambda cfg: example_pace(cfg, scale)), rs.pinned(now)
         )
         t0 = time.monotonic()
         try:
-            reports, cycles = converge(engine)
+            reports, cycles = rs.converge(engine)
         finally:
             engine.close()
         seconds = time.monotonic() - t0
         throttled = sb.count(status=429)
         per_vendor = {v: sb.count(vendor=v) for v in PUBLISHED}
         assert throttled == 0, f"relais' own pace drew {throttled} 429s"
-        assert cycles <= 2 and state_diff(expected, end_state(sb)) == [] and sum(duplicates(sb).values()) == 0
+        assert (
+            cycles <= 2
+            and rs.state_diff(expected, rs.end_state(sb)) == []
+            and sum(rs.duplicates(sb).values()) == 0
+        )
     return {
         "requests": per_vendor,
         "throttled_by_own_pace": throttled,
@@ -81,12 +75,12 @@ def paced_sync(tmp_path, size: str, scale: float = 1) -> dict:
 
 def test_a_demo_sync_at_the_example_pace_draws_no_429(tmp_path):
     # Limits and pace x3 (Notion 9/s against 9/s): the published ratios, in a third of the time.
-    record("ratelimits", "fast-pace", size="demo", scale=3, **paced_sync(tmp_path, "demo", scale=3))
+    rs.record("ratelimits", "fast-pace", size="demo", scale=3, **paced_sync(tmp_path, "demo", scale=3))
 
 
 @pytest.mark.slow
 def test_a_benchmark_size_sync_at_the_example_pace_draws_no_429(tmp_path):
-    record("ratelimits", "long-pace", size="small", **paced_sync(tmp_path, "small"))
+    rs.record("ratelimits", "long-pace", size="small", **paced_sync(tmp_path, "small"))
 
 
 def test_injected_429s_are_waited_out_as_long_as_asked(tmp_path):
@@ -96,7 +90,7 @@ def test_injected_429s_are_waited_out_as_long_as_asked(tmp_path):
         sb.faults.add("notion", 429, count=2, method="PATCH", retry_after="http-date:2")
         sb.faults.add("pagerduty", 429, count=1, retry_after=None)  # ratelimit-reset, no Retry-After
         sb.faults.add("notion", 503, count=1, method="GET", retry_after=2)  # "unavailable for 2 s"
-        engine = engine_for(sb, full_config(sb, tmp_path))
+        engine = rs.engine_for(sb, rs.full_config(sb, tmp_path))
         try:
             report = engine.run_cycle(apply=True)
             stats = {n: c.policy.stats for n, c in engine.connectors.items()}
@@ -105,17 +99,17 @@ def test_injected_429s_are_waited_out_as_long_as_asked(tmp_path):
         assert report.errors == {}
         assert {n: s.rate_limited for n, s in stats.items()} == {"jira": 2, "notion": 2, "pagerduty": 1}
         assert sb.count(status=429) == 5 and sb.count(status=503) == 1
-        short = cut_short(sb)
+        short = rs.cut_short(sb)
         assert short == []
         assert stats["jira"].waited_seconds >= 4 and stats["notion"].waited_seconds >= 2 * 1 + 2
-    record("ratelimits", "injected", injected=6, honoured=6 - len(short), retry_after_cut_short=len(short))
+    rs.record("ratelimits", "injected", injected=6, honoured=6 - len(short), retry_after_cut_short=len(short))
 
 
 def test_a_429_relais_gives_up_on_still_holds_back_the_next_cycle(tmp_path):
     """Five 429s in a row exhaust the attempts; the last asked for 2 s: the daemon's next
     cycle, started at once, must not call that vendor before the 2 s are over."""
     with Sandbox(seed=7, size="demo") as sb:
-        engine = engine_for(sb, full_config(sb, tmp_path))
+        engine = rs.engine_for(sb, rs.full_config(sb, tmp_path))
         try:
             engine.run_cycle(apply=True)
             attempts = engine.connectors["notion"].policy.max_attempts
@@ -127,14 +121,14 @@ def test_a_429_relais_gives_up_on_still_holds_back_the_next_cycle(tmp_path):
             engine.close()
         assert "429" in failed.errors.get("notion", "")
         assert again.errors == {}
-        assert cut_short(sb) == []
+        assert rs.cut_short(sb) == []
 
 
 def test_a_retry_after_too_long_to_sleep_through_is_still_honoured_by_later_cycles(tmp_path):
     """A Retry-After past max_wait is not slept through: the source waits for a later cycle,
     and a cycle that comes sooner than asked fails fast for that source without calling it."""
     with Sandbox(seed=7, size="demo") as sb:
-        engine = engine_for(sb, full_config(sb, tmp_path))
+        engine = rs.engine_for(sb, rs.full_config(sb, tmp_path))
         try:
             engine.run_cycle(apply=True)
             policy = engine.connectors["jira"].policy
@@ -150,4 +144,4 @@ def test_a_retry_after_too_long_to_sleep_through_is_still_honoured_by_later_cycl
         finally:
             engine.close()
         assert "429" in first.errors["jira"] and third.errors == {}
-        assert cut_short(sb) == []
+        assert rs.cut_short(sb) == []
