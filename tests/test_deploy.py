@@ -75,7 +75,20 @@ def test_the_secret_holds_what_relais_reads_and_nothing_else(tmp_path: Path):
     secrets = resolve_secrets(
         settings, environ=secret["stringData"]
     )  # every secret the config needs is there
+    assert secrets.jira_api_token and not settings.daemon.webhooks.enabled()  # webhooks are opt-in
+    # Switched on as the comments say, the commented keys are the secrets the webhooks need.
+    hooked = _settings(_switched_on(manifest["ConfigMap"]["data"]["relais.yaml"]), tmp_path)
+    commented = dict(
+        re.findall(r"#\s*([A-Z_]+_WEBHOOK_SECRET): (\S+)", (DEPLOY / "kubernetes.yaml").read_text())
+    )
+    secrets = resolve_secrets(hooked, environ={**secret["stringData"], **commented})
+    assert set(hooked.daemon.webhooks.enabled()) == {"jira", "pagerduty"}
     assert secrets.jira_webhook_secret and secrets.pagerduty_webhook_secret
+
+
+def _switched_on(config: str) -> str:
+    """The config with its commented webhooks block uncommented, as its comment tells the operator."""
+    return re.sub(r"(?m)^(\s*)# (webhooks:|  (?:pagerduty|jira): \{path)", r"\1\2", config)
 
 
 def test_the_compose_example_mounts_the_config_and_the_state(tmp_path: Path):
@@ -95,6 +108,24 @@ def test_the_compose_example_mounts_the_config_and_the_state(tmp_path: Path):
     for name in files:
         (tmp_path / name).write_text("a-value-for-the-test\n")
     resolve_secrets(settings, environ=environ)  # every secret the config needs is a compose secret
+    # No webhook secret is demanded as shipped; switched on, the commented ones are what they need.
+    assert not any("WEBHOOK" in name for name in files)
+    text = (DEPLOY / "docker-compose.yml").read_text()
+    hooked_files = dict(re.findall(r"#\s*([A-Z_]+_WEBHOOK_SECRET)_FILE: (\S+)", text))
+    assert {f"/run/secrets/{s}" for s in re.findall(r"#\s*- (\w+_webhook_secret)", text)} == set(
+        hooked_files.values()
+    )
+    hooked = _settings(_switched_on((DEPLOY / "config" / "relais.yaml").read_text()), tmp_path)
+    for name in hooked_files:
+        (tmp_path / name).write_text("a-value-for-the-test\n")
+    resolve_secrets(hooked, environ={**environ, **{f"{n}_FILE": str(tmp_path / n) for n in hooked_files}})
+
+
+def test_the_build_context_leaves_out_the_venv_the_tests_and_the_sandbox():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "tests", "sandbox", "benchmarks"} <= set(ignored)
+    copied = re.findall(r"^COPY (\S+)", (ROOT / "Dockerfile").read_text(), re.M)
+    assert copied and not set(copied) & set(ignored)  # what the image needs is in the context
 
 
 def test_the_dockerfile_exposes_the_port_and_keeps_the_state_on_a_volume():
