@@ -49,21 +49,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--write-config", metavar="PATH", help="write a relais config for this org")
     serve.add_argument("--state-path", default="relais-sandbox.db", help="state.path in the written config")
+    # The written config has every feature by default (--no-<feature> leaves one out).
     serve.add_argument(
         "--balance",
-        action="store_true",
-        help="the written config also has the scorecard database and a balance section",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the scorecard database and a balance section (default: on)",
     )
     serve.add_argument(
         "--routing",
-        action="store_true",
-        help="the written config also has a route section and the routing write-backs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a route section and the routing write-backs (default: on)",
     )
     serve.add_argument(
         "--briefings",
-        action="store_true",
-        help="the written config also has the briefings and followups sections and the epic and "
-        "briefing status write-backs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the briefings and followups sections and the epic and briefing status write-backs "
+        "(default: on)",
     )
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser

@@ -22,6 +22,7 @@ from sandbox.org import build_org
 from sandbox.seed import fingerprint
 from sandbox.testing import FrozenClock, ssl_context
 from sandbox.timeutil import UTC
+from sync.settings import load_settings
 
 DAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "relais.example.yaml"
@@ -280,7 +281,14 @@ def test_cli_serves_prints_the_environment_and_writes_a_config(tmp_path):
         output = "".join(lines)
         assert "export NOTION_TOKEN=sandbox-notion-token" in output
         url = next(line.split()[1] for line in lines if line.startswith("pagerduty"))
-        assert yaml.safe_load(config.read_text())["sources"]["pagerduty"]["url"] == url
+        written = yaml.safe_load(config.read_text())
+        assert written["sources"]["pagerduty"]["url"] == url
+        # every feature on, as in the demo: the status page and `relais report` have what to show
+        assert {"balance", "route", "briefings", "followups"} <= set(written)
+        settings = load_settings(config)
+        assert (
+            settings.balance and settings.route and settings.briefings and settings.writeback.notion.scorecard
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
