@@ -166,6 +166,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _cycle(args: argparse.Namespace, apply: bool) -> int:
     from sync import output
     from sync.engine import Engine
+    from sync.state import WRITE_REFUSED
 
     settings, secrets = _load(args)
     as_json = getattr(args, "json", False)
@@ -177,13 +178,18 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
             engine.close()
     for name, error in sorted(report.errors.items()):  # on stderr too, whatever stdout carries
         print(output.plain(redact(f"relais: {name}: {error}")), file=sys.stderr)
+    if report.failed_writes and not report.errors:  # refused by a tool (a 4xx): not retried until it changes
+        refused = [q for q in report.quarantined if str(q["reason"]).startswith(WRITE_REFUSED)]
+        print(f"relais: {report.failed_writes} write(s) refused by the tools:", file=sys.stderr)
+        for q in refused[:10]:
+            print(output.plain(redact(f"  {q['source']}:{q['id']}: {q['reason']}")), file=sys.stderr)
     if as_json:
         output.print_json(output.cycle_json(report) if apply else output.plan_json(report))
     else:
         output.render_cycle(report)
         if not apply:
             output.render_plan(report)
-    return EXIT_RUNTIME if report.errors else EXIT_OK
+    return EXIT_RUNTIME if report.errors or report.failed_writes else EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

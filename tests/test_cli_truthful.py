@@ -78,3 +78,17 @@ def test_report_explain_and_sync_show_what_sync_writes(tmp_path: Path):
     assert report["pending_writes"] == len(plan["changes"]) and report["held"] == plan["held"]
     core2 = [c for c in plan["changes"] if c["target"] == "jira:CORE-2"]
     assert core2 and writes(explained["pending_changes"]) == writes(core2)
+
+
+def test_sync_exits_1_and_names_each_write_a_tool_refused(tmp_path: Path):
+    """A write the tool refuses (a 4xx: a select option missing, a property of another type) is
+    not retried until something changes; `sync --once` used to exit 0 all the same."""
+    with Sandbox(seed=7, size="demo") as sb:
+        config = full_config(sb, tmp_path)
+        sb.faults.add("notion", 400, method="PATCH", count=2)  # Notion's validation_error, twice
+        result = run_relais(["sync", "--once", "-c", str(config)], relais_env(sb))
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("relais: ") and "refused by the tools" in lines[0], lines
+    refused = [line.strip() for line in lines[1:]]
+    assert len(refused) == 2 and all(r.startswith("notion:") and "write refused" in r for r in refused), lines
