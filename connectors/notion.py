@@ -168,10 +168,10 @@ class NotionConnector:
             "effort": (b.effort, ("number",)),
             "security": (b.security, ("checkbox",)),
         }
+        owned = self.owned_properties("briefings").values()
         for setting, (prop, kinds) in wanted.items():
             if prop not in props:
-                near = difflib.get_close_matches(prop, list(props), n=1)
-                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                hint = _did_you_mean(prop, props, owned)
                 raise ConfigMismatchError(
                     "notion", f"briefings.{setting}: the briefings database has no property {prop!r}{hint}"
                 )
@@ -184,10 +184,10 @@ class NotionConnector:
 
     def _check_owned_property(self, key: str) -> None:
         props = self.schemas[key]
-        for name, prop in self.owned_properties(key).items():
+        owned = self.owned_properties(key)
+        for name, prop in owned.items():
             if prop not in props:
-                near = difflib.get_close_matches(prop, list(props), n=1)
-                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                hint = _did_you_mean(prop, props, owned.values())
                 raise ConfigMismatchError(
                     "notion", f"writeback: the {key} database has no property {prop!r}{hint} (for {name})"
                 )
@@ -418,6 +418,14 @@ class NotionConnector:
     def close(self) -> None:
         self.http.close()
 
+
+
+def _did_you_mean(prop: str, props: Iterable[str], taken: Iterable[str]) -> str:
+    """A hint for a property name not found: the nearest property of the database that relais
+    does not already write under another name (suggesting "RUN hours" for a missing "RUN share"
+    would point at the property of another figure)."""
+    near = difflib.get_close_matches(prop, [p for p in props if p not in set(taken)], n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
 
 def from_settings(settings: Any, secrets: Any) -> NotionConnector:
     """The Notion connector of these settings: its databases, the owned properties, the briefings' inputs."""

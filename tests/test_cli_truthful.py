@@ -92,3 +92,18 @@ def test_sync_exits_1_and_names_each_write_a_tool_refused(tmp_path: Path):
     assert lines[0].startswith("relais: ") and "refused by the tools" in lines[0], lines
     refused = [line.strip() for line in lines[1:]]
     assert len(refused) == 2 and all(r.startswith("notion:") and "write refused" in r for r in refused), lines
+
+
+def test_a_missing_property_is_never_mistaken_for_the_property_of_another_figure(tmp_path: Path):
+    """Found from outside: a scorecard configured with `run: RUN share` on a database without
+    it was told "did you mean 'RUN hours'?" — the property relais writes the RUN hours to."""
+    with Sandbox(seed=7, size="demo") as sb:
+        config = full_config(
+            sb,
+            tmp_path,
+            lambda c: c["writeback"]["notion"]["scorecard"].update(properties={"run": "RUN share"}),
+        )
+        result = run_relais(["plan", "-c", str(config)], relais_env(sb))
+    assert result.returncode == 1
+    assert "the scorecard database has no property 'RUN share'" in result.stderr, result.stderr
+    assert "RUN hours" not in result.stderr
