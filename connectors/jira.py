@@ -48,6 +48,7 @@ selects by value; text and URL fields as strings.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -198,9 +199,19 @@ class JiraConnector:
         if len(selects) == 1:
             return selects[0]["id"]
         if not matches:
-            import difflib
-
-            names = sorted({f.get("name", "") for f in fields if f.get("custom")})
+            # The nearest custom field of the right type that no other owned field names.
+            taken = {n for n, _ in self.field_names.values() if n} | {
+                self.writeback.field if self.writeback else None
+            }
+            names = sorted(
+                {
+                    f.get("name", "")
+                    for f in fields
+                    if f.get("custom")
+                    and (f.get("schema") or {}).get("type") == kind
+                    and f.get("name") not in taken
+                }
+            )
             near = difflib.get_close_matches(name, names, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise ConfigMismatchError("jira", f"writeback.jira: no custom field named {name!r}{hint}")

@@ -419,13 +419,13 @@ class NotionConnector:
         self.http.close()
 
 
-
 def _did_you_mean(prop: str, props: Iterable[str], taken: Iterable[str]) -> str:
     """A hint for a property name not found: the nearest property of the database that relais
     does not already write under another name (suggesting "RUN hours" for a missing "RUN share"
     would point at the property of another figure)."""
     near = difflib.get_close_matches(prop, [p for p in props if p not in set(taken)], n=1)
     return f" (did you mean {near[0]!r}?)" if near else ""
+
 
 def from_settings(settings: Any, secrets: Any) -> NotionConnector:
     """The Notion connector of these settings: its databases, the owned properties, the briefings' inputs."""

@@ -107,3 +107,12 @@ def test_a_missing_property_is_never_mistaken_for_the_property_of_another_figure
     assert result.returncode == 1
     assert "the scorecard database has no property 'RUN share'" in result.stderr, result.stderr
     assert "RUN hours" not in result.stderr
+
+
+def test_a_missing_jira_field_is_never_mistaken_for_a_field_relais_writes_something_else_to(tmp_path: Path):
+    with Sandbox(seed=7, size="demo") as sb:
+        config = full_config(sb, tmp_path, lambda c: c["writeback"]["jira"]["team"].update(field="Healt"))
+        result = run_relais(["plan", "-c", str(config)], relais_env(sb))
+    assert result.returncode == 1
+    assert "no custom field named 'Healt'" in result.stderr, result.stderr
+    assert "'Health'" not in result.stderr  # the epics' Health field: relais writes the health there
