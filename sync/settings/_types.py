@@ -164,7 +164,24 @@ def _service_url(value: str) -> str:
             f"expected an https:// URL, found http://{host}; plain http is only allowed "
             "for a sandbox on this machine (127.0.0.1, localhost)"
         )
+    pasted = _pasted_page(host, parts.path)
+    if pasted:
+        raise relais_error(pasted)
     return value.strip().rstrip("/")
+
+
+def _pasted_page(host: str, path: str) -> str | None:
+    """A page of the tool's web app pasted where its API's base URL belongs: what to write."""
+    if host.endswith(".atlassian.net") and path.strip("/"):
+        return f"expected the Jira site's base URL, https://{host}, not one of its pages ({path})"
+    if host in ("notion.so", "www.notion.so", "app.notion.com") or host.endswith(".notion.site"):
+        return "expected Notion's API, https://api.notion.com (a database goes under sources.notion.databases)"
+    if host.endswith(".pagerduty.com") and not host.startswith("api."):
+        return (
+            "expected PagerDuty's API, https://api.pagerduty.com (https://api.eu.pagerduty.com in the EU), "
+            f"not the web app's {host}"
+        )
+    return None
 
 
 # https://…, or http:// to a loopback sandbox (`relais demo`).
