@@ -175,7 +175,9 @@ def _pasted_page(host: str, path: str) -> str | None:
     if host.endswith(".atlassian.net") and path.strip("/"):
         return f"expected the Jira site's base URL, https://{host}, not one of its pages ({path})"
     if host in ("notion.so", "www.notion.so", "app.notion.com") or host.endswith(".notion.site"):
-        return "expected Notion's API, https://api.notion.com (a database goes under sources.notion.databases)"
+        return (
+            "expected Notion's API, https://api.notion.com (a database goes under sources.notion.databases)"
+        )
     if host.endswith(".pagerduty.com") and not host.startswith("api."):
         return (
             "expected PagerDuty's API, https://api.pagerduty.com (https://api.eu.pagerduty.com in the EU), "
