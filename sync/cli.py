@@ -166,6 +166,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _cycle(args: argparse.Namespace, apply: bool) -> int:
     from sync import output
     from sync.engine import Engine
+    from sync.plan import rule_warnings
     from sync.state import WRITE_REFUSED
 
     settings, secrets = _load(args)
@@ -174,6 +175,8 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
         engine = Engine(settings, secrets, progress=bar, writer=apply)
         try:
             report = engine.run_cycle(apply=apply)
+            if not apply and engine.store is not None:  # a second read of the store: for `plan` only
+                report.rule_warnings = rule_warnings(report.decided, engine.store.iter_items(), settings)
         finally:
             engine.close()
     for name, error in sorted(report.errors.items()):  # on stderr too, whatever stdout carries

@@ -76,6 +76,8 @@ class CycleReport:
     streams: dict[str, Any] = field(default_factory=dict)  # Readiness.as_dict(): what may be computed from
     briefings_updated: int = 0
     quarantined: list[dict[str, Any]] = field(default_factory=list)
+    decided: Counter = field(default_factory=Counter)  # classify rule -> items it decided
+    rule_warnings: list[dict[str, Any]] = field(default_factory=list)  # `relais plan`: rules deciding nothing
     errors: dict[str, str] = field(default_factory=dict)
     classified: Counter = field(default_factory=Counter)
     by_team: dict[str, Counter] = field(default_factory=dict)
@@ -381,6 +383,7 @@ class Engine:
         cycle.creates = [c for c in view.creates if c.source in self.connectors]
         report.planned_creates = list(cycle.creates)
         report.duplicates = result.duplicates
+        report.decided = result.decided
         if result.balance is not None:
             report.alerts = current_alerts(result.balance, self.settings)
         return work

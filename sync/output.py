@@ -90,6 +90,7 @@ def plan_json(report: CycleReport) -> dict[str, Any]:
         "conflicts": report.conflicts,
         "errors": report.errors,
         "streams": report.streams,
+        "warnings": report.rule_warnings,
         "summary": {
             "writes": len(report.planned),
             "creates": len(creates_of(report)),
@@ -160,6 +161,8 @@ def render_plan(report: CycleReport) -> None:
     """`relais plan`: the writes and creates, then what is held back and what people decided."""
     render_changes(report.planned, creates=creates_of(report))
     render_held_and_kept({"held": [h.as_dict() for h in report.held], "kept": report.kept})
+    for w in report.rule_warnings:
+        console.print(f"[yellow]warning:[/] {inert(w['message'])}")
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -21,6 +21,7 @@ from sync.classify import Decision, classify, resolve_team
 from sync.followups import FOLLOWUP_LABEL, plan_followup, with_filed_tickets
 from sync.models import FieldChange, WorkItem
 from sync.route import briefing_of, maintenance_decision, plan_routing
+from sync.rules import first_failure
 from sync.scorecard import plan_briefings, plan_scorecard
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class CyclePlan:
     followups: list = field(default_factory=list)  # sync.followups.FollowUp
     conflicts: list = field(default_factory=list)  # Conflict: measurements a person keeps changing
     kept: list = field(default_factory=list)  # Kept: decisions people made, which relais keeps
+    decided: Counter = field(default_factory=Counter)  # classify rule name -> items it decided
 
     @property
     def changes(self) -> list[FieldChange]:
@@ -244,6 +246,7 @@ def plan_cycle(
     followups = []
     work: dict[tuple[str, str], tuple[WorkItem, list[FieldChange]]] = {}
     classified: dict[str, Counter] = {}
+    decided: Counter = Counter()
     rows: list[WorkItem] = []
     briefings: list[tuple[WorkItem, str | None]] = []
     feedback: list[tuple[WorkItem, str | None]] = []
@@ -275,6 +278,7 @@ def plan_cycle(
         if counts is None:
             counts = classified[d.team or "(unowned)"] = Counter()
         counts[klass] += 1
+        decided[d.decision.rule] += 1
         changes = changes_for(d, settings)
         if changes:
             work[(item.source, item.id)] = (item, changes)
@@ -330,8 +334,51 @@ def plan_cycle(
     if facts is not None:
         _stamp_last_synced(work, settings, now)
     return CyclePlan(
-        work, creates, classified, balance, duplicates, routing, status, followups, conflicts, kept
+        work, creates, classified, balance, duplicates, routing, status, followups, conflicts, kept, decided
     )
+
+
+def rule_warnings(decided: Counter, items: Iterable[WorkItem], settings: Settings) -> list[dict[str, Any]]:
+    """The classify rules that decided no item this plan, each told apart: one that matches no
+    stored item (a value mistyped, a label nobody uses) from one that matches items an earlier
+    rule decides (it is shadowed: move it up, or narrow the earlier one). ``decided``: the plan's
+    counts; ``items``: the stored items again, read only when a rule decided nothing."""
+    idle = [r for r in settings.classify if not decided.get(r.name)]
+    if not idle:
+        return []
+    shadowing: dict[str, Counter] = {r.name: Counter() for r in idle}
+    for item in items:
+        if item.kind == "scorecard":
+            continue
+        d = derive(item, settings)
+        for rule in idle:
+            if first_failure(rule.when, item, d.team) is None:
+                shadowing[rule.name][d.decision.rule] += 1
+    out = []
+    for rule in idle:
+        by = shadowing[rule.name]
+        if not by:
+            out.append(
+                {
+                    "rule": rule.name,
+                    "where": rule.where,
+                    "problem": "matches nothing",
+                    "message": f"{rule.where}: rule {rule.name!r} matches no stored item: check its values (a typo?)",
+                }
+            )
+        else:
+            first, _ = by.most_common(1)[0]
+            out.append(
+                {
+                    "rule": rule.name,
+                    "where": rule.where,
+                    "problem": "shadowed",
+                    "by": first,
+                    "message": f"{rule.where}: rule {rule.name!r} decides nothing: the {sum(by.values())} "
+                    f"item(s) it matches are decided by the earlier rule {first!r}",
+                }
+            )
+    return out
 
 
 def _stamp_last_synced(work: dict, settings: Settings, now: datetime) -> None:

@@ -116,3 +116,29 @@ def test_a_missing_jira_field_is_never_mistaken_for_a_field_relais_writes_someth
     assert result.returncode == 1
     assert "no custom field named 'Healt'" in result.stderr, result.stderr
     assert "'Health'" not in result.stderr  # the epics' Health field: relais writes the health there
+
+
+def test_plan_warns_of_a_rule_that_matches_nothing_and_of_one_an_earlier_rule_shadows(tmp_path: Path):
+    def tweak(config: dict) -> None:
+        rules = config["classify"]
+        first = rules[0]  # decides some items already
+        rules.insert(-1, {"name": "typo", "when": {"labels": {"any": ["tech-dept"]}}, "then": "IMPROVE"})
+        rules.insert(-1, {"name": "again", "when": first["when"], "then": "BUILD"})
+
+    with Sandbox(seed=7, size="demo") as sb:
+        shipped = full_config(sb, tmp_path / "a")
+        run_relais(["sync", "--once", "-c", str(shipped)], relais_env(sb))  # the follow-up tickets exist
+        plain = json.loads(run_relais(["plan", "--json", "-c", str(shipped)], relais_env(sb)).stdout)
+        config = full_config(sb, tmp_path / "b", tweak)
+        result = run_relais(["plan", "--json", "-c", str(config)], relais_env(sb))
+        human = run_relais(["plan", "-c", str(config)], relais_env(sb))
+    assert plain["warnings"] == []  # the shipped rules all decide something
+    warnings = {w["rule"]: w for w in json.loads(result.stdout)["warnings"]}
+    assert set(warnings) == {"typo", "again"}
+    assert warnings["typo"]["problem"] == "matches nothing" and "a typo?" in warnings["typo"]["message"]
+    first = json.loads(result.stdout)  # the shadowing rule is named
+    assert warnings["again"]["problem"] == "shadowed" and warnings["again"]["by"] != "again", first[
+        "warnings"
+    ]
+    assert "relais.yaml:" in warnings["typo"]["message"]  # where to look
+    assert human.stdout.count("warning:") == 2, human.stdout
