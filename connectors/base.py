@@ -13,7 +13,7 @@ save — and the engine saves it only after the cycle's writes succeeded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
@@ -145,14 +145,6 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-#: Enum values relais decides on; anything else is an item it cannot read as meant.
-STATUS_CATEGORIES: dict[str, set[str | None]] = {
-    "jira": {"new", "indeterminate", "done", "undefined"},
-    "notion": {None},
-    "pagerduty": {"open", "done"},
-}
-PAGERDUTY_STATUSES = {"triggered", "acknowledged", "resolved"}
-PAGERDUTY_URGENCIES = {None, "high", "low"}
 _TEXT = ("id", "key", "kind", "title", "text")
 _OPTIONAL_TEXT = (
     "url",
@@ -173,15 +165,27 @@ _OPTIONAL_TEXT = (
 )
 
 
-def checked(item: Any) -> Any:
+def invalid(item: Any, name: str, expected: str) -> ValueError:
+    """The error that quarantines ``item``: which field, what was expected, what came (cut short)."""
+    value = repr(getattr(item, name))
+    return ValueError(f"{name}: expected {expected}, got {value[:60]}{'…' if len(value) > 60 else ''}")
+
+
+def check_status_category(item: Any, allowed: frozenset[str]) -> None:
+    """The vendor's status categories relais decides on (None: the vendor has none for it)."""
+    if item.status_category is not None and item.status_category not in allowed:
+        raise invalid(item, "status_category", " or ".join(sorted(allowed)))
+
+
+def checked(item: Any, vendor_check: Callable[[Any], None] | None = None) -> Any:
     """``item`` (a WorkItem) if every field has the type the core relies on, else ValueError
     naming the field: a payload with a null, a wrong type or an unknown enum value where relais
     decides something is quarantined by the connector, not left to fail later in store or plan
-    (where it would stop the whole source, or the cycle)."""
+    (where it would stop the whole source, or the cycle). ``vendor_check``: what the vendor's
+    own values must be (its mapping module's ``check``)."""
 
     def bad(name: str, expected: str) -> ValueError:
-        value = repr(getattr(item, name))
-        return ValueError(f"{name}: expected {expected}, got {value[:60]}{'…' if len(value) > 60 else ''}")
+        return invalid(item, name, expected)
 
     for name in _TEXT:
         if not isinstance(getattr(item, name), str):
@@ -209,15 +213,8 @@ def checked(item: Any) -> Any:
         or abs(item.points) == float("inf")
     ):
         raise bad("points", "a finite number")
-    if item.status_category not in STATUS_CATEGORIES.get(item.source, {item.status_category}) | {None}:
-        raise bad("status_category", " or ".join(sorted(c for c in STATUS_CATEGORIES[item.source] if c)))
-    if item.source == "pagerduty":
-        if not item.service:
-            raise bad("service", "the incident's service")
-        if item.status not in PAGERDUTY_STATUSES:
-            raise bad("status", " or ".join(sorted(PAGERDUTY_STATUSES)))
-        if item.urgency not in PAGERDUTY_URGENCIES:
-            raise bad("urgency", "high or low")
+    if vendor_check is not None:
+        vendor_check(item)
     return _clean_item(item)
 
 

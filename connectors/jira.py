@@ -312,7 +312,7 @@ class JiraConnector:
             for raw in data.get("issues") or []:
                 try:
                     self._complete_worklogs(raw)
-                    item = checked(jira_map.to_item(raw, mapping, kind))
+                    item = checked(jira_map.to_item(raw, mapping, kind), jira_map.check)
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
                     page.quarantined.append(
                         Quarantined(

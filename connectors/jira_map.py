@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from connectors.base import parse_time
+from connectors.base import check_status_category, parse_time
 from connectors.spec import Secret
 from sync import owned as owned_fields
 from sync.models import FieldChange, WorkItem
@@ -62,6 +62,15 @@ EPIC = "Epic"
 ONLY_ON = {name: owned_fields.written_on("jira", name) for name in ("initiative", "health", "briefing_link")}
 #: Owned fields held as plain strings (a text or URL field).
 TEXT_FIELDS = ("initiative", "briefing_link")
+
+
+#: Jira's status categories, which relais decides on; anything else is an item it cannot read as meant.
+STATUS_CATEGORIES = frozenset({"new", "indeterminate", "done", "undefined"})
+
+
+def check(item: WorkItem) -> None:
+    """What a Jira item's own values must be (connectors.base.checked)."""
+    check_status_category(item, STATUS_CATEGORIES)
 
 
 def _frozen(d: Mapping[str, str] | None) -> Mapping[str, str]:

@@ -298,7 +298,7 @@ class NotionConnector:
             mapping = self.mapping(key)
             for raw in data.get("results") or []:
                 try:
-                    item = checked(notion_map.to_item(raw, mapping))
+                    item = checked(notion_map.to_item(raw, mapping), notion_map.check)
                 except (KeyError, TypeError, ValueError, AttributeError) as e:
                     rid = str(raw.get("id", "?")) if isinstance(raw, dict) else "?"
                     page.quarantined.append(
@@ -332,7 +332,9 @@ class NotionConnector:
                 gone.append(page_id)
                 continue
             try:
-                item = checked(self.to_item(key, raw))  # what a pull checks, a webhook's re-read checks too
+                item = checked(
+                    self.to_item(key, raw), notion_map.check
+                )  # what a pull checks, a webhook's re-read checks too
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 page.quarantined.append(
                     Quarantined("notion", page_id, f"unreadable page payload ({type(e).__name__}: {e})")

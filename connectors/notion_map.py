@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from connectors.base import parse_time
+from connectors.base import check_status_category, parse_time
 from connectors.spec import Secret
 from sync.models import WorkItem
 
@@ -69,6 +69,11 @@ class NotionMapping:
     @property
     def kind(self) -> str:
         return KINDS.get(self.database, self.database)
+
+
+def check(item: WorkItem) -> None:
+    """What a Notion item's own values must be (connectors.base.checked): no status category."""
+    check_status_category(item, frozenset())
 
 
 def to_item(raw: dict[str, Any], m: NotionMapping) -> WorkItem:

@@ -156,7 +156,7 @@ class PagerDutyConnector:
                 continue
             seen.add(rid)
             try:
-                item = checked(pagerduty_map.to_item(raw))
+                item = checked(pagerduty_map.to_item(raw), pagerduty_map.check)
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 page.quarantined.append(
                     Quarantined("pagerduty", rid, f"unreadable incident payload ({type(e).__name__}: {e})")

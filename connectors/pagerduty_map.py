@@ -19,12 +19,29 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import parse_time
+from connectors.base import check_status_category, invalid, parse_time
 from connectors.spec import Secret
 from sync.models import WorkItem
 
 #: The REST API key (VendorSpec.credentials): its error messages name it.
 CREDENTIALS = (Secret("pagerduty_token", "PAGERDUTY_TOKEN", "no API token"),)
+
+
+#: The values relais decides on; anything else is an item it cannot read as meant.
+STATUS_CATEGORIES = frozenset({"open", "done"})
+STATUSES = frozenset({"triggered", "acknowledged", "resolved"})
+URGENCIES = frozenset({None, "high", "low"})
+
+
+def check(item: WorkItem) -> None:
+    """What an incident's own values must be (connectors.base.checked)."""
+    check_status_category(item, STATUS_CATEGORIES)
+    if not item.service:
+        raise invalid(item, "service", "the incident's service")
+    if item.status not in STATUSES:
+        raise invalid(item, "status", " or ".join(sorted(STATUSES)))
+    if item.urgency not in URGENCIES:
+        raise invalid(item, "urgency", "high or low")
 
 
 def to_item(raw: dict[str, Any]) -> WorkItem:
