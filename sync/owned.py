@@ -230,7 +230,7 @@ FIELDS: tuple[Owned, ...] = (
         "scorecard",
         "writeback.notion.scorecard.properties",
         (
-            ("title", "team · week", "title"),
+            ("title", "team · week, “(so far)” while the week is in progress", "title"),
             ("key", "the row's natural key, team:week (how relais finds it again)", "text"),
             ("team", "the team's name", "select or text"),
             ("period", "the week's Monday", "date"),

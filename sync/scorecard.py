@@ -50,13 +50,18 @@ def _pct(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
 
 
-def row_values(settings: Settings, team: str, tw: TeamWeek) -> dict[str, Any]:
-    """The owned values of one scorecard row (logical names; see ScorecardProperties)."""
+#: Added to the title of the row of a week still in progress: its figures are the week so far.
+IN_PROGRESS = " (so far)"
+
+
+def row_values(settings: Settings, team: str, tw: TeamWeek, in_progress: bool = False) -> dict[str, Any]:
+    """The owned values of one scorecard row (logical names; see ScorecardProperties); the
+    title of the current week's row says the week is still in progress."""
     m = tw.metrics
     cfg = settings.teams[team]
     display = cfg.notion.team if cfg.notion is not None and cfg.notion.team else team
     return {
-        "title": f"{display} · {tw.label}",
+        "title": f"{display} · {tw.label}{IN_PROGRESS if in_progress else ''}",
         "key": row_key(team, tw),
         "team": display,
         "period": tw.week.isoformat(),
@@ -102,7 +107,7 @@ def plan_scorecard(settings: Settings, acc: BalanceAccumulator, rows: list[WorkI
         by_key[row.natural_key] = row
     for team, weeks in acc.reported(settings.teams).items():
         for tw in weeks:
-            values = row_values(settings, team, tw)
+            values = row_values(settings, team, tw, in_progress=tw.week == acc.weeks[-1])
             existing = by_key.get(values["key"])
             if existing is None:
                 out.creates.append(Create("notion", wb.database, values["key"], values))

@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ import yaml
 from conftest import make_engine, relais_env, run_relais, start_relais, write_config
 
 from sandbox import Sandbox
+from sync.engine import Engine
+from sync.scorecard import IN_PROGRESS
+from sync.settings import load_settings, resolve_secrets
 
 ROWS_PER_TEAM = 4  # backfill_periods in the sandbox's balance config
 
@@ -170,3 +174,34 @@ def test_changing_an_alert_threshold_replays_without_reading_history(sandbox, tm
     applied = json.loads(synced.stdout)["changes"]
     key = lambda c: (c["target"], c["field"], json.dumps(c["new"]))  # noqa: E731
     assert sorted(map(key, applied)) == sorted(map(key, changes))
+
+
+def test_the_row_of_the_week_in_progress_says_so_until_the_week_is_over(sandbox, tmp_path):
+    """Found from outside: a scorecard row did not say its week was still in progress, so a
+    Monday's row of one day's work read like a quiet week."""
+
+    def titles() -> dict[str, str]:
+        out = {}
+        for r in rows(sandbox):
+            key = "".join(t["plain_text"] for t in r["properties"]["Key"]["rich_text"])
+            title = next(p for p in r["properties"].values() if p["type"] == "title")
+            out[key] = "".join(t["plain_text"] for t in title["title"])
+        return out
+
+    settings = load_settings(balance_config(sandbox, tmp_path))
+    secrets = resolve_secrets(settings, environ=sandbox.env)
+    engine = Engine(settings, secrets)
+    engine.run_cycle(apply=True)
+    engine.close()
+    first = titles()
+    current = sorted(k.split(":")[1] for k, t in first.items() if t.endswith(IN_PROGRESS))
+    teams = len(settings.teams)
+    assert len(current) == teams and len(set(current)) == 1  # one row per team: this week's
+    assert all(k.split(":")[1] < current[0] for k, t in first.items() if not t.endswith(IN_PROGRESS))
+    # A week later, last week's rows are complete: their titles lose the mark, this week's get it.
+    later = Engine(settings, secrets, clock=lambda: datetime.now(UTC) + timedelta(days=7))
+    later.run_cycle(apply=True)
+    later.close()
+    after = titles()
+    assert all(not after[k].endswith(IN_PROGRESS) for k, t in first.items() if t.endswith(IN_PROGRESS))
+    assert sum(t.endswith(IN_PROGRESS) for t in after.values()) == teams
