@@ -161,10 +161,11 @@ def plan_followup(
         return None
     labels = (*cfg.labels, label_for(incident.id))
     summary = f"Follow-up of incident {incident.key}: {incident.title}"[:250]
-    description = (
+    opened, closed = incident.created.astimezone(settings.tz), incident.resolved.astimezone(settings.tz)
+    description = (  # times in the config's zone, the one the teams read their weeks in
         f"{incident.urgency or 'unknown'}-urgency incident {incident.key} on service "
         f"{incident.service}, open {_hours(incident):.1f} h "
-        f"({incident.created:%Y-%m-%d %H:%M} → {incident.resolved:%Y-%m-%d %H:%M} UTC). "
+        f"({opened:%Y-%m-%d %H:%M} → {closed:%Y-%m-%d %H:%M} {settings.timezone}). "
         f"Incident: {incident.url or incident.id}. Filed by relais."
     )
     would_be = WorkItem(

@@ -21,6 +21,8 @@ import pytest
 
 from connectors.jira_map import issue_links
 from sync.briefings import epic_key_in, notion_page_id
+from sync.followups import plan_followup
+from sync.models import WorkItem
 from sync.owned import derived_from
 from sync.plan import plan_cycle
 from sync.settings import load_settings
@@ -397,3 +399,31 @@ def test_issue_links_read_as_jira_cloud_renders_them():
         ("Relates", "relates to", "BET-20", "done"),
     )
     assert issue_links(None) == ()
+
+
+def test_a_follow_up_tells_the_incident_s_times_in_the_config_s_time_zone(tmp_path):
+    """Found from outside: follow-up tickets gave the incident's times in UTC while every
+    other date relais shows is in the config's zone."""
+    text = (Path(__file__).resolve().parents[1] / "config" / "relais.example.yaml").read_text()
+    text = text.replace("# followups:\n#   when: {urgency: high}", "followups:\n  when: {urgency: high}")
+    (tmp_path / "relais.yaml").write_text(text)
+    settings = load_settings(tmp_path / "relais.yaml")
+    assert settings.timezone == "Europe/Paris" and settings.followups is not None
+    incident = WorkItem(
+        source="pagerduty",
+        id="Q1",
+        key="#1",
+        kind="incident",
+        title="Payments down",
+        updated=NOW,
+        created=datetime(2026, 11, 17, 21, 30, tzinfo=UTC),  # 22:30 in Paris
+        resolved=datetime(2026, 11, 17, 23, 15, tzinfo=UTC),  # 00:15 the next day in Paris
+        status="resolved",
+        status_category="done",
+        urgency="high",
+        service="PSVC123",
+    )
+    team = next(t for t, cfg in settings.teams.items() if "PSVC123" in (cfg.pagerduty.services or ()))
+    f = plan_followup(incident, team, settings, NOW, {})
+    assert f is not None
+    assert "(2026-11-17 22:30 → 2026-11-18 00:15 Europe/Paris)" in f.description, f.description
