@@ -13,6 +13,7 @@ save — and the engine saves it only after the cycle's writes succeeded.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
@@ -51,6 +52,15 @@ class SourceSettings(Protocol):
     def ca_bundle(self) -> Path | None: ...
     @property
     def timeout_seconds(self) -> float: ...
+
+
+def did_you_mean(name: str, candidates: Iterable[str], taken: Iterable[str] = ()) -> str:
+    """`` (did you mean 'X'?)`` for a name the tool lacks: the nearest of ``candidates`` that
+    relais does not already write something else to (``taken``), or nothing when none is near.
+    Suggesting the property of another figure ("RUN hours" for "RUN share") misleads."""
+    unavailable = set(taken)
+    near = difflib.get_close_matches(name, sorted({c for c in candidates if c not in unavailable}), n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 def source_policy(

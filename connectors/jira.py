@@ -48,7 +48,6 @@ selects by value; text and URL fields as strings.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -56,7 +55,7 @@ from zoneinfo import ZoneInfo
 
 from jira import JIRA
 
-from connectors import jira_map, webhook
+from connectors import base, jira_map, webhook
 from connectors.base import (
     Page,
     PageGuard,
@@ -200,20 +199,15 @@ class JiraConnector:
             return selects[0]["id"]
         if not matches:
             # The nearest custom field of the right type that no other owned field names.
-            taken = {n for n, _ in self.field_names.values() if n} | {
-                self.writeback.field if self.writeback else None
-            }
-            names = sorted(
-                {
-                    f.get("name", "")
-                    for f in fields
-                    if f.get("custom")
-                    and (f.get("schema") or {}).get("type") == kind
-                    and f.get("name") not in taken
-                }
+            of_kind = (
+                f.get("name", "")
+                for f in fields
+                if f.get("custom") and (f.get("schema") or {}).get("type") == kind
             )
-            near = difflib.get_close_matches(name, names, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            taken = [n for n, _ in self.field_names.values() if n] + (
+                [self.writeback.field] if self.writeback else []
+            )
+            hint = base.did_you_mean(name, of_kind, taken)
             raise ConfigMismatchError("jira", f"writeback.jira: no custom field named {name!r}{hint}")
         what = {"option": "single-select", "user": "user-picker", "string": "text or URL"}.get(kind, kind)
         if not selects:

@@ -42,7 +42,6 @@ select, status, rich text, title, date, number, people, relation).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -171,7 +170,7 @@ class NotionConnector:
         owned = self.owned_properties("briefings").values()
         for setting, (prop, kinds) in wanted.items():
             if prop not in props:
-                hint = _did_you_mean(prop, props, owned)
+                hint = base.did_you_mean(prop, props, owned)
                 raise ConfigMismatchError(
                     "notion", f"briefings.{setting}: the briefings database has no property {prop!r}{hint}"
                 )
@@ -187,7 +186,7 @@ class NotionConnector:
         owned = self.owned_properties(key)
         for name, prop in owned.items():
             if prop not in props:
-                hint = _did_you_mean(prop, props, owned.values())
+                hint = base.did_you_mean(prop, props, owned.values())
                 raise ConfigMismatchError(
                     "notion", f"writeback: the {key} database has no property {prop!r}{hint} (for {name})"
                 )
@@ -419,14 +418,6 @@ class NotionConnector:
 
     def close(self) -> None:
         self.http.close()
-
-
-def _did_you_mean(prop: str, props: Iterable[str], taken: Iterable[str]) -> str:
-    """A hint for a property name not found: the nearest property of the database that relais
-    does not already write under another name (suggesting "RUN hours" for a missing "RUN share"
-    would point at the property of another figure)."""
-    near = difflib.get_close_matches(prop, [p for p in props if p not in set(taken)], n=1)
-    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 def from_settings(settings: Any, secrets: Any) -> NotionConnector:
