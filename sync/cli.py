@@ -182,7 +182,11 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
     for name, error in sorted(report.errors.items()):  # on stderr too, whatever stdout carries
         print(output.plain(redact(f"relais: {name}: {error}")), file=sys.stderr)
     if report.failed_writes and not report.errors:  # refused by a tool (a 4xx): not retried until it changes
-        refused = [q for q in report.quarantined if str(q["reason"]).startswith(WRITE_REFUSED)]
+        refused = [  # this cycle's: an item refused before is not retried until it changes
+            q
+            for q in report.quarantined
+            if q["cycle"] == report.cycle and str(q["reason"]).startswith(WRITE_REFUSED)
+        ]
         print(f"relais: {report.failed_writes} write(s) refused by the tools:", file=sys.stderr)
         for q in refused[:10]:
             print(output.plain(redact(f"  {q['source']}:{q['id']}: {q['reason']}")), file=sys.stderr)

@@ -500,8 +500,8 @@ class StateStore:
 
     @_serialized
     def quarantined(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT source, id, reason, at FROM quarantine ORDER BY at").fetchall()
-        return [dict(zip(("source", "id", "reason", "at"), r)) for r in rows]
+        rows = self.db.execute("SELECT source, id, reason, at, cycle FROM quarantine ORDER BY at").fetchall()
+        return [dict(zip(("source", "id", "reason", "at", "cycle"), r)) for r in rows]
 
     @_serialized
     def start_cycle(self, mode: str) -> int:
