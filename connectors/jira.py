@@ -53,8 +53,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from jira import JIRA
-
 from connectors import base, jira_map, webhook
 from connectors.base import (
     Page,
@@ -129,6 +127,8 @@ class JiraConnector:
         self.effort = effort  # settings.balance.effort.jira or None: read worklogs and story points
         self.policy = policy or source_policy("jira", source, describe_error, SAFE_POSTS)
         ca = ca_bundle(source)
+        from jira import JIRA  # here, not at import: the settings read the registry without it
+
         jira = JIRA(
             server=source.url,
             basic_auth=(email, token),

@@ -36,9 +36,10 @@ Checked against ``jira`` 3.10.5 (``jira/client.py``: ``JIRA.__init__``,
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from requests.adapters import HTTPAdapter
+if TYPE_CHECKING:
+    from requests.adapters import HTTPAdapter
 
 
 class JiraClient:

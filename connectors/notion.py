@@ -47,9 +47,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import httpx
-from notion_client import Client
-
 from connectors import base, notion_map, webhook
 from connectors.base import Page, PageGuard, SourceSettings, checked
 from connectors.errors import ConfigMismatchError, NotFoundError
@@ -109,6 +106,9 @@ class NotionConnector:
         self.briefings = briefings  # settings.briefings or None: the delivery inputs read on briefings
         self.policy = policy or base.source_policy("notion", source, describe_error, SAFE_POSTS)
         ca = base.ca_bundle(source)
+        import httpx  # here, not at import: the settings read the registry without the client
+        from notion_client import Client
+
         self.http = httpx_client(httpx, self.policy, ca, source.timeout_seconds)
         # Any: notion-client types its methods for the sync and async clients at once
         # (dict | Awaitable); this one is the sync client.

@@ -41,9 +41,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import httpx2
-import pagerduty
-
 from connectors import pagerduty_map, webhook
 from connectors.base import Page, SourceSettings, ca_bundle, checked, iso, parse_time, source_policy
 from connectors.errors import NotFoundError, register_secret
@@ -77,6 +74,9 @@ class PagerDutyConnector:
         self.source = source
         self.policy = policy or source_policy("pagerduty", source, describe_error)
         ca = ca_bundle(source)
+        import httpx2  # here, not at import: the settings read the registry without the client
+        import pagerduty
+
         self.client = pagerduty.RestApiV2Client(
             token,
             default_from=source.from_email,
