@@ -109,6 +109,46 @@ class TicketFiler(Protocol):
     def find_issues_by_labels(self, labels: list[str]) -> dict[str, tuple[str, str]]: ...
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing a tool lacks for the config — what ``relais check`` lists, all at once.
+
+    ``message`` is one line that says what is wrong and exactly what to create or change
+    (name, type, options, format). ``fix`` does what ``check --fix`` can do about it through
+    the API and returns what it did; None when only a person can (``admin`` then says the
+    step, for the checklist handed to a Jira or Notion admin)."""
+
+    vendor: str  # "jira", "notion", "pagerduty"
+    setting: str  # where the config names it: "writeback.notion.status.progress"
+    message: str
+    target: str  # what it blocks: "jira", "notion:briefings", "pagerduty"
+    fix: Callable[[], str] | None = None
+    admin: str = ""  # the step for an admin, when no API call fixes it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "vendor": self.vendor,
+            "setting": self.setting,
+            "message": self.message,
+            "target": self.target,
+            "fixable": self.fix is not None,
+            "admin": self.admin,
+        }
+
+
+@runtime_checkable
+class Surveyor(Protocol):
+    """Checks the tool against everything the config needs of it, all at once: inputs and owned
+    fields exist, with the right type, options, format, and where writes need them (a Jira edit
+    screen, a Notion database shared with the integration). ``connect()`` runs it and refuses
+    to go on while it finds a problem; ``relais check`` prints them and ``--fix`` applies the
+    fixes."""
+
+    def survey(self) -> list[Problem]:
+        """Connect (as ``connect()`` does) and list every problem; raises only when the tool
+        cannot be asked at all (credentials refused, the tool down)."""
+
+
 @runtime_checkable
 class NoteTaker(Protocol):
     """Reads and adds notes on an item (PagerDuty's incident notes)."""
@@ -116,3 +156,17 @@ class NoteTaker(Protocol):
     def notes(self, incident_id: str) -> list[str]: ...
 
     def add_note(self, incident_id: str, content: str) -> None: ...
+
+
+def refuse(vendor: str, problems: list[Problem]) -> None:
+    """Raise one error listing every problem (``connect()``, after :meth:`Surveyor.survey`)."""
+    if not problems:
+        return
+    from connectors.errors import ConfigMismatchError
+
+    lines = "".join(f"\n  {p.setting}: {p.message}" for p in problems)
+    raise ConfigMismatchError(
+        vendor,
+        f"the tool lacks {len(problems)} thing(s) the config needs; relais writes nothing there "
+        f"until they are fixed (`relais check --fix` creates what the API allows):{lines}",
+    )

@@ -42,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser("validate", help="check the config and the environment's secrets; write nothing")
     )
     sp = with_config(
+        sub.add_parser(
+            "check",
+            help="connect and check, all at once, every field and property the config needs in the tools",
+        )
+    )
+    sp.add_argument(
+        "--fix", action="store_true", help="create what the APIs allow; list the rest for an admin"
+    )
+    sp.add_argument("--json", action="store_true", help="print the problems as JSON")
+    sp = with_config(
         sub.add_parser("plan", help="pull, then show the writes a sync would make; write nothing")
     )
     sp.add_argument(
@@ -163,6 +173,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from sync import output
+    from sync.check import check
+
+    settings, secrets = _load(args)
+    result = check(settings, secrets, fix=args.fix)
+    if args.json:
+        output.print_json(result.as_dict())
+    else:
+        output.render_check(result, fix=args.fix)
+    return result.exit_code
+
+
 def _cycle(args: argparse.Namespace, apply: bool) -> int:
     from sync import output
     from sync.engine import Engine
@@ -271,6 +294,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "validate": cmd_validate,
+    "check": cmd_check,
     "plan": cmd_plan,
     "sync": cmd_sync,
     "run": cmd_run,

@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -27,6 +27,9 @@ from rich.table import Table
 
 from sync.engine import CycleReport
 from sync.models import FieldChange
+
+if TYPE_CHECKING:
+    from sync.check import CheckResult
 
 console = Console(emoji=False, highlight=False)
 err_console = Console(stderr=True, emoji=False, highlight=False)
@@ -280,3 +283,27 @@ def render_briefings(rows: list[dict], followups: int = 0) -> None:
     console.print(table)
     if followups:
         console.print(f"incident follow-up tickets filed: [bold]{followups}[/]")
+
+
+def render_check(result: CheckResult, *, fix: bool = False) -> None:
+    """What ``relais check`` found: one line per problem, grouped by tool; what ``--fix`` did;
+    the checklist of what is left for an admin."""
+    for line in result.fixed:
+        console.print(f"[green]fixed[/]  {inert(line)}")
+    for line in result.failed_fixes:
+        console.print(f"[red]could not fix[/]  {inert(line)}")
+    for vendor, why in sorted(result.unreachable.items()):
+        console.print(f"[red]{inert(vendor)}[/]  could not be checked: {inert(why)}")
+    for p in result.problems:
+        console.print(f"[yellow]{inert(p.vendor)}[/]  {inert(p.setting)}: {inert(p.message)}")
+    admin = [p for p in result.problems if p.fix is None and p.admin]
+    if fix and admin:
+        console.print("\n[bold]For an admin[/] (no API lets relais do these):")
+        for p in admin:
+            console.print(f"  [ ] {inert(p.admin)}")
+    if result.problems:
+        fixable = sum(p.fix is not None for p in result.problems)
+        hint = f"; `relais check --fix` fixes {fixable}" if fixable and not fix else ""
+        console.print(f"{len(result.problems)} problem(s){hint}")
+    elif not result.unreachable:
+        console.print("[green]OK[/] — the tools have every field and property the config needs")
