@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the briefings and followups sections and the epic and briefing status write-backs "
         "(default: on)",
     )
+    serve.add_argument(
+        "--fresh",
+        action="store_true",
+        help="the tools as a company has them before relais: some owned fields and properties missing",
+    )
     serve.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
@@ -78,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
-    sandbox = Sandbox(seed=args.seed, size=args.size, port_base=args.port_base)
+    sandbox = Sandbox(seed=args.seed, size=args.size, port_base=args.port_base, fresh=args.fresh)
     try:
         for spec in args.fault:
             sandbox.faults.add_spec(spec)

@@ -71,6 +71,7 @@ class Sandbox:
         port_base: int | None = None,
         rate_limits: Mapping[str, float] | None = None,
         tokens: Mapping[str, str] | None = None,
+        fresh: bool = False,
     ):
         self.seed = seed
         self.clock: Callable[[], datetime] = clock or utc_now
@@ -86,6 +87,10 @@ class Sandbox:
         self.jira = JiraState(self.org, self.clock, seeded)
         self.notion = NotionState(self.org, self.clock, seeded)
         self.pagerduty = PagerDutyState(self.org, self.clock, seeded)
+        self.fresh = fresh  # the tools as before relais: `relais check --fix` has work to do
+        if fresh:
+            for state in (self.jira, self.notion, self.pagerduty):
+                state.as_before_relais()
         self.faults = Faults(seed)
         self.buckets = {v: TokenBucket(DEFAULT_RATE, DEFAULT_RATE) for v in VENDORS}
         for vendor, rate in (rate_limits or {}).items():

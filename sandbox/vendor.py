@@ -44,6 +44,11 @@ class VendorState:
         self.base_url = base_url
         self.lock = threading.RLock()
 
+    def as_before_relais(self) -> None:
+        """Take away what relais' own config adds to the tool (owned fields and properties), so
+        the organisation is a company's on the day it first points relais at its tools
+        (``Sandbox(fresh=True)``). A vendor where relais owns nothing has nothing to remove."""
+
 
 class VendorApp(Generic[StateT]):
     """One vendor's API over its state (``StateT``), for the holder of ``token``."""
