@@ -452,7 +452,10 @@ class JiraConnector:
         key = f"screen:{field_id}"
 
         def fix() -> str:
-            if key in self._refused:  # another project's problem, same field: done already
+            done = self._refused.get(key)
+            if done is not None:  # another project's problem, same field: the same call
+                if done.startswith("relais could not"):
+                    raise ConfigMismatchError("jira", done)
                 return f"{name!r} is on the default screen (added above)"
             self._refused[key] = "that project's screen is not the default screen, which relais added it to"
             try:
