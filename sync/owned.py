@@ -41,9 +41,15 @@ class Owned:
     setting: str  # where the config names it
     what: str  # one line for the docs
     type: str = ""  # what the tool's field or property must be
+    #: Jira: the custom field's schema type (option, user, string) and the options relais writes
+    #: (the Team field's are the team keys of ``teams:``: :func:`jira_expected`).
+    jira_type: str = ""
+    options: tuple[str, ...] = ()
 
 
 _J = ("issue", "epic", "feedback")
+WORK_TYPES = ("RUN", "BUILD", "IMPROVE")
+HEALTHS = ("On track", "At risk", "Off track", "Blocked")
 
 
 def _measurements(
@@ -67,6 +73,8 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.work_type",
         "RUN, BUILD or IMPROVE, by the classify rules",
         "single select RUN/BUILD/IMPROVE, or managed labels",
+        "option",
+        WORK_TYPES,
     ),
     Owned(
         "jira",
@@ -77,6 +85,7 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.team",
         "the team of a RUN ticket no team mapping owns",
         "single select, options = team keys",
+        "option",
     ),
     Owned(
         "jira",
@@ -87,6 +96,7 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.team",
         "the team a feedback issue is routed to",
         "single select, options = team keys",
+        "option",
     ),
     Owned(
         "jira",
@@ -97,6 +107,7 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.pm",
         "the PM a feedback issue is routed to",
         "user picker",
+        "user",
     ),
     Owned(
         "jira",
@@ -107,6 +118,7 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.initiative",
         "the briefing a feedback issue concerns (its Notion URL)",
         "URL or text",
+        "string",
     ),
     Owned(
         "jira",
@@ -117,6 +129,8 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.epic.health",
         "the delivery health of the briefing the epic belongs to",
         "single select On track/At risk/Off track/Blocked",
+        "option",
+        HEALTHS,
     ),
     Owned(
         "jira",
@@ -127,6 +141,7 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.epic.briefing_link",
         "the briefing's URL, filled when empty",
         "URL",
+        "string",
     ),
     # -- Notion --------------------------------------------------------------------------------
     Owned(
@@ -339,6 +354,16 @@ def jira_fields(settings: Any) -> dict[str, str]:
             if getattr(wb.epic, name) is not None:
                 out[name] = getattr(wb.epic, name).field
     return out
+
+
+def jira_expected(field: str, team_keys: tuple[str, ...]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(schema type, options, item kinds it is written on) of the owned Jira ``field``. Jira's
+    Team options are the team **keys** of ``teams:`` (``payments``), where Notion's Team select
+    uses the team names (``teams.<key>.notion.team``)."""
+    entries = [f for f in FIELDS if f.vendor == "jira" and f.field == field]
+    on = tuple(dict.fromkeys(k for f in entries for k in f.on))
+    options = team_keys if field == "team" else entries[0].options
+    return entries[0].jira_type, options, on
 
 
 def notion_properties(writeback: Any, briefings: Any, database: str) -> dict[str, str]:

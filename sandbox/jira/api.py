@@ -19,7 +19,7 @@ from ..vendor import BadRequest, VendorApp
 from . import links as jl
 from .bulk_api import BulkRoutes
 from .errors import FieldErrors, JQLError, NotFound
-from .fields import FIELD_IDS, FIELDS, select_fields
+from .fields import select_fields
 from .state import JiraState
 
 REMOVED = (
@@ -147,7 +147,8 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
         return Response.json(200, user)
 
     def fields(self, request: Request) -> Response:
-        return Response.json(200, [dict(f) for f in FIELDS])
+        with self.state.lock:
+            return Response.json(200, [dict(f) for f in self.state.catalogue.fields])
 
     def removed(self, request: Request) -> Response:
         return Response.json(410, {"errorMessages": [REMOVED], "errors": {}})
@@ -172,7 +173,8 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
             reconcile = _split(request.args("reconcileIssues"))
         if len(reconcile) > 50:
             raise BadRequest(400, "reconcileIssues accepts at most 50 issue ids.")
-        field_ids = select_fields(field_tokens, "id")
+        catalogue = self.state.catalogue
+        field_ids = select_fields(field_tokens, "id", catalogue.ids(), catalogue.navigable())
         try:
             wanted = 50 if max_results in (None, "") else int(max_results)
         except (TypeError, ValueError):
@@ -205,7 +207,11 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
             raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
 
     def get_issue(self, request: Request, key: str) -> Response:
-        field_ids = select_fields(_split(request.args("fields")), "*all") or []
+        catalogue = self.state.catalogue
+        field_ids = (
+            select_fields(_split(request.args("fields")), "*all", catalogue.ids(), catalogue.navigable())
+            or []
+        )
         expand = set(_split(request.args("expand")))
         with self.state.lock:
             rec = self._find(key)
@@ -222,7 +228,7 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
             except FieldErrors as exc:
                 raise BadRequest(400, "", errors=exc.errors, messages=exc.messages) from None
             if (request.arg("returnIssue") or "").lower() == "true":
-                return Response.json(200, self.state.renderer().issue(rec, list(FIELD_IDS), set()))
+                return Response.json(200, self.state.renderer().issue(rec, self.state.catalogue.ids(), set()))
         return Response.empty(204)
 
     def create_issue(self, request: Request) -> Response:
