@@ -3,7 +3,9 @@
 Endpoints used:
   GET   /v1/users/me                      credentials check
   GET   /v1/databases/{id}                database → its data source id
-  GET   /v1/data_sources/{id}             property names, ids and types
+  GET   /v1/data_sources/{id}             property names, ids, types, options, formats
+  PATCH /v1/data_sources/{id}             ``relais check --fix``: a missing owned property,
+                                          select options, a percentage's number format
   POST  /v1/data_sources/{id}/query       rows edited on/after a time
   GET   /v1/pages/{id}                    pages named by webhooks (``read_items``)
   PATCH /v1/pages/{id}                    owned properties only
