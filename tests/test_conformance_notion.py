@@ -551,3 +551,89 @@ def test_notion_rate_limit_is_429(sb, notion):
     body = notion_conforms(r, "error")
     assert body["code"] == "rate_limited"
     assert (r.headers.get("Retry-After") or "").isdigit(), r.headers
+
+
+def test_notion_update_data_source(sb, notion, notion_ids):
+    """PATCH /v1/data_sources/{id} (data-sources.ts, UpdateDataSourceBodyParameters; recorded in
+    test_data_sources_update.yaml): properties created, a select's options replaced by the list
+    sent (ids kept for those sent by id), a number format set, a property renamed and removed, the
+    title changed; a refused update is a 400 validation_error and changes nothing. What it adds,
+    it removes: the module's other tests see the schema they expect."""
+    dsid = notion_ids["data_source"]["feedback"]
+    path = f"/v1/data_sources/{dsid}"
+    name = f"Conformance {uuid.uuid4().hex[:6]}"
+    number = f"{name} n"
+    r = call(
+        notion,
+        "PATCH",
+        path,
+        200,
+        json={
+            "properties": {
+                name: {
+                    "type": "select",
+                    "select": {"options": [{"name": "a"}, {"name": "b", "color": "red"}]},
+                },
+                number: {"number": {"format": "number"}},
+            }
+        },
+    )
+    props = notion_conforms(r, "data_source")["properties"]
+    options = props[name]["select"]["options"]
+    assert props[name]["type"] == "select" and [o["name"] for o in options] == ["a", "b"]
+    assert options[1]["color"] == "red" and props[number]["number"] == {"format": "number"}
+
+    # Notion replaces the options with the list sent: those sent by id keep it, the rest are new.
+    sent = [{"id": o["id"]} for o in options] + [{"name": "c"}]
+    r = call(notion, "PATCH", path, 200, json={"properties": {name: {"select": {"options": sent}}}})
+    after = notion_conforms(r, "data_source")["properties"][name]["select"]["options"]
+    assert [(o["id"], o["name"]) for o in after[:2]] == [(o["id"], o["name"]) for o in options]
+    assert after[2]["name"] == "c" and after[2]["id"] not in {o["id"] for o in options}
+
+    r = call(notion, "PATCH", path, 200, json={"properties": {number: {"number": {"format": "percent"}}}})
+    assert notion_conforms(r, "data_source")["properties"][number]["number"] == {"format": "percent"}
+    page = body_of(call(notion, "POST", f"{path}/query", 200, json={"page_size": 1}))["results"][0]
+    assert page["properties"][number] == {"id": props[number]["id"], "type": "number", "number": None}
+
+    for refused in (
+        {number: {"number": {"format": "percentage"}}},  # not a number format
+        {"Second title": {"title": {}}},  # a data source has one title
+        {"No such property": {"name": "Renamed"}},  # renaming what is not there
+        {name: "select"},  # not a configuration
+    ):
+        r = call(notion, "PATCH", path, 400, json={"properties": refused})
+        assert notion_conforms(r, "error")["code"] == "validation_error", refused
+    assert data_source_schema(notion, dsid)[number]["number"] == {"format": "percent"}
+
+    renamed = f"{name} renamed"
+    r = call(notion, "PATCH", path, 200, json={"properties": {props[name]["id"]: {"name": renamed}}})
+    props_now = notion_conforms(r, "data_source")["properties"]
+    assert name not in props_now and props_now[renamed]["id"] == props[name]["id"]
+    r = call(notion, "PATCH", path, 200, json={"properties": {renamed: None, number: None}})
+    props_now = notion_conforms(r, "data_source")["properties"]
+    assert renamed not in props_now and number not in props_now
+
+    # the title, as recorded
+    before = body_of(call(notion, "GET", path, 200))["title"]
+    title = [{"type": "text", "text": {"content": "Updated DataSource"}}]
+    r = call(notion, "PATCH", path, 200, json={"title": title})
+    assert notion_conforms(r, "data_source")["title"][0]["plain_text"] == "Updated DataSource"
+    restore = [{"type": "text", "text": {"content": "".join(t["plain_text"] for t in before)}}]
+    call(notion, "PATCH", path, 200, json={"title": restore})
+
+    r = call(notion, "PATCH", f"/v1/data_sources/{uuid.uuid4()}", 404, json={"properties": {}})
+    assert notion_conforms(r, "error")["code"] == "object_not_found"
+
+
+def test_notion_database_not_shared_is_404(sb, notion, notion_ids):
+    """A database the integration was not given answers as Notion does: 404 object_not_found."""
+    database_id = notion_ids["database"]["scorecard"]
+    sb.notion.unshare(database_id)
+    try:
+        r = call(notion, "GET", f"/v1/databases/{database_id}", 404)
+        assert notion_conforms(r, "error")["code"] == "object_not_found"
+        r = call(notion, "GET", f"/v1/data_sources/{notion_ids['data_source']['scorecard']}", 404)
+        assert notion_conforms(r, "error")["code"] == "object_not_found"
+    finally:
+        sb.notion.unshare(database_id, shared=True)
+    call(notion, "GET", f"/v1/databases/{database_id}", 200)

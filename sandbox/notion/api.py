@@ -42,6 +42,7 @@ class NotionApp(VendorApp[NotionState]):
         r.add("GET", "/v1/users/{user_id}", self.get_user)
         r.add("GET", "/v1/databases/{database_id}", self.get_database)
         r.add("GET", "/v1/data_sources/{data_source_id}", self.get_data_source)
+        r.add("PATCH", "/v1/data_sources/{data_source_id}", self.update_data_source)
         r.add("POST", "/v1/data_sources/{data_source_id}/query", self.query)
         r.add("GET", "/v1/pages/{page_id}", self.get_page)
         r.add("PATCH", "/v1/pages/{page_id}", self.patch_page)
@@ -163,6 +164,12 @@ class NotionApp(VendorApp[NotionState]):
 
     def get_data_source(self, request: Request, data_source_id: str) -> Response:
         source = self.run(self.state.source_of, data_source_id)
+        with self.state.lock:
+            return self.ok(self.state.renderer().data_source(source, self.state.schema_edited(source)))
+
+    def update_data_source(self, request: Request, data_source_id: str) -> Response:
+        body = self.json_object(request)
+        source = self.run(self.state.update_data_source, data_source_id, body)
         with self.state.lock:
             return self.ok(self.state.renderer().data_source(source, self.state.schema_edited(source)))
 
