@@ -951,3 +951,39 @@ def test_jira_bulk_edit_400_403_and_unknown_task(sb, jira):
     # 404 for a task that does not exist: undocumented; an ErrorCollection like the operation's own example
     r = call(jira, "GET", "/rest/api/3/bulk/queue/99999", 404)
     assert error_conforms("jira", r)["errorMessages"]
+
+
+def test_jira_project_search_pages(sb, jira):
+    """`relais init` lists the projects: PageBeanProject, paged by startAt until isLast."""
+    r = call(jira, "GET", "/rest/api/3/project/search", 200, params={"maxResults": 2})
+    first = conforms("jira", r, example_ignore=())
+    assert first["isLast"] is False and first["nextPage"] and first["total"] == len(sb.org.teams) + 1
+    keys = [p["key"] for p in first["values"]]
+    start = 2
+    while True:
+        r = call(jira, "GET", "/rest/api/3/project/search", 200, params={"startAt": start, "maxResults": 2})
+        page = conforms("jira", r)
+        keys += [p["key"] for p in page["values"]]
+        start += len(page["values"])
+        if page["isLast"]:
+            break
+    assert keys == sorted([t.project_key for t in sb.org.teams] + ["FB"])
+
+
+def test_jira_issue_types_and_statuses(jira):
+    r = call(jira, "GET", "/rest/api/3/issuetype", 200)
+    types = conforms("jira", r, example_ignore=("entityId", "scope"))
+    assert {"Epic", "Story", "Bug", "Feedback"} <= {t["name"] for t in types}
+    r = call(jira, "GET", "/rest/api/3/status", 200)
+    statuses = conforms("jira", r, example_ignore=())
+    assert {s["name"]: s["statusCategory"]["key"] for s in statuses}["Done"] == "done"
+
+
+def test_jira_users_search(sb, jira):
+    r = call(jira, "GET", "/rest/api/3/users/search", 200, params={"maxResults": 3})
+    users = conforms("jira", r, example_ignore=("key", "name"))
+    assert len(users) == 3
+    r = call(jira, "GET", "/rest/api/3/users/search", 200, params={"startAt": 3, "maxResults": 1000})
+    users += conforms("jira", r)
+    emails = {u["accountId"]: u.get("emailAddress") for u in users}
+    assert emails == {p.jira_account_id: p.email for p in [*sb.org.people, sb.org.bot]}
