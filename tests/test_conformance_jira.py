@@ -968,6 +968,9 @@ def test_jira_project_search_pages(sb, jira):
         if page["isLast"]:
             break
     assert keys == sorted([t.project_key for t in sb.org.teams] + ["FB"])
+    r = call(jira, "GET", "/rest/api/3/project/search", 200, params={"expand": "lead", "maxResults": 100})
+    leads = {p["key"]: p["lead"]["accountId"] for p in conforms("jira", r)["values"]}
+    assert leads["PAY"] == sb.org.person(sb.org.team("payments").pm).jira_account_id
 
 
 def test_jira_issue_types_and_statuses(jira):

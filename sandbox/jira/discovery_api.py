@@ -2,7 +2,8 @@
 
 - ``GET /rest/api/3/project/search``: ``PageBeanProject`` (``startAt``/``maxResults``, default
   50, at most 100; ``isLast``, ``total``, ``nextPage``), ordered by key: the teams' projects
-  and the feedback project.
+  and the feedback project; ``expand=lead`` adds each project's lead (a team's PM; the
+  feedback project's is the first PM).
 - ``GET /rest/api/3/issuetype``: every issue type (``IssueTypeDetails``), as issues carry them.
 - ``GET /rest/api/3/status``: every status (``StatusDetails``).
 - ``GET /rest/api/3/users/search``: the site's users (``User``), paged by ``startAt`` and
@@ -44,11 +45,19 @@ class DiscoveryRoutes:
             "startAt": start,
             "total": len(keys),
             "isLast": start + len(page) >= len(keys),
-            "values": [renderer.project(k) for k in page],
+            "values": [self._project(renderer, k, "lead" in _split(request.args("expand"))) for k in page],
         }
         if not body["isLast"]:
             body["nextPage"] = f"{base}?startAt={start + len(page)}&maxResults={size}"
         return Response.json(200, body)
+
+    def _project(self, renderer: Any, key: str, lead: bool) -> dict[str, Any]:
+        project: dict[str, Any] = renderer.project(key)
+        if lead:
+            org = self.state.org
+            team = next((t for t in org.teams if t.project_key == key), org.teams[0])
+            project["lead"] = renderer.user(org.person(team.pm).jira_account_id)
+        return project
 
     def issue_types(self, request: Request) -> Response:
         renderer = self.state.renderer()
@@ -65,6 +74,10 @@ class DiscoveryRoutes:
         renderer = self.state.renderer()
         ids = [p.jira_account_id for p in [*self.state.org.people, self.state.org.bot]]
         return Response.json(200, [renderer.user(i) for i in ids[start : start + size]])
+
+
+def _split(values: list[str]) -> list[str]:
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
 
 
 def _paging(request: Request, default: int, cap: int) -> tuple[int, int]:
