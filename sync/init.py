@@ -342,11 +342,11 @@ def propose(found: Discovered, env: Mapping[str, str]) -> Proposal:
             None,
         )
     if found.pagerduty:
-        emails = [u.email for u in found.pagerduty.users if u.email]
-        wanted = [env.get("PAGERDUTY_FROM"), env.get("JIRA_EMAIL")]
+        emails = {u.email.casefold(): u.email for u in found.pagerduty.users if u.email}
+        wanted = [env.get("PAGERDUTY_FROM"), env.get("JIRA_EMAIL")]  # as PagerDuty spells it
         proposal.from_email = next(
-            (w for w in wanted if w and w.casefold() in {e.casefold() for e in emails}),
-            env.get("PAGERDUTY_FROM") or (emails[0] if emails else None),
+            (emails[w.casefold()] for w in wanted if w and w.casefold() in emails),
+            env.get("PAGERDUTY_FROM") or next(iter(emails.values()), None),
         )
     return proposal
 
@@ -568,7 +568,7 @@ def run_init(args: Any) -> int:
         if url and not url.startswith("https://"):
             print(f"relais: --{vendor}-url: {url!r} must start with https://", file=sys.stderr)
             return 2
-    found = discover(env, urls, ca, lambda line: console.print(line, markup=False))
+    found = discover(env, urls, ca, lambda line: console.print(line, markup=False, soft_wrap=True))
     if not found.vendors():
         for vendor, why in found.skipped.items():
             print(f"relais: {TITLES[vendor]}: left out — {why}", file=sys.stderr)
@@ -593,7 +593,9 @@ def run_init(args: Any) -> int:
         return 1
     tmp.replace(out)
     for line in summary(found, proposal):
-        console.print(line, markup=False)
-    console.print(f"wrote {out}", markup=False)
-    console.print(f"next: relais check -c {out}   (then `relais check --fix -c {out}`)", markup=False)
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(f"wrote {out}", markup=False, soft_wrap=True)
+    console.print(
+        f"next: relais check -c {out}   (then `relais check --fix -c {out}`)", markup=False, soft_wrap=True
+    )
     return 0
