@@ -988,5 +988,6 @@ def test_jira_users_search(sb, jira):
     assert len(users) == 3
     r = call(jira, "GET", "/rest/api/3/users/search", 200, params={"startAt": 3, "maxResults": 1000})
     users += conforms("jira", r)
+    assert len(users) == len(sb.org.people) + 1  # each once: the second page starts at startAt
     emails = {u["accountId"]: u.get("emailAddress") for u in users}
     assert emails == {p.jira_account_id: p.email for p in [*sb.org.people, sb.org.bot]}

@@ -106,7 +106,9 @@ def test_init_on_the_tools_before_relais_writes_a_valid_config(tmp_path, monkeyp
         assert main(_args(sb, out, "--yes")) == 0
         config = yaml.safe_load(out.read_text())
         assert set(config["teams"]) == {t.slug for t in sb.org.teams}
-        assert config["sources"]["notion"]["databases"]["briefings"] == sb.org.notion["briefings_database"]
+        assert config["sources"]["notion"]["databases"] == {
+            role: sb.org.notion[f"{role}_database"] for role in ("briefings", "feedback", "scorecard")
+        }
         capsys.readouterr()
         assert main(["validate", "-c", str(out)]) == 0
 
