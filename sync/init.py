@@ -45,6 +45,8 @@ from connectors.discover import (
 )
 
 PUBLIC_URLS = {"notion": "https://api.notion.com", "pagerduty": "https://api.pagerduty.com"}
+#: Discovery's pace per vendor: the rates the example config uses (Notion allows about 3).
+PACE = {"jira": 10.0, "notion": 3.0, "pagerduty": 10.0}
 TITLES = {"jira": "Jira", "notion": "Notion", "pagerduty": "PagerDuty"}
 #: The property names relais reads on feedback pages (sources.notion.properties' defaults).
 FEEDBACK_INPUTS = ("origin", "customer", "tier", "area")
@@ -428,19 +430,27 @@ def discover(
         found.skipped["jira"] = "no site URL: pass --jira-url https://<site>.atlassian.net or set JIRA_URL"
     else:
         say(f"Jira: reading {jira_url} …")
-        found.jira = discover_jira(Where(jira_url, ca_bundle), env["JIRA_EMAIL"], env["JIRA_API_TOKEN"])
+        found.jira = discover_jira(
+            Where(jira_url, ca_bundle, requests_per_second=PACE["jira"]),
+            env["JIRA_EMAIL"],
+            env["JIRA_API_TOKEN"],
+        )
     if not env.get("NOTION_TOKEN"):
         found.skipped["notion"] = "NOTION_TOKEN is not set"
     else:
         url = urls.get("notion") or PUBLIC_URLS["notion"]
         say(f"Notion: reading {url} …")
-        found.notion = discover_notion(Where(url, ca_bundle), env["NOTION_TOKEN"])
+        found.notion = discover_notion(
+            Where(url, ca_bundle, requests_per_second=PACE["notion"]), env["NOTION_TOKEN"]
+        )
     if not env.get("PAGERDUTY_TOKEN"):
         found.skipped["pagerduty"] = "PAGERDUTY_TOKEN is not set"
     else:
         url = urls.get("pagerduty") or PUBLIC_URLS["pagerduty"]
         say(f"PagerDuty: reading {url} …")
-        found.pagerduty = discover_pagerduty(Where(url, ca_bundle), env["PAGERDUTY_TOKEN"])
+        found.pagerduty = discover_pagerduty(
+            Where(url, ca_bundle, requests_per_second=PACE["pagerduty"]), env["PAGERDUTY_TOKEN"]
+        )
     return found
 
 
