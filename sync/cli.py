@@ -94,11 +94,33 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser("health", help="exit 0 if the last cycle finished recently (container HEALTHCHECK)")
     )
     sp.add_argument("--max-age", type=float, default=300.0, help="seconds (default 300)")
+    _init_parser(sub)
     sp = sub.add_parser("demo", help="start the bundled sandbox and run two sync cycles against it")
     sp.add_argument("--json", action="store_true", help="print the demo summary as one JSON object")
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--chart", metavar="PNG", help="also draw the balance chart (needs relais[chart])")
     return p
+
+
+def _init_parser(sub: Any) -> None:
+    sp = sub.add_parser(
+        "init", help="discover the tools from the tokens in the environment and write a commented config"
+    )
+    sp.add_argument("--yes", action="store_true", help="accept every proposal, ask nothing")
+    sp.add_argument("--output", "-o", default=DEFAULT_CONFIG, help="file to write (default ./relais.yaml)")
+    sp.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    sp.add_argument(
+        "--jira-url", help="the Jira Cloud site, https://<site>.atlassian.net (default: $JIRA_URL)"
+    )
+    sp.add_argument("--notion-url", help="default: $NOTION_URL, else https://api.notion.com")
+    sp.add_argument(
+        "--pagerduty-url",
+        help="default: $PAGERDUTY_URL, else https://api.pagerduty.com (EU: https://api.eu.pagerduty.com)",
+    )
+    sp.add_argument(
+        "--ca-bundle",
+        help="a CA bundle (PEM) to trust, written as sources.*.ca_bundle (default: $RELAIS_CA_BUNDLE)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,6 +308,12 @@ def cmd_health(args: argparse.Namespace) -> int:
     return EXIT_OK if age <= args.max_age else EXIT_RUNTIME
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from sync.init import run_init
+
+    return run_init(args)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sync.demo import run_demo
 
@@ -302,6 +330,7 @@ COMMANDS = {
     "report": cmd_report,
     "health": cmd_health,
     "demo": cmd_demo,
+    "init": cmd_init,
 }
 
 if __name__ == "__main__":  # pragma: no cover

@@ -286,21 +286,22 @@ def render_briefings(rows: list[dict], followups: int = 0) -> None:
 
 
 def render_check(result: CheckResult, *, fix: bool = False) -> None:
-    """What ``relais check`` found: one line per problem, grouped by tool; what ``--fix`` did;
-    the checklist of what is left for an admin."""
+    """What ``relais check`` found: one line per problem (never broken by the console's width:
+    a line is what a person greps or pastes), what ``--fix`` did, the checklist of what is left
+    for an admin."""
     for line in result.fixed:
-        console.print(f"[green]fixed[/]  {inert(line)}")
+        console.print(f"[green]fixed[/]  {inert(line)}", soft_wrap=True)
     for line in result.failed_fixes:
-        console.print(f"[red]could not fix[/]  {inert(line)}")
+        console.print(f"[red]could not fix[/]  {inert(line)}", soft_wrap=True)
     for vendor, why in sorted(result.unreachable.items()):
         console.print(f"[red]{inert(vendor)}[/]  could not be checked: {inert(why)}")
     for p in result.problems:
-        console.print(f"[yellow]{inert(p.vendor)}[/]  {inert(p.setting)}: {inert(p.message)}")
+        console.print(f"[yellow]{inert(p.vendor)}[/]  {inert(p.setting)}: {inert(p.message)}", soft_wrap=True)
     admin = [p for p in result.problems if p.fix is None and p.admin]
     if fix and admin:
         console.print("\n[bold]For an admin[/] (no API lets relais do these):")
         for p in admin:
-            console.print(f"  [ ] {inert(p.admin)}")
+            console.print(f"  [ ] {inert(p.admin)}", soft_wrap=True)
     if result.problems:
         fixable = sum(p.fix is not None for p in result.problems)
         hint = f"; `relais check --fix` fixes {fixable}" if fixable and not fix else ""

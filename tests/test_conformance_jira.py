@@ -1058,3 +1058,43 @@ def test_jira_editmeta_follows_the_screens_and_add_to_default(fresh):
     sb.jira.admin = False  # "Administer Jira" is needed
     error_conforms("jira", call(jira, "POST", "/rest/api/3/screens/addToDefault/customfield_10094", 403))
     error_conforms("jira", call(jira, "GET", "/rest/api/3/issue/NOPE-1/editmeta", 404))
+
+
+def test_jira_project_search_pages(sb, jira):
+    """`relais init` lists the projects: PageBeanProject, paged by startAt until isLast."""
+    r = call(jira, "GET", "/rest/api/3/project/search", 200, params={"maxResults": 2})
+    first = conforms("jira", r, example_ignore=())
+    assert first["isLast"] is False and first["nextPage"] and first["total"] == len(sb.org.teams) + 1
+    keys = [p["key"] for p in first["values"]]
+    start = 2
+    while True:
+        r = call(jira, "GET", "/rest/api/3/project/search", 200, params={"startAt": start, "maxResults": 2})
+        page = conforms("jira", r)
+        keys += [p["key"] for p in page["values"]]
+        start += len(page["values"])
+        if page["isLast"]:
+            break
+    assert keys == sorted([t.project_key for t in sb.org.teams] + ["FB"])
+    r = call(jira, "GET", "/rest/api/3/project/search", 200, params={"expand": "lead", "maxResults": 100})
+    leads = {p["key"]: p["lead"]["accountId"] for p in conforms("jira", r)["values"]}
+    assert leads["PAY"] == sb.org.person(sb.org.team("payments").pm).jira_account_id
+
+
+def test_jira_issue_types_and_statuses(jira):
+    r = call(jira, "GET", "/rest/api/3/issuetype", 200)
+    types = conforms("jira", r, example_ignore=("entityId", "scope"))
+    assert {"Epic", "Story", "Bug", "Feedback"} <= {t["name"] for t in types}
+    r = call(jira, "GET", "/rest/api/3/status", 200)
+    statuses = conforms("jira", r, example_ignore=())
+    assert {s["name"]: s["statusCategory"]["key"] for s in statuses}["Done"] == "done"
+
+
+def test_jira_users_search(sb, jira):
+    r = call(jira, "GET", "/rest/api/3/users/search", 200, params={"maxResults": 3})
+    users = conforms("jira", r, example_ignore=("key", "name"))
+    assert len(users) == 3
+    r = call(jira, "GET", "/rest/api/3/users/search", 200, params={"startAt": 3, "maxResults": 1000})
+    users += conforms("jira", r)
+    assert len(users) == len(sb.org.people) + 1  # each once: the second page starts at startAt
+    emails = {u["accountId"]: u.get("emailAddress") for u in users}
+    assert emails == {p.jira_account_id: p.email for p in [*sb.org.people, sb.org.bot]}

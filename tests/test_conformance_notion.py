@@ -637,3 +637,50 @@ def test_notion_database_not_shared_is_404(sb, notion, notion_ids):
     finally:
         sb.notion.unshare(database_id, shared=True)
     call(notion, "GET", f"/v1/databases/{database_id}", 200)
+
+
+def test_notion_search_data_sources(sb, notion, notion_ids):
+    """`relais init` finds the databases shared with the integration: POST /v1/search filtered to
+    data sources, as recorded (test_search.yaml: type page_or_data_source), paged by start_cursor."""
+    body = {"filter": {"property": "object", "value": "data_source"}, "page_size": 2}
+    r = call(notion, "POST", "/v1/search", 200, json=body)
+    first = notion_conforms(r, "list")
+    assert first["type"] == "page_or_data_source" and first["page_or_data_source"] == {}
+    assert first["has_more"] is True and first["next_cursor"]
+    r = call(notion, "POST", "/v1/search", 200, json={**body, "start_cursor": first["next_cursor"]})
+    second = notion_conforms(r, "list")
+    assert second["has_more"] is False and second["next_cursor"] is None
+    found = first["results"] + second["results"]
+    problems = [
+        f"/results/{i}/object: {d['object']!r}" for i, d in enumerate(found) if d["object"] != "data_source"
+    ]
+    by_id = {d["id"]: d for d in found}
+    for key, dsid in notion_ids["data_source"].items():
+        if dsid not in by_id:
+            problems.append(f"data source {key} ({dsid}) not found")
+            continue
+        same = call(notion, "GET", f"/v1/data_sources/{dsid}", 200).json()
+        same.pop("request_id", None)
+        if by_id[dsid] != same:
+            problems.append(f"data source {key}: search renders it unlike GET /v1/data_sources/{{id}}")
+        if by_id[dsid]["parent"] != {"type": "database_id", "database_id": notion_ids["database"][key]}:
+            problems.append(f"data source {key}: parent {by_id[dsid]['parent']!r}")
+    fail_if_problems(r, problems)
+
+
+def test_notion_search_by_title_and_pages(notion):
+    r = call(notion, "POST", "/v1/search", 200, json={"query": "SCORECARD"})
+    body = notion_conforms(r, "list")
+    assert [d["object"] for d in body["results"]] == ["data_source"]
+    r = call(
+        notion,
+        "POST",
+        "/v1/search",
+        200,
+        json={"filter": {"property": "object", "value": "page"}, "page_size": 3},
+    )
+    body = notion_conforms(r, "list")
+    assert len(body["results"]) == 3 and {d["object"] for d in body["results"]} == {"page"}
+    r = call(notion, "POST", "/v1/search", 400, json={"filter": {"property": "object", "value": "database"}})
+    body = notion_conforms(r, "error")
+    assert body["code"] == "validation_error"

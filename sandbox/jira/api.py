@@ -18,6 +18,7 @@ from ..timeutil import as_utc, jira_format
 from ..vendor import BadRequest, VendorApp
 from . import links as jl
 from .bulk_api import BulkRoutes
+from .discovery_api import DiscoveryRoutes
 from .errors import FieldErrors, JQLError, NotFound
 from .fields import select_fields
 from .state import JiraState
@@ -29,7 +30,7 @@ REMOVED = (
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
 
 
-class JiraApp(BulkRoutes, VendorApp[JiraState]):
+class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
     name = "jira"
     list_keys = ("issues", "values")
 
@@ -39,6 +40,8 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
 
     def routes(self) -> None:
         r = self.router
+        # projects, issue types, statuses, users: what `relais init` reads (before project/{key})
+        self.discovery_routes(r)
         r.add("GET", "/rest/api/{version}/serverInfo", self.server_info)
         r.add("GET", "/rest/api/3/myself", self.myself)
         r.add("GET", "/rest/api/3/field", self.fields)

@@ -13,6 +13,7 @@ from typing import Any
 from ..server import Request, Response
 from ..vendor import BadRequest, VendorApp
 from .schema import PAGINATED, ValidationError, render_value
+from .search import search
 from .state import NotionNotFound, NotionState
 
 CODES = {
@@ -48,6 +49,7 @@ class NotionApp(VendorApp[NotionState]):
         r.add("PATCH", "/v1/pages/{page_id}", self.patch_page)
         r.add("POST", "/v1/pages", self.create_page)
         r.add("GET", "/v1/pages/{page_id}/properties/{property_id}", self.get_property)
+        r.add("POST", "/v1/search", self.search)  # what `relais init` reads (sandbox.notion.search)
 
     # -- vendor hooks ---------------------------------------------------------
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:
@@ -191,6 +193,9 @@ class NotionApp(VendorApp[NotionState]):
         if incomplete:
             data["request_status"] = {"type": "incomplete", "incomplete_reason": "query_result_limit_reached"}
         return self.ok(data)
+
+    def search(self, request: Request) -> Response:
+        return self.ok(self.run(search, self.state, self.json_object(request)))
 
     # -- pages ----------------------------------------------------------------
     def get_page(self, request: Request, page_id: str) -> Response:
