@@ -213,12 +213,13 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
         print(f"relais: {report.failed_writes} write(s) refused by the tools:", file=sys.stderr)
         for q in refused[:10]:
             print(output.plain(redact(f"  {q['source']}:{q['id']}: {q['reason']}")), file=sys.stderr)
+    names = output.Names.of(settings)  # people by their `people:` key, not the tools' user ids
     if as_json:
-        output.print_json(output.cycle_json(report) if apply else output.plan_json(report))
+        output.print_json(output.cycle_json(report, names) if apply else output.plan_json(report, names))
     else:
         output.render_cycle(report)
         if not apply:
-            output.render_plan(report)
+            output.render_plan(report, names)
     return EXIT_RUNTIME if report.errors or report.failed_writes else EXIT_OK
 
 
