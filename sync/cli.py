@@ -98,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print the demo summary as one JSON object")
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--chart", metavar="PNG", help="also draw the balance chart (needs relais[chart])")
+    sp.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        help="write demo.svg, plan.svg and report.svg: an 80-column terminal's view (the README's)",
+    )
     return p
 
 
@@ -288,8 +293,10 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sync.demo import run_demo
+    from sync.demo import run_demo, screenshots
 
+    if args.screenshots:
+        return screenshots(args.screenshots, seed=args.seed)
     return run_demo(seed=args.seed, as_json=args.json, chart=args.chart)
 
 

@@ -13,11 +13,12 @@ looks like a number. Markup is relais' own, in its own strings only.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -115,6 +116,18 @@ def progress(enabled: bool) -> Iterator[Any]:
         yield update
 
 
+@contextmanager
+def recording(width: int = 80) -> Iterator[Console]:
+    """The terminal as a ``width``-column one that records what is printed (for ``export_svg``)
+    and shows none of it; as before afterwards."""
+    saved = console.file, console._width, console.record
+    console.file, console.width, console.record = io.StringIO(), width, True
+    try:
+        yield console
+    finally:
+        console.file, console._width, console.record = saved
+
+
 def creates_of(report: CycleReport) -> list[dict[str, Any]]:
     """Every create of the cycle's plan: scorecard rows, follow-up tickets and their notes."""
     out = [c.as_dict() for c in report.planned_creates]
@@ -176,13 +189,18 @@ def cycle_json(report: CycleReport, names: Names = NO_NAMES) -> dict[str, Any]:
     }
 
 
-def _table(title: str, *columns: str, numbers: tuple[str, ...] = ()) -> Table:
+def fitting_table(
+    title: str, *columns: str, numbers: tuple[str, ...] = (), keys: tuple[str, ...] = ()
+) -> Table:
     """A table that reads at 80 columns: text columns wrap at words and fold what has no space
-    (a key or a number is never cut to ``…``); ``numbers`` are right-aligned and never wrap."""
+    (a key or a number is never cut to ``…``); ``numbers`` are right-aligned and never wrap, nor
+    do ``keys`` (short labels: a team, an issue key, a date)."""
     table = Table(title=title)
     for col in columns:
         if col in numbers:
             table.add_column(col, justify="right", no_wrap=True)
+        elif col in keys:
+            table.add_column(col, no_wrap=True)
         else:
             table.add_column(col, overflow="fold")
     return table
@@ -210,7 +228,7 @@ def render_changes(
     if not changes:
         console.print("[green]Nothing to write:[/] every owned field already holds its computed value.")
         return
-    table = _table(f"{len(changes)} {title}", "target", "field", "old", "new", "rule")
+    table = fitting_table(f"{len(changes)} {title}", "target", "field", "old", "new", "rule")
     for ch in changes[:limit]:
         table.add_row(
             inert(f"{ch.source}:{ch.target}"),
@@ -234,10 +252,10 @@ def render_summary(changes: list[FieldChange]) -> None:
         tool, _, fld = name.partition(".")
         counts.setdefault(fld, {})[tool] = n
     tools = sorted({t for per_tool in counts.values() for t in per_tool})
-    by_field = _table("writes by field", "field", *tools, numbers=tuple(tools))
+    by_field = fitting_table("writes by field", "field", *tools, numbers=tuple(tools))
     for fld, per_tool in counts.items():
         by_field.add_row(inert(fld), *(str(per_tool.get(t, "")) for t in tools))
-    by_rule = _table("writes by rule", "rule", "writes", numbers=("writes",))
+    by_rule = fitting_table("writes by rule", "rule", "writes", numbers=("writes",))
     for rule, n in summary["by_rule"].items():
         by_rule.add_row(inert(rule), str(n))
     side_by_side = Table.grid(padding=(0, 2))
@@ -249,7 +267,7 @@ def render_kept(kept: list[dict[str, Any]], limit: int = 10, names: Names = NO_N
     """Decisions people had made (or made since relais wrote), which relais keeps."""
     if not kept:
         return
-    table = _table(
+    table = fitting_table(
         f"{len(kept)} decision(s) people made, kept (writeback.adopt: keep)",
         "target",
         "field",
@@ -261,8 +279,8 @@ def render_kept(kept: list[dict[str, Any]], limit: int = 10, names: Names = NO_N
         table.add_row(
             inert(k["target"]),
             inert(k["field"]),
-            inert(names.value(k["field"], k["value"])),
-            inert(names.value(k["field"], k["rules_say"])),
+            inert(k.get("value_name", names.value(k["field"], k["value"]))),
+            inert(k.get("rules_say_name", names.value(k["field"], k["rules_say"]))),
             inert(k["why"]),
         )
     console.print(table)
@@ -275,7 +293,8 @@ def render_plan(report: CycleReport, names: Names = NO_NAMES) -> None:
     back, what people decided, and the rules that decide nothing."""
     render_summary(report.planned)
     render_changes(report.planned, creates=creates_of(report), names=names)
-    render_held_and_kept({"held": [h.as_dict() for h in report.held], "kept": report.kept}, names=names)
+    kept = [names.beside(k, "value", "rules_say") for k in report.kept]
+    render_held_and_kept({"held": [h.as_dict() for h in report.held], "kept": kept})
     for w in report.rule_warnings:
         console.print(f"[yellow]warning:[/] {inert(w['message'])}")
 
@@ -322,7 +341,7 @@ def render_cycle(report: CycleReport, title: str | None = None) -> None:
             console.print("  " + inert(conflict_line(c)))
 
 
-def render_held_and_kept(data: dict[str, Any], limit: int = 10, names: Names = NO_NAMES) -> None:
+def render_held_and_kept(data: dict[str, Any], limit: int = 10) -> None:
     """Writes held back (and why, once per reason), and the decisions people made that relais keeps."""
     held = data.get("held") or []
     if held:
@@ -333,13 +352,14 @@ def render_held_and_kept(data: dict[str, Any], limit: int = 10, names: Names = N
             console.print(f"[yellow]held[/] {n} write(s): {inert(reason)}")
     kept = data.get("kept") or []
     for k in kept[:limit]:
-        console.print(inert(kept_line(k, names)))
+        console.print(inert(kept_line(k)))
     if len(kept) > limit:
         console.print(f"… and {len(kept) - limit} more decisions kept (--format json lists them)")
 
 
-def kept_line(k: dict[str, Any], names: Names = NO_NAMES) -> str:
-    value, rules_say = names.value(k["field"], k["value"]), names.value(k["field"], k["rules_say"])
+def kept_line(k: dict[str, Any]) -> str:
+    """A decision kept, the people in it by name (``value_name``, ``rules_say_name``) when known."""
+    value, rules_say = k.get("value_name", k["value"]), k.get("rules_say_name", k["rules_say"])
     return f"kept: {k['target']} {k['field']} = {value!r} ({k['why']}; the rules say {rules_say!r})"
 
 
@@ -364,17 +384,27 @@ def render_classification(report: CycleReport) -> None:
     console.print(table)
 
 
-def render_briefings(rows: list[dict], followups: int = 0) -> None:
-    """Each briefing's delivery status (the demo's summary; `relais explain` has one briefing's detail)."""
-    if not rows:
-        return
-    table = Table(title="Briefings — delivery status")
-    for col in ("briefing", "team", "epic", "health", "progress", "forecast", "dependencies", "score"):
-        table.add_column(col)
+def print_fitted(full: Table, compact: Callable[[], Table]) -> None:
+    """``full`` when the terminal has the room for all of it, else the ``compact`` table."""
+    wide = console.measure(full, options=console.options.update(max_width=10_000)).maximum
+    console.print(full if wide <= console.width else compact())
+
+
+def _briefings_table(rows: list[dict], *, compact: bool) -> Table:
+    cols = ("briefing", "team", "epic", "health", "progress", "forecast", "score")
+    table = fitting_table(
+        "Briefings — delivery status",
+        *(cols if compact else (*cols[:-1], "dependencies", "score")),
+        numbers=("progress", "score"),
+        keys=("team", "epic", "health", "forecast"),
+    )
     colour = {"On track": "green", "At risk": "yellow", "Off track": "red", "Blocked": "bold red"}
+    notes = []
     for r in rows:
         progress = "" if r["progress"] is None else f"{r['progress']}%"
         deps = r["dependencies"] + (f"; undeclared: {r['undeclared']}" if r["undeclared"] else "")
+        if compact and (r["undeclared"] or not r["dependencies"].startswith("none")):
+            notes.append(f"{r['title']} ({r['team']}): {deps}")
         table.add_row(
             inert(r["title"]),
             inert(r["team"] or ""),
@@ -382,10 +412,21 @@ def render_briefings(rows: list[dict], followups: int = 0) -> None:
             f"[{colour.get(r['health'], 'white')}]{inert(r['health'])}[/]",
             progress,
             inert(r["forecast"] or ""),
-            inert(deps),
+            *(() if compact else (inert(deps),)),
             "" if r["score"] is None else str(r["score"]),
         )
-    console.print(table)
+    if notes:
+        table.caption = inert("\n".join(f"dependencies of {n}" for n in notes))
+        table.caption_justify = "left"
+    return table
+
+
+def render_briefings(rows: list[dict], followups: int = 0) -> None:
+    """Each briefing's delivery status (the demo's summary; `relais explain` has one briefing's detail);
+    on a narrow terminal, the dependencies follow the table."""
+    if not rows:
+        return
+    print_fitted(_briefings_table(rows, compact=False), lambda: _briefings_table(rows, compact=True))
     if followups:
         console.print(f"incident follow-up tickets filed: [bold]{followups}[/]")
 
