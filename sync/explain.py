@@ -182,7 +182,10 @@ def explain(settings: Settings, ref: str, *, as_json: bool) -> int:
         return 0
 
     c = data["classification"]
-    console.print(f"[bold]{inert(data['item'])}[/] {inert(data['key'])} — {inert(data['title'])}")
+    source, _, ident = data["item"].partition(":")
+    console.print(
+        f"[bold]{inert(source)}:{inert(data['key'])}[/] — {inert(data['title'])} (id {inert(ident)})"
+    )
     console.print(f"  team: {inert(data['team'] or '(unowned: no team mapping matches)')}")
     for r in data["rules_tried"]:
         mark = "[green]matched[/]" if r["matched"] else f"no match ({inert(r['failed_condition'])} differs)"
