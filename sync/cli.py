@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print the demo summary as one JSON object")
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--chart", metavar="PNG", help="also draw the balance chart (needs relais[chart])")
+    sp.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        help="write demo.svg, plan.svg and report.svg: an 80-column terminal's view (the README's)",
+    )
     return p
 
 
@@ -235,12 +240,13 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
         print(f"relais: {report.failed_writes} write(s) refused by the tools:", file=sys.stderr)
         for q in refused[:10]:
             print(output.plain(redact(f"  {q['source']}:{q['id']}: {q['reason']}")), file=sys.stderr)
+    names = output.Names.of(settings)  # people by their `people:` key, not the tools' user ids
     if as_json:
-        output.print_json(output.cycle_json(report) if apply else output.plan_json(report))
+        output.print_json(output.cycle_json(report, names) if apply else output.plan_json(report, names))
     else:
         output.render_cycle(report)
         if not apply:
-            output.render_plan(report)
+            output.render_plan(report, names)
     return EXIT_RUNTIME if report.errors or report.failed_writes else EXIT_OK
 
 
@@ -315,8 +321,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sync.demo import run_demo
+    from sync.demo import run_demo, screenshots
 
+    if args.screenshots:
+        return screenshots(args.screenshots, seed=args.seed)
     return run_demo(seed=args.seed, as_json=args.json, chart=args.chart)
 
 

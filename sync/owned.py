@@ -307,6 +307,10 @@ FIELDS: tuple[Owned, ...] = (
 _BY_KEY: dict[tuple[str, str, str], Owned] = {(f.vendor, kind, f.field): f for f in FIELDS for kind in f.on}
 
 
+#: The owned fields that hold a person (a tool's user id): shown as the person's `people:` key.
+PERSON_FIELDS = frozenset(f.field for f in FIELDS if f.type in ("user picker", "people"))
+
+
 def lookup(vendor: str, item_kind: str, field: str) -> Owned | None:
     """The entry for ``field`` written on an item of ``item_kind`` (an epic is an issue for the fields
     written on any Jira issue)."""
