@@ -557,7 +557,8 @@ def run_init(args: Any) -> int:
     ca_bundle = args.ca_bundle or os.environ.get("RELAIS_CA_BUNDLE")
     ca = Path(ca_bundle) if ca_bundle else None
     if ca is not None and not ca.is_file():
-        print(f"relais: --ca-bundle (or RELAIS_CA_BUNDLE): no file {ca}", file=sys.stderr)
+        where = "--ca-bundle" if args.ca_bundle else "RELAIS_CA_BUNDLE"
+        print(f"relais: {where}: no file {ca}", file=sys.stderr)
         return 2
     interactive = not args.yes
     if interactive and not sys.stdin.isatty():
