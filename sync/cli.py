@@ -194,8 +194,8 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
 
     settings, secrets = _load(args)
     as_json = getattr(args, "json", False)
-    with output.progress(not as_json) as bar:
-        engine = Engine(settings, secrets, progress=bar, writer=apply)
+    with output.progress(not as_json) as tracker:
+        engine = Engine(settings, secrets, progress=tracker, writer=apply)
         try:
             report = engine.run_cycle(apply=apply)
             if not apply and engine.store is not None:  # a second read of the store: for `plan` only
