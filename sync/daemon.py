@@ -33,6 +33,7 @@ from connectors.errors import redact
 from sync.engine import CycleReport, Engine
 from sync.log import get_logger
 from sync.metrics import Metrics
+from sync.progress import line
 from sync.reload import ConfigWatcher
 from sync.timers import Timers
 from sync.web import WebServer
@@ -75,6 +76,9 @@ class SourceState:
 
 
 class Daemon:
+    #: Seconds between two progress lines in the log while a long cycle runs (a first sync).
+    PROGRESS_EVERY = 15.0
+
     def __init__(
         self,
         config_path: str | Path,
@@ -109,6 +113,7 @@ class Daemon:
         self._active = 0
         self._swapping = False
         self._services: list[Any] = []  # the HTTP server and the config watcher: .start(), .close()
+        self._reporter: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------
     def start(self) -> None:
@@ -124,6 +129,8 @@ class Daemon:
         for service in self._services:
             service.start()
         self._spawn_workers()
+        self._reporter = threading.Thread(target=self._report_progress, name="relais-progress", daemon=True)
+        self._reporter.start()
         self.log.info(
             "started",
             extra={
@@ -175,6 +182,22 @@ class Daemon:
     def _between_writes(self, _: int) -> None:
         if self.stop.is_set():
             raise Stopping()
+
+    def progress(self) -> dict[str, Any] | None:
+        """The running cycles' progress (:mod:`sync.progress`), or None when none runs."""
+        engine = self.engine
+        if engine is None or not engine.progress.busy():
+            return None
+        return engine.progress.snapshot()
+
+    def _report_progress(self) -> None:
+        """A progress line every :attr:`PROGRESS_EVERY` seconds while a cycle has run that long:
+        per source items read of those announced and the time left, the writes, the whole."""
+        while not self.stop.wait(self.PROGRESS_EVERY):
+            snapshot = self.progress()
+            if snapshot is None or (snapshot["elapsed_seconds"] or 0) < self.PROGRESS_EVERY:
+                continue
+            self.log.info("progress: " + line(snapshot), extra={"progress": snapshot})
 
     # -- the workers ------------------------------------------------------------
     def _spawn_workers(self) -> None:
@@ -415,8 +438,11 @@ class Daemon:
         )
         status = "degraded" if ready and degraded else "ready" if ready else "starting"
         incomplete = self.streams.get("incomplete") if self.streams else None
+        progress = self.progress()
         return ready, {
             "status": status,
+            **({} if ready else {"message": "not ready: first sync in progress"}),
+            "progress": progress,
             "config": {
                 "file": str(self.config_path),
                 "ok": not self.config_errors,

@@ -193,7 +193,7 @@ def render_plan(report: CycleReport) -> None:
     render_held_and_kept({"held": [h.as_dict() for h in report.held], "kept": report.kept})
     for w in report.rule_warnings:
         console.print(f"[yellow]warning:[/] {inert(w['message'])}")
-    console.print(apply_estimate_line(report.apply_estimate))
+    console.print(apply_estimate_line(report.apply_estimate), soft_wrap=True)
 
 
 def apply_estimate_line(estimate: dict[str, Any]) -> str:
