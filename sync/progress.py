@@ -192,15 +192,17 @@ class Progress:
     def snapshot(self) -> dict[str, Any]:
         """Everything shown, as JSON: per source read/estimate and its remaining seconds, the
         writes done/planned and theirs, and the whole remaining time when it is known
-        (``eta_seconds``: the slowest read, plus the writes once they are planned)."""
+        (``eta_seconds``: the slowest read of a known size, plus the writes once they are
+        planned; the reads of unknown size are named in ``eta_unknown``)."""
         now = self.clock()
         with self._lock:
             sources = {name: r.as_dict(now) for name, r in sorted(self.reads.items())}
             writes = self.writes.as_dict() if self.writes is not None else None
             etas = [r.eta(now) for r in self.reads.values()]
             phase, started = self.phase, self.started
+            unknown = sorted(name for name, r in self.reads.items() if r.eta(now) is None)
         known = [e for e in etas if e is not None]
-        read_eta = None if len(known) < len(etas) else max(known, default=0.0)
+        read_eta = max(known) if known else None if unknown else 0.0
         eta = None if read_eta is None else read_eta + (writes["eta_seconds"] if writes else 0.0)
         return {
             "phase": phase,
@@ -209,6 +211,7 @@ class Progress:
             "writes": writes,
             "eta_seconds": None if eta is None else round(eta, 1),
             "eta_includes_writes": writes is not None,
+            "eta_unknown": unknown,  # sources whose size is unknown: not in eta_seconds
         }
 
 
@@ -237,6 +240,12 @@ def line(snapshot: Mapping[str, Any]) -> str:
         parts.append(f"writes {w['done']:,}/{w['planned']:,} (ETA {duration(w['eta_seconds'])})")
     left = snapshot.get("eta_seconds")
     tail = "time left unknown" if left is None else f"about {duration(left)} left"
-    if left is not None and not snapshot.get("eta_includes_writes"):
-        tail += " to read (the writes are counted once planned)"
+    if left is not None:
+        notes = (
+            [f"size of {', '.join(snapshot['eta_unknown'])} unknown"] if snapshot.get("eta_unknown") else []
+        )
+        if not snapshot.get("eta_includes_writes"):
+            notes.append("the writes are counted once planned")
+            tail += " to read"
+        tail += f" ({'; '.join(notes)})" if notes else ""
     return "; ".join(parts + [tail])

@@ -53,17 +53,22 @@ def test_when_relais_is_slower_than_the_rate_the_pace_seen_wins():
     assert p.snapshot()["sources"]["notion"]["eta_seconds"] == 200.0
 
 
-def test_an_unknown_total_has_no_time_left_and_the_whole_is_unknown():
+def test_a_read_of_unknown_size_has_no_time_left_and_is_named_beside_the_whole():
     clock = Ticks()
     p = Progress(clock)
     p.read_started("notion", 3.0)
-    p.read_started("jira", 10.0, ReadEstimate(200, 2, "approximate-count"))
     p.page_read("notion", 100, 1)
     snap = p.snapshot()
     assert snap["sources"]["notion"]["estimate"] is None
     assert snap["sources"]["notion"]["eta_seconds"] is None
-    assert snap["eta_seconds"] is None
-    assert "notion 100/unknown" in line(snap) and "time left unknown" in line(snap)
+    assert snap["eta_seconds"] is None and snap["eta_unknown"] == ["notion"]
+    assert line(snap) == "notion 100/unknown (ETA unknown); time left unknown"
+    p.read_started("jira", 10.0, ReadEstimate(200, 2, "approximate-count"))
+    snap = p.snapshot()
+    assert snap["eta_seconds"] == 0.2 and snap["eta_unknown"] == ["notion"]
+    assert line(snap).endswith(
+        "about 0 s left to read (size of notion unknown; the writes are counted once planned)"
+    )
 
 
 def test_a_previous_read_stands_in_for_a_count():
