@@ -33,7 +33,7 @@ from connectors.errors import redact
 from sync.engine import CycleReport, Engine
 from sync.log import get_logger
 from sync.metrics import Metrics
-from sync.progress import line
+from sync.progress import Progress, line
 from sync.reload import ConfigWatcher
 from sync.timers import Timers
 from sync.web import WebServer
@@ -88,8 +88,10 @@ class Daemon:
         interval_override: float | None = None,
         environ: Any = None,
         clock: Callable[[], datetime] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.config_path = Path(config_path)
+        self.first_progress = progress  # the first engine's (a terminal draws the first cycle)
         self.clock = clock  # the engines' clock (None: the system's); benchmarks move it
         self.settings = settings
         self.secrets = secrets
@@ -141,8 +143,10 @@ class Daemon:
         )
 
     def run(self) -> None:
-        """Start, then block until :meth:`request_stop`; then stop cleanly."""
-        self.start()
+        """Start (unless :meth:`start` was called already), then block until :meth:`request_stop`;
+        then stop cleanly."""
+        if self.engine is None:
+            self.start()
         try:
             while not self.stop.wait(0.5):
                 pass
@@ -175,7 +179,8 @@ class Daemon:
         return None
 
     def _new_engine(self, settings: Settings, secrets: Any) -> Engine:
-        engine = Engine(settings, secrets, clock=self.clock)
+        engine = Engine(settings, secrets, clock=self.clock, progress=self.first_progress)
+        self.first_progress = None
         engine.on_write = self._between_writes
         return engine
 

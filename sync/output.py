@@ -14,6 +14,7 @@ looks like a number. Markup is relais' own, in its own strings only.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -96,7 +97,25 @@ def progress(enabled: bool) -> Iterator[Tracker | None]:
                     eta="done" if finished else f"ETA {duration(eta)}",
                 )
 
-        yield Tracker(listener=show)
+        with _logs_above():
+            yield Tracker(listener=show)
+
+
+@contextmanager
+def _logs_above() -> Iterator[None]:
+    """While the live view is drawn, relais' log lines (the daemon's) print above it, not into it."""
+    handlers = [
+        h
+        for h in logging.getLogger("relais").handlers
+        if isinstance(h, logging.StreamHandler) and h.stream is sys.__stderr__
+    ]
+    for h in handlers:
+        h.setStream(sys.stderr)  # the live view's proxy while it is drawn
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.setStream(sys.__stderr__)
 
 
 def creates_of(report: CycleReport) -> list[dict[str, Any]]:

@@ -8,12 +8,14 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 from conftest import ROOT, make_engine, relais_env, run_relais, write_config
+from daemon_support import daemon_config
 
 from benchmarks.counting import kind
 from sandbox import Sandbox
@@ -112,8 +114,9 @@ def test_plan_prints_the_time_applying_takes(sandbox, tmp_path):
     assert "at the configured limits" in text.stdout
 
 
-def on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run the CLI with its output on a pseudo-terminal (as a person at a terminal sees it)."""
+def on_a_terminal(args: list[str], env: dict[str, str], stop_after: str | None = None) -> tuple[int, str]:
+    """Run the CLI with its output on a pseudo-terminal (as a person at a terminal sees it);
+    ``stop_after``: send SIGTERM once that text has been seen (the daemon)."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sync.cli", *args],
@@ -137,6 +140,9 @@ def on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
         if not data:
             break
         chunks.append(data)
+        if stop_after is not None and stop_after in b"".join(chunks).decode(errors="replace"):
+            proc.send_signal(signal.SIGTERM)
+            stop_after = None
     os.close(leader)
     return proc.wait(60), b"".join(chunks).decode(errors="replace")
 
@@ -156,3 +162,12 @@ def test_json_output_on_a_terminal_carries_no_progress(sandbox, tmp_path):
     assert code == 0, seen[-2000:]
     assert "reading jira" not in seen and "ETA" not in seen
     assert json.loads(seen.replace("\r\n", "\n"))["mode"] == "sync"
+
+
+def test_on_a_terminal_the_daemon_draws_its_first_cycle_then_logs(sandbox, tmp_path):
+    config = daemon_config(sandbox, tmp_path, interval=600)
+    code, seen = on_a_terminal(["run", "-c", str(config)], relais_env(sandbox), stop_after='"source": "jira"')
+    assert code == 0, seen[-2000:]
+    for label in ("reading jira", "reading notion", "reading pagerduty", "writing"):
+        assert label in seen, label
+    assert "cycle finished" in seen and "stopped" in seen  # the log lines, printed around the view
