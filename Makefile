@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check reliability bench schema clean browser
+.PHONY: demo test check reliability bench schema clean browser screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { echo "make: relais needs Python >= 3.11; set PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -16,6 +16,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/relais demo
+
+# The README's pictures of demo, plan and report (an 80-column terminal), from the demo.
+screenshots: $(STAMP)
+	$(BIN)/relais demo --screenshots docs/img
 
 test: check browser
 	$(BIN)/python -m pytest -q -m "not slow"

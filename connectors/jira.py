@@ -48,7 +48,7 @@ selects by value; text and URL fields as strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -65,14 +65,15 @@ from connectors.base import (
     source_policy,
     watermark_after,
 )
-from connectors.errors import ConfigMismatchError, RequestError
+from connectors.errors import ConfigMismatchError, ForbiddenError, NotFoundError, RequestError
 from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
 from connectors.jira_client import JiraClient
 from connectors.jira_map import CREDENTIALS, describe_error
 from connectors.policy import VendorPolicy
-from connectors.spec import ReadEstimate, Secret, VendorSpec
+from connectors.spec import Problem, ReadEstimate, Secret, VendorSpec, refuse
 from connectors.transport import PolicyAdapter
 from sync.models import FieldChange, Quarantined, WorkItem
+from sync.owned import jira_expected
 
 SAFE_POSTS = (r"/search/jql$", r"/search/approximate-count$", r"/issue/bulkfetch$")
 
@@ -108,17 +109,30 @@ class JiraConnector:
         team_field: str | None = None,
         initiative_field: str | None = None,
         epic: Any | None = None,
+        team_keys: Iterable[str] = (),
+        projects: Iterable[str] = (),
         policy: VendorPolicy | None = None,
     ) -> None:
         self.source = source
-        # Owned fields besides the work type: logical name -> (field name, schema type)
+        # Owned fields besides the work type: logical name -> (field name, the setting naming it);
+        # what each must be is sync.owned's (jira_expected)
         self.field_names = {
-            "pm": (pm_field, "user"),
-            "team": (team_field, "option"),
-            "initiative": (initiative_field, "string"),
-            "health": (epic.health.field if epic and epic.health else None, "option"),
-            "briefing_link": (epic.briefing_link.field if epic and epic.briefing_link else None, "string"),
+            "pm": (pm_field, "writeback.jira.pm.field"),
+            "team": (team_field, "writeback.jira.team.field"),
+            "initiative": (initiative_field, "writeback.jira.initiative.field"),
+            "health": (
+                epic.health.field if epic and epic.health else None,
+                "writeback.jira.epic.health.field",
+            ),
+            "briefing_link": (
+                epic.briefing_link.field if epic and epic.briefing_link else None,
+                "writeback.jira.epic.briefing_link.field",
+            ),
         }
+        self.team_keys = tuple(team_keys)  # the Team field's options (sync.owned.jira_expected)
+        self.projects = tuple(dict.fromkeys(projects))  # teams.*.jira.projects: where relais writes
+        self._options: dict[str, dict[str, str]] = {}  # select field id -> option id -> value (survey)
+        self._refused: dict[str, str] = {}  # a fix tried (check --fix) -> why a person must do it
         self.feedback_fields: dict[
             str, str
         ] = {}  # origin/customer/tier/area -> field id, resolved at connect
@@ -148,6 +162,23 @@ class JiraConnector:
 
     # -- setup ---------------------------------------------------------------
     def connect(self) -> str:
+        """Connect, then refuse (one error listing every problem) while the site lacks something
+        the config needs: :meth:`survey`'s problems."""
+        summary, fields = self._connect_site()
+        refuse("jira", self._survey(fields))
+        if self.bulk is not None:
+            for field_id, options in self._options.items():
+                self.bulk.options[field_id] = {v: int(i) for i, v in options.items()}
+        return summary
+
+    def survey(self) -> list[Problem]:
+        """Every problem at once (:class:`connectors.spec.Surveyor`): each owned field exists,
+        has the right type and the options relais writes, and is on the edit screen of each
+        project relais writes it in; the input fields exist."""
+        _, fields = self._connect_site()
+        return self._survey(fields)
+
+    def _connect_site(self) -> tuple[str, list[dict[str, Any]]]:
         self.client.server_info()
         if self.client.deployment_type != "Cloud":
             raise ConfigMismatchError(
@@ -158,45 +189,89 @@ class JiraConnector:
         me = self.client.myself()
         self.tz = ZoneInfo(me.get("timeZone") or "UTC")
         fields = self.client.fields()  # also seeds the library's field cache (connectors.jira_client)
+        who = me.get("emailAddress") or me.get("displayName")
+        return f"{who} on {self.source.url} (time zone {self.tz.key})", fields
+
+    def _owned(self) -> list[tuple[str, str, str]]:
+        """(logical field, the Jira field's name, the setting naming it) of every owned field."""
+        out = []
         if self.writeback is not None and self.writeback.field:
-            self.work_type_field = self._resolve_field(fields, self.writeback.field)
-        for name, (field_name, kind) in self.field_names.items():
+            out.append(("work_type", self.writeback.field, "writeback.jira.work_type.field"))
+        for name, (field_name, setting) in self.field_names.items():
             if field_name:
-                self.routing_fields[name] = self._resolve_field(fields, field_name, kind)
+                out.append((name, field_name, setting))
+        return out
+
+    def _survey(self, fields: list[dict[str, Any]]) -> list[Problem]:
+        problems: list[Problem] = []
+        self.routing_fields, self.feedback_fields, self._options = {}, {}, {}
+        self.work_type_field = self.points_field = None
+        found: dict[str, tuple[str, str, str, tuple[str, ...], tuple[str, ...], str]] = {}
+        for name, field_name, setting in self._owned():
+            kind, options, on = jira_expected(name, self.team_keys)
+            field_id = self._survey_field(fields, field_name, kind, options, setting, problems)
+            if field_id is None:
+                continue
+            if name == "work_type":
+                self.work_type_field = field_id
+            else:
+                self.routing_fields[name] = field_id
+            # one field may be two owned ones (the initiative and the briefing link): written on both's kinds
+            seen = found.get(field_id)
+            found[field_id] = (field_name, kind, setting, options, (seen[4] if seen else ()) + on, name)
+        for field_id, (field_name, _, setting, options, _, name) in found.items():
+            if options:
+                self._survey_options(field_id, field_name, options, setting, name, problems)
+        self._survey_screens(found, problems)
+        names = {f.get("name") for f in fields}
         if self.source.feedback_jql:
-            for name, field_name in self.source.feedback_fields.model_dump().items():
+            for role, field_name in self.source.feedback_fields.model_dump().items():
                 ids = [f["id"] for f in fields if f.get("name") == field_name]
-                if not ids:
-                    raise ConfigMismatchError(
-                        "jira", f"sources.jira.feedback_fields.{name}: no field named {field_name!r}"
+                if ids:
+                    self.feedback_fields[role] = ids[0]
+                else:
+                    hint = base.did_you_mean(field_name, (n for n in names if n))
+                    problems.append(
+                        Problem(
+                            "jira",
+                            f"sources.jira.feedback_fields.{role}",
+                            f"no field named {field_name!r}{hint}: name the field feedback issues "
+                            f"hold their {role} in",
+                            "jira",
+                        )
                     )
-                self.feedback_fields[name] = ids[0]
         if self.effort is not None and "story_points" in self.effort.measures:
             named = [f["id"] for f in fields if f.get("name") == self.effort.story_points_field]
-            if not named:
-                raise ConfigMismatchError(
-                    "jira",
-                    f"balance.effort.jira.story_points_field: no field named "
-                    f"{self.effort.story_points_field!r}",
+            if named:
+                self.points_field = named[0]
+            else:
+                hint = base.did_you_mean(self.effort.story_points_field, (n for n in names if n))
+                problems.append(
+                    Problem(
+                        "jira",
+                        "balance.effort.jira.story_points_field",
+                        f"no field named {self.effort.story_points_field!r}{hint}",
+                        "jira",
+                    )
                 )
-            self.points_field = named[0]
-        if self.bulk is not None:
-            self.bulk.load_options(
-                f
-                for f in (
-                    self.work_type_field,
-                    self.routing_fields.get("health"),
-                    self.routing_fields.get("team"),
-                )
-                if f
-            )
-        return f"{me.get('emailAddress') or me.get('displayName')} on {self.source.url} (time zone {self.tz.key})"
+        return problems
 
-    def _resolve_field(self, fields: list[dict[str, Any]], name: str, kind: str = "option") -> str:
+    def _survey_field(
+        self,
+        fields: list[dict[str, Any]],
+        name: str,
+        kind: str,
+        options: tuple[str, ...],
+        setting: str,
+        problems: list[Problem],
+    ) -> str | None:
+        """The id of the owned custom field ``name`` of schema type ``kind``, or None (a problem
+        added: missing, of another type, or several of that name)."""
         matches = [f for f in fields if f.get("name") == name and f.get("custom")]
-        selects = [f for f in matches if (f.get("schema") or {}).get("type") == kind]
-        if len(selects) == 1:
-            return selects[0]["id"]
+        right = [f for f in matches if (f.get("schema") or {}).get("type") == kind]
+        if len(right) == 1:
+            return str(right[0]["id"])
+        wanted = jira_map.field_to_create(name, kind, options)
         if not matches:
             # The nearest custom field of the right type that no other owned field names.
             of_kind = (
@@ -204,18 +279,195 @@ class JiraConnector:
                 for f in fields
                 if f.get("custom") and (f.get("schema") or {}).get("type") == kind
             )
-            taken = [n for n, _ in self.field_names.values() if n] + (
-                [self.writeback.field] if self.writeback else []
+            hint = base.did_you_mean(name, of_kind, [n for _, n, _ in self._owned()])
+            key = f"create:{name}"
+            refused = self._refused.get(key)
+            problems.append(
+                Problem(
+                    "jira",
+                    setting,
+                    f"no custom field {name!r}{hint}: create {wanted}"
+                    + (f" ({jira_map.TEAM_VOCABULARY})" if setting.endswith("team.field") else ""),
+                    "jira",
+                    fix=None if refused else self._fix_create(key, name, kind),
+                    admin=f"create {wanted} (relais could not: {refused})" if refused else f"create {wanted}",
+                )
             )
-            hint = base.did_you_mean(name, of_kind, taken)
-            raise ConfigMismatchError("jira", f"writeback.jira: no custom field named {name!r}{hint}")
-        what = {"option": "single-select", "user": "user-picker", "string": "text or URL"}.get(kind, kind)
-        if not selects:
-            raise ConfigMismatchError("jira", f"writeback.jira: {name!r} is not a {what} field")
-        ids = ", ".join(f["id"] for f in selects)
-        raise ConfigMismatchError(
-            "jira", f"writeback.jira: several {what} fields are named {name!r} ({ids}); rename one in Jira"
+            return None
+        what = jira_map.kind_word(kind)
+        if not right:
+            actual = ", ".join(sorted({jira_map.field_kind(f) for f in matches}))
+            problems.append(
+                Problem(
+                    "jira",
+                    setting,
+                    f"{name!r} is a {actual} field, not a {what} one: name a {what} field in the config, "
+                    f"or rename {name!r} in Jira and create {wanted}",
+                    "jira",
+                    admin=f"rename the {actual} field {name!r} and create {wanted}",
+                )
+            )
+            return None
+        ids = ", ".join(f["id"] for f in right)
+        problems.append(
+            Problem(
+                "jira",
+                setting,
+                f"several {what} fields are named {name!r} ({ids}): rename all but one in Jira",
+                "jira",
+                admin=f"rename all but one of the {what} fields named {name!r} ({ids})",
+            )
         )
+        return None
+
+    def _survey_options(
+        self,
+        field_id: str,
+        name: str,
+        options: tuple[str, ...],
+        setting: str,
+        logical: str,
+        problems: list[Problem],
+    ) -> None:
+        """The options of the field's contexts (Jira lists them to admins only: without the
+        right, the check of the options is left to the writes)."""
+        try:
+            contexts = self._paged(f"field/{field_id}/context")
+            have: dict[str, str] = {}
+            for context in contexts:
+                for option in self._paged(f"field/{field_id}/context/{context['id']}/option"):
+                    if not option.get("disabled"):
+                        have.setdefault(str(option["id"]), str(option["value"]))
+        except (ForbiddenError, NotFoundError):
+            return
+        self._options[field_id] = have
+        missing = [o for o in options if o not in have.values()]
+        if not missing:
+            return
+        listed = ", ".join(missing)
+        step = f"add the option(s) {listed} to the single-select field {name!r}"
+        why = f" ({jira_map.TEAM_VOCABULARY})" if logical == "team" else ""
+        usable = [c for c in contexts if c.get("isGlobalContext")] or contexts
+        target: dict[str, Any] | None = usable[0] if usable else None
+        key = f"options:{field_id}"
+        refused = self._refused.get(key) or (None if target else "the field has no context")
+        problems.append(
+            Problem(
+                "jira",
+                setting,
+                f"{name!r} lacks the option(s) {listed}: {step}{why}",
+                "jira",
+                fix=None
+                if refused or target is None
+                else self._fix_options(key, field_id, str(target["id"]), name, missing),
+                admin=f"{step} (relais could not: {refused})" if refused else step,
+            )
+        )
+
+    def _survey_screens(
+        self,
+        found: dict[str, tuple[str, str, str, tuple[str, ...], tuple[str, ...], str]],
+        problems: list[Problem],
+    ) -> None:
+        """Each owned field on the edit screen of each project relais writes it in: Jira's edit
+        metadata of one issue of each team's project (issues, epics) and of the feedback search."""
+        where: list[tuple[str, str, tuple[str, ...]]] = [
+            (f'project = "{p}" ORDER BY created DESC', p, ("issue", "epic")) for p in self.projects
+        ]
+        if self.source.feedback_jql:
+            where.append((self.source.feedback_jql, "", ("feedback",)))
+        for jql, project, kinds in where:
+            wanted = [fid for fid, v in found.items() if set(v[4]) & set(kinds)]
+            if not wanted:
+                continue
+            try:
+                issues = self.client.search(jql, maxResults=1, fields=["project"]).get("issues") or []
+            except RequestError as e:
+                problems.append(
+                    Problem("jira", "teams.*.jira.projects", f"cannot search project {project}: {e}", "jira")
+                )
+                continue
+            if not issues:
+                continue  # no issue yet: nothing relais would write there
+            issue = issues[0]
+            project = project or str(((issue.get("fields") or {}).get("project") or {}).get("key") or "")
+            meta = self.client.get_json(f"issue/{issue['id']}/editmeta").get("fields") or {}
+            for fid in wanted:
+                if fid in meta:
+                    continue
+                name, _, setting, _, _, _ = found[fid]
+                step = f"add {name!r} to the screen of {project}'s Edit Issue operation"
+                tried = self._refused.get(f"screen:{fid}")
+                problems.append(
+                    Problem(
+                        "jira",
+                        setting,
+                        f"{name!r} is not on the edit screen of project {project}: {step}",
+                        "jira",
+                        fix=None if tried else self._fix_screen(fid, name),
+                        admin=f"{step} ({fid}; {tried})" if tried else f"{step} ({fid})",
+                    )
+                )
+
+    def _paged(self, path: str) -> list[dict[str, Any]]:
+        values: list[dict[str, Any]] = []
+        while True:
+            page = self.client.get_json(path, params={"startAt": len(values), "maxResults": 100})
+            batch = page.get("values") or []
+            values += batch
+            if page.get("isLast", True) or not batch:
+                return values
+
+    # -- check --fix ---------------------------------------------------------------------------
+    def _fix_create(self, key: str, name: str, kind: str) -> Callable[[], str]:
+        def fix() -> str:
+            try:
+                made = self.client.post("field", jira_map.create_field_body(name, kind))
+            except (RequestError, ForbiddenError) as e:
+                self._refused[key] = f"Jira answered {e}; it takes a Jira admin"
+                raise
+            return f"created the {jira_map.kind_word(kind)} custom field {name!r} ({made.get('id')})"
+
+        return fix
+
+    def _fix_options(
+        self, key: str, field_id: str, context_id: str, name: str, missing: list[str]
+    ) -> Callable[[], str]:
+        def fix() -> str:
+            try:
+                self.client.post(
+                    f"field/{field_id}/context/{context_id}/option",
+                    {"options": [{"value": v, "disabled": False} for v in missing]},
+                )
+            except (RequestError, ForbiddenError) as e:
+                self._refused[key] = f"Jira answered {e}; it takes a Jira admin"
+                raise
+            return f"added the option(s) {', '.join(missing)} to {name!r}"
+
+        return fix
+
+    def _fix_screen(self, field_id: str, name: str) -> Callable[[], str]:
+        """``POST /screens/addToDefault``: the default screen only. The next survey's edit metadata
+        says which projects still lack the field (a screen of their own): those are an admin's."""
+        key = f"screen:{field_id}"
+
+        def fix() -> str:
+            done = self._refused.get(key)
+            if done is not None:  # another project's problem, same field: the same call
+                if done.startswith("relais could not"):
+                    raise ConfigMismatchError("jira", done)
+                return f"{name!r} is on the default screen (added above)"
+            self._refused[key] = "that project's screen is not the default screen, which relais added it to"
+            try:
+                self.client.post(f"screens/addToDefault/{field_id}", {})
+            except NotFoundError:  # already there: the project has a screen of its own
+                return f"{name!r} is already on the default screen"
+            except (RequestError, ForbiddenError) as e:
+                self._refused[key] = f"relais could not add it: Jira answered {e}; it takes a Jira admin"
+                raise
+            return f"added {name!r} to the default screen"
+
+        return fix
 
     # -- pull ------------------------------------------------------------------
     def jql_for(self, cursor: dict[str, Any] | None, jql: str | None = None, key: str = "watermark") -> str:
@@ -463,6 +715,8 @@ def from_settings(settings: Any, secrets: Any) -> JiraConnector:
         team_field=wb.team.field if wb and wb.team else None,
         initiative_field=wb.initiative.field if wb and wb.initiative else None,
         epic=wb.epic if wb else None,
+        team_keys=tuple(settings.teams),
+        projects=[p for team in settings.teams.values() for p in team.jira.projects],
     )
 
 

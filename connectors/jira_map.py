@@ -300,3 +300,51 @@ def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tupl
             "(an API token from id.atlassian.com, for that email)",
         )
     return ("; ".join(str(m) for m in msgs) or f"HTTP {status}"), request_id
+
+
+# -- relais check: what an owned field must be, and how to say what is missing ---------------------
+_PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes:"
+#: schema type → (how people call such a field, the plugin and searcher ``POST /field`` creates)
+FIELD_KINDS = {
+    "option": ("single-select", "select", "multiselectsearcher"),
+    "user": ("user-picker", "userpicker", "userpickergroupsearcher"),
+    "string": ("URL", "url", "exacttextsearcher"),
+}
+TEAM_VOCABULARY = (
+    "Jira's Team options are the team keys of `teams:`; Notion's Team select holds the team names"
+)
+
+
+def kind_word(kind: str) -> str:
+    """How the Jira UI names a field of this schema type ("single-select")."""
+    return "text or URL" if kind == "string" else FIELD_KINDS.get(kind, (kind,))[0]
+
+
+def field_to_create(name: str, kind: str, options: tuple[str, ...]) -> str:
+    """``a single-select custom field 'Health' with options On track, At risk``."""
+    what = f"a {FIELD_KINDS.get(kind, (kind,))[0]} custom field {name!r}"
+    return f"{what} with options {', '.join(options)}" if options else what
+
+
+def create_field_body(name: str, kind: str) -> dict[str, Any]:
+    """``POST /field``: the custom field relais needs (``CustomFieldDefinitionJsonBean``)."""
+    _, plugin, searcher = FIELD_KINDS[kind]
+    return {
+        "name": name,
+        "type": _PLUGIN + plugin,
+        "searcherKey": _PLUGIN + searcher,
+        "description": "Written by relais",
+    }
+
+
+def field_kind(f: Mapping[str, Any]) -> str:
+    """What a listed field is, in the UI's words (for a field of the wrong type)."""
+    schema = f.get("schema") or {}
+    custom = str(schema.get("custom") or "").removeprefix(_PLUGIN)
+    words = {
+        "textfield": "short text",
+        "textarea": "paragraph",
+        "float": "number",
+        "multiselect": "multi-select",
+    }
+    return words.get(custom) or kind_word(str(schema.get("type") or "unknown"))

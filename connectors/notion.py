@@ -3,7 +3,9 @@
 Endpoints used:
   GET   /v1/users/me                      credentials check
   GET   /v1/databases/{id}                database → its data source id
-  GET   /v1/data_sources/{id}             property names, ids and types
+  GET   /v1/data_sources/{id}             property names, ids, types, options, formats
+  PATCH /v1/data_sources/{id}             ``relais check --fix``: a missing owned property,
+                                          select options, a percentage's number format
   POST  /v1/data_sources/{id}/query       rows edited on/after a time
   GET   /v1/pages/{id}                    pages named by webhooks (``read_items``)
   PATCH /v1/pages/{id}                    owned properties only
@@ -50,9 +52,9 @@ from typing import Any, Protocol
 from connectors import base, notion_map, webhook
 from connectors.base import Page, PageGuard, SourceSettings, checked
 from connectors.errors import ConfigMismatchError, NotFoundError
-from connectors.notion_map import CREDENTIALS, KINDS, describe_error, write_value
+from connectors.notion_map import CREDENTIALS, KINDS, describe_error
 from connectors.policy import VendorPolicy
-from connectors.spec import Secret, VendorSpec
+from connectors.spec import Problem, Secret, VendorSpec, refuse
 from connectors.transport import httpx_client
 from sync import owned
 from sync.models import FieldChange, Quarantined, WorkItem
@@ -100,8 +102,10 @@ class NotionConnector:
         *,
         briefings: Any | None = None,
         policy: VendorPolicy | None = None,
+        team_names: Iterable[str] = (),
     ) -> None:
         self.source = source
+        self.team_names = tuple(team_names)  # the teams' Notion names: a Team select's options
         self.writeback = writeback  # settings.writeback.notion or None
         self.briefings = briefings  # settings.briefings or None: the delivery inputs read on briefings
         self.policy = policy or base.source_policy("notion", source, describe_error, SAFE_POSTS)
@@ -123,6 +127,7 @@ class NotionConnector:
         self.data_sources: dict[str, str] = {}  # database key -> data source id
         self.schemas: dict[str, dict[str, Any]] = {}  # database key -> properties
         self.pending_cursor: dict[str, Any] | None = None
+        self.summary = ""  # who relais is in Notion, once surveyed
 
     def _databases(self) -> dict[str, str]:
         dbs = self.source.databases
@@ -133,70 +138,99 @@ class NotionConnector:
         return owned.notion_properties(self.writeback, self.briefings, key)
 
     def connect(self) -> str:
+        """Survey the databases (:meth:`survey`) and refuse to go on while one lacks something
+        the config needs: relais writes nothing into a tool that fails ``relais check``."""
+        refuse("notion", self.survey())
+        return self.summary
+
+    def survey(self) -> list[Problem]:
+        """Every database shared, with one data source; every property relais reads or writes
+        there, with its type, options and number format — all at once (``relais check``)."""
         me = self.client.users.me()
+        self.summary = f"{me.get('name') or me.get('id')} (bot) on {self.source.url}"
+        self.data_sources.clear()
+        self.schemas.clear()
+        problems: list[Problem] = []
         for key, database_id in self._databases().items():
-            db = self.client.databases.retrieve(database_id=database_id)
+            setting = f"sources.notion.databases.{key}"
+            try:
+                db = self.client.databases.retrieve(database_id=database_id)
+            except NotFoundError:
+                step = f"share database {database_id} with the integration (its ••• menu → Connections)"
+                problems.append(
+                    Problem(
+                        "notion",
+                        setting,
+                        f"the {key} database is not shared with the integration: {step}",
+                        f"notion:{key}",
+                        admin=f"Notion: {step}",
+                    )
+                )
+                continue
             sources = db.get("data_sources") or []
             if len(sources) != 1:
                 names = ", ".join(s.get("name", s.get("id", "?")) for s in sources) or "none"
-                raise ConfigMismatchError(
-                    "notion",
-                    f"sources.notion.databases.{key}: database {database_id} has "
-                    f"{len(sources)} data sources ({names}); relais needs exactly one",
+                problems.append(
+                    Problem(
+                        "notion",
+                        setting,
+                        f"database {database_id} has {len(sources)} data sources ({names}); relais "
+                        f"needs exactly one: name a database that holds a single data source",
+                        f"notion:{key}",
+                    )
                 )
+                continue
             ds_id = sources[0]["id"]
             schema = self.client.data_sources.retrieve(data_source_id=ds_id)
             self.data_sources[key] = ds_id
             self.schemas[key] = schema.get("properties") or {}
-            self._check_owned_property(key)
-            if key == "briefings":
-                self._check_inputs()
-        return f"{me.get('name') or me.get('id')} (bot) on {self.source.url}"
+        for key in self.schemas:
+            problems += [self._problem(key, lack) for lack in self._lacks(key)]
+        return problems
 
-    def _check_inputs(self) -> None:
-        """The briefing properties `briefings:` names exist, with a type relais can read as meant."""
-        b, props = self.briefings, self.schemas["briefings"]
-        if b is None:
-            return
-        wanted = {
-            "epic_property": (b.epic_property, ("rich_text", "url", "title")),
-            "target_date": (b.target_date, ("date",)),
-            "depends_on": (b.depends_on, ("multi_select",)),
-            "validated_by": (b.validated_by, ("multi_select",)),
-            "impact": (b.impact, ("number",)),
-            "effort": (b.effort, ("number",)),
-            "security": (b.security, ("checkbox",)),
+    def _lacks(self, key: str) -> list[notion_map.Lack]:
+        schema = self.schemas[key]
+        names = self.owned_properties(key)
+        inputs = self._inputs(key)
+        taken = set(names.values()) | {prop for prop, _ in inputs.values()}
+        kinds = (KINDS.get(key, key), "scorecard", "feedback", "briefing")
+        want = {
+            name: notion_map.expected(entry, self.team_names)
+            for name in names
+            if (entry := owned.notion_entry(name, kinds)) is not None and entry.accepts
         }
-        owned = self.owned_properties("briefings").values()
-        for setting, (prop, kinds) in wanted.items():
-            if prop not in props:
-                hint = base.did_you_mean(prop, props, owned)
-                raise ConfigMismatchError(
-                    "notion", f"briefings.{setting}: the briefings database has no property {prop!r}{hint}"
-                )
-            if props[prop].get("type") not in kinds:
-                raise ConfigMismatchError(
-                    "notion",
-                    f"briefings.{setting}: {prop!r} is a {props[prop].get('type')} "
-                    f"property; relais reads a {' or '.join(kinds)} there",
-                )
+        return [
+            *notion_map.owned_lacks(
+                key, schema, want, names, taken=taken, briefings_source=self.data_sources.get("briefings")
+            ),
+            *notion_map.input_lacks(
+                key, schema, {s: v for s, v in inputs.items() if v[0] not in names.values()}, taken
+            ),
+        ]
 
-    def _check_owned_property(self, key: str) -> None:
-        props = self.schemas[key]
-        owned = self.owned_properties(key)
-        for name, prop in owned.items():
-            if prop not in props:
-                hint = base.did_you_mean(prop, props, owned.values())
-                raise ConfigMismatchError(
-                    "notion", f"writeback: the {key} database has no property {prop!r}{hint} (for {name})"
-                )
-            kind = props[prop].get("type")
-            try:
-                write_value(kind, None)
-            except ValueError:
-                raise ConfigMismatchError(
-                    "notion", f"writeback: {prop!r} in {key} is a {kind} property, which relais cannot write"
-                ) from None
+    def _inputs(self, key: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The properties relais only reads on database ``key``: setting -> (name, types)."""
+        out: dict[str, tuple[str, tuple[str, ...]]] = {}
+        roles = self.source.properties
+        for role, (databases, kinds) in notion_map.READ_TYPES.items():
+            if key in databases and getattr(roles, role, None):
+                out[f"sources.notion.properties.{role}"] = (getattr(roles, role), kinds)
+        if key == "briefings" and self.briefings is not None:
+            for setting, kinds in notion_map.BRIEFING_INPUT_TYPES.items():
+                out[f"briefings.{setting}"] = (getattr(self.briefings, setting), kinds)
+        return out
+
+    def _problem(self, key: str, lack: notion_map.Lack) -> Problem:
+        fix = None
+        if lack.update is not None:
+            ds_id, update, did = self.data_sources[key], lack.update, lack.did
+
+            def fix() -> str:
+                self.client.data_sources.update(data_source_id=ds_id, properties=update)
+                return did
+
+        admin = "" if fix is not None else f"Notion ({key} database): {lack.message.split(': ', 1)[-1]}"
+        return Problem("notion", lack.setting, lack.message, f"notion:{key}", fix, admin)
 
     # -- pull ------------------------------------------------------------------
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
@@ -356,6 +390,11 @@ class NotionConnector:
             },
             owned=self.owned_properties(key),
             types={name: p["type"] for name, p in self.schemas.get(key, {}).items() if "type" in p},
+            formats={
+                name: str((p.get("number") or {}).get("format") or "number")
+                for name, p in self.schemas.get(key, {}).items()
+                if p.get("type") == "number"
+            },
             inputs={name: getattr(self.briefings, setting) for name, setting in notion_map.INPUTS.items()}
             if self.briefings is not None
             else {},
@@ -425,7 +464,9 @@ def from_settings(settings: Any, secrets: Any) -> NotionConnector:
     src = settings.sources.notion
     assert src is not None and secrets.notion_token  # resolve_secrets checked
     wb = settings.writeback.notion if settings.writeback else None
-    return NotionConnector(src, secrets.notion_token, wb, briefings=settings.briefings)
+    # The Notion name of each team, as relais writes it in a Team select (sync.route, sync.scorecard).
+    teams = [t.notion.team if t.notion and t.notion.team else key for key, t in settings.teams.items()]
+    return NotionConnector(src, secrets.notion_token, wb, briefings=settings.briefings, team_names=teams)
 
 
 def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> webhook.Event:

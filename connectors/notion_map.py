@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from connectors.base import check_status_category, parse_time
+from connectors.base import check_status_category, did_you_mean, parse_time
 from connectors.spec import Secret
+from sync import owned as owned_fields
 from sync.models import WorkItem
 
 #: The integration's token (VendorSpec.credentials): its error messages name it.
@@ -61,14 +62,42 @@ class NotionMapping:
     types: Mapping[str, str] = field(default_factory=dict)
     #: briefings only: logical delivery input -> property name
     inputs: Mapping[str, str] = field(default_factory=dict)
+    #: number property name -> its number format ("number", "percent"…), from the schema
+    formats: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("properties", "owned", "types", "inputs"):
+        for name in ("properties", "owned", "types", "inputs", "formats"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     @property
     def kind(self) -> str:
         return KINDS.get(self.database, self.database)
+
+    def as_fraction(self, field_name: str) -> bool:
+        """Whether the owned percentage ``field_name`` goes into a Percent-formatted number, which
+        shows 0.494 as 49.4 %: relais then writes (and reads) the fraction, not the points."""
+        prop = self.owned.get(field_name)
+        return field_name in PERCENT_FIELDS and prop is not None and self.formats.get(prop) == "percent"
+
+
+#: The owned fields that hold a percentage (sync.owned: ``percent``).
+PERCENT_FIELDS = owned_fields.percent_fields()
+
+
+def to_fraction(points: Any) -> Any:
+    """49.4 (points) → 0.494, for a Percent-formatted number."""
+    return (
+        round(points / 100, 6)
+        if isinstance(points, (int, float)) and not isinstance(points, bool)
+        else points
+    )
+
+
+def to_points(fraction: Any) -> Any:
+    """0.494 from a Percent-formatted number → 49.4, the points relais computes and compares."""
+    if isinstance(fraction, (int, float)) and not isinstance(fraction, bool):
+        return round(fraction * 100, 4)
+    return fraction
 
 
 def check(item: WorkItem) -> None:
@@ -81,6 +110,9 @@ def to_item(raw: dict[str, Any], m: NotionMapping) -> WorkItem:
     props: dict[str, Any] = raw["properties"]
     names = m.properties
     owned = {name: prop_value(props.get(prop)) for name, prop in m.owned.items()}
+    for name in PERCENT_FIELDS & owned.keys():
+        if m.as_fraction(name):
+            owned[name] = to_points(owned[name])
     if "pm" in owned:  # one PM: the first person of the people property
         owned["pm"] = owned["pm"][0] if owned["pm"] else None
     # What relais writes never feeds what it decides (an echo loop otherwise: "Routed by"
@@ -134,7 +166,7 @@ def write_properties(values: dict[str, Any], m: NotionMapping) -> dict[str, Any]
         if name not in m.owned:
             raise ValueError(f"notion: no write mapping for owned field {name!r} in {m.database}")
         prop = m.owned[name]
-        out[prop] = write_value(m.types[prop], value)
+        out[prop] = write_value(m.types[prop], to_fraction(value) if m.as_fraction(name) else value)
     return out
 
 
@@ -199,3 +231,206 @@ def describe_error(status: int, headers: Mapping[str, str], body: bytes) -> tupl
     if status == 404:
         message += " — is the database shared with the integration?"
     return message, data.get("request_id")
+
+
+# -- what `relais check` holds a database to (connectors.notion.NotionConnector.survey) -----------
+#: The ``briefings:`` inputs: setting -> the property types relais reads as meant.
+BRIEFING_INPUT_TYPES: dict[str, tuple[str, ...]] = {
+    "epic_property": ("rich_text", "url", "title"),
+    "target_date": ("date",),
+    "depends_on": ("multi_select",),
+    "validated_by": ("multi_select",),
+    "impact": ("number",),
+    "effort": ("number",),
+    "security": ("checkbox",),
+}
+#: The ``sources.notion.properties`` relais reads: role -> (the databases it is read on, the
+#: property types it reads as meant). The title falls back to the database's title property.
+READ_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "status": (("briefings",), ("status", "select")),
+    "tags": (("briefings", "feedback"), ("multi_select",)),
+    "team": (("briefings", "feedback"), ("select", "status", "rich_text")),
+    "origin": (("feedback",), ("select", "status", "rich_text")),
+    "tier": (("feedback",), ("select", "status", "rich_text")),
+    "area": (("feedback",), ("select", "status", "rich_text")),
+    "customer": (("feedback",), ("rich_text", "select", "title")),
+}
+#: The number formats a percentage may have: Percent (relais writes 0.494) or Number (49.4).
+PERCENT_FORMATS = ("percent", "number")
+
+
+@dataclass(frozen=True)
+class Lack:
+    """One thing a database lacks for the config (the connector makes it a Problem)."""
+
+    setting: str
+    message: str  # one line: what is wrong, then exactly what to create or change
+    update: dict[str, Any] | None = None  # the data source update's ``properties`` that fixes it
+    did: str = ""  # what that update does, for `check --fix`'s report
+
+
+def _label(kind: str) -> str:
+    return owned_fields.NOTION_TYPE_NAMES.get(kind, kind)
+
+
+def _kinds(kinds: tuple[str, ...]) -> str:
+    return " or ".join(_label(k) for k in kinds)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one property relais writes must be: its entry in sync.owned and the options it needs."""
+
+    entry: owned_fields.Owned
+    options: tuple[str, ...]  # the select options (TEAM_NAMES resolved)
+
+    def config(self, briefings_source: str | None) -> dict[str, Any] | None:
+        """The property configuration that creates it, or None when the API cannot (a second
+        title; a relation with no briefings data source to point to)."""
+        kind = self.entry.accepts[0]
+        if kind == "title" or (kind == "relation" and not briefings_source):
+            return None
+        body: dict[str, Any] = {}
+        if kind in ("select", "multi_select"):
+            body = {"options": [{"name": o} for o in self.options]}
+        elif kind == "number":
+            body = {"format": "percent" if self.entry.percent else "number"}
+        elif kind == "relation":
+            body = {"data_source_id": briefings_source, "type": "single_property", "single_property": {}}
+        return {"type": kind, kind: body}
+
+    def describe(self, prop: str) -> str:
+        """'a select property 'Team mode' with options ok, watch, alert, survival'."""
+        kind = self.entry.accepts[0]
+        text = f"a {_label(kind)} property {prop!r}"
+        if self.options and kind in ("select", "multi_select"):
+            text += f" with options {', '.join(self.options)}"
+        if self.entry.percent:
+            text += " with number format Percent"
+        if kind == "relation":
+            text += " to the briefings database"
+        return text
+
+
+def expected(entry: owned_fields.Owned, team_names: tuple[str, ...]) -> Expected:
+    options = team_names if entry.options == owned_fields.TEAM_NAMES else entry.options
+    return Expected(entry, options)
+
+
+def owned_lacks(
+    database: str,
+    schema: Mapping[str, Any],
+    owned: Mapping[str, Expected],
+    names: Mapping[str, str],
+    *,
+    taken: set[str],
+    briefings_source: str | None,
+) -> list[Lack]:
+    """Every property relais writes on ``database`` that is missing, of the wrong type, short of
+    select options, or a percentage with a number format that is neither Percent nor Number.
+
+    ``owned``: logical field -> what it must be; ``names``: logical field -> property name;
+    ``taken``: the names relais reads or writes something else in (no did-you-mean to them)."""
+    out: list[Lack] = []
+    for name, want in owned.items():
+        prop, entry = names[name], want.entry
+        setting = entry.setting
+        have = schema.get(prop)
+        if have is None:
+            hint = did_you_mean(prop, schema, taken)
+            config = want.config(briefings_source)
+            if entry.accepts[0] == "title":
+                title = next((n for n, p in schema.items() if p.get("type") == "title"), "?")
+                fix_text = f"rename its title property {title!r} to {prop!r}, or set {setting}: {title}"
+            else:
+                fix_text = f"create {want.describe(prop)}"
+            out.append(
+                Lack(
+                    setting,
+                    f"the {database} database has no property {prop!r}{hint}: {fix_text}",
+                    {prop: config} if config is not None else None,
+                    f"created {want.describe(prop)} in the {database} database",
+                )
+            )
+            continue
+        kind = have.get("type", "?")
+        if kind not in entry.accepts:
+            out.append(
+                Lack(
+                    setting,
+                    f"{prop!r} in the {database} database is a {_label(kind)} property; relais writes "
+                    f"a {_kinds(entry.accepts)} there: make it {want.describe(prop)}",
+                )
+            )
+            continue
+        if kind == "select" and want.options:
+            present = [o for o in (have.get("select") or {}).get("options") or [] if isinstance(o, dict)]
+            missing = [o for o in want.options if o not in {p.get("name") for p in present}]
+            if missing:
+                kept = [{k: o[k] for k in ("id", "name", "color") if k in o} for o in present]
+                listed = ", ".join(missing)
+                out.append(
+                    Lack(
+                        setting,
+                        f"the select {prop!r} in the {database} database lacks the option(s) {listed}: "
+                        f"add them",
+                        {prop: {"select": {"options": kept + [{"name": o} for o in missing]}}},
+                        f"added the option(s) {listed} to {prop!r} in the {database} database",
+                    )
+                )
+        if kind == "relation" and briefings_source:
+            target = (have.get("relation") or {}).get("data_source_id")
+            if target and target != briefings_source:
+                out.append(
+                    Lack(
+                        setting,
+                        f"{prop!r} in the {database} database is a relation to another database; "
+                        f"relais writes a relation to the briefings database there: make it "
+                        f"{want.describe(prop)}",
+                    )
+                )
+        if kind == "number" and entry.percent:
+            fmt = (have.get("number") or {}).get("format") or "number"
+            if fmt not in PERCENT_FORMATS:
+                out.append(
+                    Lack(
+                        setting,
+                        f"{prop!r} in the {database} database has number format {fmt}: "
+                        f"set its number format to Percent",
+                        {prop: {"number": {"format": "percent"}}},
+                        f"set the number format of {prop!r} in the {database} database to Percent",
+                    )
+                )
+    return out
+
+
+def input_lacks(
+    database: str,
+    schema: Mapping[str, Any],
+    inputs: Mapping[str, tuple[str, tuple[str, ...]]],
+    taken: set[str],
+) -> list[Lack]:
+    """Every property relais only reads on ``database`` (``inputs``: setting -> (property name,
+    the types read as meant)) that is missing or of another type. Never fixed: a person decides
+    what it holds."""
+    out: list[Lack] = []
+    for setting, (prop, kinds) in inputs.items():
+        have = schema.get(prop)
+        if have is None:
+            hint = did_you_mean(prop, schema, taken - {prop})
+            out.append(
+                Lack(
+                    setting,
+                    f"the {database} database has no property {prop!r}{hint}: create a "
+                    f"{_kinds(kinds)} property {prop!r} (relais reads it; people fill it in)",
+                )
+            )
+        elif have.get("type") not in kinds:
+            out.append(
+                Lack(
+                    setting,
+                    f"{prop!r} in the {database} database is a {_label(str(have.get('type')))} "
+                    f"property; relais reads a {_kinds(kinds)} there",
+                )
+            )
+    return out

@@ -35,6 +35,7 @@ holds no PagerDuty field.
 
 from __future__ import annotations
 
+import difflib
 import hmac
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -46,7 +47,7 @@ from connectors.base import Page, SourceSettings, ca_bundle, checked, iso, parse
 from connectors.errors import NotFoundError, register_secret
 from connectors.pagerduty_map import CREDENTIALS, describe_error
 from connectors.policy import VendorPolicy
-from connectors.spec import ReadEstimate, Secret, VendorSpec
+from connectors.spec import Problem, ReadEstimate, Secret, VendorSpec
 from connectors.transport import httpx_transport
 from sync.models import FieldChange, Quarantined, WorkItem
 
@@ -69,9 +70,27 @@ class PagerDutyConnector:
     vendor = "pagerduty"
 
     def __init__(
-        self, source: PagerDutySourceSettings, token: str, *, policy: VendorPolicy | None = None
+        self,
+        source: PagerDutySourceSettings,
+        token: str,
+        *,
+        team_services: Mapping[str, Sequence[str]] | None = None,
+        writes_notes: bool = False,
+        policy: VendorPolicy | None = None,
     ) -> None:
         self.source = source
+        # (the setting naming it, service id): what `relais check` looks for in the account
+        self.named_services = list(
+            dict.fromkeys(
+                [("sources.pagerduty.services", s) for s in source.services]
+                + [
+                    (f"teams.{team}.pagerduty.services", s)
+                    for team, ids in (team_services or {}).items()
+                    for s in ids
+                ]
+            )
+        )
+        self.writes_notes = writes_notes  # follow-up notes on incidents (sync.followups)
         self.policy = policy or source_policy("pagerduty", source, describe_error)
         ca = ca_bundle(source)
         import httpx2  # here, not at import: the settings read the registry without the client
@@ -95,6 +114,49 @@ class PagerDutyConnector:
     def connect(self) -> str:
         self.client.rget("abilities")
         return f"REST API key on {self.source.url} (services {', '.join(sorted(self.services))})"
+
+    def survey(self) -> list[Problem]:
+        """What ``relais check`` lists (:class:`connectors.spec.Surveyor`): every service the
+        config names exists (``GET /services``), and ``from_email`` is a user of the account
+        (``GET /users``) when relais writes notes. Nothing here is fixable through the API."""
+        self.connect()
+        problems: list[Problem] = []
+        services = {
+            str(s["id"]): str(s.get("summary") or s.get("name") or "")
+            for s in self.client.iter_all("services")
+        }
+        by_name = {name: sid for sid, name in services.items() if name}
+        for setting, sid in self.named_services:
+            if sid in services:
+                continue
+            near = difflib.get_close_matches(sid, [*services, *by_name], n=1)
+            hint = ""
+            if near:
+                found = by_name.get(near[0], near[0])
+                hint = f" (did you mean {found!r}, the service {services[found]!r}?)"
+            problems.append(
+                Problem(
+                    "pagerduty",
+                    setting,
+                    f"no service with id {sid!r}{hint}: name a service id of the account "
+                    "(the last part of the service's URL, e.g. PABC123)",
+                    "pagerduty",
+                )
+            )
+        if self.writes_notes:
+            wanted = self.source.from_email.lower()
+            emails = {str(u.get("email") or "").lower() for u in self.client.iter_all("users")}
+            if wanted not in emails:
+                problems.append(
+                    Problem(
+                        "pagerduty",
+                        "sources.pagerduty.from_email",
+                        f"{self.source.from_email!r} is not a user of the account: PagerDuty refuses a "
+                        "note from anyone else; name the email of a user relais may write notes as",
+                        "pagerduty",
+                    )
+                )
+        return problems
 
     # -- pull ------------------------------------------------------------------
     def iter_pages(self, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
@@ -224,7 +286,12 @@ def from_settings(settings: Any, secrets: Any) -> PagerDutyConnector:
     """The PagerDuty connector of these settings."""
     src = settings.sources.pagerduty
     assert src is not None and secrets.pagerduty_token  # resolve_secrets checked
-    return PagerDutyConnector(src, secrets.pagerduty_token)
+    return PagerDutyConnector(
+        src,
+        secrets.pagerduty_token,
+        team_services={k: t.pagerduty.services for k, t in settings.teams.items()},
+        writes_notes=getattr(settings, "followups", None) is not None,
+    )
 
 
 def receive_webhook(body: bytes, headers: Mapping[str, str], secret: str | None) -> webhook.Event:

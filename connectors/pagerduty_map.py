@@ -8,7 +8,7 @@ PagerDuty field, so there is no write body (the follow-up note is plain text,
 :mod:`sync.followups`).
 
 Reads: id, incident_number, title (or summary), html_url, status, urgency,
-priority.summary, service.id, the first of teams, created_at, updated_at,
+priority.summary, service.id and service.summary (its name), the first of teams, created_at, updated_at,
 resolved_at and last_status_change_at (older incidents have no ``updated_at``
 or ``resolved_at``; accounts without priorities have no ``priority`` key).
 """
@@ -67,6 +67,8 @@ def to_item(raw: dict[str, Any]) -> WorkItem:
         urgency=raw.get("urgency"),
         priority=(raw.get("priority") or {}).get("summary"),
         service=(raw.get("service") or {}).get("id"),
+        # the service's name, for what relais writes about the incident (the follow-up ticket)
+        inputs={"service": name} if (name := (raw.get("service") or {}).get("summary")) else {},
         team=teams[0].get("id") if teams else None,
         resolved=resolved,
     )

@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for vendor, url in sandbox.urls.items():
             out.write(f"{vendor:<10} {url}\n")
         out.write(f"CA         {sandbox.ca_path}\n\n")
-        for name, value in sandbox.env.items():
+        for name, value in {**sandbox.env, **sandbox.init_env()}.items():
             out.write(f"export {name}={shlex.quote(value)}\n")
         if args.write_config:
             with open(args.write_config, "w", encoding="utf-8") as fh:

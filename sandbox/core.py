@@ -154,6 +154,17 @@ class Sandbox:
         ``sb.initiatives.role("blocked")`` is the briefing whose epic has a blocked child."""
         return self.jira.initiatives
 
+    def init_env(self) -> dict[str, str]:
+        """What a user exports for ``relais init`` to find these fakes instead of the vendors'
+        public APIs: the three URLs and the CA bundle to trust (``serve`` prints them)."""
+        urls = self.urls
+        return {
+            "JIRA_URL": urls["jira"],
+            "NOTION_URL": urls["notion"],
+            "PAGERDUTY_URL": urls["pagerduty"],
+            "RELAIS_CA_BUNDLE": self.ca_path,
+        }
+
     @property
     def urls(self) -> dict[str, str]:
         return {vendor: server.url for vendor, server in self._servers.items()}

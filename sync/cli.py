@@ -94,11 +94,38 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser("health", help="exit 0 if the last cycle finished recently (container HEALTHCHECK)")
     )
     sp.add_argument("--max-age", type=float, default=300.0, help="seconds (default 300)")
+    _init_parser(sub)
     sp = sub.add_parser("demo", help="start the bundled sandbox and run two sync cycles against it")
     sp.add_argument("--json", action="store_true", help="print the demo summary as one JSON object")
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--chart", metavar="PNG", help="also draw the balance chart (needs relais[chart])")
+    sp.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        help="write demo.svg, plan.svg and report.svg: an 80-column terminal's view (the README's)",
+    )
     return p
+
+
+def _init_parser(sub: Any) -> None:
+    sp = sub.add_parser(
+        "init", help="discover the tools from the tokens in the environment and write a commented config"
+    )
+    sp.add_argument("--yes", action="store_true", help="accept every proposal, ask nothing")
+    sp.add_argument("--output", "-o", default=DEFAULT_CONFIG, help="file to write (default ./relais.yaml)")
+    sp.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    sp.add_argument(
+        "--jira-url", help="the Jira Cloud site, https://<site>.atlassian.net (default: $JIRA_URL)"
+    )
+    sp.add_argument("--notion-url", help="default: $NOTION_URL, else https://api.notion.com")
+    sp.add_argument(
+        "--pagerduty-url",
+        help="default: $PAGERDUTY_URL, else https://api.pagerduty.com (EU: https://api.eu.pagerduty.com)",
+    )
+    sp.add_argument(
+        "--ca-bundle",
+        help="a CA bundle (PEM) to trust, written as sources.*.ca_bundle (default: $RELAIS_CA_BUNDLE)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,12 +240,13 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
         print(f"relais: {report.failed_writes} write(s) refused by the tools:", file=sys.stderr)
         for q in refused[:10]:
             print(output.plain(redact(f"  {q['source']}:{q['id']}: {q['reason']}")), file=sys.stderr)
+    names = output.Names.of(settings)  # people by their `people:` key, not the tools' user ids
     if as_json:
-        output.print_json(output.cycle_json(report) if apply else output.plan_json(report))
+        output.print_json(output.cycle_json(report, names) if apply else output.plan_json(report, names))
     else:
         output.render_cycle(report)
         if not apply:
-            output.render_plan(report)
+            output.render_plan(report, names)
     return EXIT_RUNTIME if report.errors or report.failed_writes else EXIT_OK
 
 
@@ -305,9 +333,17 @@ def cmd_health(args: argparse.Namespace) -> int:
     return EXIT_OK if age <= args.max_age else EXIT_RUNTIME
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from sync.demo import run_demo
+def cmd_init(args: argparse.Namespace) -> int:
+    from sync.init import run_init
 
+    return run_init(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sync.demo import run_demo, screenshots
+
+    if args.screenshots:
+        return screenshots(args.screenshots, seed=args.seed)
     return run_demo(seed=args.seed, as_json=args.json, chart=args.chart)
 
 
@@ -321,6 +357,7 @@ COMMANDS = {
     "report": cmd_report,
     "health": cmd_health,
     "demo": cmd_demo,
+    "init": cmd_init,
 }
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.registry import NAMES as SOURCES
 from sync.classify import explain_rules
-from sync.output import conflict_line, console, inert, kept_line, plain
+from sync.output import Names, conflict_line, console, inert, kept_line, plain
 from sync.plan import derive, owns_work_type
 from sync.planner import outlook
 from sync.state import StateStore
@@ -40,6 +40,7 @@ def explain_data(settings: Settings, store: StateStore, ref: str) -> dict[str, A
     tried = explain_rules(item, settings, d.team)
     view = outlook(settings, store, datetime.now(UTC))
     mine = f"{item.source}:{item.id}"
+    names = Names.of(settings)
     pending = [
         c for it, changes in view.work if it.source == item.source and it.id == item.id for c in changes
     ]
@@ -68,14 +69,34 @@ def explain_data(settings: Settings, store: StateStore, ref: str) -> dict[str, A
         },
         "pending_changes": [c.as_dict() for c in pending],
         "held": [h.as_dict() for h in view.held if h.item == mine],
-        "kept": [k.as_dict() for k in view.plan.kept if f"{k.source}:{k.item_id}" == mine],
+        "kept": [
+            names.beside(k.as_dict(), "value", "rules_say")
+            for k in view.plan.kept
+            if f"{k.source}:{k.item_id}" == mine
+        ],
         "conflicts": [c.as_dict() for c in view.plan.conflicts if f"{c.source}:{c.item_id}" == mine],
         "quarantined": [
             q["reason"] for q in store.quarantined() if q["source"] == item.source and q["id"] == item.id
         ],
         **_derived(view, settings, item),
-        "writes": store.audit(item.source, item.id, limit=20),
+        "writes": [_named_write(w, names) for w in store.audit(item.source, item.id, limit=20)],
     }
+
+
+def _shown(write: dict[str, Any], key: str) -> str:
+    """An audit value as JSON, the person's key in place of a user id."""
+    return json.dumps(write[f"{key}_name"]) if f"{key}_name" in write else str(write[key])
+
+
+def _named_write(write: dict[str, Any], names: Names) -> dict[str, Any]:
+    """A write of the audit log (old and new as JSON), with ``old_name``/``new_name`` beside a
+    person's user id."""
+    try:
+        values = {k: json.loads(write[k]) for k in ("old", "new") if write[k] is not None}
+    except ValueError:
+        return write
+    named = names.beside({"field": write["field"], **values}, "old", "new")
+    return {**write, **{k: v for k, v in named.items() if k.endswith("_name")}}
 
 
 def _team_of(view: Outlook, item: WorkItem, team: str | None) -> str | None:
@@ -103,6 +124,7 @@ def _delivery(plan: BriefingPlan, item: WorkItem) -> dict | None:
         ):
             return {
                 "briefing": f"notion:{briefing_id}",
+                "briefing_title": status.title,
                 "epic": status.epic,
                 **status.values(),
                 "unit": status.unit,
@@ -160,7 +182,10 @@ def explain(settings: Settings, ref: str, *, as_json: bool) -> int:
         return 0
 
     c = data["classification"]
-    console.print(f"[bold]{inert(data['item'])}[/] {inert(data['key'])} — {inert(data['title'])}")
+    source, _, ident = data["item"].partition(":")
+    console.print(
+        f"[bold]{inert(source)}:{inert(data['key'])}[/] — {inert(data['title'])} (id {inert(ident)})"
+    )
     console.print(f"  team: {inert(data['team'] or '(unowned: no team mapping matches)')}")
     for r in data["rules_tried"]:
         mark = "[green]matched[/]" if r["matched"] else f"no match ({inert(r['failed_condition'])} differs)"
@@ -196,7 +221,8 @@ def explain(settings: Settings, ref: str, *, as_json: bool) -> int:
     if dl:
         console.print(
             plain(
-                f"  delivery ({dl['briefing']}, epic {dl['epic'] or 'none'}): {dl['health']} — {dl['reason']}"
+                f"  delivery ({dl['briefing_title']!r}, epic {dl['epic'] or 'none'}): {dl['health']} — "
+                f"{dl['reason']}"
             ),
             markup=False,
         )
@@ -228,7 +254,10 @@ def explain(settings: Settings, ref: str, *, as_json: bool) -> int:
         console.print(plain("  " + conflict_line(conflict)), markup=False)
     for w in data["writes"]:
         console.print(
-            plain(f"  {w['at']}: {w['field']} {w['old']} → {w['new']} ({w['outcome']}, {w['rule']})"),
+            plain(
+                f"  {w['at'][:19].replace('T', ' ')}: {w['field']} {_shown(w, 'old')} → {_shown(w, 'new')} "
+                f"({w['outcome']}, {w['rule']})"
+            ),
             markup=False,
         )
     return 0

@@ -138,6 +138,13 @@ def with_filed_tickets(followups: list[FollowUp], jira_items: dict[str, str]) ->
     return out
 
 
+def service_name(incident: WorkItem) -> str:
+    """The incident's service as people name it: its name, with its id (the id alone when the
+    payload had no name)."""
+    name = incident.inputs.get("service")
+    return f"{name} ({incident.service})" if name else str(incident.service)
+
+
 def _hours(incident: WorkItem) -> float:
     end = incident.resolved or incident.updated
     return max(0.0, (end - incident.created).total_seconds() / 3600)
@@ -160,11 +167,13 @@ def plan_followup(
     if not projects:
         return None
     labels = (*cfg.labels, label_for(incident.id))
-    summary = f"Follow-up of incident {incident.key}: {incident.title}"[:250]
+    service = incident.inputs.get("service") or incident.service
+    on = "" if str(service).casefold() in incident.title.casefold() else f" on {service}"  # said once
+    summary = f"Follow-up of incident {incident.key}{on}: {incident.title}"[:250]
     opened, closed = incident.created.astimezone(settings.tz), incident.resolved.astimezone(settings.tz)
     description = (  # times in the config's zone, the one the teams read their weeks in
         f"{incident.urgency or 'unknown'}-urgency incident {incident.key} on service "
-        f"{incident.service}, open {_hours(incident):.1f} h "
+        f"{service_name(incident)}, open {_hours(incident):.1f} h "
         f"({opened:%Y-%m-%d %H:%M} → {closed:%Y-%m-%d %H:%M} {settings.timezone}). "
         f"Incident: {incident.url or incident.id}. Filed by relais."
     )

@@ -66,7 +66,8 @@ class WorkItem:
     # its status category when read), e.g. ("Blocks", "is blocked by", "CORE-7", "indeterminate").
     links: tuple[tuple[str, str, str, str | None], ...] = ()
     # What a briefing says about its delivery (sources.notion + `briefings:`): epic, target_date,
-    # depends_on, validated_by, impact, effort, security. Read, never written.
+    # depends_on, validated_by, impact, effort, security; an incident's service name (service).
+    # Read, never written.
     inputs: dict[str, Any] = field(default_factory=dict)
     owned: dict[str, Any] = field(default_factory=dict)
 

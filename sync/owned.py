@@ -40,20 +40,63 @@ class Owned:
     on: tuple[str, ...]  # the item kinds it is written on
     setting: str  # where the config names it
     what: str  # one line for the docs
-    type: str = ""  # what the tool's field or property must be
+    type: str = ""  # what the tool's field or property must be, for the docs
+    #: Jira: the custom field's schema type (option, user, string)
+    jira_type: str = ""
+    #: the options relais writes (Jira's Team field: the team keys, :func:`jira_expected`;
+    #: Notion's team selects: TEAM_NAMES, the teams' Notion names)
+    options: tuple[str, ...] = ()
+    # -- Notion: what `relais check` holds the property to, and what `--fix` creates --------
+    accepts: tuple[str, ...] = ()  # the Notion property types relais writes it as; the first is created
+    percent: bool = False  # a percentage: number format Percent (relais writes 0.494) or Number (49.4)
 
+    def options_or_format(self) -> str:
+        """The README's "options or format" of a Notion property."""
+        if self.percent:
+            return "Percent (a fraction is written) or Number (points)"
+        if self.options == TEAM_NAMES:
+            return "the teams' Notion names (`teams.*.notion.team`)"
+        if self.options == TEAM_KEYS:
+            return "the team keys of `teams:` (`payments`)"
+        return ", ".join(self.options)
+
+
+#: ``Owned.options`` of a select whose options are the teams' Notion names (``teams.*.notion.team``,
+#: else the team's key), as relais writes them.
+TEAM_NAMES = ("(teams.*.notion.team)",)
+#: ``Owned.options`` of Jira's Team field: the team **keys** of ``teams:`` (``payments``).
+TEAM_KEYS = ("(teams keys)",)
+WORK_TYPES = ("RUN", "BUILD", "IMPROVE")
+LEVELS = ("ok", "watch", "alert", "survival")
+HEALTH = ("On track", "At risk", "Off track", "Blocked")
 
 _J = ("issue", "epic", "feedback")
 
 
 def _measurements(
-    derived_from: str, on: str, setting: str, rows: tuple[tuple[str, str, str], ...]
+    derived_from: str, on: str, setting: str, rows: tuple[tuple[str, str, tuple[str, ...], Any], ...]
 ) -> list[Owned]:
-    """Notion properties of one write-back section: (field, what, type) rows."""
+    """Notion properties of one write-back section: (field, what, accepted types, options or
+    PERCENT) rows."""
     return [
-        Owned("notion", name, MEASUREMENT, derived_from, (on,), f"{setting}.{name}", what, kind)
-        for name, what, kind in rows
+        Owned(
+            "notion",
+            name,
+            MEASUREMENT,
+            derived_from,
+            (on,),
+            f"{setting}.{name}",
+            what,
+            accepts=kinds,
+            options=() if extra is PERCENT else extra,
+            percent=extra is PERCENT,
+        )
+        for name, what, kinds, extra in rows
     ]
+
+
+PERCENT = object()  # a _measurements row's last column: a percentage
+_NUMBER, _TEXT, _DATE, _SELECT = ("number",), ("rich_text",), ("date",), ("select",)
 
 
 FIELDS: tuple[Owned, ...] = (
@@ -66,7 +109,9 @@ FIELDS: tuple[Owned, ...] = (
         _J,
         "writeback.jira.work_type",
         "RUN, BUILD or IMPROVE, by the classify rules",
-        "single select RUN/BUILD/IMPROVE, or managed labels",
+        "single select, or managed labels (`labels_prefix`)",
+        "option",
+        WORK_TYPES,
     ),
     Owned(
         "jira",
@@ -76,7 +121,9 @@ FIELDS: tuple[Owned, ...] = (
         ("issue",),
         "writeback.jira.team",
         "the team of a RUN ticket no team mapping owns",
-        "single select, options = team keys",
+        "single select",
+        "option",
+        TEAM_KEYS,
     ),
     Owned(
         "jira",
@@ -86,7 +133,9 @@ FIELDS: tuple[Owned, ...] = (
         ("feedback",),
         "writeback.jira.team",
         "the team a feedback issue is routed to",
-        "single select, options = team keys",
+        "single select",
+        "option",
+        TEAM_KEYS,
     ),
     Owned(
         "jira",
@@ -97,6 +146,7 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.pm",
         "the PM a feedback issue is routed to",
         "user picker",
+        "user",
     ),
     Owned(
         "jira",
@@ -107,6 +157,7 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.initiative",
         "the briefing a feedback issue concerns (its Notion URL)",
         "URL or text",
+        "string",
     ),
     Owned(
         "jira",
@@ -116,7 +167,9 @@ FIELDS: tuple[Owned, ...] = (
         ("epic",),
         "writeback.jira.epic.health",
         "the delivery health of the briefing the epic belongs to",
-        "single select On track/At risk/Off track/Blocked",
+        "single select",
+        "option",
+        HEALTH,
     ),
     Owned(
         "jira",
@@ -127,6 +180,7 @@ FIELDS: tuple[Owned, ...] = (
         "writeback.jira.epic.briefing_link",
         "the briefing's URL, filled when empty",
         "URL",
+        "string",
     ),
     # -- Notion --------------------------------------------------------------------------------
     Owned(
@@ -137,7 +191,8 @@ FIELDS: tuple[Owned, ...] = (
         ("briefing", "feedback"),
         "writeback.notion.work_type",
         "RUN, BUILD or IMPROVE, by the classify rules",
-        "select RUN/BUILD/IMPROVE",
+        accepts=_SELECT,
+        options=WORK_TYPES,
     ),
     Owned(
         "notion",
@@ -147,7 +202,7 @@ FIELDS: tuple[Owned, ...] = (
         ("feedback",),
         "writeback.notion.routing.pm",
         "the PM a feedback page is routed to",
-        "people",
+        accepts=("people",),
     ),
     Owned(
         "notion",
@@ -157,7 +212,8 @@ FIELDS: tuple[Owned, ...] = (
         ("feedback",),
         "writeback.notion.routing.team",
         "the team a feedback page is routed to (its Notion team name)",
-        "select",
+        accepts=_SELECT,
+        options=TEAM_NAMES,
     ),
     Owned(
         "notion",
@@ -166,8 +222,8 @@ FIELDS: tuple[Owned, ...] = (
         "routing",
         ("feedback",),
         "writeback.notion.routing.initiative",
-        "the briefing a feedback page concerns",
-        "relation to the briefings database",
+        "the briefing a feedback page concerns (a relation to the briefings database)",
+        accepts=("relation",),
     ),
     Owned(
         "notion",
@@ -177,7 +233,7 @@ FIELDS: tuple[Owned, ...] = (
         ("feedback",),
         "writeback.notion.routing.routed_by",
         "the name of the routing rule that decided",
-        "text",
+        accepts=_TEXT,
     ),
     Owned(
         "notion",
@@ -186,8 +242,9 @@ FIELDS: tuple[Owned, ...] = (
         "balance",
         ("briefing",),
         "writeback.notion.briefings.run_load",
-        "the team's RUN share in its last complete week (percent points)",
-        "number",
+        "the team's RUN share in its last complete week",
+        accepts=_NUMBER,
+        percent=True,
     ),
     Owned(
         "notion",
@@ -197,7 +254,8 @@ FIELDS: tuple[Owned, ...] = (
         ("briefing",),
         "writeback.notion.briefings.mode",
         "the team's alert level in its last complete week",
-        "select ok/watch/alert/survival",
+        accepts=_SELECT,
+        options=LEVELS,
     ),
     Owned(
         "notion",
@@ -207,22 +265,22 @@ FIELDS: tuple[Owned, ...] = (
         ("briefing",),
         "briefings.epic_property",
         "the key of the epic that names the briefing, filled when empty",
-        "text, URL or title",
+        accepts=("rich_text", "url", "title"),
     ),
     *_measurements(
         "status",
         "briefing",
         "writeback.notion.status",
         (
-            ("health", "On track, At risk, Off track or Blocked", "select"),
-            ("reason", "why the health is what it is", "text"),
-            ("progress", "% of the epic's work done", "number"),
-            ("forecast", "the expected finish at the team's pace", "date"),
-            ("incidents", "open incidents on the team's services", "number"),
-            ("dependencies", '"N of M validated"', "text"),
-            ("undeclared", "teams the epic's issues link to that the briefing does not declare", "text"),
-            ("score", "impact / (effort × (1 + dependencies))", "number"),
-            ("last_synced", "when relais last changed the status (never written alone)", "date"),
+            ("health", "the delivery health", _SELECT, HEALTH),
+            ("reason", "why the health is what it is", _TEXT, ()),
+            ("progress", "the share of the epic's work done", _NUMBER, PERCENT),
+            ("forecast", "the expected finish at the team's pace", _DATE, ()),
+            ("incidents", "open incidents on the team's services", _NUMBER, ()),
+            ("dependencies", '"N of M validated"', _TEXT, ()),
+            ("undeclared", "teams the epic's issues link to that the briefing does not declare", _TEXT, ()),
+            ("score", "impact / (effort × (1 + dependencies))", _NUMBER, ()),
+            ("last_synced", "when relais last changed the status (never written alone)", _DATE, ()),
         ),
     ),
     *_measurements(
@@ -230,23 +288,27 @@ FIELDS: tuple[Owned, ...] = (
         "scorecard",
         "writeback.notion.scorecard.properties",
         (
-            ("title", "team · week, “(so far)” while the week is in progress", "title"),
-            ("key", "the row's natural key, team:week (how relais finds it again)", "text"),
-            ("team", "the team's name", "select or text"),
-            ("period", "the week's Monday", "date"),
-            ("run", "RUN share of the week's hours (percent points)", "number"),
-            ("build", "BUILD share (percent points)", "number"),
-            ("improve", "IMPROVE share (percent points)", "number"),
-            ("run_hours", "RUN hours", "number"),
-            ("incidents", "incidents triggered that week", "number"),
-            ("urgent", "urgent requests created that week", "number"),
-            ("level", "the week's alert level", "select ok/watch/alert/survival"),
-            ("alerts", "the active alerts", "text"),
+            ("title", "team · week, “(so far)” while the week is in progress", ("title",), ()),
+            ("key", "the row's natural key, team:week (how relais finds it again)", _TEXT, ()),
+            ("team", "the team's Notion name", ("select", "rich_text"), TEAM_NAMES),
+            ("period", "the week's Monday", _DATE, ()),
+            ("run", "RUN share of the week's hours", _NUMBER, PERCENT),
+            ("build", "BUILD share", _NUMBER, PERCENT),
+            ("improve", "IMPROVE share", _NUMBER, PERCENT),
+            ("run_hours", "RUN hours", _NUMBER, ()),
+            ("incidents", "incidents triggered that week", _NUMBER, ()),
+            ("urgent", "urgent requests created that week", _NUMBER, ()),
+            ("level", "the week's alert level", _SELECT, LEVELS),
+            ("alerts", "the active alerts", _TEXT, ()),
         ),
     ),
 )
 
 _BY_KEY: dict[tuple[str, str, str], Owned] = {(f.vendor, kind, f.field): f for f in FIELDS for kind in f.on}
+
+
+#: The owned fields that hold a person (a tool's user id): shown as the person's `people:` key.
+PERSON_FIELDS = frozenset(f.field for f in FIELDS if f.type in ("user picker", "people"))
 
 
 def lookup(vendor: str, item_kind: str, field: str) -> Owned | None:
@@ -341,6 +403,16 @@ def jira_fields(settings: Any) -> dict[str, str]:
     return out
 
 
+def jira_expected(field: str, team_keys: tuple[str, ...]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """(schema type, options, item kinds it is written on) of the owned Jira ``field``. Jira's
+    Team options are the team **keys** of ``teams:`` (``payments``), where Notion's Team select
+    uses the team names (``teams.<key>.notion.team``)."""
+    entries = [f for f in FIELDS if f.vendor == "jira" and f.field == field]
+    on = tuple(dict.fromkeys(k for f in entries for k in f.on))
+    options = team_keys if entries[0].options == TEAM_KEYS else entries[0].options
+    return entries[0].jira_type, options, on
+
+
 def notion_properties(writeback: Any, briefings: Any, database: str) -> dict[str, str]:
     """Logical field → property name, for the properties relais owns on one Notion database
     (``writeback``: settings.writeback.notion; ``briefings``: settings.briefings)."""
@@ -407,11 +479,39 @@ def needs(derived_from: str, own: str | None, settings: Any, configured: list[st
     return frozenset(out & have)
 
 
+def notion_entry(field: str, item_kinds: tuple[str, ...]) -> Owned | None:
+    """The Notion entry of ``field`` on the first of ``item_kinds`` that has it (a database's own
+    kind first: a scorecard's ``incidents`` is not a briefing's)."""
+    return next((e for k in item_kinds if (e := lookup("notion", k, field)) is not None), None)
+
+
+def percent_fields() -> frozenset[str]:
+    """The Notion fields that hold a percentage (written as a fraction into a Percent number)."""
+    return frozenset(f.field for f in FIELDS if f.vendor == "notion" and f.percent)
+
+
+#: How the README names a Notion property type.
+NOTION_TYPE_NAMES = {"rich_text": "text", "multi_select": "multi-select", "url": "URL"}
+
+
+def type_of(f: Owned) -> str:
+    """The README's "type" of an entry: Jira's description, or Notion's accepted property types."""
+    if f.vendor != "notion":
+        return f.type
+    return " or ".join(NOTION_TYPE_NAMES.get(k, k) for k in f.accepts)
+
+
 def table() -> str:
     """The README's table of every field relais writes (``python -m sync.owned``)."""
-    rows = ["| tool | field (setting) | kind | on | type | what |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| tool | field (setting) | type | options or format | kind | on | what |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for f in FIELDS:
-        rows.append(f"| {f.vendor} | `{f.setting}` | {f.kind} | {', '.join(f.on)} | {f.type} | {f.what} |")
+        rows.append(
+            f"| {f.vendor} | `{f.setting}` | {type_of(f)} | {f.options_or_format()} | {f.kind} "
+            f"| {', '.join(f.on)} | {f.what} |"
+        )
     return "\n".join(rows)
 
 

@@ -55,6 +55,7 @@ def report_data(settings: Settings, store: StateStore, now: datetime) -> dict[st
 
     view = outlook(settings, store, now)
     result = view.plan
+    names = output.Names.of(settings)
     common = {
         "generated": now.isoformat(),
         "timezone": settings.timezone,
@@ -64,7 +65,7 @@ def report_data(settings: Settings, store: StateStore, now: datetime) -> dict[st
         "writes_applied": store.count_writes(),
         "quarantined": store.quarantined(),  # items relais could not read, or a tool refused to write
         "conflicts": [c.as_dict() for c in result.conflicts],  # measurements people keep changing: left alone
-        "kept": [k.as_dict() for k in result.kept],  # decisions people made: kept
+        "kept": [names.beside(k.as_dict(), "value", "rules_say") for k in result.kept],  # people's: kept
         "held": [h.as_dict() for h in view.held],  # writes waiting for complete data
         "streams": view.readiness.as_dict() if view.readiness is not None else {},
     }
@@ -81,38 +82,75 @@ def report_data(settings: Settings, store: StateStore, now: datetime) -> dict[st
     return {"teams": teams, "unowned": unowned, **common}
 
 
-def render(data: dict[str, Any]) -> None:
+def week_labels(weeks: list[dict[str, Any]]) -> tuple[list[str], str]:
+    """Compact labels for a table's weeks (``W47``), with the year only where weeks of two years
+    meet (``2027-W01``), and the year(s) for the title."""
+    labels, years, last = [], [], None
+    for w in weeks:
+        year, _, week = w["week"].partition("-")
+        labels.append(f"{year}-{week}" if last is not None and year != last else week)
+        if year != last:
+            years.append(year)
+        last = year
+    return labels, "–".join(dict.fromkeys(years))
+
+
+#: The balance table's columns: (full header, compact header, justify). The compact headers are
+#: for a terminal too narrow for the full ones (80 columns); the alerts then follow the table.
+_BALANCE_COLUMNS = (
+    ("week", "week", "left"),
+    ("RUN %", "RUN\n%", "right"),
+    ("BUILD %", "BUILD\n%", "right"),
+    ("IMPROVE %", "IMPR.\n%", "right"),
+    ("RUN h", "RUN\nh", "right"),
+    ("incidents", "inci-\ndents", "right"),
+    ("urgent", "urg-\nent", "right"),
+    ("buffer left %", "buffer\nleft %", "right"),
+    ("level", "level", "left"),
+)
+
+
+def _balance_table(title: str, weeks: list[dict[str, Any]], *, compact: bool) -> Any:
     from rich.table import Table
 
+    labels, _ = week_labels(weeks)
+    table = Table(title=title, caption_justify="left")
+    for full, short, justify in _BALANCE_COLUMNS:
+        table.add_column(short if compact else full, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    if not compact:
+        table.add_column("alerts", overflow="fold")
+    alerts = []
+    for label, w in zip(labels, weeks):
+        colour = {"ok": "green", "watch": "yellow", "alert": "red", "survival": "bold red"}[w["level"]]
+        names = "; ".join(a["name"] for a in w["alerts"])
+        if names:
+            alerts.append(f"{label}: {names}")
+        in_progress = "" if w["complete"] else ("\nso far" if compact else " (so far)")
+        table.add_row(
+            label + in_progress,
+            _fmt(w["run"]),
+            _fmt(w["build"]),
+            _fmt(w["improve"]),
+            f"{w['run_hours']:.1f}",
+            str(w["incidents"]),
+            str(w["urgent_requests"]),
+            _fmt(w["buffer_left"]),
+            f"[{colour}]{w['level']}[/]",
+            *(() if compact else (inert(names),)),
+        )
+    if compact and alerts:
+        table.caption = inert("\n".join(f"alerts {line}" for line in alerts))
+    return table
+
+
+def render(data: dict[str, Any]) -> None:
     for team, weeks in data["teams"].items():
-        table = Table(title=f"{inert(team)} — RUN/BUILD/IMPROVE per week ({data['timezone']})")
-        for col, justify in (
-            ("week", "left"),
-            ("RUN %", "right"),
-            ("BUILD %", "right"),
-            ("IMPROVE %", "right"),
-            ("RUN h", "right"),
-            ("incidents", "right"),
-            ("urgent", "right"),
-            ("buffer left %", "right"),
-            ("level", "left"),
-            ("alerts", "left"),
-        ):
-            table.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for w in weeks:
-            colour = {"ok": "green", "watch": "yellow", "alert": "red", "survival": "bold red"}[w["level"]]
-            table.add_row(
-                w["week"] + ("" if w["complete"] else " (so far)"),
-                _fmt(w["run"]),
-                _fmt(w["build"]),
-                _fmt(w["improve"]),
-                f"{w['run_hours']:.1f}",
-                str(w["incidents"]),
-                str(w["urgent_requests"]),
-                _fmt(w["buffer_left"]),
-                f"[{colour}]{w['level']}[/]",
-                inert("; ".join(a["name"] for a in w["alerts"])),
-            )
+        _, years = week_labels(weeks)
+        title = f"{inert(team)} — RUN/BUILD/IMPROVE per week of {years} ({data['timezone']})"
+        table = _balance_table(title, weeks, compact=False)
+        wide = console.measure(table, options=console.options.update(max_width=10_000)).maximum
+        if wide > console.width:  # the full headers and the alerts column do not fit
+            table = _balance_table(title, weeks, compact=True)
         console.print(table)
     if data["unowned"]:
         hours = ", ".join(f"{w['week']}: {w['total_hours']:.1f} h" for w in data["unowned"])
@@ -161,7 +199,7 @@ def render_routing(data: dict[str, Any]) -> None:
     )
     for o in routing["overrides"]:
         console.print(
-            f"[yellow]set by hand[/] {inert(o['item'])}: {o['field']} = {inert(o['set_by_hand'])} "
+            f"[yellow]set by hand[/] {inert(o.get('key') or o['item'])}: {o['field']} = {inert(o['set_by_hand'])} "
             f"(the rules say {inert(o['rules_say'])}); kept"
         )
     for m in routing["maintenance"]:

@@ -386,6 +386,7 @@ def routing_summary(plan: RoutingPlan, settings: Settings) -> dict[str, Any]:
         "overrides": [
             {
                 "item": o.item,
+                "key": o.target,  # what people call the item: PAY-12, the page's title
                 "field": o.field,
                 "set_by_hand": _who(settings, o.human),
                 "rules_say": _who(settings, o.rule_says),

@@ -20,6 +20,7 @@ from typing import Any
 
 from jinja2 import Environment
 
+from sync.output import Names
 from sync.progress import duration, line
 from sync.report import CLASS_COLOURS, report_data
 
@@ -54,11 +55,13 @@ def _when(iso: str | None) -> str:
     return iso.replace("T", " ").rstrip("Z")[:19] if iso else "—"
 
 
-def _json_value(text: str | None) -> str:
+def _json_value(text: str | None, names: Names | None = None, field: str = "") -> str:
+    """A value of the audit log (JSON), a person in it by name."""
     try:
-        return _fmt(json.loads(text)) if text is not None else "—"
+        value = json.loads(text) if text is not None else None
     except ValueError:
         return text or "—"
+    return _fmt(names.value(field, value) if names is not None else value)
 
 
 def chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -206,6 +209,7 @@ def render(daemon: Any) -> str:
     _, details = daemon.readiness()
     store = daemon.engine.store
     data = balance_data(daemon)
+    names = Names.of(daemon.engine.settings)  # people by their `people:` key
     sources = []
     for name, s in details["sources"].items():
         summary = daemon.sources[name].last_summary
@@ -244,7 +248,13 @@ def render(daemon: Any) -> str:
         has_balance=data is not None,
         held=[[n, reason] for reason, n in held.items()],
         kept=[
-            [k["target"], k["field"], _fmt(k["value"]), _fmt(k["rules_say"]), k["why"]]
+            [
+                k["target"],
+                k["field"],
+                _fmt(k.get("value_name", k["value"])),
+                _fmt(k.get("rules_say_name", k["rules_say"])),
+                k["why"],
+            ]
             for k in ((data or {}).get("kept") or [])[:50]
         ],
         writes=[
@@ -252,8 +262,8 @@ def render(daemon: Any) -> str:
                 "at": _when(w["at"]),
                 "target": w["target"],
                 "field": w["field"],
-                "old": _json_value(w["old"]),
-                "new": _json_value(w["new"]),
+                "old": _json_value(w["old"], names, w["field"]),
+                "new": _json_value(w["new"], names, w["field"]),
                 "rule": w["rule"] or "",
                 "outcome": w["outcome"],
             }

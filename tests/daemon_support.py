@@ -38,8 +38,10 @@ def daemon_config(
     webhooks: bool = False,
     balance: bool = True,
     tweak: Callable[[dict[str, Any]], None] | None = None,
+    **features: bool,
 ) -> Path:
-    """The sandbox's config with a `daemon:` section: short intervals, no jitter, any free port."""
+    """The sandbox's config with a `daemon:` section: short intervals, no jitter, any free port;
+    ``features`` as :meth:`Sandbox.config` takes them (``routing=True``)."""
 
     def with_daemon(data: dict[str, Any]) -> None:
         data["daemon"] = {
@@ -57,7 +59,7 @@ def daemon_config(
         if tweak:
             tweak(data)
 
-    return write_config(sb, directory, with_daemon, balance=balance)
+    return write_config(sb, directory, with_daemon, balance=balance, **features)
 
 
 def replace_text(path: Path, text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -144,6 +145,32 @@ def test_one_ticket_and_one_note_per_resolved_high_urgency_incident(sandbox, eng
     second = engine.run_cycle(apply=True)
     assert second.planned_followups == [] and second.followups_created == 0 and second.writes == 0
     assert followup_tickets(sandbox) == tickets
+
+
+def test_a_follow_up_ticket_names_the_incidents_service(sandbox, engine):
+    """Summary and description name the PagerDuty service as PagerDuty names it, not by its id
+    (the seeded titles start with the service's name: taken out, as many real titles have it)."""
+    from sandbox.testing import pagerduty_client
+
+    def untitled(served):  # incidents; a note or a log entry is served through this too
+        if "title" in served and "service" in served:
+            served["title"] = served["title"].removeprefix(served["service"]["summary"] + ": ")
+
+    sandbox.tamper("pagerduty", untitled)
+    first = engine.run_cycle(apply=True)
+    assert first.followups_created
+    tickets = followup_tickets(sandbox)
+    pd = pagerduty_client(sandbox)
+    try:
+        for f in first.planned_followups:
+            service = pd.rget(f"/incidents/{f.incident.id}")["service"]
+            issue = sandbox.jira.get_issue(tickets[label_for(f.incident.id)][0])["fields"]
+            description = json.dumps(issue["description"], ensure_ascii=False)
+            assert service["summary"] not in f.incident.title  # the title does not say it
+            assert f"on {service['summary']}: " in issue["summary"], issue["summary"]
+            assert f"on service {service['summary']} ({service['id']})" in description, description
+    finally:
+        pd.close()
 
 
 @pytest.mark.parametrize("fault", ["timeout", "lost"])

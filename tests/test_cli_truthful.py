@@ -114,7 +114,7 @@ def test_a_missing_jira_field_is_never_mistaken_for_a_field_relais_writes_someth
         config = full_config(sb, tmp_path, lambda c: c["writeback"]["jira"]["team"].update(field="Healt"))
         result = run_relais(["plan", "-c", str(config)], relais_env(sb))
     assert result.returncode == 1
-    assert "no custom field named 'Healt'" in result.stderr, result.stderr
+    assert "no custom field 'Healt'" in result.stderr, result.stderr
     assert "'Health'" not in result.stderr  # the epics' Health field: relais writes the health there
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import copy
 import re
+import ssl
 import uuid
 from datetime import datetime
 
 import pytest
+
+from sandbox import Sandbox
 
 try:  # `tests` is a package in some layouts, a plain rootdir in others
     from tests.spec import openapi as oa
@@ -985,3 +988,147 @@ def test_jira_bulk_edit_400_403_and_unknown_task(sb, jira):
     # 404 for a task that does not exist: undocumented; an ErrorCollection like the operation's own example
     r = call(jira, "GET", "/rest/api/3/bulk/queue/99999", 404)
     assert error_conforms("jira", r)["errorMessages"]
+
+
+# --------------------------------------------------------------- what `relais check --fix` calls
+# A sandbox of their own: these tests create fields and options and change screens.
+
+_SELECT = "com.atlassian.jira.plugin.system.customfieldtypes:select"
+_SELECT_SEARCHER = "com.atlassian.jira.plugin.system.customfieldtypes:multiselectsearcher"
+_CANNOT_SET = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
+
+
+@pytest.fixture
+def fresh():
+    """A sandbox as before relais (Sandbox(fresh=True)) and an httpx client on its Jira."""
+    with Sandbox(seed=7, size="demo", fresh=True) as sandbox:
+        tls = ssl.create_default_context(cafile=str(sandbox.ca_path))
+        with vendor_client(sandbox, tls, "jira") as client:
+            yield sandbox, client
+
+
+def test_jira_create_custom_field_then_its_options(fresh):
+    sb, jira = fresh
+    names = [f["name"] for f in body_of(call(jira, "GET", "/rest/api/3/field", 200))]
+    assert "Health" not in names, "the fresh sandbox has no Health field yet"
+    r = call(
+        jira,
+        "POST",
+        "/rest/api/3/field",
+        201,
+        json={"name": "Health", "type": _SELECT, "searcherKey": _SELECT_SEARCHER},
+    )
+    # the example's untranslatedName is not in the spec's FieldDetails (no additional properties)
+    created = conforms("jira", r, example_ignore=("untranslatedName",))
+    fid = created["id"]
+    fail_if_problems(
+        r,
+        []
+        if re.fullmatch(r"customfield_\d+", fid)
+        else [f"/id: {fid!r}"]
+        + ([] if created["schema"]["type"] == "option" else [f"/schema: {created['schema']!r}"]),
+    )
+    listed = [f for f in body_of(call(jira, "GET", "/rest/api/3/field", 200)) if f["id"] == fid]
+    assert [f["name"] for f in listed] == ["Health"]
+    # Jira's default context comes with the field (global, any issue type), without options
+    r = call(jira, "GET", f"/rest/api/3/field/{fid}/context", 200)
+    contexts = conforms("jira", r, example_ignore=(), all_items=True)["values"]
+    assert [c["isGlobalContext"] for c in contexts] == [True]
+    ctx = contexts[0]["id"]
+    path = f"/rest/api/3/field/{fid}/context/{ctx}/option"
+    assert conforms("jira", call(jira, "GET", path, 200))["values"] == []
+    r = call(jira, "POST", path, 200, json={"options": [{"value": "On track"}, {"value": "At risk"}]})
+    made = conforms("jira", r, example_ignore=("optionId",), all_items=True)["options"]
+    assert [o["value"] for o in made] == ["On track", "At risk"] and len({o["id"] for o in made}) == 2
+    listed_options = conforms("jira", call(jira, "GET", path, 200))["values"]
+    assert [o["value"] for o in listed_options] == ["On track", "At risk"]
+    # the spec's own examples for an option of a field without options, and of no field
+    for bad_path, status in (
+        ("/rest/api/3/field/customfield_10016/context/20016/option", 400),
+        ("/rest/api/3/field/customfield_99999/context/20016/option", 404),
+    ):
+        r = call(jira, "POST", bad_path, status, json={"options": [{"value": "x"}]})
+        body = error_conforms("jira", r)
+        fail_if_problems(
+            r, [] if body == oa.example_for("jira", "POST", bad_path, status) else [f"/: {body!r}"]
+        )
+    # without "Administer Jira": the spec lists the field's refusal under 400, the options' 403
+    sb.jira.admin = False
+    r = call(jira, "POST", "/rest/api/3/field", 400, json={"name": "Other", "type": _SELECT})
+    error_conforms("jira", r)
+    r = call(jira, "POST", path, 403, json={"options": [{"value": "Blocked"}]})
+    body = error_conforms("jira", r)
+    fail_if_problems(r, [] if body == oa.example_for("jira", "POST", path, 403) else [f"/: {body!r}"])
+
+
+def test_jira_editmeta_follows_the_screens_and_add_to_default(fresh):
+    sb, jira = fresh
+    key = next(k for k in sb.jira if k.startswith("PAY-"))
+    link = "customfield_10080"  # Briefing link: off the default screen before relais
+    r = call(jira, "GET", f"/rest/api/3/issue/{key}/editmeta", 200)
+    meta = conforms("jira", r)["fields"]
+    problems = [
+        f"/fields/{fid}: {sorted({'key', 'name', 'operations', 'required', 'schema'} - set(m))} missing"
+        for fid, m in meta.items()
+        if not {"key", "name", "operations", "required", "schema"} <= set(m)
+    ]
+    problems += [] if link not in meta and "customfield_10050" in meta else [f"/fields: {sorted(meta)}"]
+    fail_if_problems(r, problems)
+    # a field off the screen cannot be written, as Jira says it
+    r = call(jira, "PUT", f"/rest/api/3/issue/{key}", 400, json={"fields": {link: "https://x.example/b"}})
+    assert error_conforms("jira", r)["errors"] == {link: _CANNOT_SET.format(link)}
+    # addToDefault: the default screen now has it, not a project's own screen (CORE's, a copy made
+    # before); again is a 404 (the spec: "already present"), as is a field that does not exist
+    core = next(k for k in sb.jira if k.startswith("CORE-"))
+    sb.jira.own_screen("CORE")
+    r = call(jira, "POST", f"/rest/api/3/screens/addToDefault/{link}", 200)
+    conforms("jira", r)
+    assert link in body_of(call(jira, "GET", f"/rest/api/3/issue/{key}/editmeta", 200))["fields"]
+    assert link not in body_of(call(jira, "GET", f"/rest/api/3/issue/{core}/editmeta", 200))["fields"]
+    call(jira, "PUT", f"/rest/api/3/issue/{key}", 204, json={"fields": {link: "https://x.example/b"}})
+    call(jira, "PUT", f"/rest/api/3/issue/{core}", 400, json={"fields": {link: "https://x.example/b"}})
+    error_conforms("jira", call(jira, "POST", f"/rest/api/3/screens/addToDefault/{link}", 404))
+    error_conforms("jira", call(jira, "POST", "/rest/api/3/screens/addToDefault/customfield_99999", 404))
+    sb.jira.admin = False  # "Administer Jira" is needed
+    error_conforms("jira", call(jira, "POST", "/rest/api/3/screens/addToDefault/customfield_10094", 403))
+    error_conforms("jira", call(jira, "GET", "/rest/api/3/issue/NOPE-1/editmeta", 404))
+
+
+def test_jira_project_search_pages(sb, jira):
+    """`relais init` lists the projects: PageBeanProject, paged by startAt until isLast."""
+    r = call(jira, "GET", "/rest/api/3/project/search", 200, params={"maxResults": 2})
+    first = conforms("jira", r, example_ignore=())
+    assert first["isLast"] is False and first["nextPage"] and first["total"] == len(sb.org.teams) + 1
+    keys = [p["key"] for p in first["values"]]
+    start = 2
+    while True:
+        r = call(jira, "GET", "/rest/api/3/project/search", 200, params={"startAt": start, "maxResults": 2})
+        page = conforms("jira", r)
+        keys += [p["key"] for p in page["values"]]
+        start += len(page["values"])
+        if page["isLast"]:
+            break
+    assert keys == sorted([t.project_key for t in sb.org.teams] + ["FB"])
+    r = call(jira, "GET", "/rest/api/3/project/search", 200, params={"expand": "lead", "maxResults": 100})
+    leads = {p["key"]: p["lead"]["accountId"] for p in conforms("jira", r)["values"]}
+    assert leads["PAY"] == sb.org.person(sb.org.team("payments").pm).jira_account_id
+
+
+def test_jira_issue_types_and_statuses(jira):
+    r = call(jira, "GET", "/rest/api/3/issuetype", 200)
+    types = conforms("jira", r, example_ignore=("entityId", "scope"))
+    assert {"Epic", "Story", "Bug", "Feedback"} <= {t["name"] for t in types}
+    r = call(jira, "GET", "/rest/api/3/status", 200)
+    statuses = conforms("jira", r, example_ignore=())
+    assert {s["name"]: s["statusCategory"]["key"] for s in statuses}["Done"] == "done"
+
+
+def test_jira_users_search(sb, jira):
+    r = call(jira, "GET", "/rest/api/3/users/search", 200, params={"maxResults": 3})
+    users = conforms("jira", r, example_ignore=("key", "name"))
+    assert len(users) == 3
+    r = call(jira, "GET", "/rest/api/3/users/search", 200, params={"startAt": 3, "maxResults": 1000})
+    users += conforms("jira", r)
+    assert len(users) == len(sb.org.people) + 1  # each once: the second page starts at startAt
+    emails = {u["accountId"]: u.get("emailAddress") for u in users}
+    assert emails == {p.jira_account_id: p.email for p in [*sb.org.people, sb.org.bot]}

@@ -551,3 +551,136 @@ def test_notion_rate_limit_is_429(sb, notion):
     body = notion_conforms(r, "error")
     assert body["code"] == "rate_limited"
     assert (r.headers.get("Retry-After") or "").isdigit(), r.headers
+
+
+def test_notion_update_data_source(sb, notion, notion_ids):
+    """PATCH /v1/data_sources/{id} (data-sources.ts, UpdateDataSourceBodyParameters; recorded in
+    test_data_sources_update.yaml): properties created, a select's options replaced by the list
+    sent (ids kept for those sent by id), a number format set, a property renamed and removed, the
+    title changed; a refused update is a 400 validation_error and changes nothing. What it adds,
+    it removes: the module's other tests see the schema they expect."""
+    dsid = notion_ids["data_source"]["feedback"]
+    path = f"/v1/data_sources/{dsid}"
+    name = f"Conformance {uuid.uuid4().hex[:6]}"
+    number = f"{name} n"
+    r = call(
+        notion,
+        "PATCH",
+        path,
+        200,
+        json={
+            "properties": {
+                name: {
+                    "type": "select",
+                    "select": {"options": [{"name": "a"}, {"name": "b", "color": "red"}]},
+                },
+                number: {"number": {"format": "number"}},
+            }
+        },
+    )
+    props = notion_conforms(r, "data_source")["properties"]
+    options = props[name]["select"]["options"]
+    assert props[name]["type"] == "select" and [o["name"] for o in options] == ["a", "b"]
+    assert options[1]["color"] == "red" and props[number]["number"] == {"format": "number"}
+
+    # Notion replaces the options with the list sent: those sent by id keep it, the rest are new.
+    sent = [{"id": o["id"]} for o in options] + [{"name": "c"}]
+    r = call(notion, "PATCH", path, 200, json={"properties": {name: {"select": {"options": sent}}}})
+    after = notion_conforms(r, "data_source")["properties"][name]["select"]["options"]
+    assert [(o["id"], o["name"]) for o in after[:2]] == [(o["id"], o["name"]) for o in options]
+    assert after[2]["name"] == "c" and after[2]["id"] not in {o["id"] for o in options}
+
+    r = call(notion, "PATCH", path, 200, json={"properties": {number: {"number": {"format": "percent"}}}})
+    assert notion_conforms(r, "data_source")["properties"][number]["number"] == {"format": "percent"}
+    page = body_of(call(notion, "POST", f"{path}/query", 200, json={"page_size": 1}))["results"][0]
+    assert page["properties"][number] == {"id": props[number]["id"], "type": "number", "number": None}
+
+    for refused in (
+        {number: {"number": {"format": "percentage"}}},  # not a number format
+        {"Second title": {"title": {}}},  # a data source has one title
+        {"No such property": {"name": "Renamed"}},  # renaming what is not there
+        {name: "select"},  # not a configuration
+    ):
+        r = call(notion, "PATCH", path, 400, json={"properties": refused})
+        assert notion_conforms(r, "error")["code"] == "validation_error", refused
+    assert data_source_schema(notion, dsid)[number]["number"] == {"format": "percent"}
+
+    renamed = f"{name} renamed"
+    r = call(notion, "PATCH", path, 200, json={"properties": {props[name]["id"]: {"name": renamed}}})
+    props_now = notion_conforms(r, "data_source")["properties"]
+    assert name not in props_now and props_now[renamed]["id"] == props[name]["id"]
+    r = call(notion, "PATCH", path, 200, json={"properties": {renamed: None, number: None}})
+    props_now = notion_conforms(r, "data_source")["properties"]
+    assert renamed not in props_now and number not in props_now
+
+    # the title, as recorded
+    before = body_of(call(notion, "GET", path, 200))["title"]
+    title = [{"type": "text", "text": {"content": "Updated DataSource"}}]
+    r = call(notion, "PATCH", path, 200, json={"title": title})
+    assert notion_conforms(r, "data_source")["title"][0]["plain_text"] == "Updated DataSource"
+    restore = [{"type": "text", "text": {"content": "".join(t["plain_text"] for t in before)}}]
+    call(notion, "PATCH", path, 200, json={"title": restore})
+
+    r = call(notion, "PATCH", f"/v1/data_sources/{uuid.uuid4()}", 404, json={"properties": {}})
+    assert notion_conforms(r, "error")["code"] == "object_not_found"
+
+
+def test_notion_database_not_shared_is_404(sb, notion, notion_ids):
+    """A database the integration was not given answers as Notion does: 404 object_not_found."""
+    database_id = notion_ids["database"]["scorecard"]
+    sb.notion.unshare(database_id)
+    try:
+        r = call(notion, "GET", f"/v1/databases/{database_id}", 404)
+        assert notion_conforms(r, "error")["code"] == "object_not_found"
+        r = call(notion, "GET", f"/v1/data_sources/{notion_ids['data_source']['scorecard']}", 404)
+        assert notion_conforms(r, "error")["code"] == "object_not_found"
+    finally:
+        sb.notion.unshare(database_id, shared=True)
+    call(notion, "GET", f"/v1/databases/{database_id}", 200)
+
+
+def test_notion_search_data_sources(sb, notion, notion_ids):
+    """`relais init` finds the databases shared with the integration: POST /v1/search filtered to
+    data sources, as recorded (test_search.yaml: type page_or_data_source), paged by start_cursor."""
+    body = {"filter": {"property": "object", "value": "data_source"}, "page_size": 2}
+    r = call(notion, "POST", "/v1/search", 200, json=body)
+    first = notion_conforms(r, "list")
+    assert first["type"] == "page_or_data_source" and first["page_or_data_source"] == {}
+    assert first["has_more"] is True and first["next_cursor"]
+    r = call(notion, "POST", "/v1/search", 200, json={**body, "start_cursor": first["next_cursor"]})
+    second = notion_conforms(r, "list")
+    assert second["has_more"] is False and second["next_cursor"] is None
+    found = first["results"] + second["results"]
+    problems = [
+        f"/results/{i}/object: {d['object']!r}" for i, d in enumerate(found) if d["object"] != "data_source"
+    ]
+    by_id = {d["id"]: d for d in found}
+    for key, dsid in notion_ids["data_source"].items():
+        if dsid not in by_id:
+            problems.append(f"data source {key} ({dsid}) not found")
+            continue
+        same = call(notion, "GET", f"/v1/data_sources/{dsid}", 200).json()
+        same.pop("request_id", None)
+        if by_id[dsid] != same:
+            problems.append(f"data source {key}: search renders it unlike GET /v1/data_sources/{{id}}")
+        if by_id[dsid]["parent"] != {"type": "database_id", "database_id": notion_ids["database"][key]}:
+            problems.append(f"data source {key}: parent {by_id[dsid]['parent']!r}")
+    fail_if_problems(r, problems)
+
+
+def test_notion_search_by_title_and_pages(notion):
+    r = call(notion, "POST", "/v1/search", 200, json={"query": "SCORECARD"})
+    body = notion_conforms(r, "list")
+    assert [d["object"] for d in body["results"]] == ["data_source"]
+    r = call(
+        notion,
+        "POST",
+        "/v1/search",
+        200,
+        json={"filter": {"property": "object", "value": "page"}, "page_size": 3},
+    )
+    body = notion_conforms(r, "list")
+    assert len(body["results"]) == 3 and {d["object"] for d in body["results"]} == {"page"}
+    r = call(notion, "POST", "/v1/search", 400, json={"filter": {"property": "object", "value": "database"}})
+    body = notion_conforms(r, "error")
+    assert body["code"] == "validation_error"

@@ -229,3 +229,15 @@ def test_pd_list_notes(pd, sb):
     error_conforms(
         "pagerduty", call(pd, "POST", f"/incidents/{iid}/notes", 400, json={"note": {"content": "x"}})
     )
+
+
+def test_pd_teams(sb, pd):
+    """`relais init` matches PagerDuty teams with Jira projects and Notion's Team options."""
+    r = call(pd, "GET", "/teams", 200, params={"limit": 2, "total": "true"})
+    body = pd_list_checks(r, "teams", total=True)
+    assert body["total"] == len(sb.org.teams) and body["more"] is True
+    r = call(pd, "GET", "/teams", 200, params={"limit": 100})
+    body = pd_list_checks(r, "teams", total=False)
+    assert [(t["id"], t["name"]) for t in body["teams"]] == [(t.pd_team_id, t.name) for t in sb.org.teams]
+    r = call(pd, "GET", "/teams", 200, params={"query": "pay"})
+    assert [t["name"] for t in body_of(r)["teams"]] == ["Payments"]

@@ -113,6 +113,7 @@ def test_a_team_a_person_set_on_a_ticket_is_kept_and_reported(sandbox, engine, c
     sup18 = engine.store.get_item("jira", "SUP-18")[0]
     assert {
         "item": sup18.ref,
+        "key": "SUP-18",  # what people call it, beside the id
         "field": "team",
         "set_by_hand": "support",
         "rules_say": "payments",

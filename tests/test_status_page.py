@@ -55,3 +55,17 @@ def test_the_status_page_can_be_switched_off_and_listens_on_localhost_by_default
     with running_daemon(sandbox, config) as daemon:
         assert get(daemon.url + "/")[0] == 404
         assert get(daemon.url + "/healthz")[0] == 200
+
+
+def test_the_status_page_names_people_by_their_key(sandbox, tmp_path: Path):
+    """The PMs relais wrote and the ones people set are shown by their `people:` key, not by the
+    tools' user ids."""
+    config = daemon_config(sandbox, tmp_path, interval=600, routing=True)
+    with running_daemon(sandbox, config) as daemon:
+        status, page, _ = get(daemon.url + "/")
+        ids = {p.jira for p in daemon.settings.people.values()} | {
+            p.notion for p in daemon.settings.people.values()
+        }
+    assert status == 200
+    kept = page[page.index('id="kept"') : page.index('id="writes"')]
+    assert [i for i in ids if i in page] == [] and "bruno" in kept

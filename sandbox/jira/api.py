@@ -18,8 +18,9 @@ from ..timeutil import as_utc, jira_format
 from ..vendor import BadRequest, VendorApp
 from . import links as jl
 from .bulk_api import BulkRoutes
+from .discovery_api import DiscoveryRoutes
 from .errors import FieldErrors, JQLError, NotFound
-from .fields import FIELD_IDS, FIELDS, select_fields
+from .fields import select_fields
 from .state import JiraState
 
 REMOVED = (
@@ -29,7 +30,7 @@ REMOVED = (
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
 
 
-class JiraApp(BulkRoutes, VendorApp[JiraState]):
+class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
     name = "jira"
     list_keys = ("issues", "values")
 
@@ -39,6 +40,8 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
 
     def routes(self) -> None:
         r = self.router
+        # projects, issue types, statuses, users: what `relais init` reads (before project/{key})
+        self.discovery_routes(r)
         r.add("GET", "/rest/api/{version}/serverInfo", self.server_info)
         r.add("GET", "/rest/api/3/myself", self.myself)
         r.add("GET", "/rest/api/3/field", self.fields)
@@ -147,7 +150,8 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
         return Response.json(200, user)
 
     def fields(self, request: Request) -> Response:
-        return Response.json(200, [dict(f) for f in FIELDS])
+        with self.state.lock:
+            return Response.json(200, [dict(f) for f in self.state.catalogue.fields])
 
     def removed(self, request: Request) -> Response:
         return Response.json(410, {"errorMessages": [REMOVED], "errors": {}})
@@ -172,7 +176,8 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
             reconcile = _split(request.args("reconcileIssues"))
         if len(reconcile) > 50:
             raise BadRequest(400, "reconcileIssues accepts at most 50 issue ids.")
-        field_ids = select_fields(field_tokens, "id")
+        catalogue = self.state.catalogue
+        field_ids = select_fields(field_tokens, "id", catalogue.ids(), catalogue.navigable())
         try:
             wanted = 50 if max_results in (None, "") else int(max_results)
         except (TypeError, ValueError):
@@ -205,7 +210,11 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
             raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
 
     def get_issue(self, request: Request, key: str) -> Response:
-        field_ids = select_fields(_split(request.args("fields")), "*all") or []
+        catalogue = self.state.catalogue
+        field_ids = (
+            select_fields(_split(request.args("fields")), "*all", catalogue.ids(), catalogue.navigable())
+            or []
+        )
         expand = set(_split(request.args("expand")))
         with self.state.lock:
             rec = self._find(key)
@@ -222,7 +231,7 @@ class JiraApp(BulkRoutes, VendorApp[JiraState]):
             except FieldErrors as exc:
                 raise BadRequest(400, "", errors=exc.errors, messages=exc.messages) from None
             if (request.arg("returnIssue") or "").lower() == "true":
-                return Response.json(200, self.state.renderer().issue(rec, list(FIELD_IDS), set()))
+                return Response.json(200, self.state.renderer().issue(rec, self.state.catalogue.ids(), set()))
         return Response.empty(204)
 
     def create_issue(self, request: Request) -> Response:

@@ -11,6 +11,10 @@
   ErrorCollection).
 
 Both bulk routes need the global permission "Make bulk changes" (``sb.jira.bulk_permission``).
+
+And what a Jira admin configures (:mod:`sandbox.jira.catalogue`, its docstring says how each
+answers): ``POST /rest/api/3/field``, ``POST …/context/{contextId}/option``, ``POST
+/rest/api/3/screens/addToDefault/{fieldId}``, and ``GET /rest/api/3/issue/{key}/editmeta``.
 """
 
 from __future__ import annotations
@@ -21,9 +25,8 @@ from ..server import Request, Response
 from ..vendor import BadRequest
 from . import bulk as jb
 from . import fieldcontexts as fc
-from .fields import EDITABLE, FIELDS
-
-FIELDS_BY_ID = {f["id"]: f for f in FIELDS}
+from .catalogue import CatalogueError
+from .errors import NotFound
 
 
 class BulkRoutes:
@@ -34,10 +37,38 @@ class BulkRoutes:
         r.add("GET", "/rest/api/3/field/{field_id}/context/{context_id}/option", self.context_options)
         r.add("POST", "/rest/api/3/bulk/issues/fields", self.bulk_edit)
         r.add("GET", "/rest/api/3/bulk/queue/{task_id}", self.bulk_progress)
+        # what an admin configures (sandbox.jira.catalogue)
+        r.add("POST", "/rest/api/3/field", self.create_field)
+        r.add("POST", "/rest/api/3/field/{field_id}/context/{context_id}/option", self.create_options)
+        r.add("POST", "/rest/api/3/screens/addToDefault/{field_id}", self.add_to_default)
+        r.add("GET", "/rest/api/3/issue/{key}/editmeta", self.editmeta)
+
+    def create_field(self, request: Request) -> Response:
+        body = request_json(self, request)
+        with self.state.lock:
+            return _catalogue(201, lambda: self.state.catalogue.create_field(body))
+
+    def create_options(self, request: Request, field_id: str, context_id: str) -> Response:
+        body = request_json(self, request)
+        with self.state.lock:
+            if self.state.catalogue.field(field_id) is not None and context_id != fc.context_id(field_id):
+                raise BadRequest(404, fc.CONTEXT_NOT_FOUND)
+            return _catalogue(200, lambda: self.state.catalogue.add_options(field_id, body))
+
+    def add_to_default(self, request: Request, field_id: str) -> Response:
+        with self.state.lock:
+            return _catalogue(200, lambda: self.state.catalogue.add_to_default(field_id) or {})
+
+    def editmeta(self, request: Request, key: str) -> Response:
+        try:
+            return Response.json(200, self.state.editmeta(key))
+        except NotFound:
+            raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
 
     def field_contexts(self, request: Request, field_id: str) -> Response:
         return _page(
             fc.contexts_page,
+            self.state.catalogue,
             field_id,
             request.arg("startAt"),
             request.arg("maxResults"),
@@ -49,7 +80,7 @@ class BulkRoutes:
     def context_options(self, request: Request, field_id: str, context_id: str) -> Response:
         return _page(
             fc.options_page,
-            self.state.org,
+            self.state.catalogue,
             field_id,
             context_id,
             request.arg("startAt"),
@@ -65,7 +96,13 @@ class BulkRoutes:
         except (ValueError, UnicodeDecodeError):
             raise BadRequest(400, jb.INVALID_PAYLOAD, bulk=True) from None
         try:
-            edit = jb.parse(payload, FIELDS_BY_ID, fc.select_options(self.state.org), EDITABLE)
+            catalogue = self.state.catalogue
+            edit = jb.parse(
+                payload,
+                {f["id"]: f for f in catalogue.fields},
+                catalogue.options,
+                catalogue.editable_anywhere(),
+            )
         except jb.BulkError as exc:
             raise BadRequest(400, "", messages=exc.messages, bulk=True) from None
         task_id = self.state.bulk.submit(edit, self.state.bulk_delay_seconds, self.state.api_user)
@@ -85,4 +122,16 @@ def _page(build: Any, *args: Any) -> Response:
     try:
         return Response.json(200, build(*args))
     except fc.ContextError as exc:
+        raise BadRequest(exc.status, str(exc)) from None
+
+
+def request_json(app: Any, request: Request) -> Any:
+    return app.body(request)
+
+
+def _catalogue(status: int, build: Any) -> Response:
+    """What an admin's change answers, or Jira's 4xx for it."""
+    try:
+        return Response.json(status, build())
+    except CatalogueError as exc:
         raise BadRequest(exc.status, str(exc)) from None

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..org import Org
 from . import options as jo
 from .errors import JQLError
 from .fields import (
@@ -52,7 +51,7 @@ def render_routing(renderer: Any, rec: dict[str, Any], fid: str) -> Any:
     if fid == PM:
         return renderer.user(value)
     if fid == TEAM:
-        return jo.render(renderer.base, team_options(renderer.org), value)
+        return jo.render(renderer.base, renderer.catalogue.options.get(TEAM, {}), value)
     return value
 
 
@@ -69,7 +68,7 @@ def set_routing(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bo
         rec[fid] = str(value["accountId"])
         return None
     if fid == TEAM:
-        return jo.set_option(rec, fid, team_options(state.org), value, human)
+        return jo.set_option(rec, fid, state.catalogue.options.get(TEAM, {}), value, human)
     # BRIEFING_LINK
     if value is None or value == "":
         rec[fid] = None
@@ -82,12 +81,13 @@ def set_routing(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bo
 
 
 def routing_change_item(
-    org: Org, fid: str, old: Any, new: Any, users: dict[str, Any] | None = None
+    team: jo.Options, fid: str, old: Any, new: Any, users: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The changelog item Jira records for a change of one of these fields."""
+    """The changelog item Jira records for a change of one of these fields (``team``: the Team
+    field's options)."""
     name = FIELD_NAMES[fid]
     if fid == TEAM:
-        return jo.change_item(fid, name, team_options(org), old, new)
+        return jo.change_item(fid, name, team, old, new)
     item = {
         "field": name,
         "fieldtype": "custom",
@@ -177,7 +177,7 @@ def set_health(state: Any, rec: dict[str, Any], fid: str, value: Any, human: boo
     """Validate and store a Health write; Jira's message, or None."""
     if rec["project"] == FEEDBACK_PROJECT_KEY:
         return CANNOT_SET.format(HEALTH)
-    return jo.set_option(rec, HEALTH, HEALTH_OPTIONS, value, human)
+    return jo.set_option(rec, HEALTH, state.catalogue.options.get(HEALTH, {}), value, human)
 
 
 # --------------------------------------------------------------------- the table
@@ -198,7 +198,9 @@ FAMILIES: tuple[Family, ...] = (
         ROUTING_FIELDS,
         render_routing,
         set_routing,
-        lambda state, fid, old, new: routing_change_item(state.org, fid, old, new, state.renderer().users),
+        lambda state, fid, old, new: routing_change_item(
+            state.catalogue.options.get(TEAM, {}), fid, old, new, state.renderer().users
+        ),
         routing_jql,
         sparse=False,
     ),
@@ -214,9 +216,13 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "health",
         (HEALTH,),
-        lambda renderer, rec, fid: jo.render(renderer.base, HEALTH_OPTIONS, rec.get(fid)),
+        lambda renderer, rec, fid: jo.render(
+            renderer.base, renderer.catalogue.options.get(HEALTH, {}), rec.get(fid)
+        ),
         set_health,
-        lambda state, fid, old, new: jo.change_item(fid, FIELD_NAMES[fid], HEALTH_OPTIONS, old, new),
+        lambda state, fid, old, new: jo.change_item(
+            fid, FIELD_NAMES[fid], state.catalogue.options.get(HEALTH, {}), old, new
+        ),
         lambda ctx, fid, name, values: jo.jql_values(HEALTH_OPTIONS, name, values),
         sparse=True,
     ),

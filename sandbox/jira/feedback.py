@@ -209,7 +209,7 @@ def build_feedback(org: Org, first_id: int) -> tuple[list[dict[str, Any]], Plan]
             "id": str(HUMAN_PM_HISTORY),
             "author": person.jira_account_id,
             "created": floor_ms(rec["created"] + (rec["updated"] - rec["created"]) / 2),
-            "items": [routing_change_item(org, PM, None, chosen.jira_account_id, users)],
+            "items": [routing_change_item({}, PM, None, chosen.jira_account_id, users)],
         }
     )
     rec[PM] = chosen.jira_account_id

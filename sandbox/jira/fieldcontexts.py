@@ -20,7 +20,9 @@ What Jira Cloud does (platform spec, ``getContextsForField`` / ``getOptionsForCo
   a text, a user picker…) are 400 "The custom field doesn't support options.".
 
 The options are the ones the writes accept (:func:`select_options`): Work type 10100…,
-Team 10200…, Origin 10300…, Tier 10310…, Area 10320…, Health 10330….
+Team 10200…, Origin 10300…, Tier 10310…, Area 10320…, Health 10330…; the site's catalogue
+(:mod:`sandbox.jira.catalogue`) starts from them, and fields and options created through the API
+join it.
 """
 
 from __future__ import annotations
@@ -69,16 +71,17 @@ def context_id(field_id: str) -> str:
     return str(CONTEXT_OFFSET + int(field_id.rsplit("_", 1)[1]))
 
 
-def _custom_field(field_id: str) -> dict[str, Any]:
-    field = next((f for f in FIELDS if f["id"] == field_id and f.get("custom")), None)
+def _custom_field(field_id: str, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    field = next((f for f in fields if f["id"] == field_id and f.get("custom")), None)
     if field is None:
         raise ContextError(404, FIELD_NOT_FOUND)
     return field
 
 
-def context(field_id: str) -> dict[str, Any]:
-    """The field's one context, as ``CustomFieldContext``."""
-    name = _custom_field(field_id)["name"]
+def context(field_id: str, fields: list[dict[str, Any]] = FIELDS) -> dict[str, Any]:
+    """The field's one context, as ``CustomFieldContext`` (``fields``: the site's, see
+    :mod:`sandbox.jira.catalogue`)."""
+    name = _custom_field(field_id, fields)["name"]
     return {
         "id": context_id(field_id),
         "name": f"Default Configuration Scheme for {name}",
@@ -117,6 +120,7 @@ def _flag(value: str | None) -> bool | None:
 
 
 def contexts_page(
+    catalogue: Any,
     field_id: str,
     start_at: str | None,
     max_results: str | None,
@@ -124,7 +128,7 @@ def contexts_page(
     any_issue_type: str | None = None,
     context_ids: list[str] | None = None,
 ) -> dict[str, Any]:
-    values = [context(field_id)]
+    values = [context(field_id, catalogue.fields)]
     wanted_global, wanted_any = _flag(is_global), _flag(any_issue_type)
     values = [
         c
@@ -137,17 +141,17 @@ def contexts_page(
 
 
 def options_page(
-    org: Org,
+    catalogue: Any,
     field_id: str,
     ctx_id: str,
     start_at: str | None,
     max_results: str | None,
     option_id: str | None = None,
 ) -> dict[str, Any]:
-    _custom_field(field_id)
+    _custom_field(field_id, catalogue.fields)
     if ctx_id != context_id(field_id):
         raise ContextError(404, CONTEXT_NOT_FOUND)
-    options = select_options(org).get(field_id)
+    options = catalogue.options.get(field_id)
     if options is None:
         raise ContextError(400, NO_OPTIONS)
     values = [

@@ -307,12 +307,20 @@ def adf_text(doc: Any) -> str | None:
     return "\n\n".join(parts)
 
 
-def select_fields(tokens: list[str] | None, default: str) -> list[str] | None:
-    """Resolve a ``fields`` parameter (``*all``, ``*navigable``, ``-x``, ids) to field ids.
+def select_fields(
+    tokens: list[str] | None,
+    default: str,
+    known: list[str] | None = None,
+    navigable: list[str] | None = None,
+) -> list[str] | None:
+    """Resolve a ``fields`` parameter (``*all``, ``*navigable``, ``-x``, ids) to field ids
+    (``known``/``navigable``: the site's fields, :mod:`sandbox.jira.catalogue`).
 
     Returns None when only ``id``/``key`` were asked for; unknown ids are
     ignored, as Jira does.
     """
+    field_ids = FIELD_IDS if known is None else known
+    navigable_ids = NAVIGABLE_IDS if navigable is None else navigable
     if not tokens:
         tokens = [default]
     include: list[str] = []
@@ -325,15 +333,15 @@ def select_fields(tokens: list[str] | None, default: str) -> list[str] | None:
         if token == "*all":
             everything = True
         elif token == "*navigable":
-            include += [f for f in NAVIGABLE_IDS if f not in include]
+            include += [f for f in navigable_ids if f not in include]
         elif token.startswith("-"):
             exclude.add(token[1:])
-        elif token in FIELD_IDS and token not in include:
+        elif token in field_ids and token not in include:
             include.append(token)
     if everything:
-        include = list(FIELD_IDS)
+        include = list(field_ids)
     elif exclude and not include:
-        include = list(NAVIGABLE_IDS)  # "-x" alone means "navigable fields except x"
+        include = list(navigable_ids)  # "-x" alone means "navigable fields except x"
     elif not include:
         return None
     return [f for f in include if f not in exclude]

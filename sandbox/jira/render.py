@@ -13,6 +13,7 @@ from typing import Any
 from ..org import Org
 from ..timeutil import jira_format
 from . import links as jl
+from .catalogue import Catalogue
 from .families import BY_FIELD
 from .fields import (
     CUSTOMER_CATEGORY,
@@ -20,14 +21,12 @@ from .fields import (
     FEEDBACK_PROJECT_ID,
     FEEDBACK_PROJECT_KEY,
     FEEDBACK_PROJECT_NAME,
-    FIELD_NAMES,
     HIERARCHY,
     ISSUE_TYPES,
     PRIORITIES,
     PRODUCT_CATEGORY,
     STATUSES,
     WORK_TYPE,
-    WORK_TYPE_OPTIONS,
     adf,
 )
 from .worklogs import time_spent
@@ -44,6 +43,7 @@ class Renderer:
         project_stats: dict[str, tuple[int, datetime | None]] | None = None,
         records: dict[str, dict[str, Any]] | None = None,
         links: jl.Links | None = None,
+        catalogue: Catalogue | None = None,
     ):
         """``records`` (id -> record) and ``links``: the tenant's, for parents and links, which
         show the other issue's current values."""
@@ -53,6 +53,7 @@ class Renderer:
         self.project_stats = project_stats or {}
         self.records = records or {}
         self.links = links or jl.Links()
+        self.catalogue = catalogue or Catalogue(org)  # the site's fields and options
         self.users = {p.jira_account_id: p for p in [*org.people, org.bot]}
         # key -> (id, name, category): the teams' projects and the feedback project nobody owns
         self.projects = {t.project_key: (t.project_id, t.name, PRODUCT_CATEGORY) for t in org.teams}
@@ -131,7 +132,7 @@ class Renderer:
             return None
         return {
             "self": f"{self.base}/rest/api/3/customFieldOption/{option_id}",
-            "value": WORK_TYPE_OPTIONS[option_id],
+            "value": self.catalogue.options.get(WORK_TYPE, {}).get(option_id, option_id),
             "id": option_id,
         }
 
@@ -191,6 +192,8 @@ class Renderer:
         family = BY_FIELD.get(fid)
         if family is not None:
             return family.render(self, rec, fid)
+        if fid in self.catalogue.created:
+            return self.catalogue.render(self, rec, fid)
         if fid == "parent":
             parent = self.records.get(rec.get("parent") or "")
             return jl.linked_issue(self, parent) if parent else None
@@ -248,7 +251,7 @@ class Renderer:
                 fid: self.field_value(rec, fid) for fid in field_ids if fid != "parent" or rec.get("parent")
             }
         if "names" in expand:
-            bean["names"] = {fid: FIELD_NAMES[fid] for fid in (field_ids or [])}
+            bean["names"] = {fid: self.catalogue.name(fid) for fid in (field_ids or [])}
         if "changelog" in expand:
             bean["changelog"] = self.changelog(rec)
         return bean

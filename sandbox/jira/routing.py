@@ -73,7 +73,7 @@ def seed_routing(org: Org, records: list[dict[str, Any]]) -> Plan:
                     "id": str(FIRST_SEEDED_HISTORY),
                     "author": org.person(plan.human or "").jira_account_id,
                     "created": floor_ms(rec["created"] + (rec["updated"] - rec["created"]) / 2),
-                    "items": [routing_change_item(org, TEAM, None, chosen)],
+                    "items": [routing_change_item(team_options(org), TEAM, None, chosen)],
                 }
             )
             rec[TEAM] = chosen

@@ -27,19 +27,21 @@ from ..timeutil import floor_ms
 from ..vendor import VendorState
 from . import bulk as jb
 from . import links as jl
+from .catalogue import DEFAULT_SCREEN, Catalogue
 from .data import FIRST_ISSUE_ID
 from .errors import FieldErrors, JQLError, NotFound
 from .feedback import lead
 from .fields import (
+    BRIEFING_LINK,
     EPIC,
     FEEDBACK_FIELDS,
     FEEDBACK_PROJECT_ID,
     FEEDBACK_PROJECT_KEY,
     FEEDBACK_PROJECT_NAME,
-    FIELD_IDS,
-    FIELD_NAMES,
+    HEALTH,
     ROUTING_FIELDS,
     STORY_POINTS,
+    TEAM,
     WORK_TYPE,
 )
 from .jql import Context, parse, sort_key
@@ -68,6 +70,7 @@ class JiraState(VendorState):
         self.bulk_delay_seconds = 0.2  # how long after its POST a bulk edit lands (wall-clock)
         self.bulk_permission = True  # the API user's global "Make bulk changes"; False: the bulk API is a 403
         self.bulk = jb.Queue(self)  # bulk edit tasks (sandbox.jira.bulk)
+        self.catalogue = Catalogue(org)  # custom fields, options, screens (sandbox.jira.catalogue)
         self._records: dict[str, dict[str, Any]] = {}
         self._by_key: dict[str, str] = {}
         self._counters: dict[str, int] = {}
@@ -101,6 +104,47 @@ class JiraState(VendorState):
         for alias in feedback_project:
             self._projects[alias.lower()] = feedback_project
 
+    # ------------------------------------------------------------- the site's configuration
+    @property
+    def admin(self) -> bool:
+        """Whether the API user has "Administer Jira": creating fields, options and adding a field
+        to the default screen need it (False: those answer as Jira does without it)."""
+        return self.catalogue.admin
+
+    @admin.setter
+    def admin(self, value: bool) -> None:
+        self.catalogue.admin = value
+
+    def own_screen(self, project: str) -> None:
+        """Give ``project`` an edit screen of its own (a copy of the default screen): a field added
+        to the default screen (``POST /screens/addToDefault``) does not reach it."""
+        with self.lock:
+            self.catalogue.own_screen(project)
+
+    def editmeta(self, id_or_key: str) -> dict[str, Any]:
+        """``GET /issue/{id}/editmeta``: the fields on the screen of the issue's project."""
+        with self.lock:
+            rec = self.find(id_or_key)
+            return self.catalogue.editmeta(self.base_url, rec["project"])
+
+    #: What ``as_before_relais`` takes away (the fields are the sandbox config's names).
+    FRESH_REMOVED_FIELD = HEALTH  # "Health": relais' epic status, not yet created
+    FRESH_OFF_SCREEN = BRIEFING_LINK  # "Briefing link": not on the default screen yet
+
+    def as_before_relais(self) -> None:
+        """The site before relais: no "Health" field, the Team field without the last team's key,
+        and "Briefing link" off the default screen (the FB project's own screen keeps it)."""
+        with self.lock:
+            self.catalogue.remove_field(self.FRESH_REMOVED_FIELD)
+            team = self.catalogue.options[TEAM]
+            gone = list(team)[-1]
+            del team[gone]
+            self.catalogue.screens[DEFAULT_SCREEN].discard(self.FRESH_OFF_SCREEN)
+            for rec in self._records.values():
+                rec.pop(self.FRESH_REMOVED_FIELD, None)
+                if rec.get(TEAM) == gone:
+                    rec[TEAM] = None
+
     # ------------------------------------------------------------- helpers
     def _store(self, rec: dict[str, Any]) -> None:
         self._records[rec["id"]] = rec
@@ -116,7 +160,9 @@ class JiraState(VendorState):
         self._stats[rec["project"]] = (count + delta, last)
 
     def renderer(self) -> Renderer:
-        return Renderer(self.org, self.base_url, self.tz, self._stats, self._records, self.links)
+        return Renderer(
+            self.org, self.base_url, self.tz, self._stats, self._records, self.links, self.catalogue
+        )
 
     def find(self, id_or_key: str) -> dict[str, Any]:
         issue_id = id_or_key if id_or_key in self._records else self._by_key.get(id_or_key.upper())
@@ -140,7 +186,7 @@ class JiraState(VendorState):
     def get_issue(self, id_or_key: str) -> dict[str, Any]:
         """The issue as ``GET /issue/{key}?expand=changelog`` returns it (a fresh copy)."""
         with self.lock:
-            return self.renderer().issue(self.find(id_or_key), list(FIELD_IDS), {"changelog"})
+            return self.renderer().issue(self.find(id_or_key), self.catalogue.ids(), {"changelog"})
 
     def get_record(self, id_or_key: str) -> dict[str, Any]:
         """The compact stored record (a deep copy)."""
@@ -505,5 +551,5 @@ class JiraState(VendorState):
                 result["nextPageToken"] = base64.urlsafe_b64encode(raw).decode().rstrip("=")
             result["isLast"] = end >= len(ids)
             if "names" in expand:
-                result["names"] = {fid: FIELD_NAMES[fid] for fid in (field_ids or [])}
+                result["names"] = {fid: self.catalogue.name(fid) for fid in (field_ids or [])}
             return result

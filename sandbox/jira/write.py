@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import options as jo
 from .families import BY_FIELD, CANNOT_SET
 from .fields import (
-    EDITABLE,
     FIELD_NAMES,
     HIERARCHY,
     ISSUE_TYPES,
@@ -20,8 +20,6 @@ from .fields import (
     STATUSES,
     STORY_POINTS,
     WORK_TYPE,
-    WORK_TYPE_IDS,
-    WORK_TYPE_OPTIONS,
     WRONG_HIERARCHY,
     adf_text,
 )
@@ -85,11 +83,13 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
             rec["resolutiondate"] = None
         rec["status"] = name
         return None
-    if fid not in EDITABLE:
+    if not state.catalogue.on_screen(rec["project"], fid):  # the project's screen (or no such field)
         return CANNOT_SET.format(fid)
     family = BY_FIELD.get(fid)
     if family is not None:
         return family.set_value(state, rec, fid, value, human)
+    if fid in state.catalogue.created:
+        return state.catalogue.set_value(state, rec, fid, value, human)
     if fid == "parent":
         return set_parent(state, rec, value)
     if fid == "summary":
@@ -136,33 +136,21 @@ def set_field(state: Any, rec: dict[str, Any], fid: str, value: Any, human: bool
             return "Operation value must be a number"
         rec[fid] = None if value is None else float(value)
     elif fid == WORK_TYPE:
-        if value is None:
-            rec[fid] = None
-        elif isinstance(value, str) and human:
-            if value not in WORK_TYPE_IDS:
-                return f"Option value '{value}' is not valid"
-            rec[fid] = WORK_TYPE_IDS[value]
-        elif isinstance(value, dict) and "id" in value:
-            if str(value["id"]) not in WORK_TYPE_OPTIONS:
-                return f"Option id '{value['id']}' is not valid"
-            rec[fid] = str(value["id"])
-        elif isinstance(value, dict) and "value" in value:
-            if value["value"] not in WORK_TYPE_IDS:
-                return f"Option value '{value['value']}' is not valid"
-            rec[fid] = WORK_TYPE_IDS[value["value"]]
-        else:
-            return "Could not find valid 'id' or 'value' in the Parent Option object."
+        return jo.set_option(rec, fid, state.catalogue.options.get(WORK_TYPE, {}), value, human)
     return None
 
 
 def change_items(state: Any, fid: str, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     family = BY_FIELD.get(fid)
-    if fid == "parent" or (
-        family is not None and family.sparse
+    created = fid in state.catalogue.created
+    if (
+        fid == "parent" or created or (family is not None and family.sparse)
     ):  # not on every record: absent reads as empty
         old, new = before.get(fid), after.get(fid)
         if old == new:
             return []
+        if created:
+            return [state.catalogue.change_item(state, fid, old, new)]
         if family is None:
             return [parent_item(state, old, new)]
         return [family.change_item(state, fid, old, new)]
@@ -188,9 +176,9 @@ def change_items(state: Any, fid: str, before: dict[str, Any], after: dict[str, 
         item.update(
             {
                 "from": old,
-                "fromString": WORK_TYPE_OPTIONS.get(old),
+                "fromString": state.catalogue.options.get(WORK_TYPE, {}).get(old),
                 "to": new,
-                "toString": WORK_TYPE_OPTIONS.get(new),
+                "toString": state.catalogue.options.get(WORK_TYPE, {}).get(new),
             }
         )
     elif fid in ("labels", "components"):

@@ -13,6 +13,7 @@ from typing import Any
 from ..server import Request, Response
 from ..vendor import BadRequest, VendorApp
 from .schema import PAGINATED, ValidationError, render_value
+from .search import search
 from .state import NotionNotFound, NotionState
 
 CODES = {
@@ -42,11 +43,13 @@ class NotionApp(VendorApp[NotionState]):
         r.add("GET", "/v1/users/{user_id}", self.get_user)
         r.add("GET", "/v1/databases/{database_id}", self.get_database)
         r.add("GET", "/v1/data_sources/{data_source_id}", self.get_data_source)
+        r.add("PATCH", "/v1/data_sources/{data_source_id}", self.update_data_source)
         r.add("POST", "/v1/data_sources/{data_source_id}/query", self.query)
         r.add("GET", "/v1/pages/{page_id}", self.get_page)
         r.add("PATCH", "/v1/pages/{page_id}", self.patch_page)
         r.add("POST", "/v1/pages", self.create_page)
         r.add("GET", "/v1/pages/{page_id}/properties/{property_id}", self.get_property)
+        r.add("POST", "/v1/search", self.search)  # what `relais init` reads (sandbox.notion.search)
 
     # -- vendor hooks ---------------------------------------------------------
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:
@@ -166,6 +169,12 @@ class NotionApp(VendorApp[NotionState]):
         with self.state.lock:
             return self.ok(self.state.renderer().data_source(source, self.state.schema_edited(source)))
 
+    def update_data_source(self, request: Request, data_source_id: str) -> Response:
+        body = self.json_object(request)
+        source = self.run(self.state.update_data_source, data_source_id, body)
+        with self.state.lock:
+            return self.ok(self.state.renderer().data_source(source, self.state.schema_edited(source)))
+
     def query(self, request: Request, data_source_id: str) -> Response:
         body = self.json_object(request)
         only = set(request.args("filter_properties")) or None
@@ -184,6 +193,9 @@ class NotionApp(VendorApp[NotionState]):
         if incomplete:
             data["request_status"] = {"type": "incomplete", "incomplete_reason": "query_result_limit_reached"}
         return self.ok(data)
+
+    def search(self, request: Request) -> Response:
+        return self.ok(self.run(search, self.state, self.json_object(request)))
 
     # -- pages ----------------------------------------------------------------
     def get_page(self, request: Request, page_id: str) -> Response:

@@ -45,6 +45,14 @@ _ASKS = [
 # Team modes, mildest first, coloured like a traffic light (relais writes them; see issue 3).
 LEVELS = [("ok", "green"), ("watch", "yellow"), ("alert", "orange"), ("survival", "red")]
 SCORECARD_NUMBERS = ["RUN %", "BUILD %", "IMPROVE %", "RUN hours", "Incidents", "Urgent requests"]
+SCORECARD_SHARES = SCORECARD_NUMBERS[:3]  # percentages
+#: What relais writes on a briefing for its delivery status (sandbox.notion.briefings).
+BRIEFING_STATUS_PROPERTIES = (
+    "Health",
+    *notion_briefings.OUTPUT_TEXTS,
+    *notion_briefings.OUTPUT_NUMBERS,
+    *notion_briefings.OUTPUT_DATES,
+)
 
 
 def build_schemas(org: Org) -> dict[str, dict[str, Property]]:
@@ -221,10 +229,19 @@ def drawn_pages(org: Org) -> Iterator[dict[str, Any]]:
 
 
 class Renderer:
-    def __init__(self, org: Org, base_url: str, schemas: dict[str, dict[str, Property]]):
+    def __init__(
+        self,
+        org: Org,
+        base_url: str,
+        schemas: dict[str, dict[str, Property]],
+        titles: dict[str, str] | None = None,
+        trashed: set[str] | None = None,
+    ):
         self.org = org
         self.base = base_url.rstrip("/")
         self.schemas = schemas
+        self.titles = titles or DATABASES  # data source -> its title
+        self.trashed = trashed or set()  # data sources in the trash
         self.users = {p.notion_user_id: self.person(p.notion_user_id) for p in org.people}
 
     def person(self, user_id: str) -> dict[str, Any]:
@@ -286,7 +303,7 @@ class Renderer:
 
     def data_source(self, source: str, edited: datetime) -> dict[str, Any]:
         created = self.org.start - timedelta(days=200)
-        name = DATABASES[source]
+        name = self.titles[source]
         dsid = self.org.notion[f"{source}_data_source"]
         return {
             "object": "data_source",
@@ -305,8 +322,8 @@ class Renderer:
             "database_parent": {"type": "page_id", "page_id": self.org.notion["workspace_page"]},
             "url": page_url("", self.org.notion[f"{source}_database"]),
             "public_url": None,
-            "in_trash": False,
-            "archived": False,
+            "in_trash": source in self.trashed,
+            "archived": source in self.trashed,
         }
 
     def database(self, source: str, edited: datetime) -> dict[str, Any]:
@@ -324,7 +341,7 @@ class Renderer:
             "is_locked": False,
             "created_time": notion_database_format(created),
             "last_edited_time": notion_database_format(edited),
-            "data_sources": [{"id": self.org.notion[f"{source}_data_source"], "name": name}],
+            "data_sources": [{"id": self.org.notion[f"{source}_data_source"], "name": self.titles[source]}],
             "icon": None,
             "cover": None,
             "url": page_url("", dbid),

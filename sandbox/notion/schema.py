@@ -36,6 +36,7 @@ class Property:
     options: list[dict[str, Any]] = field(default_factory=list)  # select / multi_select / status
     groups: list[dict[str, Any]] = field(default_factory=list)  # status
     relation: dict[str, str] = field(default_factory=dict)  # database_id / data_source_id
+    number_format: str = "number"  # number: how Notion shows it ("percent": 0.494 shows as 49.4 %)
 
     def option(self, *, name: str | None = None, oid: str | None = None) -> dict[str, Any] | None:
         return next(
@@ -60,7 +61,7 @@ class Property:
                 "single_property": {},
             }
         elif self.type == "number":
-            body = {"format": "number"}
+            body = {"format": self.number_format}
         else:
             body = {}
         return {"id": self.id, "name": self.name, "description": None, "type": self.type, self.type: body}

@@ -21,6 +21,7 @@ from ..vendor import VendorState
 from . import data as nd
 from .query import compile_filter, sort_records
 from .schema import ValidationError, empty_value, parse_value
+from .schema_update import update_schema
 
 if TYPE_CHECKING:  # the seed is built from this package's generators: only its type here
     from ..seed import Seed
@@ -50,6 +51,9 @@ class NotionState(VendorState):
         self._pages: dict[str, dict[str, Any]] = {}
         self._schema_edited = dict.fromkeys(nd.DATABASES, org.start)
         self._snapshots: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+        self.titles = dict(nd.DATABASES)  # data source -> its title (a data source update renames it)
+        self.trashed: set[str] = set()  # data sources moved to the trash by an update
+        self.unshared: set[str] = set()  # database keys the integration cannot see (404, as Notion)
         for rec in seed.pages:
             schema = self.schemas[rec["source"]]
             for name, value in list(rec["values"].items()):
@@ -62,23 +66,23 @@ class NotionState(VendorState):
 
     # ------------------------------------------------------------------ helpers
     def renderer(self) -> nd.Renderer:
-        return nd.Renderer(self.org, self.base_url, self.schemas)
+        return nd.Renderer(self.org, self.base_url, self.schemas, self.titles, self.trashed)
 
     def source_of(self, data_source_id: str) -> str:
         for key, dsid in self.data_source_ids.items():
-            if dsid == data_source_id:
+            if dsid == _dashed(data_source_id) and key not in self.unshared:
                 return key
         raise NotionNotFound("data source", data_source_id)
 
     def database_source(self, database_id: str) -> str:
         for key, dbid in self.database_ids.items():
-            if dbid == database_id:
+            if dbid == _dashed(database_id) and key not in self.unshared:
                 return key
         raise NotionNotFound("database", database_id)
 
     def find(self, page_id: str) -> dict[str, Any]:
         rec = self._pages.get(_dashed(page_id))
-        if rec is None:
+        if rec is None or rec["source"] in self.unshared:
             raise NotionNotFound("page", page_id)
         return rec
 
@@ -113,6 +117,63 @@ class NotionState(VendorState):
         return user_id or self.org.people[0].notion_user_id
 
     # ------------------------------------------------------------------ test API
+    def unshare(self, database_id: str, shared: bool = False) -> None:
+        """Take the database away from the integration (as a person can in Notion): its database,
+        data source and pages answer 404 ``object_not_found``. ``shared=True`` gives it back."""
+        with self.lock:
+            key = next(k for k, v in self.database_ids.items() if v == _dashed(database_id))
+            (self.unshared.discard if shared else self.unshared.add)(key)
+
+    def as_before_relais(self) -> None:
+        """The workspace as a company has it before relais (``Sandbox(fresh=True)``): the
+        briefings' status properties and 'Team mode', feedback's 'Routed by' are not there yet,
+        the scorecard's Level select has no 'survival' option, and the scorecard's percentages
+        are formatted Percent, as a person who made that database would have them."""
+        with self.lock:
+            gone = {
+                "briefings": [*nd.BRIEFING_STATUS_PROPERTIES, "Team mode"],
+                "feedback": ["Routed by"],
+            }
+            for source, names in gone.items():
+                self._apply_schema(source, dict.fromkeys(names))
+            level = self.schemas["scorecard"]["Level"]
+            kept = [{"id": o["id"]} for o in level.options if o["name"] != "survival"]
+            percent = {"number": {"format": "percent"}}
+            self._apply_schema(
+                "scorecard",
+                {"Level": {"select": {"options": kept}}, **dict.fromkeys(nd.SCORECARD_SHARES, percent)},
+            )
+
+    def _apply_schema(self, source: str, properties: Any) -> None:
+        """A data source update's ``properties`` applied to the schema and to every page's values."""
+        change = update_schema(self.schemas[source], properties, self._rng, self._visible_sources())
+        for rec in self._pages.values():
+            if rec["source"] != source:
+                continue
+            values = rec["values"]
+            for name in change.cleared:
+                values.pop(name, None)
+            for name, ids in change.options.items():
+                value = values.get(name)
+                if isinstance(value, list):
+                    values[name] = [v for v in value if v in ids]
+                elif value is not None and value not in ids:
+                    values[name] = None
+            for old, new in change.renamed.items():
+                if old in values:
+                    values[new] = values.pop(old)
+            for name, prop in change.schema.items():
+                values.setdefault(name, empty_value(prop))
+        self.schemas[source] = change.schema
+        self._schema_edited[source] = self.clock()
+
+    def _visible_sources(self) -> dict[str, str]:
+        return {
+            dsid: self.database_ids[key]
+            for key, dsid in self.data_source_ids.items()
+            if key not in self.unshared
+        }
+
     def get_page(self, page_id: str) -> dict[str, Any]:
         """The page as ``GET /v1/pages/{id}`` returns it (a fresh copy)."""
         with self.lock:
@@ -178,6 +239,34 @@ class NotionState(VendorState):
         rec["edited"] = self.clock()
         rec["edited_by"] = editor
         return rec
+
+    def update_data_source(self, data_source_id: str, body: dict[str, Any]) -> str:
+        """``PATCH /v1/data_sources/{id}``: its title, its properties' schema, the trash. Checked
+        in full before anything changes."""
+        source = self.source_of(data_source_id)
+        title = body.get("title")
+        if title is not None and (
+            not isinstance(title, list)
+            or not all(
+                isinstance(t, dict) and isinstance((t.get("text") or {}).get("content"), str) for t in title
+            )
+        ):
+            raise ValidationError(
+                f"body failed validation: body.title should be an array of rich text, instead was `{title!r}`."
+            )
+        trash = body.get("in_trash", body.get("archived"))
+        if trash is not None and not isinstance(trash, bool):
+            raise ValidationError(
+                f"body failed validation: body.in_trash should be a boolean, instead was `{trash!r}`."
+            )
+        if body.get("properties") is not None:
+            self._apply_schema(source, body["properties"])
+        if title is not None:
+            self.titles[source] = "".join(t["text"]["content"] for t in title)
+        if trash is not None:
+            (self.trashed.add if trash else self.trashed.discard)(source)
+        self._schema_edited[source] = self.clock()
+        return source
 
     def query(
         self, data_source_id: str, body: dict[str, Any]

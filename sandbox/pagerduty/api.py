@@ -44,6 +44,7 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
         r.add("GET", "/services/{sid}", self.get_service)
         r.add("GET", "/priorities", self.list_priorities)
         r.add("GET", "/users", self.list_users)
+        r.add("GET", "/teams", self.list_teams)  # what `relais init` discovers
         r.add("GET", "/abilities", self.abilities)
         r.add("GET", "/abilities/{name}", self.ability)
 
@@ -374,6 +375,15 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
         renderer = self.state.renderer()
         people = [p.pd_user_id for p in [self.state.org.bot, *self.state.org.people]]
         return self.page("users", people, limit, offset, total, renderer.user)
+
+    def list_teams(self, request: Request) -> Response:
+        """``GET /teams``: the org's teams (each owns its service), paged like every list;
+        ``query`` filters by name, as PagerDuty's does."""
+        limit, offset, total = self.page_params(request)
+        renderer = self.state.renderer()
+        query = (request.arg("query") or "").casefold()
+        services = [s for s in self.state.org.services if query in renderer.teams[s.team].name.casefold()]
+        return self.page("teams", services, limit, offset, total, renderer.team)
 
     def abilities(self, request: Request) -> Response:
         return Response.json(200, {"abilities": list(self.state.abilities)})
