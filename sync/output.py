@@ -343,19 +343,20 @@ def render_plan(report: CycleReport, names: Names = NO_NAMES) -> None:
     render_held_and_kept({"held": [h.as_dict() for h in report.held], "kept": kept})
     for w in report.rule_warnings:
         console.print(f"[yellow]warning:[/] {inert(w['message'])}")
-    console.print(apply_estimate_line(report.apply_estimate), soft_wrap=True)
+    console.print(apply_estimate_line(report.apply_estimate))
 
 
 def apply_estimate_line(estimate: dict[str, Any]) -> str:
-    """`relais plan`'s "applying this plan: ~N requests, about M min at the configured limits"."""
+    """`relais plan`'s "applying this plan: ~N requests, about M min at the configured limits",
+    then the requests per vendor on a line of their own."""
     requests = estimate.get("requests") or {}
     total = sum(requests.values())
     if not total:
         return "applying this plan: no write request"
     by_vendor = ", ".join(f"{v} {n:,}" for v, n in requests.items() if n)
     return (
-        f"applying this plan: ~{total:,} requests ({by_vendor}), "
-        f"about {duration(estimate.get('seconds'))} at the configured limits"
+        f"applying this plan: ~{total:,} requests, about {duration(estimate.get('seconds'))} "
+        f"at the configured limits\n  ({by_vendor})"
     )
 
 

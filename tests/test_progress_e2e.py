@@ -110,8 +110,8 @@ def test_plan_prints_the_time_applying_takes(sandbox, tmp_path):
     total = sum(requests.values())
     assert total > 0
     by_vendor = ", ".join(f"{v} {n:,}" for v, n in requests.items())
-    assert f"applying this plan: ~{total:,} requests ({by_vendor}), about " in text.stdout
-    assert "at the configured limits" in text.stdout
+    assert f"applying this plan: ~{total:,} requests, about " in text.stdout
+    assert f" at the configured limits\n  ({by_vendor})\n" in text.stdout
 
 
 def on_a_terminal(args: list[str], env: dict[str, str], stop_after: str | None = None) -> tuple[int, str]:
