@@ -38,7 +38,11 @@ SETUP = {
     ("pagerduty", "GET", "/abilities"),
 }
 #: POSTs that only read.
-READ_POSTS = {("jira", "/rest/api/3/search/jql"), ("notion", "/v1/data_sources/{id}/query")}
+READ_POSTS = {
+    ("jira", "/rest/api/3/search/jql"),
+    ("jira", "/rest/api/3/search/approximate-count"),
+    ("notion", "/v1/data_sources/{id}/query"),
+}
 #: Reads of a write's progress (Jira's bulk edit answers a task id; its queue is polled).
 WRITE_POLLS = {("jira", "GET", "/rest/api/3/bulk/queue/{id}")}
 

@@ -70,7 +70,7 @@ from connectors.jira_bulk import BULK_MAX, BULK_MIN, BulkOutcome, JiraBulkEdit
 from connectors.jira_client import JiraClient
 from connectors.jira_map import CREDENTIALS, describe_error
 from connectors.policy import VendorPolicy
-from connectors.spec import Problem, Secret, VendorSpec, refuse
+from connectors.spec import Problem, ReadEstimate, Secret, VendorSpec, refuse
 from connectors.transport import PolicyAdapter
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.owned import jira_expected
@@ -503,6 +503,19 @@ class JiraConnector:
             if watermark is not None:
                 new_cursor[key] = iso(watermark)
         self.pending_cursor = new_cursor
+
+    def estimate_read(self, now: datetime) -> ReadEstimate:
+        """How many issues a full read returns, by ``POST /search/approximate-count`` per stream
+        (one request each, no issue read): its pages at ``page_size`` (Jira serves at most 100
+        issues a page when fields are asked for). The worklogs past the 20 a search embeds are
+        per issue, not known before the issue is read: :mod:`sync.progress` extrapolates them."""
+        items = requests = 0
+        per_page = max(1, min(self.source.page_size, 100))
+        for _, jql, _ in self.streams():
+            count = int(self.client.post("search/approximate-count", {"jql": f"({jql})"}).get("count") or 0)
+            items += count
+            requests += max(1, -(-count // per_page))
+        return ReadEstimate(items, requests, "approximate-count")
 
     def read_items(self, ids: Iterable[str]) -> tuple[Page, list[str]]:
         """Re-read the named issues now (a webhook said they changed); also the ids no longer in scope.

@@ -47,7 +47,7 @@ from connectors.base import Page, SourceSettings, ca_bundle, checked, iso, parse
 from connectors.errors import NotFoundError, register_secret
 from connectors.pagerduty_map import CREDENTIALS, describe_error
 from connectors.policy import VendorPolicy
-from connectors.spec import Problem, Secret, VendorSpec
+from connectors.spec import Problem, ReadEstimate, Secret, VendorSpec
 from connectors.transport import httpx_transport
 from sync.models import FieldChange, Quarantined, WorkItem
 
@@ -189,6 +189,24 @@ class PagerDutyConnector:
         if since_cursor is not None:
             yield from self._batches(self._changed_incidents(since, until, seen), seen)
         self.pending_cursor = {"since": iso(now)}
+
+    def estimate_read(self, now: datetime) -> ReadEstimate:
+        """How many incidents a first read returns: ``GET /incidents?total=true&limit=1`` over the
+        window it reads (``first_sync_days``, the configured services), one request; the open
+        incidents listed first are mostly in that window too. Pages of 100."""
+        import pagerduty  # the client's own error for an answer without a total
+
+        params = {
+            "service_ids[]": sorted(self.services),
+            "time_zone": "UTC",
+            "since": iso(now - timedelta(days=self.source.first_sync_days)),
+            "until": iso(now),
+        }
+        try:
+            total = self.client.get_total("incidents", params=params)  # total=true&limit=1
+        except (TypeError, ValueError, pagerduty.ServerHttpError):  # an answer without a total
+            return ReadEstimate(None, 1, "unknown")
+        return ReadEstimate(total, 1 + max(1, -(-total // PAGE)), "total")
 
     def _changed_incidents(
         self, since: datetime, until: datetime, seen: set[str]

@@ -158,6 +158,27 @@ class NoteTaker(Protocol):
     def add_note(self, incident_id: str, content: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class ReadEstimate:
+    """What a full read of a source will cost, asked of the tool before it starts (the
+    cheapest call its API offers): ``items`` to read (None: the API has no count), and the
+    ``requests`` listing them takes (its pages; the per-item reads it cannot know yet are
+    extrapolated by :mod:`sync.progress` as pages come). ``how``: where the count came from."""
+
+    items: int | None
+    requests: int
+    how: str
+
+
+@runtime_checkable
+class ReadCounter(Protocol):
+    """Estimates the size of a full read before it starts (``relais sync`` shows progress from it)."""
+
+    def estimate_read(self, now: Any) -> ReadEstimate:
+        """The items and requests of a full read (no cursor) at ``now``; may raise a
+        :class:`~connectors.errors.ConnectorError` (the read then goes on without an estimate)."""
+
+
 def refuse(vendor: str, problems: list[Problem]) -> None:
     """Raise one error listing every problem (``connect()``, after :meth:`Surveyor.survey`)."""
     if not problems:

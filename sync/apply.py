@@ -64,17 +64,19 @@ def apply_by_vendor(
     connectors: dict,
     store: StateStore,
     cycle: int | None,
-    on_write: Callable[[int], None] | None = None,
+    on_write: Callable[[str, int], None] | None = None,
+    on_create: Callable[[str], None] | None = None,
 ) -> ApplyResult:
     """Each vendor's writes, then its creates, in a thread of its own: the vendors' rate limits
     are separate, so the writes of a cycle take as long as the busiest vendor's, not the sum.
-    One vendor's writes keep the plan's order."""
+    One vendor's writes keep the plan's order. ``on_write(source, changes)`` after each write
+    request (one item's, or one bulk edit's); ``on_create(source)`` after each row created."""
     sources = sorted({item.source for item, _ in work} | {c.source for c in creates})
 
     def one(source: str) -> ApplyResult:
         result = apply_changes([w for w in work if w[0].source == source], connectors, store, cycle, on_write)
         result.created = apply_creates(
-            [c for c in creates if c.source == source], connectors, store, cycle, result
+            [c for c in creates if c.source == source], connectors, store, cycle, result, on_create
         )
         return result
 
@@ -95,7 +97,12 @@ def _settling(record: dict, connector: object) -> bool:
 
 
 def apply_creates(
-    creates: list, connectors: dict, store: StateStore, cycle: int | None, result: ApplyResult
+    creates: list,
+    connectors: dict,
+    store: StateStore,
+    cycle: int | None,
+    result: ApplyResult,
+    on_create: Callable[[str], None] | None = None,
 ) -> int:
     """Create rows under their natural keys, exactly once.
 
@@ -125,7 +132,10 @@ def apply_creates(
         for create in group:
             if source in result.failed_sources:
                 break
-            created += _create_one(create, found.get(create.natural_key), connector, store, cycle, result)
+            made = _create_one(create, found.get(create.natural_key), connector, store, cycle, result)
+            created += made
+            if made and on_create:
+                on_create(source)
     return created
 
 
@@ -171,7 +181,7 @@ def apply_changes(
     connectors: dict,
     store: StateStore,
     cycle: int | None,
-    on_write: Callable[[int], None] | None = None,
+    on_write: Callable[[str, int], None] | None = None,
 ) -> ApplyResult:
     result = ApplyResult()
     work = _apply_bulk(work, connectors, store, cycle, result, on_write)
@@ -202,31 +212,21 @@ def apply_changes(
         result.applied += len(changes)
         result.applied_items.add((item.source, item.id))
         if on_write:
-            on_write(len(changes))
+            on_write(item.source, len(changes))
     return result
 
 
 Work = list[tuple[WorkItem, list[FieldChange]]]
 
 
-def _apply_bulk(
-    work: Work,
-    connectors: dict,
-    store: StateStore,
-    cycle: int | None,
-    result: ApplyResult,
-    on_write: Callable[[int], None] | None,
-) -> Work:
-    """Write in bulk what a connector can (many items, one field, one value); return the rest.
+Groups = dict[tuple[str, object], list[tuple[int, FieldChange]]]
 
-    Changes are grouped field by field: an issue getting a new Work type and a new Team
-    rides in two bulk edits (one per field and value), and what is left of it (a field no
-    bulk edit takes, a value too few issues get) goes in one request of its own. An item
-    the tool refused is quarantined, as after a refused single write; one it skipped waits
-    for the next cycle's plan; a bulk edit refused outright (no permission) leaves its
-    changes to be written item by item."""
+
+def bulk_groups(work: Work, connectors: dict) -> tuple[Groups, list[list[FieldChange]]]:
+    """The bulk edits ``work`` goes in — (source, bulk key) → its (item index, change), at least
+    the connector's ``bulk_min`` of them — and what each item has left to write alone."""
     left: list[list[FieldChange]] = [list(changes) for _, changes in work]  # what each item still needs
-    groups: dict[tuple[str, object], list[tuple[int, FieldChange]]] = {}
+    groups: Groups = {}
     for n, (item, changes) in enumerate(work):
         connector = connectors[item.source]
         for change in changes if isinstance(connector, BulkWriter) else ():
@@ -237,6 +237,43 @@ def _apply_bulk(
     for members in groups.values():
         for n, change in members:
             left[n].remove(change)
+    return groups, left
+
+
+def write_requests(work: Work, creates: list, connectors: dict) -> dict[str, int]:
+    """The write requests applying ``work`` and ``creates`` sends, per vendor, as
+    :func:`apply_by_vendor` groups them: one per bulk edit of up to ``bulk_max`` items, one per
+    item for what it has left, one per row created. (The reads around them — a bulk edit's
+    progress polls, the look-up of the rows' keys — are not counted.)"""
+    groups, left = bulk_groups(work, connectors)
+    out: dict[str, int] = {}
+    for (source, _), members in groups.items():
+        out[source] = out.get(source, 0) + -(-len(members) // connectors[source].bulk_max)
+    for n, (item, _) in enumerate(work):
+        if left[n]:
+            out[item.source] = out.get(item.source, 0) + 1
+    for create in creates:
+        out[create.source] = out.get(create.source, 0) + 1
+    return out
+
+
+def _apply_bulk(
+    work: Work,
+    connectors: dict,
+    store: StateStore,
+    cycle: int | None,
+    result: ApplyResult,
+    on_write: Callable[[str, int], None] | None,
+) -> Work:
+    """Write in bulk what a connector can (many items, one field, one value); return the rest.
+
+    Changes are grouped field by field: an issue getting a new Work type and a new Team
+    rides in two bulk edits (one per field and value), and what is left of it (a field no
+    bulk edit takes, a value too few issues get) goes in one request of its own. An item
+    the tool refused is quarantined, as after a refused single write; one it skipped waits
+    for the next cycle's plan; a bulk edit refused outright (no permission) leaves its
+    changes to be written item by item."""
+    groups, left = bulk_groups(work, connectors)
     unavailable: set[str] = set()  # sources that refused a batch: the rest goes item by item
     for (source, key), members in groups.items():
         connector = connectors[source]
@@ -287,6 +324,6 @@ def _apply_bulk(
                         item, [change], cycle, "failed", outcome.skipped.get(item.id, "not edited"), [seq]
                     )
             if on_write:
-                on_write(len(chunk))
+                on_write(source, len(chunk))
     # an item's changes in the plan's order, whatever came back from a refused batch
     return [(item, [c for c in changes if c in left[n]]) for n, (item, changes) in enumerate(work) if left[n]]

@@ -221,8 +221,8 @@ def _cycle(args: argparse.Namespace, apply: bool) -> int:
 
     settings, secrets = _load(args)
     as_json = getattr(args, "json", False)
-    with output.progress(not as_json) as bar:
-        engine = Engine(settings, secrets, progress=bar, writer=apply)
+    with output.progress(not as_json) as tracker:
+        engine = Engine(settings, secrets, progress=tracker, writer=apply)
         try:
             report = engine.run_cycle(apply=apply)
             if not apply and engine.store is not None:  # a second read of the store: for `plan` only
@@ -263,15 +263,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sync.web import ListenError
 
     settings, secrets = _load(args)
-    daemon = Daemon(args.config, settings, secrets, interval_override=args.interval)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, daemon.request_stop)
+    with _first_cycle_progress() as tracker:
+        daemon = Daemon(args.config, settings, secrets, interval_override=args.interval, progress=tracker)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, daemon.request_stop)
+        try:
+            if tracker is not None:  # on a terminal: the first cycle drawn, then the log alone
+                daemon.start()
+                while not daemon.stop.wait(0.2) and not daemon.readiness()[0]:
+                    pass
+                tracker.listener = None
+        except ListenError as e:
+            print(f"relais: {e}", file=sys.stderr)
+            return EXIT_RUNTIME
     try:
         daemon.run()
     except ListenError as e:
         print(f"relais: {e}", file=sys.stderr)
         return EXIT_RUNTIME
     return EXIT_OK
+
+
+def _first_cycle_progress() -> Any:
+    """`relais run` on a terminal: the first cycle's progress, as `sync --once` draws it."""
+    from sync import output
+    from sync.log import get_logger
+
+    get_logger()  # its handler on the real stderr, which the live view then draws around
+    return output.progress(True)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

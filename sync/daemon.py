@@ -33,6 +33,7 @@ from connectors.errors import redact
 from sync.engine import CycleReport, Engine
 from sync.log import get_logger
 from sync.metrics import Metrics
+from sync.progress import Progress, line
 from sync.reload import ConfigWatcher
 from sync.timers import Timers
 from sync.web import WebServer
@@ -75,6 +76,9 @@ class SourceState:
 
 
 class Daemon:
+    #: Seconds between two progress lines in the log while a long cycle runs (a first sync).
+    PROGRESS_EVERY = 15.0
+
     def __init__(
         self,
         config_path: str | Path,
@@ -84,8 +88,10 @@ class Daemon:
         interval_override: float | None = None,
         environ: Any = None,
         clock: Callable[[], datetime] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.config_path = Path(config_path)
+        self.first_progress = progress  # the first engine's (a terminal draws the first cycle)
         self.clock = clock  # the engines' clock (None: the system's); benchmarks move it
         self.settings = settings
         self.secrets = secrets
@@ -109,6 +115,7 @@ class Daemon:
         self._active = 0
         self._swapping = False
         self._services: list[Any] = []  # the HTTP server and the config watcher: .start(), .close()
+        self._reporter: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------
     def start(self) -> None:
@@ -124,6 +131,8 @@ class Daemon:
         for service in self._services:
             service.start()
         self._spawn_workers()
+        self._reporter = threading.Thread(target=self._report_progress, name="relais-progress", daemon=True)
+        self._reporter.start()
         self.log.info(
             "started",
             extra={
@@ -134,8 +143,10 @@ class Daemon:
         )
 
     def run(self) -> None:
-        """Start, then block until :meth:`request_stop`; then stop cleanly."""
-        self.start()
+        """Start (unless :meth:`start` was called already), then block until :meth:`request_stop`;
+        then stop cleanly."""
+        if self.engine is None:
+            self.start()
         try:
             while not self.stop.wait(0.5):
                 pass
@@ -168,13 +179,30 @@ class Daemon:
         return None
 
     def _new_engine(self, settings: Settings, secrets: Any) -> Engine:
-        engine = Engine(settings, secrets, clock=self.clock)
+        engine = Engine(settings, secrets, clock=self.clock, progress=self.first_progress)
+        self.first_progress = None
         engine.on_write = self._between_writes
         return engine
 
     def _between_writes(self, _: int) -> None:
         if self.stop.is_set():
             raise Stopping()
+
+    def progress(self) -> dict[str, Any] | None:
+        """The running cycles' progress (:mod:`sync.progress`), or None when none runs."""
+        engine = self.engine
+        if engine is None or not engine.progress.busy():
+            return None
+        return engine.progress.snapshot()
+
+    def _report_progress(self) -> None:
+        """A progress line every :attr:`PROGRESS_EVERY` seconds while a cycle has run that long:
+        per source items read of those announced and the time left, the writes, the whole."""
+        while not self.stop.wait(self.PROGRESS_EVERY):
+            snapshot = self.progress()
+            if snapshot is None or (snapshot["elapsed_seconds"] or 0) < self.PROGRESS_EVERY:
+                continue
+            self.log.info("progress: " + line(snapshot), extra={"progress": snapshot})
 
     # -- the workers ------------------------------------------------------------
     def _spawn_workers(self) -> None:
@@ -415,8 +443,11 @@ class Daemon:
         )
         status = "degraded" if ready and degraded else "ready" if ready else "starting"
         incomplete = self.streams.get("incomplete") if self.streams else None
+        progress = self.progress()
         return ready, {
             "status": status,
+            **({} if ready else {"message": "not ready: first sync in progress"}),
+            "progress": progress,
             "config": {
                 "file": str(self.config_path),
                 "ok": not self.config_errors,

@@ -24,13 +24,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from connectors.base import Connector
 from connectors.errors import AuthError, ConnectorError, FatalError, TransientError, redact, register_secret
 from connectors.registry import VENDORS, spec
+from connectors.spec import ReadCounter
 from sync import owned
-from sync.apply import apply_by_vendor, side_by_side
-from sync.followups import apply_followups
+from sync.apply import apply_by_vendor, side_by_side, write_requests
+from sync.followups import apply_followups, ticket_key
 from sync.lock import WriterLock
 from sync.models import FieldChange, WorkItem
 from sync.plan import writeback_fingerprint
 from sync.planner import outlook
+from sync.progress import Progress, write_seconds
 from sync.readiness import Readiness
 from sync.settings._secrets import mask
 from sync.state import StateStore
@@ -78,6 +80,7 @@ class CycleReport:
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     decided: Counter = field(default_factory=Counter)  # classify rule -> items it decided
     rule_warnings: list[dict[str, Any]] = field(default_factory=list)  # `relais plan`: rules deciding nothing
+    apply_estimate: dict[str, Any] = field(default_factory=dict)  # write requests per vendor, seconds
     errors: dict[str, str] = field(default_factory=dict)
     classified: Counter = field(default_factory=Counter)
     by_team: dict[str, Counter] = field(default_factory=dict)
@@ -176,7 +179,7 @@ class Engine:
         settings: Settings,
         secrets: Secrets,
         *,
-        progress: Callable[[str, int], None] | None = None,
+        progress: Progress | None = None,
         clock: Callable[[], datetime] | None = None,
         writer: bool = True,
     ) -> None:
@@ -185,7 +188,7 @@ class Engine:
         self.lock: WriterLock | None = None
         self.clock = clock or (lambda: datetime.now(UTC))
         self.secrets = secrets
-        self.progress = progress
+        self.progress = progress or Progress()  # what the terminal, the daemon's log and /readyz show
         for _, value in secrets.items():
             register_secret(value)
         self.connectors = build_connectors(settings, secrets)
@@ -290,7 +293,9 @@ class Engine:
             self._record_read(cycle, name, report.errors[name])
             return
         cursor = None if name in cycle.reread else store.cursor(name)
+        calls = connector.policy.stats.total
         try:
+            self._announce(cycle, name, connector, cursor)
             pulled = changed = 0
             for page in connector.iter_pages(cursor, cycle.now):
                 counts = store.store_page(page.items, page.raw, page.quarantined, report.cycle)
@@ -300,8 +305,7 @@ class Engine:
                     )
                 pulled += len(page.items)
                 changed += counts["new"] + counts["changed"]
-                if self.progress:
-                    self.progress(name, pulled)
+                self.progress.page_read(name, pulled, connector.policy.stats.total - calls)
             report.pulled[name] = pulled
             report.changed[name] = changed
             if connector.pending_cursor is not None:
@@ -315,7 +319,27 @@ class Engine:
         except Exception as e:  # a client-side surprise (endless paging, an odd body): same treatment
             report.errors[name] = redact(f"{name}: unexpected {type(e).__name__}: {e}")
             report.pulled.setdefault(name, 0)
+        finally:
+            self.progress.read_finished(name)
         self._record_read(cycle, name, report.errors.get(name))
+
+    def _announce(self, cycle: Cycle, name: str, connector: Any, cursor: dict[str, Any] | None) -> None:
+        """Tell the progress a read starts: a full read asks its tool how many items it will
+        return (:class:`connectors.spec.ReadCounter`, one cheap request), or counts those the
+        store holds from an earlier read; an incremental read's size is unknown."""
+        assert self.store is not None
+        estimate = previous = None
+        if cursor is None:
+            if isinstance(connector, ReadCounter):
+                try:
+                    estimate = connector.estimate_read(cycle.now)
+                except FatalError:
+                    raise
+                except ConnectorError:
+                    estimate = None  # no count: the read goes on without one
+            if estimate is None or estimate.items is None:
+                previous = self.store.count_items().get(name)
+        self.progress.read_started(name, connector.policy.bucket.rate, estimate, previous)
 
     def reread(self, cycle: Cycle, name: str, ids: list[str]) -> int:
         """Read again the items a webhook named, store them as a pull stores its pages (the
@@ -386,7 +410,29 @@ class Engine:
         report.decided = result.decided
         if result.balance is not None:
             report.alerts = current_alerts(result.balance, self.settings)
+        report.apply_estimate = self._apply_estimate(work, cycle)
         return work
+
+    def _apply_estimate(self, work: list[tuple[WorkItem, list[FieldChange]]], cycle: Cycle) -> dict[str, Any]:
+        """The write requests applying this plan sends per vendor (bulk edits one each, creates,
+        a follow-up's ticket and note), and how long they take at the sources' rates."""
+        assert self.store is not None
+        requests = write_requests(work, cycle.creates, self.connectors)
+        store = self.store
+        todo = [
+            f
+            for f in cycle.followups
+            if (store.key_record(ticket_key(f.incident.id)) or {}).get("state") != "created"
+        ]
+        for vendor in ("jira", "pagerduty"):
+            if todo and vendor in self.connectors:
+                requests[vendor] = requests.get(vendor, 0) + len(todo)
+        rates = {n: c.policy.bucket.rate for n, c in self.connectors.items()}
+        return {
+            "requests": dict(sorted(requests.items())),
+            "seconds": round(write_seconds(requests, rates), 1),
+            "rates": rates,
+        }
 
     def apply(self, cycle: Cycle, work: list[tuple[WorkItem, list[FieldChange]]]) -> None:
         """Write, then checkpoint the sources whose pull and writes all went through."""
@@ -394,7 +440,17 @@ class Engine:
         assert store is not None
         if not self.writer:
             raise RuntimeError("this engine was opened to read (relais plan): it does not write")
-        result = apply_by_vendor(work, cycle.creates, self.connectors, store, report.cycle, self.on_write)
+        estimate = report.apply_estimate or self._apply_estimate(work, cycle)
+        self.progress.writes_planned(estimate["requests"], estimate["rates"])
+        result = apply_by_vendor(
+            work,
+            cycle.creates,
+            self.connectors,
+            store,
+            report.cycle,
+            self._written,
+            lambda source: self.progress.written(source),
+        )
         report.rows_created = result.created
         report.creates_waiting = result.waiting
         if cycle.followups and not {"jira", "pagerduty"} & (set(result.failed_sources) | set(report.errors)):
@@ -416,6 +472,12 @@ class Engine:
                 store.save_cursor(name, cursor)
                 store.save_cursor(f"_writeback:{name}", {"fingerprint": cycle.fingerprint})
 
+    def _written(self, source: str, changes: int) -> None:
+        """After each write request: the progress counts it; the daemon may stop here."""
+        self.progress.written(source)
+        if self.on_write:
+            self.on_write(changes)
+
     def finish(self, cycle: Cycle) -> CycleReport:
         store, report = self.store, cycle.report
         assert store is not None
@@ -424,5 +486,6 @@ class Engine:
             n: c.policy.stats.total - cycle.calls_before[n] for n, c in self.connectors.items()
         }
         report.seconds = time.monotonic() - cycle.t0
+        self.progress.finished()
         store.finish_cycle(report.cycle, report.as_dict())
         return report

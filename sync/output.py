@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import sys
 from collections import Counter
@@ -25,12 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from sync.engine import CycleReport
 from sync.models import FieldChange
 from sync.owned import PERSON_FIELDS
+from sync.progress import Progress as Tracker
+from sync.progress import duration
 
 if TYPE_CHECKING:
     from sync.check import CheckResult
@@ -98,22 +101,64 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def progress(enabled: bool) -> Iterator[Any]:
-    """A per-source 'items pulled' spinner on a terminal; a no-op callback otherwise."""
+def progress(enabled: bool) -> Iterator[Tracker | None]:
+    """On a terminal, a live view of a cycle (:mod:`sync.progress`): per source the items read
+    of those announced and the time left, then the write requests sent of those planned and
+    theirs; None otherwise (``--json``, a pipe, a log file: nothing is drawn)."""
     if not enabled or not err_console.is_terminal:
         yield None
         return
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        TextColumn("{task.fields[count]}"),
+        TextColumn("{task.fields[eta]}"),
+        console=err_console,
+        transient=True,
     ) as bar:
         tasks: dict[str, Any] = {}
 
-        def update(source: str, n: int) -> None:
-            if source not in tasks:
-                tasks[source] = bar.add_task(source)
-            bar.update(tasks[source], description=f"pulling {source}: {n} items")
+        def show(tracker: Tracker) -> None:
+            snap = tracker.snapshot()
+            rows = [
+                (f"reading {name}", s["read"], s["estimate"], s["eta_seconds"], s["done"])
+                for name, s in snap["sources"].items()
+            ]
+            w = snap["writes"]
+            if w is not None:
+                rows.append(("writing", w["done"], w["planned"], w["eta_seconds"], False))
+            for label, done, total, eta, finished in rows:
+                if label not in tasks:
+                    tasks[label] = bar.add_task(label, total=None, count="", eta="")
+                total_text = "?" if total is None else f"{total:,}"
+                bar.update(
+                    tasks[label],
+                    completed=done,
+                    total=total,
+                    count=f"{done:,}/{total_text}",
+                    eta="done" if finished else f"ETA {duration(eta)}",
+                )
 
-        yield update
+        with _logs_above():
+            yield Tracker(listener=show)
+
+
+@contextmanager
+def _logs_above() -> Iterator[None]:
+    """While the live view is drawn, relais' log lines (the daemon's) print above it, not into it."""
+    handlers = [
+        h
+        for h in logging.getLogger("relais").handlers
+        if isinstance(h, logging.StreamHandler) and h.stream is sys.__stderr__
+    ]
+    for h in handlers:
+        h.setStream(sys.stderr)  # the live view's proxy while it is drawn
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.setStream(sys.__stderr__)
 
 
 @contextmanager
@@ -168,6 +213,7 @@ def plan_json(report: CycleReport, names: Names = NO_NAMES) -> dict[str, Any]:
         "errors": report.errors,
         "streams": report.streams,
         "warnings": report.rule_warnings,
+        "apply_estimate": {k: report.apply_estimate.get(k) for k in ("requests", "seconds")},
         "summary": {
             "writes": len(report.planned),
             "creates": len(creates_of(report)),
@@ -297,6 +343,21 @@ def render_plan(report: CycleReport, names: Names = NO_NAMES) -> None:
     render_held_and_kept({"held": [h.as_dict() for h in report.held], "kept": kept})
     for w in report.rule_warnings:
         console.print(f"[yellow]warning:[/] {inert(w['message'])}")
+    console.print(apply_estimate_line(report.apply_estimate))
+
+
+def apply_estimate_line(estimate: dict[str, Any]) -> str:
+    """`relais plan`'s "applying this plan: ~N requests, about M min at the configured limits",
+    then the requests per vendor on a line of their own."""
+    requests = estimate.get("requests") or {}
+    total = sum(requests.values())
+    if not total:
+        return "applying this plan: no write request"
+    by_vendor = ", ".join(f"{v} {n:,}" for v, n in requests.items() if n)
+    return (
+        f"applying this plan: ~{total:,} requests, about {duration(estimate.get('seconds'))} "
+        f"at the configured limits\n  ({by_vendor})"
+    )
 
 
 def render_cycle(report: CycleReport, title: str | None = None) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from jinja2 import Environment
 
 from sync.output import Names
+from sync.progress import duration, line
 from sync.report import CLASS_COLOURS, report_data
 
 _cache_lock = threading.Lock()
@@ -149,6 +150,9 @@ th{background:#eef1f5;font-weight:600}
 <td>{{ s.last_cycle }}</td><td>{{ s.last_success }}</td><td>{{ s.pulled }}</td><td>{{ s.writes }}</td>
 <td>{{ s.held }}</td><td>{{ s.error }}</td></tr>{% endfor %}</tbody></table>
 {% else %}<p class="empty">no source configured</p>{% endif %}</section>
+{% if progress %}<section id="progress"><h2>Sync in progress</h2><p class="muted">{{ progress.line }}</p>
+<table><thead><tr><th></th><th>done</th><th>of (estimate)</th><th>estimate from</th><th>time left</th></tr></thead><tbody>
+{% for r in progress.rows %}<tr>{% for cell in r %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table></section>{% endif %}
 <section><h2>RUN / BUILD / IMPROVE per team and week</h2>
 {% if not teams %}<p class="empty">No balance: add a <code>balance:</code> section to the config.</p>
 {% else %}<p class="legend">{% for cls, colour in colours %}<span><i style="background:{{ colour }}"></i>{{ cls }}</span>{% endfor %}
@@ -179,6 +183,28 @@ _ENV = Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
 _PAGE = _ENV.from_string(TEMPLATE)
 
 
+def _progress(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The running cycle's figures (:mod:`sync.progress`) as the page's rows."""
+    if snapshot is None:
+        return None
+    rows = [
+        [
+            f"reading {name}",
+            f"{s['read']:,}",
+            "unknown" if s["estimate"] is None else f"{s['estimate']:,}",
+            s["estimate_from"],
+            "done" if s["done"] else duration(s["eta_seconds"]),
+        ]
+        for name, s in snapshot["sources"].items()
+    ]
+    w = snapshot.get("writes")
+    if w is not None:
+        rows.append(
+            ["writing", f"{w['done']:,}", f"{w['planned']:,}", "the plan", duration(w["eta_seconds"])]
+        )
+    return {"line": line(snapshot), "rows": rows}
+
+
 def render(daemon: Any) -> str:
     _, details = daemon.readiness()
     store = daemon.engine.store
@@ -207,6 +233,7 @@ def render(daemon: Any) -> str:
     for h in (data or {}).get("held") or []:
         held[h["reason"]] = held.get(h["reason"], 0) + 1
     return _PAGE.render(
+        progress=_progress(details.get("progress")),
         status=details["status"],
         config_file=details["config"]["file"],
         config_errors=details["config"]["errors"],

@@ -4,7 +4,8 @@
   GET  /readyz    200 once every source has run a first cycle, with each
                   source's state and the config's errors; "degraded" when the
                   config file has errors or a source keeps failing or is
-                  stale; 503 while starting (readiness)
+                  stale; 503 while starting (readiness); while a cycle
+                  runs, its progress (sync.progress)
   GET  /metrics   Prometheus text exposition
   GET  /          the status page (``daemon.http.status_page``)
   POST <path>     the webhooks configured under ``daemon.webhooks``

@@ -140,6 +140,40 @@ def test_jira_search_jql_post_pages_to_the_end(jira, jira_project):
     assert len(seen) == len(set(seen))
 
 
+def test_jira_approximate_count(jira, jira_project):
+    # POST /search/approximate-count (countIssues): JQLCountRequestBean in, JQLCountResultsBean
+    # out; relais asks it before a full read, to show how far the read is. The sandbox's count is
+    # exact: the issues the same JQL's search lists.
+    jql = f"project = {jira_project}"
+    r = call(jira, "POST", "/rest/api/3/search/approximate-count", 200, json={"jql": jql})
+    body = conforms("jira", r)
+    listed = 0
+    token = None
+    for _ in range(100):
+        page = body_of(
+            call(
+                jira,
+                "POST",
+                "/rest/api/3/search/jql",
+                200,
+                json={
+                    "jql": jql,
+                    "maxResults": 100,
+                    "fields": ["id"],
+                    **({"nextPageToken": token} if token else {}),
+                },
+            )
+        )
+        listed += len(page["issues"])
+        token = page.get("nextPageToken")
+        if not token or page.get("isLast"):
+            break
+    assert set(body) == {"count"} and body["count"] == listed > 0
+    # 400: JQL that cannot be parsed (the spec gives no body schema; Jira's ErrorCollection)
+    r = call(jira, "POST", "/rest/api/3/search/approximate-count", 400, json={"jql": "project = = ("})
+    error_conforms("jira", r)
+
+
 def test_jira_search_jql_without_fields_returns_ids_only(jira, jira_project):
     # Real /search/jql defaults `fields` to "id" (unlike the removed /search).
     r = call(
