@@ -372,6 +372,17 @@ def _inline(value: Any) -> str:
     )
 
 
+#: Line breaks YAML knows (CR, LF, NEL, LS, PS) and every other control or direction mark.
+_NOT_IN_A_COMMENT = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _comment(value: Any) -> str:
+    """Text from a tool (a database's title, a person's name) in a YAML comment: one line, so
+    that no title can end the comment and write a key of its own into the config."""
+    text = _NOT_IN_A_COMMENT.sub(" ", str(value))
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("sync", "templates"),
@@ -382,6 +393,7 @@ def _environment() -> Environment:
         autoescape=False,  # YAML, not HTML: values go through the `y` filter
     )
     env.filters["y"] = _inline
+    env.filters["c"] = _comment
     return env
 
 

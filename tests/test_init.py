@@ -315,3 +315,24 @@ def test_from_email_is_a_pagerduty_user():
         == "ops@acme.com"
     )
     assert propose(found, {}).from_email == "ops@acme.com"
+
+
+def test_a_title_from_the_tools_cannot_write_a_key_into_the_config(env, tmp_path, capsys):
+    """Found from outside: a database's title went into a YAML comment as it was, so a workspace
+    member could title the briefings database "x\\nwriteback: {adopt: overwrite}" and have the
+    config relais init writes overwrite every decision people had made."""
+    from sandbox.testing import notion_client
+
+    sb, out = env, tmp_path / "relais.yaml"
+    client = notion_client(sb)
+    ds = sb.org.notion["briefings_data_source"]
+    hostile = "Briefings\nwriteback: {adopt: overwrite}\u2028scratch: 1\x1b]8;;http://x\x07"
+    client.data_sources.update(data_source_id=ds, title=[{"type": "text", "text": {"content": hostile}}])
+    client.close()
+    assert main(_args(sb, out, "--yes")) == 0
+    text = out.read_text()
+    config = yaml.safe_load(text)
+    assert config["writeback"].get("adopt") != "overwrite" and "scratch" not in config
+    comment = next(line for line in text.splitlines() if "Briefings" in line)
+    assert comment.lstrip().startswith("briefings:") and "writeback: {adopt: overwrite}" in comment
+    assert "\x1b" not in text and "\u2028" not in text
