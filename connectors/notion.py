@@ -223,11 +223,24 @@ class NotionConnector:
     def _problem(self, key: str, lack: notion_map.Lack) -> Problem:
         fix = None
         if lack.update is not None:
-            ds_id, update, did = self.data_sources[key], lack.update, lack.did
+            ds_id, setting = self.data_sources[key], lack.setting
 
             def fix() -> str:
-                self.client.data_sources.update(data_source_id=ds_id, properties=update)
-                return did
+                # The schema as it is now, not as the survey saw it: Notion replaces a select's
+                # whole option list (an option a person added since would be dropped, and the
+                # pages holding it emptied), and a property a person created since in another
+                # type would be retyped by a "create".
+                schema = self.client.data_sources.retrieve(data_source_id=ds_id)
+                self.schemas[key] = schema.get("properties") or {}
+                now = next((x for x in self._lacks(key) if x.setting == setting), None)
+                if now is None:
+                    return f"{setting}: nothing left to do (someone did it meanwhile)"
+                if now.update is None:
+                    raise ConfigMismatchError(
+                        "notion", f"not fixed, the database changed meanwhile: {now.message}"
+                    )
+                self.client.data_sources.update(data_source_id=ds_id, properties=now.update)
+                return now.did
 
         admin = "" if fix is not None else f"Notion ({key} database): {lack.message.split(': ', 1)[-1]}"
         return Problem("notion", lack.setting, lack.message, f"notion:{key}", fix, admin)

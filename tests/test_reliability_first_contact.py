@@ -1,0 +1,102 @@
+"""A team's first contact with relais, attacked: `relais check [--fix]` and `relais init` against
+tools that people keep using meanwhile, that say more than relais expects, or that were named by
+mistake — through the real CLI, the sandbox playing the company's tools.
+
+- ``--fix`` acts on the tool as it is when it fixes, not as the survey saw it: Notion replaces a
+  select's whole option list, so an option a person added after the survey must survive; a
+  property a person created meanwhile is never retyped.
+- What the tools say (a database title, a team's name) is printed inert: no terminal escape,
+  no Rich markup, no direction override reaches the terminal.
+- ``check`` says which site, account and databases it checked, with each database's title: a
+  config naming the wrong (shared) database shows it before ``--fix`` creates anything there.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from conftest import ROOT, relais_env, run_relais
+from reliability_support import full_config
+
+from sandbox import Sandbox
+from sandbox.testing import notion_client
+
+
+def _schema(sb: Sandbox, database: str) -> dict[str, Any]:
+    client = notion_client(sb)
+    try:
+        return client.data_sources.retrieve(data_source_id=sb.notion.data_source_ids[database])["properties"]
+    finally:
+        client.close()
+
+
+def _as_a_person(sb: Sandbox, database: str, properties: dict[str, Any]) -> None:
+    client = notion_client(sb)
+    try:
+        client.data_sources.update(data_source_id=sb.notion.data_source_ids[database], properties=properties)
+    finally:
+        client.close()
+
+
+def _fix_while_a_person_edits(
+    sb: Sandbox, config: Path, database: str, edit: dict[str, Any]
+) -> subprocess.CompletedProcess:
+    """`relais check --fix`, with ``edit`` made by a person right after relais' survey read the
+    database's schema (its answer held back 3 s: the survey sees the schema before the edit)."""
+    ds = sb.notion.data_source_ids[database]
+    rule = sb.faults.add(
+        "notion", "timeout", method="GET", path=f"/v1/data_sources/{ds}$", count=1, delay=3, after=True
+    )
+    fixing = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "check", "--fix", "-c", str(config)],
+        env=relais_env(sb),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while rule.fired == 0:  # the survey's read has arrived (and is served before the wait)
+        assert time.monotonic() < deadline and fixing.poll() is None, "the survey never read the schema"
+        time.sleep(0.02)
+    time.sleep(0.3)
+    _as_a_person(sb, database, edit)
+    out, err = fixing.communicate(timeout=120)
+    return subprocess.CompletedProcess(fixing.args, fixing.returncode, out, err)
+
+
+def test_an_option_a_person_adds_after_the_survey_survives_the_fix(tmp_path: Path):
+    """The scorecard's Level lacks `survival` (fresh sandbox): the fix adds it to the option list
+    as it is when it sends it, with the `critical` option a person added after the survey."""
+    with Sandbox(seed=7, size="demo", fresh=True) as sb:
+        config = full_config(sb, tmp_path)
+        level = _schema(sb, "scorecard")["Level"]["select"]["options"]
+        kept = [{"id": o["id"]} for o in level]
+        fixed = _fix_while_a_person_edits(
+            sb, config, "scorecard", {"Level": {"select": {"options": [*kept, {"name": "critical"}]}}}
+        )
+        assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+        options = [o["name"] for o in _schema(sb, "scorecard")["Level"]["select"]["options"]]
+    assert options == ["ok", "watch", "alert", "critical", "survival"]
+
+
+def test_a_property_a_person_creates_after_the_survey_is_not_retyped(tmp_path: Path):
+    """'Forecast' is missing at the survey (fresh sandbox); a person creates it as text before the
+    fix: relais does not turn it into a date — the check then names the type to change."""
+    with Sandbox(seed=7, size="demo", fresh=True) as sb:
+        config = full_config(sb, tmp_path)
+        fixed = _fix_while_a_person_edits(sb, config, "briefings", {"Forecast": {"rich_text": {}}})
+        assert fixed.returncode == 2, fixed.stdout + fixed.stderr
+        assert _schema(sb, "briefings")["Forecast"]["type"] == "rich_text"
+        again = run_relais(["check", "--json", "-c", str(config)], relais_env(sb))
+    problems = {p["setting"]: p for p in json.loads(again.stdout)["problems"]}
+    assert again.returncode == 2
+    assert problems["writeback.notion.status.forecast"]["message"] == (
+        "'Forecast' in the briefings database is a text property; relais writes a date there: "
+        "make it a date property 'Forecast'"
+    )
