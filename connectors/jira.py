@@ -159,6 +159,7 @@ class JiraConnector:
         self.points_field: str | None = None
         self.pending_cursor: dict[str, Any] | None = None
         self._base_url = source.url.rstrip("/")
+        self._surveyed = ""  # the site and account, once surveyed
 
     # -- setup ---------------------------------------------------------------
     def connect(self) -> str:
@@ -175,8 +176,11 @@ class JiraConnector:
         """Every problem at once (:class:`connectors.spec.Surveyor`): each owned field exists,
         has the right type and the options relais writes, and is on the edit screen of each
         project relais writes it in; the input fields exist."""
-        _, fields = self._connect_site()
+        self._surveyed, fields = self._connect_site()
         return self._survey(fields)
+
+    def surveyed(self) -> str:
+        return self._surveyed
 
     def _connect_site(self) -> tuple[str, list[dict[str, Any]]]:
         self.client.server_info()

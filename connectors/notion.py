@@ -128,6 +128,7 @@ class NotionConnector:
         self.schemas: dict[str, dict[str, Any]] = {}  # database key -> properties
         self.pending_cursor: dict[str, Any] | None = None
         self.summary = ""  # who relais is in Notion, once surveyed
+        self.titles: dict[str, str] = {}  # database key -> its title (quoted), once surveyed
 
     def _databases(self) -> dict[str, str]:
         dbs = self.source.databases
@@ -150,6 +151,7 @@ class NotionConnector:
         self.summary = f"{me.get('name') or me.get('id')} (bot) on {self.source.url}"
         self.data_sources.clear()
         self.schemas.clear()
+        self.titles.clear()
         problems: list[Problem] = []
         for key, database_id in self._databases().items():
             setting = f"sources.notion.databases.{key}"
@@ -168,6 +170,9 @@ class NotionConnector:
                 )
                 continue
             sources = db.get("data_sources") or []
+            title = repr(notion_map.plain_text(db.get("title")))
+            named = {str(s.get("name")) for s in sources if s.get("name")} - {title[1:-1]}
+            self.titles[key] = title + "".join(f" (data source {n!r})" for n in sorted(named))
             if len(sources) != 1:
                 names = ", ".join(s.get("name", s.get("id", "?")) for s in sources) or "none"
                 problems.append(
@@ -187,6 +192,10 @@ class NotionConnector:
         for key in self.schemas:
             problems += [self._problem(key, lack) for lack in self._lacks(key)]
         return problems
+
+    def surveyed(self) -> str:
+        shared = ", ".join(f"{key} {title}" for key, title in self.titles.items())
+        return f"{self.summary}; databases: {shared or 'none shared'}"
 
     def _lacks(self, key: str) -> list[notion_map.Lack]:
         schema = self.schemas[key]

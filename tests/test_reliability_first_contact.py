@@ -100,3 +100,62 @@ def test_a_property_a_person_creates_after_the_survey_is_not_retyped(tmp_path: P
         "'Forecast' in the briefings database is a text property; relais writes a date there: "
         "make it a date property 'Forecast'"
     )
+
+
+def _rename(sb: Sandbox, database: str, title: str) -> None:
+    """A person renames the database's data source (the database keeps its title)."""
+    client = notion_client(sb)
+    try:
+        client.data_sources.update(
+            data_source_id=sb.notion.data_source_ids[database], title=[{"text": {"content": title}}]
+        )
+    finally:
+        client.close()
+
+
+def test_a_config_naming_the_wrong_database_shows_its_title_before_the_fix(tmp_path: Path):
+    """The briefings and feedback ids swapped (a paste gone wrong; both are shared): `check` names
+    each database it checked by its title, so "briefings 'Customer feedback'" is there to see
+    before `--fix` creates the briefings' properties in the feedback database."""
+    with Sandbox(seed=7, size="demo", fresh=True) as sb:
+
+        def swapped(config: dict[str, Any]) -> None:
+            dbs = config["sources"]["notion"]["databases"]
+            dbs["briefings"], dbs["feedback"] = dbs["feedback"], dbs["briefings"]
+
+        config = full_config(sb, tmp_path, swapped)
+        env = relais_env(sb)
+        shown = run_relais(["check", "-c", str(config)], env)
+        data = json.loads(run_relais(["check", "--json", "-c", str(config)], env).stdout)
+        assert sb.count(vendor="notion", method="PATCH") == 0  # nothing changed without --fix
+    assert shown.returncode == 2, shown.stdout + shown.stderr
+    lines = [line for line in shown.stdout.splitlines() if line.startswith("checked  notion:")]
+    assert len(lines) == 1, shown.stdout
+    titles = (
+        "databases: briefings 'Customer feedback', feedback 'Initiative briefings', "
+        "scorecard 'Team balance scorecard'"
+    )
+    assert titles in lines[0]
+    assert data["checked"]["notion"].endswith(titles)
+    assert set(data["checked"]) == {"jira", "notion", "pagerduty"}
+
+
+#: A title as hostile as a tool can hold: a hyperlink (OSC 8), a colour (CSI), Rich markup that
+#: would close a style, a right-to-left override that reorders what follows, a newline.
+HOSTILE = "Brief\x1b]8;;https://evil.example\x07ings\x1b[31m [/][bold]x\u202etxt.exe\nnext"
+
+
+def test_a_hostile_database_title_is_printed_inert_and_kept_whole_in_json(tmp_path: Path):
+    with Sandbox(seed=7, size="demo", fresh=True) as sb:
+        _rename(sb, "briefings", HOSTILE)
+        config = full_config(sb, tmp_path)
+        env = relais_env(sb)
+        shown = run_relais(["check", "-c", str(config)], env)
+        as_json = run_relais(["check", "--json", "-c", str(config)], env)
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr, shown.stderr
+    for bad in ("\x1b", "\x07", "\u202e"):
+        assert bad not in shown.stdout
+    line = next(line for line in shown.stdout.splitlines() if line.startswith("checked  notion:"))
+    # quoted as Python quotes it: every control character as a visible escape, markup as text
+    assert f"briefings 'Initiative briefings' (data source {HOSTILE!r})" in line
+    assert f"(data source {HOSTILE!r})" in json.loads(as_json.stdout)["checked"]["notion"]
