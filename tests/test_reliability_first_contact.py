@@ -159,3 +159,81 @@ def test_a_hostile_database_title_is_printed_inert_and_kept_whole_in_json(tmp_pa
     # quoted as Python quotes it: every control character as a visible escape, markup as text
     assert f"briefings 'Initiative briefings' (data source {HOSTILE!r})" in line
     assert f"(data source {HOSTILE!r})" in json.loads(as_json.stdout)["checked"]["notion"]
+
+
+# -- init: what the tools say, printed inert ---------------------------------------------------
+def _init_args(sb: Sandbox, out: Path, *extra: str) -> list[str]:
+    urls = [
+        "--jira-url",
+        sb.urls["jira"],
+        "--notion-url",
+        sb.urls["notion"],
+        "--pagerduty-url",
+        sb.urls["pagerduty"],
+    ]
+    return ["init", "--output", str(out), *urls, "--ca-bundle", sb.ca_path, *extra]
+
+
+def _add_team_option(sb: Sandbox, name: str) -> None:
+    """A person adds an option to the briefings' Team select (it matches no team elsewhere)."""
+    team = _schema(sb, "briefings")["Team"]["select"]["options"]
+    _as_a_person(
+        sb, "briefings", {"Team": {"select": {"options": [*({"id": o["id"]} for o in team), {"name": name}]}}}
+    )
+
+
+def test_init_prints_a_hostile_name_from_the_tools_inert(tmp_path: Path):
+    """A Notion Team option no other tool has is listed as "matched no team": without its escape
+    sequences, bell or direction override."""
+    with Sandbox(seed=7, size="demo", fresh=True) as sb:
+        _add_team_option(sb, "Ops\x1b]8;;https://evil.example\x07 [/]\x1b[31mred\u202eX")
+        out = tmp_path / "relais.yaml"
+        result = run_relais(_init_args(sb, out, "--yes"), relais_env(sb))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for bad in ("\x1b", "\x07", "\u202e"):
+        assert bad not in result.stdout
+    assert "Notion: matched no team: Ops]8;;https://evil.example [/][31mredX" in result.stdout
+
+
+def test_init_on_a_terminal_asks_about_a_database_whose_title_looks_like_markup(tmp_path: Path):
+    """Through a pseudo-terminal, every proposal accepted with Enter: a title holding Rich markup
+    (`[/]` closes nothing) is shown as it is, and the prompts do not fail on it."""
+    import os
+    import pty
+    import threading
+
+    with Sandbox(seed=7, size="demo", fresh=True) as sb:
+        _rename(sb, "feedback", "Customer [/]feedback [bold]")
+        out = tmp_path / "relais.yaml"
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sync.cli", *_init_args(sb, out)],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=ROOT,
+            env={**relais_env(sb), "COLUMNS": "200"},
+        )
+        os.close(slave)
+        seen: list[bytes] = []
+
+        def read() -> None:
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                seen.append(chunk)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        os.write(master, b"\n" * 40)  # Enter to every question
+        code = proc.wait(timeout=60)
+        reader.join(timeout=5)
+        os.close(master)
+    transcript = b"".join(seen).decode(errors="replace")
+    assert code == 0, transcript[-2000:]
+    assert "'Customer [/]feedback [bold]'" in transcript
+    assert "Traceback" not in transcript and "MarkupError" not in transcript
