@@ -425,6 +425,11 @@ class JiraConnector:
     # -- check --fix ---------------------------------------------------------------------------
     def _fix_create(self, key: str, name: str, kind: str) -> Callable[[], str]:
         def fix() -> str:
+            # The fields as they are now: Jira lets two fields share a name, and relais could then
+            # write neither — one created since the survey (another `check --fix`, an admin) is kept.
+            there = [f["id"] for f in self.client.fields() if f.get("name") == name and f.get("custom")]
+            if there:
+                return f"found the custom field {name!r} ({', '.join(there)}), created meanwhile"
             try:
                 made = self.client.post("field", jira_map.create_field_body(name, kind))
             except (RequestError, ForbiddenError) as e:

@@ -237,3 +237,51 @@ def test_init_on_a_terminal_asks_about_a_database_whose_title_looks_like_markup(
     assert code == 0, transcript[-2000:]
     assert "'Customer [/]feedback [bold]'" in transcript
     assert "Traceback" not in transcript and "MarkupError" not in transcript
+
+
+# -- Jira: a field created meanwhile is not created twice ------------------------------------------
+def test_a_jira_field_an_admin_creates_after_the_survey_is_not_created_twice(tmp_path: Path):
+    """'Health' is missing when the survey lists the fields (its answer held back 3 s); a Jira
+    admin creates it meanwhile (two operators running `check --fix` at once do the same): the
+    fix finds it and creates no second 'Health' — Jira allows two fields of one name, and relais
+    could then write neither."""
+    from sandbox.testing import jira_client
+
+    with Sandbox(seed=7, size="demo", fresh=True) as sb:
+        config = full_config(sb, tmp_path)
+        rule = sb.faults.add(
+            "jira", "timeout", method="GET", path="/rest/api/3/field$", count=1, delay=3, after=True
+        )
+        fixing = subprocess.Popen(
+            [sys.executable, "-m", "sync.cli", "check", "--fix", "-c", str(config)],
+            env=relais_env(sb),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while rule.fired == 0:
+            assert time.monotonic() < deadline and fixing.poll() is None, "the survey never listed the fields"
+            time.sleep(0.02)
+        time.sleep(0.3)
+        admin = jira_client(sb)
+        try:
+            admin._session.post(
+                admin._get_url("field"),
+                data=json.dumps(
+                    {
+                        "name": "Health",
+                        "type": "com.atlassian.jira.plugin.system.customfieldtypes:select",
+                        "searcherKey": "com.atlassian.jira.plugin.system.customfieldtypes:multiselectsearcher",
+                    }
+                ),
+            )
+        finally:
+            admin.close()
+        out, err = fixing.communicate(timeout=120)
+        health = [f["id"] for f in sb.jira.catalogue.fields if f["name"] == "Health"]
+        again = run_relais(["check", "-c", str(config)], relais_env(sb))
+    assert len(health) == 1, (health, out)
+    assert fixing.returncode == 0, out + err
+    assert again.returncode == 0, again.stdout
