@@ -333,10 +333,11 @@ class Engine:
             if isinstance(connector, ReadCounter):
                 try:
                     estimate = connector.estimate_read(cycle.now)
-                except FatalError:
-                    raise
+                except AuthError:
+                    raise  # the credentials refused: the read would be too
                 except ConnectorError:
-                    estimate = None  # no count: the read goes on without one
+                    # no count (even a 403 on that one path): the read goes on without one
+                    estimate = None
             if estimate is None or estimate.items is None:
                 previous = self.store.count_items().get(name)
         self.progress.read_started(name, connector.policy.bucket.rate, estimate, previous)

@@ -285,3 +285,19 @@ def test_a_jira_field_an_admin_creates_after_the_survey_is_not_created_twice(tmp
     assert len(health) == 1, (health, out)
     assert fixing.returncode == 0, out + err
     assert again.returncode == 0, again.stdout
+
+
+# -- progress: the count is an estimate, never a reason to stop ------------------------------------
+def test_a_count_the_tool_refuses_does_not_fail_the_sync(tmp_path: Path):
+    """Jira refuses the approximate count (403: a proxy or a scope that blocks that one path):
+    the sync reads and writes all the same, without an estimate, and `--json` stays clean."""
+    with Sandbox(seed=7, size="demo") as sb:
+        config = full_config(sb, tmp_path)
+        sb.faults.add("jira", 403, path="/search/approximate-count")
+        result = run_relais(["sync", "--once", "--json", "-c", str(config)], relais_env(sb))
+        counted = sb.count(vendor="jira", path_prefix="/rest/api/3/search/approximate-count")
+        puts = sb.count(vendor="jira", method="PUT")
+    assert counted >= 1  # it was asked, and refused
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["pulled"]["jira"] > 0 and puts > 0
