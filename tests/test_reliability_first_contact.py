@@ -301,3 +301,25 @@ def test_a_count_the_tool_refuses_does_not_fail_the_sync(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["pulled"]["jira"] > 0 and puts > 0
+
+
+# -- plan and sync name every tool's problems at once ----------------------------------------------
+def test_plan_and_sync_name_the_problems_of_every_tool_failing_the_check_at_once(tmp_path: Path):
+    """The workspace before relais lacks things in Jira and in Notion: one run of `plan` (and of
+    `sync`) names both tools' problems — not Jira's, then Notion's on the next run — and writes
+    nothing."""
+    with Sandbox(seed=7, size="demo", fresh=True) as sb:
+        config = full_config(sb, tmp_path)
+        env = relais_env(sb)
+        runs = [run_relais([*command, "-c", str(config)], env) for command in (["plan"], ["sync", "--once"])]
+        writes = sb.count(vendor="jira", method="PUT") + sb.count(vendor="notion", method="PATCH")
+    assert writes == 0
+    for result in runs:
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "jira: the tool lacks 5 thing(s) the config needs" in result.stderr, result.stderr
+        assert "notion: the tool lacks 12 thing(s) the config needs" in result.stderr, result.stderr
+        assert (
+            "writeback.notion.status.progress: the briefings database has no property 'Progress'"
+            in result.stderr
+        )
