@@ -159,6 +159,7 @@ class JiraConnector:
         self.points_field: str | None = None
         self.pending_cursor: dict[str, Any] | None = None
         self._base_url = source.url.rstrip("/")
+        self._surveyed = ""  # the site and account, once surveyed
 
     # -- setup ---------------------------------------------------------------
     def connect(self) -> str:
@@ -175,8 +176,11 @@ class JiraConnector:
         """Every problem at once (:class:`connectors.spec.Surveyor`): each owned field exists,
         has the right type and the options relais writes, and is on the edit screen of each
         project relais writes it in; the input fields exist."""
-        _, fields = self._connect_site()
+        self._surveyed, fields = self._connect_site()
         return self._survey(fields)
+
+    def surveyed(self) -> str:
+        return self._surveyed
 
     def _connect_site(self) -> tuple[str, list[dict[str, Any]]]:
         self.client.server_info()
@@ -421,6 +425,11 @@ class JiraConnector:
     # -- check --fix ---------------------------------------------------------------------------
     def _fix_create(self, key: str, name: str, kind: str) -> Callable[[], str]:
         def fix() -> str:
+            # The fields as they are now: Jira lets two fields share a name, and relais could then
+            # write neither — one created since the survey (another `check --fix`, an admin) is kept.
+            there = [f["id"] for f in self.client.fields() if f.get("name") == name and f.get("custom")]
+            if there:
+                return f"found the custom field {name!r} ({', '.join(there)}), created meanwhile"
             try:
                 made = self.client.post("field", jira_map.create_field_body(name, kind))
             except (RequestError, ForbiddenError) as e:

@@ -128,6 +128,7 @@ class NotionConnector:
         self.schemas: dict[str, dict[str, Any]] = {}  # database key -> properties
         self.pending_cursor: dict[str, Any] | None = None
         self.summary = ""  # who relais is in Notion, once surveyed
+        self.titles: dict[str, str] = {}  # database key -> its title (quoted), once surveyed
 
     def _databases(self) -> dict[str, str]:
         dbs = self.source.databases
@@ -150,6 +151,7 @@ class NotionConnector:
         self.summary = f"{me.get('name') or me.get('id')} (bot) on {self.source.url}"
         self.data_sources.clear()
         self.schemas.clear()
+        self.titles.clear()
         problems: list[Problem] = []
         for key, database_id in self._databases().items():
             setting = f"sources.notion.databases.{key}"
@@ -168,6 +170,9 @@ class NotionConnector:
                 )
                 continue
             sources = db.get("data_sources") or []
+            title = repr(notion_map.plain_text(db.get("title")))
+            named = {str(s.get("name")) for s in sources if s.get("name")} - {title[1:-1]}
+            self.titles[key] = title + "".join(f" (data source {n!r})" for n in sorted(named))
             if len(sources) != 1:
                 names = ", ".join(s.get("name", s.get("id", "?")) for s in sources) or "none"
                 problems.append(
@@ -187,6 +192,10 @@ class NotionConnector:
         for key in self.schemas:
             problems += [self._problem(key, lack) for lack in self._lacks(key)]
         return problems
+
+    def surveyed(self) -> str:
+        shared = ", ".join(f"{key} {title}" for key, title in self.titles.items())
+        return f"{self.summary}; databases: {shared or 'none shared'}"
 
     def _lacks(self, key: str) -> list[notion_map.Lack]:
         schema = self.schemas[key]
@@ -223,11 +232,24 @@ class NotionConnector:
     def _problem(self, key: str, lack: notion_map.Lack) -> Problem:
         fix = None
         if lack.update is not None:
-            ds_id, update, did = self.data_sources[key], lack.update, lack.did
+            ds_id, setting = self.data_sources[key], lack.setting
 
             def fix() -> str:
-                self.client.data_sources.update(data_source_id=ds_id, properties=update)
-                return did
+                # The schema as it is now, not as the survey saw it: Notion replaces a select's
+                # whole option list (an option a person added since would be dropped, and the
+                # pages holding it emptied), and a property a person created since in another
+                # type would be retyped by a "create".
+                schema = self.client.data_sources.retrieve(data_source_id=ds_id)
+                self.schemas[key] = schema.get("properties") or {}
+                now = next((x for x in self._lacks(key) if x.setting == setting), None)
+                if now is None:
+                    return f"{setting}: nothing left to do (someone did it meanwhile)"
+                if now.update is None:
+                    raise ConfigMismatchError(
+                        "notion", f"not fixed, the database changed meanwhile: {now.message}"
+                    )
+                self.client.data_sources.update(data_source_id=ds_id, properties=now.update)
+                return now.did
 
         admin = "" if fix is not None else f"Notion ({key} database): {lack.message.split(': ', 1)[-1]}"
         return Problem("notion", lack.setting, lack.message, f"notion:{key}", fix, admin)

@@ -110,16 +110,20 @@ class PagerDutyConnector:
         self.client.max_network_attempts = 0
         self.services = set(source.services)
         self.pending_cursor: dict[str, Any] | None = None
+        self._surveyed = ""  # the account, once surveyed
 
     def connect(self) -> str:
         self.client.rget("abilities")
         return f"REST API key on {self.source.url} (services {', '.join(sorted(self.services))})"
 
+    def surveyed(self) -> str:
+        return self._surveyed
+
     def survey(self) -> list[Problem]:
         """What ``relais check`` lists (:class:`connectors.spec.Surveyor`): every service the
         config names exists (``GET /services``), and ``from_email`` is a user of the account
         (``GET /users``) when relais writes notes. Nothing here is fixable through the API."""
-        self.connect()
+        self._surveyed = self.connect()
         problems: list[Problem] = []
         services = {
             str(s["id"]): str(s.get("summary") or s.get("name") or "")

@@ -148,6 +148,10 @@ class Surveyor(Protocol):
         """Connect (as ``connect()`` does) and list every problem; raises only when the tool
         cannot be asked at all (credentials refused, the tool down)."""
 
+    def surveyed(self) -> str:
+        """What the last survey looked at, one line: the site, the account, and each database by
+        its title — so that a config naming the wrong one shows before ``--fix`` writes there."""
+
 
 @runtime_checkable
 class NoteTaker(Protocol):

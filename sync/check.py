@@ -31,7 +31,7 @@ class CheckResult:
     fixed: list[str] = field(default_factory=list)  # what --fix did, one line each
     failed_fixes: list[str] = field(default_factory=list)  # a fix the tool refused: why
     unreachable: dict[str, str] = field(default_factory=dict)  # vendor -> why it could not be asked
-    connected: dict[str, str] = field(default_factory=dict)  # vendor -> the survey's summary
+    connected: dict[str, str] = field(default_factory=dict)  # vendor -> what its survey looked at
 
     @property
     def exit_code(self) -> int:
@@ -46,6 +46,7 @@ class CheckResult:
             "fixed": self.fixed,
             "failed_fixes": self.failed_fixes,
             "unreachable": self.unreachable,
+            "checked": self.connected,
         }
 
 
@@ -60,6 +61,7 @@ def _survey(connectors: dict[str, Any], result: CheckResult) -> list[Problem]:
             result.unreachable[name] = str(e)
             continue
         result.unreachable.pop(name, None)
+        result.connected[name] = connector.surveyed()
         problems += found
     return problems
 

@@ -22,7 +22,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectors.base import Connector
-from connectors.errors import AuthError, ConnectorError, FatalError, TransientError, redact, register_secret
+from connectors.errors import (
+    AuthError,
+    ConfigMismatchError,
+    ConnectorError,
+    FatalError,
+    TransientError,
+    redact,
+    register_secret,
+)
 from connectors.registry import VENDORS, spec
 from connectors.spec import ReadCounter
 from sync import owned
@@ -205,8 +213,16 @@ class Engine:
         A writer first takes the state store's lock (:mod:`sync.lock`): a second writer stops here."""
         if self.writer and self.lock is None:
             self.lock = WriterLock.acquire(self.settings.state.path)
+        lacking: list[ConfigMismatchError] = []
         for name, connector in self.connectors.items():
-            self._connect(name, connector)
+            try:
+                self._connect(name, connector)
+            except ConfigMismatchError as e:  # a tool failing the check: ask the others too
+                lacking.append(e)
+        if lacking:  # every tool's problems in one run, not one tool per run
+            first, *rest = lacking
+            text = str(first).removeprefix(f"{first.vendor}: ")
+            raise ConfigMismatchError(first.vendor, text + "".join(f"\n{e}" for e in rest))
         self.store = StateStore(self.settings.state.path)
         return self.identities
 
@@ -333,10 +349,11 @@ class Engine:
             if isinstance(connector, ReadCounter):
                 try:
                     estimate = connector.estimate_read(cycle.now)
-                except FatalError:
-                    raise
+                except AuthError:
+                    raise  # the credentials refused: the read would be too
                 except ConnectorError:
-                    estimate = None  # no count: the read goes on without one
+                    # no count (even a 403 on that one path): the read goes on without one
+                    estimate = None
             if estimate is None or estimate.items is None:
                 previous = self.store.count_items().get(name)
         self.progress.read_started(name, connector.policy.bucket.rate, estimate, previous)

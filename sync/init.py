@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from rich.markup import escape
 
 from connectors.discover import (
     Account,
@@ -43,6 +44,7 @@ from connectors.discover import (
     discover_notion,
     discover_pagerduty,
 )
+from sync.output import plain
 
 PUBLIC_URLS = {"notion": "https://api.notion.com", "pagerduty": "https://api.pagerduty.com"}
 #: Discovery's pace per vendor: the rates the example config uses (Notion allows about 3).
@@ -514,8 +516,10 @@ def summary(found: Discovered, proposal: Proposal) -> list[str]:
 
 def _ask(prompt: str, default: str, console: Any) -> str:
     from rich.prompt import Prompt
+    from rich.text import Text
 
-    return str(Prompt.ask(prompt, default=default, console=console)).strip()
+    # Text, not markup: the prompt holds names from the tools ("[/]" in a title would raise)
+    return str(Prompt.ask(Text(plain(prompt)), default=default, console=console)).strip()
 
 
 def interact(found: Discovered, proposal: Proposal, console: Any) -> None:
@@ -544,7 +548,8 @@ def interact(found: Discovered, proposal: Proposal, console: Any) -> None:
     proposal.people = people
     if found.notion and found.notion.databases:
         titles = {db.title: db for db in found.notion.databases}
-        console.print("[bold]Notion databases[/] — a title from: " + ", ".join(repr(t) for t in titles))
+        listed = escape(plain(", ".join(repr(t) for t in titles)))
+        console.print(f"[bold]Notion databases[/] — a title from: {listed}", soft_wrap=True)
         for role in ("briefings", "feedback", "scorecard"):
             current = proposal.databases.get(role)
             answer = _ask(f"{role} database", current.title if current else "-", console)
@@ -553,7 +558,8 @@ def interact(found: Discovered, proposal: Proposal, console: Any) -> None:
             elif answer in titles:
                 proposal.databases[role] = titles[answer]
             else:
-                console.print(f"  no database titled {answer!r}: kept {current.title if current else 'none'}")
+                was = repr(current.title) if current else "none"
+                console.print(plain(f"  no database titled {answer!r}: kept {was}"), markup=False)
 
 
 def run_init(args: Any) -> int:
@@ -592,7 +598,7 @@ def run_init(args: Any) -> int:
         if url and not url.startswith("https://"):
             print(f"relais: --{vendor}-url: {url!r} must start with https://", file=sys.stderr)
             return 2
-    found = discover(env, urls, ca, lambda line: console.print(line, markup=False, soft_wrap=True))
+    found = discover(env, urls, ca, lambda line: console.print(plain(line), markup=False, soft_wrap=True))
     if not found.vendors():
         for vendor, why in found.skipped.items():
             print(f"relais: {TITLES[vendor]}: left out — {why}", file=sys.stderr)
@@ -616,8 +622,8 @@ def run_init(args: Any) -> int:
         print(f"relais: the proposed config does not validate ({problems})", file=sys.stderr)
         return 1
     tmp.replace(out)
-    for line in summary(found, proposal):
-        console.print(line, markup=False, soft_wrap=True)
+    for line in summary(found, proposal):  # names from the tools: no escape sequence reaches the terminal
+        console.print(plain(line), markup=False, soft_wrap=True)
     console.print(f"wrote {out}", markup=False, soft_wrap=True)
     console.print(
         f"next: relais check -c {out}   (then `relais check --fix -c {out}`)", markup=False, soft_wrap=True

@@ -496,12 +496,14 @@ def render_check(result: CheckResult, *, fix: bool = False) -> None:
     """What ``relais check`` found: one line per problem (never broken by the console's width:
     a line is what a person greps or pastes), what ``--fix`` did, the checklist of what is left
     for an admin."""
+    for vendor, what in sorted(result.connected.items()):  # the databases by title: a wrong one shows
+        console.print(f"[dim]checked[/]  {inert(vendor)}: {inert(what)}", soft_wrap=True)
     for line in result.fixed:
         console.print(f"[green]fixed[/]  {inert(line)}", soft_wrap=True)
     for line in result.failed_fixes:
         console.print(f"[red]could not fix[/]  {inert(line)}", soft_wrap=True)
     for vendor, why in sorted(result.unreachable.items()):
-        console.print(f"[red]{inert(vendor)}[/]  could not be checked: {inert(why)}")
+        console.print(f"[red]{inert(vendor)}[/]  could not be checked: {inert(why)}", soft_wrap=True)
     for p in result.problems:
         console.print(f"[yellow]{inert(p.vendor)}[/]  {inert(p.setting)}: {inert(p.message)}", soft_wrap=True)
     admin = [p for p in result.problems if p.fix is None and p.admin]
