@@ -508,7 +508,7 @@ def render_check(result: CheckResult, *, fix: bool = False) -> None:
         console.print(f"[yellow]{inert(p.vendor)}[/]  {inert(p.setting)}: {inert(p.message)}", soft_wrap=True)
     admin = [p for p in result.problems if p.fix is None and p.admin]
     if fix and admin:
-        console.print("\n[bold]For an admin[/] (no API lets relais do these):")
+        console.print("\n[bold]For an admin[/] (relais could not do these itself):")
         for p in admin:
             console.print(f"  [ ] {inert(p.admin)}", soft_wrap=True)
     if result.problems:

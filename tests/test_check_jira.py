@@ -110,7 +110,7 @@ def test_a_project_with_a_screen_of_its_own_is_left_to_an_admin_checklist(tmp_pa
         for name in ("Briefing link", "Health")
     ]
     text = " ".join(fixed.stdout.split())  # rich wraps at the terminal's width
-    assert "For an admin (no API lets relais do these):" in text
+    assert "For an admin (relais could not do these itself):" in text
     for name in ("Health", "Briefing link"):
         assert f"[ ] add '{name}' to the screen of CORE's Edit Issue operation (customfield_" in text
 
