@@ -149,18 +149,6 @@ def test_items_are_read_in_one_order_in_batches_whatever_the_collation(state_at)
     assert read == sorted(ids)  # code point order, each once
 
 
-def test_a_store_newer_than_this_relais_is_refused(state_at):
-    store = StateStore(state_at)
-    assert store.schema_version == len(MIGRATIONS)
-    dialect = dialect_of(store.location)
-    store.db.execute("BEGIN")
-    dialect.set_schema_version(store.db, len(MIGRATIONS) + 1)
-    store.db.execute("COMMIT")
-    store.close()
-    with pytest.raises(RuntimeError, match="newer than this relais understands"):
-        StateStore(state_at)
-
-
 def test_a_version_1_postgresql_store_is_upgraded_in_place(postgres_url):
     dialect = dialect_of(postgres_url)
     db = dialect.connect()
