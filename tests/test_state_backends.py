@@ -170,6 +170,7 @@ def test_a_version_1_postgresql_store_is_upgraded_in_place(postgres_url):
 
 # -- the URL and its password -------------------------------------------------------------------
 def _config(tmp_path: Path, state: dict) -> Path:
+    tmp_path.mkdir(exist_ok=True)
     path = tmp_path / "relais.yaml"
     path.write_text(
         json.dumps(
@@ -193,7 +194,16 @@ def _config(tmp_path: Path, state: dict) -> Path:
 
 def test_a_password_written_in_the_config_is_refused_and_never_repeated(tmp_path: Path):
     config = _config(tmp_path, {"url": "postgresql://relais:Sup3rSecretPw@db:5432/relais"})
-    result = run_relais(["validate", "-c", str(config)], {**os.environ})
+    assert (
+        run_relais(
+            ["validate", "-c", str(_config(tmp_path / "ok", {"url": "postgresql://relais@db/relais"}))],
+            {**os.environ, "PAGERDUTY_TOKEN": "u+abcdefghijklmnopqrst"},
+        ).returncode
+        == 0
+    )
+    result = run_relais(
+        ["validate", "-c", str(config)], {**os.environ, "PAGERDUTY_TOKEN": "u+abcdefghijklmnopqrst"}
+    )
     assert result.returncode == 2
     assert "state.url" in result.stderr and "RELAIS_STATE_URL" in result.stderr
     assert "Sup3rSecretPw" not in result.stderr + result.stdout
