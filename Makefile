@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check reliability bench schema clean browser screenshots
+.PHONY: demo test check reliability bench schema clean browser postgres screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { echo "make: relais needs Python >= 3.11; set PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -21,7 +21,7 @@ demo: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/relais demo --screenshots docs/img
 
-test: check browser
+test: check browser postgres
 	$(BIN)/python -m pytest -q -m "not slow"
 
 # The guard rails (docs/ARCHITECTURE.md): lint and format, types, the layers and no import
@@ -40,6 +40,11 @@ browser:
 	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } || \
 	  { echo "make: the status page test needs Chromium: install it or set RELAIS_CHROMIUM" >&2; exit 1; }
+
+# The state store's tests run on SQLite and on a real PostgreSQL: the machine's on 127.0.0.1:5432
+# when it answers (or $$RELAIS_TEST_POSTGRES), else Debian's, installed and started (tests/postgres.sh).
+postgres:
+	@sh tests/postgres.sh
 
 # The long runs (-m slow), then the reliability suite's fast variants, then their figures
 # (build/reliability/*.json, or $$RELAIS_RELIABILITY_RESULTS) into docs/RELIABILITY.md.

@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--max-age", type=float, default=300.0, help="seconds (default 300)")
     _init_parser(sub)
+    _state_parser(sub, with_config)
     sp = sub.add_parser("demo", help="start the bundled sandbox and run two sync cycles against it")
     sp.add_argument("--json", action="store_true", help="print the demo summary as one JSON object")
     sp.add_argument("--seed", type=int, default=7)
@@ -128,6 +129,22 @@ def _init_parser(sub: Any) -> None:
     )
 
 
+def _state_parser(sub: Any, with_config: Any) -> None:
+    sp = sub.add_parser("state", help="the state store: copy a SQLite store into PostgreSQL")
+    actions = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    cp = with_config(
+        actions.add_parser(
+            "copy", help="copy the config's SQLite store (state.path) into an empty PostgreSQL database"
+        )
+    )
+    cp.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="postgresql://user@host:5432/database (a password from PGPASSWORD or ~/.pgpass, or in the URL)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -147,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
             print(_plain(f"relais: {e}"), file=sys.stderr)  # a tool's error body is its text: inert
             return EXIT_RUNTIME
         from sync.lock import WriterLockedError
-        from sync.state import NoStateStore, StateStoreError
+        from sync.state import NoStateStore, StateStoreError, StoreNotEmpty
 
-        if isinstance(e, (WriterLockedError, StateStoreError, NoStateStore)):
+        if isinstance(e, (WriterLockedError, StateStoreError, NoStateStore, StoreNotEmpty)):
             print(redact(f"relais: {e}"), file=sys.stderr)
             return EXIT_RUNTIME
         if args.debug:
@@ -313,24 +330,63 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_health(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from sync.settings import load_settings
-    from sync.state import StateStore
+    from sync.settings import load_settings, state_location
+    from sync.state import NoStateStore, StateStore
 
     settings = load_settings(args.config)
-    if not settings.state.path.exists():
+    try:
+        store = StateStore.existing(state_location(settings))
+    except NoStateStore:
         print("relais: no state store yet", file=sys.stderr)
         return EXIT_RUNTIME
-    store = StateStore(settings.state.path)
     try:
-        row = store.db.execute("SELECT MAX(finished) FROM cycles").fetchone()
+        finished = store.last_finished()
     finally:
         store.close()
-    if not row or not row[0]:
+    if finished is None:
         print("relais: no cycle has finished yet", file=sys.stderr)
         return EXIT_RUNTIME
-    age = (datetime.now(UTC) - datetime.fromisoformat(row[0])).total_seconds()
+    age = (datetime.now(UTC) - finished).total_seconds()
     print(f"last cycle finished {age:.0f}s ago")
     return EXIT_OK if age <= args.max_age else EXIT_RUNTIME
+
+
+def cmd_state(args: argparse.Namespace) -> int:
+    """`relais state copy --to URL`: the config's SQLite store into an empty PostgreSQL database,
+    both held against writers meanwhile (sync.lock), in one transaction (sync.state.copy_store)."""
+    from sync.dialect import is_url, shown
+    from sync.lock import WriterLock
+    from sync.settings import load_settings
+    from sync.state import NoStateStore, StateStore, copy_store
+
+    settings = load_settings(args.config)
+    if not is_url(args.to):
+        print(
+            f"relais: --to wants a PostgreSQL URL, postgresql://user@host:5432/database, got {shown(args.to)!r}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    if not settings.state.path.exists():
+        raise NoStateStore(settings.state.path)
+    locks = [WriterLock.acquire(settings.state.path, "relais state copy")]
+    try:
+        locks.append(WriterLock.acquire(args.to, "relais state copy"))
+        source = StateStore.existing(settings.state.path)
+        try:
+            target = StateStore(args.to)
+            try:
+                counts = copy_store(source, target)
+            finally:
+                target.close()
+        finally:
+            source.close()
+    finally:
+        for lock in locks:
+            lock.release()
+    print(f"copied {source.path} into {shown(args.to)}: {sum(counts.values()):,} rows")
+    for table, n in counts.items():
+        print(f"  {table:<11} {n:>9,}")
+    return EXIT_OK
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -358,6 +414,7 @@ COMMANDS = {
     "health": cmd_health,
     "demo": cmd_demo,
     "init": cmd_init,
+    "state": cmd_state,
 }
 
 if __name__ == "__main__":  # pragma: no cover

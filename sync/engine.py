@@ -42,7 +42,7 @@ from sync.plan import writeback_fingerprint
 from sync.planner import outlook
 from sync.progress import Progress, write_seconds
 from sync.readiness import Readiness
-from sync.settings._secrets import mask
+from sync.settings._secrets import mask, state_location
 from sync.state import StateStore
 
 if TYPE_CHECKING:
@@ -194,6 +194,7 @@ class Engine:
         self.settings = settings
         self.writer = writer  # False: `relais plan` and the like, which never write and never lock
         self.lock: WriterLock | None = None
+        self.state = state_location(settings)  # the SQLite file, or the PostgreSQL URL
         self.clock = clock or (lambda: datetime.now(UTC))
         self.secrets = secrets
         self.progress = progress or Progress()  # what the terminal, the daemon's log and /readyz show
@@ -212,7 +213,7 @@ class Engine:
         tool that is down is left unconnected — the others sync, and it is tried again each cycle.
         A writer first takes the state store's lock (:mod:`sync.lock`): a second writer stops here."""
         if self.writer and self.lock is None:
-            self.lock = WriterLock.acquire(self.settings.state.path)
+            self.lock = WriterLock.acquire(self.state)
         lacking: list[ConfigMismatchError] = []
         for name, connector in self.connectors.items():
             try:
@@ -223,7 +224,7 @@ class Engine:
             first, *rest = lacking
             text = str(first).removeprefix(f"{first.vendor}: ")
             raise ConfigMismatchError(first.vendor, text + "".join(f"\n{e}" for e in rest))
-        self.store = StateStore(self.settings.state.path)
+        self.store = StateStore(self.state)
         return self.identities
 
     def _connect(self, name: str, connector: Any) -> bool:

@@ -16,6 +16,7 @@ from sync.classify import explain_rules
 from sync.output import Names, conflict_line, console, inert, kept_line, plain
 from sync.plan import derive, owns_work_type
 from sync.planner import outlook
+from sync.settings import state_location
 from sync.state import StateStore
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def explain(settings: Settings, ref: str, *, as_json: bool) -> int:
             file=sys.stderr,
         )
         return 2
-    store = StateStore.existing(settings.state.path)
+    store = StateStore.existing(state_location(settings))
     try:
         data = explain_data(settings, store, ref)
     finally:

@@ -7,9 +7,7 @@ was last found empty.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from sync.owned import Written
 
@@ -20,9 +18,10 @@ class Overwrites:
     of the last value relais wrote there). Read from the audit log only for the fields a plan
     asks about — the few it would write — so the cost does not grow with the log."""
 
-    def __init__(self, db: sqlite3.Connection, lock: Any) -> None:
-        self.db = db
-        self.lock = lock  # the store's: the daemon's threads share its connection
+    def __init__(self, rows: Callable[[list[tuple[str, str, str]]], list[tuple[str, ...]]]) -> None:
+        # the store's look-up: (source, item id, field, old, new, outcome) of these fields' applied
+        # and sent writes, in order (one indexed query for one field, a join for many)
+        self._rows = rows
         self._seen: dict[tuple[str, str, str], tuple[int, str | None]] = {}
         self._sent: dict[tuple[str, str, str], frozenset[str]] = {}
 
@@ -40,13 +39,7 @@ class Overwrites:
 
     def _load(self, key: tuple[str, str, str]) -> None:
         if key not in self._seen:
-            with self.lock:
-                rows = self.db.execute(
-                    "SELECT old, new, outcome FROM audit WHERE source=? AND item_id=? AND field=? "
-                    "AND outcome IN ('applied', 'sent') ORDER BY seq",
-                    key,
-                ).fetchall()
-            self._remember(key, rows)
+            self._remember(key, [(old, new, outcome) for *_, old, new, outcome in self._rows([key])])
 
     def _remember(self, key: tuple[str, str, str], rows: list[tuple[str, str, str]]) -> None:
         self._seen[key] = _count_overwrites((old, new) for old, new, outcome in rows if outcome == "applied")
@@ -62,16 +55,7 @@ class Overwrites:
         if not wanted:
             return
         found: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {k: [] for k in wanted}
-        with self.lock:
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_overwrites (source, item_id, field)")
-            self.db.execute("DELETE FROM wanted_overwrites")
-            self.db.executemany("INSERT INTO wanted_overwrites VALUES (?,?,?)", wanted)
-            rows = self.db.execute(
-                "SELECT a.source, a.item_id, a.field, a.old, a.new, a.outcome FROM wanted_overwrites w JOIN audit a "
-                "ON a.source = w.source AND a.item_id = w.item_id AND a.field = w.field "
-                "WHERE a.outcome IN ('applied', 'sent') ORDER BY a.seq"
-            ).fetchall()
-            self.db.execute("DELETE FROM wanted_overwrites")
+        rows = self._rows(wanted)
         for source, item_id, name, old, new, outcome in rows:
             found[(source, item_id, name)].append((old, new, outcome))
         for key, triples in found.items():

@@ -18,6 +18,7 @@ from sync.balance import BalanceAccumulator, TeamWeek
 from sync.output import console, inert
 from sync.planner import outlook
 from sync.route import routing_summary
+from sync.settings import state_location
 from sync.state import StateStore
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
 
 
 def run_report(settings: Settings, *, as_json: bool, chart_path: str | None, routing: bool = False) -> int:
-    store = StateStore.existing(settings.state.path)
+    store = StateStore.existing(state_location(settings))
     try:
         data = report_data(settings, store, datetime.now(UTC))
     except ValueError as e:

@@ -1,4 +1,5 @@
-"""The state store: one SQLite file (WAL), schema versioned from day one.
+"""The state store: one SQLite file (WAL) by default, or a PostgreSQL database; schema versioned
+from day one.
 
 Tables:
   items       (source, id) → the normalised item, its raw payload, a hash of
@@ -20,6 +21,12 @@ webhook receiver, the status page): every method that runs a statement takes
 the store's lock, so one thread's transaction never swallows another's
 statements.
 
+Two engines, one store: the SQL below is written once, in what SQLite and PostgreSQL both
+understand; what differs between them is in sync.dialect (connecting, BEGIN, the schema's
+version, column types). The rest of relais never knows which one it has. Every write goes
+through :meth:`StateStore._transaction`, one transaction each: the one place a check that must
+hold in the same transaction as a write (a writer's fencing token) belongs.
+
 Upgrading: each entry of MIGRATIONS moves the schema one version up, in one
 transaction, when a newer relais opens an older file; a file newer than this
 relais is refused (docs/upgrading.md).
@@ -28,7 +35,6 @@ relais is refused (docs/upgrading.md).
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -39,6 +45,7 @@ from typing import Any
 import orjson
 
 from sync.codec import clean_text, content_hash, item_from_dict, item_to_dict
+from sync.dialect import Location, PostgreSQL, dialect_of, is_url, one_line, shown
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.overwrites import Overwrites
 from sync.owned import Written
@@ -77,6 +84,9 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+#: Every table of the store, in the order a copy fills them (schema 2).
+TABLES = ("items", "cursors", "audit", "keys", "quarantine", "cycles", "deliveries")
+
 #: Webhook deliveries remembered at the most (replays are recognised among them; 7 days otherwise).
 DELIVERIES_KEPT_MAX = 10_000
 
@@ -89,13 +99,8 @@ def _serialized(method: Callable) -> Callable:
     so, with the file and what to do (:class:`StateStoreError`)."""
 
     def locked(self: StateStore, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            try:
-                return method(self, *args, **kwargs)
-            except sqlite3.DatabaseError as e:
-                if _unreadable(e):
-                    raise StateStoreError(self.path, e) from None
-                raise
+        with self._lock, self._unusable():
+            return method(self, *args, **kwargs)
 
     locked.__name__ = method.__name__
     locked.__doc__ = method.__doc__
@@ -119,9 +124,18 @@ def _item_from_json(blob: str) -> dict[str, Any]:
 
 
 class StateStoreError(RuntimeError):
-    """The state store cannot be read: its message names the file and the remedy."""
+    """The state store cannot be used: its message names the store (a URL without its password)
+    and the remedy."""
 
-    def __init__(self, path: Path, error: BaseException) -> None:
+    def __init__(self, location: Location, error: BaseException) -> None:
+        if is_url(location):
+            super().__init__(
+                f"{shown(location)}: the PostgreSQL state store cannot be used ({one_line(error)}). Check that "
+                "the server answers, the database exists and the URL's user may create tables in it "
+                '(README, "The state store")'
+            )
+            return
+        path = Path(location)
         name = path.name
         super().__init__(
             f"{path}: the state store cannot be read ({error}). It is a cache of the tools: stop relais, delete "
@@ -133,14 +147,12 @@ class StateStoreError(RuntimeError):
 class NoStateStore(RuntimeError):
     """A command that reads the store (report, explain) was run before any sync made one."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"no state store at {path} yet: run `relais sync --once` first")
+    def __init__(self, location: Location) -> None:
+        super().__init__(f"no state store at {shown(location)} yet: run `relais sync --once` first")
 
 
-def _unreadable(error: BaseException) -> bool:
-    """A store damaged or not a store at all (as opposed to locked, full, or read-only)."""
-    text = str(error).lower()
-    return type(error) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text
+class StoreNotEmpty(RuntimeError):
+    """`relais state copy` into a database that holds a store already."""
 
 
 def _now() -> str:
@@ -148,40 +160,78 @@ def _now() -> str:
 
 
 class StateStore:
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    """The store at a location: a path (SQLite) or a ``postgresql://`` URL (sync.dialect)."""
+
+    def __init__(self, location: Location, *, migrate: bool = True) -> None:
+        self.location: Location = location if is_url(location) else Path(location)
+        self._dialect = dialect_of(self.location)
+        if not is_url(location):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        try:
-            self.db = sqlite3.connect(
-                str(self.path), timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA busy_timeout=30000")
-        except sqlite3.DatabaseError as e:
-            if _unreadable(e):
-                raise StateStoreError(self.path, e) from None
-            raise
-        self.migrate()
+        with self._unusable():
+            self.db: Any = self._dialect.connect()
+        if migrate:
+            try:
+                self.migrate()
+            except BaseException:
+                self.db.close()  # refused (a newer schema) or unusable: no connection left behind
+                raise
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (a PostgreSQL store has none: its URL is :attr:`location`)."""
+        if is_url(self.location):
+            raise AttributeError("a PostgreSQL state store has no file")
+        return Path(self.location)
+
+    @property
+    def engine(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._dialect.name
+
+    def shown(self) -> str:
+        """The store, as a message may show it (a URL without its password)."""
+        return shown(self.location)
 
     @classmethod
-    def existing(cls, path: Path) -> StateStore:
-        """The store at ``path``, which must exist already (:class:`NoStateStore` if not)."""
-        if not path.exists():
-            raise NoStateStore(path)
-        return cls(path)
+    def existing(cls, location: Location) -> StateStore:
+        """The store at ``location``, which must exist already (:class:`NoStateStore` if not)."""
+        if not is_url(location):
+            if not Path(location).exists():
+                raise NoStateStore(location)
+            return cls(location)
+        store = cls(location, migrate=False)
+        if store.schema_version == 0:
+            store.close()
+            raise NoStateStore(location)
+        store.migrate()
+        return store
+
+    @contextmanager
+    def _unusable(self) -> Iterator[None]:
+        """A damaged or unreachable store is said so, with what to do (:class:`StateStoreError`);
+        a PostgreSQL connection lost (a server restarted) is made again at the next call."""
+        if getattr(self, "db", None) is not None and self._dialect.broken(self.db):
+            self.db.close()
+            self.db = self._dialect.connect()
+        try:
+            yield
+        except self._dialect.errors() as e:
+            if self._dialect.unusable(e):
+                raise StateStoreError(self.location, e) from None
+            raise
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One write transaction, taking the write lock at once (BEGIN IMMEDIATE); rolled back on
-        any error, the commit's included."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """One write transaction, taking the write lock at once (SQLite's BEGIN IMMEDIATE, an
+        advisory lock on PostgreSQL); rolled back on any error, the commit's included."""
+        self._dialect.begin(self.db)
         try:
             yield
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if not self._dialect.broken(self.db):
+                self.db.execute("ROLLBACK")
             raise
 
     @_serialized
@@ -190,32 +240,35 @@ class StateStore:
 
     @_serialized
     def journal_mode(self) -> str:
+        """SQLite's journal mode (``wal``); a PostgreSQL store says ``postgresql``."""
+        if isinstance(self._dialect, PostgreSQL):
+            return self._dialect.name
         return self.db.execute("PRAGMA journal_mode").fetchone()[0]
 
     # -- schema ------------------------------------------------------------------
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        with self._lock, self._unusable():
+            return self._dialect.schema_version(self.db)
 
     @_serialized
     def migrate(self) -> None:
         version = self.schema_version
         if version > len(MIGRATIONS):
             raise RuntimeError(
-                f"{self.path}: state schema version {version} is newer than this relais "
+                f"{self.shown()}: state schema version {version} is newer than this relais "
                 f"understands ({len(MIGRATIONS)}); upgrade relais"
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self.db.execute("BEGIN IMMEDIATE")
+            self._dialect.begin(self.db)
             if self.schema_version >= number:
                 # another process (a CLI beside the daemon) applied it while we waited for the lock
                 self.db.execute("ROLLBACK")
                 continue
             try:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number}")
+                for statement in self._dialect.ddl(script):
+                    self.db.execute(statement)
+                self._dialect.set_schema_version(self.db, number)
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -275,7 +328,8 @@ class StateStore:
                 self.db.execute("DELETE FROM quarantine WHERE source=? AND id=?", (item.source, item.id))
             for q in quarantined:
                 self.db.execute(
-                    "INSERT OR REPLACE INTO quarantine VALUES (?,?,?,?,?)",
+                    "INSERT INTO quarantine VALUES (?,?,?,?,?) ON CONFLICT (source, id) DO UPDATE SET "
+                    "reason=excluded.reason, at=excluded.at, cycle=excluded.cycle",
                     (q.source, q.id, q.reason, now, cycle),
                 )
         return counts
@@ -289,13 +343,8 @@ class StateStore:
             if source:
                 q += " AND source = ?"
                 args.append(source)
-            with self._lock:
-                try:
-                    rows = self.db.execute(q + " ORDER BY source, id LIMIT ?", (*args, batch)).fetchall()
-                except sqlite3.DatabaseError as e:
-                    if _unreadable(e):
-                        raise StateStoreError(self.path, e) from None
-                    raise
+            with self._lock, self._unusable():
+                rows = self.db.execute(q + " ORDER BY source, id LIMIT ?", (*args, batch)).fetchall()
             if not rows:
                 return
             for _s, _i, blob in rows:
@@ -369,7 +418,7 @@ class StateStore:
         for ch in changes:
             cur = self.db.execute(
                 "INSERT INTO audit (at, cycle, source, item_id, target, field, old, new, rule, outcome, detail) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
                 (
                     now,
                     cycle,
@@ -384,7 +433,7 @@ class StateStore:
                     detail,
                 ),
             )
-            seqs.append(_rowid(cur))
+            seqs.append(cur.fetchone()[0])
         return seqs
 
     @_serialized
@@ -443,7 +492,33 @@ class StateStore:
 
     def overwrites(self) -> Overwrites:
         """Per (source, item id, field), looked up when asked: see :class:`Overwrites`."""
-        return Overwrites(self.db, self._lock)
+        return Overwrites(self._overwrite_rows)
+
+    @_serialized
+    def _overwrite_rows(self, keys: list[tuple[str, str, str]]) -> list[tuple[str, ...]]:
+        """(source, item id, field, old, new, outcome) of the applied and sent writes of these
+        fields, in the order they were made: one indexed look-up for one field, a join for many."""
+        if len(keys) == 1:
+            return [
+                (*keys[0], *row)
+                for row in self.db.execute(
+                    "SELECT old, new, outcome FROM audit WHERE source=? AND item_id=? AND field=? "
+                    "AND outcome IN ('applied', 'sent') ORDER BY seq",
+                    keys[0],
+                ).fetchall()
+            ]
+        self.db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS wanted_overwrites (source TEXT, item_id TEXT, field TEXT)"
+        )
+        self.db.execute("DELETE FROM wanted_overwrites")
+        self.db.executemany("INSERT INTO wanted_overwrites VALUES (?,?,?)", keys)
+        rows = self.db.execute(
+            "SELECT a.source, a.item_id, a.field, a.old, a.new, a.outcome FROM wanted_overwrites w JOIN audit a "
+            "ON a.source = w.source AND a.item_id = w.item_id AND a.field = w.field "
+            "WHERE a.outcome IN ('applied', 'sent') ORDER BY a.seq"
+        ).fetchall()
+        self.db.execute("DELETE FROM wanted_overwrites")
+        return [tuple(r) for r in rows]
 
     @_serialized
     def count_writes(self, outcome: str = "applied") -> int:
@@ -478,11 +553,13 @@ class StateStore:
     @_serialized
     def set_key(self, natural_key: str, source: str, state: str, target_id: str | None = None) -> None:
         now = _now()
-        self.db.execute(
-            "INSERT INTO keys VALUES (?,?,?,?,?,?) ON CONFLICT(natural_key) DO UPDATE SET "
-            "state=excluded.state, target_id=COALESCE(excluded.target_id, keys.target_id), updated_at=excluded.updated_at",
-            (natural_key, source, target_id, state, now, now),
-        )
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO keys VALUES (?,?,?,?,?,?) ON CONFLICT(natural_key) DO UPDATE SET "
+                "state=excluded.state, target_id=COALESCE(excluded.target_id, keys.target_id), "
+                "updated_at=excluded.updated_at",
+                (natural_key, source, target_id, state, now, now),
+            )
 
     # -- cursors and cycles -----------------------------------------------------
     @_serialized
@@ -492,7 +569,12 @@ class StateStore:
 
     @_serialized
     def save_cursor(self, source: str, value: dict[str, Any]) -> None:
-        self.db.execute("INSERT OR REPLACE INTO cursors VALUES (?,?,?)", (source, json.dumps(value), _now()))
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO cursors VALUES (?,?,?) ON CONFLICT (source) DO UPDATE SET "
+                "value=excluded.value, saved_at=excluded.saved_at",
+                (source, json.dumps(value), _now()),
+            )
 
     @_serialized
     def quarantined_ids(self) -> set[tuple[str, str]]:
@@ -505,14 +587,24 @@ class StateStore:
 
     @_serialized
     def start_cycle(self, mode: str) -> int:
-        cur = self.db.execute("INSERT INTO cycles (started, mode) VALUES (?, ?)", (_now(), mode))
-        return _rowid(cur)
+        with self._transaction():
+            cur = self.db.execute(
+                "INSERT INTO cycles (started, mode) VALUES (?, ?) RETURNING id", (_now(), mode)
+            )
+            return cur.fetchone()[0]
 
     @_serialized
     def finish_cycle(self, cycle: int, summary: dict[str, Any]) -> None:
-        self.db.execute(
-            "UPDATE cycles SET finished=?, summary=? WHERE id=?", (_now(), json.dumps(summary), cycle)
-        )
+        with self._transaction():
+            self.db.execute(
+                "UPDATE cycles SET finished=?, summary=? WHERE id=?", (_now(), json.dumps(summary), cycle)
+            )
+
+    @_serialized
+    def last_finished(self) -> datetime | None:
+        """When the last cycle finished (`relais health`), or None before any did."""
+        row = self.db.execute("SELECT MAX(finished) FROM cycles").fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     # -- deletions (the reconciliation sweep) ---------------------------------------
     @_serialized
@@ -545,24 +637,56 @@ class StateStore:
     @_serialized
     def first_delivery(self, vendor: str, delivery_id: str, summary: str | None = None) -> bool:
         """Record a webhook delivery; False if it was received before (a replay or a retry)."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?)", (vendor, delivery_id, _now(), summary)
-        )
-        if cur.rowcount == 1:  # bounded, whatever arrives: the oldest go first
-            self.db.execute(
-                "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries "
-                "ORDER BY received DESC LIMIT -1 OFFSET ?)",
-                (DELIVERIES_KEPT_MAX,),
+        with self._transaction():
+            cur = self.db.execute(
+                "INSERT INTO deliveries VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                (vendor, delivery_id, _now(), summary),
             )
-        return cur.rowcount == 1
+            first = cur.rowcount == 1
+            if first:  # bounded, whatever arrives: the oldest go first
+                self.db.execute(
+                    "DELETE FROM deliveries WHERE (vendor, delivery_id) IN (SELECT vendor, delivery_id "
+                    f"FROM deliveries ORDER BY received DESC LIMIT {self._dialect.unlimited} OFFSET ?)",
+                    (DELIVERIES_KEPT_MAX,),
+                )
+        return first
 
     @_serialized
     def prune_deliveries(self, before: str) -> int:
         """Forget deliveries received before ``before`` (ISO time): vendors stop retrying within a day."""
-        return self.db.execute("DELETE FROM deliveries WHERE received < ?", (before,)).rowcount
+        with self._transaction():
+            return self.db.execute("DELETE FROM deliveries WHERE received < ?", (before,)).rowcount
 
 
-def _rowid(cur: sqlite3.Cursor) -> int:
-    """The row an INSERT just made (sqlite3 types ``lastrowid`` as optional; after an INSERT it is set)."""
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+def copy_store(source: StateStore, target: StateStore, batch: int = 1000) -> dict[str, int]:
+    """Copy every row of ``source`` into ``target`` (`relais state copy`), keeping their ids: one
+    read snapshot of the source, one transaction of the target, which must hold no row yet
+    (:class:`StoreNotEmpty`). Returns the rows copied, per table."""
+    counts = dict.fromkeys(TABLES, 0)
+    with source._lock, target._lock, source._unusable(), target._unusable():
+        source.db.execute("BEGIN")  # a snapshot: what a writer adds meanwhile is not half-copied
+        try:
+            with target._transaction():
+                held = {
+                    t: n
+                    for t in TABLES
+                    if (n := target.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
+                }
+                if held:
+                    rows = ", ".join(f"{t} {n:,}" for t, n in held.items())
+                    raise StoreNotEmpty(
+                        f"{target.shown()} holds a state store already ({rows}): copy into an empty database"
+                    )
+                for table in TABLES:
+                    cur = source.db.execute(f"SELECT * FROM {table}")
+                    columns = [d[0] for d in cur.description]
+                    insert = (
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})"
+                    )
+                    while rows_read := cur.fetchmany(batch):
+                        target.db.executemany(insert, rows_read)
+                        counts[table] += len(rows_read)
+                target._dialect.after_copy(target.db)
+        finally:
+            source.db.execute("COMMIT")
+    return counts

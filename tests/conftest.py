@@ -7,12 +7,15 @@ sockets against the sandbox, and the tests look at what the sandbox holds.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import yaml
@@ -29,6 +32,9 @@ from sync.engine import Engine
 from sync.settings import load_settings, resolve_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The PostgreSQL server the store's tests use (`make test` makes sure one answers: `make postgres`).
+POSTGRES = os.environ.get("RELAIS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 Clock = FrozenClock  # a settable clock, so a test can place edits inside one minute
@@ -84,6 +90,39 @@ def pd(sb: Sandbox) -> Iterator[Any]:
     client = pagerduty_client(sb)
     yield client
     client.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty database on the test server (a random name), dropped after the test."""
+    import psycopg
+
+    name = f"relais_test_{secrets.token_hex(6)}"
+    try:
+        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as e:
+        pytest.fail(
+            f"no PostgreSQL server at {POSTGRES} ({e}): `make postgres` starts one; or set RELAIS_TEST_POSTGRES"
+        )
+    with admin:
+        try:  # a linguistic collation, as production databases often have: the store must not depend on it
+            admin.execute(
+                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
+                "LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+            )
+        except psycopg.Error:  # a server without ICU (or older than 15): its default
+            admin.execute(f'CREATE DATABASE "{name}"')
+    yield urlunsplit(urlsplit(POSTGRES)._replace(path=f"/{name}"))
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_at(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a store-level test keeps its store: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "relais.db"
+    return request.getfixturevalue("postgres_url")
 
 
 def write_config(

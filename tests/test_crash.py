@@ -46,7 +46,16 @@ def counts(sb: Sandbox) -> dict[str, int]:
     }
 
 
-def test_sigkill_during_apply_then_restart_converges(tmp_path: Path):
+def test_sigkill_during_apply_then_restart_converges(tmp_path: Path, state_at):
+    """On either store: a PostgreSQL writer killed leaves its lock to the server, which drops it."""
+    on_store = (
+        (lambda d: d.update(state={"url": state_at})) if isinstance(state_at, str) else (lambda d: None)
+    )
+
+    def crash_config(d: dict) -> None:
+        slow_writes(d)
+        on_store(d)
+
     # The reference: one uninterrupted run.
     with Sandbox(seed=11, size="demo") as ref:
         (tmp_path / "ref").mkdir()
@@ -58,7 +67,7 @@ def test_sigkill_during_apply_then_restart_converges(tmp_path: Path):
 
     with Sandbox(seed=11, size="demo") as sb:
         (tmp_path / "crash").mkdir()
-        cfg = write_config(sb, tmp_path / "crash", slow_writes)
+        cfg = write_config(sb, tmp_path / "crash", crash_config)
         proc = start_relais(["sync", "--once", "-c", str(cfg)], relais_env(sb))
         deadline = time.monotonic() + 60
         while sb.count(vendor="jira", method="PUT") < 10 and time.monotonic() < deadline:
@@ -77,7 +86,7 @@ def test_sigkill_during_apply_then_restart_converges(tmp_path: Path):
         assert counts(sb) == expected_counts
 
         # No item skipped: everything the tools hold is in the state store.
-        store = StateStore(cfg.parent / "relais.db")
+        store = StateStore(state_at if isinstance(state_at, str) else cfg.parent / "relais.db")
         try:
             stored = store.count_items()
         finally:

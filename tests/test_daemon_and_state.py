@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, relais_env, run_relais, write_config
+from conftest import ROOT, make_engine, relais_env, run_relais, write_config
 
+from sync.dialect import dialect_of
 from sync.state import MIGRATIONS, StateStore
 
 
@@ -57,25 +58,33 @@ def test_run_cycles_on_schedule_and_stops_on_sigterm(sandbox, tmp_path: Path):
     assert health.returncode == 0, health.stderr
 
 
-def test_schema_is_versioned_and_a_newer_store_is_refused(tmp_path: Path):
-    path = tmp_path / "state.db"
-    store = StateStore(path)
+def test_schema_is_versioned_and_a_newer_store_is_refused(state_at):
+    store = StateStore(state_at)
     assert store.schema_version == len(MIGRATIONS)
-    store.db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    store.db.execute("BEGIN")
+    dialect_of(state_at).set_schema_version(store.db, len(MIGRATIONS) + 1)
+    store.db.execute("COMMIT")
     store.close()
     with pytest.raises(RuntimeError, match="newer than this relais understands"):
-        StateStore(path)
+        StateStore(state_at)
 
 
-def test_reopening_a_store_keeps_its_data(tmp_path: Path, engine):
-    engine.run_cycle(apply=True)
-    path = engine.settings.state.path
-    count = engine.store.count_items()
-    engine.close()
-    again = StateStore(path)
+def test_reopening_a_store_keeps_its_data(sandbox, tmp_path: Path, state_at):
+    config = write_config(
+        sandbox, tmp_path, lambda d: d.update(state={"url": state_at}) if isinstance(state_at, str) else None
+    )
+    engine = make_engine(sandbox, config)
     try:
-        assert again.count_items() == count
-        assert again.journal_mode() == "wal"
+        engine.run_cycle(apply=True)
+        location = engine.state
+        count = engine.store.count_items()
+    finally:
+        engine.close()
+    assert location == state_at
+    again = StateStore(location)
+    try:
+        assert again.count_items() == count and sum(count.values()) > 100
+        assert again.journal_mode() == ("wal" if again.engine == "sqlite" else "postgresql")
     finally:
         again.close()
 

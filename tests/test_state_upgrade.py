@@ -34,8 +34,8 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_data(tmp_path: Pat
         store.close()
 
 
-def test_deliveries_are_remembered_across_reopening_and_pruned_after_they_age(tmp_path: Path):
-    path = tmp_path / "relais.db"
+def test_deliveries_are_remembered_across_reopening_and_pruned_after_they_age(state_at):
+    path = state_at  # a SQLite file, then a PostgreSQL database
     store = StateStore(path)
     assert store.first_delivery("pagerduty", "f2fd2aa0", "incident.triggered")
     assert not store.first_delivery("pagerduty", "f2fd2aa0")

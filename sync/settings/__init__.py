@@ -38,7 +38,7 @@ from ._model import (
 )
 from ._route import Route, RouteFallback, RouteRule
 from ._rules import ClassifyRule, SetMatch, TextMatch, When
-from ._secrets import SecretError, Secrets, resolve_secrets
+from ._secrets import SecretError, Secrets, resolve_secrets, state_location
 from ._sources import (
     JiraFeedbackFields,
     JiraSource,
@@ -96,4 +96,5 @@ __all__ = [
     "Writeback",
     "load_settings",
     "resolve_secrets",
+    "state_location",
 ]

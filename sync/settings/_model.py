@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from sync.dialect import is_url
 from sync.models import WorkClass
 
 from ._balance import Balance
@@ -74,9 +75,30 @@ class Team(Model):
 
 
 class State(Model):
+    """Where relais keeps its state: a SQLite file (the default), or a PostgreSQL database."""
+
     path: ConfigPath = Field(
         Path("relais.db"), validate_default=True, description="SQLite file, relative to this file."
     )
+    url: Text | None = Field(
+        None,
+        description="A PostgreSQL database instead of the file: postgresql://user@host:5432/database. "
+        "Its password never here: RELAIS_STATE_URL (or RELAIS_STATE_URL_FILE), which may hold the whole URL "
+        "and wins over this one, or libpq's PGPASSWORD or ~/.pgpass.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres(cls, url: str | None) -> str | None:
+        if url is not None and not is_url(url):
+            raise relais_error("a PostgreSQL URL, postgresql://user@host:5432/database")
+        return url
+
+    @model_validator(mode="after")
+    def _one_store(self) -> State:
+        if self.url is not None and "path" in self.model_fields_set:
+            raise relais_error("set one of `path` (a SQLite file) or `url` (a PostgreSQL database), not both")
+        return self
 
 
 class JiraWorkType(Model):

@@ -13,11 +13,16 @@ from typing import Any
 
 from connectors import registry
 
+#: Where the state store's PostgreSQL URL comes from when it carries a password (or _FILE).
+STATE_URL_VARIABLE = "RELAIS_STATE_URL"
+
 # Value shapes, each with the variable the operator should use instead: each vendor's token
 # shapes (its spec), then an Authorization header's value, whoever's it is.
 _TOKEN_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     *((re.compile(shape), v.token_variable) for v in registry.VENDORS for shape in v.token_shapes),
     (re.compile(r"\b(?:Bearer|Basic) [A-Za-z0-9._~+/=-]{16,}"), ""),
+    # a database URL with its password (the state store's: state.url takes one without)
+    (re.compile(r"\bpostgres(?:ql)?://(?:[^\s/@:]*:[^\s/@]+@|\S*[?&]password=[^&\s])"), STATE_URL_VARIABLE),
 )
 
 _CREDENTIAL_KEY = re.compile(

@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from connectors import registry
+from connectors.errors import register_secret
 from connectors.spec import Secret
+from sync.dialect import is_url, url_password
 
 from ._model import Settings
+from ._secretlike import STATE_URL_VARIABLE
 
 #: Every variable relais reads a secret from (each also as NAME_FILE), from the vendors' specs.
 SECRET_VARIABLES = tuple(s.variable for _, s in registry.secrets())
@@ -104,9 +107,36 @@ def resolve_secrets(settings: Settings, environ: Mapping[str, str] = os.environ)
             problems.append(f"{where}: {secret.lack}: set {secret.variable} or {secret.variable}_FILE")
         elif value is not None:
             values[secret.attribute] = value
+    try:
+        state_location(settings, environ)
+    except SecretError as e:
+        problems += e.problems
     if problems:
         raise SecretError(problems)
     return Secrets(**values)
+
+
+#: The state store's PostgreSQL URL, which may carry a password: from the environment, like a token.
+STATE_URL = Secret("state_url", STATE_URL_VARIABLE, "no PostgreSQL URL", required=False)
+
+
+def state_location(settings: Settings, environ: Mapping[str, str] = os.environ) -> Path | str:
+    """Where the state store is: RELAIS_STATE_URL (or its _FILE) when set, else ``state.url``,
+    else the SQLite file ``state.path``. A URL's password is registered for redaction."""
+    value, problem = _lookup(STATE_URL, environ)
+    if problem:
+        raise SecretError([f"state: {problem}"])
+    if value is not None and not is_url(value):
+        raise SecretError(
+            [
+                f"state: {STATE_URL_VARIABLE} is not a PostgreSQL URL (postgresql://user:password@host:5432/database)"
+            ]
+        )
+    url = value or settings.state.url
+    if url is None:
+        return settings.state.path
+    register_secret(url_password(url))
+    return url
 
 
 def _lookup(secret: Secret, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
