@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
+from settings_support import EXAMPLE, refused, write_config
 
-from sync.settings import ConfigError, load_settings
+from sync.settings import load_settings
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "relais.example.yaml"
 FIXTURE = Path(__file__).parent / "fixtures" / "briefings.yaml"
 
 
@@ -26,15 +25,11 @@ def _uncommented_example() -> str:
 
 
 def write(tmp_path: Path, data: dict) -> Path:
-    path = tmp_path / "relais.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return write_config(tmp_path, yaml.safe_dump(data, sort_keys=False))
 
 
 def problems(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as err:
-        load_settings(path)
-    return [f"{p.path}: {p.message}" for p in err.value.problems]
+    return [f"{p.path}: {p.message}" for p in refused(path).problems]
 
 
 def test_the_example_ships_with_briefings_and_followups_off():
