@@ -17,19 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..server import Request, Response
-from ..vendor import BadRequest
+from ..vendor import BadRequest, route
 from .fields import ISSUE_TYPES, STATUSES
 
 
 class DiscoveryRoutes:
     state: Any
 
-    def discovery_routes(self, r: Any) -> None:
-        r.add("GET", "/rest/api/3/project/search", self.project_search)
-        r.add("GET", "/rest/api/3/issuetype", self.issue_types)
-        r.add("GET", "/rest/api/3/status", self.statuses)
-        r.add("GET", "/rest/api/3/users/search", self.users_search)
-
+    @route("GET", "/rest/api/3/project/search")
     def project_search(self, request: Request) -> Response:
         start, size = _paging(request, default=50, cap=100)
         renderer = self.state.renderer()
@@ -59,16 +54,19 @@ class DiscoveryRoutes:
             project["lead"] = renderer.user(org.person(team.pm).jira_account_id)
         return project
 
+    @route("GET", "/rest/api/3/issuetype")
     def issue_types(self, request: Request) -> Response:
         renderer = self.state.renderer()
         return Response.json(
             200, [renderer.field_value({"issuetype": name}, "issuetype") for name in ISSUE_TYPES]
         )
 
+    @route("GET", "/rest/api/3/status")
     def statuses(self, request: Request) -> Response:
         renderer = self.state.renderer()
         return Response.json(200, [renderer.status(name) for name in STATUSES])
 
+    @route("GET", "/rest/api/3/users/search")
     def users_search(self, request: Request) -> Response:
         start, size = _paging(request, default=50, cap=1000)
         renderer = self.state.renderer()
