@@ -69,6 +69,13 @@ class VendorState:
         (``Sandbox(fresh=True)``). A vendor where relais owns nothing has nothing to remove."""
 
 
+def error_json(status: int, body: Any, headers: dict[str, str], extra: dict[str, Any]) -> Response:
+    """A vendor's error: its body and headers, and ``Retry-After`` when the error says when to retry."""
+    if extra.get("retry_after") is not None:
+        headers = {**headers, "Retry-After": str(extra["retry_after"])}
+    return Response.json(status, body, headers)
+
+
 class VendorApp(Generic[StateT]):
     """One vendor's API over its state (``StateT``), for the holder of ``token``."""
 

@@ -15,12 +15,13 @@ from typing import Any
 
 from ..server import Request, Response
 from ..timeutil import as_utc, jira_format
-from ..vendor import BadRequest, VendorApp, route
+from ..vendor import BadRequest, VendorApp, error_json, route
 from . import links as jl
 from .bulk_api import BulkRoutes
 from .discovery_api import DiscoveryRoutes
 from .errors import FieldErrors, JQLError, NotFound
 from .fields import select_fields
+from .paging import page_bean
 from .state import JiraState
 
 REMOVED = (
@@ -49,12 +50,8 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
         body: dict[str, Any] = {"errorMessages": messages, "errors": errors}
         if extra.get("bulk"):  # the bulk API's BulkOperationErrorResponse
             body = {"errors": [{"message": m} for m in messages]}
-        headers = {}
-        if status == 401:
-            headers["WWW-Authenticate"] = 'Basic realm="protected-area"'
-        if extra.get("retry_after") is not None:
-            headers["Retry-After"] = str(extra["retry_after"])
-        return Response.json(status, body, headers)
+        headers = {"WWW-Authenticate": 'Basic realm="protected-area"'} if status == 401 else {}
+        return error_json(status, body, headers, extra)
 
     def rate_limited(
         self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False
@@ -243,19 +240,10 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
             rec = self._find(key)
             renderer = self.state.renderer()
             histories = [renderer.history(h) for h in rec["changelog"]]  # oldest first on this endpoint
-        page = histories[start : start + size]
         base = f"{self.state.base_url}/rest/api/3/issue/{rec['id']}/changelog"
-        body: dict[str, Any] = {
-            "self": f"{base}?maxResults={size}&startAt={start}",
-            "maxResults": size,
-            "startAt": start,
-            "total": len(histories),
-            "isLast": start + len(page) >= len(histories),
-            "values": page,
-        }
-        if not body["isLast"]:
-            body["nextPage"] = f"{base}?maxResults={size}&startAt={start + len(page)}"
-        return Response.json(200, body)
+        return Response.json(
+            200, page_bean(histories, start, size, base, "?maxResults={size}&startAt={start}")
+        )
 
     @route("GET", "/rest/api/3/issue/{key}/worklog")
     def worklogs(self, request: Request, key: str) -> Response:

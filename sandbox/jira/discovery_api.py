@@ -19,6 +19,7 @@ from typing import Any
 from ..server import Request, Response
 from ..vendor import BadRequest, route
 from .fields import ISSUE_TYPES, STATUSES
+from .paging import page_bean
 
 
 class DiscoveryRoutes:
@@ -32,18 +33,10 @@ class DiscoveryRoutes:
         query = (request.arg("query") or "").casefold()
         if query:
             keys = [k for k in keys if query in k.casefold() or query in renderer.projects[k][1].casefold()]
-        page = keys[start : start + size]
         base = f"{self.state.base_url}/rest/api/3/project/search"
-        body: dict[str, Any] = {
-            "self": f"{base}?startAt={start}&maxResults={size}",
-            "maxResults": size,
-            "startAt": start,
-            "total": len(keys),
-            "isLast": start + len(page) >= len(keys),
-            "values": [self._project(renderer, k, "lead" in _split(request.args("expand"))) for k in page],
-        }
-        if not body["isLast"]:
-            body["nextPage"] = f"{base}?startAt={start + len(page)}&maxResults={size}"
+        body = page_bean(keys, start, size, base, "?startAt={start}&maxResults={size}")
+        lead = "lead" in _split(request.args("expand"))
+        body["values"] = [self._project(renderer, k, lead) for k in body["values"]]
         return Response.json(200, body)
 
     def _project(self, renderer: Any, key: str, lead: bool) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from ..server import Request, Response
-from ..vendor import BadRequest, VendorApp, route
+from ..vendor import BadRequest, VendorApp, error_json, route
 from .schema import PAGINATED, ValidationError, render_value
 from .search import search
 from .state import NotionNotFound, NotionState
@@ -49,10 +49,7 @@ class NotionApp(VendorApp[NotionState]):
         if extra.get("additional_data"):
             body["additional_data"] = extra["additional_data"]
         body["request_id"] = str(uuid.uuid4())
-        headers = {"x-notion-request-id": body["request_id"]}
-        if extra.get("retry_after") is not None:
-            headers["Retry-After"] = str(extra["retry_after"])
-        return Response.json(status, body, headers)
+        return error_json(status, body, {"x-notion-request-id": body["request_id"]}, extra)
 
     def rate_limited(
         self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..server import Request, Response
 from ..timeutil import UTC, parse_iso
-from ..vendor import BadRequest, VendorApp, route
+from ..vendor import BadRequest, VendorApp, error_json, route
 from . import data as pdd
 from .state import PagerDutyState, PDError
 
@@ -37,8 +37,7 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
         }
         if extra.get("errors"):
             body["errors"] = list(extra["errors"])
-        headers = {"Retry-After": str(extra["retry_after"])} if extra.get("retry_after") is not None else {}
-        return Response.json(status, {"error": body}, headers)
+        return error_json(status, {"error": body}, {}, extra)
 
     def rate_limited(
         self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False
