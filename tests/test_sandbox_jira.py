@@ -19,7 +19,7 @@ import pytest
 from jira import JIRAError
 
 from sandbox import Sandbox
-from sandbox.testing import jira_client, ssl_context
+from sandbox.testing import http_client, jira_client
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)  # 10:30:42 in Paris
@@ -27,12 +27,7 @@ START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)  # 10:30:42 in Par
 
 @pytest.fixture
 def raw(sb: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=sb.urls["jira"],
-        verify=ssl_context(sb),
-        timeout=5,
-        auth=(sb.env["JIRA_EMAIL"], sb.env["JIRA_API_TOKEN"]),
-    ) as client:
+    with http_client(sb, "jira") as client:
         yield client
 
 
@@ -128,9 +123,7 @@ def test_the_removed_search_endpoint_answers_410(raw, jira):
 
 
 def test_wrong_token_is_401_with_an_error_collection(sb):
-    with httpx.Client(
-        base_url=sb.urls["jira"], verify=ssl_context(sb), auth=(sb.env["JIRA_EMAIL"], "nope")
-    ) as c:
+    with http_client(sb, "jira", token="nope") as c:
         r = c.get("/rest/api/3/myself")
     assert r.status_code == 401
     assert r.json() == {
