@@ -43,32 +43,18 @@ from conformance_support import (
 
 def test_jira_server_info(jira):
     r = call(jira, "GET", "/rest/api/3/serverInfo", 200)
-    body = conforms(
-        "jira",
-        r,
-        example_ignore=(
-            # "displayUrl*" are instance-specific (custom domains, linked Confluence /
-            # Service Management); not every Cloud site has them.
-            "displayUrl",
-            "displayUrlConfluence",
-            "displayUrlServicedeskHelpCenter",
-        ),
-    )
+    # "displayUrl*" are instance-specific (custom domains, linked Confluence / Service
+    # Management); not every Cloud site has them.
+    site_urls = ("displayUrl", "displayUrlConfluence", "displayUrlServicedeskHelpCenter")
+    body = conforms("jira", r, example_ignore=site_urls)
     assert body["deploymentType"] == "Cloud"
 
 
 def test_jira_myself(jira):
     r = call(jira, "GET", "/rest/api/3/myself", 200)
-    body = conforms(
-        "jira",
-        r,
-        example_ignore=(
-            # The spec marks User.key/name "no longer available" (GDPR user-privacy
-            # migration); real Cloud responses do not carry them.
-            "key",
-            "name",
-        ),
-    )
+    # The spec marks User.key/name "no longer available" (GDPR user-privacy migration); real
+    # Cloud responses do not carry them.
+    body = conforms("jira", r, example_ignore=("key", "name"))
     assert body.get("timeZone"), "relais reads the API user's timeZone for JQL dates"
     assert body.get("accountId")
 
