@@ -1,8 +1,5 @@
-"""The sandbox's Jira Cloud (a loopback HTTPS fake) checked against Atlassian's own material,
-over real HTTPS with plain httpx — every endpoint relais uses, success and the main error
-statuses. What each call is checked against, and what a failure means:
-tests/conformance_support.py.
-"""
+"""The sandbox's Jira Cloud held to Atlassian's own material, every endpoint relais uses, over real HTTPS
+(how each call is checked, and what a failure means: tests/conformance_support.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +10,6 @@ import uuid
 from datetime import datetime
 
 import pytest
-
-from sandbox import Sandbox
-
-try:  # `tests` is a package in some layouts, a plain rootdir in others
-    from tests.spec import openapi as oa
-except ImportError:  # pragma: no cover
-    from spec import openapi as oa
-
 
 # The shared fixtures (its __all__): pytest finds a fixture by its name in the module.
 from conformance_support import *  # noqa: F403
@@ -36,9 +25,12 @@ from conformance_support import (
     jira_field_values,
     jira_schema_problems,
     jira_search_checks,
+    oa,
     search_checked,
     vendor_client,
 )
+
+from sandbox import Sandbox
 
 
 def test_jira_server_info(jira):
