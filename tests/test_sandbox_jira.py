@@ -47,6 +47,18 @@ def search_all(jira: Any, jql: str, page_size: int, fields: list[str]) -> list[d
     raise AssertionError("search never reached its last page")
 
 
+def test_jql_or_and_and_combine_as_jira_reads_them(jira):
+    def keys(jql: str) -> set[str]:
+        return {i["key"] for i in search_all(jira, jql, 100, ["issuetype"])}
+
+    pay, core, bugs = keys("project = PAY"), keys("project = CORE"), keys("issuetype = Bug")
+    assert pay and core and bugs & pay and bugs - pay  # each side has issues the other lacks
+    assert keys("project = PAY OR project = CORE") == pay | core
+    assert keys("project = PAY AND issuetype = Bug") == pay & bugs
+    # AND binds tighter than OR
+    assert keys("project = CORE OR project = PAY AND issuetype = Bug") == core | (pay & bugs)
+
+
 def test_server_info_says_cloud_so_the_client_takes_its_cloud_paths(jira):
     assert jira.deploymentType == "Cloud"
     assert jira.myself()["timeZone"] == "Europe/Paris"
