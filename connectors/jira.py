@@ -336,10 +336,10 @@ class JiraConnector:
         """The options of the field's contexts (Jira lists them to admins only: without the
         right, the check of the options is left to the writes)."""
         try:
-            contexts = self._paged(f"field/{field_id}/context")
+            contexts = self.client.paged(f"field/{field_id}/context")
             have: dict[str, str] = {}
             for context in contexts:
-                for option in self._paged(f"field/{field_id}/context/{context['id']}/option"):
+                for option in self.client.paged(f"field/{field_id}/context/{context['id']}/option"):
                     if not option.get("disabled"):
                         have.setdefault(str(option["id"]), str(option["value"]))
         except (ForbiddenError, NotFoundError):
@@ -412,15 +412,6 @@ class JiraConnector:
                         admin=f"{step} ({fid}; {tried})" if tried else f"{step} ({fid})",
                     )
                 )
-
-    def _paged(self, path: str) -> list[dict[str, Any]]:
-        values: list[dict[str, Any]] = []
-        while True:
-            page = self.client.get_json(path, params={"startAt": len(values), "maxResults": 100})
-            batch = page.get("values") or []
-            values += batch
-            if page.get("isLast", True) or not batch:
-                return values
 
     # -- check --fix ---------------------------------------------------------------------------
     def _fix_create(self, key: str, name: str, kind: str) -> Callable[[], str]:

@@ -58,20 +58,11 @@ class JiraBulkEdit:
 
     def _options(self, field_id: str) -> dict[str, int]:
         out: dict[str, int] = {}
-        for context in self._paged(f"field/{field_id}/context"):
-            for option in self._paged(f"field/{field_id}/context/{context['id']}/option"):
+        for context in self.client.paged(f"field/{field_id}/context"):
+            for option in self.client.paged(f"field/{field_id}/context/{context['id']}/option"):
                 if not option.get("disabled"):
                     out.setdefault(option["value"], int(option["id"]))
         return out
-
-    def _paged(self, path: str) -> list[dict[str, Any]]:
-        values: list[dict[str, Any]] = []
-        while True:
-            page = self.client.get_json(path, params={"startAt": len(values), "maxResults": 100})
-            batch = page.get("values") or []
-            values += batch
-            if page.get("isLast", True) or not batch:
-                return values
 
     # -- writing -----------------------------------------------------------------------------
     def key(self, field_id: str | None, value: Any) -> tuple[str, int] | None:

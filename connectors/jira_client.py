@@ -83,6 +83,16 @@ class JiraClient:
         """GET a REST path (``issue/10001/worklog``) and its JSON answer."""
         return self.client._get_json(path, params=params)
 
+    def paged(self, path: str) -> list[dict[str, Any]]:
+        """Every value of a paged list (a ``PageBean``: custom-field contexts, their options)."""
+        values: list[dict[str, Any]] = []
+        while True:
+            page = self.get_json(path, params={"startAt": len(values), "maxResults": 100})
+            batch = page.get("values") or []
+            values += batch
+            if page.get("isLast", True) or not batch:
+                return values
+
     # -- writes ------------------------------------------------------------------------------
     def post(self, path: str, body: dict[str, Any]) -> Any:
         """POST a JSON body to a REST path; the answer's JSON."""

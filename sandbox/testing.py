@@ -120,9 +120,36 @@ def pagerduty_client(sb: Sandbox, **options: Any) -> Any:
     return client
 
 
+def http_client(
+    sb: Sandbox,
+    vendor: str,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 5,
+) -> Any:
+    """A plain ``httpx`` client on one fake, with its credentials (``token`` in place of the
+    sandbox's own) and ``headers``: for what the official clients do not send."""
+    import httpx
+
+    env = sb.env
+    auth = (env["JIRA_EMAIL"], token or env["JIRA_API_TOKEN"]) if vendor == "jira" else None
+    credentials = {
+        "notion": {"Authorization": f"Bearer {token or env['NOTION_TOKEN']}"},
+        "pagerduty": {"Authorization": f"Token token={token or env['PAGERDUTY_TOKEN']}"},
+    }.get(vendor, {})
+    return httpx.Client(
+        base_url=sb.urls[vendor],
+        verify=ssl_context(sb),
+        timeout=timeout,
+        auth=auth,
+        headers={**credentials, **(headers or {})},
+    )
+
+
 __all__ = [
     "FrozenClock",
     "UTC",
+    "http_client",
     "jira_client",
     "notion_client",
     "pagerduty_client",

@@ -1,7 +1,7 @@
 """What the three fakes have in common: routing, auth hook, error shapes.
 
 A :class:`VendorApp` turns a :class:`~sandbox.server.Request` into a
-:class:`~sandbox.server.Response`. Subclasses register routes, check
+:class:`~sandbox.server.Response`. Subclasses mark their handlers with :func:`route`, check
 credentials the vendor's way, and say how the vendor writes an error, a 429
 and a broken list item (for the ``bad_item`` fault).
 """
@@ -32,6 +32,25 @@ class BadRequest(Exception):
 
 
 StateT = TypeVar("StateT")
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+_ROUTES = "_sandbox_routes"  # the attribute holding a handler's (method, pattern) pairs
+
+
+def route(method: str, pattern: str) -> Callable[[HandlerT], HandlerT]:
+    """Marks an app's method as what answers ``method pattern``; ``{name}`` in the pattern matches
+    one path segment, passed to the method as ``name``. One method may answer several routes."""
+
+    def mark(handler: HandlerT) -> HandlerT:
+        setattr(handler, _ROUTES, [*getattr(handler, _ROUTES, ()), (method, pattern)])
+        return handler
+
+    return mark
+
+
+def _specific_first(entry: tuple[str, str, str]) -> tuple[tuple[bool, ...], str, str]:
+    """A literal path segment before a ``{name}`` one: ``/users/me`` is tried before ``/users/{id}``."""
+    method, pattern, _ = entry
+    return tuple(s.startswith("{") for s in pattern.strip("/").split("/")), pattern, method
 
 
 class VendorState:
@@ -50,6 +69,13 @@ class VendorState:
         (``Sandbox(fresh=True)``). A vendor where relais owns nothing has nothing to remove."""
 
 
+def error_json(status: int, body: Any, headers: dict[str, str], extra: dict[str, Any]) -> Response:
+    """A vendor's error: its body and headers, and ``Retry-After`` when the error says when to retry."""
+    if extra.get("retry_after") is not None:
+        headers = {**headers, "Retry-After": str(extra["retry_after"])}
+    return Response.json(status, body, headers)
+
+
 class VendorApp(Generic[StateT]):
     """One vendor's API over its state (``StateT``), for the holder of ``token``."""
 
@@ -62,8 +88,15 @@ class VendorApp(Generic[StateT]):
         self.router = Router()
         self.routes()
 
-    def routes(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def routes(self) -> None:
+        """Registers the methods marked with :func:`route` (the first pattern a path matches wins)."""
+        marked = [
+            (method, pattern, name)
+            for name in dir(type(self))
+            for method, pattern in getattr(getattr(type(self), name, None), _ROUTES, ())
+        ]
+        for method, pattern, name in sorted(marked, key=_specific_first):
+            self.router.add(method, pattern, getattr(self, name))
 
     # -- hooks ------------------------------------------------------------
     def authenticate(self, request: Request) -> Response | None:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from item_support import pagerduty_incident
 
 from sync.balance import BalanceAccumulator, split_by_week, week_of
 from sync.models import WorkItem
@@ -70,20 +71,7 @@ def issue(
 
 
 def incident(service: str, start: datetime, end: datetime | None, urgency: str = "high") -> WorkItem:
-    n = next(_n)
-    return WorkItem(
-        source="pagerduty",
-        id=f"Q{n:06d}",
-        key=f"#{n}",
-        kind="incident",
-        title=f"incident {n}",
-        updated=end or start,
-        created=start,
-        resolved=end,
-        urgency=urgency,
-        service=service,
-        status="resolved" if end else "triggered",
-    )
+    return pagerduty_incident(next(_n), service, urgency, start, end)
 
 
 def wed(monday: date) -> datetime:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from item_support import pagerduty_incident
 
 from connectors.jira_map import issue_links
 from sync.briefings import epic_key_in, notion_page_id
@@ -133,20 +134,8 @@ def briefing(
 
 
 def incident(n: int, service: str, urgency: str):
-    from sync.models import WorkItem
-
-    return WorkItem(
-        source="pagerduty",
-        id=f"Q{n:06d}",
-        key=f"#{n}",
-        kind="incident",
-        title=f"outage {n}",
-        updated=utc(2026, 11, 18, 9),
-        created=utc(2026, 11, 18, 9),
-        status="triggered",
-        status_category="open",
-        urgency=urgency,
-        service=service,
+    return pagerduty_incident(
+        n, service, urgency, utc(2026, 11, 18, 9), title="outage", status_category="open"
     )
 
 

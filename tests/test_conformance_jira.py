@@ -1,8 +1,5 @@
-"""The sandbox's Jira Cloud (a loopback HTTPS fake) checked against Atlassian's own material,
-over real HTTPS with plain httpx — every endpoint relais uses, success and the main error
-statuses. What each call is checked against, and what a failure means:
-tests/conformance_support.py.
-"""
+"""The sandbox's Jira Cloud held to Atlassian's own material, every endpoint relais uses, over real HTTPS
+(how each call is checked, and what a failure means: tests/conformance_support.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +10,6 @@ import uuid
 from datetime import datetime
 
 import pytest
-
-from sandbox import Sandbox
-
-try:  # `tests` is a package in some layouts, a plain rootdir in others
-    from tests.spec import openapi as oa
-except ImportError:  # pragma: no cover
-    from spec import openapi as oa
-
 
 # The shared fixtures (its __all__): pytest finds a fixture by its name in the module.
 from conformance_support import *  # noqa: F403
@@ -36,39 +25,28 @@ from conformance_support import (
     jira_field_values,
     jira_schema_problems,
     jira_search_checks,
+    oa,
     search_checked,
     vendor_client,
 )
 
+from sandbox import Sandbox
+
 
 def test_jira_server_info(jira):
     r = call(jira, "GET", "/rest/api/3/serverInfo", 200)
-    body = conforms(
-        "jira",
-        r,
-        example_ignore=(
-            # "displayUrl*" are instance-specific (custom domains, linked Confluence /
-            # Service Management); not every Cloud site has them.
-            "displayUrl",
-            "displayUrlConfluence",
-            "displayUrlServicedeskHelpCenter",
-        ),
-    )
+    # "displayUrl*" are instance-specific (custom domains, linked Confluence / Service
+    # Management); not every Cloud site has them.
+    site_urls = ("displayUrl", "displayUrlConfluence", "displayUrlServicedeskHelpCenter")
+    body = conforms("jira", r, example_ignore=site_urls)
     assert body["deploymentType"] == "Cloud"
 
 
 def test_jira_myself(jira):
     r = call(jira, "GET", "/rest/api/3/myself", 200)
-    body = conforms(
-        "jira",
-        r,
-        example_ignore=(
-            # The spec marks User.key/name "no longer available" (GDPR user-privacy
-            # migration); real Cloud responses do not carry them.
-            "key",
-            "name",
-        ),
-    )
+    # The spec marks User.key/name "no longer available" (GDPR user-privacy migration); real
+    # Cloud responses do not carry them.
+    body = conforms("jira", r, example_ignore=("key", "name"))
     assert body.get("timeZone"), "relais reads the API user's timeZone for JQL dates"
     assert body.get("accountId")
 

@@ -1,8 +1,5 @@
-"""The sandbox's Notion (a loopback HTTPS fake) checked against Notion's own material,
-over real HTTPS with plain httpx — every endpoint relais uses, success and the main error
-statuses. What each call is checked against, and what a failure means:
-tests/conformance_support.py.
-"""
+"""The sandbox's Notion held to Notion's own material, every endpoint relais uses, over real HTTPS
+(how each call is checked, and what a failure means: tests/conformance_support.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +9,6 @@ from typing import Any
 
 import pytest
 
-try:  # `tests` is a package in some layouts, a plain rootdir in others
-    from tests.spec import notion_shapes as ns
-except ImportError:  # pragma: no cover
-    from spec import notion_shapes as ns
-
-
 # The shared fixtures (its __all__): pytest finds a fixture by its name in the module.
 from conformance_support import *  # noqa: F403
 from conformance_support import (
@@ -26,6 +17,7 @@ from conformance_support import (
     data_source_schema,
     fail_if_problems,
     notion_conforms,
+    ns,
     page_matches_schema,
     vendor_client,
 )

@@ -1,20 +1,11 @@
-"""The sandbox's PagerDuty (a loopback HTTPS fake) checked against PagerDuty's own material,
-over real HTTPS with plain httpx — every endpoint relais uses, success and the main error
-statuses. What each call is checked against, and what a failure means:
-tests/conformance_support.py.
-"""
+"""The sandbox's PagerDuty held to PagerDuty's own material, every endpoint relais uses, over real HTTPS
+(how each call is checked, and what a failure means: tests/conformance_support.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-try:  # `tests` is a package in some layouts, a plain rootdir in others
-    from tests.spec import openapi as oa
-except ImportError:  # pragma: no cover
-    from spec import openapi as oa
-
 
 # The shared fixtures (its __all__): pytest finds a fixture by its name in the module.
 from conformance_support import *  # noqa: F403
@@ -25,6 +16,7 @@ from conformance_support import (
     conforms,
     error_conforms,
     fail_if_problems,
+    oa,
     pd_list_checks,
     vendor_client,
 )

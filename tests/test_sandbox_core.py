@@ -15,6 +15,7 @@ import httpx
 import pytest
 import yaml
 
+from connectors import notion_map
 from sandbox import Sandbox
 from sandbox.__main__ import build_parser
 from sandbox.jira.fields import FIELDS
@@ -22,6 +23,7 @@ from sandbox.org import build_org
 from sandbox.seed import fingerprint
 from sandbox.testing import FrozenClock, ssl_context
 from sandbox.timeutil import UTC
+from sync import owned
 from sync.settings import load_settings
 
 DAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -157,16 +159,11 @@ def test_config_with_briefings_adds_the_briefings_and_followups_sections_and_the
             "followups",
             "writeback",
         ]
-        assert config["briefings"] == {
-            "epic_property": "Epic",
-            "target_date": "Target date",
-            "depends_on": "Depends on",
-            "validated_by": "Validated by",
-            "impact": "Impact",
-            "effort": "Effort",
-            "security": "Security critical",
-            "throughput_weeks": 4,
-        }
+        # it names each briefing input relais reads, a briefing property of a type relais reads it as
+        briefing_db, inputs = sb.notion.schemas["briefings"], notion_map.BRIEFING_INPUT_TYPES
+        names = {k: v for k, v in config["briefings"].items() if k != "throughput_weeks"}
+        assert set(names) == set(inputs) and config["briefings"]["throughput_weeks"] == 4
+        assert [k for k, v in names.items() if briefing_db[v].type not in inputs[k]] == []
         assert config["followups"] == {
             "when": {"urgency": "high"},
             "issuetype": "Task",
@@ -177,20 +174,12 @@ def test_config_with_briefings_adds_the_briefings_and_followups_sections_and_the
             **plain["writeback"]["jira"],
             "epic": {"health": {"field": "Health"}, "briefing_link": {"field": "Briefing link"}},
         }
-        assert config["writeback"]["notion"] == {
-            **plain["writeback"]["notion"],
-            "status": {
-                "health": "Health",
-                "reason": "Health reason",
-                "progress": "Progress",
-                "forecast": "Forecast",
-                "incidents": "Open incidents",
-                "dependencies": "Dependencies",
-                "undeclared": "Undeclared dependencies",
-                "score": "Priority score",
-                "last_synced": "Last synced",
-            },
-        }
+        status = config["writeback"]["notion"]["status"]
+        assert config["writeback"]["notion"] == {**plain["writeback"]["notion"], "status": status}
+        # it names every status field relais writes, each a briefing property of the type relais writes
+        rows = {f.field: f for f in owned.FIELDS if f.setting.startswith("writeback.notion.status.")}
+        assert set(status) == set(rows)
+        assert [k for k, v in status.items() if briefing_db[v].type not in rows[k].accepts] == []
         # merged with the other write-backs, not replacing them
         both = sb.config(str(tmp_path / "relais.db"), routing=True, briefings=True)["writeback"]
         assert {"work_type", "pm", "team", "initiative", "epic"} == set(both["jira"])

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from sandbox import Sandbox
-from sandbox.testing import ssl_context
+from sandbox.testing import http_client
 
 
 @pytest.fixture(scope="module")
@@ -32,15 +32,8 @@ def _reset(sb: Sandbox) -> Iterator[None]:
 
 
 def client(sb: Sandbox, vendor: str, timeout: float = 5) -> httpx.Client:
-    headers = {
-        "jira": {},
-        "notion": {"Authorization": f"Bearer {sb.env['NOTION_TOKEN']}", "Notion-Version": "2025-09-03"},
-        "pagerduty": {"Authorization": f"Token token={sb.env['PAGERDUTY_TOKEN']}"},
-    }[vendor]
-    auth = (sb.env["JIRA_EMAIL"], sb.env["JIRA_API_TOKEN"]) if vendor == "jira" else None
-    return httpx.Client(
-        base_url=sb.urls[vendor], verify=ssl_context(sb), headers=headers, auth=auth, timeout=timeout
-    )
+    version = {"Notion-Version": "2025-09-03"} if vendor == "notion" else {}
+    return http_client(sb, vendor, headers=version, timeout=timeout)
 
 
 JIRA_SEARCH = ("/rest/api/3/search/jql", {"jql": "project = PAY", "fields": "summary", "maxResults": 5})

@@ -19,7 +19,7 @@ import pytest
 from jira import JIRAError
 
 from sandbox import Sandbox
-from sandbox.testing import jira_client, ssl_context
+from sandbox.testing import http_client, jira_client
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)  # 10:30:42 in Paris
@@ -27,12 +27,7 @@ START = datetime(2026, 11, 20, 9, 30, 42, 500000, tzinfo=UTC)  # 10:30:42 in Par
 
 @pytest.fixture
 def raw(sb: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=sb.urls["jira"],
-        verify=ssl_context(sb),
-        timeout=5,
-        auth=(sb.env["JIRA_EMAIL"], sb.env["JIRA_API_TOKEN"]),
-    ) as client:
+    with http_client(sb, "jira") as client:
         yield client
 
 
@@ -50,6 +45,18 @@ def search_all(jira: Any, jql: str, page_size: int, fields: list[str]) -> list[d
         if token is None:
             return issues
     raise AssertionError("search never reached its last page")
+
+
+def test_jql_or_and_and_combine_as_jira_reads_them(jira):
+    def keys(jql: str) -> set[str]:
+        return {i["key"] for i in search_all(jira, jql, 100, ["issuetype"])}
+
+    pay, core, bugs = keys("project = PAY"), keys("project = CORE"), keys("issuetype = Bug")
+    assert pay and core and bugs & pay and bugs - pay  # each side has issues the other lacks
+    assert keys("project = PAY OR project = CORE") == pay | core
+    assert keys("project = PAY AND issuetype = Bug") == pay & bugs
+    # AND binds tighter than OR
+    assert keys("project = CORE OR project = PAY AND issuetype = Bug") == core | (pay & bugs)
 
 
 def test_server_info_says_cloud_so_the_client_takes_its_cloud_paths(jira):
@@ -128,9 +135,7 @@ def test_the_removed_search_endpoint_answers_410(raw, jira):
 
 
 def test_wrong_token_is_401_with_an_error_collection(sb):
-    with httpx.Client(
-        base_url=sb.urls["jira"], verify=ssl_context(sb), auth=(sb.env["JIRA_EMAIL"], "nope")
-    ) as c:
+    with http_client(sb, "jira", token="nope") as c:
         r = c.get("/rest/api/3/myself")
     assert r.status_code == 401
     assert r.json() == {

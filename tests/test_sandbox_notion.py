@@ -17,7 +17,7 @@ from notion_client import APIResponseError
 from notion_client.helpers import collect_paginated_api
 
 from sandbox import Sandbox
-from sandbox.testing import ssl_context
+from sandbox.testing import http_client
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 10, 15, 42, 500000, tzinfo=UTC)
@@ -25,10 +25,7 @@ VERSION = "2025-09-03"
 
 
 def raw_client(sb: Sandbox, **headers: str) -> httpx.Client:
-    base = {"Authorization": f"Bearer {sb.env['NOTION_TOKEN']}", "Notion-Version": VERSION}
-    return httpx.Client(
-        base_url=sb.urls["notion"], verify=ssl_context(sb), timeout=5, headers={**base, **headers}
-    )
+    return http_client(sb, "notion", headers={"Notion-Version": VERSION, **headers})
 
 
 def test_each_database_has_exactly_one_data_source_with_its_own_id(sb, notion):

@@ -15,7 +15,7 @@ import pagerduty
 import pytest
 
 from sandbox import Sandbox
-from sandbox.testing import FrozenClock, pagerduty_client, ssl_context
+from sandbox.testing import FrozenClock, http_client, pagerduty_client
 from sandbox.timeutil import UTC
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -24,12 +24,7 @@ ACCEPT = "application/vnd.pagerduty+json;version=2"
 
 @pytest.fixture
 def raw(sb: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=sb.urls["pagerduty"],
-        verify=ssl_context(sb),
-        timeout=5,
-        headers={"Authorization": f"Token token={sb.env['PAGERDUTY_TOKEN']}", "Accept": ACCEPT},
-    ) as c:
+    with http_client(sb, "pagerduty", headers={"Accept": ACCEPT}) as c:
         yield c
 
 
@@ -163,9 +158,7 @@ def test_responder_helpers_write_log_entries(sb, clock):
 
 
 def test_auth_errors_and_lookups(sb, raw, pd):
-    with httpx.Client(
-        base_url=sb.urls["pagerduty"], verify=ssl_context(sb), headers={"Authorization": "Token token=wrong"}
-    ) as bad:
+    with http_client(sb, "pagerduty", token="wrong") as bad:
         r = bad.get("/abilities")
     assert r.status_code == 401 and r.json()["error"]["code"] == 2006
     assert raw.get("/incidents/QNOSUCHINCIDENT").json() == {"error": {"message": "Not Found", "code": 2100}}

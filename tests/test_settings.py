@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pydantic
 import pytest
+from settings_support import EXAMPLE, ROOT
+from settings_support import problems as _problems
+from settings_support import write_config as _write
 
 from sync.models import WorkClass
 from sync.settings import (
@@ -18,19 +21,9 @@ from sync.settings import (
     load_settings,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "config" / "relais.example.yaml"
-
 
 def _line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
-
-
-def _write(folder: Path, text: str, name: str = "relais.yaml") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 MINIMAL = """\
@@ -42,12 +35,6 @@ MINIMAL = """\
       - {name: incidents are RUN, when: {source: pagerduty}, then: RUN}
       - default: BUILD
 """
-
-
-def _problems(path: Path) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_settings(path)
-    return [f"{p.line}: {p.path}: {p.message}" for p in caught.value.problems]
 
 
 # ---------------------------------------------------------------- example ---

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pydantic
 import pytest
+from settings_support import problems, write_config
 
-from sync.settings import AlertRule, Balance, ConfigError, JiraEffort, load_settings
+from sync.settings import AlertRule, Balance, JiraEffort, load_settings
 
 BASE = """\
 version: 1
@@ -27,15 +28,11 @@ classify:
 
 
 def _load(tmp_path: Path, extra: str, base: str = BASE):
-    path = tmp_path / "relais.yaml"
-    path.write_text(base + textwrap.dedent(extra), encoding="utf-8")
-    return load_settings(path)
+    return load_settings(write_config(tmp_path, base + textwrap.dedent(extra)))
 
 
 def _problems(tmp_path: Path, extra: str, base: str = BASE) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        _load(tmp_path, extra, base)
-    return [f"{p.line}: {p.path}: {p.message}" for p in caught.value.problems]
+    return problems(write_config(tmp_path, base + textwrap.dedent(extra)))
 
 
 def _alert(when: str) -> str:

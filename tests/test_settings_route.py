@@ -15,9 +15,9 @@ import jsonschema
 import pydantic
 import pytest
 import yaml
+from settings_support import problems, write_config
 
 from sync.settings import (
-    ConfigError,
     NotionRouting,
     Route,
     RouteRule,
@@ -58,15 +58,11 @@ def _with_feedback_jql(base: str, feedback_jql: str = "issuetype = Feedback") ->
 
 
 def _load(tmp_path: Path, extra: str, base: str = BASE):
-    path = tmp_path / "relais.yaml"
-    path.write_text(base + textwrap.dedent(extra), encoding="utf-8")
-    return load_settings(path)
+    return load_settings(write_config(tmp_path, base + textwrap.dedent(extra)))
 
 
 def _problems(tmp_path: Path, extra: str, base: str = BASE) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        _load(tmp_path, extra, base)
-    return [f"{p.line}: {p.path}: {p.message}" for p in caught.value.problems]
+    return problems(write_config(tmp_path, base + textwrap.dedent(extra)))
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -225,95 +221,104 @@ def test_feedback_goes_to_a_team_or_a_person_and_maintenance_only_to_a_team(tmp_
     ]
 
 
-def test_an_unknown_target_lists_the_teams_and_people_when_nothing_is_close(tmp_path):
-    text = """\
+#: A route section relais refuses (targets, entry shapes, what it needs): (what is added to BASE, the base if not BASE, the problems).
+REFUSED = [
+    pytest.param(
+        """\
         route:
           feedback:
             - {name: a, when: {origin: Sales}, to: zed}
             - fallback: alise
           maintenance:
             - fallback: xyz
-        """
-    assert _problems(tmp_path, text) == [
-        "19: route.feedback[0].to: unknown target 'zed': not a team or a person; "
-        "teams has: payments, core; people has: alice, bruno",
-        "20: route.feedback[1].fallback: unknown target 'alise': not a team or a person (did you mean 'alice'?)",
-        "22: route.maintenance[0].fallback: unknown target 'xyz': not a team; teams has: payments, core",
-    ]
-
-
-def test_a_name_both_team_and_person_is_ambiguous_for_feedback_only(tmp_path):
-    base = BASE.replace("  bruno: {", "  core: {}\n  bruno: {")
-    text = """\
+        """,
+        BASE,
+        [
+            "19: route.feedback[0].to: unknown target 'zed': not a team or a person; "
+            "teams has: payments, core; people has: alice, bruno",
+            "20: route.feedback[1].fallback: unknown target 'alise': not a team or a person (did you mean 'alice'?)",
+            "22: route.maintenance[0].fallback: unknown target 'xyz': not a team; teams has: payments, core",
+        ],
+        id="an unknown target lists the teams and people when nothing is close",
+    ),
+    pytest.param(
+        "route:\n  feedback:\n    - fallback: core\n  maintenance:\n    - fallback: core\n",
+        BASE.replace("  bruno: {", "  core: {}\n  bruno: {"),
+        [
+            "20: route.feedback[0].fallback: ambiguous target 'core': both a team and a person; "
+            "rename one of them so that every route says whom it means"
+        ],
+        id="a name both team and person is ambiguous for feedback only",
+    ),
+    pytest.param(
+        "route:\n  feedback:\n    - {name: a, when: {team: paymnts}, to: core}\n    - fallback: core\n",
+        BASE,
+        ["19: route.feedback[0].when.team: unknown team 'paymnts' (did you mean 'payments'?)"],
+        id="a route condition naming an unknown team",
+    ),
+    pytest.param(
+        "route:\n  feedback:\n    - {name: a, when: {origin: Sales}, to: core, when_survival: alice}\n"
+        "    - fallback: core\n",
+        BASE,
+        [
+            "19: route.feedback[0].when_survival: when_survival applies while the target team is in survival "
+            "mode, which the balance computes: add a `balance:` section (`balance: {}` uses the defaults), "
+            "or remove when_survival"
+        ],
+        id="when_survival needs the balance",
+    ),
+    pytest.param(
+        "route:\n  feedback:\n    - {name: a, when: {origin: Sales}, to: core}\n    - fallbak: bruno\n",
+        BASE,
+        ["20: route.feedback[1].fallbak: unknown key 'fallbak' (did you mean 'fallback'?)"],
+        id="a misspelt fallback is one problem",
+    ),
+    pytest.param(
+        """\
         route:
           feedback:
-            - fallback: core
-          maintenance:
-            - fallback: core
-        """
-    assert _problems(tmp_path, text, base) == [
-        "20: route.feedback[0].fallback: ambiguous target 'core': both a team and a person; "
-        "rename one of them so that every route says whom it means"
-    ]
+            - {name: a, when: {}, to: core, then: RUN}
+            - {name: b, when: {origin: Sales}}
+            - {fallback: core, name: c}
+        """,
+        BASE,
+        [
+            "19: route.feedback[0].when: a rule needs at least one condition (source, kind, project, issuetype, "
+            "status, priority, urgency, service, team, origin, tier, area, customer, labels, components, title, "
+            "text)",
+            "19: route.feedback[0].then: unknown key 'then' (did you mean 'when'?)",
+            "20: route.feedback[1].to: missing required key 'to'",
+            "21: route.feedback[2].name: unknown key 'name'; expected one of: fallback",
+        ],
+        id="a route rule says what it expects",
+    ),
+    pytest.param(
+        "route:\n  feedbak:\n    - fallback: core\nwriteback:\n  notion: {routing: {}}\n",
+        BASE,
+        ["18: route.feedbak: unknown key 'feedbak' (did you mean 'feedback'?)"],
+        id="a misspelt list name is one problem",
+    ),
+    pytest.param(
+        "route:\n  maintenance:\n    - fallback: core\n",
+        BASE.replace("  jira: {url: 'https://acme.atlassian.net', jql: 'project in (PAY, CORE)'}\n", ""),
+        [
+            "17: route.maintenance: route.maintenance sets the team of Jira tickets: add sources.jira, "
+            "or remove route.maintenance"
+        ],
+        id="route.maintenance needs jira",
+    ),
+]
+
+
+@pytest.mark.parametrize(("extra", "base", "expected"), REFUSED)
+def test_a_route_section_is_refused_with_its_problems(tmp_path, extra, base, expected):
+    assert _problems(tmp_path, extra, base) == expected
 
 
 def test_targets_are_not_checked_against_a_malformed_section(tmp_path):
     base = BASE.split("people:")[0] + "people: [alice]\nteams:" + BASE.split("teams:")[1]
     problems = _problems(tmp_path, "route:\n  feedback:\n    - fallback: nobody\n", base)
     assert [p.split(": ")[1] for p in problems] == ["people"]
-
-
-def test_a_route_condition_naming_an_unknown_team_is_a_problem(tmp_path):
-    text = "route:\n  feedback:\n    - {name: a, when: {team: paymnts}, to: core}\n    - fallback: core\n"
-    assert _problems(tmp_path, text) == [
-        "19: route.feedback[0].when.team: unknown team 'paymnts' (did you mean 'payments'?)"
-    ]
-
-
-def test_when_survival_needs_the_balance(tmp_path):
-    text = (
-        "route:\n  feedback:\n    - {name: a, when: {origin: Sales}, to: core, when_survival: alice}\n"
-        "    - fallback: core\n"
-    )
-    assert _problems(tmp_path, text) == [
-        "19: route.feedback[0].when_survival: when_survival applies while the target team is in survival mode, "
-        "which the balance computes: add a `balance:` section (`balance: {}` uses the defaults), "
-        "or remove when_survival"
-    ]
-
-
-# ---------------------------------------------------------- entry shapes ---
-
-
-def test_a_misspelt_fallback_is_one_problem(tmp_path):
-    text = "route:\n  feedback:\n    - {name: a, when: {origin: Sales}, to: core}\n    - fallbak: bruno\n"
-    assert _problems(tmp_path, text) == [
-        "20: route.feedback[1].fallbak: unknown key 'fallbak' (did you mean 'fallback'?)"
-    ]
-
-
-def test_a_route_rule_says_what_it_expects(tmp_path):
-    text = """\
-        route:
-          feedback:
-            - {name: a, when: {}, to: core, then: RUN}
-            - {name: b, when: {origin: Sales}}
-            - {fallback: core, name: c}
-        """
-    assert _problems(tmp_path, text) == [
-        "19: route.feedback[0].when: a rule needs at least one condition (source, kind, project, issuetype, "
-        "status, priority, urgency, service, team, origin, tier, area, customer, labels, components, title, text)",
-        "19: route.feedback[0].then: unknown key 'then' (did you mean 'when'?)",
-        "20: route.feedback[1].to: missing required key 'to'",
-        "21: route.feedback[2].name: unknown key 'name'; expected one of: fallback",
-    ]
-
-
-def test_a_misspelt_list_name_is_one_problem(tmp_path):
-    text = "route:\n  feedbak:\n    - fallback: core\nwriteback:\n  notion: {routing: {}}\n"
-    assert _problems(tmp_path, text) == [
-        "18: route.feedbak: unknown key 'feedbak' (did you mean 'feedback'?)"
-    ]
 
 
 # ---------------------------------------------------------------- sources ---
@@ -349,14 +354,6 @@ def test_route_feedback_needs_feedback_to_read(tmp_path):
         "sources.notion.databases.feedback or sources.jira.feedback_jql, or remove route.feedback"
     ]
     assert _load(tmp_path, text, _with_feedback_jql(base)).route.feedback_fallback == "core"
-
-
-def test_route_maintenance_needs_jira(tmp_path):
-    base = BASE.replace("  jira: {url: 'https://acme.atlassian.net', jql: 'project in (PAY, CORE)'}\n", "")
-    assert _problems(tmp_path, "route:\n  maintenance:\n    - fallback: core\n", base) == [
-        "17: route.maintenance: route.maintenance sets the team of Jira tickets: add sources.jira, "
-        "or remove route.maintenance"
-    ]
 
 
 # -------------------------------------------------------------- writeback ---

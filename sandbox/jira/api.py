@@ -15,12 +15,13 @@ from typing import Any
 
 from ..server import Request, Response
 from ..timeutil import as_utc, jira_format
-from ..vendor import BadRequest, VendorApp
+from ..vendor import BadRequest, VendorApp, error_json, route
 from . import links as jl
 from .bulk_api import BulkRoutes
 from .discovery_api import DiscoveryRoutes
 from .errors import FieldErrors, JQLError, NotFound
 from .fields import select_fields
+from .paging import page_bean
 from .state import JiraState
 
 REMOVED = (
@@ -38,32 +39,6 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
         self.email = email
         super().__init__(state, token)
 
-    def routes(self) -> None:
-        r = self.router
-        # projects, issue types, statuses, users: what `relais init` reads (before project/{key})
-        self.discovery_routes(r)
-        r.add("GET", "/rest/api/{version}/serverInfo", self.server_info)
-        r.add("GET", "/rest/api/3/myself", self.myself)
-        r.add("GET", "/rest/api/3/field", self.fields)
-        r.add("GET", "/rest/api/3/search/jql", self.search)
-        r.add("POST", "/rest/api/3/search/jql", self.search)
-        r.add("POST", "/rest/api/3/search/approximate-count", self.approximate_count)
-        for version in ("2", "3"):
-            r.add("GET", f"/rest/api/{version}/search", self.removed)
-            r.add("POST", f"/rest/api/{version}/search", self.removed)
-        r.add("GET", "/rest/api/3/issue/{key}", self.get_issue)
-        r.add("PUT", "/rest/api/3/issue/{key}", self.put_issue)
-        r.add("POST", "/rest/api/3/issue", self.create_issue)
-        r.add("GET", "/rest/api/3/issue/{key}/changelog", self.changelog)
-        r.add("GET", "/rest/api/3/issue/{key}/worklog", self.worklogs)
-        r.add("GET", "/rest/api/3/project/{key}", self.project)
-        r.add("GET", "/rest/api/3/issueLinkType", self.link_types)
-        r.add("GET", "/rest/api/3/issueLinkType/{type_id}", self.link_type)
-        r.add("POST", "/rest/api/3/issueLink", self.create_link)
-        r.add("GET", "/rest/api/3/issueLink/{link_id}", self.get_link)
-        r.add("DELETE", "/rest/api/3/issueLink/{link_id}", self.delete_link)
-        self.bulk_routes(r)  # custom field contexts/options, bulk edit and its queue
-
     def handle(self, request: Request) -> Response:
         self.state.bulk.settle()  # a bulk edit whose moment has come lands before anything is read
         return super().handle(request)
@@ -75,12 +50,8 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
         body: dict[str, Any] = {"errorMessages": messages, "errors": errors}
         if extra.get("bulk"):  # the bulk API's BulkOperationErrorResponse
             body = {"errors": [{"message": m} for m in messages]}
-        headers = {}
-        if status == 401:
-            headers["WWW-Authenticate"] = 'Basic realm="protected-area"'
-        if extra.get("retry_after") is not None:
-            headers["Retry-After"] = str(extra["retry_after"])
-        return Response.json(status, body, headers)
+        headers = {"WWW-Authenticate": 'Basic realm="protected-area"'} if status == 401 else {}
+        return error_json(status, body, headers, extra)
 
     def rate_limited(
         self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False
@@ -113,6 +84,7 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
         return self.error(401, NOT_AUTHENTICATED)
 
     # -- routes -------------------------------------------------------------
+    @route("GET", "/rest/api/{version}/serverInfo")
     def server_info(self, request: Request, version: str) -> Response:
         now = self.state.clock()
         return Response.json(
@@ -133,6 +105,7 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
             },
         )
 
+    @route("GET", "/rest/api/3/myself")
     def myself(self, request: Request) -> Response:
         bot = self.state.org.bot
         user = self.state.renderer().user(bot.jira_account_id) or {}
@@ -149,13 +122,20 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
         )
         return Response.json(200, user)
 
+    @route("GET", "/rest/api/3/field")
     def fields(self, request: Request) -> Response:
         with self.state.lock:
             return Response.json(200, [dict(f) for f in self.state.catalogue.fields])
 
+    @route("GET", "/rest/api/2/search")
+    @route("POST", "/rest/api/2/search")
+    @route("GET", "/rest/api/3/search")
+    @route("POST", "/rest/api/3/search")
     def removed(self, request: Request) -> Response:
         return Response.json(410, {"errorMessages": [REMOVED], "errors": {}})
 
+    @route("GET", "/rest/api/3/search/jql")
+    @route("POST", "/rest/api/3/search/jql")
     def search(self, request: Request) -> Response:
         if request.method == "POST":
             body = self.body(request) or {}
@@ -193,6 +173,7 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
             raise BadRequest(400, str(exc)) from None
         return Response.json(200, result)
 
+    @route("POST", "/rest/api/3/search/approximate-count")
     def approximate_count(self, request: Request) -> Response:
         body = self.body(request) or {}
         try:
@@ -209,6 +190,7 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
         except NotFound:
             raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
 
+    @route("GET", "/rest/api/3/issue/{key}")
     def get_issue(self, request: Request, key: str) -> Response:
         catalogue = self.state.catalogue
         field_ids = (
@@ -220,6 +202,7 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
             rec = self._find(key)
             return Response.json(200, self.state.renderer().issue(rec, field_ids, expand))
 
+    @route("PUT", "/rest/api/3/issue/{key}")
     def put_issue(self, request: Request, key: str) -> Response:
         body = self.body(request)
         if not isinstance(body, dict):
@@ -234,6 +217,7 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
                 return Response.json(200, self.state.renderer().issue(rec, self.state.catalogue.ids(), set()))
         return Response.empty(204)
 
+    @route("POST", "/rest/api/3/issue")
     def create_issue(self, request: Request) -> Response:
         body = self.body(request)
         if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
@@ -245,6 +229,7 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
                 raise BadRequest(400, "", errors=exc.errors, messages=exc.messages) from None
         return Response.json(201, created)
 
+    @route("GET", "/rest/api/3/issue/{key}/changelog")
     def changelog(self, request: Request, key: str) -> Response:
         try:
             start = int(request.arg("startAt") or 0)
@@ -255,20 +240,12 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
             rec = self._find(key)
             renderer = self.state.renderer()
             histories = [renderer.history(h) for h in rec["changelog"]]  # oldest first on this endpoint
-        page = histories[start : start + size]
         base = f"{self.state.base_url}/rest/api/3/issue/{rec['id']}/changelog"
-        body: dict[str, Any] = {
-            "self": f"{base}?maxResults={size}&startAt={start}",
-            "maxResults": size,
-            "startAt": start,
-            "total": len(histories),
-            "isLast": start + len(page) >= len(histories),
-            "values": page,
-        }
-        if not body["isLast"]:
-            body["nextPage"] = f"{base}?maxResults={size}&startAt={start + len(page)}"
-        return Response.json(200, body)
+        return Response.json(
+            200, page_bean(histories, start, size, base, "?maxResults={size}&startAt={start}")
+        )
 
+    @route("GET", "/rest/api/3/issue/{key}/worklog")
     def worklogs(self, request: Request, key: str) -> Response:
         """PageOfWorklogs: ``startAt``/``maxResults`` (default and cap 5000), oldest first;
         ``startedAfter``/``startedBefore`` are epoch milliseconds (after: inclusive)."""
@@ -297,17 +274,20 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
             200, {"startAt": start, "maxResults": size, "total": len(logs), "worklogs": page}
         )
 
+    @route("GET", "/rest/api/3/issueLinkType")
     def link_types(self, request: Request) -> Response:
         """What ``jira.create_issue_link`` reads before every link it makes."""
         base = self.state.base_url
         return Response.json(200, {"issueLinkTypes": [jl.link_type(base, name) for name in jl.LINK_TYPES]})
 
+    @route("GET", "/rest/api/3/issueLinkType/{type_id}")
     def link_type(self, request: Request, type_id: str) -> Response:
         name = next((n for n, (tid, _, _) in jl.LINK_TYPES.items() if tid == type_id), None)
         if name is None:
             raise BadRequest(404, f"No issue link type with id '{type_id}' found.")
         return Response.json(200, jl.link_type(self.state.base_url, name))
 
+    @route("POST", "/rest/api/3/issueLink")
     def create_link(self, request: Request) -> Response:
         """201 with an empty body (the spec: "returns nothing"); ``inwardIssue`` blocks
         ``outwardIssue`` for a Blocks link (:mod:`sandbox.jira.links`). A comment is ignored."""
@@ -343,16 +323,19 @@ class JiraApp(BulkRoutes, DiscoveryRoutes, VendorApp[JiraState]):
             raise BadRequest(404, f"No issue link with id '{link_id}' exists.")
         return link_id
 
+    @route("GET", "/rest/api/3/issueLink/{link_id}")
     def get_link(self, request: Request, link_id: str) -> Response:
         with self.state.lock:
             link = self.state.links.by_id[self._link_id(link_id)]
             return Response.json(200, jl.render_link(self.state.renderer(), link, self.state._records))
 
+    @route("DELETE", "/rest/api/3/issueLink/{link_id}")
     def delete_link(self, request: Request, link_id: str) -> Response:
         with self.state.lock:
             jl.remove(self.state, self._link_id(link_id), self.state.api_user)
         return Response.empty(204)
 
+    @route("GET", "/rest/api/3/project/{key}")
     def project(self, request: Request, key: str) -> Response:
         entry = self.state._projects.get(key.lower())
         if entry is None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..server import Request, Response
-from ..vendor import BadRequest
+from ..vendor import BadRequest, route
 from . import bulk as jb
 from . import fieldcontexts as fc
 from .catalogue import CatalogueError
@@ -32,22 +32,14 @@ from .errors import NotFound
 class BulkRoutes:
     state: Any
 
-    def bulk_routes(self, r: Any) -> None:
-        r.add("GET", "/rest/api/3/field/{field_id}/context", self.field_contexts)
-        r.add("GET", "/rest/api/3/field/{field_id}/context/{context_id}/option", self.context_options)
-        r.add("POST", "/rest/api/3/bulk/issues/fields", self.bulk_edit)
-        r.add("GET", "/rest/api/3/bulk/queue/{task_id}", self.bulk_progress)
-        # what an admin configures (sandbox.jira.catalogue)
-        r.add("POST", "/rest/api/3/field", self.create_field)
-        r.add("POST", "/rest/api/3/field/{field_id}/context/{context_id}/option", self.create_options)
-        r.add("POST", "/rest/api/3/screens/addToDefault/{field_id}", self.add_to_default)
-        r.add("GET", "/rest/api/3/issue/{key}/editmeta", self.editmeta)
-
+    # what an admin configures (sandbox.jira.catalogue)
+    @route("POST", "/rest/api/3/field")
     def create_field(self, request: Request) -> Response:
         body = request_json(self, request)
         with self.state.lock:
             return _catalogue(201, lambda: self.state.catalogue.create_field(body))
 
+    @route("POST", "/rest/api/3/field/{field_id}/context/{context_id}/option")
     def create_options(self, request: Request, field_id: str, context_id: str) -> Response:
         body = request_json(self, request)
         with self.state.lock:
@@ -55,16 +47,19 @@ class BulkRoutes:
                 raise BadRequest(404, fc.CONTEXT_NOT_FOUND)
             return _catalogue(200, lambda: self.state.catalogue.add_options(field_id, body))
 
+    @route("POST", "/rest/api/3/screens/addToDefault/{field_id}")
     def add_to_default(self, request: Request, field_id: str) -> Response:
         with self.state.lock:
             return _catalogue(200, lambda: self.state.catalogue.add_to_default(field_id) or {})
 
+    @route("GET", "/rest/api/3/issue/{key}/editmeta")
     def editmeta(self, request: Request, key: str) -> Response:
         try:
             return Response.json(200, self.state.editmeta(key))
         except NotFound:
             raise BadRequest(404, "Issue does not exist or you do not have permission to see it.") from None
 
+    @route("GET", "/rest/api/3/field/{field_id}/context")
     def field_contexts(self, request: Request, field_id: str) -> Response:
         return _page(
             fc.contexts_page,
@@ -77,6 +72,7 @@ class BulkRoutes:
             request.args("contextId"),
         )
 
+    @route("GET", "/rest/api/3/field/{field_id}/context/{context_id}/option")
     def context_options(self, request: Request, field_id: str, context_id: str) -> Response:
         return _page(
             fc.options_page,
@@ -88,6 +84,7 @@ class BulkRoutes:
             request.arg("optionId"),
         )
 
+    @route("POST", "/rest/api/3/bulk/issues/fields")
     def bulk_edit(self, request: Request) -> Response:
         if not self.state.bulk_permission:
             raise BadRequest(403, jb.NO_PERMISSION, bulk=True)
@@ -108,6 +105,7 @@ class BulkRoutes:
         task_id = self.state.bulk.submit(edit, self.state.bulk_delay_seconds, self.state.api_user)
         return Response.json(201, {"taskId": task_id})
 
+    @route("GET", "/rest/api/3/bulk/queue/{task_id}")
     def bulk_progress(self, request: Request, task_id: str) -> Response:
         if not self.state.bulk_permission:
             raise BadRequest(403, jb.NO_PERMISSION)

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from ..org import Org
 from . import options as jo
 from .fieldcontexts import select_options
-from .fields import EDITABLE, FEEDBACK_FIELDS, FEEDBACK_PROJECT_KEY, FIELDS, HEALTH, NAVIGABLE_IDS
+from .fields import EDITABLE, FEEDBACK_FIELDS, FEEDBACK_PROJECT_KEY, FIELDS, HEALTH, NAVIGABLE_IDS, field_def
 
 PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes:"
 #: A created field's plugin type → (schema type, the searchers the spec allows for it).
@@ -143,17 +143,10 @@ class Catalogue:
         number = self._next_field
         self._next_field += 1
         fid, name = f"customfield_{number}", body["name"].strip()
-        field = {
-            "id": fid,
-            "key": fid,
-            "name": name,
-            "custom": True,
-            "orderable": True,
-            "navigable": True,
-            "searchable": searcher is not None,
-            "clauseNames": [f"cf[{number}]", name],
-            "schema": {"type": schema_type, "custom": kind, "customId": number},
-        }
+        schema = {"type": schema_type, "custom": kind, "customId": number}
+        field = field_def(
+            fid, name, [f"cf[{number}]", name], schema, custom=True, searchable=searcher is not None
+        )
         self.fields.append(field)
         self.created.add(fid)
         if schema_type == "option":

@@ -17,19 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..server import Request, Response
-from ..vendor import BadRequest
+from ..vendor import BadRequest, route
 from .fields import ISSUE_TYPES, STATUSES
+from .paging import page_bean
 
 
 class DiscoveryRoutes:
     state: Any
 
-    def discovery_routes(self, r: Any) -> None:
-        r.add("GET", "/rest/api/3/project/search", self.project_search)
-        r.add("GET", "/rest/api/3/issuetype", self.issue_types)
-        r.add("GET", "/rest/api/3/status", self.statuses)
-        r.add("GET", "/rest/api/3/users/search", self.users_search)
-
+    @route("GET", "/rest/api/3/project/search")
     def project_search(self, request: Request) -> Response:
         start, size = _paging(request, default=50, cap=100)
         renderer = self.state.renderer()
@@ -37,18 +33,10 @@ class DiscoveryRoutes:
         query = (request.arg("query") or "").casefold()
         if query:
             keys = [k for k in keys if query in k.casefold() or query in renderer.projects[k][1].casefold()]
-        page = keys[start : start + size]
         base = f"{self.state.base_url}/rest/api/3/project/search"
-        body: dict[str, Any] = {
-            "self": f"{base}?startAt={start}&maxResults={size}",
-            "maxResults": size,
-            "startAt": start,
-            "total": len(keys),
-            "isLast": start + len(page) >= len(keys),
-            "values": [self._project(renderer, k, "lead" in _split(request.args("expand"))) for k in page],
-        }
-        if not body["isLast"]:
-            body["nextPage"] = f"{base}?startAt={start + len(page)}&maxResults={size}"
+        body = page_bean(keys, start, size, base, "?startAt={start}&maxResults={size}")
+        lead = "lead" in _split(request.args("expand"))
+        body["values"] = [self._project(renderer, k, lead) for k in body["values"]]
         return Response.json(200, body)
 
     def _project(self, renderer: Any, key: str, lead: bool) -> dict[str, Any]:
@@ -59,16 +47,19 @@ class DiscoveryRoutes:
             project["lead"] = renderer.user(org.person(team.pm).jira_account_id)
         return project
 
+    @route("GET", "/rest/api/3/issuetype")
     def issue_types(self, request: Request) -> Response:
         renderer = self.state.renderer()
         return Response.json(
             200, [renderer.field_value({"issuetype": name}, "issuetype") for name in ISSUE_TYPES]
         )
 
+    @route("GET", "/rest/api/3/status")
     def statuses(self, request: Request) -> Response:
         renderer = self.state.renderer()
         return Response.json(200, [renderer.status(name) for name in STATUSES])
 
+    @route("GET", "/rest/api/3/users/search")
     def users_search(self, request: Request) -> Response:
         start, size = _paging(request, default=50, cap=1000)
         renderer = self.state.renderer()

@@ -41,6 +41,7 @@ from .fields import (
     WORK_TYPE_OPTIONS,
     team_options,
 )
+from .paging import page_bean
 
 FIELD_NOT_FOUND = "The custom field was not found."
 CONTEXT_NOT_FOUND = "The context was not found."
@@ -105,14 +106,7 @@ def _page(
 ) -> dict[str, Any]:
     start = max(0, _int(start_at, 0))
     size = max(0, min(MAX_RESULTS, _int(max_results, default)))
-    page = values[start : start + size]
-    return {
-        "maxResults": size,
-        "startAt": start,
-        "total": len(values),
-        "isLast": start + len(page) >= len(values),
-        "values": page,
-    }
+    return page_bean(values, start, size)
 
 
 def _flag(value: str | None) -> bool | None:

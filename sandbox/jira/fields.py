@@ -55,27 +55,40 @@ PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": 
 PRIORITY_RANK = {name: int(pid) for name, pid in PRIORITIES.items()}
 
 
-def _system(
+def field_def(
     fid: str,
     name: str,
-    schema: dict[str, Any] | None,
     clauses: list[str],
+    schema: dict[str, Any] | None = None,
+    *,
+    custom: bool = False,
     orderable: bool = True,
+    navigable: bool = True,
     searchable: bool = True,
 ) -> dict[str, Any]:
+    """A field as ``GET /rest/api/3/field`` lists it (``FieldDetails``); an admin's new custom
+    field too (:mod:`sandbox.jira.catalogue`)."""
     field: dict[str, Any] = {
         "id": fid,
         "key": fid,
         "name": name,
-        "custom": False,
+        "custom": custom,
         "orderable": orderable,
-        "navigable": True,
+        "navigable": navigable,
         "searchable": searchable,
         "clauseNames": clauses,
     }
     if schema is not None:
         field["schema"] = schema
     return field
+
+
+def _system(
+    fid: str, name: str, kind: str | None, clauses: list[str], items: str = "", **flags: bool
+) -> dict[str, Any]:
+    """A system field; its schema's type is ``kind`` (an ``array`` of ``items``), None for none."""
+    schema = None if kind is None else {"type": kind, **({"items": items} if items else {}), "system": fid}
+    return field_def(fid, name, clauses, schema, **flags)
 
 
 EPIC = "Epic"
@@ -124,128 +137,55 @@ def team_options(org: Org) -> dict[str, str]:
 _PLUGIN = "com.atlassian.jira.plugin.system.customfieldtypes:"
 
 
-def _custom(fid: str, name: str, searcher: str, schema: dict[str, Any]) -> dict[str, Any]:
+def _custom(fid: str, name: str, searcher: str, kind: str, plugin: str) -> dict[str, Any]:
+    """A custom field of the ``plugin`` type (its schema's type is ``kind``), searched by ``searcher``."""
     number = fid.rsplit("_", 1)[1]
-    return {
-        "id": fid,
-        "key": fid,
-        "name": name,
-        "custom": True,
-        "orderable": True,
-        "navigable": True,
-        "searchable": True,
-        "clauseNames": [f"cf[{number}]", name, f"{name}[{searcher}]"],
-        "schema": {**schema, "customId": int(number)},
-    }
+    clauses = [f"cf[{number}]", name, f"{name}[{searcher}]"]
+    return field_def(
+        fid, name, clauses, {"type": kind, "custom": _PLUGIN + plugin, "customId": int(number)}, custom=True
+    )
 
 
 ROUTING_FIELD_DEFS = [
-    _custom(
-        PM, "Product Manager", "User Picker (single user)", {"type": "user", "custom": _PLUGIN + "userpicker"}
-    ),
-    _custom(TEAM, "Team", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
-    _custom(BRIEFING_LINK, "Briefing link", "URL Field", {"type": "string", "custom": _PLUGIN + "url"}),
+    _custom(PM, "Product Manager", "User Picker (single user)", "user", "userpicker"),
+    _custom(TEAM, "Team", "Dropdown", "option", "select"),
+    _custom(BRIEFING_LINK, "Briefing link", "URL Field", "string", "url"),
 ]
 FEEDBACK_FIELD_DEFS = [
-    _custom(ORIGIN, "Origin", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
-    _custom(CUSTOMER, "Customer", "Short text", {"type": "string", "custom": _PLUGIN + "textfield"}),
-    _custom(TIER, "Tier", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
-    _custom(AREA, "Area", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
+    _custom(ORIGIN, "Origin", "Dropdown", "option", "select"),
+    _custom(CUSTOMER, "Customer", "Short text", "string", "textfield"),
+    _custom(TIER, "Tier", "Dropdown", "option", "select"),
+    _custom(AREA, "Area", "Dropdown", "option", "select"),
 ]
 HEALTH_FIELD_DEFS = [
-    _custom(HEALTH, "Health", "Dropdown", {"type": "option", "custom": _PLUGIN + "select"}),
+    _custom(HEALTH, "Health", "Dropdown", "option", "select"),
 ]
 
 FIELDS: list[dict[str, Any]] = [
     _system("issuekey", "Key", None, ["id", "issue", "issuekey", "key"], orderable=False, searchable=False),
-    _system("summary", "Summary", {"type": "string", "system": "summary"}, ["summary"]),
-    _system("description", "Description", {"type": "string", "system": "description"}, ["description"]),
-    _system("issuetype", "Issue Type", {"type": "issuetype", "system": "issuetype"}, ["issuetype", "type"]),
-    _system("project", "Project", {"type": "project", "system": "project"}, ["project"], orderable=False),
-    _system("status", "Status", {"type": "status", "system": "status"}, ["status"], orderable=False),
-    _system("priority", "Priority", {"type": "priority", "system": "priority"}, ["priority"]),
-    _system("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}, ["labels"]),
-    _system(
-        "components",
-        "Components",
-        {"type": "array", "items": "component", "system": "components"},
-        ["component"],
-    ),
-    _system("assignee", "Assignee", {"type": "user", "system": "assignee"}, ["assignee"]),
-    _system("reporter", "Reporter", {"type": "user", "system": "reporter"}, ["reporter"]),
-    _system(
-        "created",
-        "Created",
-        {"type": "datetime", "system": "created"},
-        ["created", "createdDate"],
-        orderable=False,
-    ),
-    _system(
-        "updated",
-        "Updated",
-        {"type": "datetime", "system": "updated"},
-        ["updated", "updatedDate"],
-        orderable=False,
-    ),
-    _system("resolution", "Resolution", {"type": "resolution", "system": "resolution"}, ["resolution"]),
-    _system(
-        "resolutiondate",
-        "Resolved",
-        {"type": "datetime", "system": "resolutiondate"},
-        ["resolutiondate", "resolved"],
-        orderable=False,
-    ),
-    {
-        "id": STORY_POINTS,
-        "key": STORY_POINTS,
-        "name": "Story Points",
-        "custom": True,
-        "orderable": True,
-        "navigable": True,
-        "searchable": True,
-        "clauseNames": ["cf[10016]", "Story Points", "Story Points[Number]"],
-        "schema": {
-            "type": "number",
-            "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float",
-            "customId": 10016,
-        },
-    },
+    _system("summary", "Summary", "string", ["summary"]),
+    _system("description", "Description", "string", ["description"]),
+    _system("issuetype", "Issue Type", "issuetype", ["issuetype", "type"]),
+    _system("project", "Project", "project", ["project"], orderable=False),
+    _system("status", "Status", "status", ["status"], orderable=False),
+    _system("priority", "Priority", "priority", ["priority"]),
+    _system("labels", "Labels", "array", ["labels"], items="string"),
+    _system("components", "Components", "array", ["component"], items="component"),
+    _system("assignee", "Assignee", "user", ["assignee"]),
+    _system("reporter", "Reporter", "user", ["reporter"]),
+    _system("created", "Created", "datetime", ["created", "createdDate"], orderable=False),
+    _system("updated", "Updated", "datetime", ["updated", "updatedDate"], orderable=False),
+    _system("resolution", "Resolution", "resolution", ["resolution"]),
+    _system("resolutiondate", "Resolved", "datetime", ["resolutiondate", "resolved"], orderable=False),
+    _custom(STORY_POINTS, "Story Points", "Number", "number", "float"),
     # Not navigable: ``*navigable`` leaves it out, ``*all`` or naming it brings it in.
-    _system(
-        "worklog", "Log Work", {"type": "array", "items": "worklog", "system": "worklog"}, [], searchable=True
-    )
-    | {"navigable": False},
-    {
-        "id": WORK_TYPE,
-        "key": WORK_TYPE,
-        "name": "Work type",
-        "custom": True,
-        "orderable": True,
-        "navigable": True,
-        "searchable": True,
-        "clauseNames": ["cf[10050]", "Work type", "Work type[Dropdown]"],
-        "schema": {
-            "type": "option",
-            "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select",
-            "customId": 10050,
-        },
-    },
+    _system("worklog", "Log Work", "array", [], items="worklog", navigable=False),
+    _custom(WORK_TYPE, "Work type", "Dropdown", "option", "select"),
     *ROUTING_FIELD_DEFS,  # Product Manager, Team, Briefing link (relais' routing)
     *FEEDBACK_FIELD_DEFS,  # Origin, Customer, Tier, Area (the FB project's feedback)
     # As Jira Cloud lists them: parent has no schema and is not "searchable", yet JQL knows `parent`.
-    {
-        "id": "parent",
-        "key": "parent",
-        "name": "Parent",
-        "custom": False,
-        "orderable": False,
-        "navigable": True,
-        "searchable": False,
-        "clauseNames": ["parent"],
-    },
-    _system(
-        "issuelinks", "Linked Issues", {"type": "array", "items": "issuelinks", "system": "issuelinks"}, []
-    ),
+    _system("parent", "Parent", None, ["parent"], orderable=False, searchable=False),
+    _system("issuelinks", "Linked Issues", "array", [], items="issuelinks"),
     *HEALTH_FIELD_DEFS,  # Health (relais' initiative status, on epics)
 ]
 FIELD_IDS = [f["id"] for f in FIELDS if f["id"] != "issuekey"]

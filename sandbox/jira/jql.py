@@ -18,7 +18,9 @@ Error texts mimic Jira Cloud's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import JQLError
 from .fields import FIELDS, STORY_POINTS
@@ -149,18 +151,18 @@ class _Parser:
         return field, descending
 
     def expr(self) -> Predicate:
-        parts = [self.term()]
-        while self.keyword("or"):
-            self.take()
-            parts.append(self.term())
-        return parts[0] if len(parts) == 1 else (lambda rec: any(p(rec) for p in parts))
+        return self.joined("or", self.term, any)
 
     def term(self) -> Predicate:
-        parts = [self.factor()]
-        while self.keyword("and"):
+        return self.joined("and", self.factor, all)
+
+    def joined(self, word: str, item: Callable[[], Predicate], combine: Callable[[Any], bool]) -> Predicate:
+        """``item (word item)*``: one ``item``, or ``combine`` (any, all) of them."""
+        parts = [item()]
+        while self.keyword(word):
             self.take()
-            parts.append(self.factor())
-        return parts[0] if len(parts) == 1 else (lambda rec: all(p(rec) for p in parts))
+            parts.append(item())
+        return parts[0] if len(parts) == 1 else (lambda rec: combine(p(rec) for p in parts))
 
     def factor(self) -> Predicate:
         if self.keyword("not"):

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from ..server import Request, Response
-from ..vendor import BadRequest, VendorApp
+from ..vendor import BadRequest, VendorApp, error_json, route
 from .schema import PAGINATED, ValidationError, render_value
 from .search import search
 from .state import NotionNotFound, NotionState
@@ -36,21 +36,6 @@ class NotionApp(VendorApp[NotionState]):
     name = "notion"
     list_keys = ("results",)
 
-    def routes(self) -> None:
-        r = self.router
-        r.add("GET", "/v1/users/me", self.users_me)
-        r.add("GET", "/v1/users", self.list_users)
-        r.add("GET", "/v1/users/{user_id}", self.get_user)
-        r.add("GET", "/v1/databases/{database_id}", self.get_database)
-        r.add("GET", "/v1/data_sources/{data_source_id}", self.get_data_source)
-        r.add("PATCH", "/v1/data_sources/{data_source_id}", self.update_data_source)
-        r.add("POST", "/v1/data_sources/{data_source_id}/query", self.query)
-        r.add("GET", "/v1/pages/{page_id}", self.get_page)
-        r.add("PATCH", "/v1/pages/{page_id}", self.patch_page)
-        r.add("POST", "/v1/pages", self.create_page)
-        r.add("GET", "/v1/pages/{page_id}/properties/{property_id}", self.get_property)
-        r.add("POST", "/v1/search", self.search)  # what `relais init` reads (sandbox.notion.search)
-
     # -- vendor hooks ---------------------------------------------------------
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:
         code, default = CODES.get(status, ("internal_server_error", self.phrase(status)))
@@ -64,10 +49,7 @@ class NotionApp(VendorApp[NotionState]):
         if extra.get("additional_data"):
             body["additional_data"] = extra["additional_data"]
         body["request_id"] = str(uuid.uuid4())
-        headers = {"x-notion-request-id": body["request_id"]}
-        if extra.get("retry_after") is not None:
-            headers["Retry-After"] = str(extra["retry_after"])
-        return Response.json(status, body, headers)
+        return error_json(status, body, {"x-notion-request-id": body["request_id"]}, extra)
 
     def rate_limited(
         self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False
@@ -133,9 +115,11 @@ class NotionApp(VendorApp[NotionState]):
         return body
 
     # -- users ----------------------------------------------------------------
+    @route("GET", "/v1/users/me")
     def users_me(self, request: Request) -> Response:
         return self.ok(self.state.renderer().bot())
 
+    @route("GET", "/v1/users")
     def list_users(self, request: Request) -> Response:
         renderer = self.state.renderer()
         users = [renderer.person(p.notion_user_id) for p in self.state.org.people] + [renderer.bot()]
@@ -150,6 +134,7 @@ class NotionApp(VendorApp[NotionState]):
             }
         )
 
+    @route("GET", "/v1/users/{user_id}")
     def get_user(self, request: Request, user_id: str) -> Response:
         renderer = self.state.renderer()
         if user_id == self.state.org.bot.notion_user_id:
@@ -159,22 +144,26 @@ class NotionApp(VendorApp[NotionState]):
         raise self.missing(NotionNotFound("user", user_id))
 
     # -- databases and data sources ---------------------------------------------
+    @route("GET", "/v1/databases/{database_id}")
     def get_database(self, request: Request, database_id: str) -> Response:
         source = self.run(self.state.database_source, database_id)
         with self.state.lock:
             return self.ok(self.state.renderer().database(source, self.state.schema_edited(source)))
 
+    @route("GET", "/v1/data_sources/{data_source_id}")
     def get_data_source(self, request: Request, data_source_id: str) -> Response:
         source = self.run(self.state.source_of, data_source_id)
         with self.state.lock:
             return self.ok(self.state.renderer().data_source(source, self.state.schema_edited(source)))
 
+    @route("PATCH", "/v1/data_sources/{data_source_id}")
     def update_data_source(self, request: Request, data_source_id: str) -> Response:
         body = self.json_object(request)
         source = self.run(self.state.update_data_source, data_source_id, body)
         with self.state.lock:
             return self.ok(self.state.renderer().data_source(source, self.state.schema_edited(source)))
 
+    @route("POST", "/v1/data_sources/{data_source_id}/query")
     def query(self, request: Request, data_source_id: str) -> Response:
         body = self.json_object(request)
         only = set(request.args("filter_properties")) or None
@@ -194,22 +183,26 @@ class NotionApp(VendorApp[NotionState]):
             data["request_status"] = {"type": "incomplete", "incomplete_reason": "query_result_limit_reached"}
         return self.ok(data)
 
+    @route("POST", "/v1/search")  # what `relais init` reads (sandbox.notion.search)
     def search(self, request: Request) -> Response:
         return self.ok(self.run(search, self.state, self.json_object(request)))
 
     # -- pages ----------------------------------------------------------------
+    @route("GET", "/v1/pages/{page_id}")
     def get_page(self, request: Request, page_id: str) -> Response:
         only = set(request.args("filter_properties")) or None
         rec = self.run(self.state.find, page_id)
         with self.state.lock:
             return self.ok(self.state.renderer().page(rec, only))
 
+    @route("PATCH", "/v1/pages/{page_id}")
     def patch_page(self, request: Request, page_id: str) -> Response:
         body = self.json_object(request)
         rec = self.run(self.state.update, page_id, body, self.state.org.bot.notion_user_id)
         with self.state.lock:
             return self.ok(self.state.renderer().page(rec))
 
+    @route("POST", "/v1/pages")
     def create_page(self, request: Request) -> Response:
         body = self.json_object(request)
         parent = body.get("parent") or {}
@@ -235,6 +228,7 @@ class NotionApp(VendorApp[NotionState]):
         with self.state.lock:
             return self.ok(self.state.renderer().page(rec))
 
+    @route("GET", "/v1/pages/{page_id}/properties/{property_id}")
     def get_property(self, request: Request, page_id: str, property_id: str) -> Response:
         rec = self.run(self.state.find, page_id)
         with self.state.lock:

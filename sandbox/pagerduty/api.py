@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..server import Request, Response
 from ..timeutil import UTC, parse_iso
-from ..vendor import BadRequest, VendorApp
+from ..vendor import BadRequest, VendorApp, error_json, route
 from . import data as pdd
 from .state import PagerDutyState, PDError
 
@@ -29,25 +29,6 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
     name = "pagerduty"
     list_keys = ("incidents", "log_entries", "notes", "services")
 
-    def routes(self) -> None:
-        r = self.router
-        r.add("GET", "/incidents", self.list_incidents)
-        r.add("POST", "/incidents", self.create_incident)
-        r.add("GET", "/incidents/{iid}", self.get_incident)
-        r.add("PUT", "/incidents/{iid}", self.put_incident)
-        r.add("GET", "/incidents/{iid}/notes", self.list_notes)
-        r.add("POST", "/incidents/{iid}/notes", self.create_note)
-        r.add("GET", "/incidents/{iid}/log_entries", self.incident_log_entries)
-        r.add("GET", "/log_entries", self.list_log_entries)
-        r.add("GET", "/log_entries/{eid}", self.get_log_entry)
-        r.add("GET", "/services", self.list_services)
-        r.add("GET", "/services/{sid}", self.get_service)
-        r.add("GET", "/priorities", self.list_priorities)
-        r.add("GET", "/users", self.list_users)
-        r.add("GET", "/teams", self.list_teams)  # what `relais init` discovers
-        r.add("GET", "/abilities", self.abilities)
-        r.add("GET", "/abilities/{name}", self.ability)
-
     # -- vendor hooks ---------------------------------------------------------
     def error(self, status: int, message: str | None = None, **extra: Any) -> Response:
         body: dict[str, Any] = {
@@ -56,8 +37,7 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
         }
         if extra.get("errors"):
             body["errors"] = list(extra["errors"])
-        headers = {"Retry-After": str(extra["retry_after"])} if extra.get("retry_after") is not None else {}
-        return Response.json(status, {"error": body}, headers)
+        return error_json(status, {"error": body}, {}, extra)
 
     def rate_limited(
         self, wait_seconds: int, limit: float, retry_after: str | None, fault: bool = False
@@ -175,6 +155,7 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
         )
 
     # -- incidents ----------------------------------------------------------
+    @route("GET", "/incidents")
     def list_incidents(self, request: Request) -> Response:
         limit, offset, total = self.page_params(request)
         since, until = self.window(request, month_default=True)
@@ -233,6 +214,7 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
             )
         return spec or [("created_at", False)]
 
+    @route("GET", "/incidents/{iid}")
     def get_incident(self, request: Request, iid: str) -> Response:
         include = set(request.args("include"))
         tz = self.zone(request, UTC)
@@ -241,6 +223,7 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
             body = self.state.renderer().incident(rec, include, tz, self.state._entry_by_id, single=True)
         return Response.json(200, {"incident": body})
 
+    @route("POST", "/incidents")
     def create_incident(self, request: Request) -> Response:
         user = self.from_user(request)
         data = (self.body(request) or {}).get("incident")
@@ -263,6 +246,7 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
             body = self.state.renderer().incident(rec, set(), UTC, self.state._entry_by_id, single=True)
         return Response.json(201, {"incident": body})
 
+    @route("PUT", "/incidents/{iid}")
     def put_incident(self, request: Request, iid: str) -> Response:
         user = self.from_user(request)
         data = self.body(request) or {}
@@ -287,11 +271,13 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
             "updated_at": pdd.pd_time(note["created_at"]),
         }
 
+    @route("GET", "/incidents/{iid}/notes")
     def list_notes(self, request: Request, iid: str) -> Response:
         rec = self.call(self.state.find, iid)
         with self.state.lock:
             return Response.json(200, {"notes": [self.note_json(n) for n in rec["notes"]]})
 
+    @route("POST", "/incidents/{iid}/notes")
     def create_note(self, request: Request, iid: str) -> Response:
         user = self.from_user(request)
         data = self.body(request) or {}
@@ -303,6 +289,7 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
         return Response.json(200, {"note": self.note_json(created)})
 
     # -- log entries ----------------------------------------------------------
+    @route("GET", "/log_entries")
     def list_log_entries(self, request: Request, incident_id: str | None = None) -> Response:
         limit, offset, total = self.page_params(request)
         since, until = self.window(request, month_default=False)
@@ -331,10 +318,12 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
                 lambda e: renderer.log_entry(e, by_id[e["incident_id"]], include, tz, entries),
             )
 
+    @route("GET", "/incidents/{iid}/log_entries")
     def incident_log_entries(self, request: Request, iid: str) -> Response:
         self.call(self.state.find, iid)
         return self.list_log_entries(request, incident_id=iid)
 
+    @route("GET", "/log_entries/{eid}")
     def get_log_entry(self, request: Request, eid: str) -> Response:
         with self.state.lock:
             entry = self.state._entry_by_id.get(eid)
@@ -346,6 +335,7 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
         return Response.json(200, {"log_entry": body})
 
     # -- lookups --------------------------------------------------------------
+    @route("GET", "/services")
     def list_services(self, request: Request) -> Response:
         limit, offset, total = self.page_params(request)
         renderer = self.state.renderer()
@@ -353,11 +343,13 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
             "services", [s.id for s in self.state.org.services], limit, offset, total, renderer.service
         )
 
+    @route("GET", "/services/{sid}")
     def get_service(self, request: Request, sid: str) -> Response:
         if sid not in {s.id for s in self.state.org.services}:
             raise BadRequest(404, "Not Found")
         return Response.json(200, {"service": self.state.renderer().service(sid)})
 
+    @route("GET", "/priorities")
     def list_priorities(self, request: Request) -> Response:
         limit, offset, total = self.page_params(request)
         renderer = self.state.renderer()
@@ -370,12 +362,14 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
             lambda pid: renderer.priority(pid, True),
         )
 
+    @route("GET", "/users")
     def list_users(self, request: Request) -> Response:
         limit, offset, total = self.page_params(request)
         renderer = self.state.renderer()
         people = [p.pd_user_id for p in [self.state.org.bot, *self.state.org.people]]
         return self.page("users", people, limit, offset, total, renderer.user)
 
+    @route("GET", "/teams")  # what `relais init` discovers
     def list_teams(self, request: Request) -> Response:
         """``GET /teams``: the org's teams (each owns its service), paged like every list;
         ``query`` filters by name, as PagerDuty's does."""
@@ -385,9 +379,11 @@ class PagerDutyApp(VendorApp[PagerDutyState]):
         services = [s for s in self.state.org.services if query in renderer.teams[s.team].name.casefold()]
         return self.page("teams", services, limit, offset, total, renderer.team)
 
+    @route("GET", "/abilities")
     def abilities(self, request: Request) -> Response:
         return Response.json(200, {"abilities": list(self.state.abilities)})
 
+    @route("GET", "/abilities/{name}")
     def ability(self, request: Request, name: str) -> Response:
         if name in self.state.abilities:
             return Response.empty(204)

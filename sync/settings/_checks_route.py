@@ -132,48 +132,30 @@ def _route_sources(doc: Document, data: dict, route: dict) -> None:
         )
 
 
+#: A routing write-back and the route lists that decide what it writes (one of them will do):
+#: (vendor, field, what it writes, the lists).
+_NEEDS = (
+    ("notion", "routing", "the routing written on feedback pages", ("feedback",)),
+    ("jira", "pm", "the PM written on feedback issues", ("feedback",)),
+    ("jira", "initiative", "the briefing linked on feedback issues", ("feedback",)),
+    ("jira", "team", "the team written on tickets", ("maintenance", "feedback")),
+)
+
+
 def _routing_writeback(doc: Document, data: dict, route: dict) -> None:
     """The routing write-backs write what `route` decides, on a database relais reads."""
     writeback = as_mapping(data.get("writeback")) or {}
-    jira_wb = as_mapping(writeback.get("jira")) or {}
     notion_wb = as_mapping(writeback.get("notion")) or {}
     if not isinstance(data.get("route"), (dict, type(None))) or _misspelt_list(route):
         return  # the route section's own problem says it
-    has = {section: route.get(section) is not None for section in LISTS}
-    needs = (
-        (
-            ("writeback", "notion", "routing"),
-            notion_wb.get("routing"),
-            "the routing written on feedback pages",
-            has["feedback"],
-            "route.feedback",
-        ),
-        (
-            ("writeback", "jira", "pm"),
-            jira_wb.get("pm"),
-            "the PM written on feedback issues",
-            has["feedback"],
-            "route.feedback",
-        ),
-        (
-            ("writeback", "jira", "initiative"),
-            jira_wb.get("initiative"),
-            "the briefing linked on feedback issues",
-            has["feedback"],
-            "route.feedback",
-        ),
-        (
-            ("writeback", "jira", "team"),
-            jira_wb.get("team"),
-            "the team written on tickets",
-            has["feedback"] or has["maintenance"],
-            "route.maintenance or route.feedback",
-        ),
-    )
-    for path, value, what, satisfied, needed in needs:
-        if value is not None and not satisfied:
-            dotted = ".".join(str(p) for p in path)
-            doc.problem(path, f"{what} comes from {needed}: add {needed}, or remove {dotted}")
+    for vendor, field, what, lists in _NEEDS:
+        if (as_mapping(writeback.get(vendor)) or {}).get(field) is not None:
+            if all(route.get(section) is None for section in lists):
+                needed = " or ".join(f"route.{section}" for section in lists)
+                doc.problem(
+                    ("writeback", vendor, field),
+                    f"{what} comes from {needed}: add {needed}, or remove writeback.{vendor}.{field}",
+                )
     routing = as_mapping(notion_wb.get("routing"))
     if routing is not None:
         _routing_database(doc, data, routing)

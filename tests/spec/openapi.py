@@ -693,12 +693,7 @@ def _is_json_type(ct: str) -> bool:
 
 
 def validate_response(
-    vendor: str,
-    method: str,
-    path: str,
-    status: int,
-    body: Any,
-    content_type: str | None = None,
+    vendor: str, method: str, path: str, status: int, body: Any, content_type: str | None = None
 ) -> list[str]:
     """Validate a decoded response ``body`` (None = empty body) against the vendor spec.
 
@@ -726,12 +721,7 @@ def validate_response(
 
 
 def assert_conforms(
-    vendor: str,
-    method: str,
-    path: str,
-    status: int,
-    body: Any,
-    content_type: str | None = None,
+    vendor: str, method: str, path: str, status: int, body: Any, content_type: str | None = None
 ) -> None:
     errors = validate_response(vendor, method, path, status, body, content_type)
     if errors:

@@ -26,6 +26,7 @@ Mapping decisions:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -120,23 +121,22 @@ class _Parser:
         tok = self.peek()
         return tok is not None and tok[0] == "p" and tok[1] == value
 
+    def separated(self, op: str, item: Callable[[], dict]) -> list[dict]:
+        """``[op] item (op item)*``: one ``item`` or more, a leading ``op`` allowed."""
+        if self.at(op):
+            self.take(op)
+        parts = [item()]
+        while self.at(op):
+            self.take(op)
+            parts.append(item())
+        return parts
+
     # type := ['|'|'&'] intersection ('|' intersection)*
     def type_(self) -> dict:
-        if self.at("|"):
-            self.take("|")
-        parts = [self.intersection()]
-        while self.at("|"):
-            self.take("|")
-            parts.append(self.intersection())
-        return _union(parts)
+        return _union(self.separated("|", self.intersection))
 
     def intersection(self) -> dict:
-        if self.at("&"):
-            self.take("&")
-        parts = [self.postfix()]
-        while self.at("&"):
-            self.take("&")
-            parts.append(self.postfix())
+        parts = self.separated("&", self.postfix)
         return parts[0] if len(parts) == 1 else {"allOf": parts}
 
     def postfix(self) -> dict:
