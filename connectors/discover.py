@@ -106,21 +106,6 @@ class JiraSite:
     users: list[Account] = field(default_factory=list)
 
 
-def _jira_paged(
-    client: Any, path: str, what: str, page_size: int = 50, **params: Any
-) -> list[dict[str, Any]]:
-    """Every value of a ``startAt``/``maxResults`` page bean (``isLast``, ``values``)."""
-    out: list[dict[str, Any]] = []
-    guard = PageGuard(f"jira {what}")
-    while True:
-        guard.next(str(len(out)) if out else None)
-        data = client.get_json(path, params={**params, "startAt": len(out), "maxResults": page_size})
-        values = data.get("values") or []
-        out.extend(values)
-        if not values or data.get("isLast", True):
-            return out
-
-
 def discover_jira(where: Where, email: str, token: str) -> JiraSite:
     from connectors.jira import JiraConnector
 
@@ -140,7 +125,7 @@ def discover_jira(where: Where, email: str, token: str) -> JiraSite:
                 str(p.get("id") or ""),
                 (p.get("lead") or {}).get("accountId"),
             )
-            for p in _jira_paged(client, "project/search", "projects", expand="lead")
+            for p in client.paged("project/search", page_size=50, expand="lead")
         ]
         site.issue_types = list(dict.fromkeys(str(t["name"]) for t in client.get_json("issuetype")))
         site.statuses = {
@@ -160,13 +145,11 @@ def discover_jira(where: Where, email: str, token: str) -> JiraSite:
                         bool(c.get("isGlobalContext")),
                         tuple(
                             str(o["value"])
-                            for o in _jira_paged(
-                                client, f"field/{f['id']}/context/{c['id']}/option", "options", 100
-                            )
+                            for o in client.paged(f"field/{f['id']}/context/{c['id']}/option")
                             if not o.get("disabled")
                         ),
                     )
-                    for c in _jira_paged(client, f"field/{f['id']}/context", "contexts")
+                    for c in client.paged(f"field/{f['id']}/context")
                 )
             site.fields.append(
                 JiraField(str(f["id"]), str(f.get("name") or ""), bool(f.get("custom")), kind, contexts)

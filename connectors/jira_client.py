@@ -38,6 +38,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from connectors.base import PageGuard
+
 if TYPE_CHECKING:
     from requests.adapters import HTTPAdapter
 
@@ -83,11 +85,14 @@ class JiraClient:
         """GET a REST path (``issue/10001/worklog``) and its JSON answer."""
         return self.client._get_json(path, params=params)
 
-    def paged(self, path: str) -> list[dict[str, Any]]:
-        """Every value of a paged list (a ``PageBean``: custom-field contexts, their options)."""
+    def paged(self, path: str, page_size: int = 100, **params: Any) -> list[dict[str, Any]]:
+        """Every value of a paged list (a ``PageBean``: projects, custom-field contexts, their
+        options), stopped by :class:`~connectors.base.PageGuard` if a server never ends it."""
         values: list[dict[str, Any]] = []
+        guard = PageGuard(f"jira {path}")
         while True:
-            page = self.get_json(path, params={"startAt": len(values), "maxResults": 100})
+            guard.next(str(len(values)) if values else None)
+            page = self.get_json(path, params={**params, "startAt": len(values), "maxResults": page_size})
             batch = page.get("values") or []
             values += batch
             if page.get("isLast", True) or not batch:
