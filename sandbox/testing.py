@@ -157,3 +157,23 @@ __all__ = [
     "ssl_context",
     "wait_until",
 ]
+
+
+def data_source_schema(sb: Sandbox, database: str) -> dict[str, Any]:
+    """The properties of one of the org's databases (``briefings``, ``feedback``, ``scorecard``),
+    as the API answers them."""
+    client = notion_client(sb)
+    try:
+        ds = sb.notion.data_source_ids[database]
+        return dict(client.data_sources.retrieve(data_source_id=ds)["properties"])
+    finally:
+        client.close()
+
+
+def update_data_source(sb: Sandbox, database: str, properties: dict[str, Any]) -> None:
+    """Change a database's schema the way a person's integration would: a data source update."""
+    client = notion_client(sb)
+    try:
+        client.data_sources.update(data_source_id=sb.notion.data_source_ids[database], properties=properties)
+    finally:
+        client.close()

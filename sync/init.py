@@ -44,12 +44,14 @@ from connectors.discover import (
     discover_notion,
     discover_pagerduty,
 )
+from connectors.registry import VENDORS, spec
 from sync.output import plain
+from sync.settings import read_secret
 
 PUBLIC_URLS = {"notion": "https://api.notion.com", "pagerduty": "https://api.pagerduty.com"}
 #: Discovery's pace per vendor: the rates the example config uses (Notion allows about 3).
 PACE = {"jira": 10.0, "notion": 3.0, "pagerduty": 10.0}
-TITLES = {"jira": "Jira", "notion": "Notion", "pagerduty": "PagerDuty"}
+TITLES = {v.name: v.title for v in VENDORS}
 #: The property names relais reads on feedback pages (sources.notion.properties' defaults).
 FEEDBACK_INPUTS = ("origin", "customer", "tier", "area")
 #: The briefing inputs (``briefings:``) and their default property names and types.
@@ -432,39 +434,47 @@ def render(found: Discovered, proposal: Proposal, options: Options) -> str:
 
 
 # -- I/O ----------------------------------------------------------------------------------------
+#: How each tool is read, given where it is and its credentials' values (in its spec's order).
+READERS: dict[str, Callable[[Where, list[str]], Any]] = {
+    "jira": lambda where, creds: discover_jira(where, *creds),
+    "notion": lambda where, creds: discover_notion(where, *creds),
+    "pagerduty": lambda where, creds: discover_pagerduty(where, *creds),
+}
+
+
+def credentials(vendor: str, env: Mapping[str, str]) -> tuple[list[str], str | None]:
+    """The values of ``vendor``'s credentials (each ``VARIABLE`` or ``VARIABLE_FILE``, as the
+    config's secrets), or why the tool is left out."""
+    values, lacking = [], []
+    for secret in spec(vendor).credentials:
+        value, problem = read_secret(secret, env)
+        if problem:
+            return [], problem
+        if value is None:
+            lacking.append(secret.variable)
+        else:
+            values.append(value)
+    if lacking:
+        return [], " and ".join(lacking) + (" is not set" if len(lacking) == 1 else " are not both set")
+    return values, None
+
+
 def discover(
     env: Mapping[str, str], urls: Mapping[str, str | None], ca_bundle: Path | None, say: Callable[[str], None]
 ) -> Discovered:
     """Read each tool whose credentials ``env`` holds; the others are left out with a reason."""
     found = Discovered()
-    jira_url = urls.get("jira")
-    if not (env.get("JIRA_EMAIL") and env.get("JIRA_API_TOKEN")):
-        found.skipped["jira"] = "JIRA_EMAIL and JIRA_API_TOKEN are not both set"
-    elif not jira_url:
-        found.skipped["jira"] = "no site URL: pass --jira-url https://<site>.atlassian.net or set JIRA_URL"
-    else:
-        say(f"Jira: reading {jira_url} …")
-        found.jira = discover_jira(
-            Where(jira_url, ca_bundle, requests_per_second=PACE["jira"]),
-            env["JIRA_EMAIL"],
-            env["JIRA_API_TOKEN"],
-        )
-    if not env.get("NOTION_TOKEN"):
-        found.skipped["notion"] = "NOTION_TOKEN is not set"
-    else:
-        url = urls.get("notion") or PUBLIC_URLS["notion"]
-        say(f"Notion: reading {url} …")
-        found.notion = discover_notion(
-            Where(url, ca_bundle, requests_per_second=PACE["notion"]), env["NOTION_TOKEN"]
-        )
-    if not env.get("PAGERDUTY_TOKEN"):
-        found.skipped["pagerduty"] = "PAGERDUTY_TOKEN is not set"
-    else:
-        url = urls.get("pagerduty") or PUBLIC_URLS["pagerduty"]
-        say(f"PagerDuty: reading {url} …")
-        found.pagerduty = discover_pagerduty(
-            Where(url, ca_bundle, requests_per_second=PACE["pagerduty"]), env["PAGERDUTY_TOKEN"]
-        )
+    for vendor, read in READERS.items():
+        values, why = credentials(vendor, env)
+        url = urls.get(vendor) or PUBLIC_URLS.get(vendor)
+        if why is None and not url:
+            why = "no site URL: pass --jira-url https://<site>.atlassian.net or set JIRA_URL"
+        if why is not None:
+            found.skipped[vendor] = why
+            continue
+        assert url is not None
+        say(f"{TITLES[vendor]}: reading {url} …")
+        setattr(found, vendor, read(Where(url, ca_bundle, requests_per_second=PACE[vendor]), values))
     return found
 
 
@@ -591,7 +601,7 @@ def run_init(args: Any) -> int:
         "notion": args.notion_url or env.get("NOTION_URL"),
         "pagerduty": args.pagerduty_url or env.get("PAGERDUTY_URL"),
     }
-    if interactive and not urls["jira"] and env.get("JIRA_EMAIL") and env.get("JIRA_API_TOKEN"):
+    if interactive and not urls["jira"] and credentials("jira", env)[1] is None:
         answer = _ask("Jira site URL (https://<site>.atlassian.net; '-' to leave Jira out)", "-", console)
         urls["jira"] = None if answer == "-" else answer
     for vendor, url in urls.items():

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from sandbox import Sandbox
-from sandbox.testing import (  # noqa: F401 (the tests import relais_env from here)
+from sandbox.testing import (
     FrozenClock,
     jira_client,
     notion_client,
@@ -187,3 +187,63 @@ def left_to_do(plan_stdout: str) -> list[dict[str, Any]]:
     """What `relais plan --json` says a sync would still do: writes, creates and held writes."""
     data = json.loads(plan_stdout)
     return [*data["changes"], *data["creates"], *data["held"]]
+
+
+def run_on_a_terminal(args: list[str], env: dict[str, str], typed: bytes) -> tuple[int, str]:
+    """The CLI on a pseudo-terminal (stdin, stdout and stderr a tty), ``typed`` sent as keystrokes;
+    its exit code and all it showed."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=ROOT,
+        env={**env, "COLUMNS": "200"},
+    )
+    os.close(slave)
+    seen: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    os.write(master, typed)
+    code = proc.wait(timeout=60)
+    reader.join(timeout=5)
+    os.close(master)
+    return code, b"".join(seen).decode(errors="replace")
+
+
+def check_fix_held_at(sb: Sandbox, config: Path, vendor: str, path: str) -> subprocess.Popen:
+    """`relais check --fix` started with its survey's read of ``path`` (a regex) held back 3 s,
+    returned once that read has arrived: what a test does next happens after the survey saw the
+    tool and before the fix acts on it."""
+    import time
+
+    rule = sb.faults.add(vendor, "timeout", method="GET", path=path, count=1, delay=3, after=True)
+    fixing = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "check", "--fix", "-c", str(config)],
+        env=relais_env(sb),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while rule.fired == 0:  # the survey's read has arrived (and is served after the wait)
+        assert time.monotonic() < deadline and fixing.poll() is None, f"the survey never read {path}"
+        time.sleep(0.02)
+    time.sleep(0.3)
+    return fixing

@@ -19,7 +19,7 @@ from conftest import relais_env, run_relais
 from reliability_support import full_config
 
 from sandbox import Sandbox
-from sandbox.testing import notion_client
+from sandbox.testing import data_source_schema, update_data_source
 
 
 def _no_jira_writeback(config: dict[str, Any]) -> None:
@@ -36,23 +36,6 @@ def _check(sb: Sandbox, config: Path, *extra: str) -> tuple[int, dict[str, Any]]
 def _notion(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The Notion problems, by setting."""
     return {p["setting"]: p for p in data["problems"] if p["vendor"] == "notion"}
-
-
-def _schema(sb: Sandbox, database: str) -> dict[str, Any]:
-    client = notion_client(sb)
-    try:
-        return client.data_sources.retrieve(data_source_id=sb.notion.data_source_ids[database])["properties"]
-    finally:
-        client.close()
-
-
-def _as_a_person(sb: Sandbox, database: str, properties: dict[str, Any]) -> None:
-    """Change a database's schema the way a person's integration would: a data source update."""
-    client = notion_client(sb)
-    try:
-        client.data_sources.update(data_source_id=sb.notion.data_source_ids[database], properties=properties)
-    finally:
-        client.close()
 
 
 def _config(sb: Sandbox, tmp_path: Path, tweak: Callable[[dict[str, Any]], None] | None = None) -> Path:
@@ -87,7 +70,7 @@ def test_every_missing_property_is_listed_at_once_with_its_type_and_options(tmp_
 
 def test_a_property_of_the_wrong_type(tmp_path: Path):
     with Sandbox(seed=7, size="demo") as sb:
-        _as_a_person(sb, "briefings", {"Team mode": {"rich_text": {}}})
+        update_data_source(sb, "briefings", {"Team mode": {"rich_text": {}}})
         code, data = _check(sb, _config(sb, tmp_path))
     problem = _notion(data)["writeback.notion.briefings.mode"]
     assert code == 2
@@ -100,10 +83,10 @@ def test_a_property_of_the_wrong_type(tmp_path: Path):
 
 def test_a_missing_select_option_and_the_team_names(tmp_path: Path):
     with Sandbox(seed=7, size="demo") as sb:
-        team_select = _schema(sb, "feedback")["Team"]["select"]["options"]
+        team_select = data_source_schema(sb, "feedback")["Team"]["select"]["options"]
         payments = next(o["name"] for o in team_select if o["name"].startswith("Pay"))
         kept = [{"id": o["id"]} for o in team_select if o["name"] != payments]
-        _as_a_person(sb, "feedback", {"Team": {"select": {"options": kept}}})
+        update_data_source(sb, "feedback", {"Team": {"select": {"options": kept}}})
         code, data = _check(sb, _config(sb, tmp_path))
     problem = _notion(data)["writeback.notion.routing.team"]
     assert code == 2
@@ -130,11 +113,11 @@ def test_a_database_not_shared_with_the_integration(tmp_path: Path):
 
 def test_a_percentage_in_a_currency_format_is_set_to_percent_by_fix(tmp_path: Path):
     with Sandbox(seed=7, size="demo") as sb:
-        _as_a_person(sb, "scorecard", {"RUN %": {"number": {"format": "dollar"}}})
+        update_data_source(sb, "scorecard", {"RUN %": {"number": {"format": "dollar"}}})
         config = _config(sb, tmp_path)
         code, data = _check(sb, config)
         fixed_code, fixed = _check(sb, config, "--fix")
-        fmt = _schema(sb, "scorecard")["RUN %"]["number"]["format"]
+        fmt = data_source_schema(sb, "scorecard")["RUN %"]["number"]["format"]
     assert code == 2
     assert _notion(data)["writeback.notion.scorecard.properties.run"]["message"] == (
         "'RUN %' in the scorecard database has number format dollar: set its number format to Percent"
@@ -149,7 +132,7 @@ def test_an_input_relais_only_reads_is_never_created(tmp_path: Path):
 
     with Sandbox(seed=7, size="demo") as sb:
         code, data = _check(sb, _config(sb, tmp_path, tweak), "--fix")
-        schema = _schema(sb, "briefings")
+        schema = data_source_schema(sb, "briefings")
     problem = _notion(data)["briefings.impact"]
     assert code == 2 and "Impakt" not in schema
     assert problem["message"] == (
@@ -166,7 +149,7 @@ def test_check_fix_then_check_is_clean_on_the_workspace_before_relais(tmp_path: 
         first, _ = _check(sb, config)
         fixed_code, fixed = _check(sb, config, "--fix")
         last = run_relais(["check", "-c", str(config)], relais_env(sb))
-        level = [o["name"] for o in _schema(sb, "scorecard")["Level"]["select"]["options"]]
+        level = [o["name"] for o in data_source_schema(sb, "scorecard")["Level"]["select"]["options"]]
     assert first == 2
     assert fixed_code == 0 and len(fixed["fixed"]) == 12 and not fixed["failed_fixes"], fixed
     assert last.returncode == 0, last.stdout + last.stderr

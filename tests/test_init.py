@@ -5,14 +5,12 @@ sandbox where every owned field exists), and the pure matching on plain data."""
 from __future__ import annotations
 
 import os
-import pty
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_on_a_terminal
 
 from connectors.discover import (
     Account,
@@ -180,35 +178,10 @@ def test_init_interactive_on_a_terminal_accepts_and_changes_proposals(env, tmp_p
         "",  # feedback database
         "-",  # scorecard database: none
     ]
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", *_args(env, out)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
+    code, transcript = run_on_a_terminal(
+        _args(env, out), dict(os.environ), "".join(a + "\n" for a in answers).encode()
     )
-    os.close(slave)
-    seen: list[bytes] = []
-
-    def read() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                return
-            if not chunk:
-                return
-            seen.append(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    os.write(master, "".join(a + "\n" for a in answers).encode())
-    assert proc.wait(timeout=60) == 0, b"".join(seen).decode(errors="replace")[-2000:]
-    reader.join(timeout=5)
-    os.close(master)
-    transcript = b"".join(seen).decode(errors="replace")
+    assert code == 0, transcript[-2000:]
     assert "team 'Payments' (Jira, PagerDuty, Notion): key" in transcript, transcript[-3000:]
     config = yaml.safe_load(out.read_text())
     assert config["teams"]["pay"]["pm"] == "farid"
@@ -336,3 +309,17 @@ def test_a_title_from_the_tools_cannot_write_a_key_into_the_config(env, tmp_path
     comment = next(line for line in text.splitlines() if "Briefings" in line)
     assert comment.lstrip().startswith("briefings:") and "writeback: {adopt: overwrite}" in comment
     assert "\x1b" not in text and "\u2028" not in text
+
+
+def test_init_reads_a_token_from_its_file_as_the_config_does(env, tmp_path, monkeypatch, capsys):
+    """Docker and Kubernetes secrets: PAGERDUTY_TOKEN_FILE names the file holding the token, as
+    for every secret relais reads; init finds PagerDuty's services through it."""
+    token = tmp_path / "pagerduty-token"
+    token.write_text(env.env["PAGERDUTY_TOKEN"] + "\n")
+    monkeypatch.delenv("PAGERDUTY_TOKEN")
+    monkeypatch.setenv("PAGERDUTY_TOKEN_FILE", str(token))
+    out = tmp_path / "relais.yaml"
+    assert main(_args(env, out, "--yes")) == 0
+    assert "PagerDuty: left out" not in capsys.readouterr().out
+    config = yaml.safe_load(out.read_text())
+    assert sorted(config["sources"]["pagerduty"]["services"]) == sorted(t.service_id for t in env.org.teams)

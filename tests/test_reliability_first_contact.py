@@ -15,32 +15,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, relais_env, run_relais
+from conftest import check_fix_held_at, relais_env, run_on_a_terminal, run_relais
 from reliability_support import full_config
 
 from sandbox import Sandbox
-from sandbox.testing import notion_client
-
-
-def _schema(sb: Sandbox, database: str) -> dict[str, Any]:
-    client = notion_client(sb)
-    try:
-        return client.data_sources.retrieve(data_source_id=sb.notion.data_source_ids[database])["properties"]
-    finally:
-        client.close()
-
-
-def _as_a_person(sb: Sandbox, database: str, properties: dict[str, Any]) -> None:
-    client = notion_client(sb)
-    try:
-        client.data_sources.update(data_source_id=sb.notion.data_source_ids[database], properties=properties)
-    finally:
-        client.close()
+from sandbox.testing import data_source_schema, notion_client, update_data_source
 
 
 def _fix_while_a_person_edits(
@@ -49,23 +31,8 @@ def _fix_while_a_person_edits(
     """`relais check --fix`, with ``edit`` made by a person right after relais' survey read the
     database's schema (its answer held back 3 s: the survey sees the schema before the edit)."""
     ds = sb.notion.data_source_ids[database]
-    rule = sb.faults.add(
-        "notion", "timeout", method="GET", path=f"/v1/data_sources/{ds}$", count=1, delay=3, after=True
-    )
-    fixing = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "check", "--fix", "-c", str(config)],
-        env=relais_env(sb),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while rule.fired == 0:  # the survey's read has arrived (and is served before the wait)
-        assert time.monotonic() < deadline and fixing.poll() is None, "the survey never read the schema"
-        time.sleep(0.02)
-    time.sleep(0.3)
-    _as_a_person(sb, database, edit)
+    fixing = check_fix_held_at(sb, config, "notion", f"/v1/data_sources/{ds}$")
+    update_data_source(sb, database, edit)
     out, err = fixing.communicate(timeout=120)
     return subprocess.CompletedProcess(fixing.args, fixing.returncode, out, err)
 
@@ -75,13 +42,13 @@ def test_an_option_a_person_adds_after_the_survey_survives_the_fix(tmp_path: Pat
     as it is when it sends it, with the `critical` option a person added after the survey."""
     with Sandbox(seed=7, size="demo", fresh=True) as sb:
         config = full_config(sb, tmp_path)
-        level = _schema(sb, "scorecard")["Level"]["select"]["options"]
+        level = data_source_schema(sb, "scorecard")["Level"]["select"]["options"]
         kept = [{"id": o["id"]} for o in level]
         fixed = _fix_while_a_person_edits(
             sb, config, "scorecard", {"Level": {"select": {"options": [*kept, {"name": "critical"}]}}}
         )
         assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-        options = [o["name"] for o in _schema(sb, "scorecard")["Level"]["select"]["options"]]
+        options = [o["name"] for o in data_source_schema(sb, "scorecard")["Level"]["select"]["options"]]
     assert options == ["ok", "watch", "alert", "critical", "survival"]
 
 
@@ -92,7 +59,7 @@ def test_a_property_a_person_creates_after_the_survey_is_not_retyped(tmp_path: P
         config = full_config(sb, tmp_path)
         fixed = _fix_while_a_person_edits(sb, config, "briefings", {"Forecast": {"rich_text": {}}})
         assert fixed.returncode == 2, fixed.stdout + fixed.stderr
-        assert _schema(sb, "briefings")["Forecast"]["type"] == "rich_text"
+        assert data_source_schema(sb, "briefings")["Forecast"]["type"] == "rich_text"
         again = run_relais(["check", "--json", "-c", str(config)], relais_env(sb))
     problems = {p["setting"]: p for p in json.loads(again.stdout)["problems"]}
     assert again.returncode == 2
@@ -176,8 +143,8 @@ def _init_args(sb: Sandbox, out: Path, *extra: str) -> list[str]:
 
 def _add_team_option(sb: Sandbox, name: str) -> None:
     """A person adds an option to the briefings' Team select (it matches no team elsewhere)."""
-    team = _schema(sb, "briefings")["Team"]["select"]["options"]
-    _as_a_person(
+    team = data_source_schema(sb, "briefings")["Team"]["select"]["options"]
+    update_data_source(
         sb, "briefings", {"Team": {"select": {"options": [*({"id": o["id"]} for o in team), {"name": name}]}}}
     )
 
@@ -198,42 +165,10 @@ def test_init_prints_a_hostile_name_from_the_tools_inert(tmp_path: Path):
 def test_init_on_a_terminal_asks_about_a_database_whose_title_looks_like_markup(tmp_path: Path):
     """Through a pseudo-terminal, every proposal accepted with Enter: a title holding Rich markup
     (`[/]` closes nothing) is shown as it is, and the prompts do not fail on it."""
-    import os
-    import pty
-    import threading
-
     with Sandbox(seed=7, size="demo", fresh=True) as sb:
         _rename(sb, "feedback", "Customer [/]feedback [bold]")
         out = tmp_path / "relais.yaml"
-        master, slave = pty.openpty()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.cli", *_init_args(sb, out)],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=ROOT,
-            env={**relais_env(sb), "COLUMNS": "200"},
-        )
-        os.close(slave)
-        seen: list[bytes] = []
-
-        def read() -> None:
-            while True:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                seen.append(chunk)
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        os.write(master, b"\n" * 40)  # Enter to every question
-        code = proc.wait(timeout=60)
-        reader.join(timeout=5)
-        os.close(master)
-    transcript = b"".join(seen).decode(errors="replace")
+        code, transcript = run_on_a_terminal(_init_args(sb, out), relais_env(sb), b"\n" * 40)
     assert code == 0, transcript[-2000:]
     assert "'Customer [/]feedback [bold]'" in transcript
     assert "Traceback" not in transcript and "MarkupError" not in transcript
@@ -249,22 +184,7 @@ def test_a_jira_field_an_admin_creates_after_the_survey_is_not_created_twice(tmp
 
     with Sandbox(seed=7, size="demo", fresh=True) as sb:
         config = full_config(sb, tmp_path)
-        rule = sb.faults.add(
-            "jira", "timeout", method="GET", path="/rest/api/3/field$", count=1, delay=3, after=True
-        )
-        fixing = subprocess.Popen(
-            [sys.executable, "-m", "sync.cli", "check", "--fix", "-c", str(config)],
-            env=relais_env(sb),
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 60
-        while rule.fired == 0:
-            assert time.monotonic() < deadline and fixing.poll() is None, "the survey never listed the fields"
-            time.sleep(0.02)
-        time.sleep(0.3)
+        fixing = check_fix_held_at(sb, config, "jira", "/rest/api/3/field$")
         admin = jira_client(sb)
         try:
             admin._session.post(

@@ -38,7 +38,7 @@ from ._model import (
 )
 from ._route import Route, RouteFallback, RouteRule
 from ._rules import ClassifyRule, SetMatch, TextMatch, When
-from ._secrets import SecretError, Secrets, resolve_secrets, state_location
+from ._secrets import SecretError, Secrets, read_secret, resolve_secrets, state_location
 from ._sources import (
     JiraFeedbackFields,
     JiraSource,
@@ -95,6 +95,7 @@ __all__ = [
     "When",
     "Writeback",
     "load_settings",
+    "read_secret",
     "resolve_secrets",
     "state_location",
 ]

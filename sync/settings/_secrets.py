@@ -100,7 +100,7 @@ def resolve_secrets(settings: Settings, environ: Mapping[str, str] = os.environ)
     hooks = settings.daemon.webhooks.enabled()
     wanted += [(f"daemon.webhooks.{name}", registry.spec(name).webhook) for name in hooks]
     for where, secret in wanted:
-        value, problem = _lookup(secret, environ)
+        value, problem = read_secret(secret, environ)
         if problem:
             problems.append(f"{where}: {problem}")
         elif value is None and secret.required:
@@ -123,7 +123,7 @@ STATE_URL = Secret("state_url", STATE_URL_VARIABLE, "no PostgreSQL URL", require
 def state_location(settings: Settings, environ: Mapping[str, str] = os.environ) -> Path | str:
     """Where the state store is: RELAIS_STATE_URL (or its _FILE) when set, else ``state.url``,
     else the SQLite file ``state.path``. A URL's password is registered for redaction."""
-    value, problem = _lookup(STATE_URL, environ)
+    value, problem = read_secret(STATE_URL, environ)
     if problem:
         raise SecretError([f"state: {problem}"])
     if value is not None and not is_url(value):
@@ -139,8 +139,9 @@ def state_location(settings: Settings, environ: Mapping[str, str] = os.environ) 
     return url
 
 
-def _lookup(secret: Secret, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """(value, None), (None, None) when not set anywhere, or (None, problem)."""
+def read_secret(secret: Secret, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """``secret`` from ``VARIABLE`` or the file ``VARIABLE_FILE`` names: (value, None), (None,
+    None) when not set anywhere, or (None, problem)."""
     variable = secret.variable
     direct = environ.get(variable)
     if direct is not None and direct.strip():
