@@ -71,25 +71,25 @@ def sb(pinned_sandbox: Sandbox) -> Sandbox:
 
 
 # The official clients pointed at ``sb``, closed after the test (tests run with -W error).
-@pytest.fixture
-def jira(sb: Sandbox) -> Iterator[Any]:
-    client = jira_client(sb)
+def _closed_after(factory: Callable[[Sandbox], Any], sb: Sandbox) -> Iterator[Any]:
+    client = factory(sb)
     yield client
     client.close()
+
+
+@pytest.fixture
+def jira(sb: Sandbox) -> Iterator[Any]:
+    yield from _closed_after(jira_client, sb)
 
 
 @pytest.fixture
 def notion(sb: Sandbox) -> Iterator[Any]:
-    client = notion_client(sb)
-    yield client
-    client.close()
+    yield from _closed_after(notion_client, sb)
 
 
 @pytest.fixture
 def pd(sb: Sandbox) -> Iterator[Any]:
-    client = pagerduty_client(sb)
-    yield client
-    client.close()
+    yield from _closed_after(pagerduty_client, sb)
 
 
 @pytest.fixture
@@ -247,3 +247,13 @@ def check_fix_held_at(sb: Sandbox, config: Path, vendor: str, path: str) -> subp
         time.sleep(0.02)
     time.sleep(0.3)
     return fixing
+
+
+def plan_and_sync(
+    sb: Sandbox, config: Path
+) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """`relais plan`, then `relais sync --once`, on ``config`` against ``sb``."""
+    env = relais_env(sb)
+    return run_relais(["plan", "-c", str(config)], env), run_relais(
+        ["sync", "--once", "-c", str(config)], env
+    )

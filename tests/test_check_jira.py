@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import relais_env, run_relais
+from conftest import plan_and_sync, relais_env, run_relais
 from reliability_support import full_config
 
 from sandbox import Sandbox
@@ -136,9 +136,7 @@ def test_without_jira_admin_the_fixes_fail_cleanly_and_become_admin_steps(tmp_pa
 def test_plan_and_sync_refuse_to_write_into_a_jira_that_fails_the_check(tmp_path: Path):
     with Sandbox(seed=7, size="demo", fresh=True) as sb:
         config = full_config(sb, tmp_path)
-        env = relais_env(sb)
-        plan = run_relais(["plan", "-c", str(config)], env)
-        sync = run_relais(["sync", "--once", "-c", str(config)], env)
+        plan, sync = plan_and_sync(sb, config)
         puts = sb.count(vendor="jira", method="PUT")
         posts = [
             r.path for r in sb.log if r.vendor == "jira" and r.method == "POST" and "search" not in r.path

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import relais_env, run_relais
+from conftest import plan_and_sync, relais_env, run_relais
 from reliability_support import full_config
 
 from sandbox import Sandbox
@@ -160,9 +160,7 @@ def test_check_fix_then_check_is_clean_on_the_workspace_before_relais(tmp_path: 
 def test_plan_and_sync_refuse_to_write_into_a_workspace_that_fails_the_check(tmp_path: Path):
     with Sandbox(seed=7, size="demo", fresh=True) as sb:
         config = _config(sb, tmp_path)
-        env = relais_env(sb)
-        plan = run_relais(["plan", "-c", str(config)], env)
-        sync = run_relais(["sync", "--once", "-c", str(config)], env)
+        plan, sync = plan_and_sync(sb, config)
         writes = sb.count(vendor="notion", method="PATCH", path_prefix="/v1/pages") + sb.count(
             vendor="notion", method="POST", path_prefix="/v1/pages"
         )
