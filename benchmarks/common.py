@@ -3,9 +3,11 @@ engine, and what the tools hold (to count the owned values a cycle really change
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -197,3 +199,26 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout: float = 1800) -> 
         "seconds": time.monotonic() - t0,
         "peak_rss_mib": usage.ru_maxrss / 1024,
     }  # Linux: KiB
+
+
+# -- a PostgreSQL state store for the runs that measure it beside SQLite ------------------------
+#: The server the PostgreSQL figures are measured on (the tests' server: `make postgres`).
+POSTGRES = os.environ.get("RELAIS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty database on :data:`POSTGRES` (a random name), dropped afterwards; its URL."""
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = f"relais_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(POSTGRES, autocommit=True, connect_timeout=10) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(POSTGRES)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

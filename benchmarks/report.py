@@ -181,6 +181,7 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                 abs(soak["slope_kib_per_100_cycles"]) <= 100 and soak["writes"] == 0,
             )
         )
+    rows += _postgresql_rows(tp, r.get("soak_postgresql"), soak)
     if naive:
         rows.append(
             _row(
@@ -191,6 +192,36 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                 None,
                 f"relais steady: {_ratio(nreq, steady['requests']['total'])} fewer requests, "
                 f"{_ratio(naive['seconds'], steady['seconds'])} less time",
+            )
+        )
+    return rows
+
+
+def _postgresql_rows(
+    tp: dict[str, Any] | None, pg_soak: dict[str, Any] | None, soak: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The same figures with the state store on PostgreSQL (issue 16), beside SQLite's."""
+    rows = []
+    pg = (tp or {}).get("postgresql")
+    if pg:
+        rows.append(
+            _row(
+                "4. derive + plan, 100,000 items, PostgreSQL store",
+                "≥ 20,000 items/s",
+                f"{pg['items_per_second']:,} items/s ({pg['seconds']} s; SQLite {(tp or {})['seconds']} s); "
+                f"copied {pg['rows_copied']:,} rows in {pg['copy_seconds']} s",
+                pg["items_per_second"] >= 20_000,
+            )
+        )
+    if pg_soak:
+        beside = f"; SQLite {soak['cycle_ms']} ms" if soak and "cycle_ms" in soak else ""
+        rows.append(
+            _row(
+                f"5. steady cycles on PostgreSQL ({pg_soak['cycles']:,}, {pg_soak['size']} org)",
+                "flat",
+                f"{pg_soak['cycle_ms']} ms a cycle{beside}; {pg_soak['first_mib']} → {pg_soak['last_mib']} MiB, "
+                f"slope {pg_soak['slope_kib_per_100_cycles']} KiB / 100 cycles",
+                abs(pg_soak["slope_kib_per_100_cycles"]) <= 100 and pg_soak["writes"] == 0,
             )
         )
     return rows

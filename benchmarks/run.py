@@ -111,7 +111,9 @@ def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
         state = Path(config_data(config)["state"]["path"])
         if "throughput" not in skip:
             log("throughput: derive + plan over 100,000 stored items after a rule change …")
-            out["throughput"] = throughput(sb, config, state, tmp / "throughput")
+            out["throughput"] = throughput(
+                sb, config, state, tmp / "throughput", postgres="postgresql" not in skip
+            )
         if "latency" not in skip:
             out["latency"] = latency(sb, config, clock, tmp, log=log)
         if "naive" not in skip:
@@ -138,6 +140,16 @@ def measure(size: dict | str, scale: float, skip: set[str], log) -> dict:
         if done["returncode"] != 0:
             raise RuntimeError(f"soak failed: {done['stderr'][-2000:]}")
         out["soak"] = json.loads(done["stdout"].strip().splitlines()[-1])
+    if "postgresql" not in skip and "soak" not in skip:
+        log("memory and cycle time with the store on PostgreSQL: 300 steady-state cycles …")
+        done = run_measured(
+            [sys.executable, "-m", "benchmarks.soak", "--size", "small", "--cycles", "300", "--every", "15"]
+            + ["--postgresql"],
+            dict(os.environ),
+        )
+        if done["returncode"] != 0:
+            raise RuntimeError(f"soak on PostgreSQL failed: {done['stderr'][-2000:]}")
+        out["soak_postgresql"] = json.loads(done["stdout"].strip().splitlines()[-1])
     return out
 
 
@@ -147,7 +159,9 @@ def main() -> int:
     )
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--size", default="large", help="large (issue 8's org) or a sandbox size name")
-    parser.add_argument("--skip", default="", help="comma-separated: throughput,latency,naive,published,soak")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated: throughput,latency,naive,published,soak,postgresql"
+    )
     parser.add_argument(
         "--no-write", action="store_true", help="print, but leave results.json and the doc alone"
     )

@@ -38,10 +38,16 @@ def slope(points: list[tuple[int, int]]) -> float:
     return sum((x - mx) * (y - my) for x, y in points) / den if den else 0.0
 
 
-def soak(size: str, cycles: int, every: int) -> dict:
+def soak(size: str, cycles: int, every: int, state_url: str | None = None) -> dict:
+    """``state_url``: the store on PostgreSQL (an empty database) instead of a SQLite file."""
     clock = ShiftedClock()
+
+    def on(data: dict) -> None:
+        if state_url:
+            data["state"] = {"url": state_url}
+
     with tempfile.TemporaryDirectory() as tmp, Sandbox(seed=7, size=size, clock=clock) as sb:
-        config = relais_config(sb, Path(tmp), pace={"jira": 100, "notion": 100, "pagerduty": 100})
+        config = relais_config(sb, Path(tmp), pace={"jira": 100, "notion": 100, "pagerduty": 100}, tweak=on)
         engine = make_engine(sb, config, clock)
         try:
             engine.run_cycle(apply=True)
@@ -59,8 +65,10 @@ def soak(size: str, cycles: int, every: int) -> dict:
             engine.close()
     settled = [p for p in samples if p[0] >= cycles // 10]
     return {
+        "store": "postgresql" if state_url else "sqlite",
         "size": size,
         "cycles": cycles,
+        "cycle_ms": round(seconds / cycles * 1000, 1),
         "seconds": round(seconds, 1),
         "writes": writes,
         "rss_kib": samples,
@@ -76,8 +84,19 @@ def main() -> int:
     parser.add_argument("--size", default="small")
     parser.add_argument("--cycles", type=int, default=1000)
     parser.add_argument("--every", type=int, default=50)
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="the store in a fresh PostgreSQL database (benchmarks.common)",
+    )
     args = parser.parse_args()
-    print(json.dumps(soak(args.size, args.cycles, args.every)))
+    if args.postgresql:
+        from benchmarks.common import postgres_database
+
+        with postgres_database() as url:
+            print(json.dumps(soak(args.size, args.cycles, args.every, url)))
+    else:
+        print(json.dumps(soak(args.size, args.cycles, args.every)))
     return 0
 
 

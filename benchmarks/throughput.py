@@ -58,9 +58,9 @@ def cloned_store(source: Path, target: Path, items: int = TARGET_ITEMS) -> int:
         db.close()
 
 
-def with_rule_change(config: Path, state: Path, out: Path, ca_path: str) -> Path:
+def with_rule_change(config: Path, state: Path | str, out: Path, ca_path: str) -> Path:
     data = yaml.safe_load(config.read_text())
-    data["state"]["path"] = str(state)
+    data["state"] = {"url": state} if isinstance(state, str) else {"path": str(state)}
     for source in data["sources"].values():
         source["ca_bundle"] = ca_path  # a live sandbox's (nothing is asked of it)
     data["classify"].insert(len(data["classify"]) - 1, dict(NEW_RULE))
@@ -68,7 +68,7 @@ def with_rule_change(config: Path, state: Path, out: Path, ca_path: str) -> Path
     return out
 
 
-def plan_seconds(sb: Any, config: Path, state: Path, profile: bool = False) -> dict[str, Any]:
+def plan_seconds(sb: Any, config: Path, state: Path | str, profile: bool = False) -> dict[str, Any]:
     """The engine's plan phase over the store at ``state`` (no pull, no write)."""
     engine = make_engine(sb, config)
     engine.store = StateStore(state)  # no connect(): nothing but the store is read
@@ -105,14 +105,41 @@ def plan_seconds(sb: Any, config: Path, state: Path, profile: bool = False) -> d
         engine.close()
 
 
-def throughput(sb: Any, config: Path, state: Path, work: Path, profile: bool = False) -> dict[str, Any]:
+def throughput(
+    sb: Any, config: Path, state: Path, work: Path, profile: bool = False, postgres: bool = False
+) -> dict[str, Any]:
+    """The plan over 100,000 items on SQLite; with ``postgres``, the same store copied into a
+    PostgreSQL database (as `relais state copy` does) and planned there too, beside it."""
     work.mkdir(parents=True, exist_ok=True)
     big = work / "relais-100k.db"
     count = cloned_store(state, big)
     changed = with_rule_change(config, big, work / "relais-rule-change.yaml", sb.ca_path)
     result = plan_seconds(sb, changed, big, profile)
     result["cloned_to"] = count
+    if postgres:
+        result["postgresql"] = on_postgresql(sb, config, big, work)
     return result
+
+
+def on_postgresql(sb: Any, config: Path, big: Path, work: Path) -> dict[str, Any]:
+    from benchmarks.common import postgres_database
+    from sync.state import copy_store
+
+    with postgres_database() as url:
+        t0 = time.perf_counter()
+        source, target = StateStore.existing(big), StateStore(url)
+        try:
+            copied = sum(copy_store(source, target).values())
+        finally:
+            source.close()
+            target.close()
+        copy_seconds = time.perf_counter() - t0
+        changed = with_rule_change(config, url, work / "relais-rule-change-pg.yaml", sb.ca_path)
+        return {
+            **plan_seconds(sb, changed, url),
+            "rows_copied": copied,
+            "copy_seconds": round(copy_seconds, 1),
+        }
 
 
 if __name__ == "__main__":
