@@ -194,6 +194,9 @@ class Engine:
         self.settings = settings
         self.writer = writer  # False: `relais plan` and the like, which never write and never lock
         self.lock: WriterLock | None = None
+        #: `relais run` on PostgreSQL: the replicas' lease (sync.lock.Lease), which the daemon
+        #: waits for and keeps; the engine then takes no writer lock of its own.
+        self.lease: Any = None
         self.state = state_location(settings)  # the SQLite file, or the PostgreSQL URL
         self.clock = clock or (lambda: datetime.now(UTC))
         self.secrets = secrets
@@ -212,7 +215,7 @@ class Engine:
         """Connect every source. Credentials refused stop everything (the operator must act); a
         tool that is down is left unconnected — the others sync, and it is tried again each cycle.
         A writer first takes the state store's lock (:mod:`sync.lock`): a second writer stops here."""
-        if self.writer and self.lock is None:
+        if self.writer and self.lock is None and self.lease is None:
             self.lock = WriterLock.acquire(self.state)
         lacking: list[ConfigMismatchError] = []
         for name, connector in self.connectors.items():
@@ -225,6 +228,7 @@ class Engine:
             text = str(first).removeprefix(f"{first.vendor}: ")
             raise ConfigMismatchError(first.vendor, text + "".join(f"\n{e}" for e in rest))
         self.store = StateStore(self.state)
+        self.store.fence = self.lease or (self.lock.lease if self.lock is not None else None)
         return self.identities
 
     def _connect(self, name: str, connector: Any) -> bool:

@@ -45,7 +45,7 @@ from typing import Any
 import orjson
 
 from sync.codec import clean_text, content_hash, item_from_dict, item_to_dict
-from sync.dialect import Location, PostgreSQL, dialect_of, is_url, one_line, shown
+from sync.dialect import FencedError, Location, PostgreSQL, dialect_of, is_url, one_line, shown
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.overwrites import Overwrites
 from sync.owned import Written
@@ -168,6 +168,9 @@ class StateStore:
         if not is_url(location):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        #: The lease this process writes under (sync.lock.Lease: ``term``, ``valid()``), PostgreSQL
+        #: only; None: no check (SQLite, whose file lock admits one process, and the CLI's readers).
+        self.fence: Any = None
         with self._unusable():
             self.db: Any = self._dialect.connect()
         if migrate:
@@ -227,12 +230,29 @@ class StateStore:
         advisory lock on PostgreSQL); rolled back on any error, the commit's included."""
         self._dialect.begin(self.db)
         try:
+            if self.fence is not None:
+                self._check_fence()
             yield
             self.db.execute("COMMIT")
         except BaseException:
             if not self._dialect.broken(self.db):
                 self.db.execute("ROLLBACK")
             raise
+
+    def _check_fence(self) -> None:
+        """In the write transaction, before its first statement: the lease is still this process'
+        (its term, the fencing token, unchanged), and by this process' own clock not past its
+        expiry (a process paused past its lease must not even try). The row stays locked until
+        the commit, so no replica takes the lease over in the middle of this transaction."""
+        fence = self.fence
+        if not fence.valid():
+            raise FencedError(f"{self.shown()}: the lease (term {fence.term}) may have expired: not writing")
+        row = self.db.execute("SELECT term FROM relais_leader WHERE id = 1 FOR SHARE").fetchone()
+        if row is None or row[0] != fence.term:
+            raise FencedError(
+                f"{self.shown()}: another replica leads now (term {row[0] if row else '?'}, this one "
+                f"held {fence.term}): not writing"
+            )
 
     @_serialized
     def close(self) -> None:
