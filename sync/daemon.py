@@ -139,6 +139,7 @@ class Daemon:
         if self.lease is not None:
             self._lease_changed(self.lease.try_acquire(), first=True)
             self.lease.keep(self._lease_changed)
+            threading.Thread(target=self._take_queued, name="relais-queue", daemon=True).start()
 
         if self.settings.daemon.http.enabled:
             self._services.append(WebServer(self))
@@ -220,6 +221,21 @@ class Daemon:
             self.log.info("standby: another replica leads", extra={"leader": self.lease.leader()})
         else:
             self.log.warning("standby: the lease was lost", extra={"error": self.lease.error})
+
+    #: Seconds between two looks at the webhook deliveries standbys queued.
+    QUEUE_EVERY = 1.0
+
+    def _take_queued(self) -> None:
+        """The leader re-reads the items of the deliveries standbys queued (sync.webhooks)."""
+        while not self.stop.wait(self.QUEUE_EVERY):
+            engine = self.engine
+            if not self.leading() or engine is None or engine.store is None:
+                continue
+            try:
+                for vendor, ids in engine.store.take_queued():
+                    self.enqueue(vendor, ids)
+            except Exception as e:  # fenced meanwhile, the store away: the next look tries again
+                self.log.warning("queued webhooks: not taken", extra={"error": redact(str(e))})
 
     def _between_writes(self, _: int) -> None:
         if self.stop.is_set():

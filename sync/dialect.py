@@ -44,6 +44,13 @@ LEADER_TABLE = (
     "expires TIMESTAMPTZ NOT NULL, backend INTEGER NOT NULL)"
 )
 
+#: Webhook deliveries a standby verified, for the leader to take (sync.daemon); PostgreSQL only.
+QUEUE_TABLE = (
+    'CREATE TABLE IF NOT EXISTS relais_webhook_queue (vendor TEXT COLLATE "C" NOT NULL, '
+    'delivery_id TEXT COLLATE "C" NOT NULL, summary TEXT, ids TEXT NOT NULL, '
+    "received TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (vendor, delivery_id))"
+)
+
 
 class FencedError(RuntimeError):
     """A write by a process that no longer holds the lease (another replica leads): nothing of it

@@ -43,6 +43,7 @@ from sync.dialect import (
     LEADER_TABLE,
     LEASE_RENEW_SECONDS,
     LEASE_SECONDS,
+    QUEUE_TABLE,
     connect_postgres,
     is_url,
     one_line,
@@ -237,8 +238,9 @@ class Lease:
 
             conn = connect_postgres(self.url, application_name=self.holder[:63])
             conn.execute("SET lock_timeout = '2s'")  # a write transaction holds the row: try again later
-            with contextlib.suppress(psycopg.errors.UniqueViolation):  # another replica made it meanwhile
-                conn.execute(LEADER_TABLE)
+            for table in (LEADER_TABLE, QUEUE_TABLE):
+                with contextlib.suppress(psycopg.errors.UniqueViolation):  # another replica made it meanwhile
+                    conn.execute(table)
             self._conn = conn
         return self._conn
 

@@ -292,6 +292,11 @@ class StateStore:
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
+                # Two replicas opening a new PostgreSQL store at once: the second may not see the
+                # first's tables until its next transaction (a server's catalog cache), and fails
+                # to create them again. In a new transaction it sees them: applied, not an error.
+                if self.schema_version >= number:
+                    continue
                 raise
 
     # -- items -------------------------------------------------------------------
@@ -676,6 +681,42 @@ class StateStore:
         """Forget deliveries received before ``before`` (ISO time): vendors stop retrying within a day."""
         with self._transaction():
             return self.db.execute("DELETE FROM deliveries WHERE received < ?", (before,)).rowcount
+
+    # -- webhook deliveries a standby took (PostgreSQL, `relais run` replicas) ---------------
+    @_serialized
+    def queue_delivery(self, vendor: str, delivery_id: str, summary: str | None, ids: list[str]) -> bool:
+        """A delivery a standby verified, queued for the leader; False if it was received before.
+        The one write outside :meth:`_transaction`, unfenced: the queue is all a standby writes,
+        and the leader takes from it in a fenced transaction (:meth:`take_queued`)."""
+        seen = self.db.execute(
+            "SELECT 1 FROM deliveries WHERE vendor=? AND delivery_id=?", (vendor, delivery_id)
+        ).fetchone()
+        if seen:
+            return False
+        cur = self.db.execute(
+            "INSERT INTO relais_webhook_queue (vendor, delivery_id, summary, ids) VALUES (?,?,?,?) "
+            "ON CONFLICT DO NOTHING",
+            (vendor, delivery_id, summary, json.dumps(ids)),
+        )
+        return cur.rowcount == 1
+
+    @_serialized
+    def take_queued(self) -> list[tuple[str, list[str]]]:
+        """The deliveries standbys queued, taken by the leader and recorded as received (a replay
+        of one is then a no-op) in one transaction; (vendor, item ids) of each first one."""
+        taken = []
+        with self._transaction():
+            rows = self.db.execute(
+                "DELETE FROM relais_webhook_queue RETURNING vendor, delivery_id, summary, ids, received"
+            ).fetchall()
+            for vendor, delivery_id, summary, ids, received in sorted(rows, key=lambda r: r[4]):
+                cur = self.db.execute(
+                    "INSERT INTO deliveries VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                    (vendor, delivery_id, received.astimezone(UTC).isoformat(), summary),
+                )
+                if cur.rowcount == 1:
+                    taken.append((vendor, json.loads(ids)))
+        return taken
 
 
 def copy_store(source: StateStore, target: StateStore, batch: int = 1000) -> dict[str, int]:

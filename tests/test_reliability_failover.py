@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 from conftest import relais_env, run_relais
-from daemon_support import RelaisProcess, get, wait_for
+from daemon_support import WEBHOOK_ENV, RelaisProcess, get, post, wait_for
 from reliability_support import duplicates, full_config, record
 from test_reliability_store import followups_in_the_tools
+from test_webhooks import PATHS, delivery
 
 from sandbox import Sandbox
 from sync.dialect import LEASE_RENEW_SECONDS, LEASE_SECONDS
@@ -32,15 +33,19 @@ from sync.dialect import LEASE_RENEW_SECONDS, LEASE_SECONDS
 TAKEOVER_BOUND = LEASE_SECONDS + 2 * LEASE_RENEW_SECONDS + 1
 
 
-def replicas_config(sb: Sandbox, directory: Path, url: str) -> Path:
+def replicas_config(
+    sb: Sandbox, directory: Path, url: str, interval: float = 1, webhooks: bool = False
+) -> Path:
     def on_postgres(data: dict[str, Any]) -> None:
         data["state"] = {"url": url}
         data["daemon"] = {
-            "intervals": {"jira": 1, "notion": 1, "pagerduty": 1},
+            "intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
             "jitter_seconds": 0,
             "stop_seconds": 10,
             "http": {"listen": "127.0.0.1:0"},
         }
+        if webhooks:
+            data["daemon"]["webhooks"] = {"pagerduty": None}
 
     return full_config(sb, directory, on_postgres)
 
@@ -69,14 +74,17 @@ def new_work(sb: Sandbox, n: int) -> str:
     return incident["id"]
 
 
-def start(sb: Sandbox, config: Path, count: int) -> list[RelaisProcess]:
-    procs = [RelaisProcess(sb, config) for _ in range(count)]
+def start(sb: Sandbox, config: Path, count: int, **env: str) -> list[RelaisProcess]:
+    procs = [RelaisProcess(sb, config, **env) for _ in range(count)]
     wait_for(lambda: len(leaders(procs)) == 1, 60, what="one replica leading")
-    wait_for(
-        lambda: all(p.logged("standby: another replica leads") for p in procs if p not in leaders(procs)),
-        30,
-        what="the others on standby",
-    )
+    try:
+        wait_for(
+            lambda: all(p.logged("standby: another replica leads") for p in procs if p not in leaders(procs)),
+            60,
+            what="the others on standby",
+        )
+    except AssertionError:
+        raise AssertionError([p.lines[-5:] for p in procs]) from None
     return procs
 
 
@@ -203,3 +211,35 @@ def test_a_leader_paused_past_its_lease_writes_nothing_once_resumed(tmp_path: Pa
     assert sum(dups.values()) == 0, dups
     assert took <= TAKEOVER_BOUND, took
     record("failover", "sigstop", takeover_s=round(took, 2), writes_by_fenced=0, store_rows_by_fenced=0)
+
+
+def test_a_webhook_at_a_standby_is_queued_for_the_leader_which_re_reads_its_item(
+    tmp_path: Path, postgres_url: str
+):
+    with Sandbox(seed=7, size="demo") as sb:
+        config = replicas_config(sb, tmp_path, postgres_url, interval=600, webhooks=True)
+        procs = start(sb, config, 2, **WEBHOOK_ENV)
+        try:
+            leader = leaders(procs)[0]
+            standby = next(p for p in procs if p is not leader)
+            wait_for(lambda: ready(leader), 120, what="the leader's first cycles")
+            status, body, _ = get(standby.url + "/readyz")
+            assert status == 200 and json.loads(body)["status"] == "standby", body
+            assert json.loads(body)["leader"]["pid"] == leader.proc.pid
+            body, headers = delivery(sb, "pagerduty", 0)
+            assert post(standby.url + PATHS["pagerduty"], body, headers) == (
+                202,
+                {"outcome": "queued", "items": 1},
+            )
+            wait_for(
+                lambda: leader.logged("cycle finished", source="pagerduty", kind="webhook"),
+                15,
+                what="the leader re-reading the item",
+            )
+            assert post(standby.url + PATHS["pagerduty"], body, headers) == (200, {"outcome": "duplicate"})
+            assert post(leader.url + PATHS["pagerduty"], body, headers) == (200, {"outcome": "duplicate"})
+            assert not standby.logged("cycle finished")  # the standby re-read nothing itself
+        finally:
+            for p in procs:
+                p.stop()
+                p.close()
