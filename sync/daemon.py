@@ -469,6 +469,8 @@ class Daemon:
                 "status": "standby",
                 "message": "standby: another replica leads; this one takes over if it stops renewing its lease",
                 "leader": self.lease.leader(),
+                "progress": None,
+                "sources": {},  # the leader's; its cycles are in the shared store (the status page)
                 "config": {
                     "file": str(self.config_path),
                     "ok": not self.config_errors,

@@ -35,6 +35,7 @@ from connectors.registry import VENDORS, spec
 from connectors.spec import ReadCounter
 from sync import owned
 from sync.apply import apply_by_vendor, side_by_side, write_requests
+from sync.dialect import FencedError
 from sync.followups import apply_followups, ticket_key
 from sync.lock import WriterLock
 from sync.models import FieldChange, WorkItem
@@ -331,7 +332,7 @@ class Engine:
             report.changed[name] = changed
             if connector.pending_cursor is not None:
                 cycle.pending[name] = connector.pending_cursor
-        except FatalError:
+        except (FatalError, FencedError):  # fenced: another replica leads, this cycle stops here
             raise
         except ConnectorError as e:
             # This source waits for the next cycle; the others go on.
@@ -375,6 +376,8 @@ class Engine:
             report.pulled[name] = len(page.items)
             report.changed[name] = counts["new"] + counts["changed"]
             return len(store.forget(name, gone))
+        except FencedError:
+            raise
         except Exception as e:
             report.errors[name] = redact(str(e))
             return 0

@@ -218,6 +218,8 @@ def test_a_leader_paused_past_its_lease_writes_nothing_once_resumed(tmp_path: Pa
 def test_a_webhook_at_a_standby_is_queued_for_the_leader_which_re_reads_its_item(
     tmp_path: Path, postgres_url: str
 ):
+    import psycopg
+
     with Sandbox(seed=7, size="demo") as sb:
         config = replicas_config(sb, tmp_path, postgres_url, interval=600, webhooks=True)
         procs = start(sb, config, 2, **WEBHOOK_ENV)
@@ -228,6 +230,12 @@ def test_a_webhook_at_a_standby_is_queued_for_the_leader_which_re_reads_its_item
             status, body, _ = get(standby.url + "/readyz")
             assert status == 200 and json.loads(body)["status"] == "standby", body
             assert json.loads(body)["leader"]["pid"] == leader.proc.pid
+            assert "relais_leader 0.0" in get(standby.url + "/metrics")[1]
+            assert "relais_leader 1.0" in get(leader.url + "/metrics")[1]
+            status, page, _ = get(standby.url + "/")  # the status page, from the shared store
+            with psycopg.connect(postgres_url, autocommit=True) as db:
+                (last,) = db.execute("SELECT target FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            assert status == 200 and last in page, page[:500]  # the leader's last write
             body, headers = delivery(sb, "pagerduty", 0)
             assert post(standby.url + PATHS["pagerduty"], body, headers) == (
                 202,
