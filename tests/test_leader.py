@@ -59,3 +59,32 @@ def test_a_writer_beside_a_live_lease_is_refused_naming_the_holder(postgres_url)
         assert lock.lease is not None and lock.lease.term == 2
     finally:
         lock.release()
+
+
+def test_replicas_opening_a_new_store_at_once_both_get_it(postgres_url):
+    """Replicas started together migrate a fresh database side by side: one creates the tables,
+    the other sees them (the server's catalog cache once hid them: DuplicateTable)."""
+    import threading
+
+    barrier = threading.Barrier(4)
+    opened: list[StateStore] = []
+    failed: list[BaseException] = []
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            opened.append(StateStore(postgres_url))
+        except BaseException as e:
+            failed.append(e)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    try:
+        assert failed == [] and len(opened) == 4
+        assert {s.schema_version for s in opened} == {2}
+    finally:
+        for s in opened:
+            s.close()
