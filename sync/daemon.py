@@ -15,6 +15,14 @@ Threads and locks:
   workers are joined for at most ``daemon.stop_seconds``, the store is closed.
 
 A source that starts failing is logged once, and once when it recovers.
+
+On PostgreSQL any number of replicas run on one store; one leads (sync.lock.Lease, a
+thread renewing it every 2 s). A standby pulls and writes nothing: its workers skip
+their jobs; it serves /healthz, /readyz ("standby"), /metrics and the status page
+from the shared store, and keeps trying for the lease. Winning it, it polls every
+source at once (what the former leader left unfinished is in the store: its intents,
+its keys). Losing it, it stops before its next write transaction (the store checks
+the lease's term in each: a write already under way when the lease goes is refused).
 """
 
 from __future__ import annotations
@@ -30,7 +38,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connectors.errors import redact
+from sync.dialect import FencedError, is_url
 from sync.engine import CycleReport, Engine
+from sync.lock import Lease
 from sync.log import get_logger
 from sync.metrics import Metrics
 from sync.progress import Progress, line
@@ -116,13 +126,20 @@ class Daemon:
         self._swapping = False
         self._services: list[Any] = []  # the HTTP server and the config watcher: .start(), .close()
         self._reporter: threading.Thread | None = None
+        self.lease: Lease | None = None  # PostgreSQL: the replicas' lease; None (SQLite): always leads
 
     # -- lifecycle --------------------------------------------------------------
     def start(self) -> None:
         """Connect (a wrong token fails here, before anything runs), then start serving and working."""
         engine = self._new_engine(self.settings, self.secrets)
+        if is_url(engine.state):
+            self.lease = engine.lease = Lease(str(engine.state), "relais run")
         engine.connect()
         self.engine = engine
+        if self.lease is not None:
+            self._lease_changed(self.lease.try_acquire(), first=True)
+            self.lease.keep(self._lease_changed)
+            threading.Thread(target=self._take_queued, name="relais-queue", daemon=True).start()
 
         if self.settings.daemon.http.enabled:
             self._services.append(WebServer(self))
@@ -170,6 +187,8 @@ class Daemon:
             service.close()
         if self.engine is not None and not any(w.is_alive() for w in self._workers.values()):
             self.engine.close()
+        if self.lease is not None:
+            self.lease.close()  # handed back: a standby takes over at its next try
         self.log.info("stopped")
 
     def listen_address(self) -> str | None:
@@ -180,9 +199,43 @@ class Daemon:
 
     def _new_engine(self, settings: Settings, secrets: Any) -> Engine:
         engine = Engine(settings, secrets, clock=self.clock, progress=self.first_progress)
+        engine.lease = self.lease
         self.first_progress = None
         engine.on_write = self._between_writes
         return engine
+
+    # -- leading or standing by (PostgreSQL) ---------------------------------------
+    def leading(self) -> bool:
+        """Whether this replica may pull and write: always on SQLite; on PostgreSQL, while it holds
+        the lease by its own clock (sync.lock.Lease.valid)."""
+        return self.lease is None or self.lease.valid()
+
+    def _lease_changed(self, held: bool, first: bool = False) -> None:
+        assert self.lease is not None
+        self.metrics.leader.set(1 if held else 0)
+        if held:
+            self.log.info("leading: this replica holds the lease", extra={"term": self.lease.term})
+            for q in self._queues.values():  # a takeover: every source at once, not at its next timer
+                q.put(Job("poll"))
+        elif first:
+            self.log.info("standby: another replica leads", extra={"leader": self.lease.leader()})
+        else:
+            self.log.warning("standby: the lease was lost", extra={"error": self.lease.error})
+
+    #: Seconds between two looks at the webhook deliveries standbys queued.
+    QUEUE_EVERY = 1.0
+
+    def _take_queued(self) -> None:
+        """The leader re-reads the items of the deliveries standbys queued (sync.webhooks)."""
+        while not self.stop.wait(self.QUEUE_EVERY):
+            engine = self.engine
+            if not self.leading() or engine is None or engine.store is None:
+                continue
+            try:
+                for vendor, ids in engine.store.take_queued():
+                    self.enqueue(vendor, ids)
+            except Exception as e:  # fenced meanwhile, the store away: the next look tries again
+                self.log.warning("queued webhooks: not taken", extra={"error": redact(str(e))})
 
     def _between_writes(self, _: int) -> None:
         if self.stop.is_set():
@@ -262,7 +315,10 @@ class Daemon:
                 timers.run_pending()
                 continue
             while not q.empty():  # webhooks first; gather those already waiting into one re-read
-                job.ids += q.get_nowait().ids
+                waiting = q.get_nowait()
+                job.ids += waiting.ids
+                if waiting.kind == "poll":  # a takeover's poll covers the re-reads
+                    job.kind = "poll"
             job.ids = list(dict.fromkeys(job.ids))
             self._run_guarded(name, job)
 
@@ -308,6 +364,8 @@ class Daemon:
     # -- one job ----------------------------------------------------------------
     def _run(self, name: str, job: Job) -> None:
         state = self.sources[name]
+        if not self.leading():
+            return  # a standby pulls and writes nothing
         with self._running() as engine:
             if name not in engine.connectors:
                 return  # a reload switched this source off
@@ -320,6 +378,9 @@ class Daemon:
                     "stop: writes interrupted between two writes; the cycle will be redone",
                     extra={"source": name},
                 )
+                return
+            except FencedError as e:  # the lease went to another replica: it finishes this cycle
+                self.log.warning("fenced: not writing", extra={"source": name, "error": str(e)})
                 return
             except Exception as e:  # an auth error, a bug: the worker survives, the source is failing
                 report = CycleReport(
@@ -402,6 +463,20 @@ class Daemon:
         degraded when the config has errors, a source keeps failing, or a source's last cycle is
         older than a few of its intervals (on the monotonic clock). While a stream has not been
         read in full yet, the writes computed from it are held: the body says which and why."""
+        if not self.leading():
+            assert self.lease is not None
+            return True, {
+                "status": "standby",
+                "message": "standby: another replica leads; this one takes over if it stops renewing its lease",
+                "leader": self.lease.leader(),
+                "progress": None,
+                "sources": {},  # the leader's; its cycles are in the shared store (the status page)
+                "config": {
+                    "file": str(self.config_path),
+                    "ok": not self.config_errors,
+                    "errors": list(self.config_errors),
+                },
+            }
         limit = self.settings.daemon.failing_after
         sources = {}
         running = self.engine.connectors if self.engine is not None else {}

@@ -26,10 +26,35 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 #: The advisory lock every write transaction on PostgreSQL takes (what SQLite's BEGIN IMMEDIATE
 #: does): two processes' writes never interleave, so an upsert never races another's insert.
 WRITE_TRANSACTION_KEY = 0x72656C61  # "rela"
-#: The session lock of the one writer (sync.lock), on a connection of its own.
-WRITER_KEY = 0x72656C62  # "relb"
 
 Location = Path | str
+
+#: How long a lease lasts past its last renewal, by the database's clock; renewed every
+#: LEASE_RENEW_SECONDS. A standby tries every LEASE_RENEW_SECONDS too, so it takes over at most
+#: LEASE_SECONDS + LEASE_RENEW_SECONDS after the leader's last renewal (docs/decisions.md).
+LEASE_SECONDS = 10
+LEASE_RENEW_SECONDS = 2
+
+#: The lease of the one writer among `relais run` replicas on PostgreSQL (sync.lock.Lease): one row,
+#: its ``term`` the fencing token every write transaction checks (sync.state). Not a migration: a
+#: SQLite store has no such table, and its schema version stays what it was.
+LEADER_TABLE = (
+    "CREATE TABLE IF NOT EXISTS relais_leader (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    'holder TEXT COLLATE "C" NOT NULL, term BIGINT NOT NULL, acquired TIMESTAMPTZ NOT NULL, '
+    "expires TIMESTAMPTZ NOT NULL, backend INTEGER NOT NULL)"
+)
+
+#: Webhook deliveries a standby verified, for the leader to take (sync.daemon); PostgreSQL only.
+QUEUE_TABLE = (
+    'CREATE TABLE IF NOT EXISTS relais_webhook_queue (vendor TEXT COLLATE "C" NOT NULL, '
+    'delivery_id TEXT COLLATE "C" NOT NULL, summary TEXT, ids TEXT NOT NULL, '
+    "received TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (vendor, delivery_id))"
+)
+
+
+class FencedError(RuntimeError):
+    """A write by a process that no longer holds the lease (another replica leads): nothing of it
+    was written."""
 
 
 def is_url(location: object) -> bool:
@@ -145,7 +170,11 @@ class PostgreSQL(Dialect):
     unlimited = "ALL"
 
     def connect(self) -> PgConnection:
-        return PgConnection(connect_postgres(str(self.location)))
+        conn = connect_postgres(str(self.location))
+        # A process paused inside a transaction (SIGSTOP, a frozen node) would hold its locks, the
+        # lease row's among them, for ever: the server ends such a session after one lease.
+        conn.execute(f"SET idle_in_transaction_session_timeout = '{LEASE_SECONDS}s'")
+        return PgConnection(conn)
 
     def begin(self, db: Any) -> None:
         db.execute("BEGIN")

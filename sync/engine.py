@@ -35,6 +35,7 @@ from connectors.registry import VENDORS, spec
 from connectors.spec import ReadCounter
 from sync import owned
 from sync.apply import apply_by_vendor, side_by_side, write_requests
+from sync.dialect import FencedError
 from sync.followups import apply_followups, ticket_key
 from sync.lock import WriterLock
 from sync.models import FieldChange, WorkItem
@@ -194,6 +195,9 @@ class Engine:
         self.settings = settings
         self.writer = writer  # False: `relais plan` and the like, which never write and never lock
         self.lock: WriterLock | None = None
+        #: `relais run` on PostgreSQL: the replicas' lease (sync.lock.Lease), which the daemon
+        #: waits for and keeps; the engine then takes no writer lock of its own.
+        self.lease: Any = None
         self.state = state_location(settings)  # the SQLite file, or the PostgreSQL URL
         self.clock = clock or (lambda: datetime.now(UTC))
         self.secrets = secrets
@@ -212,7 +216,7 @@ class Engine:
         """Connect every source. Credentials refused stop everything (the operator must act); a
         tool that is down is left unconnected — the others sync, and it is tried again each cycle.
         A writer first takes the state store's lock (:mod:`sync.lock`): a second writer stops here."""
-        if self.writer and self.lock is None:
+        if self.writer and self.lock is None and self.lease is None:
             self.lock = WriterLock.acquire(self.state)
         lacking: list[ConfigMismatchError] = []
         for name, connector in self.connectors.items():
@@ -225,6 +229,7 @@ class Engine:
             text = str(first).removeprefix(f"{first.vendor}: ")
             raise ConfigMismatchError(first.vendor, text + "".join(f"\n{e}" for e in rest))
         self.store = StateStore(self.state)
+        self.store.fence = self.lease or (self.lock.lease if self.lock is not None else None)
         return self.identities
 
     def _connect(self, name: str, connector: Any) -> bool:
@@ -327,7 +332,7 @@ class Engine:
             report.changed[name] = changed
             if connector.pending_cursor is not None:
                 cycle.pending[name] = connector.pending_cursor
-        except FatalError:
+        except (FatalError, FencedError):  # fenced: another replica leads, this cycle stops here
             raise
         except ConnectorError as e:
             # This source waits for the next cycle; the others go on.
@@ -371,6 +376,8 @@ class Engine:
             report.pulled[name] = len(page.items)
             report.changed[name] = counts["new"] + counts["changed"]
             return len(store.forget(name, gone))
+        except FencedError:
+            raise
         except Exception as e:
             report.errors[name] = redact(str(e))
             return 0

@@ -145,6 +145,12 @@ class Metrics:
             registry=r,
         )
         self.config_valid.set(1)
+        self.leader = Gauge(
+            "relais_leader",
+            "1 while this replica leads (holds the PostgreSQL store's lease; always on SQLite), 0 on standby",
+            registry=r,
+        )
+        self.leader.set(1)
         self.policies = _PolicyCollector(connectors)
         r.register(self.policies)
 

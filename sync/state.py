@@ -45,7 +45,7 @@ from typing import Any
 import orjson
 
 from sync.codec import clean_text, content_hash, item_from_dict, item_to_dict
-from sync.dialect import Location, PostgreSQL, dialect_of, is_url, one_line, shown
+from sync.dialect import FencedError, Location, PostgreSQL, dialect_of, is_url, one_line, shown
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.overwrites import Overwrites
 from sync.owned import Written
@@ -168,6 +168,9 @@ class StateStore:
         if not is_url(location):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        #: The lease this process writes under (sync.lock.Lease: ``term``, ``valid()``), PostgreSQL
+        #: only; None: no check (SQLite, whose file lock admits one process, and the CLI's readers).
+        self.fence: Any = None
         with self._unusable():
             self.db: Any = self._dialect.connect()
         if migrate:
@@ -227,12 +230,29 @@ class StateStore:
         advisory lock on PostgreSQL); rolled back on any error, the commit's included."""
         self._dialect.begin(self.db)
         try:
+            if self.fence is not None:
+                self._check_fence()
             yield
             self.db.execute("COMMIT")
         except BaseException:
             if not self._dialect.broken(self.db):
                 self.db.execute("ROLLBACK")
             raise
+
+    def _check_fence(self) -> None:
+        """In the write transaction, before its first statement: the lease is still this process'
+        (its term, the fencing token, unchanged), and by this process' own clock not past its
+        expiry (a process paused past its lease must not even try). The row stays locked until
+        the commit, so no replica takes the lease over in the middle of this transaction."""
+        fence = self.fence
+        if not fence.valid():
+            raise FencedError(f"{self.shown()}: the lease (term {fence.term}) may have expired: not writing")
+        row = self.db.execute("SELECT term FROM relais_leader WHERE id = 1 FOR SHARE").fetchone()
+        if row is None or row[0] != fence.term:
+            raise FencedError(
+                f"{self.shown()}: another replica leads now (term {row[0] if row else '?'}, this one "
+                f"held {fence.term}): not writing"
+            )
 
     @_serialized
     def close(self) -> None:
@@ -272,6 +292,11 @@ class StateStore:
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
+                # Two replicas opening a new PostgreSQL store at once: the second may not see the
+                # first's tables until its next transaction (a server's catalog cache), and fails
+                # to create them again. In a new transaction it sees them: applied, not an error.
+                if self.schema_version >= number:
+                    continue
                 raise
 
     # -- items -------------------------------------------------------------------
@@ -656,6 +681,42 @@ class StateStore:
         """Forget deliveries received before ``before`` (ISO time): vendors stop retrying within a day."""
         with self._transaction():
             return self.db.execute("DELETE FROM deliveries WHERE received < ?", (before,)).rowcount
+
+    # -- webhook deliveries a standby took (PostgreSQL, `relais run` replicas) ---------------
+    @_serialized
+    def queue_delivery(self, vendor: str, delivery_id: str, summary: str | None, ids: list[str]) -> bool:
+        """A delivery a standby verified, queued for the leader; False if it was received before.
+        The one write outside :meth:`_transaction`, unfenced: the queue is all a standby writes,
+        and the leader takes from it in a fenced transaction (:meth:`take_queued`)."""
+        seen = self.db.execute(
+            "SELECT 1 FROM deliveries WHERE vendor=? AND delivery_id=?", (vendor, delivery_id)
+        ).fetchone()
+        if seen:
+            return False
+        cur = self.db.execute(
+            "INSERT INTO relais_webhook_queue (vendor, delivery_id, summary, ids) VALUES (?,?,?,?) "
+            "ON CONFLICT DO NOTHING",
+            (vendor, delivery_id, summary, json.dumps(ids)),
+        )
+        return cur.rowcount == 1
+
+    @_serialized
+    def take_queued(self) -> list[tuple[str, list[str]]]:
+        """The deliveries standbys queued, taken by the leader and recorded as received (a replay
+        of one is then a no-op) in one transaction; (vendor, item ids) of each first one."""
+        taken = []
+        with self._transaction():
+            rows = self.db.execute(
+                "DELETE FROM relais_webhook_queue RETURNING vendor, delivery_id, summary, ids, received"
+            ).fetchall()
+            for vendor, delivery_id, summary, ids, received in sorted(rows, key=lambda r: r[4]):
+                cur = self.db.execute(
+                    "INSERT INTO deliveries VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                    (vendor, delivery_id, received.astimezone(UTC).isoformat(), summary),
+                )
+                if cur.rowcount == 1:
+                    taken.append((vendor, json.loads(ids)))
+        return taken
 
 
 def copy_store(source: StateStore, target: StateStore, batch: int = 1000) -> dict[str, int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +33,8 @@ def balance_data(daemon: Any) -> dict[str, Any] | None:
     """``relais report``'s data for the running config, cached until the next cycle finishes."""
 
     engine = daemon.engine
-    key = (id(engine), daemon.finished_cycles)
+    # a standby finishes no cycle: it reads what the leader wrote every 15 s
+    key = (id(engine), daemon.finished_cycles if daemon.leading() else int(time.monotonic() // 15))
     with _cache_lock:
         if _cache["key"] != key:
             try:

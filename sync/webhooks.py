@@ -79,6 +79,12 @@ class WebhookReceiver:
         # A replay is the same signed body: its digest, not the delivery-id header the signature
         # does not cover (a captured delivery re-sent with a fresh id is still a replay).
         digest = hashlib.sha256(body).hexdigest()
+        if not self.daemon.leading():  # a standby: verified, queued in the store for the leader
+            if not event.ids:
+                return 202, {"outcome": "ignored", "items": 0}
+            if not engine.store.queue_delivery(vendor, digest, clean_text(event.kind)[:100], event.ids):
+                return 200, {"outcome": "duplicate"}
+            return 202, {"outcome": "queued", "items": len(event.ids)}
         if not engine.store.first_delivery(vendor, digest, clean_text(event.kind)[:100]):
             return 200, {"outcome": "duplicate"}
         if event.ids and not self.daemon.enqueue(vendor, event.ids):

@@ -36,6 +36,7 @@ ORDER = [
     "writers",
     "edits",
     "attacks",
+    "failover",
 ]
 TITLES = {
     "flaky": "1 Flaky vendors",
@@ -54,6 +55,7 @@ TITLES = {
     "writers": "14 Two writers",
     "edits": "15 Config edits",
     "attacks": "16 Hostile input",
+    "failover": "17 Failover",
 }
 HEADLINE = {  # the figures the issue asks for, per scenario, in this order
     "flaky": [
@@ -154,6 +156,16 @@ HEADLINE = {  # the figures the issue asks for, per scenario, in this order
     ],
     "writers": ["started", "refused", "writers_refused", "readers_ok", "duplicates"],
     "edits": ["edits", "writes_planned", "creates_planned"],
+    "failover": [
+        "kills",
+        "takeover_max_s",
+        "takeover_p95_s",
+        "takeover_s",
+        "duplicates",
+        "writes_lost",
+        "writes_by_fenced",
+        "store_rows_by_fenced",
+    ],
 }
 
 

@@ -1,0 +1,255 @@
+"""Scenario 17 — two or three `relais run` replicas on one PostgreSQL store: one writer, failover.
+
+The replicas share a lease (sync.lock.Lease); one leads, the others stand by. The leader is
+killed (SIGKILL) at a random point while it has work to do: a standby takes over within the
+bound docs/decisions.md gives, finishes the work, and nothing is created twice or lost (a
+sync afterwards plans nothing). The leader is paused (SIGSTOP) past its lease: another takes
+over; resumed (SIGCONT), the former leader sends nothing to the tools and records nothing in
+the store until it wins the lease again, legitimately.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import relais_env, run_relais
+from daemon_support import WEBHOOK_ENV, RelaisProcess, get, post, wait_for
+from reliability_support import duplicates, full_config, record
+from test_reliability_store import followups_in_the_tools
+from test_webhooks import PATHS, delivery
+
+from sandbox import Sandbox
+from sync.dialect import LEASE_RENEW_SECONDS, LEASE_SECONDS
+
+#: The takeover bound docs/decisions.md documents: a lease, a renewal's try, the lock wait of one try.
+TAKEOVER_BOUND = LEASE_SECONDS + 2 * LEASE_RENEW_SECONDS + 1
+
+
+def replicas_config(
+    sb: Sandbox, directory: Path, url: str, interval: float = 1, webhooks: bool = False
+) -> Path:
+    def on_postgres(data: dict[str, Any]) -> None:
+        data["state"] = {"url": url}
+        data["daemon"] = {
+            "intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
+            "jitter_seconds": 0,
+            "stop_seconds": 10,
+            "http": {"listen": "127.0.0.1:0"},
+        }
+        if webhooks:
+            data["daemon"]["webhooks"] = {"pagerduty": None}
+
+    return full_config(sb, directory, on_postgres)
+
+
+def leaders(procs: list[RelaisProcess]) -> list[RelaisProcess]:
+    """The replicas whose last word on the lease is that they lead."""
+    out = []
+    for p in procs:
+        said = [e["msg"] for e in p.logs if e["msg"].startswith(("leading", "standby"))]
+        if said and said[-1].startswith("leading"):
+            out.append(p)
+    return out
+
+
+def ready(proc: RelaisProcess) -> bool:
+    status, body, _ = get(proc.url + "/readyz")
+    return status == 200 and json.loads(body)["status"] == "ready"
+
+
+def new_work(sb: Sandbox, n: int) -> str:
+    """A high-urgency incident, resolved: relais files a follow-up ticket and a note."""
+    incident = sb.pagerduty.trigger_incident(
+        sb.org.services[0].id, f"Checkout down, round {n}", urgency="high"
+    )
+    sb.pagerduty.resolve(incident["id"])
+    return incident["id"]
+
+
+def start(sb: Sandbox, config: Path, count: int, **env: str) -> list[RelaisProcess]:
+    procs = [RelaisProcess(sb, config, **env) for _ in range(count)]
+    try:
+        wait_for(lambda: len(leaders(procs)) == 1, 60, what="one replica leading")
+        wait_for(
+            lambda: all(p.logged("standby: another replica leads") for p in procs if p not in leaders(procs)),
+            60,
+            what="the others on standby",
+        )
+    except BaseException:
+        for p in procs:
+            p.close()
+        raise
+    return procs
+
+
+def takeover(procs: list[RelaisProcess], gone: RelaisProcess, since: float) -> tuple[RelaisProcess, float]:
+    others = [p for p in procs if p is not gone]
+    new = wait_for(lambda: leaders(others), TAKEOVER_BOUND + 10, 0.02, what="a standby taking over")
+    return new[0], time.monotonic() - since
+
+
+def run_kills(sb: Sandbox, tmp_path: Path, url: str, kills: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    config = replicas_config(sb, tmp_path, url)
+    procs = start(sb, config, 3)
+    times: list[float] = []
+    try:
+        leader = leaders(procs)[0]
+        wait_for(lambda: ready(leader), 120, what="the leader's first cycles")
+        for n in range(kills):
+            new_work(sb, n)
+            time.sleep(rng.uniform(0, 2.0))  # pulling, planning, creating: wherever it is
+            os.kill(leader.proc.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            leader.proc.wait(10)
+            procs.remove(leader)
+            leader.close()
+            leader, took = takeover(procs, leader, killed)
+            times.append(took)
+            procs.append(RelaisProcess(sb, config))  # the killed replica restarts, as a standby
+        wait_for(lambda: ready(leader), 120, what="the last leader's cycles")
+        time.sleep(3)  # a few cycles more: whatever the kills cut short is finished
+    finally:
+        for p in procs:
+            if p.proc.poll() is None:
+                p.stop()
+            p.close()
+    env = {**relais_env(sb), "RELAIS_STATE_URL": url}
+    after = run_relais(["sync", "--once", "--json", "-c", str(config)], env)
+    assert after.returncode == 0, after.stderr
+    second = json.loads(after.stdout)
+    tickets, notes = followups_in_the_tools(sb)
+    dups = duplicates(sb)
+    rounds = Counter(label for label in tickets)
+    figures = {
+        "kills": kills,
+        "takeover_max_s": round(max(times), 2),
+        "takeover_p95_s": round(sorted(times)[max(0, int(len(times) * 0.95) - 1)], 2),
+        "duplicates": sum(dups.values()),
+        "writes_lost": len(second["changes"]) + len(second["creates"]),
+    }
+    assert figures["duplicates"] == 0, dups
+    assert all(n == 1 for n in rounds.values()) and notes == len(tickets), (tickets, notes)
+    assert second["changes"] == [] and second["creates"] == [], second  # nothing was left undone
+    assert max(times) <= TAKEOVER_BOUND, times
+    return figures
+
+
+def test_the_leader_killed_a_standby_takes_over_and_nothing_is_written_twice_or_lost(
+    tmp_path: Path, postgres_url: str
+):
+    with Sandbox(seed=7, size="demo") as sb:
+        figures = run_kills(sb, tmp_path, postgres_url, kills=2, seed=1)
+    record("failover", "sigkill", **figures)
+
+
+@pytest.mark.slow
+def test_the_leader_killed_20_times_at_random_points(tmp_path: Path, postgres_url: str):
+    with Sandbox(seed=7, size="demo") as sb:
+        figures = run_kills(sb, tmp_path, postgres_url, kills=20, seed=20)
+    record("failover", "sigkill-20", **figures)
+
+
+def test_a_leader_paused_past_its_lease_writes_nothing_once_resumed(tmp_path: Path, postgres_url: str):
+    import psycopg
+
+    with Sandbox(seed=7, size="demo") as sb:
+        config = replicas_config(sb, tmp_path, postgres_url)
+        procs = start(sb, config, 2)
+        try:
+            former = leaders(procs)[0]
+            other = next(p for p in procs if p is not former)
+            wait_for(lambda: ready(former), 120, what="the leader's first cycles")
+            os.kill(former.proc.pid, signal.SIGSTOP)
+            paused = time.monotonic()
+            _, took = takeover(procs, former, paused)
+            wait_for(lambda: ready(other), 60, what="the new leader's cycles")
+            os.kill(other.proc.pid, signal.SIGSTOP)  # it holds the lease; it cannot act either
+            other_paused = time.monotonic()
+            incident = new_work(sb, 0)  # work the former leader would do if it could write
+            count = "SELECT (SELECT COUNT(*) FROM audit), (SELECT COUNT(*) FROM cycles), (SELECT COUNT(*) FROM keys)"
+            with psycopg.connect(postgres_url, autocommit=True) as db:
+                rows_before = db.execute(count).fetchone()
+                requests_before = len(sb.log)
+                os.kill(former.proc.pid, signal.SIGCONT)
+                wait_for(
+                    lambda: former.logged("standby: the lease was lost"),
+                    10,
+                    what="the former leader noticing",
+                )
+                # the paused replica renewed its lease at most LEASE_RENEW_SECONDS before its pause:
+                # until then + LEASE_SECONDS nobody may write, the former leader least of all
+                window_end = other_paused + LEASE_SECONDS - LEASE_RENEW_SECONDS - 1
+                time.sleep(max(0.0, window_end - time.monotonic()))
+                window_rows = [a - b for a, b in zip(db.execute(count).fetchone(), rows_before)]
+                requests = sb.log[requests_before:]
+                assert not leaders([former]), "the former leader won the lease before the other's expired"
+            sent = Counter(f"{r.vendor} {r.method}" for r in requests)
+            assert window_rows == [0, 0, 0] and not requests, (window_rows, sent)
+            # and once the paused replica's lease is over, the former leader leads again, rightly
+            wait_for(lambda: leaders([former]), TAKEOVER_BOUND + 10, what="the former leader leading again")
+            wait_for(
+                lambda: sb.pagerduty.find(incident)["notes"],
+                60,
+                what="the new work done by the former leader",
+            )
+            os.kill(other.proc.pid, signal.SIGCONT)
+        finally:
+            for p in procs:
+                if p.proc.poll() is None:
+                    with_cont = p.proc.pid
+                    os.kill(with_cont, signal.SIGCONT)
+                    p.stop()
+                p.close()
+        dups = duplicates(sb)
+    assert sum(dups.values()) == 0, dups
+    assert took <= TAKEOVER_BOUND, took
+    record("failover", "sigstop", takeover_s=round(took, 2), writes_by_fenced=0, store_rows_by_fenced=0)
+
+
+def test_a_webhook_at_a_standby_is_queued_for_the_leader_which_re_reads_its_item(
+    tmp_path: Path, postgres_url: str
+):
+    import psycopg
+
+    with Sandbox(seed=7, size="demo") as sb:
+        config = replicas_config(sb, tmp_path, postgres_url, interval=600, webhooks=True)
+        procs = start(sb, config, 2, **WEBHOOK_ENV)
+        try:
+            leader = leaders(procs)[0]
+            standby = next(p for p in procs if p is not leader)
+            wait_for(lambda: ready(leader), 120, what="the leader's first cycles")
+            status, body, _ = get(standby.url + "/readyz")
+            assert status == 200 and json.loads(body)["status"] == "standby", body
+            assert json.loads(body)["leader"]["pid"] == leader.proc.pid
+            assert "relais_leader 0.0" in get(standby.url + "/metrics")[1]
+            assert "relais_leader 1.0" in get(leader.url + "/metrics")[1]
+            status, page, _ = get(standby.url + "/")  # the status page, from the shared store
+            with psycopg.connect(postgres_url, autocommit=True) as db:
+                (last,) = db.execute("SELECT target FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            assert status == 200 and last in page, page[:500]  # the leader's last write
+            body, headers = delivery(sb, "pagerduty", 0)
+            assert post(standby.url + PATHS["pagerduty"], body, headers) == (
+                202,
+                {"outcome": "queued", "items": 1},
+            )
+            wait_for(
+                lambda: leader.logged("cycle finished", source="pagerduty", kind="webhook"),
+                15,
+                what="the leader re-reading the item",
+            )
+            assert post(standby.url + PATHS["pagerduty"], body, headers) == (200, {"outcome": "duplicate"})
+            assert post(leader.url + PATHS["pagerduty"], body, headers) == (200, {"outcome": "duplicate"})
+            assert not standby.logged("cycle finished")  # the standby re-read nothing itself
+        finally:
+            for p in procs:
+                p.stop()
+                p.close()
