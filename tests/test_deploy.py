@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from sync.settings import load_settings, resolve_secrets
+from sync.settings import load_settings, resolve_secrets, state_location
 from sync.settings._daemon import split_listen
 from sync.settings._secrets import SECRET_VARIABLES
 
@@ -134,3 +134,52 @@ def test_the_dockerfile_exposes_the_port_and_keeps_the_state_on_a_volume():
     assert f"EXPOSE {split_listen(settings.daemon.http.listen)[1]}" in text
     assert f'VOLUME ["{PurePosixPath(settings.state.path).parent}"]' in text
     assert 'CMD ["relais", "run"]' in text and "USER relais" in text
+
+
+# -- two replicas on PostgreSQL (issue 16) ---------------------------------------------------------
+def test_the_replicated_manifest_runs_two_replicas_rolling_with_a_budget_and_the_url_in_the_secret(
+    tmp_path: Path,
+):
+    docs = {d["kind"]: d for d in yaml.safe_load_all((DEPLOY / "kubernetes-replicas.yaml").read_text())}
+    assert docs["ConfigMap"]["data"]["relais.yaml"] == (DEPLOY / "config" / "relais.yaml").read_text()
+    spec = docs["Deployment"]["spec"]
+    assert spec["replicas"] == 2
+    assert spec["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    labels = spec["template"]["metadata"]["labels"]
+    budget = docs["PodDisruptionBudget"]["spec"]
+    assert budget["minAvailable"] == 1 and budget["selector"]["matchLabels"] == labels
+    volumes = {v["name"]: v for v in spec["template"]["spec"]["volumes"]}
+    assert "persistentVolumeClaim" not in volumes["state"]  # no state tied to a node
+    # the store's URL (with its password) comes from the Secret, and relais takes it from there
+    environ = dict(docs["Secret"]["stringData"])
+    settings = _settings(docs["ConfigMap"]["data"]["relais.yaml"], tmp_path)
+    resolve_secrets(settings, environ=environ)
+    assert str(state_location(settings, environ)).startswith("postgresql://relais:")
+    assert not any("postgresql://" in line for line in docs["ConfigMap"]["data"]["relais.yaml"].splitlines())
+
+
+def test_the_replicated_compose_file_has_postgres_and_two_relais_on_its_url(tmp_path: Path):
+    compose = yaml.safe_load((DEPLOY / "docker-compose-replicas.yml").read_text())
+    services = compose["services"]
+    replicas = {name: s for name, s in services.items() if name.startswith("relais")}
+    assert len(replicas) == 2
+    assert len({tuple(s["ports"]) for s in replicas.values()}) == 2  # each its own host port
+    for service in replicas.values():
+        env = service["environment"]
+        assert env["RELAIS_STATE_URL_FILE"] == "/run/secrets/state_url" and "state_url" in service["secrets"]
+        assert service["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+        files = {k[:-5]: v for k, v in env.items() if k.endswith("_FILE")}
+        assert {f"/run/secrets/{s}" for s in service["secrets"]} == set(files.values())
+        environ = {f"{name}_FILE": str(tmp_path / name) for name in files}
+        for name in files:
+            value = "postgresql://relais:pw@postgres:5432/relais" if name == "RELAIS_STATE_URL" else "a-value"
+            (tmp_path / name).write_text(value + "\n")
+        settings = load_settings(DEPLOY / "config" / "relais.yaml")
+        resolve_secrets(settings, environ=environ)
+        assert str(state_location(settings, environ)) == "postgresql://relais:pw@postgres:5432/relais"
+    postgres = services["postgres"]
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
