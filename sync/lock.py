@@ -108,9 +108,8 @@ class WriterLock:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                holder = _read_holder(path)
                 handle.close()
-                raise WriterLockedError(_message(state_path, holder)) from None
+                raise WriterLockedError(_message(state_path, _holder_once_written(path))) from None
             handle.seek(0)
             handle.truncate()
             handle.write(
@@ -186,6 +185,17 @@ def holder(state_path: str | Path) -> dict[str, Any] | None:
             return _read_holder(path) or {}
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     return None
+
+
+def _holder_once_written(path: Path, wait_seconds: float = 1.0) -> dict[str, Any] | None:
+    """The holder's line, waiting a moment for it: a process that has just taken the lock
+    writes it right after (two started together: the loser reads between the two)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        holder = _read_holder(path)
+        if (holder and "pid" in holder) or time.monotonic() >= deadline:
+            return holder
+        time.sleep(0.02)
 
 
 def _read_holder(path: Path) -> dict[str, Any] | None:

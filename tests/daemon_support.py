@@ -30,6 +30,17 @@ WEBHOOK_ENV = {
 }
 
 
+def daemon_section(interval: float) -> dict[str, Any]:
+    """A test daemon's `daemon:` section: every source each ``interval`` seconds, no jitter, a
+    short stop, any free port on the loopback."""
+    return {
+        "intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
+        "jitter_seconds": 0,
+        "stop_seconds": 10,
+        "http": {"listen": "127.0.0.1:0"},
+    }
+
+
 def daemon_config(
     sb: Sandbox,
     directory: Path,
@@ -44,12 +55,7 @@ def daemon_config(
     ``features`` as :meth:`Sandbox.config` takes them (``routing=True``)."""
 
     def with_daemon(data: dict[str, Any]) -> None:
-        data["daemon"] = {
-            "intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
-            "jitter_seconds": 0,
-            "stop_seconds": 10,
-            "http": {"listen": "127.0.0.1:0"},
-        }
+        data["daemon"] = daemon_section(interval)
         if webhooks:
             data["daemon"]["webhooks"] = {
                 "pagerduty": None,

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from conftest import relais_env, run_relais
-from daemon_support import WEBHOOK_ENV, RelaisProcess, get, post, wait_for
+from daemon_support import WEBHOOK_ENV, RelaisProcess, daemon_section, get, post, wait_for
 from reliability_support import duplicates, full_config, record
 from test_reliability_store import followups_in_the_tools
 from test_webhooks import PATHS, delivery
@@ -38,12 +38,7 @@ def replicas_config(
 ) -> Path:
     def on_postgres(data: dict[str, Any]) -> None:
         data["state"] = {"url": url}
-        data["daemon"] = {
-            "intervals": {"jira": interval, "notion": interval, "pagerduty": interval},
-            "jitter_seconds": 0,
-            "stop_seconds": 10,
-            "http": {"listen": "127.0.0.1:0"},
-        }
+        data["daemon"] = daemon_section(interval)
         if webhooks:
             data["daemon"]["webhooks"] = {"pagerduty": None}
 
