@@ -74,12 +74,12 @@ def check(settings: Settings, secrets: Secrets, *, fix: bool = False) -> CheckRe
     try:
         problems = _survey(connectors, result)
         for _ in range(FIX_ROUNDS if fix else 0):
-            fixable = [p for p in problems if p.fix is not None]
+            fixable = [(p, p.fix) for p in problems if p.fix is not None]
             if not fixable:
                 break
-            for p in fixable:
+            for p, mend in fixable:
                 try:
-                    result.fixed.append(p.fix())  # type: ignore[misc]  # checked above
+                    result.fixed.append(mend())
                 except ConnectorError as e:
                     result.failed_fixes.append(f"{p.setting}: {e}")
             problems = _survey(connectors, result)
