@@ -133,14 +133,7 @@ class Conflict:
     changes: int  # times it was changed away from relais' value
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "item": f"{self.source}:{self.item_id}",
-            "target": f"{self.source}:{self.target}",
-            "field": self.field,
-            "value": self.theirs,
-            "rules_say": self.rules_say,
-            "changes": self.changes,
-        }
+        return {**_person_value(self, self.theirs), "changes": self.changes}
 
 
 @dataclass(frozen=True)
@@ -156,14 +149,19 @@ class Kept:
     why: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "item": f"{self.source}:{self.item_id}",
-            "target": f"{self.source}:{self.target}",
-            "field": self.field,
-            "value": self.value,
-            "rules_say": self.rules_say,
-            "why": self.why,
-        }
+        return {**_person_value(self, self.value), "why": self.why}
+
+
+def _person_value(entry: Conflict | Kept, value: Any) -> dict[str, Any]:
+    """What a conflict and a kept decision both say in ``plan --json``, ``report`` and ``explain``:
+    the item, the field, the person's value and the rules' (each then adds its own last key)."""
+    return {
+        "item": f"{entry.source}:{entry.item_id}",
+        "target": f"{entry.source}:{entry.target}",
+        "field": entry.field,
+        "value": value,
+        "rules_say": entry.rules_say,
+    }
 
 
 def conflict_of(change: FieldChange, overwrites: dict) -> Conflict | None:
