@@ -37,18 +37,23 @@ def _among(what: str, allowed: tuple[str, ...]) -> AfterValidator:
     return AfterValidator(check)
 
 
-class SetMatch(Model):
+class _Match(Model):
+    """A condition's ways to match (its fields, all optional), at least one of which it must use."""
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> _Match:
+        names = type(self).model_fields
+        if all(getattr(self, name) is None for name in names):
+            raise relais_error(f"expected at least one of {', '.join(names)}")
+        return self
+
+
+class SetMatch(_Match):
     """Labels or components: any of / all of / none of the listed values."""
 
     any: OneOrMany | None = None
     all: OneOrMany | None = None
     none: OneOrMany | None = None
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> SetMatch:
-        if self.any is None and self.all is None and self.none is None:
-            raise relais_error("expected at least one of any, all, none")
-        return self
 
 
 def _set_shorthand(value: Any) -> Any:
@@ -83,7 +88,7 @@ def _compiles(pattern: str | None) -> str | None:
     return pattern
 
 
-class TextMatch(Model):
+class TextMatch(_Match):
     """Title or text: contains any / all of the phrases, or matches a regular expression."""
 
     contains_any: OneOrMany | None = None
@@ -93,12 +98,6 @@ class TextMatch(Model):
         description="A regular expression in RE2's syntax (Python's, without back-references or "
         "look-around), matched case-insensitively, in linear time.",
     )
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> TextMatch:
-        if self.contains_any is None and self.contains_all is None and self.matches is None:
-            raise relais_error("expected at least one of contains_any, contains_all, matches")
-        return self
 
 
 def _text_shorthand(value: Any) -> Any:
