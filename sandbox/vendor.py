@@ -57,10 +57,12 @@ class VendorState:
     """What every vendor's fake state starts from: the organisation, the clock, the base URL its
     answers link to, and one lock that every method takes (the server is threaded)."""
 
-    def __init__(self, org: Org, clock: Callable[[], datetime], base_url: str) -> None:
+    vendor = ""  # the subclass's: its base URL until the sandbox's server is up and sets its own
+
+    def __init__(self, org: Org, clock: Callable[[], datetime]) -> None:
         self.org = org
         self.clock = clock
-        self.base_url = base_url
+        self.base_url = f"https://{self.vendor}.sandbox.invalid"
         self.lock = threading.RLock()
 
     def as_before_relais(self) -> None:

@@ -56,15 +56,11 @@ TIMEZONE = "Europe/Paris"  # the API user's profile time zone, served by /myself
 
 
 class JiraState(VendorState):
-    def __init__(
-        self,
-        org: Org,
-        clock: Callable[[], datetime],
-        seed: Seed,
-        base_url: str = "https://jira.sandbox.invalid",
-    ):
+    vendor = "jira"
+
+    def __init__(self, org: Org, clock: Callable[[], datetime], seed: Seed) -> None:
         """``seed``: the org's seeded records (:mod:`sandbox.seed`); the state takes its Jira part over."""
-        super().__init__(org, clock, base_url)
+        super().__init__(org, clock)
         self.tz = ZoneInfo(TIMEZONE)
         self.search_lag_seconds = 0.0
         self.bulk_delay_seconds = 0.2  # how long after its POST a bulk edit lands (wall-clock)

@@ -34,15 +34,11 @@ class NotionNotFound(KeyError):
 
 
 class NotionState(VendorState):
-    def __init__(
-        self,
-        org: Org,
-        clock: Callable[[], datetime],
-        seed: Seed,
-        base_url: str = "https://notion.sandbox.invalid",
-    ):
+    vendor = "notion"
+
+    def __init__(self, org: Org, clock: Callable[[], datetime], seed: Seed) -> None:
         """``seed``: the org's seeded records (:mod:`sandbox.seed`); the state takes its pages over."""
-        super().__init__(org, clock, base_url)
+        super().__init__(org, clock)
         self.query_cap = 10_000
         self.schemas = nd.build_schemas(org)
         self.database_ids = {key: org.notion[f"{key}_database"] for key in nd.DATABASES}

@@ -35,15 +35,11 @@ def invalid(*errors: str) -> PDError:
 
 
 class PagerDutyState(VendorState):
-    def __init__(
-        self,
-        org: Org,
-        clock: Callable[[], datetime],
-        seed: Seed,
-        base_url: str = "https://pagerduty.sandbox.invalid",
-    ):
+    vendor = "pagerduty"
+
+    def __init__(self, org: Org, clock: Callable[[], datetime], seed: Seed) -> None:
         """``seed``: the org's seeded records (:mod:`sandbox.seed`); the state takes its incidents over."""
-        super().__init__(org, clock, base_url)
+        super().__init__(org, clock)
         self.abilities = ["teams", "read_only_users", "service_support_hours", "urgencies", "priorities"]
         self._rng = org.rng("pagerduty-runtime")
         self._incidents: list[dict[str, Any]] = []  # sorted by (created_at, number)
