@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import yaml
+from jira import JIRAError
 
 from sandbox import Sandbox
 from sandbox.testing import (
@@ -80,6 +81,22 @@ def _closed_after(factory: Callable[[Sandbox], Any], sb: Sandbox) -> Iterator[An
 @pytest.fixture
 def jira(sb: Sandbox) -> Iterator[Any]:
     yield from _closed_after(jira_client, sb)
+
+
+@pytest.fixture
+def refused_update(sb: Sandbox, jira: Any) -> Callable[[str, dict[str, Any]], Any]:
+    """Edits one issue, the summary too, through ``jira`` with fields the sandbox must refuse:
+    checks the answer is a 400 and that the issue did not change; returns the answer's body."""
+
+    def update(key: str, fields: dict[str, Any]) -> Any:
+        before = sb.jira.get_record(key)
+        with pytest.raises(JIRAError) as err:
+            jira.issue(key).update(fields={**fields, "summary": "should not be saved"})
+        assert err.value.status_code == 400
+        assert sb.jira.get_record(key) == before
+        return err.value.response.json()
+
+    return update
 
 
 @pytest.fixture
