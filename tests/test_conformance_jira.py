@@ -8,7 +8,9 @@ import re
 import ssl
 import uuid
 from datetime import datetime
+from typing import Any
 
+import httpx
 import pytest
 
 # The shared fixtures (its __all__): pytest finds a fixture by its name in the module.
@@ -752,25 +754,18 @@ def test_jira_issue_link_create_get_delete(jira):
 
 
 def test_jira_create_issue_answer(jira):
-    r = call(
-        jira,
-        "POST",
-        "/rest/api/3/issue",
+    def create_task(expect: int, **fields: Any) -> httpx.Response:
+        body = {"fields": {"project": {"key": "CORE"}, "issuetype": {"name": "Task"}, **fields}}
+        return call(jira, "POST", "/rest/api/3/issue", expect, json=body)
+
+    r = create_task(
         201,
-        json={
-            "fields": {
-                "project": {"key": "CORE"},
-                "issuetype": {"name": "Task"},
-                "summary": "Follow-up: conformance",
-                "labels": ["incident-follow-up"],
-                "description": {
-                    "type": "doc",
-                    "version": 1,
-                    "content": [
-                        {"type": "paragraph", "content": [{"type": "text", "text": "From incident #1021."}]}
-                    ],
-                },
-            }
+        summary="Follow-up: conformance",
+        labels=["incident-follow-up"],
+        description={
+            "type": "doc",
+            "version": 1,
+            "content": [{"type": "paragraph", "content": [{"type": "text", "text": "From incident #1021."}]}],
         },
     )
     # `transition` is in the example because its request asked for one; this one did not.
@@ -783,20 +778,7 @@ def test_jira_create_issue_answer(jira):
     ):
         problems.append(f"/: {body!r}")
     fail_if_problems(r, problems)
-    r = call(
-        jira,
-        "POST",
-        "/rest/api/3/issue",
-        400,
-        json={
-            "fields": {
-                "project": {"key": "CORE"},
-                "issuetype": {"name": "Task"},
-                "summary": "bad health",
-                "customfield_10094": {"value": "Fine"},
-            }
-        },
-    )
+    r = create_task(400, summary="bad health", customfield_10094={"value": "Fine"})
     assert "customfield_10094" in error_conforms("jira", r)["errors"]
 
 
