@@ -84,11 +84,19 @@ def shown(location: Location) -> str:
 
 
 def connect_postgres(url: str, application_name: str = "relais") -> Any:
-    """An autocommit psycopg connection (relais says BEGIN itself, as it does on SQLite)."""
+    """An autocommit psycopg connection (relais says BEGIN itself, as it does on SQLite). Its
+    client encoding is UTF8 whatever the database's: in a SQL_ASCII database (initdb without a
+    locale, as in a bare container) psycopg would otherwise hand text back as bytes."""
     import psycopg  # only a PostgreSQL store pays for the import
 
     register_secret(url_password(url))
-    return psycopg.connect(url, autocommit=True, application_name=application_name, connect_timeout=10)
+    return psycopg.connect(
+        url,
+        autocommit=True,
+        application_name=application_name,
+        connect_timeout=10,
+        client_encoding="UTF8",
+    )
 
 
 def one_line(error: BaseException) -> str:

@@ -110,11 +110,13 @@ def pd(sb: Sandbox) -> Iterator[Any]:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty database on the test server (a random name), dropped after the test."""
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty database on the test server (a random name), dropped after the test. A test
+    parametrized ``indirect`` gets the database with that encoding instead, in the C locale."""
     import psycopg
 
     name = f"relais_test_{secrets.token_hex(6)}"
+    encoding = getattr(request, "param", None)
     try:
         admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as e:
@@ -122,16 +124,25 @@ def postgres_url() -> Iterator[str]:
             f"no PostgreSQL server at {POSTGRES} ({e}): `make postgres` starts one; or set RELAIS_TEST_POSTGRES"
         )
     with admin:
-        try:  # a linguistic collation, as production databases often have: the store must not depend on it
-            admin.execute(
-                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
-                "LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
-            )
-        except psycopg.Error:  # a server without ICU (or older than 15): its default
-            admin.execute(f'CREATE DATABASE "{name}"')
+        if encoding:
+            admin.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING '{encoding}' LOCALE 'C'")
+        else:
+            _create_database(admin, name)
     yield urlunsplit(urlsplit(POSTGRES)._replace(path=f"/{name}"))
     with psycopg.connect(POSTGRES, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _create_database(admin: Any, name: str) -> None:
+    import psycopg
+
+    try:  # a linguistic collation, as production databases often have: the store must not depend on it
+        admin.execute(
+            f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
+            "LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+        )
+    except psycopg.Error:  # a server without ICU (or older than 15): its default
+        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -302,6 +302,24 @@ def test_sync_plan_and_a_second_cycle_on_postgresql(sandbox, tmp_path: Path, pos
     assert explained.returncode == 0, explained.stderr
 
 
+@pytest.mark.parametrize("postgres_url", ["SQL_ASCII"], indirect=True)
+def test_a_database_in_sql_ascii_reads_text_as_text(sandbox, tmp_path: Path, postgres_url):
+    """initdb without a locale (a bare container) makes SQL_ASCII databases, whose text psycopg
+    hands back as bytes unless the connection says its encoding: relais says UTF8."""
+    store = StateStore(postgres_url)
+    try:
+        store.store_page([item("10001", "PAY-1", "Caisse bloquée ✓")], {})
+        assert [(i.key, i.title) for i in store.iter_items("jira")] == [("PAY-1", "Caisse bloquée ✓")]
+    finally:
+        store.close()
+    config = write_config(sandbox, tmp_path, _on(postgres_url))
+    env = relais_env(sandbox)
+    first = _json(run_relais(["sync", "--once", "--json", "-c", str(config)], env))
+    assert len(first["changes"]) > 20 and not first.get("errors"), first.get("errors")
+    second = _json(run_relais(["sync", "--once", "--json", "-c", str(config)], env))
+    assert second["changes"] == [] and second["creates"] == []
+
+
 def test_state_copy_moves_a_synced_store_and_the_copy_plans_nothing_new(
     sandbox, tmp_path: Path, postgres_url
 ):
