@@ -66,6 +66,9 @@ class Stopping(Exception):
 class Job:
     kind: str  # "poll", "reconcile" or "webhook"
     ids: list[str] = field(default_factory=list)
+    #: The queued deliveries (vendor, delivery id) this job re-reads: out of the store's queue once
+    #: it ends without an error (PostgreSQL replicas; sync.state.StateStore.take_queued).
+    deliveries: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +114,7 @@ class Daemon:
         self.engine: Engine | None = None
         self.metrics = Metrics(lambda: self.engine.connectors if self.engine else {})
         self.stop = threading.Event()
+        self._queue_nudged = threading.Event()
         self.apply_lock = threading.Lock()
         self.started = time.time()
         self.sources: dict[str, SourceState] = {}
@@ -222,18 +226,25 @@ class Daemon:
         else:
             self.log.warning("standby: the lease was lost", extra={"error": self.lease.error})
 
-    #: Seconds between two looks at the webhook deliveries standbys queued.
+    #: Seconds between two looks at the queued webhook deliveries (one at this replica wakes it).
     QUEUE_EVERY = 1.0
 
+    def queued(self) -> None:
+        """A delivery was queued here (sync.webhooks): the leader takes it now, not at its next look."""
+        self._queue_nudged.set()
+
     def _take_queued(self) -> None:
-        """The leader re-reads the items of the deliveries standbys queued (sync.webhooks)."""
-        while not self.stop.wait(self.QUEUE_EVERY):
+        """The leader re-reads the items of the queued deliveries, whichever replica took them."""
+        while not self.stop.is_set():
+            self._queue_nudged.wait(self.QUEUE_EVERY)
+            self._queue_nudged.clear()
             engine = self.engine
-            if not self.leading() or engine is None or engine.store is None:
+            if self.stop.is_set() or not self.leading() or engine is None or engine.store is None:
                 continue
             try:
-                for vendor, ids in engine.store.take_queued():
-                    self.enqueue(vendor, ids)
+                for vendor, delivery_id, ids in engine.store.take_queued():
+                    if not self.enqueue(vendor, ids, [(vendor, delivery_id)]):  # the source is off
+                        engine.store.finish_queued([(vendor, delivery_id)])
             except Exception as e:  # fenced meanwhile, the store away: the next look tries again
                 self.log.warning("queued webhooks: not taken", extra={"error": redact(str(e))})
 
@@ -289,12 +300,12 @@ class Daemon:
         timers.every(reconcile, reconcile, lambda: self._run_guarded(name, "reconcile"))
         return timers
 
-    def enqueue(self, name: str, ids: list[str]) -> bool:
+    def enqueue(self, name: str, ids: list[str], deliveries: list[tuple[str, str]] | None = None) -> bool:
         """Ask the source's worker to re-read these items (a webhook). False if the source is off."""
         q = self._queues.get(name)
         if q is None or self.engine is None or name not in self.engine.connectors:
             return False
-        q.put(Job("webhook", list(ids)))
+        q.put(Job("webhook", list(ids), list(deliveries or [])))
         return True
 
     def _work(self, name: str) -> None:
@@ -317,6 +328,7 @@ class Daemon:
             while not q.empty():  # webhooks first; gather those already waiting into one re-read
                 waiting = q.get_nowait()
                 job.ids += waiting.ids
+                job.deliveries += waiting.deliveries
                 if waiting.kind == "poll":  # a takeover's poll covers the re-reads
                     job.kind = "poll"
             job.ids = list(dict.fromkeys(job.ids))
@@ -394,6 +406,11 @@ class Daemon:
                     },
                 )
         self._record(name, job, report)
+        if job.deliveries and name not in report.errors:
+            try:
+                engine.store.finish_queued(job.deliveries)  # type: ignore[union-attr]
+            except Exception as e:  # fenced meanwhile: the next leader re-reads them, harmlessly
+                self.log.warning("queued webhooks: not finished", extra={"error": redact(str(e))})
 
     def _cycle(self, engine: Engine, name: str, job: Job) -> CycleReport:
         store = engine.store

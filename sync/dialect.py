@@ -44,12 +44,22 @@ LEADER_TABLE = (
     "expires TIMESTAMPTZ NOT NULL, backend INTEGER NOT NULL)"
 )
 
-#: Webhook deliveries a standby verified, for the leader to take (sync.daemon); PostgreSQL only.
+#: Verified webhook deliveries, kept until the leader has re-read their items (sync.daemon);
+#: PostgreSQL only. ``taken_term`` is the term of the leader that took one, ``taken`` when.
 QUEUE_TABLE = (
     'CREATE TABLE IF NOT EXISTS relais_webhook_queue (vendor TEXT COLLATE "C" NOT NULL, '
     'delivery_id TEXT COLLATE "C" NOT NULL, summary TEXT, ids TEXT NOT NULL, '
-    "received TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (vendor, delivery_id))"
+    "received TIMESTAMPTZ NOT NULL DEFAULT now(), taken TIMESTAMPTZ, taken_term BIGINT, "
+    "PRIMARY KEY (vendor, delivery_id))"
 )
+#: A queue made before deliveries were kept until re-read gets the two columns.
+QUEUE_TABLE_TAKEN = (
+    "ALTER TABLE relais_webhook_queue ADD COLUMN IF NOT EXISTS taken TIMESTAMPTZ, "
+    "ADD COLUMN IF NOT EXISTS taken_term BIGINT"
+)
+#: A delivery taken this long ago and not yet re-read (its re-read failed: the tool was down) is
+#: taken again; one a former leader took is taken again at once.
+QUEUE_RETAKE_SECONDS = 300
 
 
 class FencedError(RuntimeError):

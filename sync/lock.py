@@ -44,6 +44,7 @@ from sync.dialect import (
     LEASE_RENEW_SECONDS,
     LEASE_SECONDS,
     QUEUE_TABLE,
+    QUEUE_TABLE_TAKEN,
     connect_postgres,
     is_url,
     one_line,
@@ -248,7 +249,7 @@ class Lease:
 
             conn = connect_postgres(self.url, application_name=self.holder[:63])
             conn.execute("SET lock_timeout = '2s'")  # a write transaction holds the row: try again later
-            for table in (LEADER_TABLE, QUEUE_TABLE):
+            for table in (LEADER_TABLE, QUEUE_TABLE, QUEUE_TABLE_TAKEN):
                 with contextlib.suppress(psycopg.errors.UniqueViolation):  # another replica made it meanwhile
                     conn.execute(table)
             self._conn = conn

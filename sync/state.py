@@ -45,7 +45,16 @@ from typing import Any
 import orjson
 
 from sync.codec import clean_text, content_hash, item_from_dict, item_to_dict
-from sync.dialect import FencedError, Location, PostgreSQL, dialect_of, is_url, one_line, shown
+from sync.dialect import (
+    QUEUE_RETAKE_SECONDS,
+    FencedError,
+    Location,
+    PostgreSQL,
+    dialect_of,
+    is_url,
+    one_line,
+    shown,
+)
 from sync.models import FieldChange, Quarantined, WorkItem
 from sync.overwrites import Overwrites
 from sync.owned import Written
@@ -682,12 +691,12 @@ class StateStore:
         with self._transaction():
             return self.db.execute("DELETE FROM deliveries WHERE received < ?", (before,)).rowcount
 
-    # -- webhook deliveries a standby took (PostgreSQL, `relais run` replicas) ---------------
+    # -- webhook deliveries kept until re-read (PostgreSQL, `relais run` replicas) -------------
     @_serialized
     def queue_delivery(self, vendor: str, delivery_id: str, summary: str | None, ids: list[str]) -> bool:
-        """A delivery a standby verified, queued for the leader; False if it was received before.
-        The one write outside :meth:`_transaction`, unfenced: the queue is all a standby writes,
-        and the leader takes from it in a fenced transaction (:meth:`take_queued`)."""
+        """A verified delivery, queued until the leader has re-read its items; False if it was
+        received before. Unfenced (the one write outside :meth:`_transaction`): a standby queues
+        too, and the leader takes from the queue in a fenced transaction (:meth:`take_queued`)."""
         seen = self.db.execute(
             "SELECT 1 FROM deliveries WHERE vendor=? AND delivery_id=?", (vendor, delivery_id)
         ).fetchone()
@@ -701,22 +710,42 @@ class StateStore:
         return cur.rowcount == 1
 
     @_serialized
-    def take_queued(self) -> list[tuple[str, list[str]]]:
-        """The deliveries standbys queued, taken by the leader and recorded as received (a replay
-        of one is then a no-op) in one transaction; (vendor, item ids) of each first one."""
-        taken = []
+    def take_queued(self) -> list[tuple[str, str, list[str]]]:
+        """The queued deliveries no leader of this term has taken (or whose re-read has not ended
+        within QUEUE_RETAKE_SECONDS), marked taken and recorded as received (a replay is then a
+        duplicate) in one fenced transaction: (vendor, delivery id, item ids) of each. They stay
+        queued until :meth:`finish_queued`: a leader that dies before re-reading them leaves them
+        to the next."""
+        term = self.fence.term if self.fence is not None else 0
         with self._transaction():
             rows = self.db.execute(
-                "DELETE FROM relais_webhook_queue RETURNING vendor, delivery_id, summary, ids, received"
+                "UPDATE relais_webhook_queue SET taken = now(), taken_term = ? "
+                "WHERE taken IS NULL OR taken_term IS DISTINCT FROM ? "
+                f"OR taken < now() - interval '{QUEUE_RETAKE_SECONDS} seconds' "
+                "RETURNING vendor, delivery_id, summary, ids, received",
+                (term, term),
             ).fetchall()
-            for vendor, delivery_id, summary, ids, received in sorted(rows, key=lambda r: r[4]):
-                cur = self.db.execute(
+            for vendor, delivery_id, summary, _, received in rows:
+                self.db.execute(
                     "INSERT INTO deliveries VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
                     (vendor, delivery_id, received.astimezone(UTC).isoformat(), summary),
                 )
-                if cur.rowcount == 1:
-                    taken.append((vendor, json.loads(ids)))
-        return taken
+        return [
+            (vendor, delivery_id, json.loads(ids))
+            for vendor, delivery_id, _, ids, _ in sorted(rows, key=lambda r: r[4])
+        ]
+
+    @_serialized
+    def finish_queued(self, deliveries: Iterable[tuple[str, str]]) -> None:
+        """Their items were re-read (the cycle ended without an error): out of the queue."""
+        keys = list(deliveries)
+        if not keys:
+            return
+        with self._transaction():
+            for vendor, delivery_id in keys:
+                self.db.execute(
+                    "DELETE FROM relais_webhook_queue WHERE vendor=? AND delivery_id=?", (vendor, delivery_id)
+                )
 
 
 def copy_store(source: StateStore, target: StateStore, batch: int = 1000) -> dict[str, int]:

@@ -79,12 +79,16 @@ class WebhookReceiver:
         # A replay is the same signed body: its digest, not the delivery-id header the signature
         # does not cover (a captured delivery re-sent with a fresh id is still a replay).
         digest = hashlib.sha256(body).hexdigest()
-        if not self.daemon.leading():  # a standby: verified, queued in the store for the leader
+        if self.daemon.lease is not None:  # replicas: kept in the store until the leader re-read it
+            leading = self.daemon.leading()
             if not event.ids:
                 return 202, {"outcome": "ignored", "items": 0}
+            if leading and vendor not in engine.connectors:
+                return 202, {"outcome": "ignored", "reason": f"the {vendor} source is not configured"}
             if not engine.store.queue_delivery(vendor, digest, clean_text(event.kind)[:100], event.ids):
                 return 200, {"outcome": "duplicate"}
-            return 202, {"outcome": "queued", "items": len(event.ids)}
+            self.daemon.queued()
+            return 202, {"outcome": "accepted" if leading else "queued", "items": len(event.ids)}
         if not engine.store.first_delivery(vendor, digest, clean_text(event.kind)[:100]):
             return 200, {"outcome": "duplicate"}
         if event.ids and not self.daemon.enqueue(vendor, event.ids):

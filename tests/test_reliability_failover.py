@@ -21,12 +21,13 @@ from typing import Any
 
 import pytest
 from conftest import relais_env, run_relais
-from daemon_support import WEBHOOK_ENV, RelaisProcess, daemon_section, get, post, wait_for
+from daemon_support import WEBHOOK_ENV, RelaisProcess, daemon_section, get, hub_signature, post, wait_for
 from reliability_support import duplicates, full_config, record
 from test_reliability_store import followups_in_the_tools
-from test_webhooks import PATHS, delivery
+from test_webhooks import JIRA, PATHS, delivery, jira_body
 
 from sandbox import Sandbox
+from sandbox.jira.fields import WORK_TYPE, WORK_TYPE_IDS
 from sync.dialect import LEASE_RENEW_SECONDS, LEASE_SECONDS
 
 #: The takeover bound docs/decisions.md documents: a lease, a renewal's try, the lock wait of one try.
@@ -34,13 +35,13 @@ TAKEOVER_BOUND = LEASE_SECONDS + 2 * LEASE_RENEW_SECONDS + 1
 
 
 def replicas_config(
-    sb: Sandbox, directory: Path, url: str, interval: float = 1, webhooks: bool = False
+    sb: Sandbox, directory: Path, url: str, interval: float = 1, webhooks: str | None = None
 ) -> Path:
     def on_postgres(data: dict[str, Any]) -> None:
         data["state"] = {"url": url}
         data["daemon"] = daemon_section(interval)
         if webhooks:
-            data["daemon"]["webhooks"] = {"pagerduty": None}
+            data["daemon"]["webhooks"] = {webhooks: None}
 
     return full_config(sb, directory, on_postgres)
 
@@ -216,7 +217,7 @@ def test_a_webhook_at_a_standby_is_queued_for_the_leader_which_re_reads_its_item
     import psycopg
 
     with Sandbox(seed=7, size="demo") as sb:
-        config = replicas_config(sb, tmp_path, postgres_url, interval=600, webhooks=True)
+        config = replicas_config(sb, tmp_path, postgres_url, interval=600, webhooks="pagerduty")
         procs = start(sb, config, 2, **WEBHOOK_ENV)
         try:
             leader = leaders(procs)[0]
@@ -248,3 +249,67 @@ def test_a_webhook_at_a_standby_is_queued_for_the_leader_which_re_reads_its_item
             for p in procs:
                 p.stop()
                 p.close()
+
+
+def test_a_delivery_the_leader_acknowledged_is_re_read_though_the_leader_dies_before(
+    tmp_path: Path, postgres_url: str
+):
+    """Jira's search lags (its index has not seen the edit, so no poll finds it): the webhook is
+    the only news of it. The leader acknowledges the delivery and dies while re-reading it; the
+    delivery stayed in the store's queue, so the next leader re-reads it and the write lands."""
+    import psycopg
+
+    with Sandbox(seed=7, size="demo") as sb:
+        config = replicas_config(sb, tmp_path, postgres_url, interval=600, webhooks="jira")
+        procs = start(sb, config, 2, **WEBHOOK_ENV)
+        try:
+            leader = leaders(procs)[0]
+            wait_for(lambda: ready(leader), 120, what="the leader's first cycles")
+            issues = sb.jira.keys()
+            key = next(
+                k
+                for k in issues
+                if (r := sb.jira.get_record(k))[WORK_TYPE] == WORK_TYPE_IDS["BUILD"]
+                and r["issuetype"] == "Story"
+                and r["labels"] == ["roadmap"]
+            )
+            sb.jira.search_lag_seconds = 3600  # from now on, only a read naming the issue sees its edits
+            edited = sb.clock()
+            sb.jira.edit_issue(key, {"labels": ["roadmap", "tech-debt"]})  # now IMPROVE
+            # the leader's re-read reaches Jira and waits there for its answer, as on a slow day
+            sb.faults.add("jira", "timeout", path="/search/jql", count=1, delay=30)
+            body = jira_body(sb, key)
+            headers = {
+                "X-Hub-Signature": hub_signature(body, JIRA),
+                "X-Atlassian-Webhook-Identifier": "a1b2c3-acknowledged",
+                "X-Atlassian-Webhook-Retry": "0",
+            }
+            assert post(leader.url + PATHS["jira"], body, headers)[0] == 202
+            wait_for(lambda: sb.faults.rules[0].fired == 1, 10, what="the leader's re-read at Jira")
+            os.kill(leader.proc.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            leader.proc.wait(10)
+            procs.remove(leader)
+            leader.close()
+            new, took = takeover(procs, leader, killed)
+            landed = wait_for(
+                lambda: sb.jira.get_record(key)[WORK_TYPE] == WORK_TYPE_IDS["IMPROVE"],
+                took + 30,
+                what="the acknowledged delivery's write",
+            )
+            with psycopg.connect(postgres_url, autocommit=True) as db:
+                wait_for(
+                    lambda: db.execute("SELECT COUNT(*) FROM relais_webhook_queue").fetchone()[0] == 0,
+                    10,
+                    what="the delivery out of the queue once re-read",
+                )
+        finally:
+            for p in procs:
+                p.stop()
+                p.close()
+        writes = [
+            e
+            for e in sb.jira.get_record(key)["changelog"]
+            if e["created"] >= edited and any(i.get("fieldId") == WORK_TYPE for i in e["items"])
+        ]
+    assert landed and len(writes) == 1, writes
