@@ -7,7 +7,10 @@
 # The mounted config must say daemon.http.listen: 0.0.0.0:8765 for the port to
 # be reachable from outside the container (deploy/config/relais.yaml does).
 # Examples: deploy/docker-compose.yml, deploy/kubernetes.yaml.
-FROM python:3.11-slim
+# A registry mirror or a vetted base of your own: --build-arg PYTHON_IMAGE=... (any Debian-like
+# image with Python 3.11+, pip and useradd).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

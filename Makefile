@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check reliability bench schema clean browser postgres screenshots
+.PHONY: demo test check reliability bench schema clean browser postgres screenshots rolling-restart
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 11))" 2>/dev/null || { echo "make: relais needs Python >= 3.11; set PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -55,6 +55,11 @@ reliability: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# deploy/docker-compose-replicas.yml restarted replica by replica under webhook load (needs Docker
+# and docker-compose; ROLLING_ARGS="--python-image … --postgres-image …" where Docker Hub is out of reach).
+rolling-restart: $(STAMP)
+	$(BIN)/python -m benchmarks.rolling_restart $(ROLLING_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/python -m sync.settings.schema > config/relais.schema.json

@@ -68,12 +68,12 @@ def _build_issues(store: Any) -> list[Any]:
     ]
 
 
-def _tag(sb: Any, key: str) -> None:
+def tag_tech_debt(sb: Any, key: str) -> None:
     labels = sb.jira.get_record(key)["labels"]
     sb.jira.edit_issue(key, {"labels": sorted({*labels, "tech-debt"})})
 
 
-def _write_landed(sb: Any, key: str, since: Any) -> Any:
+def work_type_landed(sb: Any, key: str, since: Any) -> Any:
     """When relais' new Work type landed on the issue: its changelog entry, on the sandbox's clock.
 
     Read from the issue's history, not from the request log, because the write may be a
@@ -120,7 +120,7 @@ def _deliver(url: str, sb: Any, key: str, n: int) -> int:
         return r.status
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
+def percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
 
     def pick(q: float) -> float:
@@ -176,19 +176,19 @@ def latency(
         for item in candidates[:samples]:  # spread over about three intervals, at random points
             time.sleep(rng.uniform(0, interval / 2))
             edits.append((item, clock()))
-            _tag(sb, item.key)
+            tag_tech_debt(sb, item.key)
         wait_until(
-            lambda: all(_write_landed(sb, i.key, at) is not None for i, at in edits),
+            lambda: all(work_type_landed(sb, i.key, at) is not None for i, at in edits),
             timeout=interval + 60,
             step=0.5,
         )
         polled = [
-            (_write_landed(sb, i.key, at) - at).total_seconds()
+            (work_type_landed(sb, i.key, at) - at).total_seconds()
             for i, at in edits
-            if _write_landed(sb, i.key, at) is not None
+            if work_type_landed(sb, i.key, at) is not None
         ]
         out["polling"] = {
-            **_percentiles(polled),
+            **percentiles(polled),
             "missed": len(edits) - len(polled),
             "target_seconds": interval + 5,
         }
@@ -202,13 +202,13 @@ def latency(
         hooked = []
         for n, item in enumerate(candidates[samples : 2 * samples]):
             at = clock()
-            _tag(sb, item.key)
+            tag_tech_debt(sb, item.key)
             assert _deliver(url, sb, item.key, n) == 202
-            landed = wait_until(lambda: _write_landed(sb, item.key, at), timeout=30)
+            landed = wait_until(lambda: work_type_landed(sb, item.key, at), timeout=30)
             if landed is not None:
                 hooked.append((landed - at).total_seconds())
             time.sleep(rng.uniform(0.2, 1.0))
-        out["webhooks"] = {**_percentiles(hooked), "missed": samples - len(hooked), "target_p95_seconds": 5}
+        out["webhooks"] = {**percentiles(hooked), "missed": samples - len(hooked), "target_p95_seconds": 5}
     finally:
         daemon.shutdown()
     return out

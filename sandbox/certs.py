@@ -71,8 +71,16 @@ def _builder(
     )
 
 
-def generate(directory: str) -> CertPaths:
-    """Write ``ca.pem``, ``server.pem`` and ``server.key`` into ``directory``."""
+def _names(host: str) -> list[x509.GeneralName]:
+    try:
+        return [x509.IPAddress(ipaddress.ip_address(host))]
+    except ValueError:
+        return [x509.DNSName(host)]
+
+
+def generate(directory: str, host: str = "127.0.0.1") -> CertPaths:
+    """Write ``ca.pem``, ``server.pem`` and ``server.key`` into ``directory``; the leaf is good for
+    127.0.0.1, localhost and ``host`` (an address or a name)."""
     now = datetime.now(UTC)
     not_before = now - timedelta(days=2)  # a test may step a client's wall clock back
     not_after = now + timedelta(days=30)  # … or forward a day or more
@@ -91,7 +99,7 @@ def generate(directory: str) -> CertPaths:
         _builder(_name("127.0.0.1"), ca_name, leaf_key.public_key(), not_before, not_after, ca=False)
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                list(dict.fromkeys([*_names("127.0.0.1"), x509.DNSName("localhost"), *_names(host)]))
             ),
             critical=False,
         )

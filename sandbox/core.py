@@ -59,7 +59,9 @@ class Sandbox:
     timestamp the fakes write, so a test can pin time; rate limiting and
     fault delays use real time. ``tokens`` replaces the credentials the fakes
     accept (keys of ``TOKENS``), e.g. recognisable canaries
-    for a test that looks for leaked secrets.
+    for a test that looks for leaked secrets. ``host`` is the address clients
+    use, in the URLs and the certificate; another than 127.0.0.1 (a container
+    network's gateway, say) serves on every interface.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class Sandbox:
         rate_limits: Mapping[str, float] | None = None,
         tokens: Mapping[str, str] | None = None,
         fresh: bool = False,
+        host: str = "127.0.0.1",
     ):
         self.seed = seed
         self.clock: Callable[[], datetime] = clock or utc_now
@@ -99,6 +102,7 @@ class Sandbox:
         self._log_lock = threading.Lock()
         self._tampers: dict[str, Callable[[dict[str, Any]], None]] = {}
         self._port_base = port_base
+        self.host = host  # the address in the URLs and the certificate: another serves every interface
         self._apps: dict[str, VendorApp] = {
             "jira": JiraApp(self.jira, self.env["JIRA_EMAIL"], self.env["JIRA_API_TOKEN"]),
             "notion": NotionApp(self.notion, self.env["NOTION_TOKEN"]),
@@ -115,12 +119,14 @@ class Sandbox:
             return self
         self._stopping.clear()
         self._tmpdir = tempfile.mkdtemp(prefix="relais-sandbox-")
-        paths = certs.generate(self._tmpdir)
+        paths = certs.generate(self._tmpdir, self.host)
         self._ca_path = paths.ca
         try:
             for vendor, app in self._apps.items():
                 port = self._port_base + VENDORS.index(vendor) if self._port_base else 0
-                server = VendorServer(vendor, self._dispatcher(vendor, app), paths.cert, paths.key, port)
+                server = VendorServer(
+                    vendor, self._dispatcher(vendor, app), paths.cert, paths.key, port, self.host
+                )
                 self._servers[vendor] = server
                 server.start()
                 getattr(self, vendor).base_url = server.url

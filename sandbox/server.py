@@ -1,7 +1,7 @@
 """The HTTP plumbing shared by the three fakes: TLS server, request, response, router.
 
-One :class:`VendorServer` per vendor listens on 127.0.0.1 (ephemeral port by
-default), speaks HTTP/1.1 with keep-alive (the clients pool connections), and
+One :class:`VendorServer` per vendor listens on 127.0.0.1 (or every interface
+for another host; ephemeral port by default), speaks HTTP/1.1 with keep-alive (the clients pool connections), and
 hands every request to a ``dispatch(Request) -> Response`` callable. The TLS
 handshake runs in the connection's own thread so one slow client never blocks
 the accept loop. ``stop()`` closes the listening socket, shuts down every open
@@ -170,7 +170,12 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, port: int, vendor: str, ssl_context: ssl.SSLContext, dispatch: Callable[[Request], Response]
+        self,
+        port: int,
+        vendor: str,
+        ssl_context: ssl.SSLContext,
+        dispatch: Callable[[Request], Response],
+        bind: str = "127.0.0.1",
     ):
         self.vendor = vendor
         self.dispatch = dispatch
@@ -178,7 +183,7 @@ class _Server(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._conn_threads: set[threading.Thread] = set()
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__((bind, port), _Handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = self.socket.accept()
@@ -226,13 +231,22 @@ class VendorServer:
     """One HTTPS listener for one vendor, served from a daemon thread."""
 
     def __init__(
-        self, vendor: str, dispatch: Callable[[Request], Response], cert: str, key: str, port: int = 0
+        self,
+        vendor: str,
+        dispatch: Callable[[Request], Response],
+        cert: str,
+        key: str,
+        port: int = 0,
+        host: str = "127.0.0.1",
     ):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(cert, key)
         self.vendor = vendor
-        self._server = _Server(port, vendor, context, dispatch)
+        self.host = host
+        # another host than the loopback (containers reaching this machine): every interface
+        bind = "127.0.0.1" if host in ("127.0.0.1", "localhost") else "0.0.0.0"
+        self._server = _Server(port, vendor, context, dispatch, bind)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -246,7 +260,7 @@ class VendorServer:
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        return f"https://{self.host}:{self.port}"
 
     def start(self) -> None:
         self._thread.start()
