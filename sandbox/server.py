@@ -12,6 +12,7 @@ left for the garbage collector (tests run with ``-W error``).
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -227,6 +228,16 @@ class _Server(ThreadingHTTPServer):
             thread.join(join_timeout)
 
 
+def _bind_address(host: str) -> str:
+    """A loopback address itself; another (a container network's gateway): every interface."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        return host if ipaddress.ip_address(host).is_loopback else "0.0.0.0"
+    except ValueError:  # a name
+        return "0.0.0.0"
+
+
 class VendorServer:
     """One HTTPS listener for one vendor, served from a daemon thread."""
 
@@ -244,9 +255,7 @@ class VendorServer:
         context.load_cert_chain(cert, key)
         self.vendor = vendor
         self.host = host
-        # another host than the loopback (containers reaching this machine): every interface
-        bind = "127.0.0.1" if host in ("127.0.0.1", "localhost") else "0.0.0.0"
-        self._server = _Server(port, vendor, context, dispatch, bind)
+        self._server = _Server(port, vendor, context, dispatch, _bind_address(host))
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -282,3 +282,16 @@ def test_cli_serves_prints_the_environment_and_writes_a_config(tmp_path):
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
+
+
+def test_a_sandbox_for_containers_serves_its_host_with_a_certificate_for_it():
+    """`Sandbox(host=…)`: the URLs and the certificate name a container network's gateway (here,
+    another loopback address stands in for it), and clients that trust the sandbox's CA verify it."""
+    with Sandbox(seed=7, size="demo", host="127.0.0.2") as sb:
+        url = sb.config("relais.db")["sources"]["jira"]["url"]
+        assert url.startswith("https://127.0.0.2:"), url
+        with httpx.Client(verify=ssl_context(sb)) as client:
+            answer = client.get(
+                f"{url}/rest/api/3/myself", auth=(sb.env["JIRA_EMAIL"], sb.env["JIRA_API_TOKEN"])
+            )
+        assert answer.status_code == 200, answer.text
