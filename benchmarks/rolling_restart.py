@@ -68,13 +68,15 @@ PG_PASSWORD = "rolling-restart-password"
 #: PostgreSQL 15 on its PATH; the database, its user and its password made as the official
 #: image's entrypoint makes them from POSTGRES_USER, POSTGRES_DB and POSTGRES_PASSWORD_FILE.
 PG_COMMAND = (
-    "set -e; mkdir -p /tmp/pg /var/run/postgresql; chown postgres /tmp/pg /var/run/postgresql; "
-    "su postgres -c 'initdb -D /tmp/pg -U relais --auth=scram-sha-256 --pwfile=/run/secrets/postgres_password "
-    '>/dev/null && echo "host all all all scram-sha-256" >> /tmp/pg/pg_hba.conf '
-    "&& pg_ctl -D /tmp/pg -w start >/dev/null "
+    "set -e; D=/var/lib/postgresql/data/pgdata; mkdir -p $D /var/run/postgresql; "
+    "chown -R postgres $D /var/run/postgresql; chmod 700 $D; "
+    "if [ ! -s $D/PG_VERSION ]; then "
+    'su postgres -c "initdb -D $D -U relais --auth=scram-sha-256 --pwfile=/run/secrets/postgres_password '
+    ">/dev/null && echo 'host all all all scram-sha-256' >> $D/pg_hba.conf "
+    "&& pg_ctl -D $D -w start >/dev/null "
     "&& PGPASSWORD=$(cat /run/secrets/postgres_password) createdb -h 127.0.0.1 -U relais relais "
-    "&& pg_ctl -D /tmp/pg -w stop >/dev/null'; "
-    "exec su postgres -c 'postgres -D /tmp/pg -c listen_addresses=*'"
+    '&& pg_ctl -D $D -w stop >/dev/null"; fi; '
+    "exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D $D -c listen_addresses=*"
 )
 
 
@@ -291,6 +293,7 @@ def measure(
     postgres_image: str | None,
     warmup: float,
     search_lag: float = 0.0,
+    restart_postgres: bool = False,
 ) -> dict[str, Any]:
     with (
         Sandbox(seed=7, size="demo", host=GATEWAY) as sb,
@@ -355,6 +358,12 @@ def measure(
                         )
                         log(f"  {replica} back as {restarts[-1]['now']} after {back - begun:.1f} s")
                         time.sleep(warmup / 2)
+                if restart_postgres:  # the store itself goes away and comes back, as in its own upgrade
+                    log("restarting postgres …")
+                    begun = time.monotonic()
+                    deployment.run("restart", "postgres")
+                    restarts.append({"service": "postgres", "restart_s": round(time.monotonic() - begun, 2)})
+                    log(f"  postgres back after {time.monotonic() - begun:.1f} s")
                 time.sleep(warmup)
                 stop_load.set()
                 loader.join()
@@ -422,18 +431,28 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="seconds Jira's search index lags behind (no poll sees newer work): webhooks are the only news",
     )
+    parser.add_argument(
+        "--restart-postgres", action="store_true", help="after the rounds, restart the postgres service too"
+    )
     parser.add_argument("--python-image", default="python:3.11-slim", help="the relais image's base")
     parser.add_argument(
         "--postgres-image", help="an image with Debian's PostgreSQL, if postgres:16 cannot be pulled"
     )
     args = parser.parse_args(argv)
     figures = measure(
-        args.rate, args.rounds, args.python_image, args.postgres_image, args.warmup, args.search_lag
+        args.rate,
+        args.rounds,
+        args.python_image,
+        args.postgres_image,
+        args.warmup,
+        args.search_lag,
+        args.restart_postgres,
     )
     text = json.dumps(figures, indent=2)
     results = ROOT / "benchmarks" / "rolling_restart.json"  # one run per search lag, the last of each
     kept = json.loads(results.read_text()) if results.exists() else {}
-    kept[f"search_lag_{args.search_lag:g}s"] = {"at": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", **figures}
+    name = f"search_lag_{args.search_lag:g}s" + ("_postgres_restarted" if args.restart_postgres else "")
+    kept[name] = {"at": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", **figures}
     results.write_text(json.dumps(kept, indent=2) + "\n")
     print(text)
     return 0 if figures["writes_lost"] == 0 and figures["written_twice"] == 0 else 1

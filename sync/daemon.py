@@ -115,6 +115,8 @@ class Daemon:
         self.metrics = Metrics(lambda: self.engine.connectors if self.engine else {})
         self.stop = threading.Event()
         self._queue_nudged = threading.Event()
+        self._queue_lock = threading.Lock()
+        self._in_flight: set[tuple[str, str]] = set()  # queued deliveries a job of this process re-reads
         self.apply_lock = threading.Lock()
         self.started = time.time()
         self.sources: dict[str, SourceState] = {}
@@ -243,10 +245,21 @@ class Daemon:
                 continue
             try:
                 for vendor, delivery_id, ids in engine.store.take_queued():
-                    if not self.enqueue(vendor, ids, [(vendor, delivery_id)]):  # the source is off
-                        engine.store.finish_queued([(vendor, delivery_id)])
+                    key = (vendor, delivery_id)
+                    with self._queue_lock:
+                        if key in self._in_flight:  # still being re-read here: not twice at once
+                            continue
+                        self._in_flight.add(key)
+                    if not self.enqueue(vendor, ids, [key]):  # the source is off
+                        self._done_with([key])
+                        engine.store.finish_queued([key])
             except Exception as e:  # fenced meanwhile, the store away: the next look tries again
                 self.log.warning("queued webhooks: not taken", extra={"error": redact(str(e))})
+
+    def _done_with(self, deliveries: list[tuple[str, str]]) -> None:
+        """These deliveries' job ended, well or not: taken again later if still queued."""
+        with self._queue_lock:
+            self._in_flight.difference_update(deliveries)
 
     def _between_writes(self, _: int) -> None:
         if self.stop.is_set():
@@ -335,12 +348,16 @@ class Daemon:
             self._run_guarded(name, job)
 
     def _run_guarded(self, name: str, job: Job | str) -> None:
+        job = Job(job) if isinstance(job, str) else job
         try:
-            self._run(name, Job(job) if isinstance(job, str) else job)
+            self._run(name, job)
         except Exception as e:  # a bug in the bookkeeping must not kill the source's worker
             self.log.error(
                 "worker error", extra={"source": name, "error": redact(f"{type(e).__name__}: {e}")}
             )
+        finally:
+            if job.deliveries:
+                self._done_with(job.deliveries)
 
     @contextlib.contextmanager
     def _running(self) -> Iterator[Engine]:

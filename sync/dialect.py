@@ -57,9 +57,9 @@ QUEUE_TABLE_TAKEN = (
     "ALTER TABLE relais_webhook_queue ADD COLUMN IF NOT EXISTS taken TIMESTAMPTZ, "
     "ADD COLUMN IF NOT EXISTS taken_term BIGINT"
 )
-#: A delivery taken this long ago and not yet re-read (its re-read failed: the tool was down) is
-#: taken again; one a former leader took is taken again at once.
-QUEUE_RETAKE_SECONDS = 300
+#: A delivery this leader took this long ago and has not re-read (the re-read failed: the tool
+#: or the store was away) is taken again; one a former leader took is taken again at once.
+QUEUE_RETAKE_SECONDS = 30
 
 
 class FencedError(RuntimeError):

@@ -710,20 +710,20 @@ class StateStore:
         return cur.rowcount == 1
 
     @_serialized
-    def take_queued(self) -> list[tuple[str, str, list[str]]]:
-        """The queued deliveries no leader of this term has taken (or whose re-read has not ended
-        within QUEUE_RETAKE_SECONDS), marked taken and recorded as received (a replay is then a
-        duplicate) in one fenced transaction: (vendor, delivery id, item ids) of each. They stay
-        queued until :meth:`finish_queued`: a leader that dies before re-reading them leaves them
-        to the next."""
+    def take_queued(self, retake_after: float = QUEUE_RETAKE_SECONDS) -> list[tuple[str, str, list[str]]]:
+        """The queued deliveries no leader of this term has taken, or that it took more than
+        ``retake_after`` seconds ago (their re-read failed, or its end could not be recorded),
+        marked taken and recorded as received (a replay is then a duplicate) in one fenced
+        transaction: (vendor, delivery id, item ids) of each. They stay queued until
+        :meth:`finish_queued`: a leader that dies before re-reading them leaves them to the next."""
         term = self.fence.term if self.fence is not None else 0
         with self._transaction():
             rows = self.db.execute(
                 "UPDATE relais_webhook_queue SET taken = now(), taken_term = ? "
                 "WHERE taken IS NULL OR taken_term IS DISTINCT FROM ? "
-                f"OR taken < now() - interval '{QUEUE_RETAKE_SECONDS} seconds' "
+                "OR taken < now() - make_interval(secs => ?) "
                 "RETURNING vendor, delivery_id, summary, ids, received",
-                (term, term),
+                (term, term, retake_after),
             ).fetchall()
             for vendor, delivery_id, summary, _, received in rows:
                 self.db.execute(

@@ -88,3 +88,34 @@ def test_replicas_opening_a_new_store_at_once_both_get_it(postgres_url):
     finally:
         for s in opened:
             s.close()
+
+
+def test_a_queued_delivery_stays_until_re_read_and_no_leader_loses_it(postgres_url):
+    """The webhook queue: a delivery leaves it only when its re-read ended (finish_queued). One this
+    leader took and has not finished is taken again after a while (its re-read failed); one a
+    former leader took is taken again at once by the next; a finished one never comes back, and
+    a replay of it is refused."""
+    first, second = Lease(postgres_url, "relais run"), Lease(postgres_url, "relais run")
+    second.holder += "-b"
+    old, new = StateStore(postgres_url), StateStore(postgres_url)
+    try:
+        assert first.try_acquire()
+        old.fence = first
+        assert old.queue_delivery("jira", "d1", "jira:issue_created", ["10001"])
+        assert not old.queue_delivery("jira", "d1", "jira:issue_created", ["10001"])  # a retry
+        assert old.take_queued() == [("jira", "d1", ["10001"])]
+        assert old.take_queued() == []  # taken by this term: not twice while its re-read runs
+        assert old.take_queued(retake_after=0) == [("jira", "d1", ["10001"])]  # the re-read failed
+        # the leader dies before its re-read ends: the next takes the delivery at once
+        old.db.execute("UPDATE relais_leader SET expires = now() - interval '1 second'")
+        assert second.try_acquire()
+        new.fence = second
+        assert new.take_queued() == [("jira", "d1", ["10001"])]
+        new.finish_queued([("jira", "d1")])
+        assert new.take_queued(retake_after=0) == []
+        assert not new.queue_delivery("jira", "d1", "jira:issue_created", ["10001"])  # a replay
+    finally:
+        first.close()
+        second.close()
+        old.close()
+        new.close()
