@@ -86,15 +86,17 @@ def log(message: str) -> None:
 
 @dataclass
 class Delivery:
+    """One webhook of the load, and what became of it."""
+
     n: int
-    key: str
-    edited: datetime
+    key: str  # the issue filed, whose Work type relais must set
+    edited: datetime  # when it was filed: the write's latency counts from here
     sent: float
-    acked: float | None = None
-    replica: str | None = None
-    outcome: str | None = None
+    acked: float | None = None  # when a replica answered 2xx (monotonic); None: never
+    replica: str | None = None  # which one
+    outcome: str | None = None  # its answer's "outcome": accepted (the leader) or queued (a standby)
     tries: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the refusals before, "relais-a ConnectionRefusedError"
 
 
 # -- the deployment -------------------------------------------------------------------------
