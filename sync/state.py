@@ -223,10 +223,10 @@ class StateStore:
     def _unusable(self) -> Iterator[None]:
         """A damaged or unreachable store is said so, with what to do (:class:`StateStoreError`);
         a PostgreSQL connection lost (a server restarted) is made again at the next call."""
-        if getattr(self, "db", None) is not None and self._dialect.broken(self.db):
-            self.db.close()
-            self.db = self._dialect.connect()
         try:
+            if getattr(self, "db", None) is not None and self._dialect.broken(self.db):
+                self.db.close()
+                self.db = self._dialect.connect()  # refused (the server still down): the next call tries again
             yield
         except self._dialect.errors() as e:
             if self._dialect.unusable(e):

@@ -36,6 +36,7 @@ from connectors import registry
 from connectors.spec import VendorSpec
 from connectors.webhook import Handshake, Rejected, json_object
 from sync.codec import clean_text
+from sync.state import StateStoreError
 
 HANDSHAKE_MAX_BYTES = 1_024
 HANDSHAKE_EVERY = 60.0  # seconds between two verification requests taken
@@ -55,6 +56,9 @@ class WebhookReceiver:
             outcome = answer.get("outcome", "accepted")
         except Rejected as r:
             status, answer, outcome = r.status, {"error": str(r)}, r.outcome
+        except StateStoreError:  # the delivery cannot be kept: the vendor retries a 503
+            status, outcome = 503, "store_unavailable"
+            answer = {"error": "the state store is unavailable; the delivery was not kept, retry it"}
         except (ValueError, TypeError, AttributeError, KeyError, RecursionError, UnicodeError) as e:
             # a signed body of an odd shape: refused with a 4xx, never a traceback
             status, answer, outcome = 400, {"error": f"unreadable delivery ({type(e).__name__})"}, "malformed"

@@ -19,8 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import relais_env, run_relais
-from daemon_support import WEBHOOK_ENV, RelaisProcess, daemon_section, get, hub_signature, post, wait_for
+from conftest import POSTGRES, relais_env, run_relais
+from daemon_support import (
+    WEBHOOK_ENV,
+    RelaisProcess,
+    daemon_section,
+    get,
+    hub_signature,
+    post,
+    running_daemon,
+    wait_for,
+)
 from reliability_support import duplicates, full_config, record
 from test_reliability_store import followups_in_the_tools
 from test_webhooks import JIRA, PATHS, delivery, jira_body
@@ -350,3 +359,46 @@ def test_a_delivery_the_leader_acknowledged_is_re_read_though_the_leader_dies_be
             if e["created"] >= edited and any(i.get("fieldId") == WORK_TYPE for i in e["items"])
         ]
     assert landed and len(writes) == 1, writes
+
+
+def test_a_delivery_while_the_store_is_away_is_refused_with_a_503_and_kept_once_it_is_back(
+    tmp_path: Path, postgres_url: str
+):
+    """PostgreSQL restarting (here: its database refusing every connection, the open ones cut): a
+    delivery cannot be kept, so it is refused with a 503 the vendor retries — not a 500 and a
+    traceback in the log — and the retry, once the store is back, is kept and re-read."""
+    import psycopg
+
+    name = postgres_url.rsplit("/", 1)[1]
+    with Sandbox(seed=7, size="demo") as sb:
+        config = replicas_config(sb, tmp_path, postgres_url, interval=600, webhooks="jira")
+        ownerless = unset(sb)
+        with (
+            running_daemon(sb, config, WEBHOOK_ENV) as daemon,
+            psycopg.connect(POSTGRES, autocommit=True) as admin,
+        ):
+            key = retag(sb, ownerless)
+            body = jira_body(sb, key)
+            headers = {
+                "X-Hub-Signature": hub_signature(body, JIRA),
+                "X-Atlassian-Webhook-Identifier": "a1b2c3-store-away",
+                "X-Atlassian-Webhook-Retry": "0",
+            }
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+            )
+            try:
+                status, answer = post(daemon.url + PATHS["jira"], body, headers)
+            finally:
+                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            assert (status, answer) == (
+                503,
+                {"error": "the state store is unavailable; the delivery was not kept, retry it"},
+            )
+            assert post(daemon.url + PATHS["jira"], body, headers)[0] == 202  # the retry: kept
+            wait_for(
+                lambda: sb.jira.get_record(key)[WORK_TYPE] == WORK_TYPE_IDS["IMPROVE"],
+                30,
+                what="the retried delivery's write",
+            )
