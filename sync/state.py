@@ -226,7 +226,8 @@ class StateStore:
         try:
             if getattr(self, "db", None) is not None and self._dialect.broken(self.db):
                 self.db.close()
-                self.db = self._dialect.connect()  # refused (the server still down): the next call tries again
+                # refused (the server still down): a StateStoreError, and the next call tries again
+                self.db = self._dialect.connect()
             yield
         except self._dialect.errors() as e:
             if self._dialect.unusable(e):
