@@ -21,8 +21,10 @@ demo: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/relais demo --screenshots docs/img
 
+# Two workers (pytest-xdist), each taking whole files: most tests wait on a sandbox, a relais
+# subprocess or a lease, so two cores run them in half the time.
 test: check browser postgres
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n 2 --dist loadfile
 
 # The guard rails (docs/ARCHITECTURE.md): lint and format, types, the layers and no import
 # circle, and every import declared. Each fails the build on its own.
