@@ -73,19 +73,25 @@ def tag_tech_debt(sb: Any, key: str) -> None:
     sb.jira.edit_issue(key, {"labels": sorted({*labels, "tech-debt"})})
 
 
-def work_type_landed(sb: Any, key: str, since: Any) -> Any:
-    """When relais' new Work type landed on the issue: its changelog entry, on the sandbox's clock.
+def work_type_writes(sb: Any, key: str, since: Any) -> list[Any]:
+    """When relais wrote the issue's Work type since ``since``: its changelog entries' times, on
+    the sandbox's clock, oldest first.
 
     Read from the issue's history, not from the request log, because the write may be a
     ``PUT /issue/{id}`` or part of a bulk edit (``POST /bulk/issues/fields``), which lands
     when Jira's queue runs it."""
     floor = since - timedelta(milliseconds=1)  # the sandbox stamps history to the millisecond
-    for entry in reversed(sb.jira.get_record(key)["changelog"]):
-        if entry["created"] < floor:
-            return None
-        if any(item.get("fieldId") == WORK_TYPE for item in entry["items"]):
-            return entry["created"]
-    return None
+    return [
+        entry["created"]
+        for entry in sb.jira.get_record(key)["changelog"]
+        if entry["created"] >= floor and any(item.get("fieldId") == WORK_TYPE for item in entry["items"])
+    ]
+
+
+def work_type_landed(sb: Any, key: str, since: Any) -> Any:
+    """When relais' new Work type landed on the issue (its last write since ``since``), or None."""
+    writes = work_type_writes(sb, key, since)
+    return writes[-1] if writes else None
 
 
 def _deliver(url: str, sb: Any, key: str, n: int) -> int:

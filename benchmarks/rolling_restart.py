@@ -42,20 +42,20 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sandbox import Sandbox
-from sandbox.jira.fields import WORK_TYPE
 from sandbox.testing import wait_until
 
 from .common import ROOT
-from .latency import percentiles, work_type_landed
+from .latency import percentiles, work_type_landed, work_type_writes
 
 PROJECT = "relais-rolling"
 #: The host ports the compose file publishes.
@@ -91,7 +91,6 @@ class Delivery:
     n: int
     key: str  # the issue filed, whose Work type relais must set
     edited: datetime  # when it was filed: the write's latency counts from here
-    sent: float
     acked: float | None = None  # when a replica answered 2xx (monotonic); None: never
     replica: str | None = None  # which one
     outcome: str | None = None  # its answer's "outcome": accepted (the leader) or queued (a standby)
@@ -326,7 +325,7 @@ def measure(
                     edited = datetime.now(UTC)
                     key = new_work(sb, n)
                     body, headers = webhook(sb, key, n)
-                    d = Delivery(n, key, edited, time.monotonic())
+                    d = Delivery(n, key, edited)
                     deliveries.append(d)
                     t = threading.Thread(target=send, args=(d, body, headers, time.monotonic() + 120))
                     t.start()
@@ -378,7 +377,7 @@ def measure(
                 )
             landed = {d.n: work_type_landed(sb, d.key, d.edited) for d in acked}
             latencies = [(landed[d.n] - d.edited).total_seconds() for d in acked if landed[d.n]]
-            writes = {d.n: work_type_writes(sb, d.key, d.edited) for d in acked}
+            writes = {d.n: len(work_type_writes(sb, d.key, d.edited)) for d in acked}
             figures = {
                 "rate_per_s": rate,
                 "search_lag_s": search_lag,
@@ -388,7 +387,7 @@ def measure(
                 "acknowledged": len(acked),
                 "not_acknowledged": len(deliveries) - len(acked),
                 "acknowledged_after_a_retry": sum(1 for d in acked if d.tries > 1),
-                "outcomes": _count(d.outcome for d in deliveries),
+                "outcomes": dict(Counter(str(d.outcome) for d in deliveries)),
                 "writes_landed": sum(1 for v in landed.values() if v),
                 "writes_lost": sum(1 for v in landed.values() if not v),
                 "written_twice": sum(1 for v in writes.values() if v > 1),
@@ -401,23 +400,6 @@ def measure(
             logs = deployment.logs()
             (ROOT / "benchmarks" / "rolling_restart.log").write_text(logs)
             deployment.run("down", "-v", check=False)
-
-
-def work_type_writes(sb: Sandbox, key: str, since: datetime) -> int:
-    """relais' writes of the Work type on this issue since the edit (its history's entries)."""
-    floor = since - timedelta(milliseconds=1)
-    return sum(
-        1
-        for entry in sb.jira.get_record(key)["changelog"]
-        if entry["created"] >= floor and any(i.get("fieldId") == WORK_TYPE for i in entry["items"])
-    )
-
-
-def _count(values: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[str(v)] = out.get(str(v), 0) + 1
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
