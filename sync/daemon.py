@@ -422,12 +422,16 @@ class Daemon:
                         )
                     },
                 )
+            if job.deliveries and name not in report.errors:  # re-read: out of the store's queue
+                self._finish_queued(engine, job.deliveries)
         self._record(name, job, report)
-        if job.deliveries and name not in report.errors:
-            try:
-                engine.store.finish_queued(job.deliveries)  # type: ignore[union-attr]
-            except Exception as e:  # fenced meanwhile: the next leader re-reads them, harmlessly
-                self.log.warning("queued webhooks: not finished", extra={"error": redact(str(e))})
+
+    def _finish_queued(self, engine: Engine, deliveries: list[tuple[str, str]]) -> None:
+        assert engine.store is not None
+        try:
+            engine.store.finish_queued(deliveries)
+        except Exception as e:  # fenced meanwhile, the store away: re-read again later, harmlessly
+            self.log.warning("queued webhooks: not finished", extra={"error": redact(str(e))})
 
     def _cycle(self, engine: Engine, name: str, job: Job) -> CycleReport:
         store = engine.store

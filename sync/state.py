@@ -743,10 +743,7 @@ class StateStore:
         if not keys:
             return
         with self._transaction():
-            for vendor, delivery_id in keys:
-                self.db.execute(
-                    "DELETE FROM relais_webhook_queue WHERE vendor=? AND delivery_id=?", (vendor, delivery_id)
-                )
+            self.db.executemany("DELETE FROM relais_webhook_queue WHERE vendor=? AND delivery_id=?", keys)
 
 
 def copy_store(source: StateStore, target: StateStore, batch: int = 1000) -> dict[str, int]:
